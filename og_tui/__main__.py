@@ -1,0 +1,3 @@
+from og_tui.cli import main
+
+main()

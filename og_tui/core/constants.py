@@ -1,0 +1,38 @@
+"""Fixed facts shared by the client and the local devnet: addresses, ids, defaults.
+
+Addresses of the public OpenGradient network come from the reference SDK; the
+devnet serves its system contracts at the same addresses so that any client
+written for the real network works against it unchanged, but on a chain id of its
+own so nothing signed on devnet can be replayed on a public network.
+"""
+
+from __future__ import annotations
+
+# --- public OpenGradient network (SDK 0.5.13 defaults) ---------------------------
+OG_RPC_URL = "https://ogevmdevnet.opengradient.ai"
+OG_API_URL = "https://sdk-devnet.opengradient.ai"
+OG_HUB_URL = "https://api.opengradient.ai/api/v0"
+OG_AUTH_URL = "https://identitytoolkit.googleapis.com"
+OG_LLM_URL = "https://llmogevm.opengradient.ai"
+OG_EXPLORER_URL = "https://explorer.opengradient.ai/"
+OG_FAUCET_URL = "https://faucet.opengradient.ai/?address="
+OG_CHAIN_ID = 10740
+OG_X402_NETWORK = "og-evm"
+
+INFERENCE_HUB_ADDRESS = "0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE"
+INFERENCE_PRECOMPILE_ADDRESS = "0x00000000000000000000000000000000000000F4"
+PRICE_FEED_PRECOMPILE_ADDRESS = "0x00000000000000000000000000000000000000F5"
+SCHEDULER_ADDRESS = "0x7179724De4e7FF9271FA40C0337c7f90C0508eF6"
+OUSDC_ADDRESS = "0x094E464A23B90A71a0894D5D1e5D470FfDD074e1"
+OUSDC_NAME = "OUSDC"
+OUSDC_VERSION = "2"
+OUSDC_DECIMALS = 6
+NATIVE_SYMBOL = "OG"
+NATIVE_DECIMALS = 18
+
+# --- local devnet -----------------------------------------------------------------
+DEVNET_CHAIN_ID = 107401  # its own id: not 10740, not 262144
+DEVNET_X402_NETWORK = "og-devnet"
+DEVNET_HOST = "127.0.0.1"
+DEVNET_PORT = 8745
+DEVNET_BLOCK_GAS_LIMIT = 60_000_000

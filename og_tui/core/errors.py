@@ -1,0 +1,167 @@
+"""One exception family for everything og-tui can report to a user.
+
+Every error carries a readable sentence (``str(err)``) and, where there is one, a
+``hint``: what the user can do about it. Messages pass through :func:`redact`, so an
+error can never leak something that looks like a private key, whatever a lower layer
+put into its text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+__all__ = [
+    "OGError",
+    "ConfigError",
+    "SecretsError",
+    "WrongPassphrase",
+    "WalletNotFound",
+    "NoSuchWallet",
+    "KeyringUnavailable",
+    "ValidationError",
+    "ChainError",
+    "NetworkUnreachable",
+    "TxReverted",
+    "InsufficientFunds",
+    "NonceError",
+    "HubError",
+    "AuthError",
+    "PaymentError",
+    "SpendCapExceeded",
+    "redact",
+    "REDACTED",
+]
+
+REDACTED = "[redacted]"
+
+# 64 hex digits (optionally 0x-prefixed) not embedded in a longer hex run. A 32-byte
+# transaction hash looks the same as a private key; redacting those too is the price
+# of never leaking a key, so callers that need to show a tx hash keep it in a field
+# (``TxReverted.tx_hash``) rather than in the message.
+_KEY_RE = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+
+
+def redact(text: object) -> str:
+    """Return ``text`` as a string with every 32-byte hex secret replaced by ``[redacted]``."""
+    if text is None:
+        return ""
+    return _KEY_RE.sub(REDACTED, str(text))
+
+
+class OGError(Exception):
+    """Base of every og-tui error. ``str(err)`` is a user-readable sentence."""
+
+    default_hint: Optional[str] = None
+
+    def __init__(self, message: str = "", *, hint: Optional[str] = None) -> None:
+        self.message = redact(message)
+        self.hint = redact(hint) if hint is not None else self.default_hint
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return redact(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def user_text(self) -> str:
+        """Message plus hint, for a notification or a CLI error line."""
+        if self.hint:
+            return f"{self} {self.hint}" if str(self).endswith((".", "!", "?")) else f"{self}. {self.hint}"
+        return str(self)
+
+
+# --- configuration and secrets --------------------------------------------------
+
+
+class ConfigError(OGError):
+    default_hint = "Check config.toml and the OG_TUI_* environment variables."
+
+
+class SecretsError(OGError):
+    pass
+
+
+class WrongPassphrase(SecretsError):
+    default_hint = "Check the passphrase and try again; nothing was changed."
+
+    def __init__(self, message: str = "Wrong passphrase.", *, hint: Optional[str] = None) -> None:
+        super().__init__(message, hint=hint)
+
+
+class WalletNotFound(SecretsError):
+    default_hint = "List the wallets to see which ones exist, or import the key again."
+
+
+NoSuchWallet = WalletNotFound  # name used in the team notes
+
+
+class KeyringUnavailable(SecretsError):
+    default_hint = "The OS keyring is not usable here; keys are kept in passphrase-encrypted keystore files."
+
+
+class ValidationError(OGError):
+    """Bad user input (address, amount, key, field of a form)."""
+
+    def __init__(
+        self, message: str = "", *, field: Optional[str] = None, hint: Optional[str] = None
+    ) -> None:
+        self.field = field
+        super().__init__(message, hint=hint)
+
+
+# --- chain ---------------------------------------------------------------------
+
+
+class ChainError(OGError):
+    pass
+
+
+class NetworkUnreachable(ChainError):
+    default_hint = "Check the RPC URL of the active profile, or start the devnet (og-tui devnet)."
+
+
+class TxReverted(ChainError):
+    def __init__(
+        self,
+        message: str = "The transaction was reverted.",
+        *,
+        reason: Optional[str] = None,
+        tx_hash: Optional[str] = None,
+        hint: Optional[str] = None,
+    ) -> None:
+        self.reason = reason
+        self.tx_hash = tx_hash
+        super().__init__(message, hint=hint)
+
+
+class InsufficientFunds(ChainError):
+    default_hint = "Top the wallet up (on devnet: the faucet) and retry."
+
+
+class NonceError(ChainError):
+    default_hint = "Another transaction from this wallet may be pending; wait and retry."
+
+
+# --- services --------------------------------------------------------------------
+
+
+class HubError(OGError):
+    def __init__(
+        self, message: str = "", *, status: Optional[int] = None, hint: Optional[str] = None
+    ) -> None:
+        self.status = status
+        super().__init__(message, hint=hint)
+
+
+class AuthError(HubError):
+    default_hint = "Sign in again with your Model Hub email and password."
+
+
+class PaymentError(OGError):
+    pass
+
+
+class SpendCapExceeded(PaymentError):
+    default_hint = "Raise the spend cap in the settings if you meant to pay this much."

@@ -1,0 +1,434 @@
+"""Local history in SQLite: transactions and payments (later also runs and chats).
+
+Schema changes are explicit numbered migrations, tracked with ``PRAGMA user_version``.
+To change the schema, append a new entry to :data:`MIGRATIONS` (never edit an old one).
+
+One connection per :class:`Store`, shared between threads under a lock (TUI workers
+write from threads). WAL mode, so a reader is never blocked by a writer. Nothing is
+opened at import; the file and its folder are created when a Store is constructed.
+
+Amounts (``value``, ``amount``) are stored as decimal TEXT because uint256 does not fit
+SQLite's 64-bit integers; records expose them as Python ints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+
+from .errors import OGError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "TX_STATUSES",
+    "TX_KINDS",
+    "TxRecord",
+    "PaymentRecord",
+    "Store",
+    "StoreError",
+]
+
+
+class StoreError(OGError):
+    default_hint = "The history database may be damaged; move it away to start a new one."
+
+
+TX_STATUSES = ("pending", "confirmed", "failed")
+# Known kinds (the column accepts any string so features can add their own).
+TX_KINDS = (
+    "transfer-native",
+    "transfer-token",
+    "faucet",
+    "inference",
+    "llm",
+    "workflow-deploy",
+    "workflow-run",
+    "workflow-schedule",
+    "payment",
+)
+
+MIGRATIONS: Sequence[str] = (
+    # 1: transactions
+    """
+    CREATE TABLE transactions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash        TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'confirmed', 'failed')),
+        gas_used    INTEGER,
+        block       INTEGER,
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL,
+        from_addr   TEXT,
+        to_addr     TEXT,
+        value       TEXT,
+        token       TEXT,
+        profile     TEXT,
+        detail      TEXT,
+        error       TEXT
+    );
+    CREATE INDEX transactions_profile_created ON transactions (profile, created_at);
+    """,
+    # 2: x402 payments
+    """
+    CREATE TABLE payments (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        amount      TEXT NOT NULL,
+        payee       TEXT,
+        mode        TEXT,
+        hash        TEXT,
+        model       TEXT,
+        created_at  REAL NOT NULL,
+        profile     TEXT,
+        token       TEXT,
+        network     TEXT,
+        detail      TEXT
+    );
+    CREATE INDEX payments_profile_created ON payments (profile, created_at);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    id: int
+    hash: str
+    kind: str
+    status: str
+    gas_used: Optional[int]
+    block: Optional[int]
+    created_at: float
+    updated_at: float
+    from_addr: Optional[str]
+    to_addr: Optional[str]
+    value: Optional[int]
+    token: Optional[str]
+    profile: Optional[str]
+    detail: Optional[Dict[str, Any]]
+    error: Optional[str]
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    id: int
+    amount: int
+    payee: Optional[str]
+    mode: Optional[str]
+    hash: Optional[str]
+    model: Optional[str]
+    created_at: float
+    profile: Optional[str]
+    token: Optional[str]
+    network: Optional[str]
+    detail: Optional[Dict[str, Any]]
+
+
+_TX_UPDATABLE = frozenset(
+    {"kind", "status", "gas_used", "block", "from_addr", "to_addr", "value", "token", "profile", "detail", "error"}
+)
+
+
+def _norm_hash(tx_hash: str) -> str:
+    h = str(tx_hash).strip().lower()
+    return h if h.startswith("0x") else "0x" + h
+
+
+def _to_text_int(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("amounts are integers, not booleans")
+    return str(int(value))
+
+
+def _from_text_int(value: Optional[str]) -> Optional[int]:
+    return None if value is None else int(value)
+
+
+def _to_json(value: Any) -> Optional[str]:
+    return None if value is None else json.dumps(value, default=str, sort_keys=True)
+
+
+def _from_json(value: Optional[str]) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return {"raw": value}
+
+
+def migrate(conn: sqlite3.Connection, target: Optional[int] = None) -> int:
+    """Apply pending migrations up to ``target`` (default: latest). Returns the version."""
+    target = SCHEMA_VERSION if target is None else target
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"The history database has schema version {current}, newer than this og-tui "
+            f"understands ({SCHEMA_VERSION}).",
+            hint="Upgrade og-tui, or point OG_TUI_DATA_DIR at another folder.",
+        )
+    for version in range(current + 1, target + 1):
+        script = MIGRATIONS[version - 1]
+        # executescript commits first; wrap each step so a failure leaves the old version.
+        try:
+            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+        except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"Upgrading the history database to version {version} failed: {exc}.") from None
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+class Store:
+    """SQLite history at ``path`` (``":memory:"`` for a throwaway one)."""
+
+    def __init__(self, path: Union[str, os.PathLike]) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=10000")
+            with self._lock:
+                self.schema_version = migrate(self._conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"Cannot open the history database {self.path}: {exc}.") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, tuple(params))
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"History database error: {exc}.") from None
+
+    # --- transactions ---------------------------------------------------------------
+
+    @staticmethod
+    def _tx(row: sqlite3.Row) -> TxRecord:
+        return TxRecord(
+            id=row["id"],
+            hash=row["hash"],
+            kind=row["kind"],
+            status=row["status"],
+            gas_used=row["gas_used"],
+            block=row["block"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            from_addr=row["from_addr"],
+            to_addr=row["to_addr"],
+            value=_from_text_int(row["value"]),
+            token=row["token"],
+            profile=row["profile"],
+            detail=_from_json(row["detail"]),
+            error=row["error"],
+        )
+
+    def add_tx(
+        self,
+        hash: str,  # noqa: A002 - column name
+        kind: str,
+        *,
+        status: str = "pending",
+        from_addr: Optional[str] = None,
+        to_addr: Optional[str] = None,
+        value: Optional[int] = None,
+        token: Optional[str] = None,
+        profile: Optional[str] = None,
+        detail: Optional[Dict[str, Any]] = None,
+        gas_used: Optional[int] = None,
+        block: Optional[int] = None,
+        error: Optional[str] = None,
+        created_at: Optional[float] = None,
+    ) -> TxRecord:
+        """Record a transaction. Adding a hash that exists updates the given fields."""
+        if status not in TX_STATUSES:
+            raise ValueError(f"status must be one of {TX_STATUSES}, not {status!r}")
+        h = _norm_hash(hash)
+        now = time.time()
+        with self._lock:
+            existing = self.get_tx(h)
+            if existing is not None:
+                fields = {
+                    k: v
+                    for k, v in dict(
+                        kind=kind, status=status, from_addr=from_addr, to_addr=to_addr, value=value,
+                        token=token, profile=profile, detail=detail, gas_used=gas_used, block=block,
+                        error=error,
+                    ).items()
+                    if v is not None
+                }
+                return self.update_tx(h, **fields)  # type: ignore[return-value]
+            self._execute(
+                """INSERT INTO transactions (hash, kind, status, gas_used, block, created_at, updated_at,
+                   from_addr, to_addr, value, token, profile, detail, error)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    h, kind, status, gas_used, block, created_at or now, now, from_addr, to_addr,
+                    _to_text_int(value), token, profile, _to_json(detail), error,
+                ),
+            )
+            return self.get_tx(h)  # type: ignore[return-value]
+
+    def update_tx(self, hash: str, /, **fields: Any) -> Optional[TxRecord]:  # noqa: A002
+        """Update columns of the transaction ``hash``; returns the new record (None if unknown)."""
+        unknown = set(fields) - _TX_UPDATABLE
+        if unknown:
+            raise ValueError(f"cannot update transaction fields: {', '.join(sorted(unknown))}")
+        if "status" in fields and fields["status"] not in TX_STATUSES:
+            raise ValueError(f"status must be one of {TX_STATUSES}, not {fields['status']!r}")
+        h = _norm_hash(hash)
+        values = dict(fields)
+        if "value" in values:
+            values["value"] = _to_text_int(values["value"])
+        if "detail" in values:
+            values["detail"] = _to_json(values["detail"])
+        values["updated_at"] = time.time()
+        cols = ", ".join(f"{k} = ?" for k in values)
+        with self._lock:
+            self._execute(f"UPDATE transactions SET {cols} WHERE hash = ?", (*values.values(), h))
+            return self.get_tx(h)
+
+    def get_tx(self, hash: str) -> Optional[TxRecord]:  # noqa: A002
+        row = self._execute("SELECT * FROM transactions WHERE hash = ?", (_norm_hash(hash),)).fetchone()
+        return self._tx(row) if row else None
+
+    def list_txs(
+        self,
+        profile: Optional[str] = None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        kind: Optional[str] = None,
+        status: Optional[str] = None,
+        address: Optional[str] = None,
+    ) -> List[TxRecord]:
+        """Newest first. ``address`` matches sender or recipient (case-insensitive)."""
+        where, params = [], []  # type: List[str], List[Any]
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if address is not None:
+            where.append("(lower(from_addr) = ? OR lower(to_addr) = ?)")
+            params += [address.lower(), address.lower()]
+        sql = "SELECT * FROM transactions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        rows = self._execute(sql, (*params, int(limit), int(offset))).fetchall()
+        return [self._tx(r) for r in rows]
+
+    def count_txs(self, profile: Optional[str] = None, status: Optional[str] = None) -> int:
+        where, params = [], []  # type: List[str], List[Any]
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        sql = "SELECT COUNT(*) FROM transactions" + (" WHERE " + " AND ".join(where) if where else "")
+        return int(self._execute(sql, params).fetchone()[0])
+
+    # --- payments -------------------------------------------------------------------
+
+    @staticmethod
+    def _payment(row: sqlite3.Row) -> PaymentRecord:
+        return PaymentRecord(
+            id=row["id"],
+            amount=int(row["amount"]),
+            payee=row["payee"],
+            mode=row["mode"],
+            hash=row["hash"],
+            model=row["model"],
+            created_at=row["created_at"],
+            profile=row["profile"],
+            token=row["token"],
+            network=row["network"],
+            detail=_from_json(row["detail"]),
+        )
+
+    def add_payment(
+        self,
+        amount: int,
+        *,
+        payee: Optional[str] = None,
+        mode: Optional[str] = None,
+        hash: Optional[str] = None,  # noqa: A002
+        model: Optional[str] = None,
+        profile: Optional[str] = None,
+        token: Optional[str] = None,
+        network: Optional[str] = None,
+        detail: Optional[Dict[str, Any]] = None,
+        created_at: Optional[float] = None,
+    ) -> PaymentRecord:
+        """Record an x402 payment of ``amount`` atomic token units."""
+        mode = getattr(mode, "value", mode)
+        model = getattr(model, "value", model)
+        with self._lock:
+            cur = self._execute(
+                """INSERT INTO payments (amount, payee, mode, hash, model, created_at, profile, token,
+                   network, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    _to_text_int(amount), payee, mode, hash, model, created_at or time.time(), profile,
+                    token, network, _to_json(detail),
+                ),
+            )
+            row = self._execute("SELECT * FROM payments WHERE id = ?", (cur.lastrowid,)).fetchone()
+            return self._payment(row)
+
+    def list_payments(
+        self, profile: Optional[str] = None, limit: int = 100, offset: int = 0
+    ) -> List[PaymentRecord]:
+        sql = "SELECT * FROM payments"
+        params: List[Any] = []
+        if profile is not None:
+            sql += " WHERE profile = ?"
+            params.append(profile)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        rows = self._execute(sql, (*params, int(limit), int(offset))).fetchall()
+        return [self._payment(r) for r in rows]
+
+    def total_payments(self, profile: Optional[str] = None, since: Optional[float] = None) -> int:
+        """Sum of payment amounts (atomic units), optionally since a timestamp."""
+        sql = "SELECT amount FROM payments"
+        where, params = [], []  # type: List[str], List[Any]
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(since)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return sum(int(r[0]) for r in self._execute(sql, params).fetchall())

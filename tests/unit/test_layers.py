@@ -1,0 +1,42 @@
+"""Import hygiene: core and devnet never import Textual; start-up modules stay light."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import og_tui.core
+import og_tui.devnet
+
+
+def _modules(pkg) -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."))
+
+
+def test_core_and_devnet_do_not_import_textual():
+    mods = _modules(og_tui.core) + _modules(og_tui.devnet)
+    assert "og_tui.core.config" in mods
+    code = (
+        "import importlib, sys\n"
+        f"for m in {mods!r}:\n"
+        "    importlib.import_module(m)\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "assert not bad, bad[:5]\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_startup_modules_are_light():
+    """What the TUI imports at start must not pull web3, eth_account, numpy or keyring."""
+    code = (
+        "import sys\n"
+        "import og_tui.core.config, og_tui.core.store, og_tui.core.errors, og_tui.core.types,"
+        " og_tui.core.amounts, og_tui.core.secrets\n"
+        "heavy = [m for m in ('web3', 'eth_account', 'numpy', 'keyring', 'eth_utils', 'tomlkit',"
+        " 'textual') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -1,0 +1,46 @@
+"""Command palette: "area: verb" commands that follow the current context."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class OGCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app = self.app
+        commands = [
+            ("go: account", "goto('account')", "Wallets, balances, faucet, send"),
+            ("go: hub", "goto('hub')", "Model Hub"),
+            ("go: inference", "goto('inference')", "Run a model on chain"),
+            ("go: chat", "goto('chat')", "LLM chat"),
+            ("go: workflows", "goto('workflows')", "Alpha workflows"),
+            ("go: activity", "goto('activity')", "Transactions sent by og-tui"),
+            ("account: create wallet", "on_screen('account', 'new_wallet')", "A new key, encrypted on this machine"),
+            ("account: import private key", "on_screen('account', 'import_key')", "Import a hex private key"),
+            ("account: import keystore", "on_screen('account', 'import_keystore')", "Import a V3 keystore JSON file"),
+            ("account: switch profile", "on_screen('account', 'profile')", "local devnet, opengradient, your own"),
+            ("account: refresh balances", "on_screen('account', 'refresh')", "Poll the chain now"),
+        ]
+        if app.net.address:
+            commands += [
+                ("account: send", "on_screen('account', 'send')", "Send OG or OUSDC"),
+                ("account: copy address", "copy_address", app.net.address),
+                ("account: export keystore", "on_screen('account', 'export')", "Write an encrypted keystore file"),
+            ]
+        if app.ctx.is_devnet:
+            commands.append(("account: faucet", "on_screen('account', 'fund')", "Fund the active wallet from the devnet faucet"))
+        commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in self._commands():
+            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text)

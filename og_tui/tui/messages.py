@@ -1,0 +1,138 @@
+"""The app's message bus.
+
+Workers compute and post one of these; ``@on`` handlers in screens and the app own
+all widget state. A worker never touches a widget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+class DevnetProgress(Message):
+    """The local devnet is starting (elapsed seconds, a short status line)."""
+
+    def __init__(self, elapsed: float, text: str) -> None:
+        super().__init__()
+        self.elapsed = elapsed
+        self.text = text
+
+
+class DevnetReady(Message):
+    def __init__(self, url: str, started: bool) -> None:
+        super().__init__()
+        self.url = url
+        self.started = started
+
+
+@dataclass
+class Balances:
+    native_wei: int | None = None
+    token_units: int | None = None
+
+
+class ChainStatus(Message):
+    """Periodic poll result: connected or not, block height, balances of the active wallet."""
+
+    def __init__(
+        self,
+        connected: bool,
+        block: int | None = None,
+        balances: Balances | None = None,
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.connected = connected
+        self.block = block
+        self.balances = balances
+        self.error = error
+
+
+class WalletsChanged(Message):
+    """The wallet list or the active wallet changed."""
+
+
+class WalletUnlocked(Message):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+
+class UnlockFailed(Message):
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__()
+        self.address = address
+        self.reason = reason
+
+
+class FaucetFunded(Message):
+    def __init__(self, address: str, result: dict[str, Any]) -> None:
+        super().__init__()
+        self.address = address
+        self.result = result
+
+
+class TxSubmitted(Message):
+    def __init__(self, tx_hash: str, kind: str, summary: str) -> None:
+        super().__init__()
+        self.tx_hash = tx_hash
+        self.kind = kind
+        self.summary = summary
+
+
+class TxConfirmed(Message):
+    def __init__(self, tx_hash: str, kind: str, status: str, gas_used: int | None, block: int | None) -> None:
+        super().__init__()
+        self.tx_hash = tx_hash
+        self.kind = kind
+        self.status = status
+        self.gas_used = gas_used
+        self.block = block
+
+
+class OperationStarted(Message):
+    def __init__(self, op_id: str, label: str) -> None:
+        super().__init__()
+        self.op_id = op_id
+        self.label = label
+
+
+class OperationEnded(Message):
+    def __init__(self, op_id: str) -> None:
+        super().__init__()
+        self.op_id = op_id
+
+
+class OperationFailed(Message):
+    """A worker failed; ``text`` is a sentence the user can act on (never a key)."""
+
+    def __init__(self, what: str, text: str, hint: str | None = None) -> None:
+        super().__init__()
+        self.what = what
+        self.text = text
+        self.hint = hint
+
+
+class ProfileChanged(Message):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+@dataclass
+class NetState:
+    """What the status bar shows; replaced (not mutated) on every change."""
+
+    profile: str = "local"
+    is_devnet: bool = True
+    connected: bool | None = None
+    starting: str | None = None
+    address: str | None = None
+    wallet_name: str | None = None
+    native_wei: int | None = None
+    token_units: int | None = None
+    block: int | None = None
+    ops: tuple[str, ...] = field(default_factory=tuple)

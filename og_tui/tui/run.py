@@ -1,0 +1,27 @@
+"""Start the TUI from the command line."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run_app(profile: str | None = None) -> int:
+    from og_tui.core.config import load_settings
+    from og_tui.core.errors import OGError
+
+    try:
+        settings = load_settings(profile=profile)
+    except OGError as exc:
+        print(f"og-tui: {exc}", file=sys.stderr)
+        hint = getattr(exc, "hint", None)
+        if hint:
+            print(hint, file=sys.stderr)
+        return 2
+    from og_tui.tui.app import make_app
+
+    app = make_app(settings)
+    try:
+        app.run()
+    finally:
+        app.ctx.close()
+    return app.return_code or 0

@@ -1,0 +1,476 @@
+"""Account screen: onboarding, wallets, balances, faucet, send, profile switcher."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical
+from textual.widgets import Button, DataTable, Label, Static
+
+from og_tui.tui import messages as m
+from og_tui.tui.format import fmt_units
+from og_tui.tui.messages import NetState
+from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.screens.modals import (
+    ConfirmDialog,
+    ExportDialog,
+    ProfileDialog,
+    SendDialog,
+    UnlockDialog,
+    WalletFormDialog,
+)
+
+
+class AccountScreen(OGScreen):
+    MODE = "account"
+
+    BINDINGS = [
+        Binding("f", "fund", "Faucet", id="account.fund", tooltip="Devnet faucet: native OG and OUSDC"),
+        Binding("s", "send", "Send", id="account.send", tooltip="Send OG or OUSDC to an address"),
+        Binding("n", "new_wallet", "New", id="account.new", tooltip="Create a new wallet"),
+        Binding("i", "import_key", "Import key", id="account.import_key", tooltip="Import a hex private key"),
+        Binding("k", "import_keystore", "Import keystore", id="account.import_keystore", show=False),
+        Binding("u", "unlock", "Unlock", id="account.unlock", show=False),
+        Binding("e", "export", "Export", id="account.export", show=False, tooltip="Export an encrypted keystore"),
+        Binding("d", "delete", "Delete", id="account.delete", show=False),
+        Binding("c", "copy", "Copy address", id="account.copy", show=False),
+        Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Refresh balances"),
+        Binding("p", "profile", "Profile", id="account.profile", tooltip="Switch network profile"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="onboarding"):
+            with Center():
+                with Vertical(classes="onboard-box"):
+                    yield Static("Welcome to og-tui", classes="onboard-title")
+                    yield Static("", id="onboard-intro")
+                    yield Button("f  Create a wallet and fund it", id="ob-fund", variant="primary", compact=True)
+                    yield Button("n  Create a wallet", id="ob-new", compact=True)
+                    yield Button("i  Import a private key", id="ob-key", compact=True)
+                    yield Button("k  Import a keystore file", id="ob-keystore", compact=True)
+        with Horizontal(id="account-body"):
+            with Vertical(id="wallets-pane"):
+                yield Label("Wallets", classes="pane-title")
+                yield DataTable(id="wallets", cursor_type="row", zebra_stripes=True)
+                yield Static("enter use · u unlock · e export · d delete · n new · i/k import", classes="pane-hint")
+            with Vertical(id="balance-pane"):
+                yield Label("Balances", classes="pane-title")
+                yield Static("", id="acct-name")
+                yield Static("", id="acct-address")
+                yield Static("", id="bal-native", classes="balance")
+                yield Static("", id="bal-token", classes="balance")
+                yield Static("", id="acct-lock")
+                with Horizontal(classes="acct-buttons"):
+                    yield Button("Send", id="btn-send", variant="primary", compact=True)
+                    yield Button("Faucet", id="btn-fund", compact=True)
+                    yield Button("Copy", id="btn-copy", compact=True)
+                yield Static("", id="acct-profile", classes="pane-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#wallets", DataTable)
+        table.add_columns(" ", "Name", "Address", "Key", "Lock")
+        self.watch(self.app, "wallets_version", self._reload_wallets, init=True)
+        self.watch(self.app, "net", self._show_net, init=True)
+
+    # --- rendering ---------------------------------------------------------------------
+    def _wallets(self) -> list[Any]:
+        try:
+            return list(self.app.ctx.wallets.list_wallets())
+        except Exception as exc:  # noqa: BLE001
+            self.notify(str(exc), title="Wallets", severity="error")
+            return []
+
+    def _reload_wallets(self, _version: int = 0) -> None:
+        wallets = self._wallets()
+        empty = not wallets
+        self.query_one("#onboarding").display = empty
+        self.query_one("#account-body").display = not empty
+        intro = self.query_one("#onboard-intro", Static)
+        devnet = self.app.ctx.is_devnet
+        self.query_one("#ob-fund", Button).display = devnet
+        self.query_one("#btn-fund", Button).display = devnet
+        if devnet:
+            intro.update(
+                "You are on the LOCAL DEVNET: a private OpenGradient-compatible network on this "
+                "machine. Nothing here costs real money.\n\nPress f to create a wallet and fill it "
+                "from the faucet, or choose below."
+            )
+        else:
+            intro.update(
+                f"You are on the {self.app.ctx.profile.name} network. Create a wallet or import one "
+                "you already use."
+            )
+        if empty:
+            self.query_one("#ob-fund" if devnet else "#ob-new", Button).focus()
+            return
+        table = self.query_one("#wallets", DataTable)
+        active = self.app.net.address
+        cursor = table.cursor_row
+        table.clear()
+        for wallet in wallets:
+            unlocked = self.app.ctx.signer(wallet.address) is not None
+            table.add_row(
+                "●" if active and wallet.address.lower() == active.lower() else " ",
+                wallet.name,
+                wallet.address,
+                wallet.storage,
+                "open" if unlocked else "locked",
+                key=wallet.address,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(max(cursor, 0), table.row_count - 1))
+        if not self.focused or self.focused.id in {"ob-fund", "ob-new", "ob-key", "ob-keystore"}:
+            table.focus()
+
+    def _show_net(self, state: NetState) -> None:
+        self.query_one("#acct-name", Static).update(f"[b]{state.wallet_name or '–'}[/b]")
+        self.query_one("#acct-address", Static).update(state.address or "no active wallet")
+        self.query_one("#bal-native", Static).update(f"{fmt_units(state.native_wei, 18, 6)} OG")
+        self.query_one("#bal-token", Static).update(f"{fmt_units(state.token_units, 6, 6)} OUSDC")
+        unlocked = bool(state.address and self.app.ctx.signer(state.address))
+        self.query_one("#acct-lock", Static).update(
+            "" if not state.address else ("unlocked for this session" if unlocked else "locked · u to unlock")
+        )
+        profile = self.app.ctx.profile
+        self.query_one("#acct-profile", Static).update(f"profile {profile.name} · {profile.rpc_url} · p to switch")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "fund" and not self.app.ctx.is_devnet:
+            return None
+        if action in {"send", "export", "delete", "unlock", "copy"} and not self.app.net.address:
+            return None
+        return True
+
+    # --- buttons --------------------------------------------------------------------------
+    @on(Button.Pressed, "#ob-fund")
+    def _ob_fund(self) -> None:
+        self.action_fund()
+
+    @on(Button.Pressed, "#ob-new")
+    def _ob_new(self) -> None:
+        self.action_new_wallet()
+
+    @on(Button.Pressed, "#ob-key")
+    def _ob_key(self) -> None:
+        self.action_import_key()
+
+    @on(Button.Pressed, "#ob-keystore")
+    def _ob_keystore(self) -> None:
+        self.action_import_keystore()
+
+    @on(Button.Pressed, "#btn-send")
+    def _btn_send(self) -> None:
+        self.action_send()
+
+    @on(Button.Pressed, "#btn-fund")
+    def _btn_fund(self) -> None:
+        self.action_fund()
+
+    @on(Button.Pressed, "#btn-copy")
+    def _btn_copy(self) -> None:
+        self.action_copy()
+
+    @on(DataTable.RowSelected, "#wallets")
+    def _use_wallet(self, event: DataTable.RowSelected) -> None:
+        address = str(event.row_key.value)
+        try:
+            self.app.ctx.wallets.set_active(address)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(str(exc), severity="error")
+            return
+        self.app.post_message(m.WalletsChanged())
+
+    def _selected_address(self) -> str | None:
+        table = self.query_one("#wallets", DataTable)
+        if table.row_count and table.display and self.query_one("#account-body").display:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            return str(key.value)
+        return self.app.net.address
+
+    # --- wallet actions ---------------------------------------------------------------------
+    def _needs_passphrase(self) -> bool:
+        return not self.app.ctx.wallets.keyring_available()
+
+    def _open_form(self, mode: str) -> None:
+        count = len(self._wallets())
+        form = WalletFormDialog(
+            mode=mode,
+            needs_passphrase=self._needs_passphrase() and mode != "keystore",
+            default_name="main" if count == 0 else f"wallet-{count + 1}",
+        )
+        self.app.push_screen(form, self._form_done)
+
+    def _form_done(self, data: dict[str, Any] | None) -> None:
+        if data:
+            self._save_wallet(data)
+
+    def action_new_wallet(self) -> None:
+        self._open_form("create")
+
+    def action_import_key(self) -> None:
+        self._open_form("key")
+
+    def action_import_keystore(self) -> None:
+        self._open_form("keystore")
+
+    def action_fund(self) -> None:
+        if not self.app.ctx.is_devnet:
+            return
+        if not self.app.net.address:
+            self._open_form("fund")
+        else:
+            self._fund(self.app.net.address)
+
+    @work(thread=True, exclusive=True, group="wallet", exit_on_error=False, description="save wallet")
+    def _save_wallet(self, data: dict[str, Any]) -> None:
+        app = self.app
+        ctx = app.ctx
+
+        def save() -> Any:
+            wallets = ctx.wallets
+            mode = data["mode"]
+            if mode == "key":
+                info = wallets.import_key(data["name"], data["key"], data["passphrase"])
+                from eth_account import Account
+
+                ctx.remember_signer(Account.from_key(data["key"]))
+            elif mode == "keystore":
+                info = wallets.import_keystore(data["name"], data["json_text"], data["file_passphrase"])
+                ctx.unlock(info.address, data["file_passphrase"])
+            else:
+                info = wallets.create(data["name"], data["passphrase"])
+                ctx.unlock(info.address, data["passphrase"])
+            wallets.set_active(info.address)
+            return info
+
+        verb = {"key": "Importing key", "keystore": "Importing keystore"}.get(data["mode"], "Creating wallet")
+        info = app.run_op(verb, save, what="Wallet")
+        if info is None:
+            return
+        app.post_message(m.WalletsChanged())
+        app.call_from_thread(app.notify, f"{info.name} · {info.address}", title="Wallet ready")
+        if data["mode"] == "fund":
+            self._fund_now(info.address)
+
+    def action_unlock(self) -> None:
+        address = self._selected_address()
+        if address:
+            self._ensure_unlocked(address, lambda: self.app.post_message(m.WalletsChanged()))
+
+    def _ensure_unlocked(self, address: str, then) -> None:
+        ctx = self.app.ctx
+        if ctx.signer(address) is not None:
+            then()
+            return
+        wallets = ctx.wallets
+        if not wallets.needs_passphrase(address):
+            self._unlock_no_passphrase(address, then)
+            return
+        name = next((w.name for w in self._wallets() if w.address.lower() == address.lower()), "wallet")
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.app.post_message(m.WalletUnlocked(address))
+                self.app.post_message(m.WalletsChanged())
+                then()
+
+        self.app.push_screen(UnlockDialog(address, name), done)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def _unlock_no_passphrase(self, address: str, then) -> None:
+        account = self.app.run_op("Unlocking", lambda: self.app.ctx.unlock(address, None), what="Unlock")
+        if account is not None:
+            self.app.call_from_thread(then)
+
+    def action_export(self) -> None:
+        address = self._selected_address()
+        if not address:
+            return
+        from pathlib import Path
+
+        default = str(Path.home() / f"og-keystore-{address[2:10].lower()}.json")
+        self.app.push_screen(ExportDialog(address, default, True), lambda d: d and self._export(address, d))
+
+    @work(thread=True, exclusive=True, group="wallet", exit_on_error=False, description="export")
+    def _export(self, address: str, data: dict[str, Any]) -> None:
+        import os
+
+        def export() -> str:
+            text = self.app.ctx.wallets.export_keystore(address, data["passphrase"])
+            path = data["path"]
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return str(path)
+
+        path = self.app.run_op("Exporting keystore", export, what="Export")
+        if path:
+            self.app.call_from_thread(self.app.notify, f"Encrypted keystore written to {path}", title="Exported")
+
+    def action_delete(self) -> None:
+        address = self._selected_address()
+        if not address:
+            return
+        dialog = ConfirmDialog(
+            "Delete this wallet?",
+            [
+                address,
+                "The key is removed from this machine. Without an exported keystore or a copy of the",
+                "key, the funds at this address are lost for good.",
+            ],
+            ok_label="Delete",
+            danger=True,
+        )
+        self.app.push_screen(dialog, lambda ok: ok and self._delete(address))
+
+    @work(thread=True, exclusive=True, group="wallet", exit_on_error=False, description="delete")
+    def _delete(self, address: str) -> None:
+        ctx = self.app.ctx
+
+        def delete() -> bool:
+            ctx.wallets.delete(address)
+            ctx.forget_signer(address)
+            return True
+
+        if self.app.run_op("Deleting wallet", delete, what="Delete"):
+            self.app.post_message(m.WalletsChanged())
+
+    def action_copy(self) -> None:
+        address = self._selected_address()
+        if address:
+            self.app.copy_to_clipboard(address)
+            self.notify(f"Copied {address}", title="Address copied")
+
+    def action_refresh(self) -> None:
+        self.app.poll_chain()
+
+    def action_profile(self) -> None:
+        settings = self.app.ctx.settings
+        profiles = [(name, p.rpc_url) for name, p in settings.profiles.items()]
+        self.app.push_screen(
+            ProfileDialog(profiles, self.app.ctx.profile.name),
+            lambda name: name and name != self.app.ctx.profile.name and self.app.switch_profile(name),
+        )
+
+    # --- faucet ----------------------------------------------------------------------------
+    def _fund(self, address: str) -> None:
+        self._fund_worker(address)
+
+    @work(thread=True, exclusive=True, group="faucet", exit_on_error=False, description="faucet")
+    def _fund_worker(self, address: str) -> None:
+        self._fund_now(address)
+
+    def _fund_now(self, address: str) -> None:
+        app = self.app
+        ctx = app.ctx
+
+        def fund() -> dict[str, Any]:
+            from og_tui.core.devnet_client import DevnetClient
+
+            base = ctx.profile.api_url
+            return DevnetClient(base).fund(address)
+
+        result = app.run_op("Faucet", fund, what="Faucet")
+        if not result:
+            return
+        now = time.time()
+        for key, kind, value in (
+            ("native_tx", "faucet-native", result.get("native_wei")),
+            ("token_tx", "faucet-token", result.get("token_units")),
+        ):
+            tx_hash = result.get(key)
+            if tx_hash:
+                ctx.store.add_tx(
+                    hash=tx_hash, kind=kind, status="confirmed", from_addr=None, to_addr=address,
+                    value=str(value) if value is not None else None, profile=ctx.profile.name, created_at=now,
+                )
+        app.post_message(m.FaucetFunded(address, result))
+        app.call_from_thread(
+            app.notify,
+            f"+{fmt_units(result.get('native_wei'), 18, 4)} OG and +{fmt_units(result.get('token_units'), 6, 2)} OUSDC",
+            title="Faucet",
+        )
+        app.call_from_thread(app.poll_chain)
+
+    # --- send ------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        address = self.app.net.address
+        if not address:
+            self.notify("Create or import a wallet first.", severity="warning")
+            return
+        self._ensure_unlocked(address, self._open_send)
+
+    def _open_send(self) -> None:
+        net = self.app.net
+        balances = {"OG": (net.native_wei, 18), "OUSDC": (net.token_units, 6)}
+        self.app.push_screen(SendDialog(balances), lambda d: d and self._review(d))
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False, description="estimate")
+    def _review(self, data: dict[str, Any]) -> None:
+        app = self.app
+        ctx = app.ctx
+        signer = ctx.signer(app.net.address)
+        token = None if data["symbol"] == "OG" else ctx.profile.payment_token
+
+        def estimate() -> Any:
+            return ctx.chain.estimate_transfer_cost(signer.address, data["to"], data["units"], token=token)
+
+        cost = app.run_op("Estimating gas", estimate, what="Send")
+        if cost is None:
+            return
+        gas, gas_price, fee = cost
+        lines = [
+            f"Amount   {fmt_units(data['units'], data['decimals'], data['decimals'])} {data['symbol']}",
+            f"To       {data['to']}",
+            f"From     {signer.address}",
+            f"Gas      {gas:,} × {fmt_units(gas_price, 9, 3)} gwei ≈ {fmt_units(fee, 18, 8)} OG",
+            f"Network  {ctx.profile.name} (chain {ctx.profile.chain_id})",
+        ]
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._send(data, signer)
+
+        app.call_from_thread(app.push_screen, ConfirmDialog("Send this transaction?", lines, "Send"), confirmed)
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False, description="send")
+    def _send(self, data: dict[str, Any], signer: Any) -> None:
+        app = self.app
+        ctx = app.ctx
+        store = ctx.store
+        kind = "transfer-native" if data["symbol"] == "OG" else "transfer-token"
+        summary = f"Send {fmt_units(data['units'], data['decimals'], data['decimals'])} {data['symbol']} to {data['to'][:10]}…"
+
+        def on_status(status: str, info: dict[str, Any]) -> None:
+            if status == "sent":
+                store.add_tx(
+                    hash=info["hash"], kind=kind, status="pending", from_addr=signer.address, to_addr=data["to"],
+                    value=str(data["units"]), token=None if data["symbol"] == "OG" else data["symbol"],
+                    profile=ctx.profile.name, created_at=time.time(),
+                )
+                app.post_message(m.TxSubmitted(info["hash"], kind, summary))
+
+        def send() -> Any:
+            try:
+                if data["symbol"] == "OG":
+                    return ctx.chain.transfer_native(signer, data["to"], data["units"], on_status=on_status)
+                return ctx.chain.transfer_token(
+                    signer, ctx.profile.payment_token, data["to"], data["units"], on_status=on_status
+                )
+            except Exception as exc:
+                tx_hash = getattr(exc, "tx_hash", None)
+                if tx_hash:
+                    store.update_tx(tx_hash, status="failed", error=str(exc))
+                    app.post_message(m.TxConfirmed(tx_hash, kind, "failed", None, None))
+                raise
+
+        outcome = app.run_op(summary, send, what="Send")
+        if outcome is None:
+            return
+        status = "confirmed" if outcome.status == 1 else "failed"
+        store.update_tx(outcome.hash, status=status, gas_used=outcome.gas_used, block=outcome.block)
+        app.post_message(m.TxConfirmed(outcome.hash, kind, status, outcome.gas_used, outcome.block))

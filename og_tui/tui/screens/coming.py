@@ -1,0 +1,66 @@
+"""Screens whose features are being built: navigation works, and they say what is coming."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Center, VerticalScroll
+from textual.widgets import Markdown
+
+from og_tui.tui.screens.base import OGScreen
+
+
+class ComingScreen(OGScreen):
+    TEXT = ""
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(classes="coming"):
+            with Center():
+                yield Markdown(self.TEXT, classes="coming-text")
+
+
+class HubScreen(ComingScreen):
+    MODE = "hub"
+    TEXT = """\
+## Model Hub
+
+Browse and search ONNX models, create models and versions, upload files with a
+progress bar, see each file's CID and input/output signature.
+
+*Coming next.* Until then: `og-tui hub --help` for the scripting commands, where available.
+"""
+
+
+class InferenceScreen(ComingScreen):
+    MODE = "inference"
+    TEXT = """\
+## Inference
+
+Pick a model, get an input template built from its signature, run it on chain in
+VANILLA, ZKML or TEE mode and see the outputs and the transaction.
+
+*Coming next.*
+"""
+
+
+class ChatScreen(ComingScreen):
+    MODE = "chat"
+    TEXT = """\
+## Chat
+
+Streaming LLM chat paid per request with x402 micro-payments, with the cost of
+every reply and your conversations kept.
+
+*Coming next.*
+"""
+
+
+class WorkflowsScreen(ComingScreen):
+    MODE = "workflows"
+    TEXT = """\
+## Workflows
+
+Watch live price forecasts from alpha workflows and schedule your own models on
+price-feed data.
+
+*Coming next.*
+"""

@@ -1,0 +1,630 @@
+"""Model Hub client (REST over httpx) and the hub's naming and versioning rules.
+
+The same code talks to the real OpenGradient hub and to the devnet hub; only the
+base URLs differ (they come from the profile):
+
+- ``hub_url``: ``https://api.opengradient.ai/api/v0`` or ``http://127.0.0.1:8745/api/v0``
+- ``auth_url``: ``https://identitytoolkit.googleapis.com`` (Firebase, with ``api_key``) or
+  ``http://127.0.0.1:8745/auth``. Sign-in posts to ``{auth_url}/v1/accounts:signInWithPassword``,
+  sign-up to ``{auth_url}/v1/accounts:signUp``, refresh to ``{auth_url}/v1/token`` (Firebase:
+  ``https://securetoken.googleapis.com/v1/token``), each with ``?key=<api_key>`` when a key is set.
+
+The ID token is refreshed before it expires (the reference SDK never refreshes), and a
+``401`` on a call made with a stale token triggers one refresh and one retry.
+No Textual, no devnet imports; core never prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from og_tui.core.errors import AuthError, HubError, ValidationError
+from og_tui.core.types import FileUploadResult, ModelRepository
+
+__all__ = [
+    "HubClient",
+    "HubSession",
+    "HubUnreachable",
+    "TransferCancelled",
+    "validate_model_name",
+    "model_name_key",
+    "parse_version",
+    "format_version",
+    "next_version",
+    "safe_filename",
+    "MODEL_NAME_MAX",
+]
+
+Progress = Callable[[int, int], None]
+CHUNK = 1 << 20
+MODEL_NAME_MAX = 100
+FILENAME_MAX = 255
+
+
+class HubUnreachable(HubError):
+    default_hint = "Check your network and the hub URL of the active profile, or start the devnet (og-tui devnet)."
+
+
+class TransferCancelled(HubError):
+    """An upload or download was stopped by the user; nothing was kept."""
+
+
+# ---------------------------------------------------------------------------------------
+# Rules shared by the client (early, friendly errors) and the devnet hub (enforcement)
+# ---------------------------------------------------------------------------------------
+
+_NAME_PUNCT = set("-_.")
+
+
+def validate_model_name(name: object) -> str:
+    """Return the NFC-normalized model name or raise ValidationError saying what is wrong.
+
+    Allowed: letters and digits of any script (unicode), ``-``, ``_`` and ``.``; it must
+    start with a letter or digit, be at most 100 characters, and contain no ``..``.
+    Rejected: slashes and backslashes (names are URL path segments), whitespace,
+    control characters and other symbols. Uniqueness is case-insensitive.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError("A model name is required.", field="name")
+    name = unicodedata.normalize("NFC", name)
+    if len(name) > MODEL_NAME_MAX:
+        raise ValidationError(f"A model name is at most {MODEL_NAME_MAX} characters (this one has {len(name)}).", field="name")
+    for ch in name:
+        if ch in "/\\":
+            raise ValidationError("A model name cannot contain '/' or '\\'.", field="name",
+                                  hint="Use '-' or '_' instead.")
+        if unicodedata.category(ch).startswith("C"):
+            raise ValidationError("A model name cannot contain control or invisible characters.", field="name")
+        if ch.isspace():
+            raise ValidationError("A model name cannot contain spaces.", field="name", hint="Use '-' or '_' instead.")
+        if not (ch.isalnum() or ch in _NAME_PUNCT):
+            raise ValidationError(f"A model name cannot contain {ch!r}; use letters, digits, '-', '_' and '.'.",
+                                  field="name")
+    if ".." in name:
+        raise ValidationError("A model name cannot contain '..'.", field="name")
+    if not name[0].isalnum():
+        raise ValidationError("A model name must start with a letter or a digit.", field="name")
+    return name
+
+
+def model_name_key(name: str) -> str:
+    """Key for uniqueness: names differing only in case are the same model."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+_VERSION_RE = re.compile(r"^\s*v?(\d{1,6})(?:\.(\d{1,2}))?\s*$")
+
+
+def parse_version(text: object) -> Tuple[int, int]:
+    """``"1.05"`` -> (1, 5). Accepts ``"1"``, ``"1.0"``, ``"1.00"`` (= 1.00) and ``"1.5"`` (= 1.50)."""
+    m = _VERSION_RE.match(str(text)) if isinstance(text, (str, int)) else None
+    if not m:
+        raise ValidationError(f"{text!r} is not a version; versions look like 0.01, 0.02 or 1.00.", field="version")
+    minor = m.group(2) or "0"
+    return int(m.group(1)), int(minor.ljust(2, "0"))
+
+
+def format_version(major: int, minor: int) -> str:
+    return f"{major}.{minor:02d}"
+
+
+def next_version(existing: "List[Tuple[int, int]]", is_major: bool) -> Tuple[int, int]:
+    """The version the hub assigns next: minor steps of 0.01 (0.99 -> 1.00), major to the next whole number."""
+    if not existing:
+        return (1, 0) if is_major else (0, 1)
+    major, minor = max(existing)
+    if is_major:
+        return major + 1, 0
+    minor += 1
+    return (major + 1, 0) if minor >= 100 else (major, minor)
+
+
+def safe_filename(name: object) -> str:
+    """Neutralize an upload filename: keep only its last path component, drop control
+    characters, refuse ``.``/``..``/empty. Raises ValidationError."""
+    if not isinstance(name, str):
+        raise ValidationError("The upload has no filename.", field="file")
+    name = unicodedata.normalize("NFC", name)
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C")).strip()
+    if name in ("", ".", ".."):
+        raise ValidationError("The upload filename is empty or not a file name.", field="file")
+    while len(name.encode("utf-8")) > FILENAME_MAX:
+        name = name[:-1]
+    return name
+
+
+# ---------------------------------------------------------------------------------------
+# Client
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class HubSession:
+    email: str
+    local_id: str
+    id_token: str
+    refresh_token: str
+    expires_at: float  # epoch seconds
+    lifetime: float = 3600.0
+
+    def public(self) -> Dict[str, Any]:
+        """What may be shown or logged: no tokens."""
+        return {"email": self.email, "localId": self.local_id, "expiresAt": self.expires_at}
+
+
+_AUTH_MESSAGES = {
+    "EMAIL_NOT_FOUND": ("No Model Hub account exists for this email.", "Check the address, or sign up first (og-tui hub signup)."),
+    "INVALID_PASSWORD": ("Wrong password for this Model Hub account.", "Type it again; passwords are case-sensitive."),
+    "INVALID_LOGIN_CREDENTIALS": ("Wrong email or password.", "Check both; passwords are case-sensitive."),
+    "EMAIL_EXISTS": ("An account with this email already exists.", "Sign in instead (og-tui hub login)."),
+    "WEAK_PASSWORD": ("The password is too weak.", "Use at least 6 characters."),
+    "INVALID_EMAIL": ("That is not a valid email address.", None),
+    "MISSING_EMAIL": ("An email address is required.", None),
+    "MISSING_PASSWORD": ("A password is required.", None),
+    "USER_DISABLED": ("This Model Hub account is disabled.", None),
+    "TOO_MANY_ATTEMPTS_TRY_LATER": ("Too many sign-in attempts.", "Wait a few minutes and try again."),
+    "TOKEN_EXPIRED": ("Your Model Hub session has expired.", "Sign in again."),
+    "INVALID_REFRESH_TOKEN": ("Your Model Hub session is no longer valid.", "Sign in again."),
+    "USER_NOT_FOUND": ("This Model Hub account no longer exists.", "Sign up again."),
+}
+
+
+class HubClient:
+    """Synchronous Model Hub client; safe to share between threads."""
+
+    def __init__(
+        self,
+        hub_url: str,
+        auth_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        timeout: float = 30.0,
+        upload_timeout: float = 3600.0,
+        refresh_margin: Optional[float] = None,
+        transport: Optional[httpx.BaseTransport] = None,
+    ) -> None:
+        self.hub_url = hub_url.rstrip("/")
+        self.auth_url = (auth_url or "").rstrip("/")
+        self.api_key = api_key or None
+        self.timeout = timeout
+        self.upload_timeout = upload_timeout
+        self.refresh_margin = refresh_margin
+        self.session: Optional[HubSession] = None
+        self._lock = threading.RLock()
+        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+
+    # ---- context management ----------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "HubClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- URLs ------------------------------------------------------------------------
+    def _auth_endpoint(self, op: str) -> str:
+        if not self.auth_url:
+            raise AuthError("This profile has no Model Hub sign-in URL (auth_url).")
+        host = urlsplit(self.auth_url).hostname or ""
+        if op == "token":
+            if host == "identitytoolkit.googleapis.com":
+                url = "https://securetoken.googleapis.com/v1/token"
+            else:
+                url = f"{self.auth_url}/v1/token"
+        else:
+            url = f"{self.auth_url}/v1/accounts:{op}"
+        if self.api_key:
+            url += "?key=" + quote(self.api_key, safe="")
+        elif host.endswith("googleapis.com"):
+            raise AuthError("The profile has no Firebase API key, which the OpenGradient hub sign-in needs.",
+                            hint="Set firebase_api_key in the profile (config.toml) or FIREBASE_API_KEY.")
+        return url
+
+    def _model_url(self, name: str, *rest: str) -> str:
+        parts = [quote(name, safe="")] + [quote(r, safe="") for r in rest]
+        return f"{self.hub_url}/models/" + "/".join(parts)
+
+    # ---- auth ------------------------------------------------------------------------
+    def _auth_post(self, op: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        url = self._auth_endpoint(op)
+        try:
+            resp = self._http.post(url, json=body, headers={"content-type": "application/json; charset=UTF-8"})
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc, self.auth_url) from None
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if resp.status_code >= 400 or not isinstance(data, dict):
+            raise self._auth_error(resp.status_code, data)
+        return data
+
+    @staticmethod
+    def _auth_error(status: int, data: Any) -> AuthError:
+        message = ""
+        if isinstance(data, dict):
+            err = data.get("error")
+            if isinstance(err, dict):
+                message = str(err.get("message") or "")
+            elif isinstance(err, str):  # securetoken uses {"error": "invalid_grant", ...} sometimes
+                message = str(data.get("error_description") or err)
+        code, _, detail = message.partition(" : ")
+        code = code.strip().upper()
+        if code in _AUTH_MESSAGES:
+            text, hint = _AUTH_MESSAGES[code]
+            if detail:
+                text = f"{text[:-1]}: {detail.strip()}."
+            return AuthError(text, status=status, hint=hint) if hint else AuthError(text, status=status)
+        if "API key not valid" in message or "API_KEY_INVALID" in message:
+            return AuthError("The Firebase API key of this profile is not valid.", status=status,
+                             hint="Check firebase_api_key in the profile.")
+        return AuthError(f"Sign-in failed (HTTP {status}{': ' + message if message else ''}).", status=status)
+
+    def _set_session(self, data: Dict[str, Any], email: Optional[str] = None) -> HubSession:
+        id_token = data.get("idToken") or data.get("id_token")
+        refresh = data.get("refreshToken") or data.get("refresh_token")
+        if not id_token or not refresh:
+            raise AuthError("The sign-in service answered without a token.")
+        try:
+            lifetime = float(data.get("expiresIn") or data.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        previous = self.session
+        self.session = HubSession(
+            email=str(data.get("email") or email or (previous.email if previous else "")),
+            local_id=str(data.get("localId") or data.get("user_id") or (previous.local_id if previous else "")),
+            id_token=str(id_token),
+            refresh_token=str(refresh),
+            expires_at=time.time() + lifetime,
+            lifetime=lifetime,
+        )
+        return self.session
+
+    def sign_in(self, email: str, password: str) -> HubSession:
+        with self._lock:
+            data = self._auth_post("signInWithPassword", {"email": email, "password": password, "returnSecureToken": True})
+            return self._set_session(data, email)
+
+    def sign_up(self, email: str, password: str, display_name: Optional[str] = None) -> HubSession:
+        body: Dict[str, Any] = {"email": email, "password": password, "returnSecureToken": True}
+        if display_name:
+            body["displayName"] = display_name
+        with self._lock:
+            data = self._auth_post("signUp", body)
+            return self._set_session(data, email)
+
+    def restore_session(self, refresh_token: str, email: str = "") -> HubSession:
+        """Resume from a stored refresh token (exchanged for a fresh ID token now)."""
+        with self._lock:
+            self.session = HubSession(email, "", "", refresh_token, 0.0, 0.0)
+            return self.refresh()
+
+    def sign_out(self) -> None:
+        self.session = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.session is not None
+
+    def refresh(self) -> HubSession:
+        with self._lock:
+            if self.session is None:
+                raise AuthError("Not signed in to the Model Hub.", hint="Sign in first (og-tui hub login).")
+            data = self._auth_post("token", {"grant_type": "refresh_token", "refresh_token": self.session.refresh_token})
+            return self._set_session(data)
+
+    def _margin(self) -> float:
+        if self.refresh_margin is not None:
+            return self.refresh_margin
+        lifetime = self.session.lifetime if self.session else 3600.0
+        return min(60.0, lifetime * 0.1)
+
+    def _token(self, required: bool) -> Optional[str]:
+        with self._lock:
+            if self.session is None:
+                if required:
+                    raise AuthError("Not signed in to the Model Hub.", hint="Sign in first (og-tui hub login).")
+                return None
+            if time.time() >= self.session.expires_at - self._margin():
+                self.refresh()
+            return self.session.id_token
+
+    # ---- requests --------------------------------------------------------------------
+    def _unreachable(self, exc: Exception, url: str) -> HubError:
+        if isinstance(exc, httpx.TimeoutException):
+            return HubUnreachable(f"The Model Hub at {url} did not answer in time.")
+        return HubUnreachable(f"Cannot reach the Model Hub at {url} ({type(exc).__name__}).")
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: str = "optional",  # "required" | "optional" | "none"
+        stream: bool = False,
+        body_factory: Optional[Callable[[], Iterator[bytes]]] = None,
+        what: str = "",
+        **kwargs: Any,
+    ) -> httpx.Response:
+        for attempt in (0, 1):
+            token = self._token(auth == "required") if auth != "none" else None
+            headers = dict(kwargs.pop("headers", {}) or {})
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            if body_factory is not None:
+                kwargs["content"] = body_factory()
+            try:
+                req = self._http.build_request(method, url, headers=headers, **kwargs)
+                resp = self._http.send(req, stream=stream)
+            except TransferCancelled:
+                raise
+            except httpx.HTTPError as exc:
+                raise self._unreachable(exc, self.hub_url) from None
+            if resp.status_code == 401 and token and attempt == 0 and self.session is not None:
+                resp.close()
+                with self._lock:
+                    self.refresh()
+                kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+                continue
+            if resp.status_code >= 400:
+                if stream:
+                    resp.read()
+                    resp.close()
+                raise self._hub_error(resp, what)
+            return resp
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _detail(resp: httpx.Response) -> str:
+        try:
+            data = resp.json()
+        except ValueError:
+            return resp.text.strip()[:300]
+        if isinstance(data, dict):
+            detail = data.get("detail") or data.get("message") or data.get("error")
+            if isinstance(detail, list):  # FastAPI validation errors
+                detail = "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
+            if isinstance(detail, dict):
+                detail = detail.get("message") or str(detail)
+            return str(detail or "")
+        return str(data)[:300]
+
+    def _hub_error(self, resp: httpx.Response, what: str) -> HubError:
+        status = resp.status_code
+        detail = self._detail(resp)
+        prefix = f"{what}: " if what else ""
+        if status == 401:
+            return AuthError(f"{prefix}the hub did not accept your session ({detail or 'unauthorized'}).", status=status)
+        if status == 403:
+            return HubError(f"{prefix}{detail or 'permission denied'}", status=status,
+                            hint="Only a model's owner can add versions or files; create a model of your own.")
+        if status == 404:
+            return HubError(f"{prefix}{detail or 'not found'}", status=status)
+        if status == 409:
+            return HubError(f"{prefix}{detail or 'already exists'}", status=status, hint="Pick another name.")
+        if status == 413:
+            return HubError(f"{prefix}{detail or 'the file is larger than the hub accepts'}", status=status)
+        if status >= 500:
+            return HubError(f"{prefix}the hub had an internal error (HTTP {status}){': ' + detail if detail else ''}.",
+                            status=status, hint="Try again later.")
+        return HubError(f"{prefix}{detail or f'HTTP {status}'}", status=status)
+
+    # ---- models and versions -----------------------------------------------------------
+    def create_model(self, name: str, desc: str = "", version: str = "1.00") -> ModelRepository:
+        """Create a model and its first version; returns ModelRepository(name, initialVersion).
+
+        Like the reference SDK, the first version is assigned by the hub (``0.01``);
+        ``version`` only goes into its notes.
+        """
+        name = validate_model_name(name)
+        resp = self._request("POST", f"{self.hub_url}/models/", auth="required",
+                             json={"name": name, "description": desc or ""}, what=f"Creating model {name!r}")
+        data = resp.json() if resp.content else {}
+        created = data.get("name") if isinstance(data, dict) else None
+        if not created:
+            raise HubError(f"Creating model {name!r}: the hub answered without a model name.")
+        v = self.create_version(created, notes=f"Initial version {version}" if version else "", is_major=False)
+        return ModelRepository(created, v.get("versionString") or "Unknown")
+
+    def create_version(self, name: str, notes: Optional[str] = "", is_major: bool = False) -> Dict[str, Any]:
+        resp = self._request("POST", self._model_url(name, "versions"), auth="required",
+                             json={"notes": notes or "", "is_major": bool(is_major)},
+                             what=f"Creating a version of {name!r}")
+        data = resp.json() if resp.content else {}
+        if isinstance(data, list):  # the reference accepts [] as "Unknown"
+            return {"versionString": "Unknown"}
+        return data
+
+    def list_models(self, page: int = 1, limit: int = 100, search: Optional[str] = None,
+                    mine: bool = False, author: Optional[str] = None) -> Dict[str, Any]:
+        """``{"models": [...], "total", "page", "limit"}`` (a bare list from a hub is wrapped)."""
+        params: Dict[str, Any] = {"page": page, "limit": limit}
+        if search:
+            params["search"] = search
+        if mine:
+            params["author"] = "me"
+        elif author:
+            params["author"] = author
+        resp = self._request("GET", f"{self.hub_url}/models/", params=params,
+                             auth="required" if mine else "optional", what="Listing models")
+        data = resp.json()
+        if isinstance(data, list):
+            return {"models": data, "total": None, "page": page, "limit": limit}
+        data.setdefault("models", [])
+        return data
+
+    def model_detail(self, name: str) -> Dict[str, Any]:
+        return self._request("GET", self._model_url(name), what=f"Model {name!r}").json()
+
+    def list_files(self, name: str, version: str) -> List[Dict[str, Any]]:
+        resp = self._request("GET", self._model_url(name, "versions", version, "files"),
+                             what=f"Files of {name!r} version {version}")
+        data = resp.json()
+        return data if isinstance(data, list) else list(data.get("files", []))
+
+    # ---- files -------------------------------------------------------------------------
+    def upload(self, path: Union[str, os.PathLike], name: str, version: str, *,
+               progress: Optional[Progress] = None, cancel: Optional[threading.Event] = None,
+               filename: Optional[str] = None) -> FileUploadResult:
+        """Stream ``path`` to ``name``/``version``; ``progress(sent, total)``; set ``cancel`` to stop."""
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise HubError(f"{p} does not exist.")
+        if p.is_dir():
+            raise HubError(f"{p} is a directory; upload a model file (e.g. model.onnx).")
+        if not p.is_file():
+            raise HubError(f"{p} is not a regular file.")
+        try:
+            with open(p, "rb"):
+                pass
+        except OSError as exc:
+            raise HubError(f"Cannot read {p}: {exc.strerror or exc}.", hint="Check the file's permissions.") from None
+        total = p.stat().st_size
+        if total == 0:
+            raise HubError(f"{p} is empty; there is nothing to upload.")
+        fname = safe_filename(filename or p.name)
+        boundary = "og-tui-" + os.urandom(12).hex()
+        disp_name = fname.replace("\\", "\\\\").replace('"', '\\"')
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{disp_name}\"\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode("utf-8")
+        tail = f"\r\n--{boundary}--\r\n".encode("ascii")
+
+        def body() -> Iterator[bytes]:
+            sent = 0
+            if progress:
+                progress(0, total)
+            yield head
+            with open(p, "rb") as fh:
+                while True:
+                    if cancel is not None and cancel.is_set():
+                        raise TransferCancelled("Upload stopped; nothing was stored.")
+                    block = fh.read(CHUNK)
+                    if not block:
+                        break
+                    sent += len(block)
+                    yield block
+                    if progress:
+                        progress(sent, total)
+            if sent != total:
+                raise HubError(f"{p} changed while it was being uploaded; try again.")
+            yield tail
+
+        timeout = httpx.Timeout(self.timeout, read=self.upload_timeout, write=self.upload_timeout)
+        resp = self._request(
+            "POST", self._model_url(name, "versions", version, "files"), auth="required",
+            body_factory=body, timeout=timeout,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                     "Content-Length": str(len(head) + total + len(tail))},
+            what=f"Uploading {fname} to {name!r} version {version}",
+        )
+        if resp.status_code != 201:
+            raise HubError(f"Uploading {fname}: unexpected answer HTTP {resp.status_code}.", status=resp.status_code)
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not data.get("ipfsCid"):
+            raise HubError(f"Uploading {fname}: the hub answered without a CID.")
+        return FileUploadResult(str(data["ipfsCid"]), int(data.get("size", total)))
+
+    def download(self, cid: str, dest: Union[str, os.PathLike], *, progress: Optional[Progress] = None,
+                 cancel: Optional[threading.Event] = None, verify: bool = True) -> Path:
+        """Stream file ``cid`` to ``dest`` (a file path, or an existing directory: the hub's
+        filename or the CID is used). Written to ``<dest>.part`` and renamed when complete;
+        the bytes are checked against the CID. Returns the final path."""
+        from og_tui.core.cid import CidHasher, is_cid
+
+        resp = self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}", stream=True,
+                             what=f"Downloading {cid}")
+        part: Optional[Path] = None
+        try:
+            target = Path(dest).expanduser()
+            if target.is_dir():
+                fname = None
+                cd = resp.headers.get("content-disposition", "")
+                m = re.search(r"filename\*=UTF-8''([^;]+)", cd) or re.search(r'filename="([^"]+)"', cd)
+                if m:
+                    from urllib.parse import unquote
+
+                    try:
+                        fname = safe_filename(unquote(m.group(1)))
+                    except ValidationError:
+                        fname = None
+                target = target / (fname or cid)
+            total = int(resp.headers.get("content-length") or 0)
+            part = target.with_name(target.name + ".part")
+            hasher = CidHasher()
+            if progress:
+                progress(0, total)
+            with open(part, "wb") as out:
+                for block in resp.iter_bytes(CHUNK):
+                    if cancel is not None and cancel.is_set():
+                        raise TransferCancelled("Download stopped; the partial file was removed.")
+                    out.write(block)
+                    hasher.update(block)
+                    if progress:
+                        progress(hasher.size, total)
+            if total and hasher.size != total:
+                raise HubError(f"Download of {cid} ended early ({hasher.size} of {total} bytes); try again.")
+            if verify and is_cid(cid) and hasher.cid() != cid:
+                raise HubError(f"The bytes received for {cid} do not match their CID; the file was discarded.")
+            os.replace(part, target)
+            part = None
+            return target
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc, self.hub_url) from None
+        except OSError as exc:
+            raise HubError(f"Cannot write {dest}: {exc.strerror or exc}.") from None
+        finally:
+            resp.close()
+            if part is not None:
+                part.unlink(missing_ok=True)
+
+    def model_signature(self, cid: Optional[str] = None, *, name: Optional[str] = None,
+                        version: Optional[str] = None) -> Dict[str, Any]:
+        """Signature ({inputs, outputs}) of an ONNX file, by CID or by model name + version.
+
+        Uses the hub's listing when it has one, else downloads the file and parses it
+        locally (onnx imported lazily)."""
+        if name is not None and version is not None:
+            for f in self.list_files(name, version):
+                if (cid is None or f.get("ipfsCid") == cid) and f.get("signature"):
+                    return f["signature"]
+            if cid is None:
+                raise HubError(f"{name!r} version {version} has no ONNX file with a signature.")
+        if cid is None:
+            raise ValidationError("Give a CID, or a model name and version.")
+        try:
+            return self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}/signature",
+                                 what=f"Signature of {cid}").json()
+        except HubError as exc:
+            if exc.status not in (404, 405):  # 422: stored, but not valid ONNX
+                raise
+        import tempfile
+
+        from og_tui.core.onnx_sig import NotOnnx, signature_from_file
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self.download(cid, Path(tmp) / "model.onnx")
+            try:
+                return signature_from_file(path)
+            except NotOnnx as exc:
+                raise HubError(f"{cid} is not a valid ONNX model ({exc}).") from None
+
+
+def session_dict(session: HubSession) -> Dict[str, Any]:
+    """Everything needed to persist a session in the secret store (contains tokens)."""
+    return asdict(session)

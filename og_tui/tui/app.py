@@ -39,6 +39,7 @@ class OGApp(App):
     TITLE = "og-tui"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     COMMANDS = App.COMMANDS | {OGCommands}
     MODES = {name: spec.factory for name, spec in SCREENS.items()}
 

@@ -29,7 +29,7 @@ def short_hash(value: str | None, head: int = 10, tail: int = 6) -> str:
     return f"{value[:head]}…{value[-tail:]}"
 
 
-def fmt_time(ts: float | None) -> str:
+def fmt_time(ts: float | None, short: bool = False) -> str:
     if not ts:
         return "–"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    return time.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M:%S", time.localtime(ts))

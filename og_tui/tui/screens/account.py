@@ -116,7 +116,7 @@ class AccountScreen(OGScreen):
             table.add_row(
                 "●" if active and wallet.address.lower() == active.lower() else " ",
                 wallet.name,
-                wallet.address,
+                f"{wallet.address[:8]}…{wallet.address[-6:]}",
                 wallet.storage,
                 "open" if unlocked else "locked",
                 key=wallet.address,

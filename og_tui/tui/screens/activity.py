@@ -75,10 +75,10 @@ class ActivityScreen(OGScreen):
             status = row.status
             style = {"confirmed": "green", "failed": "red", "pending": "yellow"}.get(status, "")
             table.add_row(
-                fmt_time(row.created_at),
+                fmt_time(row.created_at, short=True),
                 row.kind,
                 f"[{style}]{status}[/]" if style else status,
-                short_hash(row.hash),
+                short_hash(row.hash, 8, 4),
                 f"{row.gas_used:,}" if row.gas_used else "–",
                 str(row.block) if row.block is not None else "–",
                 key=row.hash,

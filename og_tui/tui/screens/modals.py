@@ -29,8 +29,8 @@ class Dialog(ModalScreen):
             yield from self.compose_fields()
             yield Static("", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.OK_LABEL, variant=self.OK_VARIANT, id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button(self.OK_LABEL, variant=self.OK_VARIANT, id="ok", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def compose_fields(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()

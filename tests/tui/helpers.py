@@ -1,0 +1,45 @@
+"""Helpers for the app's Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from og_tui.core.config import load_settings
+
+# A fixed, public test key (never used outside tests): gives stable addresses in snapshots.
+TEST_KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+TEST_PASSPHRASE = "correct horse battery"
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Isolated config and data dirs, file key store with a fast KDF."""
+    env = {
+        "OG_TUI_CONFIG_DIR": str(tmp_path / "config"),
+        "OG_TUI_DATA_DIR": str(tmp_path / "data"),
+        "OG_TUI_SCRYPT_N": "1024",
+        "OG_TUI_KEYRING": "file",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def settings_for(env: dict[str, str], port: int | None = None, profile: str | None = None):
+    full = dict(env)
+    if port is not None:
+        full["OG_TUI_DEVNET_PORT"] = str(port)
+    return load_settings(profile=profile, env=full)
+
+
+async def wait_until(pilot, predicate, timeout: float = 20.0, step: float = 0.05) -> None:
+    """Let the app run until ``predicate()`` holds (workers post, handlers update)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(step)

@@ -31,6 +31,7 @@ class LazyGroup(click.Group):
 SUBCOMMANDS = {
     "devnet": "og_tui.cli.devnet_cmd:devnet",
     "account": "og_tui.cli.account:account",
+    "hub": "og_tui.cli.hub:hub",
 }
 
 

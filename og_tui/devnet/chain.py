@@ -1,0 +1,531 @@
+"""The devnet chain: py-evm (Prague) behind eth-tester's PyEVMBackend, auto-mined, persisted.
+
+``DevChain`` owns the py-evm ``MiningChain`` (wrapped in a :class:`DevnetBackend`, an
+eth-tester ``PyEVMBackend`` that is built on our own chain class and database instead
+of eth-tester's hard-coded test chain), the native system-contract table, and the
+SQLite-backed key/value store. It speaks Python values (bytes, ints, py-evm objects);
+``rpc.py`` turns them into the JSON-RPC wire format. It is not thread-safe: the node
+serializes every call with one lock.
+
+Design notes
+- One block per transaction: ``send_raw`` applies the transaction to the pending block,
+  mines it at once and flushes the database, so a receipt exists as soon as the hash is
+  returned. Block timestamps follow the wall clock and may repeat under a burst (the
+  header validation is relaxed from ``>`` to ``>=``), so a burst never pushes chain time
+  ahead of real time, which matters for EIP-3009 validity windows.
+- ``eth_call``/``eth_estimateGas`` run on a fresh child header of the requested block
+  (current timestamp, base fee 0), the way geth simulates calls.
+- Native handlers live in the computation class's precompile table, so they run at any
+  call depth for transactions, calls and gas estimation alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from eth.chains.base import MiningChain
+from eth.consensus import ConsensusApplier, NoProofConsensus
+from eth.db.atomic import AtomicDB
+from eth.exceptions import HeaderNotFound, Revert, TransactionNotFound, VMError
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.forks.prague.state import PragueState
+from eth.vm.spoof import SpoofTransaction
+from eth_abi import decode as abi_decode
+from eth_keys import KeyAPI
+from eth_tester.backends.pyevm.main import (
+    PyEVMBackend,
+    get_account_keys_from_mnemonic,
+    get_default_genesis_params,
+)
+from eth_utils import keccak, to_canonical_address
+
+from og_tui.core import constants
+from og_tui.devnet.db import SqliteKV
+from og_tui.devnet.native import ERROR_SELECTOR, NativeHandler, make_precompile
+
+# The well-known public development mnemonic (Hardhat/Anvil): its keys are published
+# everywhere, which is exactly what devnet-only keys should be.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_HD_PATH = "m/44'/60'/0'/0"
+DEV_ACCOUNT_COUNT = 10
+DEV_ACCOUNT_BALANCE = 10_000 * 10**18
+FAUCET_BALANCE = 10**9 * 10**18
+NATIVE_CODE = b"\xfe"  # one INVALID byte: non-empty code so extcodesize checks pass
+
+DB_FILE = "chain.sqlite3"
+
+
+class ChainError(Exception):
+    """A request the chain refuses (bad transaction, unknown block...)."""
+
+    code = -32000
+
+    def __init__(self, message: str, data: str | None = None, code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+        if code is not None:
+            self.code = code
+
+
+class ExecutionReverted(ChainError):
+    """The EVM reverted: carries the raw revert data (hex) and the decoded reason."""
+
+    code = 3
+
+    def __init__(self, revert_data: bytes) -> None:
+        reason = decode_revert_reason(revert_data)
+        message = f"execution reverted: {reason}" if reason else "execution reverted"
+        super().__init__(message, data="0x" + revert_data.hex())
+        self.reason = reason
+        self.revert_data = revert_data
+
+
+def decode_revert_reason(data: bytes) -> str | None:
+    if data[:4] == ERROR_SELECTOR:
+        try:
+            return abi_decode(["string"], data[4:])[0]
+        except Exception:
+            return None
+    return None
+
+
+@dataclass
+class DevAccount:
+    address: str  # checksummed
+    private_key: str  # 0x hex; devnet-only, public
+
+
+# --- gas estimation ----------------------------------------------------------------------
+
+
+def estimate_gas_fast(state, transaction) -> int:
+    """Smallest gas limit that lets ``transaction`` succeed, found in few runs.
+
+    Runs once at the block gas limit (raising the VM error if even that fails, e.g. a
+    revert), then starts from the gas that run actually used: usually enough already;
+    otherwise (63/64 rule, refunds) it steps up and bisects a small interval. py-evm's
+    plain bisection over [intrinsic, block limit] would need ~26 runs per estimate.
+    """
+
+    def run(gas: int):
+        snapshot = state.snapshot()
+        try:
+            return state.apply_transaction(SpoofTransaction(transaction, gas=gas, gas_price=0))
+        finally:
+            state.revert(snapshot)
+
+    top = state.gas_limit
+    first = run(top)
+    if first.is_error:
+        raise first.error
+    used = max(transaction.intrinsic_gas, top - first.get_gas_remaining())
+
+    def ok(gas: int) -> bool:
+        return not run(gas).is_error
+
+    if ok(used):
+        return used
+    lo, hi = used, used
+    while True:
+        lo, hi = hi, min(top, hi + max(hi // 8, 5_000))
+        if ok(hi):
+            break
+        if hi == top:
+            return top
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# --- classes -------------------------------------------------------------------------------
+
+
+def _build_chain_class(chain_id: int, natives: dict):
+    """A MiningChain subclass whose VM runs ``natives`` (a live dict) as precompiles."""
+    computation_class = type("DevnetComputation", (PragueComputation,), {"_precompiles": natives})
+    state_class = type("DevnetState", (PragueState,), {"computation_class": computation_class})
+
+    class DevnetVM(PragueVM):
+        _state_class = state_class
+
+        @classmethod
+        def validate_header(cls, header, parent_header):
+            # a devnet block may share its parent's second (one block per transaction)
+            if parent_header is not None and header.timestamp == parent_header.timestamp:
+                parent_header = parent_header.copy(timestamp=parent_header.timestamp - 1)
+            super().validate_header(header, parent_header)
+
+    vm_config = ConsensusApplier(NoProofConsensus).amend_vm_configuration(((0, DevnetVM),))
+
+    class DevnetChain(MiningChain):
+        vm_configuration = vm_config
+        gas_estimator = staticmethod(estimate_gas_fast)
+
+        def create_header_from_parent(self, parent_header, **header_params):
+            header_params["gas_limit"] = parent_header.gas_limit
+            return super().create_header_from_parent(parent_header, **header_params)
+
+    DevnetChain.chain_id = chain_id
+    return DevnetChain
+
+
+class DevnetBackend(PyEVMBackend):
+    """eth-tester's py-evm backend, on a chain we built (own chain id, VM and database)."""
+
+    def __init__(self, chain, account_keys) -> None:  # noqa: D107 - deliberately not calling super
+        self.chain = chain
+        self.account_keys = tuple(account_keys)
+
+
+# --- the chain ----------------------------------------------------------------------------------
+
+
+class DevChain:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        chain_id: int = constants.DEVNET_CHAIN_ID,
+        gas_limit: int = constants.DEVNET_BLOCK_GAS_LIMIT,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.chain_id = chain_id
+        self.gas_limit = gas_limit
+        self.natives: dict = dict(PragueComputation.get_precompiles())
+        self.native_names: dict[bytes, str] = {}
+        self._pending_native_code: set[bytes] = set()
+        self.chain_class = _build_chain_class(chain_id, self.natives)
+        self.db = SqliteKV(self.data_dir / DB_FILE)
+        self.dev_accounts: list[DevAccount] = []
+        self.faucet_key: bytes = b""
+        self.backend: DevnetBackend | None = None
+        self.created = False
+
+    # -- start-up ---------------------------------------------------------------------------
+    def open(self, extra_genesis: Callable[[dict], None] | None = None) -> None:
+        """Open the chain in ``data_dir``, creating genesis on first use.
+
+        ``extra_genesis(alloc)`` may add accounts/code/storage to the genesis allocation
+        (canonical address -> {"balance", "nonce", "code", "storage"}) when a new chain is made.
+        """
+        keys_json = self.db.get_meta("dev_keys")
+        if keys_json is None:
+            keys = get_account_keys_from_mnemonic(DEV_MNEMONIC, DEV_ACCOUNT_COUNT, DEV_HD_PATH)
+            self.dev_accounts = [
+                DevAccount(k.public_key.to_checksum_address(), "0x" + k.to_bytes().hex()) for k in keys
+            ]
+            self.faucet_key = os.urandom(32)
+        else:
+            data = json.loads(keys_json)
+            self.dev_accounts = [DevAccount(a["address"], a["private_key"]) for a in data["accounts"]]
+            self.faucet_key = bytes.fromhex(data["faucet_key"])
+        key_api = KeyAPI()
+        self.faucet_address = key_api.PrivateKey(self.faucet_key).public_key.to_canonical_address()
+        account_keys = [key_api.PrivateKey(bytes.fromhex(a.private_key[2:])) for a in self.dev_accounts]
+
+        base_db = AtomicDB(self.db)
+        if self.db.get_meta("genesis") is None:
+            alloc: dict = {}
+            for acct in self.dev_accounts:
+                alloc[to_canonical_address(acct.address)] = _account(balance=DEV_ACCOUNT_BALANCE)
+            alloc[self.faucet_address] = _account(balance=FAUCET_BALANCE)
+            for address in self.natives_to_deploy():
+                alloc.setdefault(address, _account())["code"] = NATIVE_CODE
+            if extra_genesis is not None:
+                extra_genesis(alloc)
+            params = get_default_genesis_params({"gas_limit": self.gas_limit})
+            chain = self.chain_class.from_genesis(base_db, params, alloc)
+            self.created = True
+            self.backend = DevnetBackend(chain, account_keys)
+            self.db.flush(
+                {
+                    "genesis": "1",
+                    "dev_keys": json.dumps(
+                        {
+                            "accounts": [a.__dict__ for a in self.dev_accounts],
+                            "faucet_key": self.faucet_key.hex(),
+                        }
+                    ),
+                }
+            )
+        else:
+            chain = self.chain_class(base_db)
+            self.backend = DevnetBackend(chain, account_keys)
+        for address in self.natives_to_deploy():
+            self.ensure_code(address)
+        self._pending_native_code.clear()
+
+    @property
+    def chain(self):
+        return self.backend.chain
+
+    def close(self) -> None:
+        self.db.flush()
+        self.db.close()
+
+    # -- native system contracts ----------------------------------------------------------------
+    def register_native(self, address: bytes, handler: NativeHandler, name: str | None = None) -> None:
+        label = name or getattr(handler, "__name__", None) or type(handler).__name__
+        self.natives[address] = make_precompile(handler, label)
+        self.native_names[address] = label
+        if self.backend is None:
+            self._pending_native_code.add(address)
+        else:
+            self.ensure_code(address)
+
+    def natives_to_deploy(self) -> Iterable[bytes]:
+        return sorted(self._pending_native_code)
+
+    def ensure_code(self, address: bytes) -> None:
+        """Give a native address its one-byte code if the chain does not have it yet."""
+        if self.get_code(address):
+            return
+        self.system_edit(lambda state: state.set_code(address, NATIVE_CODE))
+
+    def system_edit(self, edit: Callable) -> None:
+        """Apply ``edit(state)`` outside any transaction and seal it in a new block."""
+        vm = self.chain.get_vm()
+        state = vm.state
+        edit(state)
+        state.persist()
+        self.chain.header = self.chain.header.copy(state_root=state.state_root)
+        self._mine()
+
+    # -- blocks -------------------------------------------------------------------------------
+    @property
+    def head(self):
+        return self.chain.get_canonical_head()
+
+    @property
+    def block_number(self) -> int:
+        return self.head.block_number
+
+    def header_for(self, tag) -> "object":
+        """Resolve a block tag (int, 'latest', 'pending', 'earliest', ...) to a mined header."""
+        if tag is None or tag in ("latest", "pending", "safe", "finalized"):
+            return self.head
+        if tag == "earliest":
+            return self.chain.get_canonical_block_header_by_number(0)
+        if isinstance(tag, int):
+            if tag > self.block_number or tag < 0:
+                raise ChainError(f"block {tag} not found (head is {self.block_number})", code=-32001)
+            return self.chain.get_canonical_block_header_by_number(tag)
+        raise ChainError(f"invalid block tag {tag!r}", code=-32602)
+
+    def block_by_number(self, tag):
+        try:
+            header = self.header_for(tag)
+        except ChainError:
+            return None
+        return self.chain.get_block_by_header(header)
+
+    def block_by_hash(self, block_hash: bytes):
+        try:
+            header = self.chain.get_block_header_by_hash(block_hash)
+        except HeaderNotFound:
+            return None
+        canonical = self.chain.get_canonical_block_header_by_number(header.block_number)
+        if canonical.hash != header.hash:
+            return None
+        return self.chain.get_block_by_header(header)
+
+    def receipts(self, block) -> tuple:
+        return block.get_receipts(self.chain.chaindb)
+
+    def find_transaction(self, tx_hash: bytes):
+        """(block, transaction, index) for a mined transaction, or None."""
+        try:
+            number, index = self.chain.get_canonical_transaction_index(tx_hash)
+        except (TransactionNotFound, KeyError):
+            return None
+        block = self.chain.get_block_by_header(self.chain.get_canonical_block_header_by_number(number))
+        tx = block.transactions[index]
+        if tx.hash != tx_hash:
+            return None
+        return block, tx, index
+
+    # -- state --------------------------------------------------------------------------------
+    def _state_at(self, tag):
+        return self.chain.get_vm(at_header=self.header_for(tag)).state
+
+    def get_balance(self, address: bytes, tag="latest") -> int:
+        return self._state_at(tag).get_balance(address)
+
+    def get_nonce(self, address: bytes, tag="latest") -> int:
+        return self._state_at(tag).get_nonce(address)
+
+    def get_code(self, address: bytes, tag="latest") -> bytes:
+        return self._state_at(tag).get_code(address)
+
+    def get_storage(self, address: bytes, slot: int, tag="latest") -> int:
+        return self._state_at(tag).get_storage(address, slot)
+
+    def next_base_fee(self) -> int:
+        return self.chain.header.base_fee_per_gas
+
+    # -- transactions ---------------------------------------------------------------------
+    def decode_raw(self, raw: bytes):
+        try:
+            return self.chain.get_vm().get_transaction_builder().decode(raw)
+        except Exception as exc:
+            raise ChainError(f"invalid raw transaction: {exc}", code=-32602) from None
+
+    def send_raw(self, raw: bytes) -> bytes:
+        tx = self.decode_raw(raw)
+        if self.find_transaction(tx.hash) is not None:
+            return tx.hash  # already mined: sending it again is a no-op, like "already known"
+        try:
+            sender = tx.sender
+        except Exception as exc:
+            raise ChainError(f"invalid transaction signature: {exc}") from None
+        tx_chain_id = tx.chain_id
+        if tx_chain_id is not None and tx_chain_id != self.chain_id:
+            raise ChainError(f"invalid chain id: expected {self.chain_id}, got {tx_chain_id}")
+        state = self.chain.get_vm().state
+        expected = state.get_nonce(sender)
+        if tx.nonce < expected:
+            raise ChainError(f"nonce too low: next nonce {expected}, tx nonce {tx.nonce}")
+        if tx.nonce > expected:
+            raise ChainError(
+                f"nonce too high: next nonce {expected}, tx nonce {tx.nonce} "
+                "(the devnet mines every transaction at once and keeps no queue)"
+            )
+        if tx.gas > self.gas_limit:
+            raise ChainError(f"exceeds block gas limit: gas {tx.gas} > limit {self.gas_limit}")
+        if tx.gas < tx.intrinsic_gas:
+            raise ChainError(f"intrinsic gas too low: have {tx.gas}, want {tx.intrinsic_gas}")
+        base_fee = self.chain.header.base_fee_per_gas
+        max_fee = tx.max_fee_per_gas
+        if max_fee < base_fee:
+            raise ChainError(
+                f"max fee per gas less than block base fee: maxFeePerGas {max_fee}, baseFee {base_fee}"
+            )
+        balance = state.get_balance(sender)
+        cost = tx.gas * max_fee + tx.value
+        if balance < cost:
+            raise ChainError(
+                f"insufficient funds for gas * price + value: balance {balance}, tx cost {cost}"
+            )
+        parent = self.head
+        self.chain.header = self.chain.header.copy(timestamp=max(int(time.time()), parent.timestamp))
+        try:
+            self.chain.apply_transaction(tx)
+        except VMError as exc:
+            raise ChainError(f"transaction failed: {exc}") from None
+        except Exception as exc:  # py-evm ValidationError and friends
+            self.chain.header = self.chain.create_header_from_parent(parent)
+            raise ChainError(f"invalid transaction: {exc}") from None
+        self._mine()
+        return tx.hash
+
+    def _mine(self) -> None:
+        self.backend.mine_blocks(1)
+        self.db.flush()
+
+    def _spoof(self, state, tx: dict, gas: int):
+        sender = tx.get("from") or b"\x00" * 20
+        unsigned = self.chain.get_vm().create_unsigned_transaction(
+            nonce=state.get_nonce(sender),
+            gas_price=0,
+            gas=gas,
+            to=tx.get("to") or b"",
+            value=tx.get("value", 0),
+            data=tx.get("data", b""),
+        )
+        return SpoofTransaction(unsigned, from_=sender)
+
+    def call(self, tx: dict, tag="latest") -> bytes:
+        gas = min(tx.get("gas") or self.gas_limit, self.gas_limit)
+        with self.chain.get_vm(at_header=self.header_for(tag)).in_costless_state() as state:
+            spoof = self._spoof(state, tx, gas)
+            try:
+                computation = state.apply_transaction(spoof)
+            except Exception as exc:
+                raise ChainError(str(exc)) from None
+        if computation.is_error:
+            raise _execution_error(computation.error, computation.output)
+        return computation.output
+
+    def estimate_gas(self, tx: dict, tag="latest") -> int:
+        header = self.header_for(tag)
+        with self.chain.get_vm(at_header=header).in_costless_state() as state:
+            spoof = self._spoof(state, tx, self.gas_limit)
+        try:
+            return self.chain.estimate_gas(spoof, header)
+        except VMError as exc:
+            raise _execution_error(exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"")
+        except Exception as exc:
+            raise ChainError(str(exc)) from None
+
+    # -- logs -----------------------------------------------------------------------------------
+    def logs(
+        self,
+        from_block: int,
+        to_block: int,
+        addresses: list[bytes] | None = None,
+        topics: list | None = None,
+        block_hash: bytes | None = None,
+    ) -> list[tuple]:
+        """Matching logs as (block, tx, tx_index, log, log_index_in_block) tuples."""
+        out = []
+        if block_hash is not None:
+            block = self.block_by_hash(block_hash)
+            blocks = [block.header] if block is not None else []
+        else:
+            to_block = min(to_block, self.block_number)
+            blocks = (self.chain.get_canonical_block_header_by_number(n) for n in range(from_block, to_block + 1))
+        addr_set = set(addresses) if addresses else None
+        for header in blocks:
+            if not header.bloom:
+                continue
+            block = self.chain.get_block_by_header(header)
+            log_index = 0
+            for tx_index, receipt in enumerate(self.receipts(block)):
+                for entry in receipt.logs:
+                    if _log_matches(entry, addr_set, topics):
+                        out.append((block, block.transactions[tx_index], tx_index, entry, log_index))
+                    log_index += 1
+        return out
+
+
+def _log_matches(entry, addr_set, topics) -> bool:
+    if addr_set is not None and entry.address not in addr_set:
+        return False
+    if topics:
+        entry_topics = entry.topics
+        for i, wanted in enumerate(topics):
+            if wanted is None:
+                continue
+            if i >= len(entry_topics):
+                return False
+            if entry_topics[i] not in wanted:
+                return False
+    return True
+
+
+def _execution_error(error, output: bytes) -> ChainError:
+    if isinstance(error, Revert):
+        data = output if output else (error.args[0] if error.args and isinstance(error.args[0], bytes) else b"")
+        return ExecutionReverted(data)
+    return ChainError(f"execution failed: {type(error).__name__}: {error}")
+
+
+def _account(balance: int = 0) -> dict:
+    return {"balance": balance, "nonce": 0, "code": b"", "storage": {}}
+
+
+def contract_address(sender: bytes, nonce: int) -> bytes:
+    import rlp
+
+    return keccak(rlp.encode([sender, nonce]))[12:]

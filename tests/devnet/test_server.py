@@ -1,0 +1,143 @@
+"""The devnet process: health, info, faucet, port conflicts and restarts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from web3 import Web3
+
+from og_tui.core import constants
+from tests.devnet.helpers import OUSDC_ABI
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_health_and_info(devnet):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(devnet.url + "/health") as resp:
+        health = json.loads(resp.read())
+    assert health["status"] == "ok" and health["chain_id"] == 107401 and isinstance(health["block"], int)
+    info = devnet.info
+    assert info["chain_id"] == 107401 and info["x402_network"] == "og-devnet"
+    assert info["base_url"] == devnet.url and info["rpc_url"] == devnet.url + "/rpc"
+    assert info["hub_url"] == devnet.url + "/api/v0" and info["auth_url"] == devnet.url + "/auth"
+    assert info["llm_url"] == devnet.url == info["api_url"]
+    assert info["contracts"] == {
+        "inference_hub": constants.INFERENCE_HUB_ADDRESS,
+        "inference_precompile": constants.INFERENCE_PRECOMPILE_ADDRESS,
+        "price_feed_precompile": constants.PRICE_FEED_PRECOMPILE_ADDRESS,
+        "scheduler": constants.SCHEDULER_ADDRESS,
+        "payment_token": constants.OUSDC_ADDRESS,
+    }
+    assert info["payment_token"] == {"address": constants.OUSDC_ADDRESS, "name": "OUSDC", "version": "2",
+                                     "decimals": 6, "symbol": "OUSDC"}
+    assert len(info["dev_accounts"]) == 10
+    assert set(info["faucet"]) == {"native_wei", "token_units"}
+    # the start-up banner shows the URL, chain id, data dir and the dev keys (labelled devnet-only)
+    log = devnet.log_text()
+    assert devnet.url in log and "107401" in log and str(devnet.data_dir) in log
+    assert info["dev_accounts"][0]["private_key"] in log and "DEVNET-ONLY" in log
+
+
+def test_faucet_funds_native_and_token_with_mined_transactions(devnet):
+    w3 = Web3(Web3.HTTPProvider(devnet.rpc_url))
+    token = w3.eth.contract(address=constants.OUSDC_ADDRESS, abi=OUSDC_ABI)
+    user = Account.create().address
+    status, body = devnet.post("/faucet", {"address": user})
+    assert status == 200
+    assert body["address"] == user
+    assert body["native_wei"] == devnet.info["faucet"]["native_wei"] > 0
+    assert body["token_units"] == devnet.info["faucet"]["token_units"] > 0
+    assert w3.eth.get_balance(user) == body["native_wei"]
+    assert token.functions.balanceOf(user).call() == body["token_units"]
+    native = w3.eth.get_transaction_receipt(body["native_tx"])
+    minted = w3.eth.get_transaction_receipt(body["token_tx"])
+    assert native["status"] == minted["status"] == 1
+    assert native["to"] == user and native["from"] == minted["from"]
+    assert native["from"] not in {a["address"] for a in devnet.info["dev_accounts"]}
+    assert token.events.Transfer().process_receipt(minted)[0].args["to"] == user
+    # a second request adds up
+    devnet.post("/faucet", {"address": user.lower()})
+    assert token.functions.balanceOf(user).call() == 2 * body["token_units"]
+
+
+@pytest.mark.parametrize(
+    "payload, fragment",
+    [
+        ({"address": "0x1234"}, "not an address"),
+        ({"address": "0x000000000000000000000000000000000000deaD"}, "checksum mismatch"),
+        ({}, "address is required"),
+        ({"address": 12}, "address is required"),
+    ],
+)
+def test_faucet_rejects_bad_addresses(devnet, payload, fragment):
+    status, body = devnet.post("/faucet", payload)
+    assert status == 400
+    assert fragment in body["error"]
+
+
+def test_port_taken_gives_a_clear_error(devnet, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "og_tui", "devnet", "--port", str(devnet.port), "--data-dir", str(tmp_path / "d")],
+        capture_output=True, text=True, timeout=30, cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert str(devnet.port) in message and "already in use" in message and "--port" in message
+
+
+def test_restart_keeps_state(fresh_devnet):
+    dn = fresh_devnet
+    w3 = Web3(Web3.HTTPProvider(dn.rpc_url))
+    token = w3.eth.contract(address=constants.OUSDC_ADDRESS, abi=OUSDC_ABI)
+    sender = Account.from_key(dn.info["dev_accounts"][1]["private_key"])
+    user = Account.create().address
+    tx = {"to": user, "value": 3 * 10**17, "gas": 21_000, "gasPrice": w3.eth.gas_price, "nonce": 0,
+          "chainId": 107401}
+    transfer_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    status, faucet = dn.post("/faucet", {"address": user})
+    assert status == 200
+    token_tx = token.functions.transfer(user, 4_321).build_transaction(
+        {"from": sender.address, "nonce": 1, "gasPrice": w3.eth.gas_price, "gas": 100_000})
+    token_hash = w3.eth.send_raw_transaction(sender.sign_transaction(token_tx).raw_transaction)
+    before = {
+        "block": w3.eth.block_number,
+        "head": w3.eth.get_block("latest")["hash"],
+        "native": w3.eth.get_balance(user),
+        "sender": w3.eth.get_balance(sender.address),
+        "nonce": w3.eth.get_transaction_count(sender.address),
+        "token": token.functions.balanceOf(user).call(),
+        "receipt": dict(w3.eth.get_transaction_receipt(token_hash)),
+        "logs": w3.eth.get_logs({"address": constants.OUSDC_ADDRESS, "fromBlock": 0}),
+    }
+    assert before["nonce"] == 2 and before["token"] == faucet["token_units"] + 4_321
+
+    dn.restart()
+    w3 = Web3(Web3.HTTPProvider(dn.rpc_url))
+    token = w3.eth.contract(address=constants.OUSDC_ADDRESS, abi=OUSDC_ABI)
+    assert w3.eth.block_number == before["block"]
+    assert w3.eth.get_block("latest")["hash"] == before["head"]
+    assert w3.eth.get_balance(user) == before["native"]
+    assert w3.eth.get_balance(sender.address) == before["sender"]
+    assert w3.eth.get_transaction_count(sender.address) == before["nonce"]
+    assert token.functions.balanceOf(user).call() == before["token"]
+    assert dict(w3.eth.get_transaction_receipt(token_hash)) == before["receipt"]
+    assert w3.eth.get_transaction_receipt(transfer_hash)["status"] == 1
+    assert w3.eth.get_logs({"address": constants.OUSDC_ADDRESS, "fromBlock": 0}) == before["logs"]
+    assert dn.info["dev_accounts"] == dn.info["dev_accounts"]
+    # and the chain goes on from there (nonce 2 is next; the faucet account still works)
+    tx = dict(tx, nonce=2, gasPrice=w3.eth.gas_price)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction), timeout=10)
+    assert receipt["blockNumber"] == before["block"] + 1
+    assert dn.post("/faucet", {"address": user})[0] == 200

@@ -569,8 +569,8 @@ class HubClient:
             hasher = CidHasher()
             if progress:
                 progress(0, total)
-            with open(part, "wb") as out:
-                for block in resp.iter_bytes(CHUNK):
+            with open(part, "wb", buffering=CHUNK) as out:
+                for block in resp.iter_bytes():  # network-sized blocks; no re-chunking copies
                     if cancel is not None and cancel.is_set():
                         raise TransferCancelled("Download stopped; the partial file was removed.")
                     out.write(block)

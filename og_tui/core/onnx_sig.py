@@ -109,7 +109,16 @@ def signature_from_bytes(data: bytes) -> Dict[str, Any]:
 
 
 def signature_from_file(path: Union[str, os.PathLike]) -> Dict[str, Any]:
-    """Parse ``path`` (without external data) and return its signature, or raise NotOnnx."""
+    """Parse ``path`` (without external data) and return its signature, or raise NotOnnx.
+
+    Files above STREAM_THRESHOLD are read with seeks (bounded memory, weights skipped)."""
+    if os.path.getsize(path) > STREAM_THRESHOLD:
+        try:
+            return _streamed_signature(path)
+        except NotOnnx:
+            raise
+        except Exception as exc:  # protobuf decode errors and the like
+            raise NotOnnx(f"not an ONNX model ({type(exc).__name__})") from None
     import onnx
 
     try:
@@ -132,3 +141,104 @@ def format_signature(sig: Dict[str, Any]) -> List[str]:
         for t in sig.get(key) or []:
             lines.append(f"{kind} {t['name']}: {t['dtype']} {_fmt_shape(t.get('shape'))}")
     return lines
+
+
+# ---- bounded-memory reading of big models -------------------------------------------------
+# onnx.load materializes the whole file (weights included). For big files we walk the
+# protobuf wire format with seeks instead: only graph inputs/outputs, initializer names
+# and opsets are read; weight bytes are skipped.
+
+STREAM_THRESHOLD = 32 * 1024 * 1024
+
+
+class _Wire:
+    def __init__(self, fh: Any, end: int) -> None:
+        self.fh, self.end = fh, end
+
+    def varint(self) -> int:
+        shift = result = 0
+        while True:
+            b = self.fh.read(1)
+            if not b:
+                raise NotOnnx("not an ONNX model (truncated)")
+            result |= (b[0] & 0x7F) << shift
+            if not b[0] & 0x80:
+                return result
+            shift += 7
+            if shift > 63:
+                raise NotOnnx("not an ONNX model (bad varint)")
+
+    def fields(self, end: int):
+        """Yield (field, wire_type, start, length) for each field up to ``end``; value not consumed
+        for LEN fields (caller reads or skips), consumed for VARINT/I64/I32."""
+        while self.fh.tell() < end:
+            key = self.varint()
+            field, wt = key >> 3, key & 7
+            if field == 0:
+                raise NotOnnx("not an ONNX model (field 0)")
+            if wt == 0:
+                yield field, wt, self.varint(), 0
+            elif wt == 1:
+                self.fh.seek(8, 1)
+                yield field, wt, None, 8
+            elif wt == 5:
+                self.fh.seek(4, 1)
+                yield field, wt, None, 4
+            elif wt == 2:
+                length = self.varint()
+                start = self.fh.tell()
+                if start + length > end:
+                    raise NotOnnx("not an ONNX model (field runs past the end)")
+                yield field, wt, start, length
+                self.fh.seek(start + length)
+            else:
+                raise NotOnnx(f"not an ONNX model (wire type {wt})")
+        if self.fh.tell() != end:
+            raise NotOnnx("not an ONNX model (misaligned fields)")
+
+
+def _streamed_signature(path: Union[str, os.PathLike]) -> Dict[str, Any]:
+    import onnx
+
+    size = os.path.getsize(path)
+    ir_version = 0
+    producer = None
+    opsets: Dict[str, int] = {}
+    inputs: list = []
+    outputs: list = []
+    init_names: set = set()
+    saw_graph = False
+    with open(path, "rb") as fh:
+        w = _Wire(fh, size)
+        for field, wt, start, length in w.fields(size):
+            if field == 1 and wt == 0:
+                ir_version = start
+            elif field == 2 and wt == 2 and length < 4096:
+                producer = fh.read(length).decode("utf-8", "replace")
+            elif field == 8 and wt == 2 and length < 4096:
+                op = onnx.OperatorSetIdProto.FromString(fh.read(length))
+                opsets[op.domain or "ai.onnx"] = int(op.version)
+            elif field == 7 and wt == 2:
+                saw_graph = True
+                for gf, gwt, gstart, glen in w.fields(start + length):
+                    if gwt != 2:
+                        continue
+                    if gf in (11, 12):
+                        if glen > 1 << 20:
+                            raise NotOnnx("not an ONNX model (oversized value info)")
+                        vi = onnx.ValueInfoProto.FromString(fh.read(glen))
+                        (inputs if gf == 11 else outputs).append(vi)
+                    elif gf == 5:  # initializer: only its name (field 8)
+                        for tf, twt, tstart, tlen in w.fields(gstart + glen):
+                            if tf == 8 and twt == 2:
+                                init_names.add(fh.read(tlen).decode("utf-8", "replace"))
+                                fh.seek(tstart + tlen)
+    if not ir_version or not saw_graph or not outputs:
+        raise NotOnnx("not an ONNX model (no IR version, graph or outputs)")
+    return {
+        "inputs": [_value_info(v) for v in inputs if v.name not in init_names],
+        "outputs": [_value_info(v) for v in outputs],
+        "irVersion": int(ir_version),
+        "opsets": opsets,
+        "producer": producer or None,
+    }

@@ -70,3 +70,24 @@ def test_sample_models_published_once(tmp_path):
             assert hub.blob_path(cid).read_bytes() == next(s.data for s in SAMPLES if s.name == name)
     finally:
         hub.close()
+
+
+def test_streamed_signature_matches_onnx_load(tmp_path, monkeypatch):
+    """Big files are scanned with seeks (bounded memory); the result must equal onnx.load's."""
+    import os
+
+    from og_tui.core import onnx_sig
+
+    monkeypatch.setattr(onnx_sig, "STREAM_THRESHOLD", 0)
+    for sample in SAMPLES:
+        path = tmp_path / sample.filename
+        path.write_bytes(sample.data)
+        assert onnx_sig.signature_from_file(path) == signature_from_bytes(sample.data)
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x08" + os.urandom(4096))
+    with pytest.raises(onnx_sig.NotOnnx):
+        onnx_sig.signature_from_file(junk)
+    truncated = tmp_path / "trunc.onnx"
+    truncated.write_bytes(SAMPLES[0].data[:-7])
+    with pytest.raises(onnx_sig.NotOnnx):
+        onnx_sig.signature_from_file(truncated)

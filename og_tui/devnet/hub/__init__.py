@@ -7,7 +7,7 @@ model by CID) and :func:`og_tui.devnet.hub.samples.sample_models`.
 Settings (``node.config`` key, else environment variable, else default):
 ``hub_token_ttl`` / ``OG_TUI_DEVNET_TOKEN_TTL`` (seconds, 3600),
 ``hub_max_upload`` / ``OG_TUI_DEVNET_HUB_MAX_UPLOAD`` (bytes, 4 GiB),
-``hub_sig_max`` (bytes; larger ONNX files are stored without a signature, 512 MiB).
+``hub_sig_max`` (bytes; larger ONNX files are stored without a signature, 16 GiB).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ __all__ = ["HubService", "HubProblem", "DEFAULT_MAX_UPLOAD", "DEFAULT_TOKEN_TTL"
 
 DEFAULT_MAX_UPLOAD = 4 * 1024**3  # 4 GiB
 DEFAULT_TOKEN_TTL = 3600.0
-DEFAULT_SIG_MAX = 512 * 1024**2  # ONNX files above this are stored without a signature
+DEFAULT_SIG_MAX = 16 * 1024**3  # ONNX files above this are stored without a signature (big ones are scanned with seeks)
 MAX_LIST_LIMIT = 10_000
 
 

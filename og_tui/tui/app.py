@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from og_tui.tui import messages as m
 from og_tui.tui.commands import OGCommands
@@ -141,6 +141,15 @@ class OGApp(App):
         self._ops.pop(event.op_id, None)
         self.net = replace(self.net, ops=tuple(self._ops.values()))
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker(event)
+
+    def report_worker(self, event: Worker.StateChanged) -> None:
+        """Safety net: a worker that died on an unexpected error is reported, not lost."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            text, hint = _user_message(event.worker.error)
+            self.notify(text if not hint else f"{text}\n{hint}", title="Something went wrong", severity="error", timeout=10)
+
     @on(m.OperationFailed)
     def _op_failed(self, event: m.OperationFailed) -> None:
         text = event.text if not event.hint else f"{event.text}\n{event.hint}"
@@ -264,7 +273,6 @@ class OGApp(App):
     @on(m.TxSubmitted)
     def _tx_submitted(self, event: m.TxSubmitted) -> None:
         self.tx_version += 1
-        self.notify(f"{event.summary}\n{event.tx_hash}", title="Transaction sent")
 
     @on(m.TxConfirmed)
     def _tx_confirmed(self, event: m.TxConfirmed) -> None:

@@ -25,6 +25,12 @@ from og_tui.tui.screens.modals import (
 )
 
 
+def _int(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
 class AccountScreen(OGScreen):
     MODE = "account"
 
@@ -242,8 +248,13 @@ class AccountScreen(OGScreen):
                 info = wallets.import_keystore(data["name"], data["json_text"], data["file_passphrase"])
                 ctx.unlock(info.address, data["file_passphrase"])
             else:
-                info = wallets.create(data["name"], data["passphrase"])
-                ctx.unlock(info.address, data["passphrase"])
+                # Generate here and keep the account, so the new key is not decrypted
+                # again right after being encrypted (scrypt costs seconds).
+                from eth_account import Account
+
+                account = Account.create()
+                info = wallets.import_key(data["name"], account.key.hex(), data["passphrase"])
+                ctx.remember_signer(account)
             wallets.set_active(info.address)
             return info
 
@@ -378,16 +389,26 @@ class AccountScreen(OGScreen):
         if not result:
             return
         now = time.time()
-        for key, kind, value in (
-            ("native_tx", "faucet-native", result.get("native_wei")),
-            ("token_tx", "faucet-token", result.get("token_units")),
+        for key, kind, value, token in (
+            ("native_tx", "faucet-native", result.get("native_wei"), None),
+            ("token_tx", "faucet-token", result.get("token_units"), "OUSDC"),
         ):
             tx_hash = result.get(key)
-            if tx_hash:
-                ctx.store.add_tx(
-                    hash=tx_hash, kind=kind, status="confirmed", from_addr=None, to_addr=address,
-                    value=str(value) if value is not None else None, profile=ctx.profile.name, created_at=now,
-                )
+            if not tx_hash:
+                continue
+            try:
+                receipt = ctx.chain.wait_receipt(tx_hash, timeout=10)
+            except Exception:  # noqa: BLE001 - the faucet answered; details are a bonus
+                receipt = {}
+            status = receipt.get("status")
+            ctx.store.add_tx(
+                hash=tx_hash, kind=kind,
+                status="failed" if status in (0, "0x0") else "confirmed",
+                from_addr=receipt.get("from"), to_addr=address,
+                value=str(value) if value is not None else None, token=token,
+                gas_used=_int(receipt.get("gasUsed")), block=_int(receipt.get("blockNumber")),
+                profile=ctx.profile.name, created_at=now,
+            )
         app.post_message(m.FaucetFunded(address, result))
         app.call_from_thread(
             app.notify,
@@ -417,12 +438,14 @@ class AccountScreen(OGScreen):
         token = None if data["symbol"] == "OG" else ctx.profile.payment_token
 
         def estimate() -> Any:
-            return ctx.chain.estimate_transfer_cost(signer.address, data["to"], data["units"], token=token)
+            if token is None:
+                return ctx.chain.estimate_transfer_cost(signer.address, data["to"], wei=data["units"])
+            return ctx.chain.estimate_transfer_cost(signer.address, data["to"], token=token, units=data["units"])
 
         cost = app.run_op("Estimating gas", estimate, what="Send")
         if cost is None:
             return
-        gas, gas_price, fee = cost
+        gas, gas_price, fee = cost.gas, cost.gas_price, cost.fee_wei
         lines = [
             f"Amount   {fmt_units(data['units'], data['decimals'], data['decimals'])} {data['symbol']}",
             f"To       {data['to']}",

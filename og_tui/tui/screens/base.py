@@ -52,3 +52,6 @@ class OGScreen(Screen):
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()
+
+    def on_worker_state_changed(self, event) -> None:
+        self.app.report_worker(event)

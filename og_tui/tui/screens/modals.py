@@ -14,6 +14,14 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 
+class FieldError(ValueError):
+    """A validation message tied to the input that caused it (focused for fixing)."""
+
+    def __init__(self, text: str, field_id: str) -> None:
+        super().__init__(text)
+        self.field_id = field_id
+
+
 class Dialog(ModalScreen):
     """A centred box with a title, a body, an inline error line and OK/Cancel buttons."""
 
@@ -35,6 +43,9 @@ class Dialog(ModalScreen):
     def compose_fields(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()
 
+    def on_worker_state_changed(self, event) -> None:
+        self.app.report_worker(event)
+
     def show_error(self, text: str) -> None:
         self.query_one(".dialog-error", Static).update(text)
 
@@ -45,14 +56,28 @@ class Dialog(ModalScreen):
     def _cancel(self) -> None:
         self.dismiss(None)
 
-    @on(Button.Pressed, "#ok")
     @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        """Enter moves on to the next empty field; on the last one it submits."""
+        inputs = [field for field in self.query(Input) if field.display]
+        index = inputs.index(event.input) if event.input in inputs else -1
+        later = [field for field in inputs[index + 1 :] if not field.value]
+        if index >= 0 and later:
+            later[0].focus()
+            return
+        self._submit()
+
+    @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
         self.show_error("")
         try:
             result = self.collect()
         except ValueError as exc:
             self.show_error(str(exc))
+            if isinstance(exc, FieldError):
+                field = self.query_one(f"#{exc.field_id}", Input)
+                field.focus()
+                field.select_all()
             return
         if result is not None:
             self.dismiss(result)
@@ -108,19 +133,19 @@ class WalletFormDialog(Dialog):
 
     def compose_fields(self) -> ComposeResult:
         yield Label("Name")
-        yield Input(value=self.default_name, id="name", placeholder="a label for this wallet")
+        yield Input(value=self.default_name, id="name", placeholder="a label for this wallet", compact=True)
         if self.mode == "key":
             yield Label("Private key (64 hex characters, 0x optional)")
-            yield Input(id="key", password=True, placeholder="0x…")
+            yield Input(id="key", password=True, placeholder="0x…", compact=True)
         if self.mode == "keystore":
             yield Label("Keystore JSON file")
-            yield Input(id="path", placeholder="~/keystore.json")
+            yield Input(id="path", placeholder="~/keystore.json", compact=True)
             yield Label("Passphrase of that keystore")
-            yield Input(id="file-pass", password=True)
+            yield Input(id="file-pass", password=True, compact=True)
         if self.needs_passphrase:
             yield Label("Passphrase to encrypt the key on this machine (8+ characters)")
-            yield Input(id="pass1", password=True)
-            yield Input(id="pass2", password=True, placeholder="the same passphrase again")
+            yield Input(id="pass1", password=True, compact=True)
+            yield Input(id="pass2", password=True, placeholder="the same passphrase again", compact=True)
         else:
             yield Static("The key goes to your OS keyring.", classes="dialog-line")
 
@@ -146,7 +171,7 @@ class WalletFormDialog(Dialog):
             try:
                 result["key"] = parse_private_key(self._value("#key"))
             except OGError as exc:
-                raise ValueError(str(exc)) from None
+                raise FieldError(str(exc), "key") from None
         if self.mode == "keystore":
             raw = self._value("#path").strip()
             if not raw:
@@ -160,7 +185,10 @@ class WalletFormDialog(Dialog):
                 raise ValueError(f"Cannot read {path}: {exc.__class__.__name__}.") from None
             result["file_passphrase"] = self._value("#file-pass")
         if self.needs_passphrase:
-            result["passphrase"] = _check_passphrase(self._value("#pass1"), self._value("#pass2"))
+            try:
+                result["passphrase"] = _check_passphrase(self._value("#pass1"), self._value("#pass2"))
+            except ValueError as exc:
+                raise FieldError(str(exc), "pass1") from None
         else:
             result["passphrase"] = None
         return result
@@ -179,7 +207,7 @@ class UnlockDialog(Dialog):
     def compose_fields(self) -> ComposeResult:
         yield Static(self.address, classes="dialog-line")
         yield Label("Passphrase")
-        yield Input(id="pass", password=True)
+        yield Input(id="pass", password=True, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#pass", Input).focus()
@@ -228,9 +256,9 @@ class ExportDialog(Dialog):
     def compose_fields(self) -> ComposeResult:
         yield Static(self.address, classes="dialog-line")
         yield Label("Write the encrypted keystore JSON to")
-        yield Input(value=self.default_path, id="path")
+        yield Input(value=self.default_path, id="path", compact=True)
         yield Label("Passphrase (the wallet's; the exported file is encrypted with it)")
-        yield Input(id="pass", password=True)
+        yield Input(id="pass", password=True, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#pass", Input).focus()
@@ -257,11 +285,11 @@ class SendDialog(Dialog):
 
     def compose_fields(self) -> ComposeResult:
         yield Label("To address")
-        yield Input(id="to", placeholder="0x… (40 hex characters)")
+        yield Input(id="to", placeholder="0x… (40 hex characters)", compact=True)
         yield Label("Amount")
         with Horizontal(classes="send-amount"):
-            yield Input(id="amount", placeholder="e.g. 1.5")
-            yield Select([(symbol, symbol) for symbol in self.balances], value="OG", allow_blank=False, id="token")
+            yield Input(id="amount", placeholder="e.g. 1.5", compact=True)
+            yield Select([(symbol, symbol) for symbol in self.balances], value="OG", allow_blank=False, id="token", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#to", Input).focus()
@@ -275,15 +303,15 @@ class SendDialog(Dialog):
         try:
             to = parse_address(self.query_one("#to", Input).value)
         except OGError as exc:
-            raise ValueError(str(exc)) from None
+            raise FieldError(str(exc), "to") from None
         try:
-            units = parse_amount(self.query_one("#amount", Input).value, decimals)
+            units = parse_amount(self.query_one("#amount", Input).value, decimals, symbol=symbol)
         except OGError as exc:
-            raise ValueError(str(exc)) from None
+            raise FieldError(str(exc), "amount") from None
         if have is not None and units > have:
             from og_tui.tui.format import fmt_units
 
-            raise ValueError(f"That is more than your balance of {fmt_units(have, decimals, 6)} {symbol}.")
+            raise FieldError(f"That is more than your balance of {fmt_units(have, decimals, 6)} {symbol}.", "amount")
         return {"to": to, "units": units, "symbol": symbol, "decimals": decimals}
 
 

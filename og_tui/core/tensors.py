@@ -266,10 +266,13 @@ def _fast_chunk(x, itemsize):
 
     nd = np.searchsorted(pow10, n, side="right")  # digits of n
 
+    # y (integer) is inside [L, U] (closed for even mantissas, open otherwise), with
+    # L = lo_b + (lo_frac ? something in (0,1) : 0) and likewise U
+    lo_eq_ok = incl & ~lo_frac
+    hi_eq_ok = incl | hi_frac
+
     def valid(y):
-        ge_lo = np.where(incl, (y > lo_b) | ((y == lo_b) & ~lo_frac), y > lo_b)
-        le_hi = np.where(incl, y <= hi_b, (y < hi_b) | ((y == hi_b) & hi_frac))
-        return ge_lo & le_hi
+        return ((y > lo_b) | ((y == lo_b) & lo_eq_ok)) & ((y < hi_b) | ((y == hi_b) & hi_eq_ok))
 
     def level(k):
         j = nd - k

@@ -204,6 +204,16 @@ def test_fast_path_equals_reference_random_bits():
         assert encode_number_array(arr) == [reference_rule(v) if v != 0 else (0, 0) for v in arr]
 
 
+def test_rounding_interval_is_closed_for_even_mantissas():
+    # D*100 (D odd) in [2**26, 1e8) lies exactly half-way between two float32s: the
+    # neighbour with the even mantissa prints the short form, the odd one does not.
+    d = np.arange(671089, 700001, 2)
+    mid = (d * 100).astype(np.float32)
+    arr = np.concatenate([mid, np.nextafter(mid, np.float32(0)), np.nextafter(mid, np.float32(1e9))])
+    assert encode_number_array(arr) == [reference_rule(v) for v in arr]
+    assert encode_number_array(np.array([9e9], dtype=np.float32)) == [(9 * 10**9, 0)]
+
+
 shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5)
 
 

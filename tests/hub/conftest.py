@@ -1,96 +1,30 @@
-"""Fixtures for the Model Hub tests: a hub served over real HTTP in its own process.
+"""Fixtures for the Model Hub tests: the hub of a real devnet process.
 
-``hub_server`` runs ``python -m og_tui.devnet.hub.app`` (the same routes the devnet
-server mounts) on a free port, so tests can also kill it mid-upload.
+``hub_server`` (session) is a devnet started by the shared ``devnet_factory`` fixture
+(tests/conftest.py) with an 8 MiB upload limit; tests that need their own devnet (short
+token lifetime, killed mid-upload) call ``hub_helpers.start_hub(devnet_factory, ...)``.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 
-import httpx
 import pytest
 
-from og_tui.core.hub import HubClient
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from hub_helpers import HubServer, start_hub, unique  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class HubServer:
-    base_url: str
-    data_dir: Path
-    proc: subprocess.Popen
-    port: int
-
-    @property
-    def hub_url(self) -> str:
-        return self.base_url + "/api/v0"
-
-    @property
-    def auth_url(self) -> str:
-        return self.base_url + "/auth"
-
-    def client(self, **kwargs) -> HubClient:
-        return HubClient(self.hub_url, self.auth_url, **kwargs)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-def start_hub(data_dir: Path, *, token_ttl: Optional[float] = None, max_upload: Optional[int] = None,
-              port: Optional[int] = None) -> HubServer:
-    port = port or free_port()
-    cmd = [sys.executable, "-m", "og_tui.devnet.hub.app", "--data-dir", str(data_dir), "--port", str(port)]
-    if token_ttl is not None:
-        cmd += ["--token-ttl", str(token_ttl)]
-    if max_upload is not None:
-        cmd += ["--max-upload", str(max_upload)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("hub server exited: " + proc.stderr.read().decode(errors="replace"))
-        try:
-            if httpx.get(base + "/health", timeout=0.5).status_code == 200:
-                return HubServer(base, data_dir, proc, port)
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("hub server did not start")
+from og_tui.core.hub import HubClient  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def hub_server(tmp_path_factory) -> Iterator[HubServer]:
-    server = start_hub(tmp_path_factory.mktemp("hub-data"), max_upload=8 * 1024 * 1024)
+def hub_server(devnet_factory, tmp_path_factory) -> Iterator[HubServer]:
+    server = start_hub(devnet_factory, tmp_path_factory.mktemp("hub-devnet") / "data", max_upload=8 * 1024 * 1024)
     yield server
     server.stop()
-
-
-_counter = [0]
-
-
-def unique(prefix: str) -> str:
-    _counter[0] += 1
-    return f"{prefix}-{os.getpid()}-{_counter[0]}-{int(time.time() * 1000) % 100000}"
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from og_tui.cli import main
 from og_tui.core.cid import cid_for_file
 from og_tui.devnet.hub.samples import build_samples
 
-from conftest import unique
+from hub_helpers import unique
 
 pytestmark = pytest.mark.e2e
 

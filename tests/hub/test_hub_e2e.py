@@ -15,7 +15,7 @@ from og_tui.core.errors import AuthError, HubError, ValidationError
 from og_tui.core.hub import HubClient, TransferCancelled
 from og_tui.devnet.hub.samples import build_samples
 
-from conftest import start_hub, unique
+from hub_helpers import start_hub, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -66,8 +66,8 @@ def test_raw_firebase_shapes(hub_server):
     assert r.status_code == 401 and "detail" in r.json()
 
 
-def test_token_refresh_with_short_ttl(tmp_path):
-    server = start_hub(tmp_path / "short", token_ttl=1)
+def test_token_refresh_with_short_ttl(tmp_path, devnet_factory):
+    server = start_hub(devnet_factory, tmp_path / "short", token_ttl=1)
     try:
         c = server.client(refresh_margin=0)
         c.sign_up("short@example.com", "pass-word")
@@ -129,9 +129,6 @@ def test_round_trip(signed_in, tmp_path):
 
 
 def signed_in_data(client):
-    # the session-scoped server's data dir, found through the fixture module
-    import conftest  # noqa
-
     return _DATA_DIR[0]
 
 
@@ -266,9 +263,9 @@ def test_cancel_registers_nothing(signed_in, hub_server, tmp_path):
     assert res.modelCid == cid_for_file(f)
 
 
-def test_server_killed_mid_upload_then_retry(tmp_path):
+def test_server_killed_mid_upload_then_retry(tmp_path, devnet_factory):
     data_dir = tmp_path / "kill"
-    server = start_hub(data_dir)
+    server = start_hub(devnet_factory, data_dir)
     c = server.client()
     c.sign_up("kill@example.com", "pass-word")
     c.create_model("kill-model", "")
@@ -282,7 +279,7 @@ def test_server_killed_mid_upload_then_retry(tmp_path):
 
     with pytest.raises(HubError, match="Cannot reach|did not answer|internal"):
         c.upload(f, "kill-model", "0.01", progress=progress)
-    restarted = start_hub(data_dir, port=server.port)
+    restarted = server.start()  # same data dir and port
     try:
         assert c.list_files("kill-model", "0.01") == []
         assert not list((data_dir / "hub" / "tmp").iterdir())  # the partial temp file was cleaned

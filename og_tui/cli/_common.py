@@ -1,0 +1,216 @@
+"""Helpers shared by the scripting subcommands (``og-tui account|hub|infer|...``).
+
+* :func:`settings_of` reads the profile chosen with ``og-tui --profile NAME``.
+* :func:`json_option` adds ``--json``; :func:`emit` prints either JSON (stdout) or
+  human text; progress goes to stderr so stdout stays machine-readable.
+* :func:`handle_errors` turns our errors into one line on stderr (``{"error": ...}``
+  on stdout with ``--json``) and an exit code, never a traceback.
+* :func:`passphrase` reads ``OG_TUI_PASSPHRASE`` or a hidden prompt.
+* :func:`open_chain` starts or reuses the local devnet for devnet profiles.
+
+Nothing here prints a private key: commands build their output from addresses,
+hashes and amounts only.
+
+Exit codes: 0 ok, 1 operation failed, 2 bad input / configuration, 3 network
+unreachable, 4 insufficient funds, 5 wrong passphrase / locked wallet, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from og_tui.core.chain import ChainClient
+    from og_tui.core.config import Settings
+    from og_tui.core.devnet_proc import DevnetHandle
+    from og_tui.core.secrets import WalletStore
+
+PASSPHRASE_ENV = "OG_TUI_PASSPHRASE"
+KEYRING_ENV = "OG_TUI_KEYRING"
+
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+EXIT_NETWORK = 3
+EXIT_FUNDS = 4
+EXIT_LOCKED = 5
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def profile_name(ctx: click.Context) -> Optional[str]:
+    root = ctx.find_root()
+    obj = root.obj if isinstance(root.obj, dict) else {}
+    return obj.get("profile")
+
+
+def settings_of(ctx: click.Context) -> "Settings":
+    """Settings for ``og-tui --profile NAME`` (cached on the root context)."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "_settings" not in root.obj:
+        from og_tui.core.config import load_settings
+
+        root.obj["_settings"] = load_settings(root.obj.get("profile"))
+    return root.obj["_settings"]
+
+
+def wallet_store(settings: "Settings") -> "WalletStore":
+    from og_tui.core.secrets import WalletStore
+
+    mode = os.environ.get(KEYRING_ENV, "auto").strip().lower() or "auto"
+    if mode not in ("auto", "keyring", "file"):
+        from og_tui.core.errors import ConfigError
+
+        raise ConfigError(f"{KEYRING_ENV} must be auto, keyring or file, not {mode!r}.")
+    return WalletStore(settings.data_dir, mode)
+
+
+# --- output ----------------------------------------------------------------------------
+
+
+def json_option(fn: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON (never contains keys).")(fn)
+
+
+def emit(as_json: bool, data: Any, text: Optional[str] = None) -> None:
+    """JSON on stdout, or ``text`` (default: a key: value rendering of ``data``)."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    if text is None:
+        if isinstance(data, dict):
+            text = "\n".join(f"{k}: {v}" for k, v in data.items())
+        else:
+            text = str(data)
+    click.echo(text)
+
+
+def progress(as_json: bool, text: str) -> None:
+    """A status line on stderr (human mode only)."""
+    if not as_json:
+        click.echo(text, err=True)
+
+
+def _exit_code(exc: BaseException) -> int:
+    from og_tui.core import errors as E
+
+    if isinstance(exc, (E.ValidationError, E.ConfigError)):
+        return EXIT_INPUT
+    if isinstance(exc, E.NetworkUnreachable):
+        return EXIT_NETWORK
+    if isinstance(exc, E.InsufficientFunds):
+        return EXIT_FUNDS
+    if isinstance(exc, E.WrongPassphrase):
+        return EXIT_LOCKED
+    return EXIT_FAILED
+
+
+def fail(as_json: bool, message: str, hint: Optional[str] = None, code: int = EXIT_FAILED) -> None:
+    """Report one error and exit with ``code``."""
+    from og_tui.core.errors import redact
+
+    message = redact(message)
+    if as_json:
+        payload = {"error": message}
+        if hint:
+            payload["hint"] = redact(hint)
+        click.echo(json.dumps(payload))
+    else:
+        click.echo(f"Error: {message}" + (f"\n{redact(hint)}" if hint else ""), err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Decorator for commands taking ``as_json``: errors -> one line + exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("as_json"))
+        from og_tui.core.errors import OGError
+
+        try:
+            return fn(*args, **kwargs)
+        except OGError as exc:
+            fail(as_json, str(exc), exc.hint, _exit_code(exc))
+        except (click.exceptions.Exit, click.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            fail(as_json, "Interrupted.", code=130)
+        except Exception as exc:  # noqa: BLE001 - no tracebacks for users
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            fail(as_json, f"Unexpected error ({type(exc).__name__}): {text}".rstrip(": "), code=EXIT_FAILED)
+
+    return wrapper
+
+
+# --- input -----------------------------------------------------------------------------
+
+
+def passphrase(prompt: str = "Passphrase", *, confirm: bool = False, required: bool = True) -> Optional[str]:
+    """``OG_TUI_PASSPHRASE`` if set, else a hidden prompt on a terminal."""
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        if not required:
+            return None
+        from og_tui.core.errors import ValidationError
+
+        raise ValidationError(
+            "A passphrase is needed and there is no terminal to ask for it.",
+            hint=f"Set {PASSPHRASE_ENV} for scripts.",
+        )
+    value = click.prompt(
+        prompt,
+        hide_input=True,
+        confirmation_prompt=confirm,
+        default="" if not required else None,
+        show_default=False,
+        err=True,
+    )
+    return value or None
+
+
+def confirm_or_fail(as_json: bool, yes: bool, question: str) -> None:
+    if yes:
+        return
+    if as_json or not sys.stdin.isatty():
+        fail(as_json, "Confirmation needed; add --yes to go ahead without a prompt.", code=EXIT_INPUT)
+    if not click.confirm(question, default=False, err=True):
+        fail(as_json, "Cancelled; nothing was done.", code=EXIT_FAILED)
+
+
+# --- chain -----------------------------------------------------------------------------
+
+
+def open_chain(settings: "Settings", as_json: bool = False) -> tuple["ChainClient", Optional["DevnetHandle"]]:
+    """A ChainClient for the active profile; on a devnet profile, start/reuse the devnet.
+
+    A devnet started here stops when the command exits (the chain state is kept in
+    its data dir), so it is never left running behind a script.
+    """
+    from og_tui.core.chain import ChainClient
+
+    profile = settings.profile
+    handle = None
+    if profile.is_devnet and settings.devnet_autostart:
+        from og_tui.core.devnet_proc import ensure_local_devnet
+
+        said: list[bool] = []
+
+        def on_progress(elapsed: float, text: str) -> None:
+            if not said and elapsed > 0.3:
+                said.append(True)
+                progress(as_json, f"{text}...")
+
+        handle = ensure_local_devnet(settings, on_progress=on_progress)
+        if handle.started:
+            progress(as_json, f"Local devnet started at {handle.url} in {handle.startup_s:.1f} s (stops when this command ends).")
+    return ChainClient(profile.rpc_url), handle

@@ -1,0 +1,326 @@
+"""Start the local devnet as a child process, or reuse one that already answers.
+
+``ensure_devnet`` probes the port: a devnet answering ``/health`` is reused; a port
+held by anything else is a clear error; a free port gets a child process
+(``python -m og_tui devnet ...`` wrapped by this module's parent watchdog) in its own
+process group, with stdout/stderr going to ``devnet.log`` in the data dir, never to
+the terminal (the TUI owns it).
+
+A devnet we started never outlives us: ``DevnetHandle.stop()`` (SIGTERM, then
+SIGKILL), an ``atexit`` hook for every started child, and inside the child a thread
+that shuts it down when its parent process disappears (even after a SIGKILL of the
+app, which no ``atexit`` hook survives).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from og_tui.core.constants import DEVNET_HOST, DEVNET_PORT
+from og_tui.core.errors import OGError
+
+__all__ = [
+    "DevnetHandle",
+    "DevnetStartError",
+    "DevnetPortInUse",
+    "ensure_devnet",
+    "ensure_local_devnet",
+    "devnet_address",
+]
+
+ProgressCallback = Callable[[float, str], None]
+
+LOG_NAME = "devnet.log"
+_PARENT_ENV = "OG_TUI_DEVNET_PARENT_PID"
+
+
+class DevnetStartError(OGError):
+    default_hint = "See the devnet log for details, or run `og-tui devnet` in a terminal to watch it start."
+
+
+class DevnetPortInUse(DevnetStartError):
+    default_hint = "Set OG_TUI_DEVNET_PORT to a free port, or stop that program."
+
+
+@dataclass
+class DevnetHandle:
+    """A devnet we talk to. ``started`` is True only when this process launched it."""
+
+    url: str
+    started: bool
+    pid: Optional[int] = None
+    process: Optional[subprocess.Popen] = field(default=None, repr=False)
+    log_path: Optional[Path] = None
+    health: dict = field(default_factory=dict)
+    startup_s: float = 0.0
+
+    @property
+    def rpc_url(self) -> str:
+        return f"{self.url}/rpc"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> Optional[int]:
+        """Stop the child if we started it (SIGTERM, then SIGKILL). Returns its exit code."""
+        proc = self.process
+        if not self.started or proc is None:
+            return None
+        _STARTED.pop(id(self), None)
+        if proc.poll() is None:
+            _signal_group(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait(timeout)
+        return proc.returncode
+
+
+# handles started by this process (by id), stopped at exit
+_STARTED: dict[int, DevnetHandle] = {}
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    for handle in list(_STARTED.values()):
+        try:
+            handle.stop(timeout=3.0)
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            pass
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, sig)
+        else:  # pragma: no cover - windows
+            proc.terminate() if sig == signal.SIGTERM else proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --- probing -------------------------------------------------------------------------
+
+
+def _connect_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def _port_state(host: str, port: int) -> str:
+    """"free" when nothing accepts connections on host:port, else "busy"."""
+    try:
+        with socket.create_connection((_connect_host(host), port), timeout=0.5):
+            return "busy"
+    except ConnectionRefusedError:
+        return "free"
+    except socket.timeout:
+        # loopback never times out unless a listener is stuck; elsewhere it means unreachable
+        return "busy" if _connect_host(host) in ("127.0.0.1", "localhost", "::1") else "free"
+    except OSError:
+        return "free"
+
+
+def _who_listens(port: int) -> Optional[str]:
+    """Best effort (Linux /proc): "pid 123: python -m http.server" for a listening port."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if len(parts) > 9 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(parts[9])
+    if not inodes:
+        return None
+    targets = {f"socket:[{i}]" for i in inodes}
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            for fd in (pid_dir / "fd").iterdir():
+                if os.readlink(fd) in targets:
+                    cmd = (pid_dir / "cmdline").read_bytes().replace(b"\x00", b" ").decode("utf-8", "replace").strip()
+                    return f"pid {pid_dir.name}: {cmd[:120]}"
+        except OSError:
+            continue
+    return None
+
+
+def _log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
+
+
+def devnet_address(rpc_url: str) -> tuple[str, int]:
+    """(host, port) of a devnet RPC/base URL."""
+    import httpx
+
+    url = httpx.URL(rpc_url)
+    return url.host or DEVNET_HOST, url.port or DEVNET_PORT
+
+
+# --- ensure --------------------------------------------------------------------------
+
+
+def ensure_devnet(
+    host: str = DEVNET_HOST,
+    port: int = DEVNET_PORT,
+    data_dir: Optional[os.PathLike | str] = None,
+    on_progress: Optional[ProgressCallback] = None,
+    timeout: float = 30.0,
+) -> DevnetHandle:
+    """Reuse the devnet on ``host:port`` or start one; block until ``/health`` answers.
+
+    Raises DevnetPortInUse when something that is not a devnet holds the port and
+    DevnetStartError when the child exits early or is not ready within ``timeout``.
+    """
+    from og_tui.core.devnet_client import DevnetClient
+
+    t0 = time.monotonic()
+    port = int(port)
+    base = f"http://{_connect_host(host)}:{port}"
+    client = DevnetClient(base)
+
+    def progress(text: str) -> None:
+        if on_progress is not None:
+            on_progress(time.monotonic() - t0, text)
+
+    if _port_state(host, port) == "busy":
+        # A devnet that is still starting may accept before /health answers; ask twice.
+        for attempt in range(3):
+            health = client.health(timeout=1.0)
+            if health is not None:
+                progress(f"Using the devnet already running at {base}")
+                return DevnetHandle(base, False, health=health, startup_s=time.monotonic() - t0)
+            time.sleep(0.2 * (attempt + 1))
+        who = _who_listens(port)
+        raise DevnetPortInUse(
+            f"Port {port} on {host} is in use by another program"
+            + (f" ({who})" if who else "")
+            + f"; set OG_TUI_DEVNET_PORT or stop it."
+        )
+
+    data_path = Path(data_dir) if data_dir is not None else _default_log_dir()
+    try:
+        data_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DevnetStartError(
+            f"Cannot use {data_path} as the devnet data dir: {exc.strerror or exc}.",
+            hint="Point OG_TUI_DEVNET_DATA_DIR (or --data-dir) at a writable folder.",
+        ) from None
+    log_path = data_path / LOG_NAME
+    cmd = [sys.executable, "-m", "og_tui.core.devnet_proc", "--parent", str(os.getpid()), "--"]
+    cmd += ["devnet", "--host", host, "--port", str(port)]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env[_PARENT_ENV] = str(os.getpid())
+    progress(f"Starting the local devnet on {host}:{port}")
+    with open(log_path, "wb") as log:
+        kwargs: dict[str, Any] = {}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True
+        else:  # pragma: no cover - windows
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, close_fds=True, **kwargs
+        )
+    handle = DevnetHandle(base, True, pid=proc.pid, process=proc, log_path=log_path)
+    _STARTED[id(handle)] = handle
+
+    last_report = 0.0
+    while True:
+        health = client.health(timeout=0.5)
+        if health is not None:
+            handle.health = health
+            handle.startup_s = time.monotonic() - t0
+            progress(f"Devnet ready at {base} (block {health.get('block', '?')})")
+            return handle
+        rc = proc.poll()
+        if rc is not None:
+            _STARTED.pop(id(handle), None)
+            # Lost a race with another og-tui starting the same devnet? Then use it.
+            other = client.health(timeout=1.0)
+            if other is not None:
+                progress(f"Using the devnet already running at {base}")
+                return DevnetHandle(base, False, health=other, startup_s=time.monotonic() - t0)
+            raise DevnetStartError(
+                f"The devnet exited with code {rc} before it was ready. Last lines of {log_path}:\n{_log_tail(log_path)}"
+            )
+        elapsed = time.monotonic() - t0
+        if elapsed > timeout:
+            handle.stop()
+            raise DevnetStartError(
+                f"The devnet did not answer on {base}/health within {timeout:g} s. "
+                f"Last lines of {log_path}:\n{_log_tail(log_path)}"
+            )
+        if elapsed - last_report >= 0.25:
+            last_report = elapsed
+            progress(f"Waiting for the devnet on {host}:{port}")
+        time.sleep(0.05)
+
+
+def ensure_local_devnet(
+    settings: Any, on_progress: Optional[ProgressCallback] = None, timeout: float = 30.0
+) -> DevnetHandle:
+    """ensure_devnet for a Settings whose active profile is a devnet profile."""
+    profile = settings.profile
+    if profile.devnet_host and profile.devnet_port:
+        host, port = profile.devnet_host, int(profile.devnet_port)
+    else:
+        host, port = devnet_address(profile.rpc_url)
+    # Same choice as the TUI, so the CLI and the app always share one devnet state.
+    data_dir = getattr(settings, "devnet_data_dir", None)
+    return ensure_devnet(host, port, data_dir=data_dir, on_progress=on_progress, timeout=timeout)
+
+
+def _default_log_dir() -> Path:
+    from og_tui.core.config import default_data_dir
+
+    return default_data_dir()
+
+
+# --- child side: parent watchdog -------------------------------------------------------
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Stop this process once ``parent`` is gone (we get re-parented)."""
+    while True:
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5.0)
+            os._exit(0)
+        time.sleep(interval)
+
+
+def _child_main(argv: list[str]) -> None:
+    if len(argv) < 3 or argv[0] != "--parent" or "--" not in argv:
+        sys.exit("usage: python -m og_tui.core.devnet_proc --parent PID -- devnet [options]")
+    parent = int(argv[1])
+    rest = argv[argv.index("--") + 1 :]
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watchdog", daemon=True).start()
+    from og_tui.cli import main
+
+    main.main(args=rest, prog_name="og-tui")
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1:])

@@ -1,0 +1,93 @@
+"""The OpenGradient SDK reference API (0.5.13), module-level, on top of og_tui.core.
+
+    import og_tui.sdk as og
+    og.init(email, password, private_key)                  # public network defaults
+    og.init(email, password, private_key, profile="local") # the embedded devnet
+
+Same names, signatures and types as the reference ``opengradient`` package; every
+function raises ``RuntimeError`` until :func:`init` has been called.
+
+Adding a function: define it in this module (or a submodule imported here), start it
+with ``client = _require_client()``, add its name to ``__all__``, and call into core
+(``client.chain``, ``client.account``, ``client.profile``...). tests/unit/test_sdk_init.py
+checks the not-initialized error for every public function automatically.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from og_tui.core.constants import INFERENCE_HUB_ADDRESS, OG_API_URL, OG_RPC_URL
+from og_tui.core.types import *  # noqa: F401,F403 - the seed's types are part of this API
+from og_tui.core.types import __all__ as _types_all
+from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client
+
+from og_tui.sdk._hub import create_model, create_version, list_files, login, upload  # noqa: E402
+
+__all__ = ["init", "login", "create_model", "create_version", "upload", "list_files", *_types_all]
+
+
+def init(
+    email: str,
+    password: str,
+    private_key: str,
+    rpc_url="https://ogevmdevnet.opengradient.ai",
+    api_url="https://sdk-devnet.opengradient.ai",
+    contract_address="0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE",
+    profile: Optional[str] = None,
+):
+    """Initialize the SDK with authentication and network settings.
+
+    Arguments:
+        email: Model Hub account email (may be None when the hub is not used).
+        password: Model Hub password.
+        private_key: wallet key (hex, with or without 0x) used to sign transactions;
+            it is turned into a signer at once and not kept as text.
+        rpc_url: JSON-RPC endpoint of the chain.
+        api_url: OpenGradient node API.
+        contract_address: the inference hub contract.
+        profile: an og-tui profile name (e.g. ``"local"`` for the embedded devnet,
+            ``"opengradient"``); it supplies ``rpc_url``, ``api_url`` and
+            ``contract_address`` unless those are passed with a non-default value.
+
+    Returns the resolved client (its ``repr`` shows no secret).
+    """
+    prof = None
+    if profile is not None:
+        from og_tui.core.config import load_settings
+
+        prof = load_settings(profile).profile
+        if rpc_url == OG_RPC_URL:
+            rpc_url = prof.rpc_url
+        if api_url == OG_API_URL:
+            api_url = prof.api_url
+        if contract_address == INFERENCE_HUB_ADDRESS:
+            contract_address = prof.inference_contract
+
+    account = None
+    if private_key:
+        from og_tui.core.amounts import parse_private_key
+
+        key = parse_private_key(private_key)
+        from eth_account import Account
+
+        account = Account.from_key(key)
+        del key
+
+    client = SdkClient(
+        email=email,
+        password=password,
+        account=account,
+        rpc_url=rpc_url,
+        api_url=api_url,
+        contract_address=contract_address,
+        profile=prof,
+    )
+    set_client(client)
+    return client
+
+
+# --- features --------------------------------------------------------------------------
+# create_model, create_version, upload, list_files, login, infer, llm_chat,
+# llm_completion, alpha, workflow_models, alphasense, llm, x402_auth go here (see the
+# module docstring for the pattern). Only functions that really work are added.

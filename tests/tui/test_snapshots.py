@@ -95,8 +95,16 @@ def test_coming_screens(snap_compare, app_env, mode):
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_runner(mode))
 
 
-def test_send_dialog(snap_compare, app_env):
+def test_unlock_dialog(snap_compare, app_env):
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_runner(None, "s"))
+
+
+def test_send_dialog(snap_compare, app_env):
+    from eth_account import Account
+
+    app = _app(app_env, wallet=True)
+    app.ctx.remember_signer(Account.from_key(TEST_KEY))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_runner(None, "s"))
 
 
 def test_help_panel(snap_compare, app_env):

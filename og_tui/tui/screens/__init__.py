@@ -1,15 +1,15 @@
-"""The app's top-level screens, one per mode, in navigation order."""
+"""The app's top-level screens, one per mode, in navigation order.
+
+Each screen's module is imported the first time its mode is shown, so start-up
+pays only for the Account screen.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable
 
 from textual.screen import Screen
-
-from og_tui.tui.screens.account import AccountScreen
-from og_tui.tui.screens.activity import ActivityScreen
-from og_tui.tui.screens.coming import ChatScreen, HubScreen, InferenceScreen, WorkflowsScreen
 
 
 @dataclass(frozen=True)
@@ -17,14 +17,18 @@ class ScreenSpec:
     title: str
     fkey: str
     digit: str
-    factory: Callable[[], Screen]
+    target: str  # "module:Class"
+
+    def factory(self) -> Screen:
+        module_name, class_name = self.target.split(":")
+        return getattr(importlib.import_module(module_name), class_name)()
 
 
 SCREENS: dict[str, ScreenSpec] = {
-    "account": ScreenSpec("Account", "f2", "1", AccountScreen),
-    "hub": ScreenSpec("Hub", "f3", "2", HubScreen),
-    "inference": ScreenSpec("Inference", "f4", "3", InferenceScreen),
-    "chat": ScreenSpec("Chat", "f5", "4", ChatScreen),
-    "workflows": ScreenSpec("Workflows", "f6", "5", WorkflowsScreen),
-    "activity": ScreenSpec("Activity", "f7", "6", ActivityScreen),
+    "account": ScreenSpec("Account", "f2", "1", "og_tui.tui.screens.account:AccountScreen"),
+    "hub": ScreenSpec("Hub", "f3", "2", "og_tui.tui.screens.coming:HubScreen"),
+    "inference": ScreenSpec("Inference", "f4", "3", "og_tui.tui.screens.coming:InferenceScreen"),
+    "chat": ScreenSpec("Chat", "f5", "4", "og_tui.tui.screens.coming:ChatScreen"),
+    "workflows": ScreenSpec("Workflows", "f6", "5", "og_tui.tui.screens.coming:WorkflowsScreen"),
+    "activity": ScreenSpec("Activity", "f7", "6", "og_tui.tui.screens.activity:ActivityScreen"),
 }

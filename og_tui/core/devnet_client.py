@@ -18,14 +18,35 @@ def base_url_from_rpc(rpc_url: str) -> str:
 
 
 class DevnetClient:
+    """Thread-safe; one pooled HTTP client, created on first use."""
+
     def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self._client: Optional[httpx.Client] = None
+
+    @property
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            # plain http (the devnet): no CA bundle to load
+            self._client = httpx.Client(verify=not self.base_url.startswith("http://"), timeout=self.timeout)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> "DevnetClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def health(self, timeout: float = 0.5) -> Optional[dict]:
         """``/health`` JSON if a devnet answers ``{"status": "ok"}``, else None. Never raises."""
         try:
-            resp = httpx.get(f"{self.base_url}/health", timeout=timeout)
+            resp = self._http.get(f"{self.base_url}/health", timeout=timeout)
             data = resp.json() if resp.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             return None
@@ -43,7 +64,7 @@ class DevnetClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> dict:
         url = f"{self.base_url}{path}"
         try:
-            resp = httpx.request(method, url, timeout=self.timeout, **kwargs)
+            resp = self._http.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout):
             raise NetworkUnreachable(f"Cannot reach the devnet at {self.base_url}.") from None
         except httpx.HTTPError as exc:

@@ -151,21 +151,38 @@ def _who_listens(port: int) -> Optional[str]:
         if not pid_dir.name.isdigit():
             continue
         try:
-            for fd in (pid_dir / "fd").iterdir():
-                if os.readlink(fd) in targets:
-                    cmd = (pid_dir / "cmdline").read_bytes().replace(b"\x00", b" ").decode("utf-8", "replace").strip()
-                    return f"pid {pid_dir.name}: {cmd[:120]}"
-        except OSError:
+            fds = list((pid_dir / "fd").iterdir())
+        except OSError:  # gone, or not ours to look at
             continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) not in targets:
+                    continue
+                cmd = (pid_dir / "cmdline").read_bytes().replace(b"\x00", b" ").decode("utf-8", "replace").strip()
+            except OSError:  # fd closed meanwhile
+                continue
+            return f"pid {pid_dir.name}: {cmd[:120]}"
     return None
 
 
-def _log_tail(path: Path, lines: int = 15) -> str:
+def _log_tail(path: Path, offset: int = 0, lines: int = 15) -> str:
+    """The last ``lines`` lines written after ``offset`` (this start's part of the log)."""
     try:
-        text = path.read_text(errors="replace")
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode("utf-8", "replace")
     except OSError:
         return "(no log)"
     return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
+
+
+def _rotate(path: Path, max_bytes: int = 2_000_000) -> None:
+    """Keep the log small: move a big one to ``devnet.log.1``."""
+    try:
+        if path.stat().st_size > max_bytes:
+            os.replace(path, path.with_name(path.name + ".1"))
+    except OSError:
+        pass
 
 
 def devnet_address(rpc_url: str) -> tuple[str, int]:
@@ -202,80 +219,107 @@ def ensure_devnet(
         if on_progress is not None:
             on_progress(time.monotonic() - t0, text)
 
-    if _port_state(host, port) == "busy":
-        # A devnet that is still starting may accept before /health answers; ask twice.
-        for attempt in range(3):
+    try:
+        if _port_state(host, port) == "busy":
             health = client.health(timeout=1.0)
+            who = None
+            if health is None:
+                who = _who_listens(port)
+                health = _wait_for_other_devnet(client, who, t0 + timeout, progress)
+            for attempt in range(2):
+                if health is not None:
+                    break
+                time.sleep(0.2 * (attempt + 1))
+                health = client.health(timeout=1.0)
             if health is not None:
                 progress(f"Using the devnet already running at {base}")
                 return DevnetHandle(base, False, health=health, startup_s=time.monotonic() - t0)
-            time.sleep(0.2 * (attempt + 1))
-        who = _who_listens(port)
-        raise DevnetPortInUse(
-            f"Port {port} on {host} is in use by another program"
-            + (f" ({who})" if who else "")
-            + f"; set OG_TUI_DEVNET_PORT or stop it."
-        )
+            who = who or _who_listens(port)
+            raise DevnetPortInUse(
+                f"Port {port} on {host} is in use by another program"
+                + (f" ({who})" if who else "")
+                + "; set OG_TUI_DEVNET_PORT or stop it."
+            )
 
-    data_path = Path(data_dir) if data_dir is not None else _default_log_dir()
-    try:
-        data_path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DevnetStartError(
-            f"Cannot use {data_path} as the devnet data dir: {exc.strerror or exc}.",
-            hint="Point OG_TUI_DEVNET_DATA_DIR (or --data-dir) at a writable folder.",
-        ) from None
-    log_path = data_path / LOG_NAME
-    cmd = [sys.executable, "-m", "og_tui.core.devnet_proc", "--parent", str(os.getpid()), "--"]
-    cmd += ["devnet", "--host", host, "--port", str(port)]
-    if data_dir is not None:
-        cmd += ["--data-dir", str(data_dir)]
-    env = dict(os.environ)
-    env["PYTHONUNBUFFERED"] = "1"
-    env[_PARENT_ENV] = str(os.getpid())
-    progress(f"Starting the local devnet on {host}:{port}")
-    with open(log_path, "wb") as log:
-        kwargs: dict[str, Any] = {}
-        if os.name == "posix":
-            kwargs["start_new_session"] = True
-        else:  # pragma: no cover - windows
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, close_fds=True, **kwargs
-        )
-    handle = DevnetHandle(base, True, pid=proc.pid, process=proc, log_path=log_path)
-    _STARTED[id(handle)] = handle
+        data_path = Path(data_dir) if data_dir is not None else _default_log_dir()
+        try:
+            data_path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DevnetStartError(
+                f"Cannot use {data_path} as the devnet data dir: {exc.strerror or exc}.",
+                hint="Point OG_TUI_DEVNET_DATA_DIR (or --data-dir) at a writable folder.",
+            ) from None
+        log_path = data_path / LOG_NAME
+        cmd = [sys.executable, "-m", "og_tui.core.devnet_proc", "--parent", str(os.getpid()), "--"]
+        cmd += ["devnet", "--host", host, "--port", str(port)]
+        if data_dir is not None:
+            cmd += ["--data-dir", str(data_dir)]
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        env[_PARENT_ENV] = str(os.getpid())
+        progress(f"Starting the local devnet on {host}:{port}")
+        _rotate(log_path)
+        with open(log_path, "ab") as log:  # append: a concurrent starter must not truncate the winner's log
+            log.write(f"--- og-tui devnet start {time.strftime('%Y-%m-%d %H:%M:%S')} (parent pid {os.getpid()})\n".encode())
+            log.flush()
+            log_offset = log.tell()
+            kwargs: dict[str, Any] = {}
+            if os.name == "posix":
+                kwargs["start_new_session"] = True
+            else:  # pragma: no cover - windows
+                kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, close_fds=True, **kwargs
+            )
+        handle = DevnetHandle(base, True, pid=proc.pid, process=proc, log_path=log_path)
+        _STARTED[id(handle)] = handle
 
-    last_report = 0.0
-    while True:
+        last_report = 0.0
+        while True:
+            health = client.health(timeout=0.5)
+            if health is not None:
+                handle.health = health
+                handle.startup_s = time.monotonic() - t0
+                progress(f"Devnet ready at {base} (block {health.get('block', '?')})")
+                return handle
+            rc = proc.poll()
+            if rc is not None:
+                _STARTED.pop(id(handle), None)
+                # Lost a race with another og-tui starting the same devnet? Then use it.
+                other = client.health(timeout=1.0)
+                if other is None and _port_state(host, port) == "busy":
+                    other = _wait_for_other_devnet(client, _who_listens(port), t0 + timeout, progress)
+                if other is not None:
+                    progress(f"Using the devnet already running at {base}")
+                    return DevnetHandle(base, False, health=other, startup_s=time.monotonic() - t0)
+                raise DevnetStartError(
+                    f"The devnet exited with code {rc} before it was ready. Last lines of {log_path}:\n{_log_tail(log_path, log_offset)}"
+                )
+            elapsed = time.monotonic() - t0
+            if elapsed > timeout:
+                handle.stop()
+                raise DevnetStartError(
+                    f"The devnet did not answer on {base}/health within {timeout:g} s. "
+                    f"Last lines of {log_path}:\n{_log_tail(log_path, log_offset)}"
+                )
+            if elapsed - last_report >= 0.25:
+                last_report = elapsed
+                progress(f"Waiting for the devnet on {host}:{port}")
+            time.sleep(0.05)
+    finally:
+        client.close()
+
+
+def _wait_for_other_devnet(client: Any, who: Optional[str], deadline: float, progress: Callable[[str], None]) -> Optional[dict]:
+    """If ``who`` (the port's listener) is an og-tui devnet still starting, wait for its /health."""
+    if not who or "devnet" not in who or not ("og_tui" in who or "og-tui" in who):
+        return None
+    health = None
+    while health is None and time.monotonic() < deadline:
+        progress("Waiting for the devnet another og-tui is starting")
+        time.sleep(0.1)
         health = client.health(timeout=0.5)
-        if health is not None:
-            handle.health = health
-            handle.startup_s = time.monotonic() - t0
-            progress(f"Devnet ready at {base} (block {health.get('block', '?')})")
-            return handle
-        rc = proc.poll()
-        if rc is not None:
-            _STARTED.pop(id(handle), None)
-            # Lost a race with another og-tui starting the same devnet? Then use it.
-            other = client.health(timeout=1.0)
-            if other is not None:
-                progress(f"Using the devnet already running at {base}")
-                return DevnetHandle(base, False, health=other, startup_s=time.monotonic() - t0)
-            raise DevnetStartError(
-                f"The devnet exited with code {rc} before it was ready. Last lines of {log_path}:\n{_log_tail(log_path)}"
-            )
-        elapsed = time.monotonic() - t0
-        if elapsed > timeout:
-            handle.stop()
-            raise DevnetStartError(
-                f"The devnet did not answer on {base}/health within {timeout:g} s. "
-                f"Last lines of {log_path}:\n{_log_tail(log_path)}"
-            )
-        if elapsed - last_report >= 0.25:
-            last_report = elapsed
-            progress(f"Waiting for the devnet on {host}:{port}")
-        time.sleep(0.05)
+    return health
 
 
 def ensure_local_devnet(

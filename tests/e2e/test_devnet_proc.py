@@ -161,3 +161,30 @@ def test_started_child_never_outlives_parent(tmp_path, how):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_two_apps_starting_at_once_share_one_devnet(tmp_path):
+    port = _free_port()
+    handles, errors = [], []
+
+    def start():
+        try:
+            handles.append(ensure_devnet("127.0.0.1", port, data_dir=tmp_path / "dn", timeout=60))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors, errors
+        assert len(handles) == 3
+        owners = [h for h in handles if h.started and h.running]
+        assert len(owners) == 1
+        assert DevnetClient(handles[0].url).health() is not None
+    finally:
+        for h in handles:
+            h.stop()
+    assert _wait(lambda: _port_free(port))

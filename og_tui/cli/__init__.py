@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "devnet": "og_tui.cli.devnet_cmd:devnet",
     "account": "og_tui.cli.account:account",
     "hub": "og_tui.cli.hub:hub",
+    "workflow": "og_tui.cli.workflow:workflow",
 }
 
 

@@ -154,6 +154,9 @@ def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, 
     import uvicorn
 
     app = create_app(node)
+    from og_tui.devnet.workflow_seed import install as _install_workflows
+
+    workflows = _install_workflows(node)  # price feed 0xF5, scheduler + keeper, seeded workflows
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{actual_port}"
     print(_banner(node, url, data_dir, time.perf_counter() - started), flush=True)
@@ -162,6 +165,7 @@ def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, 
     try:
         server.run(sockets=[sock])
     finally:
+        workflows.stop()
         node.close()
         sock.close()
     return 0

@@ -33,6 +33,7 @@ SUBCOMMANDS = {
     "account": "og_tui.cli.account:account",
     "hub": "og_tui.cli.hub:hub",
     "workflow": "og_tui.cli.workflow:workflow",
+    "infer": "og_tui.cli.infer:infer",
 }
 
 

@@ -79,6 +79,9 @@ class DevnetNode:
         self._signers: dict = {}  # key hex -> LocalAccount (node-owned dev/faucet keys only)
         with self.lock:
             self.chain.register_native(self.token_address, self._token_handler, name="OUSDC")
+            from og_tui.devnet.inference_hub import install as _install_inference
+
+            _install_inference(self)  # inference hub + 0xF4 precompile (inference_hub.py)
             self.chain.open(extra_genesis=self._genesis)
             self._token = OUSDCToken(
                 self.token_address,

@@ -92,6 +92,9 @@ def create_app(node: "DevnetNode") -> Starlette:
         Route("/devnet/info", info, methods=["GET"]),
     ]
     routes += _hub_routes(node)
+    from og_tui.devnet.inference_routes import routes as _inference_routes
+
+    routes += _inference_routes(node)
     app = Starlette(routes=routes)
     app.state.node = node
     return app
@@ -99,7 +102,9 @@ def create_app(node: "DevnetNode") -> Starlette:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets whose proto is
+    # IPPROTO_TCP; without it every keep-alive response stalls ~40 ms (Nagle + delayed ACK)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -32,6 +32,8 @@ SUBCOMMANDS = {
     "devnet": "og_tui.cli.devnet_cmd:devnet",
     "account": "og_tui.cli.account:account",
     "hub": "og_tui.cli.hub:hub",
+    "chat": "og_tui.cli.chat:chat",
+    "complete": "og_tui.cli.chat:complete",
     "workflow": "og_tui.cli.workflow:workflow",
     "infer": "og_tui.cli.infer:infer",
 }

@@ -53,6 +53,12 @@ def _hub_routes(node: "DevnetNode") -> list:
     return list(routes(node)) if routes is not None else []
 
 
+def _llm_routes(node: "DevnetNode") -> list:
+    from og_tui.devnet.llm import routes
+
+    return list(routes(node))  # /v1/... LLM gateway with x402 (og_tui/devnet/llm/)
+
+
 def create_app(node: "DevnetNode") -> Starlette:
     async def rpc(request: Request) -> Response:
         body = await request.body()
@@ -92,6 +98,7 @@ def create_app(node: "DevnetNode") -> Starlette:
         Route("/devnet/info", info, methods=["GET"]),
     ]
     routes += _hub_routes(node)
+    routes += _llm_routes(node)
     from og_tui.devnet.inference_routes import routes as _inference_routes
 
     routes += _inference_routes(node)

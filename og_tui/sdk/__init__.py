@@ -23,9 +23,10 @@ from og_tui.core.types import __all__ as _types_all
 from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client
 
 from og_tui.sdk._hub import create_model, create_version, list_files, login, upload  # noqa: E402
+from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
 from og_tui.sdk._infer import infer  # noqa: E402
 
-__all__ = ["init", "login", "create_model", "create_version", "upload", "list_files", "infer", *_types_all]
+__all__ = ["init", "login", "create_model", "create_version", "upload", "list_files", "llm_chat", "llm_completion", "infer", *_types_all]
 
 
 def init(

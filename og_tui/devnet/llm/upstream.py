@@ -1,0 +1,156 @@
+"""The ``upstream`` backend: any OpenAI-compatible server (Ollama, llama.cpp, vLLM) by URL."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator, Optional
+
+import httpx
+
+from og_tui.devnet.llm.builtin import GenRequest, GenResult, count_tokens, prompt_tokens_of
+from og_tui.devnet.llm.catalog import ModelSpec
+
+
+class UpstreamError(Exception):
+    """The upstream server is down or answered with an error (message is user-facing)."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _body(spec: ModelSpec, req: GenRequest, stream: bool) -> dict:
+    body: dict[str, Any] = {"model": spec.remote_model or spec.bare, "max_tokens": req.max_tokens,
+                            "temperature": req.temperature}
+    if req.stop:
+        body["stop"] = req.stop
+    if req.seed is not None:
+        body["seed"] = req.seed
+    if req.kind == "completion":
+        body["prompt"] = req.prompt
+    else:
+        body["messages"] = req.messages
+        if req.tools:
+            body["tools"] = req.tools
+            body["tool_choice"] = req.tool_choice if req.tool_choice not in (None, "") else "auto"
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def _path(req: GenRequest) -> str:
+    return "/completions" if req.kind == "completion" else "/chat/completions"
+
+
+def _down(spec: ModelSpec, exc: Exception) -> UpstreamError:
+    reason = str(exc) or type(exc).__name__
+    return UpstreamError(
+        f"The upstream backend for model {spec.id} at {spec.upstream_url} is unreachable ({reason}). "
+        "Start that server or change OG_TUI_DEVNET_LLM_UPSTREAM."
+    )
+
+
+def _error_text(resp: httpx.Response) -> str:
+    try:
+        data = resp.json()
+        err = data.get("error") if isinstance(data, dict) else None
+        if isinstance(err, dict):
+            return str(err.get("message") or err)
+        if err:
+            return str(err)
+        return json.dumps(data)[:500]
+    except ValueError:
+        return resp.text[:500]
+
+
+def _result_from(req: GenRequest, data: dict) -> GenResult:
+    choice = (data.get("choices") or [{}])[0]
+    usage = data.get("usage") or {}
+    if req.kind == "completion":
+        text = choice.get("text")
+        if text is None:
+            text = data.get("completion", "")
+        tool_calls = None
+    else:
+        msg = choice.get("message") or {}
+        text = msg.get("content")
+        tool_calls = msg.get("tool_calls") or None
+    text_tokens = [text] if text else []
+    res = GenResult(text, text_tokens, choice.get("finish_reason") or "stop",
+                    int(usage.get("prompt_tokens") or prompt_tokens_of(req)), tool_calls=tool_calls)
+    res.upstream_completion_tokens = int(usage.get("completion_tokens") or count_tokens(text or ""))  # type: ignore[attr-defined]
+    return res
+
+
+async def complete(spec: ModelSpec, req: GenRequest, timeout: float = 120.0) -> GenResult:
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0)) as client:
+            resp = await client.post(spec.upstream_url + _path(req), json=_body(spec, req, False))
+    except httpx.HTTPError as exc:
+        raise _down(spec, exc) from None
+    if resp.status_code >= 400:
+        raise UpstreamError(f"The upstream backend for model {spec.id} answered HTTP {resp.status_code}: {_error_text(resp)}")
+    try:
+        return _result_from(req, resp.json())
+    except ValueError:
+        raise UpstreamError(f"The upstream backend for model {spec.id} sent a body that is not JSON.") from None
+
+
+def complete_sync(spec: ModelSpec, req: GenRequest, timeout: float = 120.0) -> GenResult:
+    try:
+        resp = httpx.post(spec.upstream_url + _path(req), json=_body(spec, req, False), timeout=httpx.Timeout(timeout, connect=5.0))
+    except httpx.HTTPError as exc:
+        raise _down(spec, exc) from None
+    if resp.status_code >= 400:
+        raise UpstreamError(f"The upstream backend for model {spec.id} answered HTTP {resp.status_code}: {_error_text(resp)}")
+    return _result_from(req, resp.json())
+
+
+class UpstreamStream:
+    """An open upstream SSE stream: ``await open()`` (raises UpstreamError), then iterate deltas."""
+
+    def __init__(self, spec: ModelSpec, req: GenRequest, timeout: float = 120.0) -> None:
+        self.spec = spec
+        self.req = req
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+        self.resp: Optional[httpx.Response] = None
+        self.usage: Optional[dict] = None
+
+    async def open(self) -> None:
+        try:
+            request = self.client.build_request("POST", self.spec.upstream_url + _path(self.req), json=_body(self.spec, self.req, True))
+            self.resp = await self.client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            await self.client.aclose()
+            raise _down(self.spec, exc) from None
+        if self.resp.status_code >= 400:
+            await self.resp.aread()
+            text = _error_text(self.resp)
+            await self.aclose()
+            raise UpstreamError(f"The upstream backend for model {self.spec.id} answered HTTP {self.resp.status_code}: {text}")
+
+    async def chunks(self) -> AsyncIterator[dict]:
+        """Yields the upstream chunk dicts (OpenAI chunk shape). Raises UpstreamError mid-stream."""
+        assert self.resp is not None
+        try:
+            async for line in self.resp.aiter_lines():
+                line = line.strip()
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    return
+                try:
+                    obj = json.loads(data)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict) and obj.get("usage"):
+                    self.usage = obj["usage"]
+                yield obj
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"The upstream backend for model {self.spec.id} broke off the stream ({exc or type(exc).__name__}).") from None
+
+    async def aclose(self) -> None:
+        if self.resp is not None:
+            await self.resp.aclose()
+        await self.client.aclose()

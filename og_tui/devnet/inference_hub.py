@@ -156,11 +156,13 @@ def emit_from_precompile(call: NativeCall, topics: list, data: bytes = b"") -> N
     emit_as(call, PRECOMPILE_ADDRESS, topics, data)
 
 
-def emit_as(call: NativeCall, address: bytes, topics: list, data: bytes = b"") -> None:
+def emit_as(call: NativeCall, address: bytes, topics: list, data: bytes = b"", free_bytes: int = 0) -> None:
+    """Log from ``address``; ``free_bytes`` of the data are not charged (e.g. an echo of calldata)."""
     if call.is_static:
         raise NativeRevert("inference: cannot run inside a static call")
     int_topics = tuple(t if isinstance(t, int) else int.from_bytes(t, "big") for t in topics)
-    call.use_gas(GAS_LOG + GAS_LOG_TOPIC * len(int_topics) + GAS_LOG_BYTE * len(data), "native LOG")
+    charged = max(0, len(data) - int(free_bytes))
+    call.use_gas(GAS_LOG + GAS_LOG_TOPIC * len(int_topics) + GAS_LOG_BYTE * charged, "native LOG")
     call.computation.add_log_entry(address, int_topics, bytes(data))
 
 
@@ -390,7 +392,8 @@ class InferenceService:
         event_data = A.encode_dynamic_tuple(
             [(True, A.encode_string_tail(inference_id)), (True, request_tail), (True, event_tail)]
         )
-        emit_from_precompile(call, [MODEL_INFERENCE_EVENT_TOPIC], event_data)
+        # the request echoes the calldata, which the sender already paid for: only the rest is charged
+        emit_as(call, PRECOMPILE_ADDRESS, [MODEL_INFERENCE_EVENT_TOPIC], event_data, free_bytes=len(req.input_tail))
         return Executed(inference_id, output, output_tail, event_tail)
 
     def _attest(self, call: NativeCall, req: Prepared, output: tuple) -> tuple:

@@ -187,15 +187,18 @@ def _compose_reply(w: _Writer, topic: str, target: Optional[int]) -> str:
     parts = [f"{w._choice(_OPENERS).format(t=f'**{topic}**')} {w.sentence()}", w.paragraph()]
     sections = [w.bullets, w.code, w.paragraph]
     i = 0
+    total = sum(count_tokens(p) for p in parts)  # running count: linear in the reply length
     while True:
         if target is None and i >= 3:
             break
         kind = sections[(i + w.rng.randrange(3)) % 3] if i >= 3 else sections[i]
         if kind is w.bullets and w.rng.random() < 0.5:
             parts.append(f"### {w.pick(_VERBS).capitalize()} {topic}")
+            total += count_tokens(parts[-1])
         parts.append(kind())
+        total += count_tokens(parts[-1])
         i += 1
-        if target is not None and count_tokens("\n\n".join(parts)) >= target:
+        if target is not None and total >= target:
             break
     parts.append(w._choice(_CLOSERS))
     return "\n\n".join(parts)
@@ -401,9 +404,11 @@ def generate(req: GenRequest) -> GenResult:
     ptoks = prompt_tokens_of(req)
     if req.kind == "completion":
         target = req.max_tokens if req.ignore_eos else rng.randint(40, 200)
-        parts = []
-        while count_tokens(" ".join(parts)) < target:
+        parts: list[str] = []
+        total = 0
+        while total < target:
             parts.append(w.sentence())
+            total += count_tokens(parts[-1])
         text = " " + " ".join(parts)
         text, tokens, finish = _apply_limits(text, req)
         return GenResult(text, tokens, finish, ptoks)

@@ -8,7 +8,7 @@ eth_utils is imported lazily (only checksumming needs it).
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Optional
 
 from .errors import ValidationError
@@ -91,7 +91,9 @@ def parse_amount(
             field=field,
             hint=f"Round the amount to at most {decimals} decimal places.",
         )
-    units = int(value.scaleb(decimals))
+    with localcontext() as ctx:
+        ctx.prec = 200  # exact: the default 28 digits would round large amounts
+        units = int(value.scaleb(decimals))
     if units == 0 and not allow_zero:
         raise ValidationError("The amount must be greater than zero.", field=field)
     if units > MAX_UINT256:

@@ -35,4 +35,4 @@ DEVNET_CHAIN_ID = 107401  # its own id: not 10740, not 262144
 DEVNET_X402_NETWORK = "og-devnet"
 DEVNET_HOST = "127.0.0.1"
 DEVNET_PORT = 8745
-DEVNET_BLOCK_GAS_LIMIT = 60_000_000
+DEVNET_BLOCK_GAS_LIMIT = 150_000_000  # room for a 100,000-element tensor (~78M gas of calldata)

@@ -1,0 +1,122 @@
+"""Regenerate the README's screenshots from a real session on a throwaway devnet.
+
+    python -m og_tui.tui.screenshots screenshots/
+
+Starts a devnet on a free port in a temp dir, creates and funds a wallet, sends a
+transfer, then drives each screen with Textual's Pilot and saves SVGs with
+``app.save_screenshot``. Nothing here touches the user's own config or wallets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Awaitable, Callable
+
+SIZE = (120, 36)
+RECIPIENT = "0x8ba1f109551bD432803012645Ac136ddd64DBA72"
+PASSPHRASE = "screenshot passphrase"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _settle(pilot, predicate: Callable[[], bool] = lambda: True, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("screen did not reach the expected state")
+        await pilot.pause(0.1)
+    await pilot.pause(0.5)
+
+
+Step = Callable[[object], Awaitable[None]]
+
+
+async def _account(pilot) -> None:
+    await _settle(pilot, lambda: (pilot.app.net.native_wei or 0) > 0)
+
+
+async def _activity(pilot) -> None:
+    await pilot.app.action_goto("activity")
+    await _settle(pilot)
+
+
+async def _visit(mode: str) -> Step:
+    async def step(pilot) -> None:
+        await pilot.app.action_goto(mode)
+        screen = pilot.app.screen
+        prepare = getattr(screen, "prepare_screenshot", None)
+        if prepare is not None:
+            await prepare(pilot)
+        await _settle(pilot)
+
+    return step
+
+
+async def capture(out_dir: Path) -> list[Path]:
+    from og_tui.core.chain import ChainClient
+    from og_tui.core.config import load_settings
+    from og_tui.core.devnet_client import DevnetClient
+    from og_tui.core.devnet_proc import ensure_devnet
+    from og_tui.core.secrets import WalletStore
+    from og_tui.tui.app import make_app
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        env = {
+            "OG_TUI_CONFIG_DIR": f"{tmp}/config",
+            "OG_TUI_DATA_DIR": f"{tmp}/data",
+            "OG_TUI_DEVNET_PORT": str(port),
+            "OG_TUI_SCRYPT_N": "1024",
+            "OG_TUI_KEYRING": "file",
+        }
+        os.environ.update(env)
+        handle = ensure_devnet("127.0.0.1", port)
+        try:
+            settings = load_settings()
+            wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+            info = wallets.create("main", PASSPHRASE)
+            wallets.set_active(info.address)
+            signer = wallets.unlock(info.address, PASSPHRASE)
+            DevnetClient(handle.url).fund(info.address)
+            with ChainClient(settings.profile.rpc_url) as chain:
+                chain.transfer_native(signer, RECIPIENT, 1_500_000_000_000_000_000)
+
+            steps: list[tuple[str, Step]] = [("account", _account), ("activity", _activity)]
+            for mode in ("hub", "inference", "chat", "workflows"):
+                steps.append((mode, await _visit(mode)))
+            for name, step in steps:
+                app = make_app(settings, poll=False)
+                app.ctx.remember_signer(signer)
+                async with app.run_test(size=SIZE) as pilot:
+                    await _settle(pilot, lambda: pilot.app.net.connected)
+                    pilot.app.poll_chain()
+                    await step(pilot)
+                    path = out_dir / f"{name}.svg"
+                    app.save_screenshot(filename=path.name, path=str(out_dir))
+                    written.append(path)
+        finally:
+            handle.stop()
+    return written
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "screenshots")
+    for path in asyncio.run(capture(out)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -33,9 +33,11 @@ def default_data_dir() -> Path:
     env = os.environ.get(DATA_DIR_ENV)
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_data_dir
+    from og_tui.core.config import default_data_dir as app_data_dir
 
-    return Path(user_data_dir("og-tui", appauthor=False)) / "devnet"
+    # beside the app's own data (OG_TUI_DATA_DIR moves both), so the TUI and the CLI
+    # always start the same chain
+    return app_data_dir() / "devnet"
 
 
 def _base_url(request: Request) -> str:

@@ -125,19 +125,23 @@ def test_restart_keeps_state(fresh_devnet):
     dn.restart()
     w3 = Web3(Web3.HTTPProvider(dn.rpc_url))
     token = w3.eth.contract(address=constants.OUSDC_ADDRESS, abi=OUSDC_ABI)
-    assert w3.eth.block_number == before["block"]
-    assert w3.eth.get_block("latest")["hash"] == before["head"]
+    # the seeded workflows keep running on their schedule, so the chain may already have
+    # grown: what must hold is that the old chain is intact
+    assert w3.eth.block_number >= before["block"]
+    assert w3.eth.get_block(before["block"])["hash"] == before["head"]
     assert w3.eth.get_balance(user) == before["native"]
     assert w3.eth.get_balance(sender.address) == before["sender"]
     assert w3.eth.get_transaction_count(sender.address) == before["nonce"]
     assert token.functions.balanceOf(user).call() == before["token"]
     assert dict(w3.eth.get_transaction_receipt(token_hash)) == before["receipt"]
     assert w3.eth.get_transaction_receipt(transfer_hash)["status"] == 1
-    assert w3.eth.get_logs({"address": constants.OUSDC_ADDRESS, "fromBlock": 0}) == before["logs"]
+    assert w3.eth.get_logs(
+        {"address": constants.OUSDC_ADDRESS, "fromBlock": 0, "toBlock": before["block"]}
+    ) == before["logs"]
     assert dn.info["dev_accounts"] == dn.info["dev_accounts"]
     # and the chain goes on from there (nonce 2 is next; the faucet account still works)
     tx = dict(tx, nonce=2, gasPrice=w3.eth.gas_price)
     receipt = w3.eth.wait_for_transaction_receipt(
         w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction), timeout=10)
-    assert receipt["blockNumber"] == before["block"] + 1
+    assert receipt["blockNumber"] > before["block"] and receipt["status"] == 1
     assert dn.post("/faucet", {"address": user})[0] == 200

@@ -12,6 +12,7 @@ BENCHES = [
     "bench.transfer_bench",
     "bench.codec_bench",
     "bench.hub_bench",
+    "bench.workflow_bench",
     "bench.inference_bench",
     "bench.llm_bench",
     "bench.workflow_bench",

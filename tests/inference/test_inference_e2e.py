@@ -162,7 +162,7 @@ def test_client_side_input_errors_are_caught_before_sending(inf):
     with pytest.raises(ValidationError, match="mode"):
         inf.client.infer(inf.signer, cid, 7, {"input": [1.0]})
     with pytest.raises(ValidationError, match="too large for one transaction.*block gas limit"):
-        inf.client.infer(inf.signer, cid, 0, {"input": np.ones((1, 120_000), dtype=np.float32)})
+        inf.client.infer(inf.signer, cid, 0, {"input": np.ones((1, 250_000), dtype=np.float32)})
     assert inf.chain.nonce(inf.signer.address) == nonce  # nothing was sent
 
 

@@ -90,7 +90,7 @@ def test_activity(snap_compare, app_env, size):
     assert snap_compare(_app(app_env, wallet=True, txs=True), terminal_size=size, run_before=_runner("activity"))
 
 
-@pytest.mark.parametrize("mode", ["hub", "inference", "chat", "workflows"])
+@pytest.mark.parametrize("mode", ["inference", "chat", "workflows"])
 def test_coming_screens(snap_compare, app_env, mode):
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_runner(mode))
 
@@ -109,3 +109,118 @@ def test_send_dialog(snap_compare, app_env):
 
 def test_help_panel(snap_compare, app_env):
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(120, 40), run_before=_runner(None, "f1"))
+
+
+# --- Hub screen: fixed ModelsLoaded / ModelDetailLoaded data, no network -------------------
+
+_SIG = {
+    "inputs": [{"name": "features", "dtype": "float32", "shape": [None, 4]}],
+    "outputs": [
+        {"name": "probabilities", "dtype": "float32", "shape": [None, 3]},
+        {"name": "label", "dtype": "int64", "shape": [None]},
+    ],
+}
+HUB_MODELS = [
+    {
+        "name": name,
+        "description": desc,
+        "authorUsername": author,
+        "createdAt": f"2025-11-{day:02d}T10:00:00Z",
+        "latestVersion": version,
+        "versionCount": 1,
+    }
+    for name, desc, author, day, version in [
+        ("iris-classifier", "A 3-class classifier over 4 features with two outputs.", "samples", 3, "0.02"),
+        ("linear-regression", "A float regression over a [1, 3, 4] input.", "samples", 3, "0.01"),
+        ("price-forecast-30m-destandardized", "ETH price forecast, 30 minutes ahead.", "samples", 4, "1.00"),
+        ("sentiment-tiny", "Positive or negative, from 16 token ids.", "alice", 12, "0.03"),
+        ("weather-advice", "String in, string out.", "samples", 3, "0.01"),
+        ("weighted-sum", "Two inputs, one output.", "samples", 3, "0.01"),
+        ("yield-curve", "Bond yields in, a spread out.", "bob", 20, "2.00"),
+    ]
+]
+HUB_DETAIL = {
+    "name": "iris-classifier",
+    "description": "A 3-class classifier over 4 features with two outputs: class probabilities and the label.",
+    "authorUsername": "samples",
+    "taskName": "classification",
+    "createdAt": "2025-11-03T10:00:00Z",
+    "latestVersion": "0.02",
+    "versions": [
+        {
+            "versionString": "0.01", "notes": "Initial sample release", "isMajor": False,
+            "createdAt": "2025-11-03T10:00:00Z",
+            "files": [
+                {"name": "iris_classifier.onnx", "size": 392,
+                 "ipfsCid": "bafkreiarw5puoa5f3dxa5y53bb6gdp7mgpogkjhrx2oiclwxtep3e3vley",
+                 "isOnnx": True, "signature": _SIG},
+            ],
+        },
+        {
+            "versionString": "0.02", "notes": "Retrained", "isMajor": False,
+            "createdAt": "2025-11-05T10:00:00Z",
+            "files": [
+                {"name": "iris_v2.onnx", "size": 1_536,
+                 "ipfsCid": "bafkreibq35tao5yxlzpfb6bto6e6psgt3oakql5b5whwbraouktdtux4pi",
+                 "isOnnx": True, "signature": _SIG},
+                {"name": "README.txt", "size": 210,
+                 "ipfsCid": "bafkreigdcbp525qivfs7f7wvjrvqtbve2yvze6jca2oswagujpavvd6fta",
+                 "isOnnx": False, "signature": None},
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def _hub_offline(monkeypatch):
+    from og_tui.tui.screens.hub import HubScreen
+
+    monkeypatch.setattr(HubScreen, "autoload", False)
+
+
+def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
+    async def run_before(pilot):
+        from og_tui.tui import messages as msgs
+
+        app = pilot.app
+        _fixed_state(app)
+        await app.action_goto("hub")
+        screen = app.screen
+        screen.post_message(msgs.ModelDetailLoaded("iris-classifier", HUB_DETAIL))
+        screen.post_message(msgs.ModelsLoaded(HUB_MODELS, page=1, total=len(HUB_MODELS), done=True, gen=0))
+        await pilot.pause()
+        if upload:
+            from og_tui.tui.screens.hub import _Transfer
+
+            screen._begin_transfer(_Transfer("upload", "Uploading model.onnx → iris-classifier v0.02"))
+            screen.post_message(msgs.UploadProgress("iris-classifier", "0.02", "model.onnx", 42_000_000, 100_000_000, 2.0))
+        if dialog:
+            from og_tui.tui.hub_session import hub_sessions
+            from og_tui.tui.screens.hub_dialogs import NewModelDialog
+
+            app.push_screen(NewModelDialog(hub_sessions(app.ctx)))
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_hub_screen(snap_compare, app_env, _hub_offline, size):
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=size, run_before=_hub_runner())
+
+
+def test_hub_upload_progress(snap_compare, app_env, _hub_offline):
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_hub_runner(upload=True))
+
+
+def test_hub_sign_in_dialog(snap_compare, app_env, _hub_offline):
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_hub_runner("n"))
+
+
+def test_hub_new_model_dialog(snap_compare, app_env, _hub_offline):
+    run = _hub_runner("b", "a", "d", "/", dialog=True)
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=run)

@@ -26,7 +26,7 @@ class ScreenSpec:
 
 SCREENS: dict[str, ScreenSpec] = {
     "account": ScreenSpec("Account", "f2", "1", "og_tui.tui.screens.account:AccountScreen"),
-    "hub": ScreenSpec("Hub", "f3", "2", "og_tui.tui.screens.coming:HubScreen"),
+    "hub": ScreenSpec("Hub", "f3", "2", "og_tui.tui.screens.hub:HubScreen"),
     "inference": ScreenSpec("Inference", "f4", "3", "og_tui.tui.screens.coming:InferenceScreen"),
     "chat": ScreenSpec("Chat", "f5", "4", "og_tui.tui.screens.coming:ChatScreen"),
     "workflows": ScreenSpec("Workflows", "f6", "5", "og_tui.tui.screens.coming:WorkflowsScreen"),

@@ -46,6 +46,7 @@ class AccountScreen(OGScreen):
         Binding("c", "copy", "Copy address", id="account.copy", show=False),
         Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Refresh balances"),
         Binding("p", "profile", "Profile", id="account.profile", tooltip="Switch network profile"),
+        Binding("h", "hub_sign_in", "Hub sign-in", id="account.hub_sign_in", tooltip="Sign in to the Model Hub"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -75,6 +76,7 @@ class AccountScreen(OGScreen):
                     yield Button("Faucet", id="btn-fund", compact=True)
                     yield Button("Copy", id="btn-copy", compact=True)
                 yield Static("", id="acct-profile", classes="pane-hint")
+                yield Static("", id="acct-hub", classes="pane-hint")
 
     def on_mount(self) -> None:
         table = self.query_one("#wallets", DataTable)
@@ -143,6 +145,22 @@ class AccountScreen(OGScreen):
         )
         profile = self.app.ctx.profile
         self.query_one("#acct-profile", Static).update(f"profile {profile.name} · {profile.rpc_url} · p to switch")
+
+    def on_screen_resume(self) -> None:
+        self._show_hub()
+
+    def _show_hub(self, _email: str | None = None) -> None:
+        from og_tui.tui.hub_session import hub_sessions
+
+        status = hub_sessions(self.app.ctx).status_line()
+        self.query_one("#acct-hub", Static).update(f"Hub account: {status} · h to sign in")
+
+    def action_hub_sign_in(self) -> None:
+        from og_tui.tui.hub_session import hub_sessions
+        from og_tui.tui.screens.hub_dialogs import HubSignInDialog
+
+        dialog = HubSignInDialog(hub_sessions(self.app.ctx), allow_signup=self.app.ctx.is_devnet)
+        self.app.push_screen(dialog, self._show_hub)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "fund" and not self.app.ctx.is_devnet:

@@ -18,18 +18,6 @@ class ComingScreen(OGScreen):
                 yield Markdown(self.TEXT, classes="coming-text")
 
 
-class HubScreen(ComingScreen):
-    MODE = "hub"
-    TEXT = """\
-## Model Hub
-
-Browse and search ONNX models, create models and versions, upload files with a
-progress bar, see each file's CID and input/output signature.
-
-*Coming next.* Until then: `og-tui hub --help` for the scripting commands, where available.
-"""
-
-
 class InferenceScreen(ComingScreen):
     MODE = "inference"
     TEXT = """\

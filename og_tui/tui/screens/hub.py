@@ -1,0 +1,926 @@
+"""Hub screen: browse and search the Model Hub, create models and versions, upload and
+download files with progress and Stop, copy CIDs, hand a model to the Inference screen.
+
+Browsing needs no account; creating and uploading open the sign-in dialog when needed.
+Every hub call runs in a thread worker that posts a message from ``messages.py``; the
+handlers below own every widget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from og_tui.tui import messages as m
+from og_tui.tui.hub_session import HubSessions, hub_sessions
+from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.screens.file_picker import FilePicker, human_size
+from og_tui.tui.screens.hub_table import ModelTable
+
+SORTS = ("name", "updated", "author")
+FIRST_PAGE = 200  # rows of the first request: the table shows them at once
+PAGE_SIZE = 1000  # rows of each later request
+SEARCH_DEBOUNCE = 0.3
+DETAIL_DEBOUNCE = 0.12
+PROGRESS_EVERY = 0.1  # seconds between progress messages of a transfer
+
+
+def _user_message(exc: BaseException) -> tuple[str, str | None]:
+    from og_tui.core.errors import OGError, redact
+
+    if isinstance(exc, OGError):
+        return str(exc), getattr(exc, "hint", None)
+    return redact(f"{type(exc).__name__}: {exc}"), None
+
+
+def fmt_rate(done: int, total: int, elapsed: float) -> str:
+    """'12.3 MB/s · 4.1 of 10.0 MB · ETA 0:03' (decimal megabytes, like download tools)."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    parts = [f"{rate / 1e6:.1f} MB/s", f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"]
+    if rate > 0 and total > done:
+        left = int((total - done) / rate + 0.5)
+        parts.append(f"ETA {left // 60}:{left % 60:02d}")
+    return " · ".join(parts)
+
+
+def _day(iso: Any) -> str:
+    return str(iso)[:10] if iso else "–"
+
+
+def _short_cid(cid: str) -> str:
+    return cid if len(cid) <= 24 else f"{cid[:13]}…{cid[-8:]}"
+
+
+@dataclass
+class _Transfer:
+    kind: str  # "upload" | "download"
+    label: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    retry: Callable[[], None] | None = None
+
+
+class HubCommands(Provider):
+    """Palette entries ("hub: verb") for what can be done on the Hub screen right now."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        if not isinstance(screen, HubScreen):
+            return []
+        items = [
+            ("hub: search models", "focus_search", "Type to filter by name, description or author"),
+            ("hub: show mine / all models", "toggle_mine", "Your models or everyone's"),
+            ("hub: sort models", "cycle_sort", "By name, last update or author"),
+            ("hub: refresh", "refresh", "Reload the list and the selected model"),
+            ("hub: new model", "new_model", "Create a model with its first version"),
+            ("hub: sign in", "sign_in", screen.sessions.status_line()),
+        ]
+        if screen.detail is not None:
+            items += [
+                ("hub: new version", "new_version", f"A new version of {screen.detail.get('name')}"),
+                ("hub: upload file", "upload", "Upload an ONNX file to the selected version"),
+            ]
+        chosen = screen.selected_file()
+        if chosen is not None:
+            cid = chosen[1].get("ipfsCid", "")
+            items += [
+                ("hub: copy CID", "copy_cid", cid),
+                ("hub: download file", "download", chosen[1].get("name", "")),
+                ("hub: run inference with this model", "run_inference", cid),
+            ]
+        return items
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in self._commands():
+            yield DiscoveryHit(title, partial(self.screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
+
+
+class HubScreen(OGScreen):
+    MODE = "hub"
+    CSS_PATH = "hub.tcss"
+    COMMANDS = {HubCommands}
+    AUTO_FOCUS = "#hub-models"
+
+    autoload = True  # snapshot tests turn this off and post fixed messages instead
+
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="hub.search", tooltip="Search models as you type"),
+        Binding("m", "toggle_mine", "Mine", id="hub.mine", tooltip="Show your models or everyone's"),
+        Binding("o", "cycle_sort", "Sort", id="hub.sort", tooltip="Sort by name, last update or author"),
+        Binding("n", "new_model", "New", id="hub.new_model", tooltip="Create a model (name + description)"),
+        Binding("v", "new_version", "Version", id="hub.new_version", show=False, tooltip="Create a new version of the selected model"),
+        Binding("u", "upload", "Upload", id="hub.upload", tooltip="Upload a file to the selected version"),
+        Binding("d", "download", "Download", id="hub.download", tooltip="Download the selected file"),
+        Binding("c", "copy_cid", "Copy CID", id="hub.copy_cid", tooltip="Copy the selected file's CID (OSC 52)"),
+        Binding("r", "run_inference", "Run", id="hub.run", tooltip="Open Inference with this model's CID"),
+        Binding("t", "retry", "Retry", id="hub.retry", tooltip="Retry the transfer that failed"),
+        Binding("escape", "stop", "Stop", id="hub.stop", tooltip="Stop the upload or download"),
+        Binding("escape", "leave_search", "Back", id="hub.leave_search", show=False),
+        Binding("s", "sign_in", "Sign in", id="hub.sign_in", show=False, tooltip="Sign in to the Model Hub"),
+        Binding("g", "refresh", "Refresh", id="hub.refresh", show=False, tooltip="Reload the list and the model"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mine = False
+        self.sort = "name"
+        self.search = ""
+        self.detail: dict[str, Any] | None = None
+        self._gen = 0
+        self._models: dict[str, dict[str, Any]] = {}
+        self._total: int | None = None
+        self._loading = False
+        self._keep: str | None = None
+        self._details: dict[str, dict[str, Any]] = {}
+        self._file_options: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        self._focus_cid: str | None = None
+        self._search_timer: Timer | None = None
+        self._detail_timer: Timer | None = None
+        self._transfer: _Transfer | None = None
+        self._retry: Callable[[], None] | None = None
+        self._after_auth: Callable[[], None] | None = None
+        self._last_upload_path: Path | None = None
+        self._last_download_dir: Path | None = None
+        self._profile: str | None = None
+
+    @property
+    def sessions(self) -> HubSessions:
+        return hub_sessions(self.app.ctx)
+
+    # --- layout -------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="hub-toolbar"):
+            yield Input(placeholder="/ search models", id="hub-search", compact=True)
+            yield Static("", id="hub-scope")
+            yield Static("", id="hub-who")
+        with Horizontal(id="hub-body"):
+            with Vertical(id="hub-list-pane"):
+                yield ModelTable(id="hub-models")
+                yield Static("", id="hub-list-status", classes="pane-hint")
+            with Vertical(id="hub-detail-pane"):
+                yield Static("", id="hub-detail-head")
+                yield OptionList(id="hub-files")
+        with Vertical(id="hub-transfer"):
+            yield Static("", id="hub-transfer-label")
+            with Horizontal(id="hub-transfer-row"):
+                yield ProgressBar(id="hub-progress", show_eta=False)
+                yield Static("", id="hub-transfer-rate")
+
+    def on_mount(self) -> None:
+        self._bindings_key: tuple = ()
+        self._layout_for(self.app.size.width)
+        self.query_one("#hub-transfer").display = False
+        self._profile = self.app.ctx.profile.name
+        self._show_scope()
+        self._show_who()
+        self._show_detail(None)
+        self.watch(self.app, "net", self._net_changed, init=False)
+        if self.autoload:
+            self.reload()
+
+    def on_screen_resume(self) -> None:
+        self._show_who()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        """A compact footer on narrow terminals (the table adapts its columns itself)."""
+        self.query_one(Footer).compact = width < 100
+
+    def _net_changed(self, state: m.NetState) -> None:
+        if state.profile != self._profile:
+            self._profile = state.profile
+            self.mine = False
+            self._details.clear()
+            self._show_who()
+            if self.autoload:
+                self.reload()
+
+    # --- small views ------------------------------------------------------------------------
+    def _show_scope(self) -> None:
+        self.query_one("#hub-scope", Static).update(
+            f"[b]{'mine' if self.mine else 'all'}[/b] · by {self.sort}"
+        )
+
+    def _show_who(self) -> None:
+        sessions = self.sessions
+        who = self.query_one("#hub-who", Static)
+        if sessions.signed_in:
+            who.update(f"hub: {sessions.email}")
+        else:
+            who.update("hub: not signed in · s")
+        who.set_class(sessions.signed_in, "-in")
+
+    def _list_status(self, text: str) -> None:
+        self.query_one("#hub-list-status", Static).update(text)
+
+    def _count_text(self) -> str:
+        shown = len(self._models)
+        total = self._total if self._total is not None else shown
+        what = "your models" if self.mine else "models"
+        if self._loading:
+            return f"loading {shown:,} of {total:,} {what}…"
+        if not shown:
+            if self.search:
+                return f"no {what} match “{self.search}”"
+            return "you have no models yet · n creates one" if self.mine else "no models on this hub yet"
+        suffix = f" matching “{self.search}”" if self.search else ""
+        return f"{shown:,} {what}{suffix}" if shown == total else f"{shown:,} of {total:,} {what}{suffix}"
+
+    # --- listing ----------------------------------------------------------------------------
+    def reload(self, keep: str | None = None) -> None:
+        """Start loading the list again (page by page); ``keep`` re-selects a model."""
+        if self.mine and not self.sessions.signed_in:
+            self.mine = False
+            self._show_scope()
+        self._gen += 1
+        self._keep = keep or self.current_name()
+        self._loading = True
+        self._total = None
+        self._list_status("loading…")
+        self._load_models(self._gen, self.search, self.mine)
+
+    @work(thread=True, exclusive=True, group="hub-models", exit_on_error=False, description="list models")
+    def _load_models(self, gen: int, search: str, mine: bool) -> None:
+        """A first small page (fast first paint), then big pages; each posts ModelsLoaded.
+
+        The big pages start again at offset 0 (offsets must be multiples of the page
+        size); the handler skips the rows it already has.
+        """
+        worker = get_current_worker()
+        app = self.app
+        client = self.sessions.client()
+        op = app.begin_op("Loading models")
+        try:
+            seq, loaded, limit, page = 1, 0, FIRST_PAGE, 1
+            while not worker.is_cancelled:
+                data = client.list_models(page=page, limit=limit, search=search or None, mine=mine)
+                models = list(data.get("models") or [])
+                total = data.get("total")
+                loaded = (page - 1) * limit + len(models)
+                done = len(models) < limit or (total is not None and loaded >= int(total))
+                if worker.is_cancelled:
+                    return
+                self.post_message(m.ModelsLoaded(models, page=seq, total=total, done=done, gen=gen))
+                if done:
+                    return
+                seq += 1
+                if limit == FIRST_PAGE:
+                    limit, page = PAGE_SIZE, (loaded // PAGE_SIZE) + 1
+                else:
+                    page += 1
+        except Exception as exc:  # noqa: BLE001 - shown in the list status and as a notification
+            text, hint = _user_message(exc)
+            self.post_message(m.HubRequestFailed("models", text, hint, gen=gen))
+        finally:
+            app.end_op(op)
+
+    @on(m.ModelsLoaded)
+    def _models_loaded(self, event: m.ModelsLoaded) -> None:
+        if event.gen != self._gen:
+            return  # an older search or scope
+        table = self.query_one("#hub-models", ModelTable)
+        if event.page == 1:
+            table.clear()
+            self._models.clear()
+        fresh = [model for model in event.models if str(model.get("name") or "") not in self._models]
+        for model in fresh:
+            self._models[str(model.get("name") or "")] = model
+        table.append(fresh)
+        if table.row_count and self.sort != "name":
+            self._apply_sort()
+        self._total = event.total
+        self._loading = not event.done
+        if self._keep and self._keep in self._models:
+            table.move_to(table.index_of(self._keep))
+            self._keep = None
+        self._list_status(self._count_text())
+        table.empty_text = "" if table.row_count or self._loading else self._count_text()
+        if event.done and not table.row_count:
+            self._show_detail(None)
+
+    def _apply_sort(self) -> None:
+        """Order the rows by the chosen sort (ties by name), without reloading them."""
+        table = self.query_one("#hub-models", ModelTable)
+        models = self._models
+        if self.sort == "name":
+            table.sort(key=str.casefold)
+            return
+        order = sorted(models, key=str.casefold)
+        if self.sort == "updated":
+            order.sort(key=lambda n: str(models[n].get("updatedAt") or models[n].get("createdAt") or ""), reverse=True)
+        else:
+            order.sort(key=lambda n: str(models[n].get("authorUsername") or "").casefold())
+        rank = {name: index for index, name in enumerate(order)}
+        table.sort(key=rank.__getitem__)
+
+    @on(m.HubRequestFailed)
+    def _request_failed(self, event: m.HubRequestFailed) -> None:
+        if event.kind == "models":
+            if event.gen != self._gen:
+                return
+            self._loading = False
+            self._list_status(f"[b]could not load:[/b] {event.text} · g to retry")
+        elif event.kind == "detail":
+            if event.name != self.current_name():
+                return
+            self.query_one("#hub-detail-head", Static).update(
+                Text.assemble((f"{event.name}\n", "bold"), (event.text, "red"), "\ng to retry")
+            )
+        self.app.notify(event.text if not event.hint else f"{event.text}\n{event.hint}",
+                        title="Model Hub", severity="error", timeout=8)
+
+    # --- search, scope, sort ---------------------------------------------------------------
+    @on(Input.Changed, "#hub-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, partial(self._search_now, event.value))
+
+    def _search_now(self, value: str) -> None:
+        value = value.strip()
+        if value != self.search:
+            self.search = value
+            self.reload()
+
+    @on(Input.Submitted, "#hub-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_now(event.value)
+        self.query_one("#hub-models", ModelTable).focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#hub-search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        if self.focused is self.query_one("#hub-search", Input):
+            self.query_one("#hub-models", ModelTable).focus()
+
+    def action_toggle_mine(self) -> None:
+        def flip() -> None:
+            self.mine = not self.mine
+            self._show_scope()
+            self.reload()
+
+        if self.mine:
+            flip()
+        else:
+            self._with_auth(flip, "Sign in to list your own models.")
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._show_scope()
+        if self.query_one("#hub-models", ModelTable).row_count:
+            self._apply_sort()  # the cursor stays on the same model
+
+    def action_refresh(self) -> None:
+        self._details.clear()
+        self.reload()
+        name = self.current_name()
+        if name:
+            self._load_detail(name)
+
+    # --- detail ---------------------------------------------------------------------------
+    def current_name(self) -> str | None:
+        return self.query_one("#hub-models", ModelTable).current
+
+    @on(ModelTable.Highlighted, "#hub-models")
+    def _row_highlighted(self, event: ModelTable.Highlighted) -> None:
+        name = event.name
+        if name is None:
+            return
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        cached = self._details.get(name)
+        if cached is not None:
+            self._show_detail(cached)
+            return
+        if not self.autoload:
+            return
+        if self.detail is None or self.detail.get("name") != name:
+            self._show_loading(name)
+        self._detail_timer = self.set_timer(DETAIL_DEBOUNCE, partial(self._load_detail, name))
+
+    @on(ModelTable.Selected, "#hub-models")
+    def _row_selected(self) -> None:
+        files = self.query_one("#hub-files", OptionList)
+        if files.option_count:
+            files.focus()
+
+    def _show_loading(self, name: str) -> None:
+        model = self._models.get(name, {})
+        head = Text.assemble((name, "bold"), "\n", (str(model.get("description") or ""), "dim"))
+        self.query_one("#hub-detail-head", Static).update(head)
+        self.query_one("#hub-files", OptionList).set_options([Option(Text("loading…", style="dim"), disabled=True)])
+        self.detail = None
+        self._sync_bindings()
+
+    @work(thread=True, exclusive=True, group="hub-detail", exit_on_error=False, description="model detail")
+    def _load_detail(self, name: str) -> None:
+        try:
+            detail = self.sessions.client().model_detail(name)
+        except Exception as exc:  # noqa: BLE001
+            text, hint = _user_message(exc)
+            self.post_message(m.HubRequestFailed("detail", text, hint, name=name))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(m.ModelDetailLoaded(name, detail))
+
+    @on(m.ModelDetailLoaded)
+    def _detail_loaded(self, event: m.ModelDetailLoaded) -> None:
+        self._details[event.name] = event.detail
+        if event.name == self.current_name() or self.current_name() is None:
+            self._show_detail(event.detail)
+
+    def _show_detail(self, detail: dict[str, Any] | None) -> None:
+        head = self.query_one("#hub-detail-head", Static)
+        files = self.query_one("#hub-files", OptionList)
+        self.detail = detail
+        self._file_options.clear()
+        if detail is None:
+            head.update(Text("Select a model to see its versions, files and signatures.", style="dim"))
+            files.set_options([])
+            self._sync_bindings()
+            return
+        versions = list(detail.get("versions") or [])
+        text = Text()
+        text.append(str(detail.get("name")), style="bold")
+        text.append(f"  v{detail.get('latestVersion') or '–'}", style="dim")
+        meta = [f"by {detail.get('authorUsername') or '–'}"]
+        if detail.get("taskName"):
+            meta.append(str(detail["taskName"]))
+        meta.append(f"created {_day(detail.get('createdAt'))}")
+        text.append("\n" + " · ".join(meta), style="dim")
+        if detail.get("description"):
+            text.append("\n" + str(detail["description"]))
+        head.update(text)
+        wide = self.query_one("#hub-detail-pane").size.width >= 62
+        options: list[Option] = []
+        focus_index: int | None = None
+        for version in reversed(versions):
+            vs = str(version.get("versionString") or "?")
+            prompt = Text.assemble((f"v{vs}", "bold"))
+            if version.get("isMajor"):
+                prompt.append(" major", style="dim")
+            notes = str(version.get("notes") or "")
+            if notes:
+                prompt.append(f"  {notes}", style="italic")
+            prompt.append(f"  {_day(version.get('createdAt'))}", style="dim")
+            vid = f"v:{vs}"
+            self._file_options[vid] = (vs, None)
+            options.append(Option(prompt, id=vid))
+            vfiles = list(version.get("files") or [])
+            if not vfiles:
+                options.append(Option(Text("   no files yet · u uploads one", style="dim"), disabled=True))
+            for index, f in enumerate(vfiles):
+                fid = f"f:{vs}:{index}"
+                self._file_options[fid] = (vs, f)
+                options.append(Option(self._file_prompt(f, wide), id=fid))
+                if self._focus_cid and f.get("ipfsCid") == self._focus_cid:
+                    focus_index = len(options) - 1
+        files.set_options(options)
+        if focus_index is not None:
+            files.highlighted = focus_index
+            self._focus_cid = None
+        elif options:
+            first_file = next((i for i, o in enumerate(options) if o.id and o.id.startswith("f:")), 0)
+            files.highlighted = first_file
+        self._sync_bindings()
+
+    @staticmethod
+    def _file_prompt(f: dict[str, Any], wide: bool) -> Text:
+        cid = str(f.get("ipfsCid") or "")
+        text = Text("  ")
+        text.append(str(f.get("name") or "?"), style="bold")
+        text.append(f"  {human_size(f.get('size'))}", style="dim")
+        text.append(f"\n  {cid if wide else _short_cid(cid)}", style="cyan")
+        signature = f.get("signature")
+        if signature:
+            from og_tui.core.onnx_sig import format_signature
+
+            for line in format_signature(signature):
+                text.append(f"\n    {line}")
+        elif f.get("isOnnx") is False:
+            text.append("\n  ! not ONNX: opaque file, cannot be run", style="bold yellow")
+        else:
+            reason = f.get("error") or "no signature"
+            text.append(f"\n  ! {reason}", style="yellow")
+        return text
+
+    def selected_version(self) -> str | None:
+        files = self.query_one("#hub-files", OptionList)
+        option = files.highlighted_option
+        if option is not None and option.id in self._file_options:
+            return self._file_options[option.id][0]
+        if self.detail is not None:
+            versions = self.detail.get("versions") or []
+            if versions:
+                return str(versions[-1].get("versionString"))
+            return self.detail.get("latestVersion")
+        return None
+
+    def selected_file(self) -> tuple[str, dict[str, Any]] | None:
+        """(version, file) of the highlighted file, else the first file of the highlighted version."""
+        if self.detail is None:
+            return None
+        files = self.query_one("#hub-files", OptionList)
+        option = files.highlighted_option
+        if option is not None and option.id in self._file_options:
+            version, f = self._file_options[option.id]
+            if f is not None:
+                return version, f
+            for v in self.detail.get("versions") or []:
+                if str(v.get("versionString")) == version and v.get("files"):
+                    return version, v["files"][0]
+            return None
+        for v in reversed(self.detail.get("versions") or []):
+            if v.get("files"):
+                return str(v.get("versionString")), v["files"][0]
+        return None
+
+    # --- bindings: what applies now -------------------------------------------------------------
+    def _sync_bindings(self) -> None:
+        """Refresh the footer only when what it would show changes (it is rebuilt each time)."""
+        key = (self.detail is not None, self.selected_file() is not None, self._transfer is not None,
+               self._retry is not None)
+        if key != self._bindings_key:
+            self._bindings_key = key
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self._transfer is not None
+        if action == "retry":
+            return self._transfer is None and self._retry is not None
+        if action == "new_version":
+            return self.detail is not None
+        if action == "upload":
+            return self.detail is not None and self._transfer is None
+        if action in {"download", "copy_cid", "run_inference"}:
+            if self.detail is None:
+                return False
+            return (self.selected_file() is not None) and (action != "download" or self._transfer is None)
+        return True
+
+    @on(OptionList.OptionHighlighted, "#hub-files")
+    def _file_highlighted(self) -> None:
+        self._sync_bindings()
+
+    @on(OptionList.OptionSelected, "#hub-files")
+    def _file_selected(self) -> None:
+        self.action_copy_cid()
+
+    # --- auth ------------------------------------------------------------------------------------
+    def _with_auth(self, then: Callable[[], None], reason: str) -> None:
+        sessions = self.sessions
+        if sessions.signed_in:
+            then()
+            return
+        if sessions.stored_email() and not sessions.stored_needs_passphrase():
+            self._after_auth = then
+            self._resume()
+            return
+        self._open_sign_in(reason, then)
+
+    def _open_sign_in(self, reason: str | None, then: Callable[[], None] | None = None) -> None:
+        from og_tui.tui.screens.hub_dialogs import HubSignInDialog
+
+        def done(email: str | None) -> None:
+            self._show_who()
+            if email:
+                self.app.notify(f"Signed in as {email}", title="Model Hub")
+                if then is not None:
+                    then()
+
+        dialog = HubSignInDialog(self.sessions, allow_signup=self.app.ctx.is_devnet, reason=reason)
+        self.app.push_screen(dialog, done)
+
+    def action_sign_in(self) -> None:
+        self._open_sign_in(None)
+
+    @work(thread=True, exclusive=True, group="hub-signin", exit_on_error=False, description="hub sign-in")
+    def _resume(self) -> None:
+        sessions = self.sessions
+        try:
+            session = sessions.resume()
+        except Exception as exc:  # noqa: BLE001
+            text, hint = _user_message(exc)
+            self.post_message(m.HubAuthFailed(text, hint))
+            return
+        if session is None:
+            self.post_message(m.HubAuthFailed("No saved Model Hub sign-in."))
+            return
+        self.post_message(m.HubSignedIn(sessions.profile_name, session.email))
+
+    @on(m.HubSignedIn)
+    def _signed_in(self, event: m.HubSignedIn) -> None:
+        self._show_who()
+        then, self._after_auth = self._after_auth, None
+        if then is not None:
+            then()
+
+    @on(m.HubAuthFailed)
+    def _auth_failed(self, event: m.HubAuthFailed) -> None:
+        then, self._after_auth = self._after_auth, None
+        self._open_sign_in(f"The saved sign-in did not work: {event.text}", then)
+
+    # --- create ---------------------------------------------------------------------------------
+    def action_new_model(self) -> None:
+        self._with_auth(self._open_new_model, "Sign in to create a model.")
+
+    def _open_new_model(self) -> None:
+        from og_tui.tui.screens.hub_dialogs import NewModelDialog
+
+        def done(result: dict[str, str] | None) -> None:
+            if not result:
+                return
+            self.app.notify(f"{result['name']} v{result['version']} · u uploads a file to it", title="Model created")
+            self.search = ""
+            self.query_one("#hub-search", Input).value = ""
+            if self._search_timer is not None:
+                self._search_timer.stop()
+            self.reload(keep=result["name"])
+
+        self.app.push_screen(NewModelDialog(self.sessions), done)
+
+    def action_new_version(self) -> None:
+        if self.detail is not None:
+            self._with_auth(self._open_new_version, "Sign in to add a version.")
+
+    def _open_new_version(self) -> None:
+        from og_tui.tui.screens.hub_dialogs import NewVersionDialog
+
+        detail = self.detail
+        if detail is None:
+            return
+        name = str(detail.get("name"))
+        versions = [str(v.get("versionString")) for v in detail.get("versions") or []]
+
+        def done(result: dict[str, str] | None) -> None:
+            if not result:
+                return
+            self.app.notify(f"{result['name']} v{result['version']}", title="Version created")
+            self._refresh_model(result["name"])
+
+        self.app.push_screen(NewVersionDialog(self.sessions, name, versions), done)
+
+    def _refresh_model(self, name: str) -> None:
+        self._details.pop(name, None)
+        self._load_detail(name)
+        self.reload(keep=name)
+
+    # --- upload ---------------------------------------------------------------------------------
+    def action_upload(self) -> None:
+        if self.detail is None or self._transfer is not None:
+            return
+        self._with_auth(self._pick_upload, "Sign in to upload files.")
+
+    def _pick_upload(self) -> None:
+        name = str(self.detail.get("name")) if self.detail else None
+        version = self.selected_version()
+        if not name or not version:
+            self.app.notify("This model has no version to upload to: v creates one.", severity="warning")
+            return
+        start = self._last_upload_path or Path.cwd()
+        picker = FilePicker(f"Upload to {name} v{version}", start=start, extensions=(".onnx",), ok_label="Upload")
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.start_upload(name, version, path)
+
+        self.app.push_screen(picker, picked)
+
+    def start_upload(self, name: str, version: str, path: Path) -> None:
+        """Upload ``path`` to ``name`` v``version`` with a progress bar and Stop (esc)."""
+        self._last_upload_path = path
+        transfer = _Transfer("upload", f"Uploading {path.name} → {name} v{version}")
+        transfer.retry = partial(self.start_upload, name, version, path)
+        self._begin_transfer(transfer)
+        self._upload(name, version, path, transfer.cancel)
+
+    @work(thread=True, exclusive=True, group="hub-transfer", exit_on_error=False, description="upload")
+    def _upload(self, name: str, version: str, path: Path, cancel: threading.Event) -> None:
+        from og_tui.core.hub import TransferCancelled
+
+        app = self.app
+        start = time.monotonic()
+        last = [0.0]
+
+        def progress(sent: int, total: int) -> None:
+            now = time.monotonic()
+            if sent in (0, total) or now - last[0] >= PROGRESS_EVERY:
+                last[0] = now
+                self.post_message(m.UploadProgress(name, version, path.name, sent, total, now - start))
+
+        op = app.begin_op(f"Uploading {path.name}")
+        try:
+            result = self.sessions.client().upload(path, name, version, progress=progress, cancel=cancel)
+        except TransferCancelled:
+            self.post_message(m.TransferFailed("upload", "Upload stopped: nothing was stored.", cancelled=True))
+            return
+        except Exception as exc:  # noqa: BLE001
+            text, hint = _user_message(exc)
+            self.post_message(m.TransferFailed("upload", text, hint, cancelled=cancel.is_set()))
+            return
+        finally:
+            app.end_op(op)
+        self.post_message(m.UploadFinished(name, version, path.name, result.modelCid, result.size,
+                                           time.monotonic() - start))
+
+    @on(m.UploadProgress)
+    def _upload_progress(self, event: m.UploadProgress) -> None:
+        self._progress(event.sent, event.total, event.elapsed)
+
+    @on(m.UploadFinished)
+    def _upload_finished(self, event: m.UploadFinished) -> None:
+        self._end_transfer(
+            f"Uploaded {event.filename} → {event.name} v{event.version}",
+            f"{human_size(event.size)} · CID {_short_cid(event.cid)} · c copies it",
+        )
+        self._retry = None
+        self.app.notify(f"{event.filename} · {event.cid}", title="Upload finished")
+        self._focus_cid = event.cid
+        if self.detail is not None and self.detail.get("name") == event.name:
+            self._refresh_model(event.name)
+        else:
+            self._details.pop(event.name, None)
+
+    # --- download ---------------------------------------------------------------------------------
+    def action_download(self) -> None:
+        chosen = self.selected_file()
+        if chosen is None or self._transfer is not None:
+            return
+        _, f = chosen
+        start = self._last_download_dir
+        if start is None:
+            downloads = Path.home() / "Downloads"
+            start = downloads if downloads.is_dir() else Path.cwd()
+        filename = str(f.get("name") or f.get("ipfsCid"))
+        picker = FilePicker(f"Download {filename}", start=start, mode="save", default_name=filename,
+                            ok_label="Download")
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.start_download(str(f.get("ipfsCid")), path, int(f.get("size") or 0))
+
+        self.app.push_screen(picker, picked)
+
+    def start_download(self, cid: str, dest: Path, size: int = 0) -> None:
+        self._last_download_dir = dest.parent if not dest.is_dir() else dest
+        transfer = _Transfer("download", f"Downloading {dest.name}")
+        transfer.retry = partial(self.start_download, cid, dest, size)
+        self._begin_transfer(transfer)
+        self._download(cid, dest, transfer.cancel)
+
+    @work(thread=True, exclusive=True, group="hub-transfer", exit_on_error=False, description="download")
+    def _download(self, cid: str, dest: Path, cancel: threading.Event) -> None:
+        from og_tui.core.hub import TransferCancelled
+
+        app = self.app
+        start = time.monotonic()
+        last = [0.0]
+
+        def progress(received: int, total: int) -> None:
+            now = time.monotonic()
+            if received in (0, total) or now - last[0] >= PROGRESS_EVERY:
+                last[0] = now
+                self.post_message(m.DownloadProgress(cid, dest.name, received, total, now - start))
+
+        op = app.begin_op(f"Downloading {dest.name}")
+        try:
+            path = self.sessions.client().download(cid, dest, progress=progress, cancel=cancel)
+        except TransferCancelled:
+            self.post_message(m.TransferFailed("download", "Download stopped: the partial file was removed.",
+                                               cancelled=True))
+            return
+        except Exception as exc:  # noqa: BLE001
+            text, hint = _user_message(exc)
+            self.post_message(m.TransferFailed("download", text, hint, cancelled=cancel.is_set()))
+            return
+        finally:
+            app.end_op(op)
+        size = path.stat().st_size if path.exists() else 0
+        self.post_message(m.DownloadFinished(cid, str(path), size, time.monotonic() - start))
+
+    @on(m.DownloadProgress)
+    def _download_progress(self, event: m.DownloadProgress) -> None:
+        self._progress(event.received, event.total, event.elapsed)
+
+    @on(m.DownloadFinished)
+    def _download_finished(self, event: m.DownloadFinished) -> None:
+        self._end_transfer(f"Downloaded to {event.path}", f"{human_size(event.size)} · CID checked")
+        self._retry = None
+        self.app.notify(event.path, title="Download finished")
+
+    # --- transfer area ------------------------------------------------------------------------------
+    def _begin_transfer(self, transfer: _Transfer) -> None:
+        self._transfer = transfer
+        self._retry = None
+        area = self.query_one("#hub-transfer")
+        area.display = True
+        area.remove_class("-failed", "-done")
+        self.query_one("#hub-transfer-label", Static).update(f"{transfer.label} · esc stops")
+        bar = self.query_one("#hub-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=None, progress=0)
+        self.query_one("#hub-transfer-rate", Static).update("starting…")
+        self._sync_bindings()
+
+    def _progress(self, done: int, total: int, elapsed: float) -> None:
+        if self._transfer is None:
+            return
+        self.query_one("#hub-progress", ProgressBar).update(total=max(total, 1), progress=done)
+        self.query_one("#hub-transfer-rate", Static).update(fmt_rate(done, total, elapsed))
+
+    def _end_transfer(self, label: str, detail: str) -> None:
+        self._transfer = None
+        area = self.query_one("#hub-transfer")
+        area.add_class("-done")
+        self.query_one("#hub-transfer-label", Static).update(label)
+        self.query_one("#hub-progress", ProgressBar).display = False
+        self.query_one("#hub-transfer-rate", Static).update(detail)
+        self._sync_bindings()
+
+    @on(m.TransferFailed)
+    def _transfer_failed(self, event: m.TransferFailed) -> None:
+        transfer = self._transfer
+        self._transfer = None
+        self._retry = transfer.retry if transfer is not None else None
+        area = self.query_one("#hub-transfer")
+        area.add_class("-failed")
+        self.query_one("#hub-progress", ProgressBar).display = False
+        self.query_one("#hub-transfer-label", Static).update(event.text)
+        more = f"{event.hint} · " if event.hint else ""
+        self.query_one("#hub-transfer-rate", Static).update(f"{more}t retries")
+        if not event.cancelled:
+            self.app.notify(event.text if not event.hint else f"{event.text}\n{event.hint}",
+                            title=f"{event.kind.capitalize()} failed", severity="error", timeout=10)
+        self._sync_bindings()
+
+    def action_stop(self) -> None:
+        transfer = self._transfer
+        if transfer is None:
+            return
+        transfer.cancel.set()
+        self.query_one("#hub-transfer-rate", Static).update("stopping…")
+
+    def action_retry(self) -> None:
+        retry, self._retry = self._retry, None
+        if retry is not None and self._transfer is None:
+            if self.query_one("#hub-transfer").has_class("-failed") and retry.func == self.start_upload:
+                self._with_auth(retry, "Sign in to upload files.")
+            else:
+                retry()
+
+    # --- file actions ---------------------------------------------------------------------------
+    def action_copy_cid(self) -> None:
+        chosen = self.selected_file()
+        if chosen is None:
+            return
+        cid = str(chosen[1].get("ipfsCid") or "")
+        self.app.copy_to_clipboard(cid)
+        self.app.notify(cid, title="CID copied")
+
+    async def action_run_inference(self) -> None:
+        chosen = self.selected_file()
+        if chosen is None:
+            return
+        version, f = chosen
+        cid = str(f.get("ipfsCid") or "")
+        if f.get("isOnnx") is False:
+            self.app.notify(f"{f.get('name')} is not an ONNX model; it cannot be run.", severity="warning")
+            return
+        await self.app.action_goto("inference")
+        screen = self.app.screen
+        set_model = getattr(screen, "set_model", None)
+        if callable(set_model):
+            set_model(cid)
+        else:
+            self.app.copy_to_clipboard(cid)
+            self.app.notify(
+                f"The Inference screen cannot take a model yet; the CID is on your clipboard:\n{cid}",
+                title="Run inference", severity="warning",
+            )

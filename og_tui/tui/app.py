@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -78,7 +77,9 @@ class OGApp(App):
     async def on_mount(self) -> None:
         await self.switch_mode("account")
         self.refresh_wallet_state()
-        self.connect()
+        # Connect once the first frame is on screen: the worker's imports (httpx, the
+        # devnet launcher) would otherwise compete with it for the interpreter.
+        self.call_after_refresh(self.connect)
 
     def on_unmount(self) -> None:
         self.ctx.close()
@@ -163,7 +164,6 @@ class OGApp(App):
             from og_tui.core.devnet_proc import ensure_devnet
 
             profile = ctx.profile
-            start = time.monotonic()
 
             def progress(elapsed: float, text: str) -> None:
                 self.post_message(m.DevnetProgress(elapsed, text))
@@ -173,7 +173,7 @@ class OGApp(App):
                 handle = ensure_devnet(
                     profile.devnet_host,
                     profile.devnet_port,
-                    data_dir=ctx.settings.data_dir / "devnet",
+                    data_dir=None,  # the devnet's default: beside the app data, shared with the CLI
                     on_progress=progress,
                 )
             except Exception as exc:  # noqa: BLE001
@@ -187,7 +187,6 @@ class OGApp(App):
                 return
             ctx.devnet = handle
             self.post_message(m.DevnetReady(handle.url, handle.started))
-            del start
         self.poll_chain()
 
     @on(m.DevnetProgress)
@@ -278,10 +277,16 @@ class OGApp(App):
     def _tx_confirmed(self, event: m.TxConfirmed) -> None:
         self.tx_version += 1
         ok = event.status == "confirmed"
-        self.notify(
+        text = (
             f"{event.kind} {'confirmed' if ok else 'failed'} in block {event.block} · gas {event.gas_used:,}"
             if event.gas_used is not None
-            else f"{event.kind} {event.status}",
+            else f"{event.kind} {event.status}"
+        )
+        link = self.ctx.profile.explorer_tx_url(event.tx_hash)
+        if link:
+            text += f"\n[link={link}]open in the explorer[/link]"
+        self.notify(
+            text,
             title="Transaction mined" if ok else "Transaction failed",
             severity="information" if ok else "error",
         )
@@ -297,6 +302,11 @@ class OGApp(App):
             text, hint = _user_message(exc)
             self.post_message(m.OperationFailed("Profile", text, hint))
             return
+        try:
+            settings.save_profile_choice(name)  # remembered for the next start
+        except Exception as exc:  # noqa: BLE001 - switching still works for this session
+            text, _ = _user_message(exc)
+            self.notify(f"Could not save the profile choice: {text}", severity="warning")
         old = self.ctx.devnet
         self.ctx.switch_profile(settings)
         if old is not None and old.started and not self.ctx.is_devnet:

@@ -43,3 +43,14 @@ async def wait_until(pilot, predicate, timeout: float = 20.0, step: float = 0.05
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(step)
+
+
+async def press_ok(pilot) -> None:
+    """Press the dialog's OK button from the keyboard (a toast may cover it for a click)."""
+    button = pilot.app.screen.query_one("#ok")
+    # a Button ignores presses during its 0.2 s press effect
+    await wait_until(pilot, lambda: not button.has_class("-active"), step=0.02)
+    button.focus()
+    await pilot.pause()  # focus is applied on the next turn of the loop
+    assert pilot.app.focused is button
+    await pilot.press("enter")

@@ -17,7 +17,7 @@ from og_tui.tui import messages as m
 from og_tui.tui.app import make_app
 from og_tui.tui.screens.modals import ConfirmDialog, SendDialog, UnlockDialog, WalletFormDialog
 
-from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, wait_until
+from .helpers import press_ok, TEST_KEY, TEST_PASSPHRASE, settings_for, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,7 @@ async def test_onboarding_create_and_fund(devnet, app_env):
     seen, hook = _recorder()
     async with app.run_test(size=(100, 30), message_hook=hook) as pilot:
         await wait_until(pilot, lambda: app.net.connected)
-        assert app.screen.query_one("#onboarding").display
+        assert app.screen.query("#onboarding") and not app.screen.query("#account-body")
         await pilot.press("f")
         await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
         # a passphrase that is too short is refused inline
@@ -60,10 +60,10 @@ async def test_onboarding_create_and_fund(devnet, app_env):
         assert "at least 8" in str(app.screen.query_one(".dialog-error").render())
         app.screen.query_one("#pass1").value = TEST_PASSPHRASE
         app.screen.query_one("#pass2").value = TEST_PASSPHRASE
-        await pilot.click("#ok")
+        await press_ok(pilot)
         await wait_until(pilot, lambda: _of(seen, m.FaucetFunded), timeout=60)
         await wait_until(pilot, lambda: (app.net.native_wei or 0) > 0 and (app.net.token_units or 0) > 0)
-        assert not app.screen.query_one("#onboarding").display
+        await wait_until(pilot, lambda: app.screen.query("#account-body") and not app.screen.query("#onboarding"))
 
     wallets = WalletStore(settings.data_dir, keyring_mode="file")
     [info] = wallets.list_wallets()
@@ -113,7 +113,7 @@ async def test_unlock_retry_then_send(devnet, app_env):
         ]:
             dialog.query_one("#to").value = to
             dialog.query_one("#amount").value = amount
-            await pilot.click("#ok")
+            await press_ok(pilot)
             await pilot.pause()
             assert expected in str(dialog.query_one(".dialog-error").render()).lower()
             assert app.screen is dialog
@@ -121,10 +121,10 @@ async def test_unlock_retry_then_send(devnet, app_env):
 
         dialog.query_one("#to").value = RECIPIENT
         dialog.query_one("#amount").value = "1.25"
-        await pilot.click("#ok")
+        await press_ok(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert "1.25 OG" in " ".join(str(s.render()) for s in app.screen.query(".dialog-line"))
-        await pilot.click("#ok")
+        await press_ok(pilot)
         await wait_until(pilot, lambda: _of(seen, m.TxConfirmed), timeout=30)
 
     [submitted] = _of(seen, m.TxSubmitted)
@@ -155,9 +155,9 @@ async def test_send_token(devnet, app_env):
         app.screen.query_one("#to").value = RECIPIENT
         app.screen.query_one("#amount").value = "2.5"
         app.screen.query_one("#token").value = "OUSDC"
-        await pilot.click("#ok")
+        await press_ok(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.click("#ok")
+        await press_ok(pilot)
         await wait_until(pilot, lambda: _of(seen, m.TxConfirmed), timeout=30)
     assert chain.token_balance(token, RECIPIENT) - before == 2_500_000
     assert _of(seen, m.TxConfirmed)[0].kind == "transfer-token"
@@ -172,7 +172,9 @@ async def test_disconnect_and_reconnect(fresh_devnet, app_env):
         fresh_devnet.stop()
         app.poll_chain()
         await wait_until(pilot, lambda: app.net.connected is False)
-        assert "disconnected" in str(app.screen.query_one("#net-conn").render())
+        from og_tui.tui.widgets.status_bar import StatusBar
+
+        assert "disconnected" in str(app.screen.query_one(StatusBar).render())
         await pilot.press("f7")  # the app keeps working while the chain is away
         assert app.current_mode == "activity"
         fresh_devnet.start()

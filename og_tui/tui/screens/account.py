@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, DataTable, Label, Static
+from textual.widgets import Button, DataTable, Footer, Label, Static
 
 from og_tui.tui import messages as m
 from og_tui.tui.format import fmt_units
@@ -31,6 +31,46 @@ def _int(value: Any) -> int | None:
     return int(value, 16) if isinstance(value, str) else int(value)
 
 
+class Onboarding(Vertical):
+    """First run: what this is and the ways to get a wallet."""
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            with Vertical(classes="onboard-box"):
+                yield Static("Welcome to og-tui", classes="onboard-title")
+                yield Static("", id="onboard-intro")
+                yield Button("f  Create a wallet and fund it", id="ob-fund", variant="primary", compact=True)
+                yield Button("n  Create a wallet", id="ob-new", compact=True)
+                yield Button("i  Import a private key", id="ob-key", compact=True)
+                yield Button("k  Import a keystore file", id="ob-keystore", compact=True)
+
+
+class AccountBody(Horizontal):
+    """Wallets on the left, the active wallet's balances and actions on the right."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="wallets-pane"):
+            yield Label("Wallets", classes="pane-title")
+            yield DataTable(id="wallets", cursor_type="row", zebra_stripes=True)
+            yield Static("enter use · u unlock · e export · d delete · n new · i/k import", classes="pane-hint")
+        with Vertical(id="balance-pane"):
+            yield Label("Balances", classes="pane-title")
+            yield Static("", id="acct-name")
+            yield Static("", id="acct-address")
+            yield Static("", id="bal-native", classes="balance")
+            yield Static("", id="bal-token", classes="balance")
+            yield Static("", id="acct-lock")
+            with Horizontal(classes="acct-buttons"):
+                yield Button("Send", id="btn-send", variant="primary", compact=True)
+                yield Button("Faucet", id="btn-fund", compact=True)
+                yield Button("Copy", id="btn-copy", compact=True)
+            yield Static("", id="acct-profile", classes="pane-hint")
+            yield Static("", id="acct-hub", classes="pane-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#wallets", DataTable).add_columns(" ", "Name", "Address", "Key", "Lock")
+
+
 class AccountScreen(OGScreen):
     MODE = "account"
 
@@ -50,39 +90,27 @@ class AccountScreen(OGScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        with Vertical(id="onboarding"):
-            with Center():
-                with Vertical(classes="onboard-box"):
-                    yield Static("Welcome to og-tui", classes="onboard-title")
-                    yield Static("", id="onboard-intro")
-                    yield Button("f  Create a wallet and fund it", id="ob-fund", variant="primary", compact=True)
-                    yield Button("n  Create a wallet", id="ob-new", compact=True)
-                    yield Button("i  Import a private key", id="ob-key", compact=True)
-                    yield Button("k  Import a keystore file", id="ob-keystore", compact=True)
-        with Horizontal(id="account-body"):
-            with Vertical(id="wallets-pane"):
-                yield Label("Wallets", classes="pane-title")
-                yield DataTable(id="wallets", cursor_type="row", zebra_stripes=True)
-                yield Static("enter use · u unlock · e export · d delete · n new · i/k import", classes="pane-hint")
-            with Vertical(id="balance-pane"):
-                yield Label("Balances", classes="pane-title")
-                yield Static("", id="acct-name")
-                yield Static("", id="acct-address")
-                yield Static("", id="bal-native", classes="balance")
-                yield Static("", id="bal-token", classes="balance")
-                yield Static("", id="acct-lock")
-                with Horizontal(classes="acct-buttons"):
-                    yield Button("Send", id="btn-send", variant="primary", compact=True)
-                    yield Button("Faucet", id="btn-fund", compact=True)
-                    yield Button("Copy", id="btn-copy", compact=True)
-                yield Static("", id="acct-profile", classes="pane-hint")
-                yield Static("", id="acct-hub", classes="pane-hint")
+        # Only the part that applies is built: start-up pays for one of them.
+        if self._wallets():
+            yield AccountBody(id="account-body")
+        else:
+            yield Onboarding(id="onboarding")
 
     def on_mount(self) -> None:
-        table = self.query_one("#wallets", DataTable)
-        table.add_columns(" ", "Name", "Address", "Key", "Lock")
         self.watch(self.app, "wallets_version", self._reload_wallets, init=True)
         self.watch(self.app, "net", self._show_net, init=True)
+
+    def _show_part(self, empty: bool) -> bool:
+        """Swap onboarding and the wallet view; True when the wanted part is mounted."""
+        want, other = (Onboarding, AccountBody) if empty else (AccountBody, Onboarding)
+        if self.query(want):
+            return True
+        for widget in self.query(other):
+            widget.remove()
+        part = want(id="onboarding" if empty else "account-body")
+        self.mount(part, before=self.query_one(Footer))
+        self.call_after_refresh(self._reload_wallets)
+        return False
 
     # --- rendering ---------------------------------------------------------------------
     def _wallets(self) -> list[Any]:
@@ -95,26 +123,22 @@ class AccountScreen(OGScreen):
     def _reload_wallets(self, _version: int = 0) -> None:
         wallets = self._wallets()
         empty = not wallets
-        self.query_one("#onboarding").display = empty
-        self.query_one("#account-body").display = not empty
-        intro = self.query_one("#onboard-intro", Static)
+        if not self._show_part(empty):
+            return
         devnet = self.app.ctx.is_devnet
-        self.query_one("#ob-fund", Button).display = devnet
-        self.query_one("#btn-fund", Button).display = devnet
-        if devnet:
-            intro.update(
+        if empty:
+            self.query_one("#ob-fund", Button).display = devnet
+            self.query_one("#onboard-intro", Static).update(
                 "You are on the LOCAL DEVNET: a private OpenGradient-compatible network on this "
                 "machine. Nothing here costs real money.\n\nPress f to create a wallet and fill it "
                 "from the faucet, or choose below."
+                if devnet
+                else f"You are on the {self.app.ctx.profile.name} network. Create a wallet or import "
+                "one you already use."
             )
-        else:
-            intro.update(
-                f"You are on the {self.app.ctx.profile.name} network. Create a wallet or import one "
-                "you already use."
-            )
-        if empty:
             self.query_one("#ob-fund" if devnet else "#ob-new", Button).focus()
             return
+        self.query_one("#btn-fund", Button).display = devnet
         table = self.query_one("#wallets", DataTable)
         active = self.app.net.address
         cursor = table.cursor_row
@@ -135,6 +159,8 @@ class AccountScreen(OGScreen):
             table.focus()
 
     def _show_net(self, state: NetState) -> None:
+        if not self.query(AccountBody):
+            return
         self.query_one("#acct-name", Static).update(f"[b]{state.wallet_name or '–'}[/b]")
         self.query_one("#acct-address", Static).update(state.address or "no active wallet")
         self.query_one("#bal-native", Static).update(f"{fmt_units(state.native_wei, 18, 6)} OG")
@@ -152,6 +178,8 @@ class AccountScreen(OGScreen):
     def _show_hub(self, _email: str | None = None) -> None:
         from og_tui.tui.hub_session import hub_sessions
 
+        if not self.query(AccountBody):
+            return
         status = hub_sessions(self.app.ctx).status_line()
         self.query_one("#acct-hub", Static).update(f"Hub account: {status} · h to sign in")
 
@@ -209,8 +237,9 @@ class AccountScreen(OGScreen):
         self.app.post_message(m.WalletsChanged())
 
     def _selected_address(self) -> str | None:
-        table = self.query_one("#wallets", DataTable)
-        if table.row_count and table.display and self.query_one("#account-body").display:
+        tables = self.query("#wallets").results(DataTable)
+        table = next(tables, None)
+        if table is not None and table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
             return str(key.value)
         return self.app.net.address

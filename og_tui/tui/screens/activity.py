@@ -119,9 +119,9 @@ class ActivityScreen(OGScreen):
         ]
         if row.error:
             lines.append(f"[red]error  {row.error}[/red]")
-        explorer = self.app.ctx.profile.explorer_url
-        if explorer and row.profile == self.app.ctx.profile.name:
-            lines.append(f"[link={explorer}tx/{row.hash}]open in explorer[/link]")
+        link = self.app.ctx.profile.explorer_tx_url(row.hash)
+        if link and row.profile == self.app.ctx.profile.name:
+            lines.append(f"[link={link}]open in the explorer[/link]")
         self.query_one("#tx-detail", Static).update("\n".join(lines))
 
     def action_copy_hash(self) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.content import Content
 from textual.widgets import Footer, Static
 
 from og_tui.tui.widgets.status_bar import StatusBar
@@ -19,24 +19,17 @@ NAV = (
 )
 
 
-class NavBar(Horizontal):
-    """Shows every screen with its key; the current one highlighted. Click to switch."""
+class NavBar(Static):
+    """Every screen with its key, the current one highlighted; click to switch."""
 
     def __init__(self, current: str) -> None:
-        super().__init__()
-        self.current = current
-
-    def compose(self) -> ComposeResult:
+        parts = []
         for name, key, title in NAV:
-            tab = Static(f"{key} {title}", classes="nav-tab", name=name)
-            tab.set_class(name == self.current, "-current")
-            yield tab
-        yield Static("F1 help", classes="nav-hint")
-
-    async def on_click(self, event) -> None:
-        widget = getattr(event, "widget", None)
-        if widget is not None and widget.name:
-            await self.app.run_action(f"goto('{widget.name}')")
+            style = "bold $text on $primary 40%" if name == current else "$text-muted"
+            parts.append(
+                Content.from_markup(f"[@click=app.goto('{name}')][{style}] $key $title [/][/]", key=key, title=title)
+            )
+        super().__init__(Content(" ").join(parts))
 
 
 class OGScreen(Screen):

@@ -7,8 +7,42 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
-class OGCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, str]]:
+class ActionCommands(Provider):
+    """A provider built from ``(title, action, help)`` triples.
+
+    Subclasses list their commands in ``commands()``; each action string runs on
+    ``target()`` (the app by default, a screen for screen-level providers).
+    """
+
+    def commands(self) -> list[tuple[str, str, str]]:  # pragma: no cover - overridden
+        return []
+
+    def target(self):
+        return self.app
+
+    async def discover(self) -> Hits:
+        target = self.target()
+        for title, action, help_text in self.commands():
+            yield DiscoveryHit(title, partial(target.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        target = self.target()
+        for title, action, help_text in self.commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(target.run_action, action), help=help_text)
+
+
+class ScreenCommands(ActionCommands):
+    """Commands whose actions run on the screen the palette was opened from."""
+
+    def target(self):
+        return self.screen
+
+
+class OGCommands(ActionCommands):
+    def commands(self) -> list[tuple[str, str, str]]:
         app = self.app
         commands = [
             ("go: account", "goto('account')", "Wallets, balances, faucet, send"),
@@ -22,6 +56,7 @@ class OGCommands(Provider):
             ("account: import keystore", "on_screen('account', 'import_keystore')", "Import a V3 keystore JSON file"),
             ("account: switch profile", "on_screen('account', 'profile')", "local devnet, opengradient, your own"),
             ("account: refresh balances", "on_screen('account', 'refresh')", "Poll the chain now"),
+            ("account: hub sign-in", "on_screen('account', 'hub_sign_in')", "Sign in to the Model Hub"),
         ]
         if app.net.address:
             commands += [
@@ -30,17 +65,8 @@ class OGCommands(Provider):
                 ("account: export keystore", "on_screen('account', 'export')", "Write an encrypted keystore file"),
             ]
         if app.ctx.is_devnet:
-            commands.append(("account: faucet", "on_screen('account', 'fund')", "Fund the active wallet from the devnet faucet"))
+            commands.append(
+                ("account: faucet", "on_screen('account', 'fund')", "Fund the active wallet from the devnet faucet")
+            )
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
         return commands
-
-    async def discover(self) -> Hits:
-        for title, action, help_text in self._commands():
-            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, action, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.app.run_action, action), help=help_text)

@@ -1,0 +1,60 @@
+"""Navigation: F-keys and digits, the command palette, F1 help, typing digits in a field."""
+
+from __future__ import annotations
+
+from textual.widgets import HelpPanel, Input
+
+from og_tui.tui.app import make_app
+from og_tui.tui.screens import SCREENS
+from og_tui.tui.screens.modals import WalletFormDialog
+
+from .helpers import settings_for, wait_until
+
+
+def _offline_app(app_env):
+    app = make_app(settings_for(app_env), autostart_devnet=False, poll=False)
+    app.connect = lambda: None
+    return app
+
+
+async def test_fkeys_and_digits_switch_screens(app_env):
+    app = _offline_app(app_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for name, spec in reversed(list(SCREENS.items())):
+            await pilot.press(spec.fkey)
+            await wait_until(pilot, lambda: app.current_mode == name)
+        await pilot.press("escape")
+        for name, spec in SCREENS.items():
+            if name in {"hub", "chat", "inference", "workflows"}:
+                continue  # their screens take digit keys in focused inputs
+            await pilot.press(spec.digit)
+            await wait_until(pilot, lambda: app.current_mode == name)
+
+
+async def test_palette_and_help(app_env):
+    app = _offline_app(app_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: bool(app.screen.query(HelpPanel)))
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: not app.screen.query(HelpPanel))
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        for ch in "go: activity":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.current_mode == "activity")
+
+
+async def test_digits_typed_into_a_field_do_not_navigate(app_env):
+    app = _offline_app(app_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
+        app.screen.query_one("#name", Input).focus()
+        await pilot.pause()
+        await pilot.press("end", "3", "6")
+        await pilot.pause()
+        assert app.screen.query_one("#name", Input).value.endswith("36")
+        assert app.current_mode == "account"

@@ -399,7 +399,10 @@ async def test_run_inference_hands_over_the_cid(devnet, app_env):
         await wait_until(pilot, lambda: app.current_mode == "inference")
         inference = app.screen
         if callable(getattr(inference, "set_model", None)):
-            return  # the Inference screen exists: it received the CID
+            # the Inference screen exists: it received the CID in its model field
+            await wait_until(pilot, lambda: any(
+                getattr(w, "value", None) == cid for w in inference.query(Input)))
+            return
         assert app.clipboard == cid
 
 

@@ -8,9 +8,6 @@ handlers below own every widget.
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -28,50 +25,25 @@ from textual.worker import get_current_worker
 
 from og_tui.tui import messages as m
 from og_tui.tui.hub_session import HubSessions, hub_sessions
-from og_tui.tui.screens.base import OGScreen
-from og_tui.tui.screens.file_picker import FilePicker, human_size
+from og_tui.tui.screens.file_picker import human_size
 from og_tui.tui.screens.hub_table import ModelTable
+from og_tui.tui.screens.hub_transfers import (  # noqa: F401 - fmt_rate, _Transfer re-exported
+    HubTransferScreen,
+    _short_cid,
+    _Transfer,
+    _user_message,
+    fmt_rate,
+)
 
 SORTS = ("name", "updated", "author")
 FIRST_PAGE = 200  # rows of the first request: the table shows them at once
 PAGE_SIZE = 1000  # rows of each later request
 SEARCH_DEBOUNCE = 0.3
 DETAIL_DEBOUNCE = 0.12
-PROGRESS_EVERY = 0.1  # seconds between progress messages of a transfer
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
-
-
-def fmt_rate(done: int, total: int, elapsed: float) -> str:
-    """'12.3 MB/s · 4.1 of 10.0 MB · ETA 0:03' (decimal megabytes, like download tools)."""
-    rate = done / elapsed if elapsed > 0 else 0.0
-    parts = [f"{rate / 1e6:.1f} MB/s", f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"]
-    if rate > 0 and total > done:
-        left = int((total - done) / rate + 0.5)
-        parts.append(f"ETA {left // 60}:{left % 60:02d}")
-    return " · ".join(parts)
 
 
 def _day(iso: Any) -> str:
     return str(iso)[:10] if iso else "–"
-
-
-def _short_cid(cid: str) -> str:
-    return cid if len(cid) <= 24 else f"{cid[:13]}…{cid[-8:]}"
-
-
-@dataclass
-class _Transfer:
-    kind: str  # "upload" | "download"
-    label: str
-    cancel: threading.Event = field(default_factory=threading.Event)
-    retry: Callable[[], None] | None = None
 
 
 class HubCommands(Provider):
@@ -116,7 +88,7 @@ class HubCommands(Provider):
                 yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
 
 
-class HubScreen(OGScreen):
+class HubScreen(HubTransferScreen):
     MODE = "hub"
     CSS_PATH = "hub.tcss"
     COMMANDS = {HubCommands}
@@ -692,209 +664,6 @@ class HubScreen(OGScreen):
         self._load_detail(name)
         self.reload(keep=name)
 
-    # --- upload ---------------------------------------------------------------------------------
-    def action_upload(self) -> None:
-        if self.detail is None or self._transfer is not None:
-            return
-        self._with_auth(self._pick_upload, "Sign in to upload files.")
-
-    def _pick_upload(self) -> None:
-        name = str(self.detail.get("name")) if self.detail else None
-        version = self.selected_version()
-        if not name or not version:
-            self.app.notify("This model has no version to upload to: v creates one.", severity="warning")
-            return
-        start = self._last_upload_path or Path.cwd()
-        picker = FilePicker(f"Upload to {name} v{version}", start=start, extensions=(".onnx",), ok_label="Upload")
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.start_upload(name, version, path)
-
-        self.app.push_screen(picker, picked)
-
-    def start_upload(self, name: str, version: str, path: Path) -> None:
-        """Upload ``path`` to ``name`` v``version`` with a progress bar and Stop (esc)."""
-        self._last_upload_path = path
-        transfer = _Transfer("upload", f"Uploading {path.name} → {name} v{version}")
-        transfer.retry = partial(self.start_upload, name, version, path)
-        self._begin_transfer(transfer)
-        self._upload(name, version, path, transfer.cancel)
-
-    @work(thread=True, exclusive=True, group="hub-transfer", exit_on_error=False, description="upload")
-    def _upload(self, name: str, version: str, path: Path, cancel: threading.Event) -> None:
-        from og_tui.core.hub import TransferCancelled
-
-        app = self.app
-        start = time.monotonic()
-        last = [0.0]
-
-        def progress(sent: int, total: int) -> None:
-            now = time.monotonic()
-            if sent in (0, total) or now - last[0] >= PROGRESS_EVERY:
-                last[0] = now
-                self.post_message(m.UploadProgress(name, version, path.name, sent, total, now - start))
-
-        op = app.begin_op(f"Uploading {path.name}")
-        try:
-            result = self.sessions.client().upload(path, name, version, progress=progress, cancel=cancel)
-        except TransferCancelled:
-            self.post_message(m.TransferFailed("upload", "Upload stopped: nothing was stored.", cancelled=True))
-            return
-        except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
-            self.post_message(m.TransferFailed("upload", text, hint, cancelled=cancel.is_set()))
-            return
-        finally:
-            app.end_op(op)
-        self.post_message(m.UploadFinished(name, version, path.name, result.modelCid, result.size,
-                                           time.monotonic() - start))
-
-    @on(m.UploadProgress)
-    def _upload_progress(self, event: m.UploadProgress) -> None:
-        self._progress(event.sent, event.total, event.elapsed)
-
-    @on(m.UploadFinished)
-    def _upload_finished(self, event: m.UploadFinished) -> None:
-        self._end_transfer(
-            f"Uploaded {event.filename} → {event.name} v{event.version}",
-            f"{human_size(event.size)} · CID {_short_cid(event.cid)} · c copies it",
-        )
-        self._retry = None
-        self.app.notify(f"{event.filename} · {event.cid}", title="Upload finished")
-        self._focus_cid = event.cid
-        if self.detail is not None and self.detail.get("name") == event.name:
-            self._refresh_model(event.name)
-        else:
-            self._details.pop(event.name, None)
-
-    # --- download ---------------------------------------------------------------------------------
-    def action_download(self) -> None:
-        chosen = self.selected_file()
-        if chosen is None or self._transfer is not None:
-            return
-        _, f = chosen
-        start = self._last_download_dir
-        if start is None:
-            downloads = Path.home() / "Downloads"
-            start = downloads if downloads.is_dir() else Path.cwd()
-        filename = str(f.get("name") or f.get("ipfsCid"))
-        picker = FilePicker(f"Download {filename}", start=start, mode="save", default_name=filename,
-                            ok_label="Download")
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.start_download(str(f.get("ipfsCid")), path, int(f.get("size") or 0))
-
-        self.app.push_screen(picker, picked)
-
-    def start_download(self, cid: str, dest: Path, size: int = 0) -> None:
-        self._last_download_dir = dest.parent if not dest.is_dir() else dest
-        transfer = _Transfer("download", f"Downloading {dest.name}")
-        transfer.retry = partial(self.start_download, cid, dest, size)
-        self._begin_transfer(transfer)
-        self._download(cid, dest, transfer.cancel)
-
-    @work(thread=True, exclusive=True, group="hub-transfer", exit_on_error=False, description="download")
-    def _download(self, cid: str, dest: Path, cancel: threading.Event) -> None:
-        from og_tui.core.hub import TransferCancelled
-
-        app = self.app
-        start = time.monotonic()
-        last = [0.0]
-
-        def progress(received: int, total: int) -> None:
-            now = time.monotonic()
-            if received in (0, total) or now - last[0] >= PROGRESS_EVERY:
-                last[0] = now
-                self.post_message(m.DownloadProgress(cid, dest.name, received, total, now - start))
-
-        op = app.begin_op(f"Downloading {dest.name}")
-        try:
-            path = self.sessions.client().download(cid, dest, progress=progress, cancel=cancel)
-        except TransferCancelled:
-            self.post_message(m.TransferFailed("download", "Download stopped: the partial file was removed.",
-                                               cancelled=True))
-            return
-        except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
-            self.post_message(m.TransferFailed("download", text, hint, cancelled=cancel.is_set()))
-            return
-        finally:
-            app.end_op(op)
-        size = path.stat().st_size if path.exists() else 0
-        self.post_message(m.DownloadFinished(cid, str(path), size, time.monotonic() - start))
-
-    @on(m.DownloadProgress)
-    def _download_progress(self, event: m.DownloadProgress) -> None:
-        self._progress(event.received, event.total, event.elapsed)
-
-    @on(m.DownloadFinished)
-    def _download_finished(self, event: m.DownloadFinished) -> None:
-        self._end_transfer(f"Downloaded to {event.path}", f"{human_size(event.size)} · CID checked")
-        self._retry = None
-        self.app.notify(event.path, title="Download finished")
-
-    # --- transfer area ------------------------------------------------------------------------------
-    def _begin_transfer(self, transfer: _Transfer) -> None:
-        self._transfer = transfer
-        self._retry = None
-        area = self.query_one("#hub-transfer")
-        area.display = True
-        area.remove_class("-failed", "-done")
-        self.query_one("#hub-transfer-label", Static).update(f"{transfer.label} · esc stops")
-        bar = self.query_one("#hub-progress", ProgressBar)
-        bar.display = True
-        bar.update(total=None, progress=0)
-        self.query_one("#hub-transfer-rate", Static).update("starting…")
-        self._sync_bindings()
-
-    def _progress(self, done: int, total: int, elapsed: float) -> None:
-        if self._transfer is None:
-            return
-        self.query_one("#hub-progress", ProgressBar).update(total=max(total, 1), progress=done)
-        self.query_one("#hub-transfer-rate", Static).update(fmt_rate(done, total, elapsed))
-
-    def _end_transfer(self, label: str, detail: str) -> None:
-        self._transfer = None
-        area = self.query_one("#hub-transfer")
-        area.add_class("-done")
-        self.query_one("#hub-transfer-label", Static).update(label)
-        self.query_one("#hub-progress", ProgressBar).display = False
-        self.query_one("#hub-transfer-rate", Static).update(detail)
-        self._sync_bindings()
-
-    @on(m.TransferFailed)
-    def _transfer_failed(self, event: m.TransferFailed) -> None:
-        transfer = self._transfer
-        self._transfer = None
-        self._retry = transfer.retry if transfer is not None else None
-        area = self.query_one("#hub-transfer")
-        area.add_class("-failed")
-        self.query_one("#hub-progress", ProgressBar).display = False
-        self.query_one("#hub-transfer-label", Static).update(event.text)
-        more = f"{event.hint} · " if event.hint else ""
-        self.query_one("#hub-transfer-rate", Static).update(f"{more}t retries")
-        if not event.cancelled:
-            self.app.notify(event.text if not event.hint else f"{event.text}\n{event.hint}",
-                            title=f"{event.kind.capitalize()} failed", severity="error", timeout=10)
-        self._sync_bindings()
-
-    def action_stop(self) -> None:
-        transfer = self._transfer
-        if transfer is None:
-            return
-        transfer.cancel.set()
-        self.query_one("#hub-transfer-rate", Static).update("stopping…")
-
-    def action_retry(self) -> None:
-        retry, self._retry = self._retry, None
-        if retry is not None and self._transfer is None:
-            if self.query_one("#hub-transfer").has_class("-failed") and retry.func == self.start_upload:
-                self._with_auth(retry, "Sign in to upload files.")
-            else:
-                retry()
-
     # --- file actions ---------------------------------------------------------------------------
     def action_copy_cid(self) -> None:
         chosen = self.selected_file()
@@ -913,11 +682,23 @@ class HubScreen(OGScreen):
         if f.get("isOnnx") is False:
             self.app.notify(f"{f.get('name')} is not an ONNX model; it cannot be run.", severity="warning")
             return
+        name = str(self.detail.get("name")) if self.detail else None
         await self.app.action_goto("inference")
         screen = self.app.screen
         set_model = getattr(screen, "set_model", None)
         if callable(set_model):
-            set_model(cid)
+            import inspect
+
+            try:
+                params = inspect.signature(set_model).parameters
+            except (TypeError, ValueError):
+                params = {}
+            extra: dict[str, Any] = {}
+            if "name" in params:
+                extra["name"] = name
+            if "signature" in params and f.get("signature"):
+                extra["signature"] = f["signature"]
+            set_model(cid, **extra)
         else:
             self.app.copy_to_clipboard(cid)
             self.app.notify(

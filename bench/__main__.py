@@ -15,6 +15,7 @@ BENCHES = [
     "bench.workflow_bench",
     "bench.inference_bench",
     "bench.llm_bench",
+    "bench.agent_bench",
     "bench.workflow_bench",
 ]
 

@@ -61,6 +61,7 @@ __all__ = [
     "describe_signature",
     "format_tensors",
     "tool_name_for",
+    "fit_arguments",
     "DEFAULT_MAX_ROUNDS",
 ]
 

@@ -20,7 +20,6 @@ from og_tui.tui.screens.modals import (
     ExportDialog,
     ProfileDialog,
     SendDialog,
-    UnlockDialog,
     WalletFormDialog,
 )
 
@@ -317,32 +316,7 @@ class AccountScreen(OGScreen):
     def action_unlock(self) -> None:
         address = self._selected_address()
         if address:
-            self._ensure_unlocked(address, lambda: self.app.post_message(m.WalletsChanged()))
-
-    def _ensure_unlocked(self, address: str, then) -> None:
-        ctx = self.app.ctx
-        if ctx.signer(address) is not None:
-            then()
-            return
-        wallets = ctx.wallets
-        if not wallets.needs_passphrase(address):
-            self._unlock_no_passphrase(address, then)
-            return
-        name = next((w.name for w in self._wallets() if w.address.lower() == address.lower()), "wallet")
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.app.post_message(m.WalletUnlocked(address))
-                self.app.post_message(m.WalletsChanged())
-                then()
-
-        self.app.push_screen(UnlockDialog(address, name), done)
-
-    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
-    def _unlock_no_passphrase(self, address: str, then) -> None:
-        account = self.app.run_op("Unlocking", lambda: self.app.ctx.unlock(address, None), what="Unlock")
-        if account is not None:
-            self.app.call_from_thread(then)
+            self.with_wallet(lambda _address: self.app.post_message(m.WalletsChanged()), address=address)
 
     def action_export(self) -> None:
         address = self._selected_address()
@@ -470,7 +444,7 @@ class AccountScreen(OGScreen):
         if not address:
             self.notify("Create or import a wallet first.", severity="warning")
             return
-        self._ensure_unlocked(address, self._open_send)
+        self.with_wallet(lambda _address: self._open_send())
 
     def _open_send(self) -> None:
         net = self.app.net

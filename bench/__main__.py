@@ -12,7 +12,6 @@ BENCHES = [
     "bench.transfer_bench",
     "bench.codec_bench",
     "bench.hub_bench",
-    "bench.workflow_bench",
     "bench.inference_bench",
     "bench.llm_bench",
     "bench.agent_bench",

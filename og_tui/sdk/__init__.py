@@ -26,6 +26,9 @@ from og_tui.sdk._hub import create_model, create_version, list_files, login, upl
 from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
 from og_tui.sdk._infer import infer  # noqa: E402
 
+# The seed's submodules, reachable as attributes (og.alpha.new_workflow, ...).
+from og_tui.sdk import alpha, alphasense, llm, workflow_models, x402_auth  # noqa: E402
+
 __all__ = ["init", "login", "create_model", "create_version", "upload", "list_files", "llm_chat", "llm_completion", "infer", *_types_all]
 
 

@@ -204,6 +204,13 @@ def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
         for key in keys:
             await pilot.press(key)
         await pilot.pause(0.3)
+        from textual.screen import ModalScreen
+
+        for _ in range(40):  # under load, let a dialog finish mounting and take focus
+            if not isinstance(app.screen, ModalScreen) or app.screen.focused is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
 
     return run_before
 

@@ -156,6 +156,8 @@ class AccountScreen(OGScreen):
             table.move_cursor(row=min(max(cursor, 0), table.row_count - 1))
         if not self.focused or self.focused.id in {"ob-fund", "ob-new", "ob-key", "ob-keystore"}:
             table.focus()
+        self._show_net(self.app.net)
+        self._show_hub()
 
     def _show_net(self, state: NetState) -> None:
         if not self.query(AccountBody):

@@ -31,6 +31,7 @@ __all__ = [
     "TX_KINDS",
     "TxRecord",
     "PaymentRecord",
+    "InferenceRunRecord",
     "Store",
     "StoreError",
 ]
@@ -93,6 +94,25 @@ MIGRATIONS: Sequence[str] = (
         detail      TEXT
     );
     CREATE INDEX payments_profile_created ON payments (profile, created_at);
+    """,
+    # 3: on-chain ONNX inference runs (the Inference screen's history)
+    """
+    CREATE TABLE inference_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        model       TEXT NOT NULL,
+        model_name  TEXT,
+        mode        TEXT NOT NULL,
+        inputs      TEXT NOT NULL,
+        outputs     TEXT,
+        tx_hash     TEXT,
+        block       INTEGER,
+        gas_used    INTEGER,
+        latency_s   REAL,
+        created_at  REAL NOT NULL,
+        profile     TEXT,
+        detail      TEXT
+    );
+    CREATE INDEX inference_runs_profile_created ON inference_runs (profile, created_at);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -432,3 +452,89 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return sum(int(r[0]) for r in self._execute(sql, params).fetchall())
+
+    # --- inference runs ---------------------------------------------------------------
+
+    @staticmethod
+    def _run(row: sqlite3.Row) -> "InferenceRunRecord":
+        return InferenceRunRecord(
+            id=row["id"],
+            model=row["model"],
+            model_name=row["model_name"],
+            mode=row["mode"],
+            inputs=_from_json(row["inputs"]),
+            outputs=_from_json(row["outputs"]),
+            tx_hash=row["tx_hash"],
+            block=row["block"],
+            gas_used=row["gas_used"],
+            latency_s=row["latency_s"],
+            created_at=row["created_at"],
+            profile=row["profile"],
+            detail=_from_json(row["detail"]),
+        )
+
+    def add_run(
+        self,
+        model: str,
+        mode: str,
+        inputs: Any,
+        outputs: Any = None,
+        *,
+        model_name: Optional[str] = None,
+        tx_hash: Optional[str] = None,
+        block: Optional[int] = None,
+        gas_used: Optional[int] = None,
+        latency_s: Optional[float] = None,
+        profile: Optional[str] = None,
+        detail: Optional[Dict[str, Any]] = None,
+        created_at: Optional[float] = None,
+    ) -> "InferenceRunRecord":
+        """Record one inference run (``inputs``/``outputs`` are JSON-serializable)."""
+        with self._lock:
+            cur = self._execute(
+                """INSERT INTO inference_runs (model, model_name, mode, inputs, outputs, tx_hash, block,
+                   gas_used, latency_s, created_at, profile, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    model, model_name, mode, json.dumps(inputs, default=str), _to_json(outputs),
+                    _norm_hash(tx_hash) if tx_hash else None, block, gas_used, latency_s,
+                    created_at or time.time(), profile, _to_json(detail),
+                ),
+            )
+            return self.get_run(int(cur.lastrowid))  # type: ignore[return-value]
+
+    def get_run(self, run_id: int) -> Optional["InferenceRunRecord"]:
+        row = self._execute("SELECT * FROM inference_runs WHERE id = ?", (int(run_id),)).fetchone()
+        return self._run(row) if row else None
+
+    def list_runs(
+        self, profile: Optional[str] = None, limit: int = 100, offset: int = 0, *, model: Optional[str] = None
+    ) -> List["InferenceRunRecord"]:
+        """Newest first."""
+        where, params = [], []  # type: List[str], List[Any]
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        if model is not None:
+            where.append("model = ?")
+            params.append(model)
+        sql = "SELECT * FROM inference_runs" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        rows = self._execute(sql, (*params, int(limit), int(offset))).fetchall()
+        return [self._run(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class InferenceRunRecord:
+    id: int
+    model: str
+    model_name: Optional[str]
+    mode: str
+    inputs: Any
+    outputs: Any
+    tx_hash: Optional[str]
+    block: Optional[int]
+    gas_used: Optional[int]
+    latency_s: Optional[float]
+    created_at: float
+    profile: Optional[str]
+    detail: Optional[Dict[str, Any]]

@@ -266,3 +266,125 @@ class TransferFailed(Message, bubble=False):
         self.text = text
         self.hint = hint
         self.cancelled = cancelled
+
+
+# --- Inference (screens/inference.py, screens/inference_dialogs.py) ---------------------
+# Posted by workers to the Inference screen or its dialogs; they do not bubble to the app.
+
+
+class InferenceSignatureLoaded(Message, bubble=False):
+    """The ``{inputs, outputs}`` signature of the ONNX file ``cid`` (``name``: hub model, if known)."""
+
+    def __init__(self, cid: str, signature: dict[str, Any], name: str | None = None) -> None:
+        super().__init__()
+        self.cid = cid
+        self.signature = signature
+        self.name = name
+
+
+class InferenceSignatureFailed(Message, bubble=False):
+    """No signature for ``cid``: unknown CID, not ONNX, hub unreachable... ``text`` says which."""
+
+    def __init__(self, cid: str, text: str, hint: str | None = None) -> None:
+        super().__init__()
+        self.cid = cid
+        self.text = text
+        self.hint = hint
+
+
+class InferenceStatus(Message, bubble=False):
+    """A stage of run ``run_id``: encoding, estimating, signed, sent, mined, fetching, retry."""
+
+    def __init__(self, run_id: int, stage: str, info: dict[str, Any]) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.stage = stage
+        self.info = info
+
+
+class InferenceFinished(Message, bubble=False):
+    """Run ``run_id`` was mined: ``run`` is the core ``InferenceRun``; ``record_id`` its history row."""
+
+    def __init__(self, run_id: int, run: Any, record_id: int | None = None, model_name: str | None = None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.run = run
+        self.record_id = record_id
+        self.model_name = model_name
+
+
+class InferenceFailed(Message, bubble=False):
+    """Run ``run_id`` ended without outputs. ``cancelled``: stopped before anything was sent."""
+
+    def __init__(
+        self,
+        run_id: int,
+        text: str,
+        hint: str | None = None,
+        *,
+        cancelled: bool = False,
+        field: str | None = None,
+        tx_hash: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.text = text
+        self.hint = hint
+        self.cancelled = cancelled
+        self.field = field
+        self.tx_hash = tx_hash
+
+
+class InferenceInputLoaded(Message, bubble=False):
+    """A model input read from a file, as editor text."""
+
+    def __init__(self, path: str, text: str, summary: str) -> None:
+        super().__init__()
+        self.path = path
+        self.text = text
+        self.summary = summary
+
+
+class InferenceExported(Message, bubble=False):
+    def __init__(self, path: str, size: int) -> None:
+        super().__init__()
+        self.path = path
+        self.size = size
+
+
+class InferenceFileFailed(Message, bubble=False):
+    """Loading an input file or exporting the outputs failed (``kind``: "load" | "export")."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.text = text
+
+
+class InferenceModelsListed(Message, bubble=False):
+    """The model picker's hub listing (``gen`` ties it to the search that asked)."""
+
+    def __init__(self, models: list[dict[str, Any]], total: int | None, gen: int) -> None:
+        super().__init__()
+        self.models = models
+        self.total = total
+        self.gen = gen
+
+
+class InferenceModelDetail(Message, bubble=False):
+    """The model picker's detail of one hub model (versions, files, signatures)."""
+
+    def __init__(self, name: str, detail: dict[str, Any] | None, error: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.detail = detail
+        self.error = error
+
+
+class InferenceRunsListed(Message, bubble=False):
+    """The history dialog's rows (store records, newest first)."""
+
+    def __init__(self, runs: list[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.runs = runs
+        self.error = error

@@ -90,7 +90,7 @@ def test_activity(snap_compare, app_env, size):
     assert snap_compare(_app(app_env, wallet=True, txs=True), terminal_size=size, run_before=_runner("activity"))
 
 
-@pytest.mark.parametrize("mode", ["inference", "chat", "workflows"])
+@pytest.mark.parametrize("mode", ["chat", "workflows"])
 def test_coming_screens(snap_compare, app_env, mode):
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_runner(mode))
 
@@ -231,3 +231,117 @@ def test_hub_sign_in_dialog(snap_compare, app_env, _hub_offline):
 def test_hub_new_model_dialog(snap_compare, app_env, _hub_offline):
     run = _hub_runner("b", "a", "d", "/", dialog=True)
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=run)
+
+
+# --- Inference screen: a fixed signature and a fixed run, posted as messages (no network) ---------
+
+INF_CID = "bafkreiarw5puoa5f3dxa5y53bb6gdp7mgpogkjhrx2oiclwxtep3e3vley"
+INF_SIG = {
+    "inputs": [{"name": "features", "dtype": "float32", "shape": [None, 4]}],
+    "outputs": [
+        {"name": "probabilities", "dtype": "float32", "shape": [None, 3]},
+        {"name": "label", "dtype": "int64", "shape": [None]},
+    ],
+}
+
+
+def _inference_run():
+    import numpy as np
+
+    from og_tui.core.inference import Attestation, InferenceRun
+
+    return InferenceRun(
+        transaction_hash="5e" * 32,
+        model_output={
+            "probabilities": np.array([[0.9973503, 0.0000001, 0.0026497], [0.0123, 0.2231, 0.7646]], dtype=np.float32),
+            "label": np.array([0, 2], dtype=np.int64),
+        },
+        tx_hash="0x" + "5e" * 32,
+        block=1234,
+        gas_used=97_867,
+        fee_wei=108_063_197_645_942,
+        latency_s=0.087,
+        mode=2,
+        model_cid=INF_CID,
+        attestation=Attestation(
+            signer="0xC63d11B0eA254064D77B752c503326B721c5158A", signature="0x00", model_cid=INF_CID, mode=2,
+            chain_id=107401, input_hash="0x00", output_hash="0x00", digest="0x00",
+            note="devnet key, not hardware: proves which node signed, not that it ran in an enclave",
+        ),
+    )
+
+
+@pytest.fixture
+def _inference_offline(monkeypatch):
+    from og_tui.tui.screens.inference_dialogs import ModelPickerDialog
+
+    monkeypatch.setattr(ModelPickerDialog, "_request", lambda self, search: None)
+    monkeypatch.setattr(ModelPickerDialog, "_detail", lambda self, name: None)
+
+
+def _inference_runner(*keys: str, text: str | None = None, run: bool = False, picker: bool = False):
+    async def run_before(pilot):
+        from og_tui.tui import messages as msgs
+
+        app = pilot.app
+        _fixed_state(app)
+        await app.action_goto("inference")
+        screen = app.screen
+        screen.set_model(INF_CID, name="iris-classifier", signature=INF_SIG)
+        await pilot.pause()
+        if text is not None:
+            screen._set_editor_text(text)
+            screen._check_now()
+        if run:
+            screen.set_mode("TEE")
+            screen.running = 7
+            screen.post_message(msgs.InferenceFinished(7, _inference_run(), 1, "iris-classifier"))
+        if picker:
+            from og_tui.tui.screens.inference_dialogs import ModelPickerDialog
+
+            app.push_screen(ModelPickerDialog())
+            await pilot.pause()
+            dialog = app.screen
+            dialog._gen = 1
+            dialog.post_message(msgs.InferenceModelsListed(HUB_MODELS, len(HUB_MODELS), 1))
+            await pilot.pause()
+            detail = dict(HUB_DETAIL, name="iris-classifier")
+            dialog.post_message(msgs.InferenceModelDetail("iris-classifier", detail))
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_inference_screen(snap_compare, app_env, _inference_offline, size):
+    text = '{\n  "features": [\n    [5.1, 3.5, 1.4, 0.2],\n    [6.7, 3.0, 5.2, 2.3]\n  ]\n}\n'
+    run = _inference_runner(text=text, run=True)
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=size, run_before=run)
+
+
+def test_inference_template(snap_compare, app_env, _inference_offline):
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_inference_runner())
+
+
+def test_inference_validation_errors(snap_compare, app_env, _inference_offline):
+    run = _inference_runner("ctrl+r", text='{\n  "features": [[5.1, 3.5, NaN]],\n  "extra": [1]\n}\n')
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=run)
+
+
+def test_inference_model_picker(snap_compare, app_env, _inference_offline):
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_inference_runner(picker=True))
+
+
+def test_inference_history(snap_compare, app_env, _inference_offline):
+    app = _app(app_env, wallet=True)
+    db = Store(app.ctx.settings.db_path)
+    for i, (mode, gas) in enumerate([("VANILLA", 80_519), ("TEE", 97_867), ("VANILLA", 80_423)]):
+        db.add_run(
+            INF_CID, mode, {"features": [[5.1, 3.5, 1.4, 0.2]]}, {"label": {"dtype": "int64", "shape": [1], "values": [0]}},
+            model_name="iris-classifier", tx_hash="0x" + f"{i + 1:02x}" * 32, block=100 + i, gas_used=gas, latency_s=0.08 + i / 100,
+            profile="local", created_at=FIXED_TIME + 60 * i,
+        )
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_inference_runner("ctrl+f"))

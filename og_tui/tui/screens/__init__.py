@@ -27,7 +27,7 @@ class ScreenSpec:
 SCREENS: dict[str, ScreenSpec] = {
     "account": ScreenSpec("Account", "f2", "1", "og_tui.tui.screens.account:AccountScreen"),
     "hub": ScreenSpec("Hub", "f3", "2", "og_tui.tui.screens.hub:HubScreen"),
-    "inference": ScreenSpec("Inference", "f4", "3", "og_tui.tui.screens.coming:InferenceScreen"),
+    "inference": ScreenSpec("Inference", "f4", "3", "og_tui.tui.screens.inference:InferenceScreen"),
     "chat": ScreenSpec("Chat", "f5", "4", "og_tui.tui.screens.coming:ChatScreen"),
     "workflows": ScreenSpec("Workflows", "f6", "5", "og_tui.tui.screens.coming:WorkflowsScreen"),
     "activity": ScreenSpec("Activity", "f7", "6", "og_tui.tui.screens.activity:ActivityScreen"),

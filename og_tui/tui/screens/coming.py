@@ -18,18 +18,6 @@ class ComingScreen(OGScreen):
                 yield Markdown(self.TEXT, classes="coming-text")
 
 
-class InferenceScreen(ComingScreen):
-    MODE = "inference"
-    TEXT = """\
-## Inference
-
-Pick a model, get an input template built from its signature, run it on chain in
-VANILLA, ZKML or TEE mode and see the outputs and the transaction.
-
-*Coming next.*
-"""
-
-
 class ChatScreen(ComingScreen):
     MODE = "chat"
     TEXT = """\

@@ -388,3 +388,147 @@ class InferenceRunsListed(Message, bubble=False):
         super().__init__()
         self.runs = runs
         self.error = error
+
+
+# --- Workflows (screens/workflows.py, screens/workflow_dialogs.py) -----------------------
+# Posted by a worker to the screen or dialog that owns it; they do not bubble to the app.
+
+
+class WorkflowsLoaded(Message, bubble=False):
+    """Latest result of every listed workflow: ``{address: (outputs or None, error or None)}``,
+    outputs as ``{name: flat list of floats}`` (empty when the workflow never ran)."""
+
+    def __init__(self, values: dict[str, tuple[dict[str, list[float]] | None, str | None]], gen: int = 0) -> None:
+        super().__init__()
+        self.values = values
+        self.gen = gen
+
+
+class WorkflowDetailLoaded(Message, bubble=False):
+    """One poll of the selected workflow.
+
+    ``info`` is a core ``WorkflowInfo`` (None on error); ``history`` is ``[(time, outputs)]``
+    oldest first (all of it, or the new runs after ``base_count``), or None when the
+    result count did not change since the last poll;
+    ``error`` is a sentence for the user (the network is down, not a workflow, ...).
+    """
+
+    def __init__(
+        self,
+        address: str,
+        info: Any = None,
+        history: list[tuple[int | None, dict[str, list[float]]]] | None = None,
+        error: str | None = None,
+        hint: str | None = None,
+        base_count: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.address = address
+        self.info = info
+        self.history = history
+        self.error = error
+        self.hint = hint
+        self.base_count = base_count  # not None: ``history`` holds only the runs after this many
+
+
+class WorkflowStatus(Message, bubble=False):
+    """Live status of a deploy / run / schedule in flight (``op``), e.g. "sent 0xab…"."""
+
+    def __init__(self, op: str, address: str | None, stage: str, text: str) -> None:
+        super().__init__()
+        self.op = op
+        self.address = address
+        self.stage = stage
+        self.text = text
+
+
+class WorkflowResult(Message, bubble=False):
+    """A run now finished: its outputs (name -> flat numbers) and the mined transaction."""
+
+    def __init__(
+        self,
+        address: str,
+        outputs: dict[str, list[float]],
+        tx_hash: str | None = None,
+        block: int | None = None,
+        gas_used: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.address = address
+        self.outputs = outputs
+        self.tx_hash = tx_hash
+        self.block = block
+        self.gas_used = gas_used
+
+
+class WorkflowDeployed(Message, bubble=False):
+    """A workflow contract was deployed from this wallet (and scheduled when asked)."""
+
+    def __init__(self, address: str, scheduled: bool, tx_hash: str | None = None) -> None:
+        super().__init__()
+        self.address = address
+        self.scheduled = scheduled
+        self.tx_hash = tx_hash
+
+
+class WorkflowScheduled(Message, bubble=False):
+    def __init__(self, address: str, frequency: int, end_time: int) -> None:
+        super().__init__()
+        self.address = address
+        self.frequency = frequency
+        self.end_time = end_time
+
+
+class WorkflowFailed(Message, bubble=False):
+    """A deploy / run / schedule failed or was stopped. ``spec`` holds what the user typed
+    (a create form's values), so the form can come back with nothing lost."""
+
+    def __init__(
+        self,
+        op: str,
+        text: str,
+        hint: str | None = None,
+        *,
+        address: str | None = None,
+        field: str | None = None,
+        spec: dict[str, Any] | None = None,
+        cancelled: bool = False,
+    ) -> None:
+        super().__init__()
+        self.op = op
+        self.text = text
+        self.hint = hint
+        self.address = address
+        self.field = field
+        self.spec = spec
+        self.cancelled = cancelled
+
+
+class WorkflowHubModels(Message, bubble=False):
+    """Models of the hub for the create form: ``[{"name", "version", "description"}]`` or an error."""
+
+    def __init__(self, models: list[dict[str, Any]], error: str | None = None) -> None:
+        super().__init__()
+        self.models = models
+        self.error = error
+
+
+class WorkflowModelFiles(Message, bubble=False):
+    """ONNX files (with their signatures) of one model version, for the create form."""
+
+    def __init__(self, name: str, version: str, files: list[dict[str, Any]], error: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.version = version
+        self.files = files
+        self.error = error
+
+
+class WorkflowChecked(Message, bubble=False):
+    """A dialog's network check finished: ``error`` None means it passed; ``field`` to fix."""
+
+    def __init__(self, error: str | None = None, field: str | None = None, value: Any = None) -> None:
+        super().__init__()
+        self.error = error
+        self.field = field
+        self.value = value

@@ -29,6 +29,6 @@ SCREENS: dict[str, ScreenSpec] = {
     "hub": ScreenSpec("Hub", "f3", "2", "og_tui.tui.screens.hub:HubScreen"),
     "inference": ScreenSpec("Inference", "f4", "3", "og_tui.tui.screens.inference:InferenceScreen"),
     "chat": ScreenSpec("Chat", "f5", "4", "og_tui.tui.screens.coming:ChatScreen"),
-    "workflows": ScreenSpec("Workflows", "f6", "5", "og_tui.tui.screens.coming:WorkflowsScreen"),
+    "workflows": ScreenSpec("Workflows", "f6", "5", "og_tui.tui.screens.workflows:WorkflowsScreen"),
     "activity": ScreenSpec("Activity", "f7", "6", "og_tui.tui.screens.activity:ActivityScreen"),
 }

@@ -28,15 +28,3 @@ every reply and your conversations kept.
 
 *Coming next.*
 """
-
-
-class WorkflowsScreen(ComingScreen):
-    MODE = "workflows"
-    TEXT = """\
-## Workflows
-
-Watch live price forecasts from alpha workflows and schedule your own models on
-price-feed data.
-
-*Coming next.*
-"""

@@ -1,0 +1,745 @@
+"""Workflows screen: live forecasts of the public workflow models and your own workflows.
+
+Left: the hard-coded workflow models plus the workflows this wallet deployed (or added
+by address), kept in ``<data dir>/workflows.json`` by core's :class:`WorkflowBook`, so
+the CLI and the TUI share them. Right: the selected workflow's model, query, schedule,
+next run, latest result and a history chart that grows as scheduled runs land.
+
+While the screen is visible the selected workflow is polled every few seconds and the
+list values less often; both stop when the screen is hidden. Deploy, run now and
+schedule are transactions from the active wallet in thread workers that post
+``Workflow*`` messages; the handlers below own every widget. Escape stops an operation
+that has not been sent yet.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Label, Static
+from textual.worker import get_current_worker
+
+from og_tui.tui import messages as m
+from og_tui.tui.format import short_hash
+from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, _user_message, flat_outputs, short_address
+from og_tui.tui.widgets.history_chart import HistoryChart
+
+DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
+LIST_POLL = 15.0  # seconds between refreshes of the list's latest values
+HISTORY_MAX = 120  # runs kept for the chart (new ones are read incrementally)
+FOREVER = 2**39  # an end time this far out means "no end" (the seeded workflows)
+_clock = time.time  # snapshot tests pin it
+
+
+# --- what the list holds ------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    address: str
+    title: str
+    kind: str  # "public" | "mine" | "added"
+    output_key: str | None = None  # the public models' forecast output
+    note: dict[str, Any] = field(default_factory=dict)  # the WorkflowBook entry
+
+
+def fmt_number(value: float) -> str:
+    if value == 0:
+        return "0"
+    mag = abs(value)
+    return f"{value:.6g}" if mag >= 1e-3 and mag < 1e6 else f"{value:.3e}"
+
+
+def fmt_list_value(entry: Entry, outputs: dict[str, list[float]]) -> str:
+    """The list's "Latest" cell: a public forecast as a percentage, otherwise the first number."""
+    if not outputs:
+        return "no runs"
+    if entry.output_key and outputs.get(entry.output_key):
+        return f"{outputs[entry.output_key][0]:+.4%}"
+    name, values = next(iter(outputs.items()))
+    return fmt_number(values[0]) if values else "–"
+
+
+def fmt_outputs(outputs: dict[str, list[float]], percent_key: str | None = None, limit: int = 3) -> str:
+    if not outputs:
+        return "no result yet"
+    parts = []
+    for name, values in list(outputs.items())[:limit]:
+        if len(values) == 1:
+            shown = fmt_number(values[0])
+            if name == percent_key:
+                shown += f" ({values[0]:+.4%})"
+        else:
+            shown = "[" + ", ".join(fmt_number(v) for v in values[:4]) + (", …" if len(values) > 4 else "") + "]"
+        parts.append(f"{name} = {shown}")
+    return " · ".join(parts)
+
+
+def fmt_clock(ts: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "–"
+
+
+def fmt_ago(seconds: float) -> str:
+    """``now - then``: '12 s ago', or 'in 3 s' for a time to come."""
+    if seconds < 0:
+        ahead = int(-seconds + 0.999)
+        return f"in {fmt_span(ahead)}" if ahead > 0 else "now"
+    return f"{fmt_span(int(seconds))} ago"
+
+
+def fmt_span(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+# --- palette -------------------------------------------------------------------------------------------
+
+
+class WorkflowCommands(Provider):
+    """Palette entries ("workflows: verb") for the Workflows screen."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        if not isinstance(screen, WorkflowsScreen):
+            return []
+        entry = screen.selected_entry()
+        items = [
+            ("workflows: new workflow", "new", "Deploy a workflow on a hub model (checked against its signature)"),
+            ("workflows: add by address", "add", "Watch a workflow contract someone deployed"),
+            ("workflows: refresh", "refresh", "Read the list and the selected workflow now"),
+        ]
+        if entry is not None:
+            items += [
+                ("workflows: run now", "run", f"Run {entry.title} now (a transaction)"),
+                ("workflows: schedule", "schedule", f"Run {entry.title} every N seconds"),
+                ("workflows: copy address", "copy", entry.address),
+            ]
+        return items
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in self._commands():
+            yield DiscoveryHit(title, partial(self.screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
+
+
+# --- the screen ------------------------------------------------------------------------------------------
+
+
+class WorkflowsScreen(WorkflowOps, OGScreen):
+    MODE = "workflows"
+    CSS_PATH = "workflows.tcss"
+    COMMANDS = {WorkflowCommands}
+    AUTO_FOCUS = "#wf-list"
+
+    autoload = True  # snapshot tests turn this off and post fixed messages instead
+
+    BINDINGS = [
+        Binding("n", "new", "New", id="workflows.new", tooltip="Create and deploy a workflow on a hub model"),
+        Binding("r", "run", "Run now", id="workflows.run", tooltip="Run the selected workflow now (a transaction)"),
+        Binding("s", "schedule", "Schedule", id="workflows.schedule",
+                tooltip="Have the scheduler run the selected workflow every N seconds"),
+        Binding("a", "add", "Add", id="workflows.add", tooltip="Add a workflow contract by its address"),
+        Binding("x", "remove", "Remove", id="workflows.remove", show=False,
+                tooltip="Remove the selected workflow from your list (the contract stays on chain)"),
+        Binding("c", "copy", "Copy", id="workflows.copy", show=False, tooltip="Copy the workflow's address (OSC 52)"),
+        Binding("g", "refresh", "Refresh", id="workflows.refresh", show=False, tooltip="Read everything again now"),
+        Binding("escape", "stop", "Stop", id="workflows.stop", tooltip="Stop the operation before it is sent"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.services: WorkflowServices | None = None
+        self.entries: list[Entry] = []
+        self.selected: str | None = None
+        self._infos: dict[str, Any] = {}
+        self._history: dict[str, list[tuple[int | None, dict[str, list[float]]]]] = {}
+        self._counts: dict[str, int | None] = {}  # result count the history above reflects
+        self._latest: dict[str, dict[str, list[float]]] = {}
+        self._errors: dict[str, str] = {}
+        self._status: dict[str, tuple[str, str]] = {}  # address -> (text, kind: busy/ok/error)
+        self._ops: dict[str, Any] = {}  # group -> worker in flight
+        self._detail_timer: Timer | None = None
+        self._list_timer: Timer | None = None
+        self._owner: str | None = None
+        self._profile: str | None = None
+        self._list_gen = 0
+        self._list_worker: Any = None
+        self._detail_worker: Any = None
+        self._detail_address: str | None = None
+        self._visible = False
+
+    # --- layout -------------------------------------------------------------------------------
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="wf-body"):
+            with Vertical(id="wf-list-pane"):
+                yield Label("Workflows", classes="pane-title")
+                yield DataTable(id="wf-list", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="wf-list-hint", classes="pane-hint")
+            with Vertical(id="wf-detail-pane"):
+                yield Label("", id="wf-title", classes="pane-title")
+                yield Static("", id="wf-info")
+                yield Static("", id="wf-latest")
+                yield Static("", id="wf-status")
+                yield Label("History", id="wf-chart-title")
+                yield HistoryChart(id="wf-chart")
+
+    def on_mount(self) -> None:
+        self.services = WorkflowServices(self.app.ctx)
+        table = self.query_one("#wf-list", DataTable)
+        table.add_column("Workflow", key="title")
+        table.add_column("Latest", key="latest")
+        self._layout_for(self.app.size.width)
+        self._profile = self.app.ctx.profile.name
+        self._owner = self.app.net.address
+        self.rebuild()
+        self.watch(self.app, "net", self._net_changed, init=False)
+        self._detail_timer = self.set_interval(DETAIL_POLL, self.poll_detail, pause=True, name="wf-detail")
+        self._list_timer = self.set_interval(LIST_POLL, self.poll_list, pause=True, name="wf-list")
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        self.query_one(Footer).compact = width < 100
+
+    # --- visibility: poll only while shown ---------------------------------------------------
+    def on_screen_resume(self) -> None:
+        self._visible = True
+        if not self.autoload:
+            return
+        self.rebuild()
+        self.poll_list()
+        self.poll_detail()
+        if self._detail_timer is not None:
+            self._detail_timer.resume()
+        if self._list_timer is not None:
+            self._list_timer.resume()
+
+    def on_screen_suspend(self) -> None:
+        self._visible = False
+        for timer in (self._detail_timer, self._list_timer):
+            if timer is not None:
+                timer.pause()
+        self.workers.cancel_group(self, "wf-detail")
+        self.workers.cancel_group(self, "wf-list")
+
+    def _net_changed(self, state: m.NetState) -> None:
+        if state.profile != self._profile or state.address != self._owner:
+            if state.profile != self._profile:
+                self._infos.clear()
+                self._history.clear()
+                self._counts.clear()
+                self._latest.clear()
+                self._errors.clear()
+            self._profile = state.profile
+            self._owner = state.address
+            self.rebuild()
+            if self._visible and self.autoload:
+                self.poll_list()
+                self.poll_detail()
+
+    # --- the list -----------------------------------------------------------------------------------
+    def book_entries(self) -> list[Entry]:
+        """This wallet's workflows (deployed or added) in the current profile, newest first."""
+        try:
+            rows = self.services.book().list(self.app.ctx.profile.name) if self.services else []
+        except Exception:  # noqa: BLE001 - a damaged file only hides the list
+            rows = []
+        owner = (self.app.net.address or "").lower()
+        out = []
+        for row in rows:
+            address = str(row.get("address") or "")
+            if not address:
+                continue
+            row_owner = str(row.get("owner") or "").lower()
+            if row_owner and row_owner != owner:
+                continue
+            query = row.get("query") or {}
+            if row.get("source") == "added":
+                title = f"added {short_address(address)}"
+                kind = "added"
+            else:
+                pair = f"{query.get('base', '?')}/{query.get('quote', '?')}"
+                title = f"mine {pair} {query.get('total_candles', '?')}×{query.get('candle_duration_in_mins', '?')}m"
+                kind = "mine"
+            out.append(Entry(address, title, kind, None, dict(row)))
+        return out
+
+    def rebuild(self) -> None:
+        """(Re)fill the list from the hard-coded models and the workflow book; keeps the selection."""
+        from og_tui.core.workflow_models import workflow_models
+
+        public = [Entry(wm.address, wm.title, "public", wm.output_key) for wm in workflow_models(self.app.ctx.profile)]
+        mine = self.book_entries()
+        seen: set[str] = set()
+        entries = []
+        for entry in public + mine:  # public models first, then yours (a public one added by hand stays public)
+            key = entry.address.lower()
+            if key not in seen:
+                seen.add(key)
+                entries.append(entry)
+        self.entries = entries
+        table = self.query_one("#wf-list", DataTable)
+        keep = self.selected
+        table.clear()
+        for entry in entries:
+            table.add_row(entry.title, self._list_value(entry), key=entry.address)
+        index = next((i for i, e in enumerate(entries) if keep and e.address.lower() == keep.lower()), 0)
+        if entries:
+            table.move_cursor(row=index)
+            self._select(entries[index].address)
+        n_mine = sum(1 for e in entries if e.kind != "public")
+        self.query_one("#wf-list-hint", Static).update(
+            f"{len(entries) - n_mine} public · {n_mine} yours · n new · a add"
+            if n_mine else f"{len(entries)} public · n creates your own"
+        )
+
+    def _list_value(self, entry: Entry) -> str:
+        outputs = self._latest.get(entry.address)
+        if outputs is None:
+            return "…" if entry.address not in self._errors else "error"
+        return fmt_list_value(entry, outputs)
+
+    def entry(self, address: str | None) -> Entry | None:
+        if not address:
+            return None
+        return next((e for e in self.entries if e.address.lower() == address.lower()), None)
+
+    def selected_entry(self) -> Entry | None:
+        return self.entry(self.selected)
+
+    @on(DataTable.RowHighlighted, "#wf-list")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is None or event.row_key.value is None:
+            return
+        address = str(event.row_key.value)
+        if address != self.selected:
+            self._select(address)
+            if self._visible and self.autoload:
+                self.poll_detail()
+
+    def _select(self, address: str) -> None:
+        self.selected = address
+        self.show_detail()
+        self.refresh_bindings()
+
+    # --- polling workers --------------------------------------------------------------------------------
+    def poll_list(self) -> None:
+        """Read every listed workflow's latest result (skipped while a read is in flight)."""
+        if not self.entries or self.services is None:
+            return
+        if self._list_worker is not None and self._list_worker.is_running:
+            return
+        self._list_gen += 1
+        self._list_worker = self._read_list([(e.address, e) for e in self.entries], self._list_gen)
+
+    @work(thread=True, exclusive=True, group="wf-list", exit_on_error=False, description="workflow list")
+    def _read_list(self, items: list[tuple[str, Entry]], gen: int) -> None:
+        worker = get_current_worker()
+        alpha = self.services.alpha()
+        values: dict[str, tuple[dict[str, list[float]] | None, str | None]] = {}
+        for address, _entry in items:
+            if worker.is_cancelled:
+                return
+            try:
+                values[address] = (flat_outputs(alpha.read_workflow_result(address)), None)
+            except Exception as exc:  # noqa: BLE001 - one broken entry must not hide the others
+                values[address] = (None, _user_message(exc)[0])
+        self.post_message(m.WorkflowsLoaded(values, gen))
+
+    @on(m.WorkflowsLoaded)
+    def _list_loaded(self, event: m.WorkflowsLoaded) -> None:
+        table = self.query_one("#wf-list", DataTable)
+        for address, (outputs, error) in event.values.items():
+            if error:
+                self._errors[address] = error
+            else:
+                self._errors.pop(address, None)
+                if outputs is not None:
+                    self._latest[address] = outputs
+            entry = self.entry(address)
+            if entry is None:
+                continue
+            try:
+                table.update_cell(address, "latest", self._list_value(entry), update_width=True)
+            except Exception:  # noqa: BLE001 - the row went away meanwhile
+                pass
+
+    def poll_detail(self) -> None:
+        """Read the selected workflow (skipped while a read of the same one is in flight)."""
+        address = self.selected
+        if not address or self.services is None:
+            return
+        busy = self._detail_worker
+        if busy is not None and busy.is_running and self._detail_address == address:
+            return
+        known = self._counts.get(address, -1) if address in self._history else -1
+        if known is None:
+            known = -1
+        self._detail_address = address
+        self._detail_worker = self._read_detail(address, known)
+
+    @work(thread=True, exclusive=True, group="wf-detail", exit_on_error=False, description="workflow detail")
+    def _read_detail(self, address: str, known_count: int) -> None:
+        """Info every time; of the history only the runs that landed since ``known_count``."""
+        alpha = self.services.alpha()
+        try:
+            info = alpha.workflow_info(address)
+            count, history, base = info.result_count, None, None
+            if count is None or count != known_count:
+                if count is not None and 0 <= known_count < count:
+                    want, base = min(count - known_count, HISTORY_MAX), known_count
+                else:
+                    want = HISTORY_MAX if count is None else min(count, HISTORY_MAX)
+                runs = alpha.read_history_with_times(address, want) if want > 0 else []
+                history = [(run.time, flat_outputs(run.output)) for run in reversed(runs)]
+        except Exception as exc:  # noqa: BLE001 - shown in the pane, the last data stays
+            text, hint = _user_message(exc)
+            self.post_message(m.WorkflowDetailLoaded(address, error=text, hint=hint))
+            return
+        self.post_message(m.WorkflowDetailLoaded(address, info, history, base_count=base))
+
+    @on(m.WorkflowDetailLoaded)
+    def _detail_loaded(self, event: m.WorkflowDetailLoaded) -> None:
+        address = event.address
+        if event.error:
+            self._errors[address] = event.error
+        else:
+            self._errors.pop(address, None)
+            self._infos[address] = event.info
+            history = event.history
+            if history is not None and event.base_count is not None:
+                if self._counts.get(address) == event.base_count and address in self._history:
+                    history = (self._history[address] + history)[-HISTORY_MAX:]
+                else:  # runs added to a history that changed meanwhile: read it all next time
+                    history = None
+                    self._counts.pop(address, None)
+            if history is not None:
+                self._history[address] = history
+                self._counts[address] = event.info.result_count
+                if history:
+                    self._latest[address] = history[-1][1]
+                entry = self.entry(address)
+                if entry is not None:
+                    try:
+                        self.query_one("#wf-list", DataTable).update_cell(
+                            address, "latest", self._list_value(entry), update_width=True
+                        )
+                    except Exception:  # noqa: BLE001 - the row went away meanwhile
+                        pass
+        if address == self.selected:
+            self.show_detail()
+
+    # --- the detail pane ----------------------------------------------------------------------------------
+    def chart_key(self, entry: Entry | None, history: list[tuple[int | None, dict[str, list[float]]]]) -> str | None:
+        if entry is not None and entry.output_key:
+            return entry.output_key
+        for _t, outputs in reversed(history):
+            if outputs:
+                return next(iter(outputs))
+        return None
+
+    def show_detail(self) -> None:
+        entry = self.selected_entry()
+        title = self.query_one("#wf-title", Label)
+        info_w = self.query_one("#wf-info", Static)
+        latest_w = self.query_one("#wf-latest", Static)
+        if entry is None:
+            title.update("No workflow selected")
+            info_w.update("")
+            latest_w.update("")
+            self._show_status()
+            self._show_chart(None, [])
+            return
+        title.update(entry.title)
+        info = self._infos.get(entry.address)
+        lines = [f"Address  {short_address(entry.address)}"]
+        if info is None:
+            error = self._errors.get(entry.address)
+            lines.append("[$error]" + error.replace("[", r"\[") + "[/]" if error else "[dim]reading the contract…[/]")
+        else:
+            q = info.query
+            types = " ".join(t.name.lower() for t in q.candle_types) if q.candle_types else "?"
+            order = {"ASCENDING": "asc", "DESCENDING": "desc"}.get(getattr(q.order, "name", ""), str(q.order))
+            lines.append(f"Model    {short_hash(info.model_id, 12, 6)}")
+            lines.append(f"Input    {info.input_name}")
+            lines.append(f"Query    {q.base}/{q.quote} · {q.total_candles} × {q.candle_duration_in_mins} min · {order}")
+            lines.append(f"Candles  {types}")
+            now = _clock()
+            sched = info.schedule
+            if sched is None:
+                lines.append("Schedule not scheduled · s to schedule")
+            elif not sched.active(now):
+                lines.append(f"Schedule every {sched.frequency} s · ended {fmt_clock(sched.end_time)}")
+            else:
+                until = "no end" if sched.end_time >= FOREVER else f"until {time.strftime('%m-%d %H:%M', time.localtime(sched.end_time))}"
+                nxt = sched.next_run(now)
+                lines.append(f"Schedule every {sched.frequency} s · {until}")
+                lines.append(f"Next run {fmt_clock(nxt)} ({fmt_ago(now - nxt)})" if nxt else "Next run –")
+            runs = info.result_count
+            last = f" · last {fmt_clock(info.last_run_time)} ({fmt_ago(now - info.last_run_time)})" if info.last_run_time else ""
+            lines.append(f"Runs     {runs if runs is not None else '?'}{last}")
+            error = self._errors.get(entry.address)
+            if error:
+                lines.append("[$warning]" + error.replace("[", r"\[") + "[/]")
+        info_w.update("\n".join(lines))
+        outputs = self._latest.get(entry.address)
+        if outputs is None and self._history.get(entry.address) == []:
+            outputs = {}
+        latest_w.update(
+            "Latest   " + (fmt_outputs(outputs, entry.output_key) if outputs is not None else "–")
+        )
+        self._show_status()
+        self._show_chart(entry, self._history.get(entry.address, []))
+
+    def _show_status(self) -> None:
+        status = self._status.get("") or self._status.get(self.selected or "")
+        widget = self.query_one("#wf-status", Static)
+        if not status:
+            widget.update("")
+            widget.display = False
+            return
+        text, kind = status
+        widget.display = True
+        widget.update(text)
+        widget.set_class(kind == "error", "-error")
+        widget.set_class(kind == "ok", "-ok")
+        widget.set_class(kind == "busy", "-busy")
+
+    def _show_chart(self, entry: Entry | None, history: list[tuple[int | None, dict[str, list[float]]]]) -> None:
+        chart = self.query_one("#wf-chart", HistoryChart)
+        key = self.chart_key(entry, history)
+        points = [(t, outputs[key][0]) for t, outputs in history if key and outputs.get(key)]
+        chart.set_values([v for _t, v in points], [t for t, _v in points])
+        if entry is None:
+            chart.empty_text = ""
+        elif entry.address in self._history:
+            chart.empty_text = "No runs yet · r runs it now"
+        else:
+            chart.empty_text = "reading the history…"
+        title = f"History · {len(points)} run{'s' if len(points) != 1 else ''}"
+        if key:
+            title += f" · {key}"
+        self.query_one("#wf-chart-title", Label).update(title)
+
+    # --- actions -------------------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return True if self._ops else False
+        if action in ("run", "schedule", "copy") and self.selected_entry() is None:
+            return None
+        if action == "remove":
+            entry = self.selected_entry()
+            return True if entry is not None and entry.kind != "public" else None
+        return True
+
+    def action_new(self, spec: dict[str, Any] | None = None, error: str | None = None) -> None:
+        from og_tui.tui.screens.workflow_dialogs import NewWorkflowDialog
+
+        def opened(_address: str) -> None:
+            dialog = NewWorkflowDialog(self.services, initial=spec, error=error)
+            self.app.push_screen(dialog, lambda result: result and self._deploy_begin(result))
+
+        self._with_signer(opened)
+
+    def action_run(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        if "wf-run" in self._ops:
+            self.notify("A run is in flight already; Escape stops it before it is sent.", title="Workflows")
+            return
+        self._with_signer(lambda owner: self._begin("wf-run", entry.address, self._run_worker(entry.address, owner, entry.title)))
+
+    def action_schedule(self) -> None:
+        from og_tui.tui.screens.workflow_dialogs import ScheduleDialog
+
+        entry = self.selected_entry()
+        if entry is None:
+            return
+
+        def opened(owner: str) -> None:
+            sched = self._infos.get(entry.address).schedule if self._infos.get(entry.address) else None
+            freq = str(sched.frequency) if sched else "60"
+            dialog = ScheduleDialog(entry.address, entry.title, frequency=freq)
+            self.app.push_screen(
+                dialog,
+                lambda data: data and self._begin("wf-schedule", entry.address,
+                                                  self._schedule_worker(entry.address, owner, data)),
+            )
+
+        self._with_signer(opened)
+
+    def action_add(self) -> None:
+        from og_tui.tui.screens.workflow_dialogs import AddWorkflowDialog
+
+        self.app.push_screen(AddWorkflowDialog(self.services), lambda address: address and self._added(address))
+
+    def _added(self, address: str) -> None:
+        try:
+            self.services.book().add(self.app.ctx.profile.name, address, source="added", owner=self.app.net.address)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(_user_message(exc)[0], title="Workflows", severity="error")
+            return
+        self.selected = address
+        self.rebuild()
+        self.poll_detail()
+        self.poll_list()
+        self.notify(f"Watching {address}", title="Workflow added")
+
+    def action_remove(self) -> None:
+        from og_tui.tui.screens.modals import ConfirmDialog
+
+        entry = self.selected_entry()
+        if entry is None or entry.kind == "public":
+            return
+        dialog = ConfirmDialog(
+            "Remove from your list?",
+            [entry.address, "The contract stays on chain (and keeps running if it is scheduled);",
+             "add it back any time with a (add by address)."],
+            ok_label="Remove",
+        )
+        self.app.push_screen(dialog, lambda ok: ok and self._remove(entry))
+
+    def _remove(self, entry: Entry) -> None:
+        try:
+            self.services.book().remove(self.app.ctx.profile.name, entry.address)
+        except Exception as exc:  # noqa: BLE001
+            self.notify(_user_message(exc)[0], title="Workflows", severity="error")
+            return
+        self.selected = None
+        self.rebuild()
+
+    def action_copy(self) -> None:
+        entry = self.selected_entry()
+        if entry is not None:
+            self.app.copy_to_clipboard(entry.address)
+            self.notify(f"Copied {entry.address}", title="Address copied")
+
+    def action_refresh(self) -> None:
+        self.rebuild()
+        self.poll_list()
+        self.poll_detail()
+
+    def action_stop(self) -> None:
+        if not self._ops:
+            return
+        for worker in list(self._ops.values()):
+            worker.cancel()
+        self.notify("Stopping: anything not sent yet is dropped; a sent transaction still gets mined.",
+                    title="Workflows")
+
+    # --- operations (transactions) --------------------------------------------------------------------------------
+    def _begin(self, group: str, address: str | None, worker: Any) -> None:
+        self._ops[group] = worker
+        self.refresh_bindings()
+
+    def _end(self, group: str) -> None:
+        self._ops.pop(group, None)
+        self.refresh_bindings()
+
+    def _set_status(self, address: str | None, text: str, kind: str = "busy") -> None:
+        self._status[address or ""] = (text, kind)
+        if address is None or address == self.selected:
+            self._show_status()
+
+    # deploy ---------------------------------------------------------------------------------------------------------
+    def _deploy_begin(self, spec: dict[str, Any]) -> None:
+        owner = self.app.net.address
+        if not owner:
+            return
+        self._set_status(None, "Deploying the workflow…")
+        self._begin("wf-deploy", None, self._deploy_worker(spec, owner))
+
+    @on(m.WorkflowDeployed)
+    def _deployed(self, event: m.WorkflowDeployed) -> None:
+        self._end("wf-deploy")
+        self._status.pop("", None)
+        self.selected = event.address
+        self.rebuild()
+        self._set_status(
+            event.address,
+            f"Deployed{' and scheduled' if event.scheduled else ''} · r runs it now"
+            + ("" if event.scheduled else " · s schedules it"),
+            "ok",
+        )
+        self.notify(f"{event.address}", title="Workflow deployed" + (" and scheduled" if event.scheduled else ""))
+        if self._visible and self.autoload:
+            self.poll_detail()
+            self.poll_list()
+
+    # run ---------------------------------------------------------------------------------------------------------------
+    @on(m.WorkflowResult)
+    def _run_done(self, event: m.WorkflowResult) -> None:
+        self._end("wf-run")
+        self._latest[event.address] = event.outputs
+        entry = self.entry(event.address)
+        where = f" in block {event.block}" if event.block is not None else ""
+        gas = f" · gas {event.gas_used:,}" if event.gas_used is not None else ""
+        self._set_status(event.address, f"Ran now{where}{gas}", "ok")
+        if entry is not None:
+            try:
+                self.query_one("#wf-list", DataTable).update_cell(event.address, "latest", self._list_value(entry), update_width=True)
+            except Exception:  # noqa: BLE001
+                pass
+        if event.address == self.selected:
+            self.show_detail()
+        if self._visible and self.autoload:
+            self.poll_detail()
+
+    # schedule ---------------------------------------------------------------------------------------------------------
+    @on(m.WorkflowScheduled)
+    def _scheduled(self, event: m.WorkflowScheduled) -> None:
+        self._end("wf-schedule")
+        until = time.strftime("%m-%d %H:%M", time.localtime(event.end_time))
+        self._set_status(event.address, f"Scheduled every {event.frequency} s until {until}", "ok")
+        self.notify(f"Runs every {event.frequency} s until {until}", title="Workflow scheduled")
+        if self._visible and self.autoload:
+            self.poll_detail()
+
+    # status and failures --------------------------------------------------------------------------------------------
+    @on(m.WorkflowStatus)
+    def _op_status(self, event: m.WorkflowStatus) -> None:
+        self._set_status(event.address, event.text, "busy")
+
+    @on(m.WorkflowFailed)
+    def _op_failed(self, event: m.WorkflowFailed) -> None:
+        group = {"deploy": "wf-deploy", "run": "wf-run", "schedule": "wf-schedule"}.get(event.op)
+        if group:
+            self._end(group)
+            if event.op == "schedule" and event.address and "wf-deploy" in self._ops:
+                self._end("wf-deploy")
+        if event.op == "deploy":
+            self._status.pop("", None)
+            self._show_status()
+        text = event.text if not event.hint else f"{event.text}\n{event.hint}"
+        title = {"deploy": "Deploy failed", "run": "Run failed", "schedule": "Schedule failed"}.get(event.op, "Workflows")
+        if event.cancelled:
+            title = "Stopped"
+        if event.address:
+            self._set_status(event.address, event.text, "error" if not event.cancelled else "ok")
+        self.notify(text, title=title, severity="warning" if event.cancelled else "error", timeout=10)
+        if event.op == "deploy" and event.spec is not None and not event.cancelled:
+            # the form comes back with everything typed and the reason beside it
+            self.action_new(spec=event.spec, error=event.text)

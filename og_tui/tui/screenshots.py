@@ -50,16 +50,43 @@ async def _activity(pilot) -> None:
     await _settle(pilot)
 
 
-async def _visit(mode: str) -> Step:
-    async def step(pilot) -> None:
-        await pilot.app.action_goto(mode)
-        screen = pilot.app.screen
-        prepare = getattr(screen, "prepare_screenshot", None)
-        if prepare is not None:
-            await prepare(pilot)
-        await _settle(pilot)
+async def _hub(pilot) -> None:
+    await pilot.app.action_goto("hub")
+    await _settle(pilot, lambda: "bafkrei" in _screen_text(pilot.app), timeout=30)
 
-    return step
+
+async def _inference(pilot) -> None:
+    from og_tui.core.hub import HubClient
+
+    app = pilot.app
+    profile = app.ctx.profile
+    detail = HubClient(profile.hub_url, profile.auth_url).model_detail("iris-classifier")
+    file = detail["versions"][0]["files"][0]
+    await app.action_goto("inference")
+    app.screen.set_model(file["ipfsCid"], name="iris-classifier", signature=file.get("signature"))
+    await pilot.pause(0.5)
+    await pilot.press("ctrl+r")
+    await _settle(pilot, lambda: "probabilities" in _screen_text(app) and "block" in _screen_text(app), timeout=60)
+
+
+async def _chat(pilot) -> None:
+    app = pilot.app
+    await app.action_goto("chat")
+    await pilot.pause(0.5)
+    for ch in "Write a short note on x402 payments":
+        await pilot.press("space" if ch == " " else ch)
+    await pilot.press("enter")
+    await _settle(pilot, lambda: "OUSDC" in _screen_text(app) and "tok/s" in _screen_text(app), timeout=60)
+
+
+async def _workflows(pilot) -> None:
+    await pilot.app.action_goto("workflows")
+    await _settle(pilot, lambda: "%" in _screen_text(pilot.app), timeout=60)
+
+
+def _screen_text(app) -> str:
+    """The characters currently on screen (to wait for content, not for a fixed time)."""
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
 
 
 async def capture(out_dir: Path) -> list[Path]:
@@ -93,9 +120,14 @@ async def capture(out_dir: Path) -> list[Path]:
             with ChainClient(settings.profile.rpc_url) as chain:
                 chain.transfer_native(signer, RECIPIENT, 1_500_000_000_000_000_000)
 
-            steps: list[tuple[str, Step]] = [("account", _account), ("activity", _activity)]
-            for mode in ("hub", "inference", "chat", "workflows"):
-                steps.append((mode, await _visit(mode)))
+            steps: list[tuple[str, Step]] = [
+                ("account", _account),
+                ("hub", _hub),
+                ("inference", _inference),
+                ("chat", _chat),
+                ("workflows", _workflows),
+                ("activity", _activity),
+            ]
             for name, step in steps:
                 app = make_app(settings, poll=False)
                 app.ctx.remember_signer(signer)

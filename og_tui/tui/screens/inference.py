@@ -448,41 +448,11 @@ class InferenceScreen(OGScreen):
             self._status("No wallet yet: create or import one on the Account screen (F2), then come back.", "error")
             return
         mode = self.mode()
-        self._ensure_unlocked(address, lambda: self._start(cid, mode, data))
-
-    def _ensure_unlocked(self, address: str, then) -> None:
-        ctx = self.app.ctx
-        if ctx.signer(address) is not None:
-            then()
-            return
-        try:
-            needs = ctx.wallets.needs_passphrase(address)
-        except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
-            self._status(text if not hint else f"{text} {hint}", "error")
-            return
-        if not needs:
-            self._unlock_worker(address, then)
-            return
-        from og_tui.tui.screens.modals import UnlockDialog
-
-        name = self.app.net.wallet_name or "wallet"
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.app.post_message(m.WalletUnlocked(address))
-                self.app.post_message(m.WalletsChanged())
-                then()
-            else:
-                self._status("The wallet stays locked: nothing was sent.", "idle")
-
-        self.app.push_screen(UnlockDialog(address, name), done)
-
-    @work(thread=True, exclusive=True, group="inference-unlock", exit_on_error=False, description="unlock")
-    def _unlock_worker(self, address: str, then) -> None:
-        account = self.app.run_op("Unlocking", lambda: self.app.ctx.unlock(address, None), what="Unlock")
-        if account is not None:
-            self.app.call_from_thread(then)
+        self.with_wallet(
+            lambda _address: self._start(cid, mode, data),
+            address=address,
+            on_cancel=lambda: self._status("The wallet stays locked: nothing was sent.", "idle"),
+        )
 
     def _start(self, cid: str, mode: str, model_input: dict) -> None:
         address = self.app.net.address

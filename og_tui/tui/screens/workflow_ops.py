@@ -103,41 +103,8 @@ class WorkflowOps:
 
     # --- wallet ------------------------------------------------------------------------------------------------
     def _with_signer(self, then: Callable[[str], None]) -> None:
-        """Run ``then(address)`` with the active wallet unlocked (asks for the passphrase if needed)."""
-        address = self.app.net.address
-        if not address:
-            self.notify("No wallet yet: create or import one on the Account screen (F2).",
-                        title="Workflows", severity="warning")
-            return
-        ctx = self.app.ctx
-        if ctx.signer(address) is not None:
-            then(address)
-            return
-        try:
-            needs = ctx.wallets.needs_passphrase(address)
-        except Exception as exc:  # noqa: BLE001
-            self.notify(_user_message(exc)[0], title="Wallet", severity="error")
-            return
-        if not needs:
-            self._unlock_no_passphrase(address, then)
-            return
-        from og_tui.tui.screens.modals import UnlockDialog
-
-        name = self.app.net.wallet_name or "wallet"
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.app.post_message(m.WalletUnlocked(address))
-                self.app.post_message(m.WalletsChanged())
-                then(address)
-
-        self.app.push_screen(UnlockDialog(address, name), done)
-
-    @work(thread=True, exclusive=True, group="wf-unlock", exit_on_error=False)
-    def _unlock_no_passphrase(self, address: str, then: Callable[[str], None]) -> None:
-        account = self.app.run_op("Unlocking", lambda: self.app.ctx.unlock(address, None), what="Unlock")
-        if account is not None:
-            self.app.call_from_thread(then, address)
+        """Run ``then(address)`` with the active wallet unlocked (see OGScreen.with_wallet)."""
+        self.with_wallet(then, why="it signs the deploy and run transactions")
 
     def _status_callback(self, op: str, address_box: dict[str, Any], kind: str, summary: str,
                          on_stage: Callable[[str, dict], None] | None = None) -> Callable[[str, dict], None]:

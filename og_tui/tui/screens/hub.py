@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
@@ -24,6 +23,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from og_tui.tui import messages as m
+from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.hub_session import HubSessions, hub_sessions
 from og_tui.tui.screens.file_picker import human_size
 from og_tui.tui.screens.hub_table import ModelTable
@@ -46,10 +46,10 @@ def _day(iso: Any) -> str:
     return str(iso)[:10] if iso else "–"
 
 
-class HubCommands(Provider):
+class HubCommands(ScreenCommands):
     """Palette entries ("hub: verb") for what can be done on the Hub screen right now."""
 
-    def _commands(self) -> list[tuple[str, str, str]]:
+    def commands(self) -> list[tuple[str, str, str]]:
         screen = self.screen
         if not isinstance(screen, HubScreen):
             return []
@@ -75,17 +75,6 @@ class HubCommands(Provider):
                 ("hub: run inference with this model", "run_inference", cid),
             ]
         return items
-
-    async def discover(self) -> Hits:
-        for title, action, help_text in self._commands():
-            yield DiscoveryHit(title, partial(self.screen.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, action, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
 
 
 class HubScreen(HubTransferScreen):

@@ -16,7 +16,6 @@ import json
 import os
 import threading
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from og_tui.tui import messages as m
+from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import fmt_units, short_hash
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.inference_io import (
@@ -79,8 +78,8 @@ class JsonEditor(TextArea):
         return super().check_action(action, parameters)
 
 
-class InferenceCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, str]]:
+class InferenceCommands(ScreenCommands):
+    def commands(self) -> list[tuple[str, str, str]]:
         return [
             ("inference: run", "run", "Validate the input and run the model on chain"),
             ("inference: pick model from the hub", "pick_model", "Hub models with their signatures"),
@@ -91,22 +90,6 @@ class InferenceCommands(Provider):
             ("inference: export outputs", "export", "To a new .json or .npz file"),
             ("inference: switch mode", "cycle_mode", "VANILLA, ZKML, TEE"),
         ]
-
-    async def discover(self) -> Hits:
-        screen = self.screen
-        for title, action, help_text in self._commands():
-            yield DiscoveryHit(title, partial(screen.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        screen = self.screen
-        for title, action, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(screen.run_action, action), help=help_text)
-
-
-# --- the screen ------------------------------------------------------------------------------------
 
 
 class InferenceScreen(OGScreen):

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import get_current_worker
 
 from og_tui.tui import messages as m
+from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import short_hash
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, _user_message, flat_outputs, short_address
@@ -110,10 +109,10 @@ def fmt_span(seconds: int) -> str:
 # --- palette -------------------------------------------------------------------------------------------
 
 
-class WorkflowCommands(Provider):
+class WorkflowCommands(ScreenCommands):
     """Palette entries ("workflows: verb") for the Workflows screen."""
 
-    def _commands(self) -> list[tuple[str, str, str]]:
+    def commands(self) -> list[tuple[str, str, str]]:
         screen = self.screen
         if not isinstance(screen, WorkflowsScreen):
             return []
@@ -130,20 +129,6 @@ class WorkflowCommands(Provider):
                 ("workflows: copy address", "copy", entry.address),
             ]
         return items
-
-    async def discover(self) -> Hits:
-        for title, action, help_text in self._commands():
-            yield DiscoveryHit(title, partial(self.screen.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, action, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
-
-
-# --- the screen ------------------------------------------------------------------------------------------
 
 
 class WorkflowsScreen(WorkflowOps, OGScreen):

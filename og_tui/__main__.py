@@ -1,3 +1,3 @@
-from og_tui.cli import main
+from og_tui.entry import run
 
-main()
+run()

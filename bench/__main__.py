@@ -16,6 +16,7 @@ BENCHES = [
     "bench.llm_bench",
     "bench.agent_bench",
     "bench.workflow_bench",
+    "bench.chat_bench",
 ]
 
 

@@ -532,3 +532,102 @@ class WorkflowChecked(Message, bubble=False):
         self.error = error
         self.field = field
         self.value = value
+
+
+# --- Chat (screens/chat.py, widgets/chat_view.py) -----------------------------------------
+# Posted by the reply worker to the Chat screen; ``reply_id`` ties them to one reply.
+
+
+class ChatChunk(Message, bubble=False):
+    """Text of a streaming reply that arrived since the last chunk (bursts coalesced)."""
+
+    def __init__(self, reply_id: int, text: str) -> None:
+        super().__init__()
+        self.reply_id = reply_id
+        self.text = text
+
+
+class ChatFinished(Message, bubble=False):
+    """A reply ended: complete, stopped by the user, or interrupted (partial text kept).
+
+    ``meta`` is ReplyMeta.as_dict(); ``tool_calls`` are OpenAI-shaped; ``error`` says
+    why an interrupted reply broke off."""
+
+    def __init__(
+        self,
+        reply_id: int,
+        text: str,
+        tool_calls: list[dict[str, Any]],
+        meta: dict[str, Any],
+        *,
+        stopped: bool = False,
+        interrupted: bool = False,
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.reply_id = reply_id
+        self.text = text
+        self.tool_calls = tool_calls
+        self.meta = meta
+        self.stopped = stopped
+        self.interrupted = interrupted
+        self.error = error
+
+
+class ChatFailed(Message, bubble=False):
+    """A reply could not start. ``kind``: spend_cap, funds, payment, unknown_model,
+    upstream, network, wallet, invalid, other. ``amount``/``cap``/``spent`` for spend_cap."""
+
+    def __init__(
+        self,
+        reply_id: int,
+        kind: str,
+        text: str,
+        hint: str | None = None,
+        *,
+        amount: int | None = None,
+        cap: int | None = None,
+        spent: int | None = None,
+        cap_kind: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.reply_id = reply_id
+        self.kind = kind
+        self.text = text
+        self.hint = hint
+        self.amount = amount
+        self.cap = cap
+        self.spent = spent
+        self.cap_kind = cap_kind
+
+
+class PaymentMade(Message):
+    """An x402 payment went through (amount in atomic token units; hash: tx or processing hash)."""
+
+    def __init__(self, amount: int, payee: str | None, mode: str | None, hash: str | None, model: str | None = None) -> None:  # noqa: A002
+        super().__init__()
+        self.amount = amount
+        self.payee = payee
+        self.mode = mode
+        self.hash = hash
+        self.model = model
+
+
+class ChatModelsLoaded(Message, bubble=False):
+    """Model ids the Chat screen can pick from (``source``: "devnet" or "seed")."""
+
+    def __init__(self, models: list[str], source: str, error: str | None = None) -> None:
+        super().__init__()
+        self.models = models
+        self.source = source
+        self.error = error
+
+
+class ChatSettled(Message, bubble=False):
+    """A queued (settle-batch) payment of a stored reply was settled on chain (or failed)."""
+
+    def __init__(self, message_id: int, status: str | None, transaction: str | None) -> None:
+        super().__init__()
+        self.message_id = message_id
+        self.status = status
+        self.transaction = transaction

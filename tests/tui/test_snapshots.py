@@ -90,11 +90,6 @@ def test_activity(snap_compare, app_env, size):
     assert snap_compare(_app(app_env, wallet=True, txs=True), terminal_size=size, run_before=_runner("activity"))
 
 
-@pytest.mark.parametrize("mode", ["chat"])
-def test_coming_screens(snap_compare, app_env, mode):
-    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_runner(mode))
-
-
 def test_unlock_dialog(snap_compare, app_env):
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_runner(None, "s"))
 
@@ -448,3 +443,92 @@ def test_workflows_new_dialog_error(snap_compare, app_env, _workflows_offline):
     """The create form after Deploy with 12 candles for a [1, 10, 4] model: the error inline."""
     run = _workflows_runner("tab", "enter", dialog=True)
     assert snap_compare(_workflows_app(app_env), terminal_size=(80, 24), run_before=run)
+
+
+# --- Chat screen: a stored conversation, fixed models, no network ---------------------------
+
+CHAT_REPLY = """Here is what an **x402** payment does on the devnet:
+
+- the gateway answers *402* with the price
+- the wallet signs a `TransferWithAuthorization`
+- the payment is settled on chain
+
+```python
+def price(tokens):
+    return tokens * 1
+```
+"""
+CHAT_META = {
+    "model": "og-devnet/mini", "mode": "TEE", "kind": "chat", "backend": "builtin", "completion_tokens": 48,
+    "tokens_per_s": 197.6, "cost": "256", "payment_hash": "0x" + "7a" * 32, "settlement_mode": "settle-batch",
+    "settlement_status": "settled", "settlement_tx": "0x" + "3c" * 32,
+}
+
+
+def _chat_app(app_env):
+    from og_tui.core.chat_store import ChatStore
+
+    app = _app(app_env, wallet=True)
+    store = ChatStore(settings_for(app_env).db_path)
+    t = FIXED_TIME
+    old = store.create_conversation("Weather tool test", model="og-devnet/mini", mode="TEE", profile="local", created=t)
+    store.add_message(old.id, "user", "What is the weather in Paris?", created=t + 1)
+    store.create_conversation("Completion: once upon a time", model="openai/gpt-4o", mode="TEE", profile="local",
+                              created=t + 30)
+    conv = store.create_conversation("How do x402 payments settle?", model="og-devnet/mini", mode="TEE",
+                                     params={"max_tokens": "256", "temperature": "0", "settlement": "settle-batch"},
+                                     tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
+                                     profile="local", created=t + 60)
+    store.add_message(conv.id, "user", "How do x402 payments settle on the devnet?", created=t + 61)
+    store.add_message(conv.id, "assistant", CHAT_REPLY, meta=CHAT_META, created=t + 62)
+    store.add_message(conv.id, "user", "And the weather in Paris?", created=t + 63)
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    store.add_message(conv.id, "assistant", "", tool_calls=[call],
+                      meta=dict(CHAT_META, completion_tokens=4, cost="256", settlement_status="queued",
+                                settlement_tx=None), created=t + 64)
+    store.add_message(conv.id, "tool", '{"temperature_c": 21}', tool_call_id="call_1", created=t + 65)
+    store.add_message(conv.id, "assistant", "It is 21 °C in Paris. The reply broke",
+                      meta=dict(CHAT_META, completion_tokens=9, interrupted=True), created=t + 66)
+    store.close()
+    return app
+
+
+@pytest.fixture
+def _chat_offline(monkeypatch):
+    from og_tui.tui.screens.chat import ChatScreen
+
+    monkeypatch.setattr(ChatScreen, "autoload_models", False)
+
+
+def _chat_runner(*keys: str):
+    async def run_before(pilot):
+        from og_tui.tui import messages as msgs
+
+        app = pilot.app
+        _fixed_state(app)
+        await pilot.press("f5")
+        await pilot.pause(0.3)
+        app.screen.post_message(msgs.ChatModelsLoaded(["og-devnet/mini", "openai/gpt-4o"], "devnet"))
+        await pilot.pause(0.3)
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.5)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_chat_screen(snap_compare, app_env, _chat_offline, size):
+    assert snap_compare(_chat_app(app_env), terminal_size=size, run_before=_chat_runner())
+
+
+def test_chat_params_80x24(snap_compare, app_env, _chat_offline):
+    assert snap_compare(_chat_app(app_env), terminal_size=(80, 24), run_before=_chat_runner("ctrl+o"))
+
+
+def test_chat_empty(snap_compare, app_env, _chat_offline):
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_chat_runner())
+
+
+def test_chat_tools_dialog(snap_compare, app_env, _chat_offline):
+    assert snap_compare(_chat_app(app_env), terminal_size=(100, 30), run_before=_chat_runner("ctrl+t"))

@@ -28,7 +28,7 @@ SCREENS: dict[str, ScreenSpec] = {
     "account": ScreenSpec("Account", "f2", "1", "og_tui.tui.screens.account:AccountScreen"),
     "hub": ScreenSpec("Hub", "f3", "2", "og_tui.tui.screens.hub:HubScreen"),
     "inference": ScreenSpec("Inference", "f4", "3", "og_tui.tui.screens.inference:InferenceScreen"),
-    "chat": ScreenSpec("Chat", "f5", "4", "og_tui.tui.screens.coming:ChatScreen"),
+    "chat": ScreenSpec("Chat", "f5", "4", "og_tui.tui.screens.chat:ChatScreen"),
     "workflows": ScreenSpec("Workflows", "f6", "5", "og_tui.tui.screens.workflows:WorkflowsScreen"),
     "activity": ScreenSpec("Activity", "f7", "6", "og_tui.tui.screens.activity:ActivityScreen"),
 }

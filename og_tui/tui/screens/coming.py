@@ -16,15 +16,3 @@ class ComingScreen(OGScreen):
         with VerticalScroll(classes="coming"):
             with Center():
                 yield Markdown(self.TEXT, classes="coming-text")
-
-
-class ChatScreen(ComingScreen):
-    MODE = "chat"
-    TEXT = """\
-## Chat
-
-Streaming LLM chat paid per request with x402 micro-payments, with the cost of
-every reply and your conversations kept.
-
-*Coming next.*
-"""

@@ -1,0 +1,278 @@
+"""Chat screen benchmarks (headless Pilot against a real devnet). Numbers printed, nothing asserted.
+
+Run: ``python -m bench.chat_bench``. Starts its own devnet (temp data dir, free port).
+
+- stream: 5,000 tokens at 1,000 tokens/s from the devnet's builtin model into the Chat
+  screen: how long after the last token (posted by the reply worker) the final text is on
+  screen (Markdown source complete + one refresh), chunk messages posted, elapsed time.
+- keys: keystroke latency while that stream runs (a Pilot probe: press a key in the prompt,
+  time until the TextArea's text changed), p50/p95/max.
+- open: a stored 1,000-message conversation (500 user + 500 markdown replies) opened from
+  the conversation list (time until its widgets are mounted and a frame has been drawn);
+  then scrolling to its first message with page-up (earlier pages load as the top is
+  reached): p50/p95 per page-up and the total.
+- peak RSS of this process (the app; the devnet is a separate process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+STREAM_TOKENS = 5000
+STREAM_RATE = 1000
+N_MESSAGES = 1000
+KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+REPLY = (
+    "Here is what happens with **x402** on the devnet, step by step:\n\n"
+    "- the gateway answers *402 Payment Required* with a price\n"
+    "- the wallet signs a `TransferWithAuthorization` for that amount\n"
+    "- the request is repeated with the signed payment and settled on chain\n\n"
+    "```python\ndef price(tokens):\n    return tokens * 1\n```\n\n"
+    "Reply number {i}: the settlement hash is recorded for every request so it can be audited later."
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_devnet(tmp: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    log = open(tmp / "devnet.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(tmp / "devnet")],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("devnet did not start")
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def _wait(pilot, predicate, timeout: float = 60.0, step: float = 0.002) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(step)
+
+
+async def _after_refresh(app) -> float:
+    done = asyncio.get_running_loop().create_future()
+    app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
+    return await done
+
+
+def _settings(tmp: Path, port: int, name: str):
+    from og_tui.core.config import load_settings
+
+    env = dict(os.environ, OG_TUI_CONFIG_DIR=str(tmp / name / "config"), OG_TUI_DATA_DIR=str(tmp / name / "data"),
+               OG_TUI_DEVNET_PORT=str(port), OG_TUI_KEYRING="file", OG_TUI_SCRYPT_N="1024")
+    os.environ.update({k: env[k] for k in ("OG_TUI_KEYRING", "OG_TUI_SCRYPT_N")})
+    return load_settings(env=env)
+
+
+def _wallet(settings, port: int):
+    from og_tui.core.devnet_client import DevnetClient
+    from og_tui.core.secrets import WalletStore
+
+    wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+    info = wallets.import_key("main", KEY, "correct horse battery")
+    wallets.set_active(info.address)
+    DevnetClient(f"http://127.0.0.1:{port}").fund(info.address)
+    return wallets.unlock(info.address, "correct horse battery")
+
+
+async def _bench_stream(settings, signer) -> dict:
+    from textual import events
+
+    from og_tui.tui import messages as m
+    from og_tui.tui.app import make_app
+    from og_tui.tui.screens.chat import ChatScreen, PromptArea
+    from og_tui.tui.widgets.chat_view import AssistantMessage
+
+    ChatScreen.extra_body = {"tokens_per_second": STREAM_RATE, "ignore_eos": True}
+    app = make_app(settings, poll=False)
+    app.ctx.remember_signer(signer)
+    out: dict = {}
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _wait(pilot, lambda: app.net.connected, 30)
+            await pilot.press("f5")
+            await _wait(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen._models, 30)
+            screen = app.screen
+            screen.query_one("#p-max_tokens").value = str(STREAM_TOKENS)
+            screen.query_one("#p-cap").value = "1"
+            posted = {"chunks": 0, "last": 0.0, "finished": None}
+            original = screen.post_message
+
+            def record(message):
+                if isinstance(message, m.ChatChunk):
+                    posted["chunks"] += 1
+                    posted["last"] = time.perf_counter()
+                elif isinstance(message, m.ChatFinished):
+                    posted["finished"] = message
+                return original(message)
+
+            screen.post_message = record  # the reply worker posts through this
+            prompt = screen.query_one(PromptArea)
+            prompt.focus()
+            prompt.text = "Write a very long answer about the devnet"
+            t_send = time.perf_counter()
+            await pilot.press("enter")
+            await _wait(pilot, lambda: posted["chunks"] > 0, 30)
+            t_first = time.perf_counter()
+            # keystroke probe while the reply streams
+            lat: list[float] = []
+            prompt.focus()
+            while posted["finished"] is None and len(lat) < 150:
+                before = prompt.text
+                t0 = time.perf_counter()
+                # as the terminal driver does (pilot.press would also wait for the screen to go idle,
+                # which it never does while a reply streams)
+                app.post_message(events.Key("x", "x"))
+                await _wait(pilot, lambda: prompt.text != before, 5, 0.0005)
+                lat.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.02)
+            await _wait(pilot, lambda: posted["finished"] is not None, 60)
+            done = posted["finished"]
+            reply = screen.query(AssistantMessage).last()
+            await _wait(pilot, lambda: reply.shown_text == done.text and not reply.streaming, 60, 0.001)
+            t_frame = await _after_refresh(app)
+            out.update(
+                tokens=done.meta.get("completion_tokens"), chars=len(done.text), chunks=posted["chunks"],
+                first_s=t_first - t_send, stream_s=posted["last"] - t_send,
+                final_frame_after_last_token_ms=(t_frame - posted["last"]) * 1000,
+                keys=len(lat), key_p50_ms=statistics.median(lat) * 1000 if lat else None,
+                key_p95_ms=_pct(lat, 0.95) * 1000 if lat else None, key_max_ms=max(lat) * 1000 if lat else None,
+                tokens_per_s=done.meta.get("tokens_per_s"),
+            )
+    finally:
+        ChatScreen.extra_body = None
+    return out
+
+
+async def _bench_open(settings) -> dict:
+    from textual import events
+
+    from og_tui.core.chat_store import ChatStore
+    from og_tui.tui.app import make_app
+    from og_tui.tui.screens.chat import ChatScreen
+    from og_tui.tui.widgets.chat_view import ChatItem, LoadEarlier
+
+    store = ChatStore(settings.db_path)
+    big = store.create_conversation("A 1,000-message conversation", model="og-devnet/mini", mode="TEE", profile="local")
+    meta = {"model": "og-devnet/mini", "mode": "TEE", "completion_tokens": 60, "tokens_per_s": 200.0, "cost": "256",
+            "payment_hash": "0x" + "ab" * 32, "settlement_mode": "settle-batch", "settlement_status": "settled",
+            "backend": "builtin"}
+    rows = []
+    for i in range(N_MESSAGES // 2):
+        rows.append({"role": "user", "content": f"Question {i}: how does settlement number {i} work?"})
+        rows.append({"role": "assistant", "content": REPLY.format(i=i), "meta": meta})
+    t = time.perf_counter()
+    store.add_messages(big.id, rows)
+    insert_s = time.perf_counter() - t
+    small = store.create_conversation("small", model="og-devnet/mini", mode="TEE", profile="local")
+    store.add_message(small.id, "user", "hi")
+    store.close()
+
+    ChatScreen.autoload_models = False
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    app.connect = lambda: None
+    out: dict = {"insert_s": insert_s}
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f5")
+            await _wait(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.conv is not None, 30)
+            screen = app.screen
+            assert screen.conv.id == small.id
+            t0 = time.perf_counter()
+            screen.open_conversation(big.id)
+            await _wait(pilot, lambda: len(screen.log_view.query(ChatItem)) > 0, 30, 0.001)
+            t_frame = await _after_refresh(app)
+            out["open_s"] = t_frame - t0
+            out["mounted"] = len(screen.log_view.query(ChatItem))
+            await pilot.pause(0.3)
+            log = screen.log_view
+            log.focus()
+            steps: list[float] = []
+            t_all = time.perf_counter()
+            while True:
+                y = log.scroll_y
+                at_top = y <= 0 and not log.query(LoadEarlier)
+                if at_top:
+                    break
+                t1 = time.perf_counter()
+                count = len(log.children)
+                app.post_message(events.Key("pageup", None))
+                try:
+                    await _wait(pilot, lambda: log.scroll_y != y or len(log.children) != count, 5, 0.001)
+                except TimeoutError:
+                    break
+                await _after_refresh(app)
+                steps.append(time.perf_counter() - t1)
+                if len(steps) > 3000 or time.perf_counter() - t_all > 120:
+                    break
+            out.update(pageups=len(steps), scroll_total_s=time.perf_counter() - t_all,
+                       pageup_p50_ms=statistics.median(steps) * 1000, pageup_p95_ms=_pct(steps, 0.95) * 1000,
+                       pageup_max_ms=max(steps) * 1000, mounted_at_top=len(log.query(ChatItem)))
+    finally:
+        ChatScreen.autoload_models = True
+    return out
+
+
+def main() -> None:
+    only_open = "open" in sys.argv[1:]
+    with tempfile.TemporaryDirectory(prefix="og-chat-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        proc, port = _start_devnet(tmp)
+        try:
+            if not only_open:
+                settings = _settings(tmp, port, "stream")
+                signer = _wallet(settings, port)
+                s = asyncio.run(_bench_stream(settings, signer))
+                print(f"stream: {s['tokens']} tokens ({s['chars']:,} chars) at {STREAM_RATE}/s in {s['stream_s']:.2f} s "
+                      f"(first chunk {s['first_s'] * 1000:.0f} ms after enter, {s['chunks']} ChatChunk messages, "
+                      f"{s['tokens_per_s']:.0f} tok/s measured)", flush=True)
+                print(f"stream: final frame {s['final_frame_after_last_token_ms']:.0f} ms after the last token "
+                      f"(target <= 200 ms)", flush=True)
+                print(f"keys while streaming: {s['keys']} presses, p50 {s['key_p50_ms']:.1f} ms, "
+                      f"p95 {s['key_p95_ms']:.1f} ms, max {s['key_max_ms']:.1f} ms (target p95 <= 50 ms)", flush=True)
+            o = asyncio.run(_bench_open(_settings(tmp, port, "open")))
+            print(f"open: {N_MESSAGES}-message conversation shown in {o['open_s'] * 1000:.0f} ms "
+                  f"({o['mounted']} newest mounted; store insert {o['insert_s'] * 1000:.0f} ms) (target <= 1 s)")
+            print(f"scroll: {o['pageups']} page-ups in {o['scroll_total_s']:.2f} s (to the first message unless cut at 120 s), "
+                  f"p50 {o['pageup_p50_ms']:.1f} ms, p95 {o['pageup_p95_ms']:.1f} ms, max {o['pageup_max_ms']:.1f} ms "
+                  f"per page-up ({o['mounted_at_top']} items mounted at the end)")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS (this process: app + Pilot): {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

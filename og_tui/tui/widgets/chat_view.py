@@ -1,0 +1,412 @@
+"""Chat message widgets: user and assistant messages, tool-call cards, reply footers.
+
+An assistant reply streams through Textual's Markdown stream API: :meth:`AssistantMessage.
+start_stream` runs an async worker that owns a ``Markdown.get_stream`` and feeds it the
+fragments :meth:`feed` queues (the stream coalesces bursts and re-parses only the last
+block); ``await stream.stop()`` runs in its ``finally``. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Markdown, Static
+
+from og_tui.tui.format import fmt_units, short_hash
+
+__all__ = [
+    "ChatItem",
+    "UserMessage",
+    "AssistantMessage",
+    "ToolCallCard",
+    "ToolResultItem",
+    "LoadEarlier",
+    "ChatLog",
+    "meta_line",
+    "tool_call_parts",
+]
+
+
+def tool_call_parts(call: dict) -> tuple[str, str, str, str | None]:
+    """(id, name, arguments shown, error) of an OpenAI-shaped or flat tool call."""
+    from og_tui.core.errors import OGError
+    from og_tui.core.llm import parse_tool_arguments
+
+    fn = call.get("function") if isinstance(call.get("function"), dict) else call
+    name = str(fn.get("name") or "?")
+    raw = fn.get("arguments", "")
+    try:
+        args = parse_tool_arguments(call)
+    except OGError as exc:
+        return str(call.get("id") or ""), name, str(raw), str(exc)
+    return str(call.get("id") or ""), name, json.dumps(args, indent=2, ensure_ascii=False), None
+
+
+def meta_line(meta: dict[str, Any], decimals: int = 6, symbol: str = "OUSDC") -> Content:
+    """The line under a reply: tokens, tokens/s, cost, payment or tx hash, backend, markers."""
+    parts: list[Content] = []
+    tokens = int(meta.get("completion_tokens") or 0)
+    parts.append(Content(f"{tokens} tok"))
+    tps = meta.get("tokens_per_s")
+    if tps:
+        parts.append(Content(f"{float(tps):.0f} tok/s"))
+    if meta.get("mode") == "VANILLA":
+        if meta.get("transaction_hash"):
+            parts.append(Content.from_markup("tx $h", h=short_hash(meta["transaction_hash"], 8, 4)))
+        if meta.get("gas_fee_wei"):
+            parts.append(Content(f"gas {fmt_units(int(meta['gas_fee_wei']), 18, 6)} OG"))
+    else:
+        cost = meta.get("cost")
+        if cost not in (None, "", "0", 0):
+            parts.append(Content(f"{fmt_units(int(cost), decimals, 6)} {symbol}"))
+        if meta.get("settlement_tx"):
+            parts.append(Content(f"tx {short_hash(meta['settlement_tx'], 8, 4)}"))
+        if meta.get("payment_hash"):
+            parts.append(Content(f"pay {short_hash(meta['payment_hash'], 8, 4)}"))
+        if meta.get("settlement_mode"):
+            status = meta.get("settlement_status")
+            parts.append(Content(f"{meta['settlement_mode']}{' ' + status if status else ''}"))
+    if meta.get("backend"):
+        parts.append(Content(str(meta["backend"])))
+    line = Content(" · ").join(parts).stylize("$text-muted")
+    if meta.get("interrupted"):
+        line = Content.assemble(("⚠ interrupted", "bold $warning"), " · ctrl+r retry · ", line)
+    elif meta.get("stopped"):
+        line = Content.assemble(("■ stopped", "bold $warning"), " · ", line)
+    return line
+
+
+# a streaming reply's live Markdown is kept under these; older finished blocks are frozen
+ROLL_BLOCKS = 8
+ROLL_CHARS = 1200
+
+
+class FrozenMarkdown(Static):
+    """Finished blocks of a long streaming reply, drawn as one widget (Rich's Markdown)."""
+
+    DEFAULT_CLASSES = "frozen-markdown"
+
+    def __init__(self, source: str) -> None:
+        from rich.markdown import Markdown as RichMarkdown
+
+        super().__init__(RichMarkdown(source, code_theme="monokai"))
+        self.source = source
+
+
+class ChatItem(Vertical):
+    """One entry of the conversation. ``message_id`` is its row in the chat store."""
+
+    DEFAULT_CLASSES = "chat-item"
+
+    class Selected(Message):
+        def __init__(self, item: "ChatItem") -> None:
+            super().__init__()
+            self.item = item
+
+    def __init__(self, message_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.message_id = message_id
+
+    def copy_text(self) -> str:  # pragma: no cover - overridden
+        return ""
+
+    def on_click(self) -> None:
+        self.post_message(self.Selected(self))
+
+
+class UserMessage(ChatItem):
+    DEFAULT_CLASSES = "chat-item user-message"
+
+    def __init__(self, text: str, message_id: int | None = None, *, completion: bool = False) -> None:
+        super().__init__(message_id)
+        self.text = text
+        self.completion = completion
+
+    def compose(self) -> ComposeResult:
+        yield Static("Prompt" if self.completion else "You", classes="chat-who")
+        yield Static(self.text, markup=False, classes="user-text")
+
+    def copy_text(self) -> str:
+        return self.text
+
+
+class ToolResultItem(ChatItem):
+    """A tool result the user supplied (when shown apart from its card)."""
+
+    DEFAULT_CLASSES = "chat-item tool-result"
+
+    def __init__(self, text: str, tool_call_id: str | None, message_id: int | None = None) -> None:
+        super().__init__(message_id)
+        self.text = text
+        self.tool_call_id = tool_call_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.from_markup("[b]tool result[/] $id", id=self.tool_call_id or ""), classes="chat-who")
+        yield Static(self.text, markup=False, classes="tool-result-text")
+
+    def copy_text(self) -> str:
+        return self.text
+
+
+class ToolCallCard(Vertical):
+    """A tool call: name, arguments (or why they do not parse) and the user's result."""
+
+    DEFAULT_CLASSES = "tool-card"
+
+    class ResultWanted(Message):
+        def __init__(self, card: "ToolCallCard") -> None:
+            super().__init__()
+            self.card = card
+
+    def __init__(self, call: dict, result: str | None = None) -> None:
+        super().__init__()
+        self.call = call
+        self.call_id, self.tool_name, self.args_text, self.error = tool_call_parts(call)
+        self.result = result
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.from_markup("[b]⚙ tool call[/] [b $accent]$name[/]", name=self.tool_name), classes="tool-name")
+        yield Static(self.args_text or "{}", markup=False, classes="tool-args")
+        if self.error:
+            yield Static(self.error, markup=False, classes="tool-error")
+        with Horizontal(classes="tool-result-row"):
+            yield Static("", classes="tool-result")
+            yield Button("Result…", id="tool-result-btn", compact=True)
+
+    def on_mount(self) -> None:
+        self._show_result()
+
+    def _show_result(self) -> None:
+        label = self.query_one(".tool-result", Static)
+        button = self.query_one(Button)
+        if self.result is None:
+            label.update(Content.from_markup("[$warning]waiting for your result[/] · type it in the prompt, or press Result…"))
+            button.display = True
+        else:
+            label.update(Content.assemble(("result: ", "bold"), self.result))
+            button.display = False
+
+    def set_result(self, text: str) -> None:
+        self.result = text
+        if self.is_mounted:
+            self._show_result()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.ResultWanted(self))
+
+
+class AssistantMessage(ChatItem):
+    """A reply: streamed Markdown, tool-call cards and the footer with what it cost."""
+
+    DEFAULT_CLASSES = "chat-item assistant-message"
+
+    def __init__(self, text: str = "", message_id: int | None = None, *, meta: dict | None = None,
+                 tool_calls: list | None = None, results: dict[str, str] | None = None, label: str = "Assistant",
+                 streaming: bool = False, decimals: int = 6, symbol: str = "OUSDC") -> None:
+        super().__init__(message_id)
+        self.text = text
+        self.meta = dict(meta or {})
+        self.tool_calls = list(tool_calls or [])
+        self.results = dict(results or {})
+        self.label = label
+        self._frozen: list[str] = []
+        self.streaming = streaming
+        self.decimals = decimals
+        self.symbol = symbol
+        # created now, so fragments that arrive before this widget is mounted are kept
+        self._queue: asyncio.Queue[str | None] | None = asyncio.Queue() if streaming else None
+        self._streamed: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.label, classes="chat-who")
+        if self.streaming or not self.text:
+            yield Markdown(self.text, classes="assistant-text")
+        else:
+            # a stored reply: one widget (Rich's Markdown), not one per block: long conversations open fast
+            self._frozen = [self.text]
+            yield FrozenMarkdown(self.text)
+            yield Markdown("", classes="assistant-text")
+        with Vertical(classes="tool-cards"):
+            for call in self.tool_calls:
+                yield ToolCallCard(call, self.results.get(str(call.get("id") or "")))
+        yield Static("", classes="reply-footer")
+        yield Static("", classes="reply-error")
+
+    def on_mount(self) -> None:
+        self._show_footer()
+        if self.streaming:
+            self.start_stream()
+        else:
+            self.body.display = bool(self.body.source)
+
+    # --- streaming ------------------------------------------------------------------------
+    @property
+    def body(self) -> Markdown:
+        return self.query(".assistant-text").last(Markdown)
+
+    def start_stream(self) -> None:
+        self.streaming = True
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+        self.query_one(".reply-footer", Static).update(Content.styled("streaming… esc to stop", "italic $text-muted"))
+        self._pump()
+
+    @work(exclusive=True, group="md-stream", exit_on_error=False, description="stream reply")
+    async def _pump(self) -> None:
+        """Feed queued fragments to a Markdown stream. A long reply "rolls over": the
+        finished blocks of the live Markdown are frozen into one static widget and the
+        stream goes on in a fresh Markdown, so the widget count (and the cost of each
+        layout) stays small however long the reply gets."""
+        queue = self._queue
+        assert queue is not None
+        import rich.markdown  # noqa: F401 - imported now, not in the middle of the first roll
+
+        md = self.body
+        stream = Markdown.get_stream(md)
+        try:
+            while True:
+                fragment = await queue.get()
+                if fragment is None:
+                    break
+                await stream.write(fragment)
+                if len(md.source) > ROLL_CHARS or len(md.children) > ROLL_BLOCKS:
+                    await stream.stop()
+                    md = await self._roll(md)
+                    stream = Markdown.get_stream(md)
+        finally:
+            await stream.stop()
+            self.streaming = False
+
+    async def _roll(self, md: Markdown) -> Markdown:
+        """Freeze everything before the last (maybe unfinished) block of ``md``."""
+        source = md.source
+        lines = source.splitlines(keepends=True)
+        cut = md._last_parsed_line  # the line where the last top-level block starts
+        if cut <= 0:
+            return md
+        done, tail = "".join(lines[:cut]), "".join(lines[cut:])
+        frozen = FrozenMarkdown(done)
+        self._frozen.append(done)
+        fresh = Markdown(tail, classes="assistant-text")
+        with self.app.batch_update():
+            await self.mount(frozen, before=md)
+            await self.mount(fresh, after=md)
+            await md.remove()
+        return fresh
+
+    @property
+    def shown_text(self) -> str:
+        """The markdown source on screen (frozen parts + the live Markdown)."""
+        return "".join(self._frozen) + self.body.source
+
+    def feed(self, text: str) -> None:
+        """Queue a fragment of the streaming reply (called by the screen's ChatChunk handler)."""
+        if not text:
+            return
+        self._streamed.append(text)
+        if self._queue is not None:
+            self._queue.put_nowait(text)
+
+    @property
+    def streamed_text(self) -> str:
+        return "".join(self._streamed)
+
+    def finish(self, text: str, meta: dict, tool_calls: list, message_id: int | None) -> None:
+        """The reply ended: make sure the full text is shown, then the tool cards and footer."""
+        self.message_id = message_id
+        got = self.streamed_text
+        if text.startswith(got) and len(text) > len(got):
+            self.feed(text[len(got):])
+        if self._queue is not None:
+            self._queue.put_nowait(None)
+        self.text = text
+        self.meta = dict(meta)
+        self.tool_calls = list(tool_calls)
+        if tool_calls:
+            cards = self.query_one(".tool-cards", Vertical)
+            cards.mount_all([ToolCallCard(call, self.results.get(str(call.get("id") or ""))) for call in tool_calls])
+        self._show_footer(force=True)
+
+    def fail(self, text: str, hint: str | None = None) -> None:
+        """The reply could not be made: say why inside the reply's place."""
+        if self._queue is not None:
+            self._queue.put_nowait(None)
+        self.add_class("-failed")
+        self.query_one(".reply-footer", Static).update("")
+        error = Content.assemble(("⚠ ", "bold"), text)
+        if hint:
+            error = Content.assemble(error, "\n", (hint, "italic"))
+        self.query_one(".reply-error", Static).update(error)
+
+    def _show_footer(self, force: bool = False) -> None:
+        footer = self.query_one(".reply-footer", Static)
+        if self.streaming and not force:
+            return
+        footer.update(meta_line(self.meta, self.decimals, self.symbol) if self.meta else "")
+        error = self.meta.get("error") if self.meta else None
+        if error:
+            self.query_one(".reply-error", Static).update(Content(str(error)))
+
+    def cards(self) -> list[ToolCallCard]:
+        return list(self.query(ToolCallCard))
+
+    def copy_text(self) -> str:
+        return self.text or self.streamed_text
+
+
+class LoadEarlier(Button):
+    """At the top of a long conversation: mounts the previous page when pressed."""
+
+    def __init__(self, remaining: int) -> None:
+        super().__init__(self._label(remaining), id="load-earlier", compact=True)
+        self.remaining = remaining
+
+    @staticmethod
+    def _label(remaining: int) -> str:
+        return f"↑ {remaining} earlier message{'s' if remaining != 1 else ''} (enter or scroll up)"
+
+    def set_remaining(self, remaining: int) -> None:
+        self.remaining = remaining
+        self.label = self._label(remaining)
+
+
+class ChatLog(VerticalScroll):
+    """The scrolling message view. Reaching the top asks for the previous page."""
+
+    class ReachedTop(Message):
+        pass
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value and self.query("#load-earlier"):
+            self.post_message(self.ReachedTop())
+
+    def _at_top(self) -> bool:
+        if self.scroll_y <= 0 and self.query("#load-earlier"):
+            self.post_message(self.ReachedTop())
+            return True
+        return False
+
+    def action_page_up(self) -> None:
+        if not self._at_top():
+            super().action_page_up()
+
+    def action_scroll_up(self) -> None:
+        if not self._at_top():
+            super().action_scroll_up()
+
+    def action_scroll_home(self) -> None:
+        if not self._at_top():
+            super().action_scroll_home()
+
+    def _on_mouse_scroll_up(self, event) -> None:
+        if not self._at_top():
+            super()._on_mouse_scroll_up(event)

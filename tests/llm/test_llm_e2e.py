@@ -8,6 +8,7 @@ import threading
 import time
 
 import httpx
+from eth_utils import keccak
 import pytest
 
 from og_tui.core import constants
@@ -72,7 +73,9 @@ def test_chat_non_streaming_pays_and_records(llm_devnet, payer, make_client, tmp
     assert out.meta.backend == "builtin" and out.meta.cost == price and out.meta.settlement_status == "settled"
     assert out.meta.settlement_tx and out.payment_hash == out.meta.payment_hash
     assert token_balance(llm_devnet, payer.address) == before_payer - price
-    assert token_balance(llm_devnet, to) == before_payee + price
+    # the payee is shared with other tests whose batched payments may settle meanwhile:
+    # the exact amount is checked on the settlement's own Transfer log below
+    assert token_balance(llm_devnet, to) >= before_payee + price
     rec = store.list_payments()
     assert len(rec) == 1 and rec[0].amount == price and rec[0].payee == to and rec[0].mode == "settle"
     assert rec[0].hash == out.meta.settlement_tx
@@ -80,6 +83,15 @@ def test_chat_non_streaming_pays_and_records(llm_devnet, payer, make_client, tmp
     r = receipt(llm_devnet, out.meta.settlement_tx)
     assert r["status"] == "0x1" and r["to"].lower() == REGISTRY
     assert any(log["topics"][0] == T_SETTLED for log in r["logs"])
+    transfer = "0x" + keccak(text="Transfer(address,address,uint256)").hex().removeprefix("0x")
+    moved = [
+        int(log["data"], 16)
+        for log in r["logs"]
+        if log["topics"][0] == transfer
+        and int(log["topics"][1], 16) == int(payer.address, 16)
+        and int(log["topics"][2], 16) == int(to, 16)
+    ]
+    assert moved == [price]
 
 
 def test_chat_streaming_pays(llm_devnet, payer, make_client):

@@ -92,9 +92,10 @@ def _screen_text(app) -> str:
 async def capture(out_dir: Path) -> list[Path]:
     from og_tui.core.chain import ChainClient
     from og_tui.core.config import load_settings
-    from og_tui.core.devnet_client import DevnetClient
+    from og_tui.core import wallet_ops
     from og_tui.core.devnet_proc import ensure_devnet
     from og_tui.core.secrets import WalletStore
+    from og_tui.core.store import Store
     from og_tui.tui.app import make_app
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -116,9 +117,11 @@ async def capture(out_dir: Path) -> list[Path]:
             info = wallets.create("main", PASSPHRASE)
             wallets.set_active(info.address)
             signer = wallets.unlock(info.address, PASSPHRASE)
-            DevnetClient(handle.url).fund(info.address)
+            store = Store(settings.db_path)
             with ChainClient(settings.profile.rpc_url) as chain:
-                chain.transfer_native(signer, RECIPIENT, 1_500_000_000_000_000_000)
+                wallet_ops.fund(settings.profile, store, info.address, chain=chain)
+                wallet_ops.send(chain, store, settings.profile, signer, RECIPIENT, 1_500_000_000_000_000_000, "OG")
+                wallet_ops.send(chain, store, settings.profile, signer, RECIPIENT, 2_500_000, "OUSDC")
 
             steps: list[tuple[str, Step]] = [
                 ("account", _account),

@@ -19,10 +19,10 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from og_tui.core.errors import OGError
+from og_tui.core.store import open_db
 
 __all__ = ["ChatStore", "Conversation", "ChatMessage", "ChatStoreError", "CHAT_MIGRATIONS"]
 
@@ -119,15 +119,9 @@ class ChatStore:
 
     def __init__(self, path: Union[str, os.PathLike]) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA busy_timeout=10000")
+            self._conn = open_db(self.path)
             with self._lock:
                 self.schema_version = self._migrate()
         except sqlite3.DatabaseError as exc:

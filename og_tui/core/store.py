@@ -209,20 +209,29 @@ def migrate(conn: sqlite3.Connection, target: Optional[int] = None) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
+def open_db(path: str) -> sqlite3.Connection:
+    """One shared connection to the app's SQLite file: WAL, foreign keys, a busy timeout.
+
+    Raises sqlite3.DatabaseError; callers turn it into their own message.
+    """
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
 class Store:
     """SQLite history at ``path`` (``":memory:"`` for a throwaway one)."""
 
     def __init__(self, path: Union[str, os.PathLike]) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA busy_timeout=10000")
+            self._conn = open_db(self.path)
             with self._lock:
                 self.schema_version = migrate(self._conn)
         except sqlite3.DatabaseError as exc:

@@ -38,8 +38,18 @@ async def wait_until(pilot, predicate, timeout: float = 20.0, step: float = 0.05
     """Let the app run until ``predicate()`` holds (workers post, handlers update)."""
     import time
 
+    from textual.css.query import QueryError
+    from textual.widgets.option_list import OptionDoesNotExist
+
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while True:
+        try:
+            if predicate():
+                return
+        except (QueryError, OptionDoesNotExist):
+            # a widget the predicate looks at is not mounted / filled in yet
+            if time.monotonic() > deadline:
+                raise
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(step)

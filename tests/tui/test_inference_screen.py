@@ -145,7 +145,13 @@ async def test_pick_from_hub_run_vanilla_and_tee(devnet, app_env, tmp_path):
             lambda: _option_ids(picker.query_one("#pk-models", OptionList)) == ["iris-classifier"],
         )
         await pilot.press("enter")  # search -> list
-        await wait_until(pilot, lambda: "in  features float32 [?, 4]" in str(picker.query_one("#pk-files", OptionList).get_option_at_index(0).prompt))
+        files = picker.query_one("#pk-files", OptionList)
+        # the file list fills in from a worker: wait for its first row
+        await wait_until(
+            pilot,
+            lambda: files.option_count > 0
+            and "in  features float32 [?, 4]" in str(files.get_option_at_index(0).prompt),
+        )
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is screen)
         assert screen._cid() == cid and screen.model_name == "iris-classifier"

@@ -443,7 +443,11 @@ class AgentTools:
                                    ok=False, error=msg)
             if self.signer is None:
                 raise ValidationError("Running a model is a transaction: unlock a wallet first.")
+            from og_tui.core.inference import fit_outputs
+
             run = self.inference.infer(self.signer, tool.model_cid, tool.mode, model_input, on_status=on_status)
+            # integer outputs travel as fixed-point numbers: give them the signature's dtype again
+            run.model_output = fit_outputs(run.model_output, tool.signature)
             outputs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in run.model_output.items()}
             text = tool.formatter(run) if tool.formatter is not None else format_tensors(run.model_output)
             return ToolOutcome(content=str(text), tx_hash=run.tx_hash, block=run.block, gas_used=run.gas_used,
@@ -550,6 +554,8 @@ def run_agent(
     stream: bool = False,
     cancel: Any = None,
     settlement: Any = None,
+    stop: Optional[List[str]] = None,
+    extra_body: Optional[dict] = None,
 ) -> AgentResult:
     """Run the agent loop (see the module docstring). ``llm_client`` is an
     :class:`og_tui.core.llm.LLMClient` (anything with its ``chat`` signature)."""
@@ -570,7 +576,7 @@ def run_agent(
         if on_event is not None:
             on_event(ev)
 
-    def stop(reason: str, rnd: int, message: str) -> AgentResult:
+    def halt(reason: str, rnd: int, message: str) -> AgentResult:
         result.stopped = reason
         result.error = message
         if not result.text:
@@ -583,7 +589,7 @@ def run_agent(
     try:
         while True:
             if _is_cancelled(cancel):
-                return stop("cancelled", rnd, "Stopped: the agent run was cancelled.")
+                return halt("cancelled", rnd, "Stopped: the agent run was cancelled.")
             rnd += 1
             result.rounds = rnd
             emit("llm_call", rnd, model=str(getattr(model, "value", model)), messages=len(convo), tools=[s["function"]["name"] for s in specs])
@@ -592,6 +598,10 @@ def run_agent(
                 kw: Dict[str, Any] = dict(mode=mode, max_tokens=max_tokens, temperature=temperature,
                                           tools=specs or None, tool_choice="auto" if specs else None,
                                           settlement=settlement)
+                if stop:
+                    kw["stop"] = list(stop)
+                if extra_body:
+                    kw["extra_body"] = dict(extra_body)
                 if stream:
                     kw.update(stream=True, cancel=cancel)
                 reply = llm_client.chat(model, convo, **kw)
@@ -611,12 +621,12 @@ def run_agent(
                     finish = reply.finish_reason
             except SpendCapExceeded as exc:
                 llm_s += time.perf_counter() - t0
-                return stop("spend_cap", rnd, f"Stopped: {exc} The conversation so far is kept.")
+                return halt("spend_cap", rnd, f"Stopped: {exc} The conversation so far is kept.")
             except OGError as exc:
                 llm_s += time.perf_counter() - t0
                 if _is_cancelled(cancel):
-                    return stop("cancelled", rnd, "Stopped: the agent run was cancelled.")
-                return stop("error", rnd, f"Stopped: the LLM call failed: {exc}")
+                    return halt("cancelled", rnd, "Stopped: the agent run was cancelled.")
+                return halt("error", rnd, f"Stopped: the LLM call failed: {exc}")
             dt = time.perf_counter() - t0
             llm_s += dt
             llm_tx = getattr(meta, "transaction_hash", None) if meta is not None else None
@@ -624,7 +634,8 @@ def run_agent(
                 result.llm_tx_hashes.append(llm_tx)
             emit("llm_reply", rnd, content=text, tool_calls=calls, finish_reason=finish, elapsed_s=round(dt, 4),
                  transaction_hash=llm_tx, cost=getattr(meta, "cost", 0) if meta is not None else 0,
-                 cost_text=getattr(meta, "cost_text", "") if meta is not None else "")
+                 cost_text=getattr(meta, "cost_text", "") if meta is not None else "",
+                 meta=meta.as_dict() if hasattr(meta, "as_dict") else {})
             result.finish_reason = finish
             if not calls:
                 result.text = text
@@ -638,7 +649,7 @@ def run_agent(
                 for c in calls:
                     convo.append({"role": "tool", "tool_call_id": c["id"], "name": c["function"]["name"],
                                   "content": "Not run: the limit of tool rounds for this reply was reached."})
-                return stop("max_rounds", rnd,
+                return halt("max_rounds", rnd,
                             f"Stopped after {tool_rounds} tool round{'s' if tool_rounds != 1 else ''} (the limit per "
                             f"reply): the model asked for more tools ({names}) and they were not run. Ask again to "
                             "continue.")
@@ -648,7 +659,7 @@ def run_agent(
                 if _is_cancelled(cancel):
                     convo.append({"role": "tool", "tool_call_id": c["id"], "name": c["function"]["name"],
                                   "content": "Not run: cancelled."})
-                    return stop("cancelled", rnd, "Stopped: the agent run was cancelled.")
+                    return halt("cancelled", rnd, "Stopped: the agent run was cancelled.")
                 name = c["function"]["name"]
                 t1 = time.perf_counter()
                 outcome = _run_call(tools, c, rnd, emit, confirm, parse_tool_arguments, ToolCallError)

@@ -37,6 +37,7 @@ from og_tui.core.types import InferenceMode, InferenceResult
 
 __all__ = [
     "InferenceClient",
+    "fit_outputs",
     "InferenceRun",
     "Attestation",
     "AttestationError",
@@ -650,3 +651,22 @@ def check_input(model_input: Any, signature: Mapping[str, Any]) -> None:
     if problems:
         name, message = problems[0]
         raise ValidationError(message, field=name or "input")
+
+
+def fit_outputs(outputs: Mapping[str, Any], signature: Optional[Mapping[str, Any]]) -> dict:
+    """Integer outputs come back from the chain as fixed-point numbers: give them the
+    signature's integer dtype again when every value is integral."""
+    import numpy as np
+
+    specs = {s.get("name"): s for s in (signature or {}).get("outputs") or []}
+    out = dict(outputs)
+    for name, value in outputs.items():
+        dtype = str((specs.get(name) or {}).get("dtype") or "")
+        if not dtype.startswith(("int", "uint")) or not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            continue
+        if np.isfinite(value).all() and (value == np.round(value)).all():
+            try:
+                out[name] = value.astype(dtype)
+            except TypeError:
+                out[name] = value.astype(np.int64)
+    return out

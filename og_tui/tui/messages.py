@@ -631,3 +631,32 @@ class ChatSettled(Message, bubble=False):
         self.message_id = message_id
         self.status = status
         self.transaction = transaction
+
+
+# --- Chat with OpenGradient tools (screens/chat_agent.py) ------------------------------------
+# Posted by the agent worker: every step of og_tui.core.agent.run_agent, then the outcome.
+
+
+class AgentStep(Message, bubble=False):
+    """One agent event (``AgentEvent.as_dict()``: kind, round, and the kind's fields)."""
+
+    def __init__(self, reply_id: int, event: dict[str, Any]) -> None:
+        super().__init__()
+        self.reply_id = reply_id
+        self.event = event
+
+    @property
+    def kind(self) -> str:
+        return str(self.event.get("kind") or "")
+
+
+class AgentDone(Message, bubble=False):
+    """The agent loop ended. ``messages`` are the conversation's new messages (assistant
+    tool calls, tool results, the final answer) to store; ``info`` holds stopped, error,
+    tx_hashes, timings and the JSON-able trace."""
+
+    def __init__(self, reply_id: int, messages: list[dict[str, Any]], info: dict[str, Any]) -> None:
+        super().__init__()
+        self.reply_id = reply_id
+        self.messages = messages
+        self.info = info

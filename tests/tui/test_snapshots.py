@@ -532,3 +532,71 @@ def test_chat_empty(snap_compare, app_env, _chat_offline):
 
 def test_chat_tools_dialog(snap_compare, app_env, _chat_offline):
     assert snap_compare(_chat_app(app_env), terminal_size=(100, 30), run_before=_chat_runner("ctrl+t"))
+
+
+# --- Chat with OpenGradient tools: a stored agent reply, the tools dialog, the confirm step -----
+
+IRIS_SIG = {"inputs": [{"name": "features", "dtype": "float32", "shape": [-1, 4]}],
+            "outputs": [{"name": "probabilities", "dtype": "float32", "shape": [-1, 3]},
+                        {"name": "label", "dtype": "int64", "shape": [-1]}]}
+OG_TOOLS = [
+    {"kind": "model", "cid": "bafkreiarw5puoa5f3dxa5y53bb6gdp7mgpogkjhrx2oiclwxtep3e3vley", "title": "iris-classifier",
+     "version": "0.01", "file": "iris_classifier.onnx", "signature": IRIS_SIG, "mode": "VANILLA", "confirm": True},
+    {"kind": "workflow", "address": "0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845", "title": "ETH/USDT 1 h volatility",
+     "confirm": False},
+]
+TOOL_RESULT = "probabilities [1, 3] = [[0.97, 0.02, 0.01]]; label [1] = [0]"
+
+
+def _agent_chat_app(app_env):
+    from og_tui.core.chat_store import ChatStore
+
+    app = _app(app_env, wallet=True)
+    store = ChatStore(settings_for(app_env).db_path)
+    t = FIXED_TIME
+    conv = store.create_conversation("Run the iris classifier", model="og-devnet/mini", mode="TEE",
+                                     params={"max_tokens": "256", "temperature": "0", "settlement": "settle-batch",
+                                             "og_tools": OG_TOOLS}, profile="local", created=t)
+    store.add_message(conv.id, "user", "Run the iris classifier on a flower: 5.1, 3.5, 1.4, 0.2", created=t + 1)
+    call = {"id": "call_iris", "type": "function",
+            "function": {"name": "run_iris_classifier", "arguments": '{"features": [[5.1, 3.5, 1.4, 0.2]]}'}}
+    info = {"name": "run_iris_classifier", "label": "iris-classifier", "tool_kind": "model", "mode": "VANILLA",
+            "state": "done", "approved": True,
+            "estimate": {"gas": 107492, "text": "about 107,492 gas, at most 0.000109 OG"},
+            "tx": "0x" + "5e" * 32, "block": 1234, "gas_used": 85994, "fee_wei": "87396180928598",
+            "result": TOOL_RESULT, "elapsed_s": 0.41}
+    store.add_message(conv.id, "assistant", "", tool_calls=[call],
+                      meta=dict(CHAT_META, kind="agent", completion_tokens=9, agent_calls={"call_iris": info}),
+                      created=t + 2)
+    store.add_message(conv.id, "tool", TOOL_RESULT, tool_call_id="call_iris", created=t + 3)
+    store.add_message(conv.id, "assistant",
+                      "The model says **setosa** (label 0) with probability 0.97.",
+                      meta=dict(CHAT_META, kind="agent", completion_tokens=14,
+                                agent={"stopped": None, "tx_hashes": [info["tx"]], "trace": []}),
+                      created=t + 4)
+    store.close()
+    return app
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_chat_agent_reply(snap_compare, app_env, _chat_offline, size):
+    assert snap_compare(_agent_chat_app(app_env), terminal_size=size, run_before=_chat_runner())
+
+
+def test_chat_og_tools_dialog(snap_compare, app_env, _chat_offline):
+    assert snap_compare(_agent_chat_app(app_env), terminal_size=(100, 30), run_before=_chat_runner("ctrl+g"))
+
+
+def test_chat_tool_confirm_dialog(snap_compare, app_env, _chat_offline):
+    from og_tui.tui.screens.chat_agent_dialogs import ToolConfirmDialog
+
+    async def run_before(pilot):
+        await _chat_runner()(pilot)
+        tool = {"name": "run_iris_classifier", "label": "iris-classifier", "kind": "model",
+                "model_cid": OG_TOOLS[0]["cid"], "mode_name": "VANILLA"}
+        estimate = {"gas": 107492, "text": "about 107,492 gas, at most 0.000109 OG"}
+        pilot.app.push_screen(ToolConfirmDialog(tool, {"features": [[5.1, 3.5, 1.4, 0.2]]}, estimate,
+                                                "0x" + "ab" * 20))
+        await pilot.pause(0.4)
+
+    assert snap_compare(_agent_chat_app(app_env), terminal_size=(80, 24), run_before=run_before)

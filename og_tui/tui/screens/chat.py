@@ -33,6 +33,8 @@ from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import fmt_time, fmt_units
 from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.screens.chat_agent import ChatAgent
+from og_tui.tui.widgets.agent_view import AgentReplyMessage
 from og_tui.tui.widgets.chat_view import (
     AssistantMessage,
     ChatItem,
@@ -174,6 +176,7 @@ class _Reply:
     stream: Any = None
     started: float = field(default_factory=time.monotonic)
     last_chunk: float = 0.0
+    agent: dict[str, Any] | None = None  # a reply with OpenGradient tools: its widgets, calls, dialog
 
 
 # --- widgets ----------------------------------------------------------------------------------
@@ -282,7 +285,7 @@ class ChatCommands(ScreenCommands):
         ]
 
 
-class ChatScreen(OGScreen):
+class ChatScreen(ChatAgent, OGScreen):
     MODE = "chat"
     CSS_PATH = "chat.tcss"
     COMMANDS = OGScreen.COMMANDS | {ChatCommands}
@@ -295,6 +298,8 @@ class ChatScreen(OGScreen):
         Binding("ctrl+n", "new_chat", "New", id="chat.new", tooltip="Start a new conversation"),
         Binding("ctrl+o", "toggle_params", "Params", id="chat.params",
                 tooltip="Show/hide model, mode and parameters"),
+        Binding("ctrl+g", "og_tools", "OG tools", id="chat.og_tools",
+                tooltip="Hub models and workflows the model may call (run on chain by og-tui)"),
         Binding("ctrl+t", "tools", "Tools", id="chat.tools", tooltip="Edit the tools (JSON) offered to the model"),
         Binding("ctrl+b", "toggle_sidebar", "Chats", id="chat.sidebar", tooltip="Show/hide the conversation list"),
         Binding("ctrl+f", "search", "Search", id="chat.search", show=False, tooltip="Search conversations"),
@@ -349,6 +354,7 @@ class ChatScreen(OGScreen):
                 yield Label("Spend cap per request (OUSDC)", classes="p-label")
                 yield Input(id="p-cap", compact=True)
                 yield Static("", id="p-spent", classes="pane-hint")
+                yield Button("OpenGradient tools… (none)", id="p-og-tools", compact=True)
                 yield Button("Tools… (none)", id="p-tools", compact=True)
                 yield Static("", id="p-error")
 
@@ -543,7 +549,10 @@ class ChatScreen(OGScreen):
         return Content.from_markup(
             "[b]New conversation[/b]\n\nType below and press [b]enter[/b]. Replies stream from $where; each is paid "
             "with an x402 micro-payment and shows its cost and settlement.\n\n"
-            "[dim]esc stop · ctrl+r regenerate · ctrl+o parameters · ctrl+t tools · f8 copy · f1 keys[/dim]",
+            "Press [b]ctrl+g[/b] to let the model call OpenGradient models and workflows: og-tui runs them on "
+            "chain for it and shows each transaction.\n\n"
+            "[dim]esc stop · ctrl+r regenerate · ctrl+o parameters · ctrl+g OG tools · ctrl+t JSON tools · f8 copy · "
+            "f1 keys[/dim]",
             where=where,
         )
 
@@ -589,6 +598,14 @@ class ChatScreen(OGScreen):
         for r in rows:
             if r.role == "user":
                 out.append(UserMessage(r.content or "", r.id, completion=r.meta.get("kind") == "completion"))
+            elif r.role == "assistant" and (r.meta.get("kind") == "agent" or "agent_calls" in r.meta):
+                widget = AgentReplyMessage(
+                    r.content or "", r.id, meta=r.meta, tool_calls=r.tool_calls, results=results,
+                    label=self._label(r.meta) + " · tools", decimals=profile.payment_token_decimals,
+                    symbol=profile.payment_token_symbol, calls=r.meta.get("agent_calls") or {},
+                    native_symbol=profile.native_symbol,
+                )
+                out.append(widget)
             elif r.role == "assistant":
                 out.append(AssistantMessage(
                     r.content or "", r.id, meta=r.meta, tool_calls=r.tool_calls, results=results,
@@ -658,6 +675,7 @@ class ChatScreen(OGScreen):
         self.query_one("#p-completion", Checkbox).value = bool(conv and (conv.params or {}).get("completion"))
         self._set_model_options((conv.model if conv else None) or self._current_model() or default_model(self.app.ctx))
         self._show_tools(conv.tools if conv else [])
+        self._show_og_tools()
         self.query_one("#p-error", Static).update("")
 
     def _current_model(self) -> str | None:
@@ -739,9 +757,13 @@ class ChatScreen(OGScreen):
         }
 
     def _params_json(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"temperature": str(p["temperature"]).rstrip("0").rstrip(".") if "." in str(p["temperature"]) else str(p["temperature"]),
-                "max_tokens": str(p["max_tokens"]), "stop": p["stop_text"], "settlement": p["settlement"],
-                "cap": p["cap_text"], "completion": p["completion"]}
+        params = {"temperature": str(p["temperature"]).rstrip("0").rstrip(".") if "." in str(p["temperature"]) else str(p["temperature"]),
+                  "max_tokens": str(p["max_tokens"]), "stop": p["stop_text"], "settlement": p["settlement"],
+                  "cap": p["cap_text"], "completion": p["completion"]}
+        og_tools = self.og_tools()
+        if og_tools:
+            params["og_tools"] = og_tools
+        return params
 
     @on(Select.Changed, "#p-model")
     @on(Select.Changed, "#p-mode")
@@ -762,14 +784,19 @@ class ChatScreen(OGScreen):
         mode = str(self.query_one("#p-mode", Select).value)
         completion = " · completion" if self.query_one("#p-completion", Checkbox).value else ""
         tools = len(self.conv.tools) if self.conv and self.conv.tools else 0
+        if self.og_tools():
+            tools = 0  # JSON tools are not offered beside OpenGradient tools
         state = ""
-        if self._reply is not None:
+        busy = self._agent_busy()
+        if busy is not None:
+            state = busy
+        elif self._reply is not None:
             state = " · [b $warning]streaming[/] (esc stop)"
         elif self._pending_cards():
             state = " · [b $warning]waiting for a tool result[/]"
         self.query_one("#chat-status", Static).update(Content.from_markup(
-            f"$model · $mode$completion{' · ' + str(tools) + ' tool(s)' if tools else ''}{state}",
-            model=model, mode=mode, completion=completion))
+            f"$model · $mode$completion{' · ' + str(tools) + ' tool(s)' if tools else ''}$og{state}",
+            model=model, mode=mode, completion=completion, og=self._agent_status()))
         self.prompt.placeholder = self._placeholder()
 
     def _placeholder(self) -> str:
@@ -839,9 +866,16 @@ class ChatScreen(OGScreen):
 
     def action_new_chat(self) -> None:
         self.conv = None
+        self._draft_og_tools = []
+        self._show_og_tools()
         self._show_empty()
         self._reload_list()
         self.prompt.focus()
+
+    @on(Button.Pressed, "#p-og-tools")
+    def _og_tools_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_og_tools()
 
     @on(Button.Pressed, "#p-tools")
     def action_tools(self) -> None:
@@ -918,6 +952,7 @@ class ChatScreen(OGScreen):
                 tools=getattr(self, "_draft_tools", []), profile=self.app.ctx.profile.name,
             )
             self._draft_tools = []
+            self._draft_og_tools = []
             self.log_view.remove_children()
         else:
             self.conv = store.update_conversation(self.conv.id, model=params["model"], mode=params["mode"],
@@ -936,12 +971,17 @@ class ChatScreen(OGScreen):
         assert self.conv is not None
         profile = self.app.ctx.profile
         reply_id = next(self._reply_ids)
+        og_tools = [] if params["completion"] else self.og_tools()
         meta = {"model": params["model"], "mode": params["mode"], "kind": "completion" if params["completion"] else "chat"}
-        widget = AssistantMessage("", None, meta=meta, label=self._label(meta), streaming=True,
-                                  decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol)
         request = dict(params, conversation_id=self.conv.id, tools=list(self.conv.tools or []),
-                       signer_address=self.app.net.address, extra_body=self.extra_body)
-        reply = _Reply(reply_id, self.conv.id, widget, request)
+                       signer_address=self.app.net.address, extra_body=self.extra_body, og_tools=og_tools)
+        reply = _Reply(reply_id, self.conv.id, None, request)
+        if og_tools:
+            widget: AssistantMessage = self._new_round_widget(reply)
+        else:
+            widget = AssistantMessage("", None, meta=meta, label=self._label(meta), streaming=True,
+                                      decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol)
+        reply.widget = widget
         self._reply = reply
         self._replies[reply_id] = reply
         log = self.log_view
@@ -949,7 +989,10 @@ class ChatScreen(OGScreen):
         log.mount(widget)
         log.anchor()
         self._show_status()
-        self._reply_worker(reply)
+        if og_tools:
+            self._start_agent(reply)
+        else:
+            self._reply_worker(reply)
 
     @work(thread=True, exclusive=True, group="chat-reply", exit_on_error=False, description="chat reply")
     def _reply_worker(self, reply: _Reply) -> None:

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
+from og_tui.core.inference import fit_outputs  # noqa: F401 - re-exported
+
 __all__ = ["load_input_file", "check_input_text", "fit_outputs", "jsonable_input", "INPUT_EXTENSIONS"]
 
 INPUT_EXTENSIONS = (".json", ".npy", ".npz", ".csv")
@@ -135,25 +137,6 @@ def load_input_file(path: Path, signature: Mapping[str, Any] | None) -> tuple[di
         out = one_tensor(arr, "A .csv file")
         return out, f"{arr.size:,} values from {path.name}"
     raise ValueError(f"{path.name}: use a .json, .npy, .npz or .csv file.")
-
-
-def fit_outputs(outputs: Mapping[str, Any], signature: Mapping[str, Any] | None) -> dict:
-    """Integer outputs come back from the chain as fixed-point numbers: give them the
-    signature's integer dtype again when every value is integral."""
-    import numpy as np
-
-    specs = {s.get("name"): s for s in (signature or {}).get("outputs") or []}
-    out = dict(outputs)
-    for name, value in outputs.items():
-        dtype = str((specs.get(name) or {}).get("dtype") or "")
-        if not dtype.startswith(("int", "uint")) or not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-            continue
-        if np.isfinite(value).all() and (value == np.round(value)).all():
-            try:
-                out[name] = value.astype(dtype)
-            except TypeError:
-                out[name] = value.astype(np.int64)
-    return out
 
 
 def check_input_text(text: str, signature: Mapping[str, Any] | None) -> tuple[dict | None, list[str]]:

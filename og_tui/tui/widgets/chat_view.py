@@ -224,6 +224,7 @@ class AssistantMessage(ChatItem):
         # created now, so fragments that arrive before this widget is mounted are kept
         self._queue: asyncio.Queue[str | None] | None = asyncio.Queue() if streaming else None
         self._streamed: list[str] = []
+        self._finished = False  # finish() was called (maybe before this widget was mounted)
 
     def compose(self) -> ComposeResult:
         yield Static(self.label, classes="chat-who")
@@ -236,7 +237,7 @@ class AssistantMessage(ChatItem):
             yield Markdown("", classes="assistant-text")
         with Vertical(classes="tool-cards"):
             for call in self.tool_calls:
-                yield ToolCallCard(call, self.results.get(str(call.get("id") or "")))
+                yield self.make_card(call)
         yield Static("", classes="reply-footer")
         yield Static("", classes="reply-error")
 
@@ -256,7 +257,8 @@ class AssistantMessage(ChatItem):
         self.streaming = True
         if self._queue is None:
             self._queue = asyncio.Queue()
-        self.query_one(".reply-footer", Static).update(Content.styled("streaming… esc to stop", "italic $text-muted"))
+        if not self._finished:
+            self.query_one(".reply-footer", Static).update(Content.styled("streaming… esc to stop", "italic $text-muted"))
         self._pump()
 
     @work(exclusive=True, group="md-stream", exit_on_error=False, description="stream reply")
@@ -284,6 +286,8 @@ class AssistantMessage(ChatItem):
         finally:
             await stream.stop()
             self.streaming = False
+            if self._finished and self.is_attached:
+                self._show_footer(force=True)
 
     async def _roll(self, md: Markdown) -> Markdown:
         """Freeze everything before the last (maybe unfinished) block of ``md``."""
@@ -316,12 +320,18 @@ class AssistantMessage(ChatItem):
             self._queue.put_nowait(text)
 
     @property
+    def is_finished(self) -> bool:
+        """finish() was called: the whole reply is known (it may still be drawing)."""
+        return self._finished
+
+    @property
     def streamed_text(self) -> str:
         return "".join(self._streamed)
 
     def finish(self, text: str, meta: dict, tool_calls: list, message_id: int | None) -> None:
         """The reply ended: make sure the full text is shown, then the tool cards and footer."""
         self.message_id = message_id
+        self._finished = True
         got = self.streamed_text
         if text.startswith(got) and len(text) > len(got):
             self.feed(text[len(got):])
@@ -332,7 +342,7 @@ class AssistantMessage(ChatItem):
         self.tool_calls = list(tool_calls)
         if tool_calls:
             cards = self.query_one(".tool-cards", Vertical)
-            cards.mount_all([ToolCallCard(call, self.results.get(str(call.get("id") or ""))) for call in tool_calls])
+            cards.mount_all([self.make_card(call) for call in tool_calls])
         self._show_footer(force=True)
 
     def fail(self, text: str, hint: str | None = None) -> None:
@@ -354,6 +364,10 @@ class AssistantMessage(ChatItem):
         error = self.meta.get("error") if self.meta else None
         if error:
             self.query_one(".reply-error", Static).update(Content(str(error)))
+
+    def make_card(self, call: dict) -> Any:
+        """The card of one tool call (the user supplies its result)."""
+        return ToolCallCard(call, self.results.get(str(call.get("id") or "")))
 
     def cards(self) -> list[ToolCallCard]:
         return list(self.query(ToolCallCard))

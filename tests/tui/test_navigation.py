@@ -58,3 +58,20 @@ async def test_digits_typed_into_a_field_do_not_navigate(app_env):
         await pilot.pause()
         assert app.screen.query_one("#name", Input).value.endswith("36")
         assert app.current_mode == "account"
+
+
+async def test_fkeys_leave_the_chat_prompt_and_the_json_editor(app_env):
+    """TextArea binds F6/F7 to selection; in the chat prompt and the inference editor they stay screen keys."""
+    from textual.widgets import TextArea
+
+    app = _offline_app(app_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for screen_key, editor in (("f5", "#prompt"), ("f4", "#inf-editor")):
+            for target, mode in (("f6", "workflows"), ("f7", "activity")):
+                await pilot.press(screen_key)
+                await wait_until(pilot, lambda: app.current_mode in ("chat", "inference"))
+                area = app.screen.query_one(editor, TextArea)
+                area.focus()
+                await pilot.pause()
+                await pilot.press(target)
+                await wait_until(pilot, lambda: app.current_mode == mode)

@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Key
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -35,6 +35,7 @@ from og_tui.tui.format import fmt_time, fmt_units
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.chat_agent import ChatAgent
 from og_tui.tui.widgets.agent_view import AgentReplyMessage
+from og_tui.tui.widgets.nav_text_area import NavTextArea
 from og_tui.tui.widgets.chat_view import (
     AssistantMessage,
     ChatItem,
@@ -182,7 +183,7 @@ class _Reply:
 # --- widgets ----------------------------------------------------------------------------------
 
 
-class PromptArea(TextArea):
+class PromptArea(NavTextArea):
     """The prompt: enter sends, shift+enter / ctrl+j insert a newline, up/down recall history."""
 
     BINDINGS = [

@@ -31,6 +31,7 @@ from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import fmt_units, short_hash
 from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.widgets.nav_text_area import NavTextArea
 from og_tui.tui.screens.inference_io import (
     INPUT_EXTENSIONS,
     check_input_text,
@@ -69,13 +70,8 @@ def _user_message(exc: BaseException) -> tuple[str, str | None]:
 # --- widgets ---------------------------------------------------------------------------------------
 
 
-class JsonEditor(TextArea):
-    """A JSON TextArea that leaves F6/F7 to screen navigation (TextArea binds them to select)."""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("select_line", "select_all"):
-            return False
-        return super().check_action(action, parameters)
+class JsonEditor(NavTextArea):
+    """The JSON input editor (F6/F7 stay screen keys)."""
 
 
 class InferenceCommands(ScreenCommands):

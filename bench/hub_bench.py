@@ -109,7 +109,8 @@ def main(argv: Optional[list] = None) -> None:
     parser.add_argument("--full", action="store_true", help="use a 1 GiB file (default 256 MiB)")
     parser.add_argument("--size-mib", type=int, default=None)
     parser.add_argument("--models", type=int, default=10_000)
-    args = parser.parse_args(argv)
+    # `python -m bench hub --full` passes the bench names along in sys.argv: ignore them
+    args, _ = parser.parse_known_args(argv)
     size = (args.size_mib or (1024 if args.full else 256)) * 1024 * 1024
 
     from og_tui.core.cid import cid_for_file

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from og_tui.core.cid import CidHasher, is_cid
 
@@ -32,7 +32,10 @@ class PendingBlob:
         fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=store.tmp_dir)
         self.tmp_path = Path(name)
         self._fh = os.fdopen(fd, "wb", buffering=0)
-        self._buf = bytearray()
+        # received chunks not written yet: kept by reference (not copied into a buffer)
+        # and written once about _FLUSH bytes have gathered
+        self._chunks: List[bytes] = []
+        self._chunks_size = 0
         self._hasher = CidHasher()
         self.closed = False
 
@@ -43,15 +46,21 @@ class PendingBlob:
     def write(self, data: bytes) -> None:
         if self.max_size is not None and self._hasher.size + len(data) > self.max_size:
             raise UploadTooLarge(self.max_size)
+        if not isinstance(data, bytes):  # a caller's mutable buffer may change after we return
+            data = bytes(data)
         self._hasher.update(data)
-        self._buf += data
-        if len(self._buf) >= _FLUSH:
+        self._chunks.append(data)
+        self._chunks_size += len(data)
+        if self._chunks_size >= _FLUSH:
             self._flush()
 
     def _flush(self) -> None:
-        if self._buf:
-            self._fh.write(self._buf)
-            self._buf.clear()
+        for chunk in self._chunks:
+            view = memoryview(chunk)
+            while view:  # a raw write may be short (e.g. just before the disk fills up)
+                view = view[self._fh.write(view):]
+        self._chunks.clear()
+        self._chunks_size = 0
 
     def finish(self) -> tuple[str, int]:
         """Flush and close; returns (cid, size). The temp file stays until commit/abort."""

@@ -79,6 +79,34 @@ async def _chat(pilot) -> None:
     await _settle(pilot, lambda: "OUSDC" in _screen_text(app) and "tok/s" in _screen_text(app), timeout=60)
 
 
+async def _chat_tools(pilot) -> None:
+    """A conversation with the iris model attached as a tool: asked, confirmed, run on chain."""
+    from og_tui.core.hub import HubClient
+    from og_tui.tui.screens.chat_agent_dialogs import ToolConfirmDialog
+
+    app = pilot.app
+    profile = app.ctx.profile
+    detail = HubClient(profile.hub_url, profile.auth_url).model_detail("iris-classifier")
+    version = detail["versions"][0]
+    file = version["files"][0]
+    await app.action_goto("chat")
+    await pilot.pause(0.5)
+    await pilot.press("ctrl+n")
+    app.screen._save_og_tools([{"kind": "model", "cid": file["ipfsCid"], "title": "iris-classifier",
+                                "version": version.get("version"), "signature": file.get("signature"),
+                                "mode": "VANILLA", "confirm": True}])
+    for ch in "Run the iris classifier on a flower":
+        await pilot.press("space" if ch == " " else ch)
+    await pilot.press("enter")
+    await _settle(pilot, lambda: isinstance(app.screen, ToolConfirmDialog), timeout=60)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await _settle(pilot, lambda: "returned" in _screen_text(app) and "tok/s" in _screen_text(app), timeout=60)
+    await pilot.pause(0.5)
+    app.screen.query_one("#chat-log").scroll_home(animate=False)
+    await pilot.pause(0.3)
+
+
 async def _workflows(pilot) -> None:
     await pilot.app.action_goto("workflows")
     await _settle(pilot, lambda: "%" in _screen_text(pilot.app), timeout=60)
@@ -128,6 +156,7 @@ async def capture(out_dir: Path) -> list[Path]:
                 ("hub", _hub),
                 ("inference", _inference),
                 ("chat", _chat),
+                ("chat-tools", _chat_tools),
                 ("workflows", _workflows),
                 ("activity", _activity),
             ]

@@ -799,6 +799,7 @@ class ChatScreen(ChatAgent, OGScreen):
             f"$model · $mode$completion{' · ' + str(tools) + ' tool(s)' if tools else ''}$og{state}",
             model=model, mode=mode, completion=completion, og=self._agent_status()))
         self.prompt.placeholder = self._placeholder()
+        self.refresh_bindings()  # esc Stop shows only while a reply is in flight
 
     def _placeholder(self) -> str:
         cards = self._pending_cards()

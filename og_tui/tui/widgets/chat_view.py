@@ -225,6 +225,8 @@ class AssistantMessage(ChatItem):
         self._queue: asyncio.Queue[str | None] | None = asyncio.Queue() if streaming else None
         self._streamed: list[str] = []
         self._finished = False  # finish() was called (maybe before this widget was mounted)
+        self._ready = False  # composed and mounted: its parts can be updated
+        self._deferred: list[Any] = []  # updates that came before that
 
     def compose(self) -> ComposeResult:
         yield Static(self.label, classes="chat-who")
@@ -242,11 +244,22 @@ class AssistantMessage(ChatItem):
         yield Static("", classes="reply-error")
 
     def on_mount(self) -> None:
+        self._ready = True
         self._show_footer()
         if self.streaming:
             self.start_stream()
         else:
             self.body.display = bool(self.body.source)
+        deferred, self._deferred = self._deferred, []
+        for update in deferred:
+            update()
+
+    def when_ready(self, update: Any) -> None:
+        """Run ``update()`` now, or once this widget is mounted (a reply can end before that)."""
+        if self._ready:
+            update()
+        else:
+            self._deferred.append(update)
 
     # --- streaming ------------------------------------------------------------------------
     @property
@@ -340,9 +353,12 @@ class AssistantMessage(ChatItem):
         self.text = text
         self.meta = dict(meta)
         self.tool_calls = list(tool_calls)
-        if tool_calls:
-            cards = self.query_one(".tool-cards", Vertical)
-            cards.mount_all([self.make_card(call) for call in tool_calls])
+        self.when_ready(self._show_finished)
+
+    def _show_finished(self) -> None:
+        cards = self.query_one(".tool-cards", Vertical)
+        if self.tool_calls and not cards.children:  # (composed with them when finished before mounting)
+            cards.mount_all([self.make_card(call) for call in self.tool_calls])
         self._show_footer(force=True)
 
     def fail(self, text: str, hint: str | None = None) -> None:
@@ -350,11 +366,15 @@ class AssistantMessage(ChatItem):
         if self._queue is not None:
             self._queue.put_nowait(None)
         self.add_class("-failed")
-        self.query_one(".reply-footer", Static).update("")
         error = Content.assemble(("⚠ ", "bold"), text)
         if hint:
             error = Content.assemble(error, "\n", (hint, "italic"))
-        self.query_one(".reply-error", Static).update(error)
+
+        def show() -> None:
+            self.query_one(".reply-footer", Static).update("")
+            self.query_one(".reply-error", Static).update(error)
+
+        self.when_ready(show)
 
     def _show_footer(self, force: bool = False) -> None:
         footer = self.query_one(".reply-footer", Static)

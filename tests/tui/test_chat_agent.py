@@ -259,3 +259,46 @@ async def test_stop_while_the_confirm_dialog_waits(devnet, app_env):
         # the conversation stays valid: the call has its (not run) answer, the trace is kept
         assert [r.role for r in rows] == ["user", "assistant", "tool"]
         assert rows[1].meta["agent"]["stopped"] == "cancelled"
+
+
+async def test_spend_cap_stops_the_reply_and_says_what_to_do(devnet, app_env):
+    settings, wallets = _funded_settings(app_env, devnet)
+    app = _app(settings, wallets)
+    seen: list = []
+    async with app.run_test(size=(100, 32), message_hook=seen.append) as pilot:
+        screen = await _open_chat(pilot)
+        cid, signature = _iris(devnet)
+        screen._save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
+                                "mode": "VANILLA", "confirm": False}])
+        screen.query_one("#p-cap").value = "0.000001"  # below the price of one reply
+        await _say(pilot, screen, IRIS_QUESTION)
+        await wait_until(pilot, lambda: _of(seen, m.AgentDone), timeout=60)
+        done = _of(seen, m.AgentDone)[0]
+        assert done.info["stopped"] == "spend_cap" and done.info["tx_hashes"] == []
+        await wait_until(pilot, lambda: screen._reply is None)
+        reply = screen.query(AgentReplyMessage).last()
+        error = str(reply.query_one(".reply-error").render())
+        assert "cap" in error and "ctrl+r" in error
+        assert not _of(seen, m.PaymentMade), "nothing was paid"
+
+
+async def test_a_failed_call_is_shown_on_its_card():
+    """A tool error event (what run_agent emits when the arguments do not fit) on the card."""
+    from textual.app import App
+
+    call = {"id": "c1", "type": "function", "function": {"name": "run_iris", "arguments": '{"features": [1, 2]}'}}
+
+    class One(App):
+        def compose(self):
+            yield AgentReplyMessage("", None, tool_calls=[call], calls={"c1": {"tool_kind": "model", "label": "iris"}})
+
+    async with One().run_test(size=(80, 20)) as pilot:
+        card = pilot.app.query_one(AgentToolCard)
+        card.update_info({"kind": "tool_call", "id": "c1", "name": "run_iris", "tool_kind": "model"})
+        card.update_info({"kind": "tool_error", "id": "c1", "name": "run_iris",
+                          "error": "The arguments do not fit model iris: features: expected shape [?, 4], got [2].",
+                          "content": "Error: The arguments do not fit model iris: …"})
+        await pilot.pause()
+        shown = str(card.query_one(".tool-result").render())
+        assert "do not fit model iris" in shown and "sent back to the model" in shown
+        assert card.has_class("-error")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
@@ -343,6 +342,8 @@ def _read_toml(path: Path) -> Dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    import tomllib  # only when there is a file: start-up without one skips the import
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from og_tui.tui import messages as m
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.config import Settings
 
 POLL_SECONDS = 2.0
+FIRST_MODE = "account"  # the screen the app opens on
 
 
 def _user_message(exc: BaseException) -> tuple[str, str | None]:
@@ -40,7 +42,11 @@ class OGApp(App):
     ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     COMMANDS = App.COMMANDS | {OGCommands}
-    MODES = {name: spec.factory for name, spec in SCREENS.items()}
+    # The first screen is built as the app's default screen, not as a mode's: Textual
+    # re-parses every stylesheet (App.refresh_css) for a mode's first screen, which costs
+    # the first frame tens of milliseconds. Its mode is registered once it is up.
+    DEFAULT_MODE = FIRST_MODE
+    MODES = {name: spec.factory for name, spec in SCREENS.items() if name != FIRST_MODE}
 
     BINDINGS = [
         Binding("f1", "toggle_help", "Help", id="app.help", tooltip="Show the keys of the focused widget"),
@@ -74,8 +80,11 @@ class OGApp(App):
         self.net = m.NetState(profile=ctx.profile.name, is_devnet=ctx.is_devnet)
 
     # --- lifecycle -------------------------------------------------------------------
-    async def on_mount(self) -> None:
-        await self.switch_mode("account")
+    def get_default_screen(self) -> Screen:
+        return SCREENS[FIRST_MODE].factory()
+
+    def on_mount(self) -> None:
+        self.add_mode(FIRST_MODE, SCREENS[FIRST_MODE].factory)
         self.refresh_wallet_state()
         # Connect once the first frame is on screen: the worker's imports (httpx, the
         # devnet launcher) would otherwise compete with it for the interpreter.

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from og_tui.tui import messages as m
 from og_tui.tui.format import fmt_units
 from og_tui.tui.messages import NetState
 from og_tui.tui.screens.base import OGScreen
-from og_tui.tui.screens.modals import (
-    ConfirmDialog,
-    ExportDialog,
-    ProfileDialog,
-    SendDialog,
-    WalletFormDialog,
-)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from textual.widgets import DataTable
+
+# DataTable is imported where the wallet view is built: a first run shows the
+# onboarding only, and its first frame does not pay for the table's module.
 
 
 def _int(value: Any) -> int | None:
@@ -48,6 +47,8 @@ class AccountBody(Horizontal):
     """Wallets on the left, the active wallet's balances and actions on the right."""
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import DataTable
+
         with Vertical(id="wallets-pane"):
             yield Label("Wallets", classes="pane-title")
             yield DataTable(id="wallets", cursor_type="row", zebra_stripes=True)
@@ -67,7 +68,12 @@ class AccountBody(Horizontal):
             yield Static("", id="acct-hub", classes="pane-hint")
 
     def on_mount(self) -> None:
-        self.query_one("#wallets", DataTable).add_columns(" ", "Name", "Address", "Key", "Lock")
+        self._table().add_columns(" ", "Name", "Address", "Key", "Lock")
+
+    def _table(self) -> "DataTable":
+        from textual.widgets import DataTable
+
+        return self.query_one("#wallets", DataTable)
 
 
 class AccountScreen(OGScreen):
@@ -138,7 +144,7 @@ class AccountScreen(OGScreen):
             self.query_one("#ob-fund" if devnet else "#ob-new", Button).focus()
             return
         self.query_one("#btn-fund", Button).display = devnet
-        table = self.query_one("#wallets", DataTable)
+        table = self.query_one(AccountBody)._table()
         active = self.app.net.address
         cursor = table.cursor_row
         table.clear()
@@ -177,10 +183,10 @@ class AccountScreen(OGScreen):
         self._show_hub()
 
     def _show_hub(self, _email: str | None = None) -> None:
-        from og_tui.tui.hub_session import hub_sessions
-
         if not self.query(AccountBody):
             return
+        from og_tui.tui.hub_session import hub_sessions
+
         status = hub_sessions(self.app.ctx).status_line()
         self.query_one("#acct-hub", Static).update(f"Hub account: {status} · h to sign in")
 
@@ -227,8 +233,9 @@ class AccountScreen(OGScreen):
     def _btn_copy(self) -> None:
         self.action_copy()
 
-    @on(DataTable.RowSelected, "#wallets")
-    def _use_wallet(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: "DataTable.RowSelected") -> None:
+        if event.data_table.id != "wallets":
+            return
         address = str(event.row_key.value)
         try:
             self.app.ctx.wallets.set_active(address)
@@ -238,8 +245,7 @@ class AccountScreen(OGScreen):
         self.app.post_message(m.WalletsChanged())
 
     def _selected_address(self) -> str | None:
-        tables = self.query("#wallets").results(DataTable)
-        table = next(tables, None)
+        table: DataTable | None = next(iter(self.query("#wallets")), None)  # type: ignore[assignment]
         if table is not None and table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
             return str(key.value)
@@ -251,6 +257,8 @@ class AccountScreen(OGScreen):
 
     def _open_form(self, mode: str) -> None:
         count = len(self._wallets())
+        from og_tui.tui.screens.modals import WalletFormDialog
+
         form = WalletFormDialog(
             mode=mode,
             needs_passphrase=self._needs_passphrase() and mode != "keystore",
@@ -327,6 +335,8 @@ class AccountScreen(OGScreen):
         from pathlib import Path
 
         default = str(Path.home() / f"og-keystore-{address[2:10].lower()}.json")
+        from og_tui.tui.screens.modals import ExportDialog
+
         self.app.push_screen(ExportDialog(address, default, True), lambda d: d and self._export(address, d))
 
     @work(thread=True, exclusive=True, group="wallet", exit_on_error=False, description="export")
@@ -349,6 +359,8 @@ class AccountScreen(OGScreen):
         address = self._selected_address()
         if not address:
             return
+        from og_tui.tui.screens.modals import ConfirmDialog
+
         dialog = ConfirmDialog(
             "Delete this wallet?",
             [
@@ -385,6 +397,8 @@ class AccountScreen(OGScreen):
     def action_profile(self) -> None:
         settings = self.app.ctx.settings
         profiles = [(name, p.rpc_url) for name, p in settings.profiles.items()]
+        from og_tui.tui.screens.modals import ProfileDialog
+
         self.app.push_screen(
             ProfileDialog(profiles, self.app.ctx.profile.name),
             lambda name: name and name != self.app.ctx.profile.name and self.app.switch_profile(name),
@@ -451,6 +465,8 @@ class AccountScreen(OGScreen):
     def _open_send(self) -> None:
         net = self.app.net
         balances = {"OG": (net.native_wei, 18), "OUSDC": (net.token_units, 6)}
+        from og_tui.tui.screens.modals import SendDialog
+
         self.app.push_screen(SendDialog(balances), lambda d: d and self._review(d))
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False, description="estimate")
@@ -480,6 +496,8 @@ class AccountScreen(OGScreen):
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self._send(data, signer)
+
+        from og_tui.tui.screens.modals import ConfirmDialog
 
         app.call_from_thread(app.push_screen, ConfirmDialog("Send this transaction?", lines, "Send"), confirmed)
 

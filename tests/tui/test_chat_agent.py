@@ -71,6 +71,20 @@ async def _say(pilot, screen: ChatScreen, text: str) -> None:
     await pilot.press("enter")
 
 
+def _iris_app(devnet, app_env):
+    settings, wallets = _funded_settings(app_env, devnet)
+    return _app(settings, wallets), settings
+
+
+async def _chat_with_iris(pilot, devnet, *, confirm: bool) -> ChatScreen:
+    """The Chat screen with the iris model attached (as the tools dialog would save it)."""
+    screen = await _open_chat(pilot)
+    cid, signature = _iris(devnet)
+    screen._save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
+                            "mode": "VANILLA", "confirm": confirm}])
+    return screen
+
+
 async def _attach_iris_and_workflow(pilot, screen: ChatScreen) -> OGToolsDialog:
     app = pilot.app
     await pilot.press("ctrl+g")
@@ -134,7 +148,8 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
         assert "waiting for your confirmation" in str(card.query_one(".agent-status").render())
         await press_ok(pilot)
         await wait_until(pilot, lambda: _of(seen, m.AgentDone), timeout=60)
-        await wait_until(pilot, lambda: screen._reply is None and not any(w.streaming for w in screen.query(AgentReplyMessage)))
+        await wait_until(pilot, lambda: screen._reply is None and not any(w.streaming for w in screen.query(AgentReplyMessage)),
+                         timeout=60)
         done = _of(seen, m.AgentDone)[0]
         assert done.info["stopped"] is None and len(done.info["tx_hashes"]) == 1
         tx_hash = done.info["tx_hashes"][0]
@@ -195,21 +210,17 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
         screen = app2.screen
         await wait_until(pilot, lambda: len(screen.query(AgentToolCard)) == 2)
         first = screen.query(AgentToolCard).first()
-        assert tx_hash in str(first.query_one(".agent-status").render())
+        await wait_until(pilot, lambda: tx_hash in str(first.query_one(".agent-status").render()))
         assert "result" in str(first.query_one(".tool-result").render())
         assert all("streaming" not in str(w.query_one(".reply-footer").render()) for w in screen.query(AgentReplyMessage))
         assert "2 OG tools" in str(screen.query_one("#chat-status").render())
 
 
 async def test_declined_call_goes_back_to_the_model_and_dont_ask_again_sticks(devnet, app_env):
-    settings, wallets = _funded_settings(app_env, devnet)
-    app = _app(settings, wallets)
+    app, settings = _iris_app(devnet, app_env)
     seen: list = []
     async with app.run_test(size=(100, 32), message_hook=seen.append) as pilot:
-        screen = await _open_chat(pilot)
-        cid, signature = _iris(devnet)
-        screen._save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
-                                "mode": "VANILLA", "confirm": True}])
+        screen = await _chat_with_iris(pilot, devnet, confirm=True)
         # Skip: nothing is sent, the model is told and answers without it
         await _say(pilot, screen, IRIS_QUESTION)
         await wait_until(pilot, lambda: isinstance(app.screen, ToolConfirmDialog), timeout=60)
@@ -240,14 +251,10 @@ async def test_declined_call_goes_back_to_the_model_and_dont_ask_again_sticks(de
 
 
 async def test_stop_while_the_confirm_dialog_waits(devnet, app_env):
-    settings, wallets = _funded_settings(app_env, devnet)
-    app = _app(settings, wallets)
+    app, settings = _iris_app(devnet, app_env)
     seen: list = []
     async with app.run_test(size=(100, 32), message_hook=seen.append) as pilot:
-        screen = await _open_chat(pilot)
-        cid, signature = _iris(devnet)
-        screen._save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
-                                "mode": "VANILLA", "confirm": True}])
+        screen = await _chat_with_iris(pilot, devnet, confirm=True)
         await _say(pilot, screen, IRIS_QUESTION)
         await wait_until(pilot, lambda: isinstance(app.screen, ToolConfirmDialog), timeout=60)
         screen.action_stop()  # (esc on the dialog is Skip; Stop is the chat screen's)
@@ -262,14 +269,10 @@ async def test_stop_while_the_confirm_dialog_waits(devnet, app_env):
 
 
 async def test_spend_cap_stops_the_reply_and_says_what_to_do(devnet, app_env):
-    settings, wallets = _funded_settings(app_env, devnet)
-    app = _app(settings, wallets)
+    app, settings = _iris_app(devnet, app_env)
     seen: list = []
     async with app.run_test(size=(100, 32), message_hook=seen.append) as pilot:
-        screen = await _open_chat(pilot)
-        cid, signature = _iris(devnet)
-        screen._save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
-                                "mode": "VANILLA", "confirm": False}])
+        screen = await _chat_with_iris(pilot, devnet, confirm=False)
         screen.query_one("#p-cap").value = "0.000001"  # below the price of one reply
         await _say(pilot, screen, IRIS_QUESTION)
         await wait_until(pilot, lambda: _of(seen, m.AgentDone), timeout=60)

@@ -485,6 +485,9 @@ def load_settings(
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ConfigError(f"{source}: {cap} must be an OUSDC amount such as \"0.5\".")
+        if value == default:  # a valid amount: start-up need not import the parser for it
+            caps[cap] = default
+            continue
         from .amounts import parse_amount
         from .errors import ValidationError
 

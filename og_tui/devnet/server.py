@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -176,10 +177,22 @@ def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, 
     print(_banner(node, url, data_dir, time.perf_counter() - started), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again with
+    # the handler that was there before it: make that handler end the process through the
+    # ``finally`` below (settle queued payments, stop the keeper, close the chain)
+    def _stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
         workflows.stop()
+        gateway = getattr(node, "_og_llm_gateway", None)
+        if gateway is not None:
+            gateway.payments.close(flush=True)  # settle the payments still waiting for their batch
         node.close()
         sock.close()
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 import time
 
@@ -418,3 +419,36 @@ def test_bad_requests(llm_devnet, payer, make_client):
         client.chat(DEVNET_MODEL, MSG, tools=TOOLS, tool_choice="nope")
     r = httpx.post(llm_devnet.url + "/v1/chat/completions", json={"model": DEVNET_MODEL, "messages": MSG, "tools": [{"function": {}}]})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_tools"
+
+
+def test_queued_batch_payments_are_settled_when_the_devnet_stops(devnet_factory, tmp_path):
+    """A devnet stopped inside a batch interval settles the payments it already accepted."""
+    from eth_account import Account
+
+    from og_tui.core.config import builtin_profiles
+    from og_tui.core.llm import LLMClient
+
+    old = os.environ.get("OG_TUI_DEVNET_X402_BATCH_SECONDS")
+    os.environ["OG_TUI_DEVNET_X402_BATCH_SECONDS"] = "600"  # no batch would run before the stop
+    try:
+        dev = devnet_factory(tmp_path / "data")
+    finally:
+        if old is None:
+            os.environ.pop("OG_TUI_DEVNET_X402_BATCH_SECONDS", None)
+        else:
+            os.environ["OG_TUI_DEVNET_X402_BATCH_SECONDS"] = old
+    acct = Account.create()
+    assert dev.post("/faucet", {"address": acct.address})[0] == 200
+    base = dev.url
+    profile = builtin_profiles()["local"].replace(rpc_url=base + "/rpc", api_url=base, llm_url=base,
+                                                  devnet_port=dev.port)
+    to = payee(dev)
+    before = token_balance(dev, to)
+    with LLMClient(profile, acct) as client:
+        out = client.chat(DEVNET_MODEL, MSG, max_tokens=20, settlement="settle-batch")
+        assert client.settlement_status(out.meta.payment_hash)["status"] == "queued"
+    price = int(out.meta.cost)
+    assert price > 0 and token_balance(dev, to) == before  # accepted, not settled yet
+    dev.restart()  # SIGTERM, then the same data dir again
+    assert token_balance(dev, to) == before + price
+    dev.stop()

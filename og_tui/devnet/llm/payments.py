@@ -520,6 +520,17 @@ class PaymentService:
             except Exception:  # noqa: BLE001
                 log.exception("x402 batch loop")
 
-    def close(self) -> None:
+    def close(self, flush: bool = True) -> Optional[str]:
+        """Stop the batch loop; with ``flush``, settle what is still queued now (so a devnet
+        stopped inside a batch interval does not drop payments it already accepted).
+        Returns the batch transaction's hash, if one was sent."""
         self._stop.set()
         self._wake.set()
+        self._thread.join(timeout=10)
+        if not flush:
+            return None
+        try:
+            return self.flush()
+        except Exception:  # noqa: BLE001 - shutting down: log and go on
+            log.exception("x402 batch settlement at shutdown failed")
+            return None

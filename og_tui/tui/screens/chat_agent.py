@@ -109,7 +109,7 @@ class ChatAgent:
                                  native_symbol=profile.native_symbol)
 
     def _start_agent(self, reply: "_Reply") -> None:
-        reply.agent = {"widgets": [reply.widget], "calls": {}, "tools": {}, "dialog": None, "done_rounds": set()}
+        reply.agent = {"widgets": [reply.widget], "calls": {}, "tools": {}, "dialog": None}
         self._agent_worker(reply)
 
     @work(thread=True, exclusive=True, group="chat-reply", exit_on_error=False, description="chat reply with tools")
@@ -167,7 +167,7 @@ class ChatAgent:
                     tool = tools.add_model(entry["cid"], entry.get("signature"), title=entry.get("title"),
                                            mode=entry.get("mode") or "VANILLA", confirm=bool(entry.get("confirm", True)))
                 described[tool.name] = {"label": tool.label, "tool_kind": tool.kind,
-                                        "mode": entry.get("mode") or "VANILLA" if tool.kind == "model" else None}
+                                        "mode": (entry.get("mode") or "VANILLA") if tool.kind == "model" else None}
             post(m.AgentStep(reply.id, {"kind": "tools", "round": 0, "tools": described}))
             result = run_agent(client, req["model"], history, tools, mode=req["mode"], max_rounds=DEFAULT_MAX_ROUNDS,
                                confirm=confirm, on_event=on_event, max_tokens=req["max_tokens"],
@@ -292,7 +292,6 @@ class ChatAgent:
                 if isinstance(widget, AgentReplyMessage):
                     widget.meta = meta
                 return
-            agent["done_rounds"].add(int(data.get("round") or 0))
             if isinstance(widget, AgentReplyMessage):
                 for call in calls:
                     call_id = str(call.get("id") or "")

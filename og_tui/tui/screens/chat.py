@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PAGE = 40  # messages mounted per page of a long conversation
 FLUSH_S = 0.012  # coalesce stream chunks that arrive closer together than this
+FOOTER_DELAY_S = 0.25  # when a reply ends, its last words are drawn before the footer's keys change
 SETTLEMENTS = ("settle-batch", "settle", "settle-metadata")
 DEFAULT_PARAMS = {"temperature": "0", "max_tokens": "256", "stop": "", "settlement": "settle-batch", "cap": ""}
 
@@ -780,7 +781,7 @@ class ChatScreen(ChatAgent, OGScreen):
         self.conv = self.store.update_conversation(self.conv.id, model=model, mode=mode, params=params, touch=False) or self.conv
         self._show_status()
 
-    def _show_status(self) -> None:
+    def _show_status(self, bindings: bool = True) -> None:
         model = self._current_model() or "no model"
         mode = str(self.query_one("#p-mode", Select).value)
         completion = " · completion" if self.query_one("#p-completion", Checkbox).value else ""
@@ -799,7 +800,8 @@ class ChatScreen(ChatAgent, OGScreen):
             f"$model · $mode$completion{' · ' + str(tools) + ' tool(s)' if tools else ''}$og{state}",
             model=model, mode=mode, completion=completion, og=self._agent_status()))
         self.prompt.placeholder = self._placeholder()
-        self.refresh_bindings()  # esc Stop shows only while a reply is in flight
+        if bindings:
+            self.refresh_bindings()  # esc Stop shows only while a reply is in flight
 
     def _placeholder(self) -> str:
         cards = self._pending_cards()
@@ -1098,7 +1100,10 @@ class ChatScreen(ChatAgent, OGScreen):
         if event.interrupted:
             self.notify(f"{event.error or 'The reply broke off.'}\nThe partial reply was kept; ctrl+r retries.",
                         title="Reply interrupted", severity="warning", timeout=10)
-        self._show_status()
+        # the footer's keys (esc Stop goes) a moment later: rebuilding the footer would hold
+        # back the frame with the reply's last words
+        self._show_status(bindings=False)
+        self.set_timer(FOOTER_DELAY_S, self.refresh_bindings)
         self._show_spent()
         if event.tool_calls:
             self.call_after_refresh(self._show_status)

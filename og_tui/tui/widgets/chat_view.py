@@ -86,18 +86,110 @@ def meta_line(meta: dict[str, Any], decimals: int = 6, symbol: str = "OUSDC") ->
 # a streaming reply's live Markdown is kept under these; older finished blocks are frozen
 ROLL_BLOCKS = 8
 ROLL_CHARS = 1200
+# the live Markdown is fed at most this often; fragments that come in between are joined
+FEED_S = 0.05
+# once a reply has rolled over, finished blocks are frozen as they come, into pieces of about this size
+FREEZE_CHARS = 1200
+DRAWN_TIMEOUT_S = 0.5  # (a write waits for the last one to be drawn at most this long)
+HOLD_S = 0.1  # (the frame after the reply ends waits for its last write at most this long)
+GC_RELEASE_S = 1.0  # full garbage collections wait while a reply streams, and this long after
+
+
+_gc_holds = 0
+_gc_thresholds: tuple[int, int, int] | None = None
+
+
+def hold_full_gc() -> None:
+    """While a reply streams, Python's full collections wait: with Textual and Rich loaded one
+    takes 100-200 ms, a frozen frame and keys that wait, and widget churn makes them come
+    every second or so. The young generations are still collected. (Textual pauses the
+    collector the same way during smooth scrolls: ``App.PAUSE_GC_ON_SCROLL``.)"""
+    global _gc_holds, _gc_thresholds
+    import gc
+
+    if _gc_holds == 0:
+        _gc_thresholds = gc.get_threshold()
+        gc.set_threshold(_gc_thresholds[0], _gc_thresholds[1], 1 << 30)
+    _gc_holds += 1
+
+
+def release_full_gc() -> None:
+    global _gc_holds
+    import gc
+
+    _gc_holds = max(0, _gc_holds - 1)
+    if _gc_holds == 0 and _gc_thresholds is not None:
+        gc.set_threshold(*_gc_thresholds)
+
+
+_parser: Any = None
+
+
+def block_starts(source: str) -> list[int]:
+    """The lines where the top-level Markdown blocks of ``source`` start (as Textual's Markdown parses it)."""
+    global _parser
+    if _parser is None:
+        from markdown_it import MarkdownIt
+
+        _parser = MarkdownIt("gfm-like")
+    tokens = _parser.parse(source)
+    return sorted({t.map[0] for t in tokens if t.level == 0 and t.map is not None})
+
+
+class _FrozenPieces:
+    """Runs of finished Markdown blocks drawn with Rich's Markdown as one document would be
+    (a blank line between blocks). Each run is rendered once per width and kept: Textual
+    renders a Static's content to measure its height and again to draw it, and when a run
+    is added the earlier ones are not rendered again (code blocks go through Pygments)."""
+
+    # blocks with blocks inside (Rich's Markdown puts the blank line before them itself)
+    _CONTAINERS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"})
+
+    def __init__(self) -> None:
+        # (Rich Markdown, a blank line goes before it, a blank line goes after it)
+        self.pieces: list[tuple[Any, bool, bool]] = []
+        self._cache: dict[int, tuple[Any, list]] = {}  # piece index -> (options key, segments)
+
+    def add(self, source: str) -> None:
+        from rich.markdown import Markdown as RichMarkdown
+
+        md = RichMarkdown(source, code_theme="monokai")
+        top = [t for t in md.parsed if t.level == 0]
+        before = bool(top) and top[0].type not in self._CONTAINERS
+        after = not top or top[-1].type != "hr"  # (Rich's HorizontalRule.new_line)
+        self.pieces.append((md, before, after))
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.segment import Segment
+
+        key = (options.max_width, options.min_width, options.justify, options.overflow, options.no_wrap,
+               console.color_system)
+        for index, (md, before, _after) in enumerate(self.pieces):
+            if index and before and self.pieces[index - 1][2]:
+                yield Segment.line()
+            cached = self._cache.get(index)
+            if cached is None or cached[0] != key:
+                cached = self._cache[index] = (key, list(console.render(md, options)))
+            yield from cached[1]
 
 
 class FrozenMarkdown(Static):
-    """Finished blocks of a long streaming reply, drawn as one widget (Rich's Markdown)."""
+    """Finished blocks of a reply, drawn as one widget (Rich's Markdown): a stored reply, or
+    the blocks a long streaming reply has finished."""
 
     DEFAULT_CLASSES = "frozen-markdown"
 
     def __init__(self, source: str) -> None:
-        from rich.markdown import Markdown as RichMarkdown
-
-        super().__init__(RichMarkdown(source, code_theme="monokai"))
+        self._pieces = _FrozenPieces()
+        self._pieces.add(source)
+        super().__init__(self._pieces)
         self.source = source
+
+    def extend(self, source: str) -> None:
+        """More finished blocks, drawn as if they had come with the first ones."""
+        self.source += source
+        self._pieces.add(source)
+        self.update(self._pieces)
 
 
 class ChatItem(Vertical):
@@ -223,6 +315,11 @@ class AssistantMessage(ChatItem):
         self.symbol = symbol
         # created now, so fragments that arrive before this widget is mounted are kept
         self._queue: asyncio.Queue[str | None] | None = asyncio.Queue() if streaming else None
+        self._ending = asyncio.Event()  # the reply ended: the pump writes what it has without waiting
+        self._drawn = asyncio.Event()  # the last write is on screen (or the reply ended)
+        self._drawn.set()
+        self._gc_held = False  # this reply holds Python's full collections (while it streams)
+        self._held: Any = None  # the app's batch holding the next frame for the last write
         self._streamed: list[str] = []
         self._finished = False  # finish() was called (maybe before this widget was mounted)
         self._ready = False  # composed and mounted: its parts can be updated
@@ -276,48 +373,132 @@ class AssistantMessage(ChatItem):
 
     @work(exclusive=True, group="md-stream", exit_on_error=False, description="stream reply")
     async def _pump(self) -> None:
-        """Feed queued fragments to a Markdown stream. A long reply "rolls over": the
-        finished blocks of the live Markdown are frozen into one static widget and the
-        stream goes on in a fresh Markdown, so the widget count (and the cost of each
-        layout) stays small however long the reply gets."""
+        """Append queued fragments to the live Markdown (which re-parses only its last block),
+        at most every FEED_S: what came in between, or while the last write was being drawn,
+        is joined (each write costs a parse, widgets, a layout and a frame, whatever its size).
+        The worker writes itself rather than through ``Markdown.get_stream``: it already
+        coalesces, and it changes the live Markdown between writes (below).
+
+        A long reply "rolls over": once the live Markdown would pass ROLL_CHARS or
+        ROLL_BLOCKS, its finished blocks are frozen into a static widget (Rich's Markdown,
+        as a stored reply is drawn), and from then on blocks are frozen as soon as the next
+        one starts, before Textual makes widgets for them. The live Markdown holds only the
+        block being written, so the widget count (and the cost of each layout) stays small
+        however long the reply gets."""
         queue = self._queue
         assert queue is not None
         import rich.markdown  # noqa: F401 - imported now, not in the middle of the first roll
 
+        loop = asyncio.get_running_loop()
         md = self.body
-        stream = Markdown.get_stream(md)
+        last_write = 0.0
+        ended = False
+        if not self._gc_held:
+            self._gc_held = True
+            hold_full_gc()
         try:
-            while True:
+            while not ended:
                 fragment = await queue.get()
                 if fragment is None:
                     break
-                await stream.write(fragment)
-                if len(md.source) > ROLL_CHARS or len(md.children) > ROLL_BLOCKS:
-                    await stream.stop()
-                    md = await self._roll(md)
-                    stream = Markdown.get_stream(md)
+                parts = [fragment]
+                # at most one write every FEED_S, and not before the last one is on screen
+                # (when frames are slow, more is joined into each write); the end goes at once
+                wait = last_write + FEED_S - loop.time()
+                if wait > 0:
+                    await self._wait_for(self._ending, wait)
+                await self._wait_for(self._drawn, DRAWN_TIMEOUT_S)
+                while not queue.empty():
+                    fragment = queue.get_nowait()
+                    if fragment is None:
+                        ended = True
+                        break
+                    parts.append(fragment)
+                text = "".join(parts)
+                if ended:
+                    # the last words and the reply's footer in one frame; a long reply ends
+                    # all frozen, as it is drawn when the conversation is opened again
+                    with self.app.batch_update():
+                        if self._frozen:
+                            await self._roll(md, md.source + text, everything=True)
+                        else:
+                            await md.append(text)
+                        self._stream_done()
+                    self._release_frame()
+                elif self._frozen or len(md.source) + len(text) > ROLL_CHARS:
+                    await self._roll(md, md.source + text)
+                else:
+                    await md.append(text)
+                    if len(md.children) > ROLL_BLOCKS:
+                        await self._roll(md, md.source)
+                last_write = loop.time()
+                if not self._ending.is_set():
+                    self._drawn.clear()
+                    self.call_after_refresh(self._drawn.set)
         finally:
-            await stream.stop()
+            self._stream_done()
+            self._release_frame()
+            if self.is_attached:
+                self.set_timer(GC_RELEASE_S, self._release_gc)  # (once the last frame is drawn)
+            else:
+                self._release_gc()
+
+    def _release_gc(self) -> None:
+        if self._gc_held:
+            self._gc_held = False
+            release_full_gc()
+
+    def on_unmount(self) -> None:
+        self._release_frame()
+        self._release_gc()
+
+    @staticmethod
+    async def _wait_for(event: asyncio.Event, timeout: float) -> None:
+        if not event.is_set():
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    def _stream_done(self) -> None:
+        if self.streaming:
             self.streaming = False
             if self._finished and self.is_attached:
                 self._show_footer(force=True)
 
-    async def _roll(self, md: Markdown) -> Markdown:
-        """Freeze everything before the last (maybe unfinished) block of ``md``."""
-        source = md.source
+    async def _roll(self, md: Markdown, source: str, everything: bool = False) -> None:
+        """Show ``source`` (the live Markdown's source and what comes next): everything
+        before its last (maybe unfinished) block is frozen, the live Markdown keeps that
+        block; or all of it is frozen."""
         lines = source.splitlines(keepends=True)
-        cut = md._last_parsed_line  # the line where the last top-level block starts
-        if cut <= 0:
-            return md
+        if everything:
+            cut = len(lines)
+        else:
+            starts = block_starts(source)
+            cut = starts[-1] if starts else 0
+        if cut <= 0:  # one block so far
+            if len(source) > len(md.source):
+                await md.append(source[len(md.source):])
+            return
         done, tail = "".join(lines[:cut]), "".join(lines[cut:])
-        frozen = FrozenMarkdown(done)
         self._frozen.append(done)
-        fresh = Markdown(tail, classes="assistant-text")
+        children = list(self.children)
+        before = children[children.index(md) - 1] if md in children else None
         with self.app.batch_update():
-            await self.mount(frozen, before=md)
-            await self.mount(fresh, after=md)
-            await md.remove()
-        return fresh
+            if isinstance(before, FrozenMarkdown) and len(before.source) + len(done) <= FREEZE_CHARS:
+                before.extend(done)
+            else:
+                await self.mount(FrozenMarkdown(done), before=md)
+            # start the live Markdown again with the last block (append(), unlike update(),
+            # notes where the last block starts, and parses on this thread: it is small)
+            md._markdown = ""
+            md._last_parsed_line = 0
+            if tail:
+                await md.remove_children()
+                await md.append(tail)
+            else:  # (hidden now; its blocks go when they go)
+                md.display = False
+                md.remove_children()
 
     @property
     def shown_text(self) -> str:
@@ -331,6 +512,29 @@ class AssistantMessage(ChatItem):
         self._streamed.append(text)
         if self._queue is not None:
             self._queue.put_nowait(text)
+
+    def _end_stream(self) -> None:
+        """No more fragments: the pump writes what it holds now and stops."""
+        if self._queue is not None:
+            self._queue.put_nowait(None)
+        self._ending.set()
+        self._drawn.set()
+        self._hold_frame()
+
+    def _hold_frame(self) -> None:
+        """Hold the screen's next frame until the pump's last write is in (at most HOLD_S):
+        one frame with the last words, rather than one with what came before and the last
+        words a whole frame later."""
+        if self._held is None and self.streaming and self._ready and self.is_attached:
+            batch = self.app.batch_update()
+            batch.__enter__()
+            self._held = batch
+            self.set_timer(HOLD_S, self._release_frame)
+
+    def _release_frame(self) -> None:
+        batch, self._held = self._held, None
+        if batch is not None:
+            batch.__exit__(None, None, None)
 
     @property
     def is_finished(self) -> bool:
@@ -348,8 +552,7 @@ class AssistantMessage(ChatItem):
         got = self.streamed_text
         if text.startswith(got) and len(text) > len(got):
             self.feed(text[len(got):])
-        if self._queue is not None:
-            self._queue.put_nowait(None)
+        self._end_stream()
         self.text = text
         self.meta = dict(meta)
         self.tool_calls = list(tool_calls)
@@ -363,8 +566,7 @@ class AssistantMessage(ChatItem):
 
     def fail(self, text: str, hint: str | None = None) -> None:
         """The reply could not be made: say why inside the reply's place."""
-        if self._queue is not None:
-            self._queue.put_nowait(None)
+        self._end_stream()
         self.add_class("-failed")
         error = Content.assemble(("⚠ ", "bold"), text)
         if hint:

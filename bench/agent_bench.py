@@ -15,42 +15,16 @@ schema checks, message building, events).
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from bench._devnet import start_devnet, stop_devnet
 
 N_RUNS = 20
 WARMUP = 2
 QUESTION = [{"role": "user", "content": "Run the regression model and tell me its output."}]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(tmp: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = open(tmp / "devnet.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(tmp / "data")],
-                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("devnet did not start")
 
 
 def _ms(values: list[float]) -> float:
@@ -104,7 +78,7 @@ def main() -> None:
     from og_tui.devnet.hub.samples import build_samples
 
     with tempfile.TemporaryDirectory(prefix="og-agent-bench-") as tmp:
-        proc, url = _start(Path(tmp))
+        proc, url = start_devnet(Path(tmp) / "data", Path(tmp) / "devnet.log")
         try:
             info = httpx.get(url + "/devnet/info", timeout=10).json()
             prof = builtin_profiles()["local"].replace(
@@ -126,11 +100,7 @@ def main() -> None:
                 hub.close()
                 chain.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_devnet(proc)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,13 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from bench._devnet import start_devnet, stop_devnet
 
 STREAM_TOKENS = 5000
 STREAM_RATE = 1000
@@ -40,28 +39,6 @@ REPLY = (
     "```python\ndef price(tokens):\n    return tokens * 1\n```\n\n"
     "Reply number {i}: the settlement hash is recorded for every request so it can be audited later."
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_devnet(tmp: Path) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    log = open(tmp / "devnet.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(tmp / "devnet")],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("devnet did not start")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -245,7 +222,8 @@ def main() -> None:
     only_open = "open" in sys.argv[1:]
     with tempfile.TemporaryDirectory(prefix="og-chat-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        proc, port = _start_devnet(tmp)
+        proc, url = start_devnet(tmp / "devnet", tmp / "devnet.log")
+        port = int(url.rsplit(":", 1)[1])
         try:
             if not only_open:
                 settings = _settings(tmp, port, "stream")
@@ -265,11 +243,7 @@ def main() -> None:
                   f"p50 {o['pageup_p50_ms']:.1f} ms, p95 {o['pageup_p95_ms']:.1f} ms, max {o['pageup_max_ms']:.1f} ms "
                   f"per page-up ({o['mounted_at_top']} items mounted at the end)")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_devnet(proc)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS (this process: app + Pilot): {rss:.0f} MB")
 

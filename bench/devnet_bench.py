@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,15 +16,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench._devnet import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 3
 BURST = 100
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(data_dir: Path, port: int) -> tuple[subprocess.Popen, float]:
@@ -72,16 +67,16 @@ def main() -> None:
         fresh, warm = [], []
         for i in range(RUNS):
             data_dir = tmp / f"cold{i}"
-            proc, secs = _start(data_dir, _free_port())  # new data dir: genesis is created
+            proc, secs = _start(data_dir, free_port())  # new data dir: genesis is created
             fresh.append(secs)
             _stop(proc)
-            proc, secs = _start(data_dir, _free_port())  # existing data dir: chain is reopened
+            proc, secs = _start(data_dir, free_port())  # existing data dir: chain is reopened
             warm.append(secs)
             _stop(proc)
         print(f"devnet cold start to /health, new data dir:      {statistics.median(fresh):.2f} s (median of {RUNS})")
         print(f"devnet cold start to /health, existing data dir: {statistics.median(warm):.2f} s (median of {RUNS})")
 
-        port = _free_port()
+        port = free_port()
         proc, _ = _start(tmp / "burst", port)
         try:
             url = f"http://127.0.0.1:{port}/rpc"

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench._devnet import free_port
 from typing import Callable, Optional
 
 
@@ -61,12 +62,6 @@ class RssPeak:
     @property
     def growth_mib(self) -> float:
         return (self.peak - self.base) / 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start_server(data_dir: Path, port: int) -> subprocess.Popen:
@@ -120,7 +115,7 @@ def main(argv: Optional[list] = None) -> None:
         tmp_path = Path(tmp)
         src = tmp_path / "big.bin"
         _make_file(src, size)
-        port = _free_port()
+        port = free_port()
         server = _start_server(tmp_path / "devnet", port)
         try:
             base = f"http://127.0.0.1:{port}"

@@ -17,7 +17,6 @@ printed, nothing is asserted.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from bench._devnet import free_port
 
 RUNS = 100
 BIG = 100_000
@@ -39,12 +40,6 @@ sock = _bind("127.0.0.1", int(sys.argv[1]))
 print("ready", flush=True)
 uvicorn.Server(uvicorn.Config(create_app(node), log_level="warning", access_log=False, lifespan="off")).run(sockets=[sock])
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(values: list, q: float) -> float:
@@ -186,7 +181,7 @@ def _big_input(tmp: Path, default_url: str, default_info: dict) -> None:
             print(f"  default devnet (60 M gas blocks): refused before sending in {(time.perf_counter() - t) * 1000:.0f} ms: {exc}")
         client.close()
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-c", _SERVE_BIG_BLOCKS, str(port), str(tmp / "big"), "300000000"],
@@ -223,7 +218,7 @@ def main() -> None:
     from og_tui.core.devnet_proc import ensure_devnet
 
     with tempfile.TemporaryDirectory(prefix="og-bench-inf-") as tmp:
-        port = _free_port()
+        port = free_port()
         handle = ensure_devnet("127.0.0.1", port, data_dir=Path(tmp) / "devnet", timeout=60)
         try:
             info = httpx.get(handle.url + "/devnet/info").json()

@@ -13,46 +13,20 @@ Numbers are printed, nothing is asserted.
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from bench._devnet import start_devnet, stop_devnet
 
 N_PAID = 40
 STREAM_TOKENS = 5000
 STREAM_RATE = 1000.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
-
-
-def _start(tmp: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = open(tmp / "devnet.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(tmp / "data")],
-                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, OG_TUI_DEVNET_X402_BATCH_SECONDS="1"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("devnet did not start")
 
 
 def main() -> None:
@@ -64,7 +38,8 @@ def main() -> None:
     from og_tui.core.x402 import sign_payment
 
     with tempfile.TemporaryDirectory(prefix="og-llm-bench-") as tmp:
-        proc, url = _start(Path(tmp))
+        proc, url = start_devnet(Path(tmp) / "data", Path(tmp) / "devnet.log",
+                                 env={"OG_TUI_DEVNET_X402_BATCH_SECONDS": "1"})
         try:
             acct = Account.create()
             httpx.post(url + "/faucet", json={"address": acct.address}, timeout=30)
@@ -117,11 +92,7 @@ def main() -> None:
                   f"{stream.meta.tokens_per_s:.0f} tok/s measured")
             client.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_devnet(proc)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._devnet import free_port
+
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 HELLO = """
 from textual.app import App
@@ -70,7 +72,7 @@ def main() -> None:
     bindir = Path(py).parent
     og = str(bindir / "og-tui")
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         env = {
             "OG_TUI_CONFIG_DIR": f"{tmp}/config",
             "OG_TUI_DATA_DIR": f"{tmp}/data",
@@ -99,14 +101,6 @@ def main() -> None:
     print(f"startup: textual hello-world median {hello_med:.3f} s (min {min(hello_times):.3f})")
     print(f"startup: og-tui minus hello-world {app_med - hello_med:+.3f} s")
     print(f"startup: og-tui peak RSS after 4 s connected {rss[0]:.1f} MB")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -6,21 +6,16 @@ printed, nothing is asserted.
 
 from __future__ import annotations
 
-import socket
 import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+from bench._devnet import free_port
+
 BURST = 100
 PARALLEL_SENDERS = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -36,7 +31,7 @@ def main() -> None:
     from og_tui.core.devnet_proc import ensure_devnet
 
     with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp:
-        port = _free_port()
+        port = free_port()
         data = Path(tmp) / "devnet"
         t0 = time.perf_counter()
         handle = ensure_devnet("127.0.0.1", port, data_dir=data, timeout=60)

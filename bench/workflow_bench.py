@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import urllib.request
 import json
 from pathlib import Path
 
+from bench._devnet import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -31,12 +32,6 @@ if str(ROOT) not in sys.path:
 N_WORKFLOWS = int(os.environ.get("WF_BENCH_N", "50"))
 FREQUENCY = 10
 LOAD_SECONDS = float(os.environ.get("WF_BENCH_SECONDS", "60"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(values, p):
@@ -59,7 +54,7 @@ def main() -> int:
     from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery
 
     tmp = Path(tempfile.mkdtemp(prefix="wf-bench-"))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(tmp / "d")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"

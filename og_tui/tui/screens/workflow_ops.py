@@ -211,6 +211,17 @@ class WorkflowOps:
         finally:
             app.end_op(op_id)
 
+    def _report_failure(self, op: str, exc: BaseException, address: str, tx_kind: str) -> None:
+        """A run or schedule worker failed: Stop before sending, a wallet locked meanwhile, or an error."""
+        if isinstance(exc, _Stopped):
+            self.post_message(m.WorkflowFailed(op, "Stopped: nothing was sent.", address=address, cancelled=True))
+        elif isinstance(exc, _NoSigner):
+            self.post_message(m.WorkflowFailed(op, "The wallet is locked again: unlock it and retry.", address=address))
+        else:
+            self._record_failure(exc, tx_kind)
+            text, hint = _user_message(exc)
+            self.post_message(m.WorkflowFailed(op, text, hint, address=address))
+
     @work(thread=True, exclusive=True, group="wf-run", exit_on_error=False, description="run workflow")
     def _run_worker(self, address: str, owner: str, title: str) -> None:
         app = self.app
@@ -226,15 +237,8 @@ class WorkflowOps:
             tx = outcome.tx
             self.post_message(m.WorkflowResult(address, flat_outputs(outcome.output), getattr(tx, "hash", None),
                                                getattr(tx, "block", None), getattr(tx, "gas_used", None)))
-        except _Stopped:
-            self.post_message(m.WorkflowFailed("run", "Stopped: nothing was sent.", address=address, cancelled=True))
-        except _NoSigner:
-            self.post_message(m.WorkflowFailed("run", "The wallet is locked again: unlock it and retry.",
-                                               address=address))
-        except Exception as exc:  # noqa: BLE001
-            self._record_failure(exc, "workflow-run")
-            text, hint = _user_message(exc)
-            self.post_message(m.WorkflowFailed("run", text, hint, address=address))
+        except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
+            self._report_failure("run", exc, address, "workflow-run")
         finally:
             app.end_op(op_id)
 
@@ -254,16 +258,8 @@ class WorkflowOps:
             on_status = self._status_callback("schedule", box, "workflow-schedule", f"Schedule {short_address(address)}")
             self.services.alpha().register_task(signer, address, end_time, frequency, on_status=on_status)
             self.post_message(m.WorkflowScheduled(address, frequency, end_time))
-        except _Stopped:
-            self.post_message(m.WorkflowFailed("schedule", "Stopped: nothing was sent.", address=address,
-                                               cancelled=True))
-        except _NoSigner:
-            self.post_message(m.WorkflowFailed("schedule", "The wallet is locked again: unlock it and retry.",
-                                               address=address))
-        except Exception as exc:  # noqa: BLE001
-            self._record_failure(exc, "workflow-schedule")
-            text, hint = _user_message(exc)
-            self.post_message(m.WorkflowFailed("schedule", text, hint, address=address))
+        except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
+            self._report_failure("schedule", exc, address, "workflow-schedule")
         finally:
             app.end_op(op_id)
 

@@ -600,19 +600,15 @@ class ChatScreen(ChatAgent, OGScreen):
         for r in rows:
             if r.role == "user":
                 out.append(UserMessage(r.content or "", r.id, completion=r.meta.get("kind") == "completion"))
-            elif r.role == "assistant" and (r.meta.get("kind") == "agent" or "agent_calls" in r.meta):
-                widget = AgentReplyMessage(
-                    r.content or "", r.id, meta=r.meta, tool_calls=r.tool_calls, results=results,
-                    label=self._label(r.meta) + " · tools", decimals=profile.payment_token_decimals,
-                    symbol=profile.payment_token_symbol, calls=r.meta.get("agent_calls") or {},
-                    native_symbol=profile.native_symbol,
-                )
-                out.append(widget)
             elif r.role == "assistant":
-                out.append(AssistantMessage(
+                # a round of a reply with OpenGradient tools gets their cards
+                agent = r.meta.get("kind") == "agent" or "agent_calls" in r.meta
+                kind, extra = (AgentReplyMessage, {"calls": r.meta.get("agent_calls") or {},
+                                                   "native_symbol": profile.native_symbol}) if agent else (AssistantMessage, {})
+                out.append(kind(
                     r.content or "", r.id, meta=r.meta, tool_calls=r.tool_calls, results=results,
-                    label=self._label(r.meta), decimals=profile.payment_token_decimals,
-                    symbol=profile.payment_token_symbol,
+                    label=self._label(r.meta) + (" · tools" if agent else ""), decimals=profile.payment_token_decimals,
+                    symbol=profile.payment_token_symbol, **extra,
                 ))
             elif r.role == "tool" and r.tool_call_id not in card_ids:
                 out.append(ToolResultItem(r.content or "", r.tool_call_id, r.id))

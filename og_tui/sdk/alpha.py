@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery, ModelOutput, SchedulerParams
-from og_tui.sdk._state import _require_client
+from og_tui.sdk._state import SdkClient, _require_client
+
+if TYPE_CHECKING:
+    from og_tui.core.alpha import AlphaClient
 
 __all__ = [
     "new_workflow",
@@ -39,17 +42,17 @@ __all__ = [
 _lock = threading.Lock()
 
 
-def _alpha(client: Any):
+def _alpha(client: SdkClient) -> AlphaClient:
     """The AlphaClient of an SdkClient (created on first use)."""
     from og_tui.core import constants as C
     from og_tui.core.alpha import AlphaClient
 
     with _lock:
-        alpha = getattr(client, "_og_alpha", None)
+        alpha = client._og_alpha
         if alpha is None:
-            prof = getattr(client, "profile", None)
+            prof = client.profile
 
-            def signature(cid: str) -> Optional[dict]:
+            def signature(cid: str) -> Optional[dict[str, Any]]:
                 from og_tui.core.errors import OGError
 
                 try:

@@ -64,7 +64,9 @@ def _alpha(client: SdkClient) -> AlphaClient:
 
             alpha = AlphaClient(
                 client.chain,
-                signature_provider=signature,
+                # AlphaClient skips the signature check on None, but its SignatureProvider
+                # type does not say so yet
+                signature_provider=signature,  # type: ignore[arg-type]
                 scheduler_address=getattr(prof, "scheduler_address", None) or C.SCHEDULER_ADDRESS,
                 price_feed_address=getattr(prof, "price_feed_precompile", None) or C.PRICE_FEED_PRECOMPILE_ADDRESS,
             )

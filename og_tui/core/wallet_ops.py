@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Optional
 from og_tui.core.errors import ChainError, TxReverted, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from eth_account.signers.local import LocalAccount
+
     from og_tui.core.chain import ChainClient, FeeEstimate, StatusCallback, TxOutcome
     from og_tui.core.config import Profile
     from og_tui.core.store import Store
@@ -90,7 +92,7 @@ def send(
     chain: "ChainClient",
     store: Optional["Store"],
     profile: "Profile",
-    signer: Any,
+    signer: "LocalAccount",
     to: str,
     units: int,
     asset: Optional[str] = None,

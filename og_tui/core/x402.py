@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from eth_account.datastructures import SignedMessage
     from eth_account.messages import SignableMessage
 
+    from og_tui.core.config import Settings
+    from og_tui.core.store import Store
+
 __all__ = [
     "SpendCaps",
     "SpendCapReached",
@@ -129,7 +132,7 @@ class SpendCaps:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Any, decimals: Optional[int] = None, symbol: Optional[str] = None) -> "SpendCaps":
+    def from_settings(cls, settings: Settings, decimals: Optional[int] = None, symbol: Optional[str] = None) -> "SpendCaps":
         from og_tui.core.amounts import parse_amount
 
         prof = settings.profile
@@ -308,7 +311,7 @@ class X402PaymentAuth(httpx.Auth):
         caps: Optional[SpendCaps] = None,
         settlement: Optional[str] = None,
         model: Optional[str] = None,
-        store: Any = None,
+        store: Optional[Store] = None,
         profile_name: Optional[str] = None,
         on_payment: Optional[Callable[[PaymentInfo], None]] = None,
         on_sign: Optional[Callable[[Dict[str, Any]], None]] = None,

@@ -25,11 +25,9 @@ PENDING = {
     "og_tui/core/agent.py",
     "og_tui/core/alpha.py",
     "og_tui/core/chain.py",
-    "og_tui/core/chat_store.py",
     "og_tui/core/devnet_proc.py",
     "og_tui/core/hub.py",
     "og_tui/core/llm.py",
-    "og_tui/core/store.py",
     "og_tui/core/tensors.py",
 }
 

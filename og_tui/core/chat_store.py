@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from og_tui.core.errors import OGError
-from og_tui.core.store import open_db
+from og_tui.core.store import inserted_id, open_db
 
 __all__ = ["ChatStore", "Conversation", "ChatMessage", "ChatStoreError", "CHAT_MIGRATIONS"]
 
@@ -81,7 +81,7 @@ class Conversation:
     model: Optional[str] = None
     mode: Optional[str] = None
     params: Dict[str, Any] = field(default_factory=dict)
-    tools: List[dict] = field(default_factory=list)
+    tools: List[Dict[str, Any]] = field(default_factory=list)
     created: float = 0.0
     updated: float = 0.0
     profile: Optional[str] = None
@@ -93,12 +93,12 @@ class ChatMessage:
     conversation_id: int
     role: str
     content: Optional[str]
-    tool_calls: List[dict] = field(default_factory=list)
+    tool_calls: List[Dict[str, Any]] = field(default_factory=list)
     tool_call_id: Optional[str] = None
     meta: Dict[str, Any] = field(default_factory=dict)
     created: float = 0.0
 
-    def api(self) -> dict:
+    def api(self) -> Dict[str, Any]:
         """The message as the OpenAI-shaped API takes it."""
         out: Dict[str, Any] = {"role": self.role, "content": self.content if self.content is not None else ""}
         if self.tool_calls:
@@ -117,7 +117,7 @@ _MSG_FIELDS = frozenset({"content", "tool_calls", "meta", "tool_call_id"})
 class ChatStore:
     """Conversations at ``path`` (normally the app's ``og-tui.db``; ``":memory:"`` works)."""
 
-    def __init__(self, path: Union[str, os.PathLike]) -> None:
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         try:
@@ -169,7 +169,8 @@ class ChatStore:
         )
 
     def create_conversation(self, title: str = "New chat", *, model: Optional[str] = None, mode: Optional[str] = None,
-                            params: Optional[dict] = None, tools: Optional[list] = None, profile: Optional[str] = None,
+                            params: Optional[Dict[str, Any]] = None, tools: Optional[List[Dict[str, Any]]] = None,
+                            profile: Optional[str] = None,
                             created: Optional[float] = None) -> Conversation:
         now = created if created is not None else time.time()
         with self._lock:
@@ -178,7 +179,7 @@ class ChatStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (title, model, mode, _dumps(params or {}), _dumps(tools or []), now, now, profile),
             )
-            return self.get_conversation(cur.lastrowid)  # type: ignore[return-value]
+            return self.get_conversation(inserted_id(cur))  # type: ignore[return-value]
 
     def get_conversation(self, conversation_id: int) -> Optional[Conversation]:
         row = self._execute("SELECT * FROM conversations WHERE id = ?", (int(conversation_id),)).fetchone()
@@ -230,8 +231,9 @@ class ChatStore:
             meta=_loads(row["meta"], {}) or {}, created=row["created"],
         )
 
-    def add_message(self, conversation_id: int, role: str, content: Optional[str], *, tool_calls: Optional[list] = None,
-                    tool_call_id: Optional[str] = None, meta: Optional[dict] = None,
+    def add_message(self, conversation_id: int, role: str, content: Optional[str], *,
+                    tool_calls: Optional[List[Dict[str, Any]]] = None,
+                    tool_call_id: Optional[str] = None, meta: Optional[Dict[str, Any]] = None,
                     created: Optional[float] = None) -> ChatMessage:
         now = created if created is not None else time.time()
         with self._lock:
@@ -242,9 +244,9 @@ class ChatStore:
                  _dumps(meta) if meta else None, now),
             )
             self._execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, int(conversation_id)))
-            return self.get_message(cur.lastrowid)  # type: ignore[return-value]
+            return self.get_message(inserted_id(cur))  # type: ignore[return-value]
 
-    def add_messages(self, conversation_id: int, rows: Sequence[dict]) -> int:
+    def add_messages(self, conversation_id: int, rows: Sequence[Dict[str, Any]]) -> int:
         """Bulk insert (``role``, ``content``, optional ``meta``/``tool_calls``/``tool_call_id``/``created``)."""
         now = time.time()
         with self._lock:

@@ -206,7 +206,8 @@ def migrate(conn: sqlite3.Connection, target: Optional[int] = None) -> int:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise StoreError(f"Upgrading the history database to version {version} failed: {exc}.") from None
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+    reached: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return reached
 
 
 def open_db(path: str) -> sqlite3.Connection:
@@ -224,10 +225,17 @@ def open_db(path: str) -> sqlite3.Connection:
     return conn
 
 
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The row id of what an INSERT on ``cur`` just added."""
+    if cur.lastrowid is None:  # sqlite3 sets it on every INSERT
+        raise sqlite3.DatabaseError("the INSERT gave no row id")
+    return cur.lastrowid
+
+
 class Store:
     """SQLite history at ``path`` (``":memory:"`` for a throwaway one)."""
 
-    def __init__(self, path: Union[str, os.PathLike]) -> None:
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         try:
@@ -509,7 +517,7 @@ class Store:
                     created_at or time.time(), profile, _to_json(detail),
                 ),
             )
-            return self.get_run(int(cur.lastrowid))  # type: ignore[return-value]
+            return self.get_run(inserted_id(cur))  # type: ignore[return-value]
 
     def get_run(self, run_id: int) -> Optional["InferenceRunRecord"]:
         row = self._execute("SELECT * FROM inference_runs WHERE id = ?", (int(run_id),)).fetchone()

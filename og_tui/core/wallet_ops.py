@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Optional
 from og_tui.core.errors import ChainError, TxReverted, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from eth_account.signers.local import LocalAccount
+
     from og_tui.core.chain import ChainClient, FeeEstimate, StatusCallback, TxOutcome
     from og_tui.core.config import Profile
     from og_tui.core.store import Store
@@ -33,7 +35,7 @@ class Balances:
     token_symbol: str
     token_decimals: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         from og_tui.core.amounts import format_amount
         from og_tui.core.constants import NATIVE_DECIMALS
 
@@ -90,7 +92,7 @@ def send(
     chain: "ChainClient",
     store: Optional["Store"],
     profile: "Profile",
-    signer: Any,
+    signer: "LocalAccount",
     to: str,
     units: int,
     asset: Optional[str] = None,
@@ -109,7 +111,7 @@ def send(
     detail = {"symbol": symbol, "decimals": decimals}
     sent: dict[str, str] = {}
 
-    def status(stage: str, info: dict) -> None:
+    def status(stage: str, info: dict[str, Any]) -> None:
         if stage == "sent" and store is not None:
             sent["hash"] = info["hash"]
             store.add_tx(
@@ -143,7 +145,7 @@ def send(
 
 def fund(
     profile: "Profile", store: Optional["Store"], address: str, chain: Optional["ChainClient"] = None
-) -> dict:
+) -> dict[str, Any]:
     """Devnet faucet: native gas tokens and payment tokens for ``address``.
 
     Records the faucet transactions (with gas and block when ``chain`` is given).

@@ -10,9 +10,13 @@ so these work unchanged on both the ``local`` and the ``opengradient`` profiles.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional, Union
 
 from og_tui.core.types import WorkflowModelOutput
+
+if TYPE_CHECKING:
+    from og_tui.core.alpha import AlphaClient
+    from og_tui.core.config import Profile
 
 __all__ = [
     "WorkflowModel",
@@ -56,7 +60,7 @@ WORKFLOW_MODELS: List[WorkflowModel] = [
 ADDRESS_OVERRIDES: Dict[str, Dict[str, str]] = {}
 
 
-def workflow_models(profile: Any = None) -> List[WorkflowModel]:
+def workflow_models(profile: Union[Profile, str, None] = None) -> List[WorkflowModel]:
     """The hard-coded workflow models with the addresses of ``profile`` (a Profile or name)."""
     name = getattr(profile, "name", profile)
     overrides = ADDRESS_OVERRIDES.get(str(name), {}) if name else {}
@@ -67,7 +71,7 @@ def workflow_models(profile: Any = None) -> List[WorkflowModel]:
     return [replace(m, address=overrides.get(m.function, m.address)) for m in WORKFLOW_MODELS]
 
 
-def model_by_function(function: str, profile: Any = None) -> WorkflowModel:
+def model_by_function(function: str, profile: Union[Profile, str, None] = None) -> WorkflowModel:
     for m in workflow_models(profile):
         if m.function == function:
             return m
@@ -85,7 +89,7 @@ def explorer_link(explorer_url: Optional[str], address: str) -> str:
     return explorer_url.rstrip("/") + "/address/" + address
 
 
-def read_workflow_model(alpha: Any, model: WorkflowModel, explorer_url: Optional[str] = None) -> WorkflowModelOutput:
+def read_workflow_model(alpha: AlphaClient, model: WorkflowModel, explorer_url: Optional[str] = None) -> WorkflowModelOutput:
     """Read ``model``'s latest result through an :class:`og_tui.core.alpha.AlphaClient`.
 
     Any failure is re-raised as ``RuntimeError("Error reading from workflow with address …: …")``

@@ -22,11 +22,18 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Generator, Optional
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Dict, Generator, Optional, Protocol
 
 import httpx
 
 from og_tui.core.errors import PaymentError, SpendCapExceeded
+
+if TYPE_CHECKING:
+    from eth_account.datastructures import SignedMessage
+    from eth_account.messages import SignableMessage
+
+    from og_tui.core.config import Settings
+    from og_tui.core.store import Store
 
 __all__ = [
     "SpendCaps",
@@ -51,6 +58,15 @@ TRANSFER_WITH_AUTHORIZATION_TYPES = {
         {"name": "nonce", "type": "bytes32"},
     ]
 }
+
+
+class MessageSigner(Protocol):
+    """What signs a payment: an eth-account ``LocalAccount`` or anything shaped like one."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_message(self, signable_message: SignableMessage) -> SignedMessage: ...
 
 
 def _fmt(units: int, decimals: int, symbol: str) -> str:
@@ -116,7 +132,7 @@ class SpendCaps:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Any, decimals: Optional[int] = None, symbol: Optional[str] = None) -> "SpendCaps":
+    def from_settings(cls, settings: Settings, decimals: Optional[int] = None, symbol: Optional[str] = None) -> "SpendCaps":
         from og_tui.core.amounts import parse_amount
 
         prof = settings.profile
@@ -194,13 +210,13 @@ class PaymentInfo:
     def hash(self) -> Optional[str]:
         return self.transaction or self.processing_hash
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Any]:
         d = asdict(self)
         d["amount"] = str(self.amount)
         return d
 
 
-def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exact") -> dict:
+def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exact") -> Dict[str, Any]:
     """The first requirement with ``scheme`` on ``network`` (any network when None)."""
     if not isinstance(accepts, list) or not accepts:
         raise PaymentError("The server asked for payment but offered no payment requirements.")
@@ -223,8 +239,8 @@ def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exa
     )
 
 
-def sign_payment(signer: Any, requirement: dict, chain_id: int, *, now: Optional[int] = None,
-                 nonce: Optional[bytes] = None, value: Optional[int] = None) -> tuple[str, dict]:
+def sign_payment(signer: MessageSigner, requirement: Dict[str, Any], chain_id: int, *, now: Optional[int] = None,
+                 nonce: Optional[bytes] = None, value: Optional[int] = None) -> tuple[str, Dict[str, Any]]:
     """Sign the EIP-3009 authorization for ``requirement``; returns (X-Payment header, payment dict)."""
     from eth_account.messages import encode_typed_data
     from eth_utils import to_checksum_address
@@ -261,7 +277,7 @@ def sign_payment(signer: Any, requirement: dict, chain_id: int, *, now: Optional
     return header, payment
 
 
-def decode_payment_response(value: Optional[str]) -> dict:
+def decode_payment_response(value: Optional[str]) -> Dict[str, Any]:
     if not value:
         return {}
     try:
@@ -288,17 +304,17 @@ class X402PaymentAuth(httpx.Auth):
 
     def __init__(
         self,
-        signer: Any,
+        signer: Optional[MessageSigner],
         network: Optional[str],
         chain_id: int,
         *,
         caps: Optional[SpendCaps] = None,
         settlement: Optional[str] = None,
         model: Optional[str] = None,
-        store: Any = None,
+        store: Optional[Store] = None,
         profile_name: Optional[str] = None,
         on_payment: Optional[Callable[[PaymentInfo], None]] = None,
-        on_sign: Optional[Callable[[dict], None]] = None,
+        on_sign: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> None:
         self.signer = signer
         self.network = network
@@ -311,7 +327,7 @@ class X402PaymentAuth(httpx.Auth):
         self.on_payment = on_payment
         self.on_sign = on_sign
         self.payment: Optional[PaymentInfo] = None
-        self.requirement: Optional[dict] = None
+        self.requirement: Optional[Dict[str, Any]] = None
 
     # the flow reads the 402 body itself (and never reads a streamed 2xx body)
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -325,7 +341,7 @@ class X402PaymentAuth(httpx.Auth):
         response = yield request
         self._after(response, paid)
 
-    async def async_auth_flow(self, request: httpx.Request):
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         response = yield request
         if response.status_code != 402 or "x-payment" in request.headers:
             return
@@ -336,10 +352,10 @@ class X402PaymentAuth(httpx.Auth):
         response = yield request
         self._after(response, paid)
 
-    def _select(self, accepts: Any) -> dict:
+    def _select(self, accepts: Any) -> Dict[str, Any]:
         return select_requirements(accepts, self.network)
 
-    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[tuple[dict, dict, int]]:
+    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
         try:
             body = response.json()
         except ValueError:
@@ -366,7 +382,7 @@ class X402PaymentAuth(httpx.Auth):
         request.headers["Access-Control-Expose-Headers"] = "X-Payment-Response"
         return requirement, payment, amount
 
-    def _after(self, response: httpx.Response, paid: tuple[dict, dict, int]) -> None:
+    def _after(self, response: httpx.Response, paid: tuple[Dict[str, Any], Dict[str, Any], int]) -> None:
         requirement, payment, amount = paid
         if not 200 <= response.status_code < 300:
             if self.caps is not None:

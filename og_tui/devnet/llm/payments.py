@@ -82,6 +82,7 @@ DEFAULT_SETTLEMENT = "settle-batch"
 ZERO_HASH = "0x" + "00" * 32
 # what honest clients get on top of the settle horizon in maxTimeoutSeconds (signing, clock skew)
 CLIENT_SLACK_SECONDS = 60
+MAX_BATCH = 150  # payments per settleBatch transaction (~180k gas each)
 
 _MIN_FACILITATOR_WEI = 5 * 10**18
 _FACILITATOR_TOPUP_WEI = 50 * 10**18
@@ -371,7 +372,7 @@ class PaymentService:
                 self._pay_debts(v.debts, tx_hash)
             else:
                 self._failed(st, self._revert_reason(data) or "settlement transaction reverted", served)
-        except Exception as exc:  # noqa: BLE001 - the transaction could not be sent
+        except Exception as exc:  # the transaction could not be sent
             log.exception("x402 settlement could not be sent")
             if served and st.valid_before > time.time() + 2:
                 st.status, st.transaction, st.mode = "queued", "", "settle-batch"
@@ -449,7 +450,9 @@ class PaymentService:
     def flush(self) -> Optional[str]:
         """Settle everything queued now in one transaction; returns its hash (None if nothing queued)."""
         with self._lock:
-            batch, self._queue, self._due = self._queue, [], None
+            # one batch stays well inside the block gas limit; the rest goes in the next one, at once
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            self._due = time.time() if self._queue else None
         if not batch:
             return None
         data = selector(SIG_SETTLE_BATCH) + abi_encode(
@@ -573,7 +576,13 @@ class PaymentService:
         tx = None
         if flush:
             try:
-                tx = self.flush()
+                while True:
+                    sent = self.flush()
+                    tx = sent or tx
+                    with self._lock:
+                        more = bool(self._queue)
+                    if sent is None or not more:
+                        break
             except Exception:  # noqa: BLE001 - shutting down: log and go on
                 log.exception("x402 batch settlement at shutdown failed")
         return tx

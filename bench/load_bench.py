@@ -173,13 +173,14 @@ def main(argv: list[str] | None = None) -> None:
             print(f"devnet server RSS: {rss_before:.0f} MB before, {rss_after:.0f} MB after")
             settled = 0
             deadline = time.monotonic() + 30
-            for ph in res.payments:
-                while True:
-                    st = httpx.get(f"{url}/v1/x402/settlements/{ph}", timeout=10).json().get("status")
-                    if st not in ("queued", "pending") or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.2)
-                settled += st == "settled"
+            with httpx.Client(timeout=10) as http:
+                for ph in res.payments:
+                    while True:
+                        st = http.get(f"{url}/v1/x402/settlements/{ph}").json().get("status")
+                        if st not in ("queued", "pending") or time.monotonic() > deadline:
+                            break
+                        time.sleep(0.2)
+                    settled += st == "settled"
             print(f"paid streams settled on chain: {settled} of {len(res.payments)}")
         finally:
             stop_devnet(proc)

@@ -72,8 +72,9 @@ def test_kill_9_with_queued_payments_loses_none(dn):
         assert transfers(dn, record["transaction"], payer.address, to) == [price]
     assert token_balance(dn, to) == payee_before + 9 + 11 + 12 + 13
     assert settlement(dn, sync_hash).json() == sync_record  # records answer across restarts
-    db = dn.data_dir / "x402.sqlite3"
-    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    files = [dn.data_dir / name for name in ("x402.sqlite3", "x402.sqlite3-wal", "x402.sqlite3-shm")]
+    assert files[0].exists()
+    assert {stat.S_IMODE(os.stat(f).st_mode) for f in files if f.exists()} == {0o600}
     assert alive(dn)
 
 

@@ -7,8 +7,10 @@ payee's Transfer logs on chain add up to what was served.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import threading
 import time
 
 import httpx
@@ -18,6 +20,7 @@ from eth_account import Account
 from og_tui.core import constants
 from og_tui.core.x402 import X402PaymentAuth
 from tests.security.x402_helpers import (
+    MSG,
     alive,
     body_for,
     cancel_authorization,
@@ -36,6 +39,7 @@ from tests.security.x402_helpers import (
     token_balance,
     transfer_token,
     transfers,
+    wait_for,
     with_env,
 )
 
@@ -47,12 +51,92 @@ MARGIN_SECONDS = 2.0
 HORIZON = BATCH_SECONDS + MAX_REPLY_SECONDS + MARGIN_SECONDS
 
 
+HELD_MODEL = "devnet/held"
+
+
+class HeldUpstream:
+    """An OpenAI-compatible upstream (a real HTTP server in this process) whose answer waits
+    until the test releases it: the window between verification and settlement, held open."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.go = threading.Event()
+        self.port = None
+        self.server = None
+
+    def app(self):
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        async def chat(request):
+            await request.body()
+            self.arrived.set()
+            await asyncio.to_thread(self.go.wait, 30)
+            return JSONResponse({"choices": [{"index": 0, "message": {"role": "assistant", "content": "held reply"},
+                                              "finish_reason": "stop"}]})
+
+        return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+
+
 @pytest.fixture(scope="module")
-def dn(devnet_factory, tmp_path_factory):
+def held():
+    import socket
+
+    import uvicorn
+
+    up = HeldUpstream()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        up.port = s.getsockname()[1]
+    up.server = uvicorn.Server(uvicorn.Config(up.app(), host="127.0.0.1", port=up.port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=up.server.run, daemon=True)
+    thread.start()
+    wait_for("the upstream server", lambda: up.server.started, timeout=10)
+    yield up
+    up.go.set()
+    up.server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def dn(devnet_factory, tmp_path_factory, held):
     env = {"OG_TUI_DEVNET_X402_BATCH_SECONDS": str(BATCH_SECONDS),
            "OG_TUI_DEVNET_LLM_MAX_REPLY_SECONDS": str(MAX_REPLY_SECONDS),
-           "OG_TUI_DEVNET_X402_SETTLE_MARGIN": str(MARGIN_SECONDS)}
+           "OG_TUI_DEVNET_X402_SETTLE_MARGIN": str(MARGIN_SECONDS),
+           "OG_TUI_DEVNET_LLM_UPSTREAM": f"{HELD_MODEL}=http://127.0.0.1:{held.port}#held"}
     return with_env(env, lambda: devnet_factory(tmp_path_factory.mktemp("x402-free") / "data"))
+
+
+def test_settle_mode_is_paid_before_the_content_leaves(dn, held):
+    """Cancelled between verification and settlement, a ``settle`` reply is a 402 without content."""
+    payer = funded_payer(dn)
+    before = token_balance(dn, payer.address)
+    body = {"model": HELD_MODEL, "messages": MSG, "max_tokens": 10}
+    header, payment = sign(dn, payer, body)
+    held.arrived.clear()
+    held.go.clear()
+    out = {}
+    worker = threading.Thread(target=lambda: out.setdefault("r", post_paid(dn, body, header, mode="settle")))
+    worker.start()
+    try:
+        assert held.arrived.wait(30), "the request never reached the upstream"
+        assert cancel_authorization(dn, payer, nonce_of(payment))["status"] == "0x1"
+    finally:
+        held.go.set()
+        worker.join(60)
+    r = out["r"]
+    assert r.status_code == 402 and r.json()["invalidReason"] == "settlement_failed"
+    assert "held reply" not in r.text and content_of(r) is None
+    record = settlement(dn, _ph(r)).json()
+    assert record["status"] == "failed"  # nothing served, so nothing owed
+    assert token_balance(dn, payer.address) == before
+    assert httpx.get(f"{dn.url}/v1/x402/debts/{payer.address}").json()["owed"] == "0"
+    assert alive(dn)
+
+
+def _ph(r: httpx.Response) -> str:
+    return json.loads(base64.b64decode(r.headers["X-PAYMENT-RESPONSE"]))["processingHash"]
 
 
 def test_gateway_advertises_a_window_that_covers_settlement(dn):

@@ -305,6 +305,7 @@ def test_e_a_stream_slower_than_the_window_is_cut_and_settled_in_time(dn):
     assert final["choices"][0]["finish_reason"] == "length"
     served = sum(1 for e in events if e["choices"][0]["delta"].get("content"))
     assert 0 < served < 500  # cut at the longest reply the gateway serves
+    assert final["usage"]["completion_tokens"] == served
     x402 = final["x402"]
     assert x402["status"] == "settled" and x402["success"]
     block = dn.rpc("eth_getBlockByHash", dn.rpc("eth_getTransactionReceipt", x402["transaction"])["blockHash"], False)

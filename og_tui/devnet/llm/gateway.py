@@ -389,6 +389,8 @@ class Gateway:
                             yield chunk({"tool_calls": [dict(tc, index=k) for k, tc in enumerate(res.tool_calls)]})
                         state["finish"] = res.finish_reason
                     usage = _usage(res)
+                    if i < n:
+                        usage = dict(usage, completion_tokens=i, total_tokens=usage["prompt_tokens"] + i)
                 else:
                     assert up is not None
                     calls: dict[int, dict] = {}

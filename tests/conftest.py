@@ -7,7 +7,7 @@
 - ``fresh_devnet`` (function): a clean chain in a temp dir, restartable.
 
 A ``DevnetProcess`` has ``.url``, ``.rpc_url``, ``.port``, ``.data_dir``, ``.info``
-(the ``/devnet/info`` dict), ``.stop()``, ``.restart()``, ``.start()``, ``.log_text()``
+(the ``/devnet/info`` dict), ``.stop()``, ``.kill()`` (SIGKILL), ``.restart()``, ``.start()``, ``.log_text()``
 and ``.rpc(method, *params)`` (returns ``result``, raises ``DevnetRpcError``).
 """
 
@@ -110,6 +110,14 @@ class DevnetProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+    def kill(self) -> None:
+        """SIGKILL (``kill -9``): no shutdown code runs, as in a crash."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=15)
 
     def restart(self) -> "DevnetProcess":
         self.stop()

@@ -20,6 +20,9 @@ the caller is the faucet account the node configured.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Optional
+
 from eth_abi import encode as abi_encode
 from eth_keys import KeyAPI
 from eth_keys.exceptions import BadSignature, ValidationError as KeysValidationError
@@ -79,6 +82,100 @@ def authorization_slot(authorizer: bytes, nonce: bytes) -> int:
 
 def _addr_topic(address: bytes) -> int:
     return int.from_bytes(address, "big")
+
+
+# --- EIP-3009 authorization rules (shared with the x402 gateway) ------------------------------
+
+
+class AuthorizationRejected(Exception):
+    """An authorization the token would refuse: ``code`` (machine) and ``reason`` (the
+    token's revert string)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """One EIP-3009 authorization; addresses are 20 raw bytes, ``r``/``s`` 32 bytes."""
+
+    authorizer: bytes
+    to: bytes
+    value: int
+    valid_after: int
+    valid_before: int
+    nonce: bytes
+    v: int
+    r: bytes
+    s: bytes
+
+    def struct_hash(self, typehash: bytes = TRANSFER_WITH_AUTHORIZATION_TYPEHASH) -> bytes:
+        return keccak(abi_encode(["bytes32"] + _AUTH_ARGS, [typehash, self.authorizer, self.to, self.value,
+                                                            self.valid_after, self.valid_before, self.nonce]))
+
+
+def split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
+    """(v, r, s) of a packed 65-byte signature ``r . s . v``."""
+    if len(signature) != 65:
+        raise AuthorizationRejected("invalid_signature", "OUSDC: invalid signature length")
+    return signature[64], signature[:32], signature[32:64]
+
+
+def authorization_digest(domain_separator: bytes, struct_hash: bytes) -> bytes:
+    return keccak(b"\x19\x01" + domain_separator + struct_hash)
+
+
+def recover_signer(digest: bytes, v: int, r: bytes, s: bytes) -> bytes:
+    """The signer of ``digest`` under the token's rules: ``v`` of 0/1 is read as 27/28,
+    then ``v`` must be 27 or 28, ``r`` and ``s`` non-zero and ``s`` in the lower half of
+    the curve order (no malleated signatures), as OpenZeppelin's ECDSA does."""
+    if v < 27:
+        v += 27
+    r_int = int.from_bytes(r, "big")
+    s_int = int.from_bytes(s, "big")
+    if v not in (27, 28) or s_int > SECP256K1_HALF_N or not r_int or not s_int:
+        raise AuthorizationRejected("invalid_signature", "OUSDC: invalid signature")
+    try:
+        sig = KeyAPI.Signature(vrs=(v - 27, r_int, s_int))
+        return sig.recover_public_key_from_msg_hash(digest).to_canonical_address()
+    except (BadSignature, KeysValidationError, ValueError):
+        raise AuthorizationRejected("invalid_signature", "OUSDC: invalid signature") from None
+
+
+def check_authorization(
+    auth: Authorization,
+    domain_separator: bytes,
+    *,
+    now: int,
+    sload: Callable[[int], int],
+    typehash: bytes = TRANSFER_WITH_AUTHORIZATION_TYPEHASH,
+    reserved: int = 0,
+    use_gas: Optional[Callable[[int, str], None]] = None,
+) -> None:
+    """Every rule ``transferWithAuthorization`` applies, in the token's order; raises
+    :class:`AuthorizationRejected` for the first one that fails.
+
+    The token calls it with the block's timestamp and its own storage; the x402 gateway
+    calls it with the wall clock, the chain's storage of the token and ``reserved`` (what
+    the payer already owes to queued payments), so the two cannot disagree.
+    """
+    if now <= auth.valid_after:
+        raise AuthorizationRejected("not_yet_valid", "OUSDC: authorization is not yet valid")
+    if now >= auth.valid_before:
+        raise AuthorizationRejected("expired", "OUSDC: authorization is expired")
+    if sload(authorization_slot(auth.authorizer, auth.nonce)):
+        raise AuthorizationRejected("nonce_used", "OUSDC: authorization is used or canceled")
+    if use_gas is not None:
+        use_gas(GAS_ECRECOVER, "ecrecover")
+    digest = authorization_digest(domain_separator, auth.struct_hash(typehash))
+    if recover_signer(digest, auth.v, auth.r, auth.s) != auth.authorizer:
+        raise AuthorizationRejected("invalid_signature", "OUSDC: invalid signature")
+    if auth.to == ZERO_ADDRESS:
+        raise AuthorizationRejected("invalid_payee", "OUSDC: transfer to the zero address")
+    if sload(balance_slot(auth.authorizer)) < auth.value + reserved:
+        raise AuthorizationRejected("insufficient_funds", "OUSDC: transfer amount exceeds balance")
 
 
 class OUSDCToken:
@@ -177,24 +274,17 @@ class OUSDCToken:
 
     def _recover(self, call: NativeCall, struct_hash: bytes, v: int, r: bytes, s: bytes) -> bytes:
         call.use_gas(GAS_ECRECOVER, "ecrecover")
-        digest = keccak(b"\x19\x01" + self.domain_separator + struct_hash)
-        if v < 27:
-            v += 27
-        r_int = int.from_bytes(r, "big")
-        s_int = int.from_bytes(s, "big")
-        if v not in (27, 28) or s_int > SECP256K1_HALF_N or not r_int or not s_int:
-            raise NativeRevert("OUSDC: invalid signature")
         try:
-            sig = KeyAPI.Signature(vrs=(v - 27, r_int, s_int))
-            return sig.recover_public_key_from_msg_hash(digest).to_canonical_address()
-        except (BadSignature, KeysValidationError, ValueError):
-            raise NativeRevert("OUSDC: invalid signature") from None
+            return recover_signer(authorization_digest(self.domain_separator, struct_hash), v, r, s)
+        except AuthorizationRejected as exc:
+            raise NativeRevert(exc.reason) from None
 
     @staticmethod
     def _split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
-        if len(signature) != 65:
-            raise NativeRevert("OUSDC: invalid signature length")
-        return signature[64], signature[:32], signature[32:64]
+        try:
+            return split_signature(signature)
+        except AuthorizationRejected as exc:
+            raise NativeRevert(exc.reason) from None
 
     # -- views ---------------------------------------------------------------------------
     def _name(self, call):
@@ -272,24 +362,14 @@ class OUSDCToken:
         frm, to = _b(frm), _b(to)
         if receive and call.sender != to:
             raise NativeRevert("OUSDC: caller must be the payee")
-        now = call.timestamp
-        if now <= valid_after:
-            raise NativeRevert("OUSDC: authorization is not yet valid")
-        if now >= valid_before:
-            raise NativeRevert("OUSDC: authorization is expired")
-        state_slot = authorization_slot(frm, nonce)
-        if call.sload(state_slot):
-            raise NativeRevert("OUSDC: authorization is used or canceled")
+        auth = Authorization(frm, to, value, valid_after, valid_before, nonce, v, r, s)
         typehash = RECEIVE_WITH_AUTHORIZATION_TYPEHASH if receive else TRANSFER_WITH_AUTHORIZATION_TYPEHASH
-        struct_hash = keccak(
-            abi_encode(
-                ["bytes32"] + _AUTH_ARGS,
-                [typehash, frm, to, value, valid_after, valid_before, nonce],
-            )
-        )
-        if self._recover(call, struct_hash, v, r, s) != frm:
-            raise NativeRevert("OUSDC: invalid signature")
-        call.sstore(state_slot, 1)
+        try:
+            check_authorization(auth, self.domain_separator, now=call.timestamp, sload=call.sload,
+                                typehash=typehash, use_gas=call.use_gas)
+        except AuthorizationRejected as exc:
+            raise NativeRevert(exc.reason) from None
+        call.sstore(authorization_slot(frm, nonce), 1)
         call.emit([TOPIC_AUTH_USED, _addr_topic(frm), nonce])
         self._move(call, frm, to, value)
         return b""

@@ -10,7 +10,13 @@ Configuration (environment of the devnet process, or ``DevnetConfig.extra["llm"]
 - ``OG_TUI_DEVNET_LLM_TOKENS_PER_SECOND`` (default 200): pace of the builtin model's
   streams; a request may override it with the devnet-only body field ``tokens_per_second``.
 - ``OG_TUI_DEVNET_X402_BATCH_SECONDS`` (default 5): settle-batch flush interval.
-- ``OG_TUI_DEVNET_X402_TIMEOUT`` (default 300): ``maxTimeoutSeconds`` of the requirements.
+- ``OG_TUI_DEVNET_X402_TIMEOUT`` (default 300): ``maxTimeoutSeconds`` of the requirements
+  (raised when needed to cover the settle horizon below plus 60 s for the client).
+- ``OG_TUI_DEVNET_LLM_MAX_REPLY_SECONDS`` (default 120): the longest reply the gateway
+  serves; a stream is ended (``finish_reason: length``) when it reaches it.
+- ``OG_TUI_DEVNET_X402_SETTLE_MARGIN`` (default 10): seconds added to the longest reply
+  and the batch interval to form the settle horizon an authorization's ``validBefore``
+  must leave.
 """
 
 from __future__ import annotations
@@ -29,10 +35,14 @@ ENV_UPSTREAM = "OG_TUI_DEVNET_LLM_UPSTREAM"
 ENV_RATE = "OG_TUI_DEVNET_LLM_TOKENS_PER_SECOND"
 ENV_BATCH = "OG_TUI_DEVNET_X402_BATCH_SECONDS"
 ENV_TIMEOUT = "OG_TUI_DEVNET_X402_TIMEOUT"
+ENV_MAX_REPLY = "OG_TUI_DEVNET_LLM_MAX_REPLY_SECONDS"
+ENV_MARGIN = "OG_TUI_DEVNET_X402_SETTLE_MARGIN"
 
 DEFAULT_RATE = 200.0
 DEFAULT_BATCH_SECONDS = 5.0
 DEFAULT_TIMEOUT_SECONDS = 300
+DEFAULT_MAX_REPLY_SECONDS = 120.0
+DEFAULT_MARGIN_SECONDS = 10.0
 
 # price per generated token (max_tokens is what is charged), atomic OUSDC units (6 dp)
 _PROVIDER_PRICE = {"openai": 4, "anthropic": 5, "google": 2, "x-ai": 3}
@@ -113,6 +123,8 @@ class GatewayConfig:
     tokens_per_second: float = DEFAULT_RATE
     batch_seconds: float = DEFAULT_BATCH_SECONDS
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    max_reply_seconds: float = DEFAULT_MAX_REPLY_SECONDS
+    margin_seconds: float = DEFAULT_MARGIN_SECONDS
     upstream: dict = field(default_factory=dict)
 
     @classmethod
@@ -131,6 +143,8 @@ class GatewayConfig:
             tokens_per_second=_float_env(env, ENV_RATE, float(extra.get("tokens_per_second", DEFAULT_RATE))),
             batch_seconds=_float_env(env, ENV_BATCH, float(extra.get("batch_seconds", DEFAULT_BATCH_SECONDS))),
             timeout_seconds=int(_float_env(env, ENV_TIMEOUT, float(extra.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)))),
+            max_reply_seconds=_float_env(env, ENV_MAX_REPLY, float(extra.get("max_reply_seconds", DEFAULT_MAX_REPLY_SECONDS))),
+            margin_seconds=_float_env(env, ENV_MARGIN, float(extra.get("margin_seconds", DEFAULT_MARGIN_SECONDS))),
             upstream=upstream,
         )
 

@@ -3,14 +3,19 @@
 ``POST /v1/chat/completions`` (JSON or SSE with ``"stream": true``), ``POST /v1/completions``
 (top-level ``completion`` plus OpenAI ``choices``), ``GET /v1/models``,
 ``GET /v1/x402/settlements/{processing_hash}`` (where a payment was settled; batch
-payments show ``queued`` until their batch transaction is mined).
+payments show ``queued`` until their batch transaction is mined; kept across restarts),
+``GET /v1/x402/debts/{payer}`` (what a payer owes for served replies whose payment failed)
+and ``POST /v1/x402/debts/{payer}`` (pay it, with x402).
 
 Every response names its backend: header ``x-og-backend`` and body field ``backend``.
 Errors are JSON ``{"error": {"message", "type", "code"}}``; payment problems are 402
 with the x402 v1 body (``x402Version``, ``error``, ``accepts``, plus ``invalidReason``).
 Paid responses carry ``X-PAYMENT-RESPONSE`` (base64 JSON: success, transaction,
 network, payer, mode, status, processingHash) and ``x-processing-hash``. A stream is
-settled when it ends; its final chunk carries the settlement under ``x402``.
+settled when it ends; its final chunk carries the settlement under ``x402``. No reply
+(stream or not) runs longer than ``max_reply_seconds``: a stream is ended there with
+``finish_reason: length``, a non-streamed upstream reply is a 504 (nothing charged).
+See payments.py for the payment guarantees.
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ from starlette.routing import Route
 from og_tui.devnet.llm import builtin, upstream
 from og_tui.devnet.llm.builtin import GenRequest, GenResult
 from og_tui.devnet.llm.catalog import BACKEND_BUILTIN, BACKEND_UPSTREAM, Catalog, GatewayConfig, ModelSpec
-from og_tui.devnet.llm.payments import DEFAULT_SETTLEMENT, SETTLEMENT_MODES, PaymentInvalid, PaymentService, Verified, hash_hex
+from og_tui.devnet.llm.payments import (
+    DEFAULT_SETTLEMENT,
+    SETTLEMENT_MODES,
+    ZERO_HASH,
+    PaymentInvalid,
+    PaymentService,
+    Verified,
+    hash_hex,
+)
 
 MAX_TOKENS_LIMIT = 100_000
 
@@ -168,7 +181,8 @@ class Gateway:
         extra = (getattr(node.config, "extra", None) or {}).get("llm")
         self.config = config or GatewayConfig.load(extra=extra)
         self.catalog = Catalog(self.config)
-        self.payments = PaymentService(node, self.config.batch_seconds, self.config.timeout_seconds)
+        self.payments = PaymentService(node, self.config.batch_seconds, self.config.timeout_seconds,
+                                       self.config.max_reply_seconds, self.config.margin_seconds)
 
     def routes(self) -> list:
         return [
@@ -176,6 +190,7 @@ class Gateway:
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
             Route("/v1/completions", self.completions, methods=["POST"]),
             Route("/v1/x402/settlements/{processing_hash}", self.settlement, methods=["GET"]),
+            Route("/v1/x402/debts/{payer}", self.debts, methods=["GET", "POST"]),
         ]
 
     # -- simple routes ---------------------------------------------------------------------------
@@ -183,13 +198,48 @@ class Gateway:
         return JSONResponse({"object": "list", "data": self.catalog.public(), "backend": "gateway",
                              "payee": self.payments.payee, "network": self.payments.network,
                              "settlement_registry": "0x0000000000000000000000000000000000000402",
-                             "batch_seconds": self.config.batch_seconds})
+                             "batch_seconds": self.config.batch_seconds, "max_reply_seconds": self.config.max_reply_seconds,
+                             "settle_horizon_seconds": self.payments.settle_horizon})
 
     async def settlement(self, request: Request) -> Response:
         st = self.payments.status(request.path_params["processing_hash"])
         if st is None:
-            return error_response("No payment with that processing hash on this devnet (since it started).", "not_found", 404)
+            return error_response("No payment with that processing hash on this devnet.", "not_found", 404)
         return JSONResponse(st.public())
+
+    async def debts(self, request: Request) -> Response:
+        """What a payer owes (GET), or pay it (POST with X-Payment for the whole debt)."""
+        from eth_utils import is_hex_address, to_checksum_address
+
+        raw = request.path_params["payer"]
+        if not is_hex_address(raw):
+            return error_response(f"Not an address: {raw[:60]!r} (expected 0x and 40 hex digits).", "invalid_address", 400)
+        payer = to_checksum_address(raw)
+        owed = await run_in_threadpool(self.payments.owed, payer)
+        total = sum(d.value for d in owed)
+        body = {"payer": payer, "owed": str(total), "items": [d.public() for d in owed]}
+        if request.method == "GET" or not total:
+            return JSONResponse(body)
+        requirement = self.payments.requirements(total, str(request.url), f"debt of {payer}: {len(owed)} served replies not paid")
+        header = request.headers.get("x-payment")
+        if not header:
+            return JSONResponse(self.payments.required_body(requirement, f"{payer} owes {total} OUSDC units; pay them with X-Payment."),
+                                status_code=402)
+        try:
+            verified = await run_in_threadpool(
+                lambda: self.payments.verify(header, requirement, hash_hex("debt:" + payer), mode="settle", debt_only=True))
+        except PaymentInvalid as exc:
+            return JSONResponse(self.payments.required_body(requirement, exc.message, exc.code), status_code=402)
+        if verified.payer.lower() != payer.lower():
+            self.payments.release(verified)
+            return error_response(f"The payment is from {verified.payer}, not from {payer} whose debt this is.", "wrong_payer", 400)
+        st = await run_in_threadpool(self.payments.settle, verified, "settle", hash_hex("debt:" + payer), ZERO_HASH, served=False)
+        if st.status != "settled":
+            return JSONResponse(self.payments.required_body(requirement, f"Payment settlement failed: {st.error}", "settlement_failed"),
+                                status_code=402, headers={"X-PAYMENT-RESPONSE": st.header()})
+        return JSONResponse({"payer": payer, "owed": "0", "paid": str(verified.value), "transaction": st.transaction,
+                             "items": [dict(d.public(), status="settled", paidAsDebtBy=st.transaction) for d in owed]},
+                            headers={"X-PAYMENT-RESPONSE": st.header()})
 
     async def chat(self, request: Request) -> Response:
         return await self._handle(request, "chat")
@@ -222,25 +272,43 @@ class Gateway:
         if not header:
             return JSONResponse(self.payments.required_body(requirement, "No X-PAYMENT header provided"), status_code=402)
         request_hash = hash_hex(req.canonical() + json.dumps([req.max_tokens, req.stop]))
+        stream = bool(extras["stream"])
         try:
-            verified = await run_in_threadpool(self.payments.verify, header, requirement, request_hash)
+            verified = await run_in_threadpool(
+                lambda: self.payments.verify(header, requirement, request_hash, mode=mode, stream=stream))
         except PaymentInvalid as exc:
+            if exc.amount_due is not None:
+                requirement = dict(requirement, maxAmountRequired=str(exc.amount_due))
             return JSONResponse(self.payments.required_body(requirement, exc.message, exc.code), status_code=402)
-        if extras["stream"]:
+        if verified.debts:
+            # a payment that also pays the payer's debt is settled before anything is served
+            st = await run_in_threadpool(self.payments.settle, verified, "settle", request_hash, ZERO_HASH, served=False)
+            if st.status != "settled":
+                body = self.payments.required_body(requirement, f"Payment settlement failed: {st.error}", "settlement_failed")
+                return JSONResponse(body, status_code=402, headers={"X-PAYMENT-RESPONSE": st.header()})
+        if stream:
             return await self._stream(spec, req, extras, verified, mode, request_hash)
+        limit = self.config.max_reply_seconds
         try:
             if spec.backend == BACKEND_UPSTREAM:
-                res = await upstream.complete(spec, req)
+                res = await asyncio.wait_for(upstream.complete(spec, req), timeout=limit)
             else:
                 res = builtin.generate(req)
+        except asyncio.TimeoutError:
+            self.payments.release(verified)
+            return error_response(f"The {spec.backend} backend did not answer within {limit:g}s (the longest reply this "
+                                  "gateway serves); nothing was charged.", "reply_timeout", 504, backend=spec.backend)
         except upstream.UpstreamError as exc:
             self.payments.release(verified)
             return error_response(str(exc), "upstream_unavailable", exc.status, backend=spec.backend)
         except Exception as exc:  # noqa: BLE001
             self.payments.release(verified)
             return error_response(f"The {spec.backend} backend failed: {exc}", "backend_error", 500, backend=spec.backend)
+        # settle and settle-metadata: on chain before the content leaves (served=False: a failure
+        # is a 402 and nothing is released); settle-batch: reserved and written to the queue first
         st = await run_in_threadpool(
-            self.payments.settle, verified, mode, request_hash, hash_hex(_output_text(res)), spec.id, _input_text(req), _output_text(res)
+            lambda: self.payments.settle(verified, mode, request_hash, hash_hex(_output_text(res)), spec.id,
+                                         _input_text(req), _output_text(res), served=(mode == "settle-batch"))
         )
         if st.status == "failed":
             body = self.payments.required_body(requirement, f"Payment settlement failed: {st.error}", "settlement_failed")
@@ -276,6 +344,7 @@ class Gateway:
         else:
             res = builtin.generate(req)
         rate = float(extras.get("tokens_per_second") or self.config.tokens_per_second)
+        limit = self.config.max_reply_seconds
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         payments = self.payments
@@ -290,10 +359,13 @@ class Gateway:
         def settle_now() -> Any:
             state["settled"] = True
             out = GenResult("".join(state["text"]) or None, [], state["finish"] or "stop", 0, tool_calls=state["tool_calls"])
-            return payments.settle(verified, mode, request_hash, hash_hex(_output_text(out)), spec.id, _input_text(req), _output_text(out))
+            return payments.settle(verified, mode, request_hash, hash_hex(_output_text(out)), spec.id, _input_text(req),
+                                   _output_text(out), served=True)
 
         async def gen():
             loop = asyncio.get_running_loop()
+            # the reply must end (and be settled) well inside the authorization's window
+            deadline = loop.time() + limit
             try:
                 yield chunk({"role": "assistant", "content": ""})
                 if res is not None:
@@ -301,24 +373,41 @@ class Gateway:
                     t0 = loop.time()
                     i = 0
                     n = len(tokens)
-                    while i < n:
+                    while i < n and loop.time() < deadline:
                         due = min(n, int((loop.time() - t0) * rate) + 1)
                         if due > i:
                             yield "".join(chunk({"content": tok}) for tok in tokens[i:due])
                             state["text"].extend(tokens[i:due])
                             i = due
                         else:
-                            await asyncio.sleep(max(0.0, t0 + i / rate - loop.time()))
-                    if res.tool_calls:
-                        state["tool_calls"] = res.tool_calls
-                        yield chunk({"tool_calls": [dict(tc, index=k) for k, tc in enumerate(res.tool_calls)]})
-                    state["finish"] = res.finish_reason
+                            await asyncio.sleep(max(0.0, min(t0 + i / rate, deadline) - loop.time()))
+                    if i < n:
+                        state["finish"] = "length"  # cut at the longest reply the gateway serves
+                    else:
+                        if res.tool_calls:
+                            state["tool_calls"] = res.tool_calls
+                            yield chunk({"tool_calls": [dict(tc, index=k) for k, tc in enumerate(res.tool_calls)]})
+                        state["finish"] = res.finish_reason
                     usage = _usage(res)
+                    if i < n:
+                        usage = dict(usage, completion_tokens=i, total_tokens=usage["prompt_tokens"] + i)
                 else:
                     assert up is not None
                     calls: dict[int, dict] = {}
+                    chunks = up.chunks().__aiter__()
                     try:
-                        async for obj in up.chunks():
+                        while True:
+                            left = deadline - loop.time()
+                            if left <= 0:
+                                state["finish"] = "length"
+                                break
+                            try:
+                                obj = await asyncio.wait_for(chunks.__anext__(), timeout=left)
+                            except StopAsyncIteration:
+                                break
+                            except asyncio.TimeoutError:
+                                state["finish"] = "length"
+                                break
                             for ch in obj.get("choices") or []:
                                 delta = ch.get("delta") or {}
                                 if delta.get("content"):

@@ -1,87 +1,91 @@
 """x402 (protocol v1, scheme ``exact``) on the devnet: requirements, verification, settlement.
 
-- :meth:`PaymentService.requirements` builds the PaymentRequirements of a request
-  (price = model price per token x max_tokens, payTo = the devnet payee, asset = OUSDC).
-- :meth:`PaymentService.verify` decodes an ``X-Payment`` header and checks it: version,
-  scheme, network, payee, amount, time window, EIP-712 signature, nonce unused (on chain
-  and among in-flight payments) and payer balance. Each failure raises
-  :class:`PaymentInvalid` with its own code and sentence.
-- :meth:`PaymentService.settle` settles through the token's ``transferWithAuthorization``
-  inside a real transaction sent by the devnet's facilitator account to the native
-  **settlement registry** (:data:`REGISTRY_ADDRESS`), which calls the token and records:
+The gateway never serves a paid reply for nothing:
 
-  ===================  ==============================================================
-  ``settle``           one tx per payment; event ``X402Settled`` with input/output hashes
-  ``settle-metadata``  one tx per payment; event ``X402SettledWithMetadata`` with the
-                       model, the full input and the full output
-  ``settle-batch``     payments are queued and settled together in one
-                       ``settleBatch`` tx at most every ``batch_seconds``; events
-                       ``X402BatchItem`` (one per payment) and ``X402BatchSettled``
-  ===================  ==============================================================
+- **One set of rules.** :meth:`PaymentService.verify` parses ``X-Payment`` strictly
+  (payment_header.py) and checks the authorization with
+  :func:`og_tui.devnet.token.check_authorization`, the very function the OUSDC token runs
+  in ``transferWithAuthorization`` (window, unused/uncancelled nonce, EIP-712 signature
+  with low ``s`` and ``v`` in 27/28 or 0/1, balance), so the gateway cannot accept what
+  the token would refuse at settlement.
+- **Time to settle.** ``validBefore`` must leave :attr:`settle_horizon` seconds (batch
+  interval + the longest reply the gateway serves + a margin), else 402
+  ``expires_too_soon``; the requirements advertise a ``maxTimeoutSeconds`` above that.
+- **Settle before release.** ``settle`` and ``settle-metadata`` replies (not streamed)
+  are settled on chain before their content leaves; a failed settlement is a 402.
+- **Reservation.** A payer's balance less everything he has queued or in flight must
+  cover a new authorization.
+- **Debts.** A served payment whose authorization then fails because of the payer
+  (cancelled, funds moved) makes its record ``owed``; the payer gets 402 ``payment_owed``
+  until a payment of his covering the debt settles (a request paid for its price plus
+  the debt, or ``POST /v1/x402/debts/{payer}``); that settlement marks the owed records
+  ``settled`` (``paidAsDebtBy``).
+- **Persistence.** Every accepted payment is a row of ``x402.sqlite3`` (settlement_store.py)
+  written before the reply is released; at start-up unfinished rows are settled (or, if
+  their reply was never released, dropped), so ``kill -9`` loses no payment whose
+  authorization is still valid.
 
-The facilitator and payee keys are derived from the node's faucet key (so they are
-stable per data dir and never printed).
+Settlement goes through the native registry (registry.py) in a transaction sent by the
+devnet's facilitator account. The facilitator and payee keys derive from the node's faucet
+key (stable per data dir, never printed).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_keys import KeyAPI
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_canonical_address
 
 from og_tui.core import constants
-from og_tui.devnet.native import NativeCall, NativeRevert, selector, topic
-from og_tui.devnet.token import (
-    TRANSFER_WITH_AUTHORIZATION_TYPEHASH,
-    OUSDCToken,
-    authorization_slot,
-    balance_slot,
+from og_tui.devnet.llm.payment_header import X402_VERSION, PaymentInvalid, parse_payment
+from og_tui.devnet.llm.registry import (  # noqa: F401 - re-exported
+    AUTH_TYPES,
+    REGISTRY_ADDRESS,
+    SIG_SETTLE,
+    SIG_SETTLE_BATCH,
+    SIG_SETTLE_METADATA,
+    SUBCALL_GAS,
+    TOPIC_BATCH_ITEM,
+    TOPIC_BATCH_SETTLED,
+    TOPIC_SETTLED,
+    TOPIC_SETTLED_METADATA,
+    TWA_SELECTOR,
+    SettlementRegistry,
 )
+from og_tui.devnet.llm.settlement_store import DB_FILE, Settlement, SettlementStore
+from og_tui.devnet.native import selector
+from og_tui.devnet.token import (
+    Authorization,
+    AuthorizationRejected,
+    OUSDCToken,
+    balance_slot,
+    check_authorization,
+    split_signature,
+)
+
+__all__ = ["PaymentService", "PaymentInvalid", "Verified", "Settlement", "hash_hex", "REGISTRY_ADDRESS",
+           "SETTLEMENT_MODES", "DEFAULT_SETTLEMENT", "X402_VERSION"]
 
 log = logging.getLogger(__name__)
 
-REGISTRY_ADDRESS = "0x0000000000000000000000000000000000000402"
-X402_VERSION = 1
 SETTLEMENT_MODES = ("settle", "settle-metadata", "settle-batch")
 DEFAULT_SETTLEMENT = "settle-batch"
+ZERO_HASH = "0x" + "00" * 32
+# what honest clients get on top of the settle horizon in maxTimeoutSeconds (signing, clock skew)
+CLIENT_SLACK_SECONDS = 60
+MAX_BATCH = 150  # payments per settleBatch transaction (~180k gas each)
 
-TWA_SELECTOR = selector("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)")
-_AUTH_TYPES = ["address", "address", "uint256", "uint256", "uint256", "bytes32", "bytes"]
-
-SIG_SETTLE = "settle(bytes,bytes32,bytes32,bytes32)"
-SIG_SETTLE_METADATA = "settleWithMetadata(bytes,bytes32,string,string,string)"
-SIG_SETTLE_BATCH = "settleBatch(bytes[],bytes32[],bytes32[],bytes32[])"
-EV_SETTLED = "X402Settled(address,address,bytes32,uint256,bytes32,bytes32,bytes32)"
-EV_SETTLED_METADATA = "X402SettledWithMetadata(address,address,bytes32,uint256,bytes32,string,string,string)"
-EV_BATCH_ITEM = "X402BatchItem(bytes32,bytes32,address,uint256,bool)"
-EV_BATCH_SETTLED = "X402BatchSettled(bytes32,uint256,uint256,uint256)"
-TOPIC_SETTLED = topic(EV_SETTLED)
-TOPIC_SETTLED_METADATA = topic(EV_SETTLED_METADATA)
-TOPIC_BATCH_ITEM = topic(EV_BATCH_ITEM)
-TOPIC_BATCH_SETTLED = topic(EV_BATCH_SETTLED)
-
-_SUBCALL_GAS = 150_000
 _MIN_FACILITATOR_WEI = 5 * 10**18
 _FACILITATOR_TOPUP_WEI = 50 * 10**18
-
-
-class PaymentInvalid(Exception):
-    """A payment that cannot be accepted: ``code`` (machine) and a sentence (``str``)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -96,31 +100,12 @@ class Verified:
     required: int
     processing_hash: str = ""
     transfer_call: bytes = b""
+    record: Optional[Settlement] = None
+    debts: list = field(default_factory=list)  # owed records this payment also pays
 
-
-@dataclass
-class Settlement:
-    mode: str
-    status: str  # "settled" | "queued" | "failed"
-    processing_hash: str
-    transaction: str = ""
-    payer: str = ""
-    network: str = ""
-    error: str = ""
-    block: Optional[int] = None
-    created: float = field(default_factory=time.time)
-
-    def public(self) -> dict:
-        out = {"success": self.status != "failed", "transaction": self.transaction, "network": self.network,
-               "payer": self.payer, "mode": self.mode, "status": self.status, "processingHash": self.processing_hash}
-        if self.error:
-            out["errorReason"] = self.error
-        if self.block is not None:
-            out["block"] = self.block
-        return out
-
-    def header(self) -> str:
-        return base64.b64encode(json.dumps(self.public(), separators=(",", ":")).encode()).decode()
+    @property
+    def debt(self) -> int:
+        return sum(d.value for d in self.debts)
 
 
 def hash_hex(data: bytes | str) -> str:
@@ -131,120 +116,23 @@ def _b32(hexstr: str) -> bytes:
     return bytes.fromhex(hexstr[2:] if hexstr.startswith("0x") else hexstr).rjust(32, b"\0")
 
 
-# --- the settlement registry (native contract) ----------------------------------------------
-
-
-class SettlementRegistry:
-    """Native contract: calls the token's transferWithAuthorization and records the settlement."""
-
-    def __init__(self, token: bytes, facilitator: bytes) -> None:
-        self.token = token
-        self.facilitator = facilitator
-        self._dispatch = {
-            selector(SIG_SETTLE): self._settle,
-            selector(SIG_SETTLE_METADATA): self._settle_metadata,
-            selector(SIG_SETTLE_BATCH): self._settle_batch,
-            selector("facilitator()"): lambda c: abi_encode(["address"], [to_checksum_address(self.facilitator)]),
-            selector("token()"): lambda c: abi_encode(["address"], [to_checksum_address(self.token)]),
-        }
-
-    def __call__(self, call: NativeCall) -> bytes:
-        fn = self._dispatch.get(call.selector)
-        if fn is None:
-            raise NativeRevert(f"x402 registry: unknown function selector 0x{call.selector.hex()}")
-        return fn(call)
-
-    def _check_caller(self, call: NativeCall) -> None:
-        if call.sender != self.facilitator:
-            raise NativeRevert("x402 registry: only the devnet facilitator settles payments")
-
-    def _transfer(self, call: NativeCall, transfer_call: bytes) -> tuple[bool, str, tuple]:
-        if transfer_call[:4] != TWA_SELECTOR:
-            raise NativeRevert("x402 registry: not a transferWithAuthorization call")
-        try:
-            args = abi_decode(_AUTH_TYPES, transfer_call[4:])
-        except Exception:
-            raise NativeRevert("x402 registry: malformed transferWithAuthorization call") from None
-        comp = call.computation
-        gas = min(_SUBCALL_GAS, comp.get_gas_remaining() - 20_000)
-        if gas <= 0:
-            raise NativeRevert("x402 registry: out of gas")
-        comp.consume_gas(gas, "x402 registry subcall")
-        msg = comp.prepare_child_message(gas=gas, to=self.token, value=0, data=transfer_call, code=comp.state.get_code(self.token))
-        child = comp.apply_child_computation(msg)
-        comp.return_gas(child.get_gas_remaining())
-        if child.is_error:
-            from og_tui.devnet.chain import decode_revert_reason
-
-            return False, decode_revert_reason(bytes(child.output)) or "transfer failed", args
-        return True, "", args
-
-    def _settle(self, call: NativeCall) -> bytes:
-        self._check_caller(call)
-        transfer_call, processing, input_hash, output_hash = call.decode(["bytes", "bytes32", "bytes32", "bytes32"])
-        ok, reason, args = self._transfer(call, transfer_call)
-        if not ok:
-            raise NativeRevert(f"x402 registry: {reason}")
-        payer, payee, value, _, _, nonce, _ = args
-        call.emit(
-            [TOPIC_SETTLED, int(payer, 16), int(payee, 16), processing],
-            abi_encode(["uint256", "bytes32", "bytes32", "bytes32"], [value, nonce, input_hash, output_hash]),
-        )
-        return b""
-
-    def _settle_metadata(self, call: NativeCall) -> bytes:
-        self._check_caller(call)
-        transfer_call, processing, model, inp, out = call.decode(["bytes", "bytes32", "string", "string", "string"])
-        ok, reason, args = self._transfer(call, transfer_call)
-        if not ok:
-            raise NativeRevert(f"x402 registry: {reason}")
-        payer, payee, value, _, _, nonce, _ = args
-        call.emit(
-            [TOPIC_SETTLED_METADATA, int(payer, 16), int(payee, 16), processing],
-            abi_encode(["uint256", "bytes32", "string", "string", "string"], [value, nonce, model, inp, out]),
-        )
-        return b""
-
-    def _settle_batch(self, call: NativeCall) -> bytes:
-        self._check_caller(call)
-        calls, processing, inputs, outputs = call.decode(["bytes[]", "bytes32[]", "bytes32[]", "bytes32[]"])
-        if not (len(calls) == len(processing) == len(inputs) == len(outputs)):
-            raise NativeRevert("x402 registry: batch arrays differ in length")
-        root = keccak(b"".join(p + i + o for p, i, o in zip(processing, inputs, outputs)))
-        settled = total = 0
-        for i, tc in enumerate(calls):
-            ok, _reason, args = self._transfer(call, tc)
-            payer, value = (args[0], args[2]) if args else ("0x" + "00" * 20, 0)
-            if ok:
-                settled += 1
-                total += value
-            call.emit(
-                [TOPIC_BATCH_ITEM, root, processing[i]],
-                abi_encode(["address", "uint256", "bool"], [payer, value, ok]),
-            )
-        call.emit([TOPIC_BATCH_SETTLED, root], abi_encode(["uint256", "uint256", "uint256"], [len(calls), settled, total]))
-        return abi_encode(["uint256"], [settled])
-
-
-# --- the service -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Queued:
-    verified: Verified
-    input_hash: str
-    output_hash: str
-    settlement: Settlement
+def _authorization(transfer_call: bytes) -> Authorization:
+    frm, to, value, after, before, nonce, sig = abi_decode(AUTH_TYPES, transfer_call[4:])
+    v, r, s = split_signature(sig)
+    return Authorization(to_canonical_address(frm), to_canonical_address(to), value, after, before, nonce, v, r, s)
 
 
 class PaymentService:
-    def __init__(self, node: Any, batch_seconds: float = 5.0, timeout_seconds: int = 300) -> None:
+    def __init__(self, node: Any, batch_seconds: float = 5.0, timeout_seconds: int = 300,
+                 max_reply_seconds: float = 120.0, margin_seconds: float = 10.0) -> None:
         self.node = node
         self.network = node.config.x402_network
         self.chain_id = node.config.chain_id
         self.token = to_canonical_address(constants.OUSDC_ADDRESS)
         self.batch_seconds = batch_seconds
         self.timeout_seconds = timeout_seconds
+        self.max_reply_seconds = max_reply_seconds
+        self.margin_seconds = margin_seconds
         base = node.chain.faucet_key
         self._facilitator_key = keccak(base + b"og-devnet x402 facilitator")
         self._payee_key = keccak(base + b"og-devnet x402 payee")
@@ -253,16 +141,18 @@ class PaymentService:
         self.payee = pk(self._payee_key).public_key.to_checksum_address()
         self.domain_separator = OUSDCToken(self.token, self.chain_id, None, name=constants.OUSDC_NAME,
                                            version=constants.OUSDC_VERSION).domain_separator
+        self.store = SettlementStore(Path(node.data_dir) / DB_FILE)
         self._lock = threading.Lock()
         self._inflight: set[tuple[str, bytes]] = set()
-        self._pending_by_payer: dict[str, int] = {}
-        self._queue: list[_Queued] = []
-        self._settlements: dict[str, Settlement] = {}
+        self._reserved: dict[str, int] = {}
+        self._queue: list[Settlement] = []
+        self._due: Optional[float] = None  # when the queued batch must be sent
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.registry = SettlementRegistry(self.token, to_canonical_address(self.facilitator))
         node.register_native(REGISTRY_ADDRESS, self.registry, name="x402-registry")
         self._ensure_gas()
+        self._recover()
         self._thread = threading.Thread(target=self._batch_loop, name="x402-batch", daemon=True)
         self._thread.start()
 
@@ -275,6 +165,16 @@ class PaymentService:
                 raw = node.sign_transaction(node.chain.faucet_key, {"to": self.facilitator, "value": _FACILITATOR_TOPUP_WEI, "gas": 21_000})
                 node.send_raw(raw)
 
+    @property
+    def settle_horizon(self) -> float:
+        """Seconds an authorization must stay valid after verification: the longest reply,
+        then at most one batch interval, plus a margin."""
+        return self.batch_seconds + self.max_reply_seconds + self.margin_seconds
+
+    @property
+    def max_timeout_seconds(self) -> int:
+        return max(int(self.timeout_seconds), math.ceil(self.settle_horizon) + CLIENT_SLACK_SECONDS)
+
     # -- requirements ------------------------------------------------------------------------------
     def requirements(self, amount: int, resource: str, description: str) -> dict:
         return {
@@ -285,7 +185,7 @@ class PaymentService:
             "description": description,
             "mimeType": "application/json",
             "payTo": self.payee,
-            "maxTimeoutSeconds": int(self.timeout_seconds),
+            "maxTimeoutSeconds": self.max_timeout_seconds,
             "asset": constants.OUSDC_ADDRESS,
             "extra": {"name": constants.OUSDC_NAME, "version": constants.OUSDC_VERSION},
         }
@@ -297,158 +197,220 @@ class PaymentService:
         return body
 
     # -- verification ------------------------------------------------------------------------------
-    def verify(self, header: str, requirement: dict, request_hash: str) -> Verified:
-        try:
-            raw = base64.b64decode(header.strip() + "=" * (-len(header.strip()) % 4), validate=False)
-            payment = json.loads(raw.decode("utf-8"))
-            if not isinstance(payment, dict):
-                raise ValueError("not an object")
-        except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-            raise PaymentInvalid("invalid_header", f"Invalid payment header format: X-Payment must be base64 JSON ({exc}).") from None
-        if payment.get("x402Version") != X402_VERSION:
-            raise PaymentInvalid("invalid_version", f"Unsupported x402 version {payment.get('x402Version')!r}; this gateway speaks version 1.")
-        if payment.get("scheme") != "exact" or payment.get("network") != self.network:
-            raise PaymentInvalid(
-                "no_matching_requirements",
-                f"No matching payment requirements found: payment is scheme {payment.get('scheme')!r} on network "
-                f"{payment.get('network')!r}, this gateway accepts scheme 'exact' on {self.network!r}.",
-            )
-        try:
-            payload = payment["payload"]
-            auth = payload["authorization"]
-            sig_hex = payload["signature"]
-            payer = to_checksum_address(auth["from"])
-            payee = to_checksum_address(auth["to"])
-            value = int(auth["value"])
-            valid_after = int(auth["validAfter"])
-            valid_before = int(auth["validBefore"])
-            nonce = _b32(auth["nonce"])
-            signature = bytes.fromhex(sig_hex[2:] if sig_hex.startswith("0x") else sig_hex)
-            if len(nonce) != 32:
-                raise ValueError("nonce must be 32 bytes")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PaymentInvalid("invalid_payload", f"Invalid payment payload: missing or malformed field ({exc}).") from None
+    def _sload(self, slot: int) -> int:
+        return self.node.chain.get_storage(self.token, slot)
+
+    def _rejected(self, exc: AuthorizationRejected, payer: str, value: int, valid_after: int, valid_before: int,
+                  now: int, reserved: int) -> PaymentInvalid:
+        code = exc.code
+        if code == "expired":
+            msg = f"Payment authorization expired: its window closed at {valid_before} (now {now}); sign a new one."
+        elif code == "not_yet_valid":
+            msg = f"Payment authorization is not valid yet (validAfter {valid_after}, now {now})."
+        elif code == "nonce_used":
+            msg = "Payment nonce already used: this authorization was replayed or cancelled on chain; sign a new one."
+        elif code == "invalid_signature":
+            msg = (f"Invalid payment signature: it was not signed by the payer {payer} for OUSDC on chain {self.chain_id} "
+                   f"with a canonical (low-s) signature ({exc.reason}).")
+        elif code == "insufficient_funds":
+            balance = self._sload_balance(payer)
+            msg = (f"Insufficient OUSDC: the payer {payer} has {balance} units"
+                   + (f" ({reserved} already reserved for his payments not settled yet)" if reserved else "")
+                   + f", the payment needs {value}.")
+        else:
+            msg = f"Payment refused by the token's rules: {exc.reason}."
+        return PaymentInvalid(code, msg)
+
+    def _sload_balance(self, payer: str) -> int:
+        with self.node.lock:
+            return self._sload(balance_slot(to_canonical_address(payer)))
+
+    def owed(self, payer: str) -> list[Settlement]:
+        return self.store.owed_by(payer)
+
+    def verify(self, header: Any, requirement: dict, request_hash: str, *, mode: str = DEFAULT_SETTLEMENT,
+               stream: bool = False, debt_only: bool = False) -> Verified:
+        """Accept a payment for a request (or raise :class:`PaymentInvalid`): the checks, the
+        reservation and the ``pending`` row, written before anything is served. ``debt_only``:
+        the payment pays the payer's debt and nothing else."""
+        p = parse_payment(header, self.network)
         required = int(requirement["maxAmountRequired"])
-        if payee.lower() != self.payee.lower():
-            raise PaymentInvalid("wrong_payee", f"Payment is addressed to {payee}, but this gateway is paid at {self.payee}.")
-        if value < required:
+        if p.payee.lower() != self.payee.lower():
+            raise PaymentInvalid("wrong_payee", f"Payment is addressed to {p.payee}, but this gateway is paid at {self.payee}.")
+        if p.value < required:
             raise PaymentInvalid(
                 "amount_too_low",
-                f"Wrong payment amount: the authorization is for {value} OUSDC units, the request costs {required}.",
+                f"Wrong payment amount: the authorization is for {p.value} OUSDC units, the request costs {required}.",
             )
+        v, r, s = split_signature(p.signature)
+        auth = Authorization(p.payer_raw, to_canonical_address(p.payee), p.value, p.valid_after, p.valid_before, p.nonce, v, r, s)
+        payer_key = p.payer.lower()
+        key = (payer_key, p.nonce)
         now = int(time.time())
-        if valid_before <= now + 2:
-            raise PaymentInvalid(
-                "expired",
-                f"Payment authorization expired: its window closed at {valid_before} (now {now}); sign a new one.",
-            )
-        if valid_after >= now:
-            raise PaymentInvalid("not_yet_valid", f"Payment authorization is not valid yet (validAfter {valid_after}, now {now}).")
-        if len(signature) != 65:
-            raise PaymentInvalid("invalid_signature", "Invalid payment signature: expected 65 bytes (r, s, v).")
-        struct_hash = keccak(
-            abi_encode(
-                ["bytes32", "address", "address", "uint256", "uint256", "uint256", "bytes32"],
-                [TRANSFER_WITH_AUTHORIZATION_TYPEHASH, payer, payee, value, valid_after, valid_before, nonce],
-            )
-        )
-        digest = keccak(b"\x19\x01" + self.domain_separator + struct_hash)
-        v = signature[64]
-        if v >= 27:
-            v -= 27
-        try:
-            recovered = KeyAPI.Signature(vrs=(v, int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"))) \
-                .recover_public_key_from_msg_hash(digest).to_checksum_address()
-        except Exception:
-            recovered = None
-        if recovered is None or recovered.lower() != payer.lower():
-            raise PaymentInvalid(
-                "invalid_signature",
-                f"Invalid payment signature: it was not signed by the payer {payer} for OUSDC on chain {self.chain_id}"
-                + (f" (it recovers to {recovered})." if recovered else "."),
-            )
-        key = (payer.lower(), nonce)
-        payer_raw = to_canonical_address(payer)
         with self._lock:
             if key in self._inflight:
                 raise PaymentInvalid("nonce_used", "Payment nonce already used: this authorization was replayed (it is being settled).")
-            with self.node.lock:
-                used = self.node.chain.get_storage(self.token, authorization_slot(payer_raw, nonce))
-                balance = self.node.chain.get_storage(self.token, balance_slot(payer_raw))
-            if used:
-                raise PaymentInvalid("nonce_used", "Payment nonce already used: this authorization was already settled (replayed).")
-            pending = self._pending_by_payer.get(payer.lower(), 0)
-            if balance < value + pending:
+            reserved = self._reserved.get(payer_key, 0)
+            try:
+                with self.node.lock:
+                    check_authorization(auth, self.domain_separator, now=now, sload=self._sload, reserved=reserved)
+            except AuthorizationRejected as exc:
+                raise self._rejected(exc, p.payer, p.value, p.valid_after, p.valid_before, now, reserved) from None
+            horizon = self.settle_horizon
+            if p.valid_before < now + horizon:
                 raise PaymentInvalid(
-                    "insufficient_funds",
-                    f"Insufficient OUSDC: the payer {payer} has {balance} units"
-                    + (f" ({pending} already committed to pending payments)" if pending else "")
-                    + f", the payment needs {value}.",
+                    "expires_too_soon",
+                    f"Payment authorization expires too soon: validBefore {p.valid_before} is {p.valid_before - now}s from now; "
+                    f"this gateway needs at least {math.ceil(horizon)}s to settle (longest reply {self.max_reply_seconds:g}s + "
+                    f"batch interval {self.batch_seconds:g}s + margin {self.margin_seconds:g}s). Sign with validBefore = now + "
+                    f"maxTimeoutSeconds ({self.max_timeout_seconds}s).",
                 )
+            debts = self.store.owed_by(p.payer)
+            owed = sum(d.value for d in debts)
+            if owed and p.value < (owed if debt_only else required + owed):
+                need = owed if debt_only else required + owed
+                raise PaymentInvalid.owing(need, 
+                    "payment_owed",
+                    f"Payment refused: the payer {p.payer} owes {owed} OUSDC units for {len(debts)} served "
+                    f"{'reply' if len(debts) == 1 else 'replies'} whose payment failed at settlement "
+                    f"({debts[0].error or 'authorization cancelled or funds moved'}). Pay the debt with "
+                    f"POST /v1/x402/debts/{p.payer}, or sign this request for {need} units (its price plus the debt).",
+                )
+            transfer_call = TWA_SELECTOR + abi_encode(
+                AUTH_TYPES, [p.payer, p.payee, p.value, p.valid_after, p.valid_before, p.nonce, p.signature]
+            )
+            processing = hash_hex(_b32(request_hash) + p.nonce + p.payer_raw)
+            record = Settlement(mode=mode, status="pending", processing_hash=processing, payer=p.payer,
+                                network=self.network, payee=p.payee, value=p.value, valid_before=p.valid_before,
+                                nonce="0x" + p.nonce.hex(), transfer_call=transfer_call, input_hash=request_hash,
+                                released=stream)
+            self.store.put(record)
             self._inflight.add(key)
-            self._pending_by_payer[payer.lower()] = pending + value
-        transfer_call = TWA_SELECTOR + abi_encode(
-            _AUTH_TYPES, [payer, payee, value, valid_after, valid_before, nonce, signature]
-        )
-        processing = hash_hex(_b32(request_hash) + nonce + payer_raw)
-        return Verified(payer, payee, value, valid_after, valid_before, nonce, signature, required, processing, transfer_call)
+            self._reserved[payer_key] = reserved + p.value
+        return Verified(p.payer, p.payee, p.value, p.valid_after, p.valid_before, p.nonce, p.signature, required,
+                        processing, transfer_call, record, debts if owed else [])
+
+    def _unreserve(self, st: Settlement) -> None:
+        payer = st.payer.lower()
+        with self._lock:
+            self._inflight.discard((payer, _b32(st.nonce)))
+            left = self._reserved.get(payer, 0) - st.value
+            if left > 0:
+                self._reserved[payer] = left
+            else:
+                self._reserved.pop(payer, None)
 
     def release(self, v: Verified) -> None:
         """Forget an accepted-but-unsettled payment (the request failed before it was served)."""
-        with self._lock:
-            self._inflight.discard((v.payer.lower(), v.nonce))
-            left = self._pending_by_payer.get(v.payer.lower(), 0) - v.value
-            if left > 0:
-                self._pending_by_payer[v.payer.lower()] = left
-            else:
-                self._pending_by_payer.pop(v.payer.lower(), None)
+        st = v.record
+        if st is None or st.status != "pending":
+            return
+        st.status = "failed"
+        st.error = "the request failed before a reply was served; nothing was charged"
+        self.store.put(st)
+        self._unreserve(st)
 
     # -- settlement --------------------------------------------------------------------------------
-    def _send(self, data: bytes, gas: int) -> tuple[str, int, dict]:
+    def _send(self, data: bytes, gas: int, before_send) -> tuple[str, int, dict]:
+        """Sign and send a facilitator transaction; ``before_send(tx_hash)`` runs (and records
+        the hash) before the transaction exists, so a crash after it is recognized at start-up."""
         node = self.node
         with node.lock:
             raw = node.sign_transaction(self._facilitator_key, {"to": REGISTRY_ADDRESS, "data": data, "gas": gas})
-            tx_hash = "0x" + node.send_raw(raw).hex()
-            receipt = node.rpc.handle({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt", "params": [tx_hash]})["result"]
-        return tx_hash, int(receipt["status"], 16), receipt
+            tx_hash = "0x" + keccak(raw).hex()
+            before_send(tx_hash)
+            sent = "0x" + node.send_raw(raw).hex()
+            receipt = self._receipt(sent)
+        return sent, int(receipt["status"], 16), receipt
 
-    def settle(self, v: Verified, mode: str, input_hash: str, output_hash: str,
-               model: str = "", input_text: str = "", output_text: str = "") -> Settlement:
-        st = Settlement(mode=mode, status="queued", processing_hash=v.processing_hash, payer=v.payer, network=self.network)
-        with self._lock:
-            self._settlements[v.processing_hash] = st
-        if mode == "settle-batch":
-            with self._lock:
-                self._queue.append(_Queued(v, input_hash, output_hash, st))
-            self._wake.set()
+    def _receipt(self, tx_hash: str) -> Optional[dict]:
+        return self.node.rpc.handle({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt", "params": [tx_hash]}).get("result")
+
+    def _single_call(self, st: Settlement) -> tuple[bytes, int]:
+        if st.mode == "settle-metadata":
+            data = selector(SIG_SETTLE_METADATA) + abi_encode(
+                ["bytes", "bytes32", "string", "string", "string"],
+                [st.transfer_call, _b32(st.processing_hash), st.model, st.input_text, st.output_text],
+            )
+            return data, 250_000 + 50 * len(data)
+        data = selector(SIG_SETTLE) + abi_encode(
+            ["bytes", "bytes32", "bytes32", "bytes32"],
+            [st.transfer_call, _b32(st.processing_hash), _b32(st.input_hash or ZERO_HASH), _b32(st.output_hash or ZERO_HASH)],
+        )
+        return data, 250_000
+
+    def settle(self, v: Verified, mode: str, input_hash: str, output_hash: str, model: str = "",
+               input_text: str = "", output_text: str = "", *, served: bool = True) -> Settlement:
+        """Settle (or queue) an accepted payment. ``served``: the reply has been (or will be,
+        whatever happens) released, so a failure caused by the payer is recorded as owed."""
+        st = v.record
+        assert st is not None
+        st.mode, st.input_hash, st.output_hash = mode, input_hash, output_hash
+        if mode == "settle-metadata":
+            st.model, st.input_text, st.output_text = model, input_text, output_text
+        if st.status != "pending":  # already settled (a debt payment is settled before serving)
             return st
+        if mode == "settle-batch":
+            st.status, st.released = "queued", True
+            self.store.put(st)
+            self._enqueue(st)
+            return st
+        data, gas = self._single_call(st)
+
+        def record_tx(tx_hash: str) -> None:
+            st.transaction = tx_hash
+            st.released = served
+            self.store.put(st)
+
+        requeued = False
         try:
-            if mode == "settle-metadata":
-                data = selector(SIG_SETTLE_METADATA) + abi_encode(
-                    ["bytes", "bytes32", "string", "string", "string"],
-                    [v.transfer_call, _b32(v.processing_hash), model, input_text, output_text],
-                )
-                gas = 250_000 + 50 * len(data)
-            else:
-                data = selector(SIG_SETTLE) + abi_encode(
-                    ["bytes", "bytes32", "bytes32", "bytes32"],
-                    [v.transfer_call, _b32(v.processing_hash), _b32(input_hash), _b32(output_hash)],
-                )
-                gas = 250_000
-            tx_hash, status, receipt = self._send(data, gas)
+            tx_hash, status, receipt = self._send(data, gas, record_tx)
             st.transaction = tx_hash
             st.block = int(receipt["blockNumber"], 16)
             if status == 1:
-                st.status = "settled"
+                st.status, st.error = "settled", ""
+                self._pay_debts(v.debts, tx_hash)
             else:
-                st.status = "failed"
-                st.error = self._revert_reason(data) or "settlement transaction reverted"
-        except Exception as exc:  # noqa: BLE001 - reported to the client
-            st.status = "failed"
-            st.error = f"settlement failed: {exc}"
-        finally:
-            self.release(v)
+                self._failed(st, self._revert_reason(data) or "settlement transaction reverted", served)
+        except Exception as exc:  # the transaction could not be sent
+            log.exception("x402 settlement could not be sent")
+            if served and st.valid_before > time.time() + 2:
+                st.status, st.transaction, st.mode = "queued", "", "settle-batch"
+                requeued = True
+            else:
+                st.status, st.error = "failed", f"settlement failed: {exc}"
+        self.store.put(st)
+        if requeued:
+            self._enqueue(st)
+        else:
+            self._unreserve(st)
         return st
+
+    def _pay_debts(self, debts: list, tx_hash: str) -> None:
+        for d in debts:
+            d.status, d.paid_by = "settled", tx_hash
+        self.store.put_many(debts)
+
+    def _payer_fault(self, st: Settlement) -> Optional[str]:
+        """Why the payer made this authorization fail (cancelled, funds moved), or None when it
+        would still pass the token's checks before it expires (the gateway was late)."""
+        try:
+            auth = _authorization(st.transfer_call)
+            with self.node.lock:
+                check_authorization(auth, self.domain_separator, now=auth.valid_before - 1, sload=self._sload)
+        except AuthorizationRejected as exc:
+            return exc.reason
+        except Exception:  # noqa: BLE001
+            return None
+        return None
+
+    def _failed(self, st: Settlement, reason: str, served: bool) -> None:
+        fault = self._payer_fault(st) if served else None
+        if fault:
+            st.status = "owed"
+            st.error = f"the authorization failed at settlement ({fault}) after the reply was served; the payer owes {st.value} units"
+        else:
+            st.status, st.error = "failed", reason
 
     def _revert_reason(self, data: bytes) -> str:
         from og_tui.devnet.chain import ChainError
@@ -464,61 +426,145 @@ class PaymentService:
         return ""
 
     def status(self, processing_hash: str) -> Optional[Settlement]:
+        if not isinstance(processing_hash, str) or len(processing_hash) > 80:
+            return None
+        return self.store.get(processing_hash)
+
+    # -- the batch queue ------------------------------------------------------------------------
+    def _enqueue(self, st: Settlement) -> None:
+        due = min(time.time() + self.batch_seconds, st.valid_before - self.margin_seconds / 2)
         with self._lock:
-            return self._settlements.get(processing_hash.lower()) or self._settlements.get(processing_hash)
+            self._queue.append(st)
+            self._due = due if self._due is None else min(self._due, due)
+        self._wake.set()
+
+    def _batch_outcomes(self, receipt: dict) -> dict[str, bool]:
+        out = {}
+        for entry in receipt.get("logs", []):
+            topics = entry.get("topics") or []
+            if len(topics) >= 3 and int(topics[0], 16) == TOPIC_BATCH_ITEM:
+                _payer, _value, ok = abi_decode(["address", "uint256", "bool"], bytes.fromhex(entry["data"][2:]))
+                out[topics[2].lower()] = bool(ok)
+        return out
 
     def flush(self) -> Optional[str]:
         """Settle everything queued now in one transaction; returns its hash (None if nothing queued)."""
         with self._lock:
-            batch, self._queue = self._queue, []
+            # one batch stays well inside the block gas limit; the rest goes in the next one, at once
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            self._due = time.time() if self._queue else None
         if not batch:
             return None
         data = selector(SIG_SETTLE_BATCH) + abi_encode(
             ["bytes[]", "bytes32[]", "bytes32[]", "bytes32[]"],
-            [[q.verified.transfer_call for q in batch], [_b32(q.verified.processing_hash) for q in batch],
-             [_b32(q.input_hash) for q in batch], [_b32(q.output_hash) for q in batch]],
+            [[q.transfer_call for q in batch], [_b32(q.processing_hash) for q in batch],
+             [_b32(q.input_hash or ZERO_HASH) for q in batch], [_b32(q.output_hash or ZERO_HASH) for q in batch]],
         )
-        gas = 120_000 + len(batch) * (_SUBCALL_GAS + 30_000) + 20 * len(data)
+        gas = 120_000 + len(batch) * (SUBCALL_GAS + 30_000) + 20 * len(data)
+
+        def record_tx(tx_hash: str) -> None:
+            for q in batch:
+                q.transaction = tx_hash
+            self.store.put_many(batch)
+
         try:
-            tx_hash, status, receipt = self._send(data, gas)
-            ok_items = set()
-            for entry in receipt.get("logs", []):
-                topics = entry.get("topics") or []
-                if topics and int(topics[0], 16) == TOPIC_BATCH_ITEM:
-                    _payer, _value, ok = abi_decode(["address", "uint256", "bool"], bytes.fromhex(entry["data"][2:]))
-                    if ok:
-                        ok_items.add(topics[2].lower())
+            tx_hash, status, receipt = self._send(data, gas, record_tx)
+        except Exception:  # noqa: BLE001 - not sent: keep what can still be settled for the next batch
+            log.exception("x402 batch settlement could not be sent")
+            retry = []
             for q in batch:
-                q.settlement.transaction = tx_hash
-                q.settlement.block = int(receipt["blockNumber"], 16)
-                if status == 1 and q.verified.processing_hash.lower() in ok_items:
-                    q.settlement.status = "settled"
+                q.transaction = ""
+                if q.valid_before > time.time() + 2:
+                    retry.append(q)
                 else:
-                    q.settlement.status = "failed"
-                    q.settlement.error = "the authorization could not be settled in the batch"
-        except Exception as exc:  # noqa: BLE001
-            tx_hash = None
+                    q.status, q.error = "failed", "the batch settlement could not be sent before the authorization expired"
+            self.store.put_many(batch)
+            retry_ids = {id(q) for q in retry}
             for q in batch:
-                q.settlement.status = "failed"
-                q.settlement.error = f"batch settlement failed: {exc}"
-            log.exception("x402 batch settlement failed")
-        finally:
-            for q in batch:
-                self.release(q.verified)
+                if id(q) in retry_ids:
+                    self._enqueue(q)
+                else:
+                    self._unreserve(q)
+            return None
+        self._apply_batch_receipt(batch, tx_hash, status, receipt)
         return tx_hash
+
+    def _apply_batch_receipt(self, batch: list[Settlement], tx_hash: str, status: int, receipt: dict) -> None:
+        outcomes = self._batch_outcomes(receipt) if status == 1 else {}
+        for q in batch:
+            q.transaction = tx_hash
+            q.block = int(receipt["blockNumber"], 16)
+            if outcomes.get(q.processing_hash.lower()):
+                q.status, q.error = "settled", ""
+            else:
+                self._failed(q, "the authorization could not be settled in the batch", served=True)
+        self.store.put_many(batch)
+        for q in batch:
+            self._unreserve(q)
 
     def _batch_loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            # at most one batch every batch_seconds: wait out the interval, then settle all queued
-            self._stop.wait(self.batch_seconds)
+            with self._lock:
+                due = self._due
+            if due is None:
+                self._wake.wait()
+                self._wake.clear()
+                continue
+            delay = due - time.time()
+            if delay > 0:
+                self._wake.wait(delay)  # woken early when a sooner deadline arrives
+                self._wake.clear()
+                continue
             try:
                 self.flush()
             except Exception:  # noqa: BLE001
                 log.exception("x402 batch loop")
+
+    # -- start-up ---------------------------------------------------------------------------------
+    def _recover(self) -> None:
+        """Finish what a previous run left open: payments whose transaction was sent are read
+        from their receipt; payments whose reply was released are reserved again and queued
+        for the first batch (if their authorization is still valid); payments whose reply
+        never left are dropped (nothing was served, nothing is charged)."""
+        items = self.store.open_items()
+        if not items:
+            return
+        now = time.time()
+        done, queue = [], []
+        for st in items:
+            receipt = self._receipt(st.transaction) if st.transaction else None
+            if receipt is not None:
+                status = int(receipt["status"], 16)
+                if st.status == "queued":
+                    ok = status == 1 and self._batch_outcomes(receipt).get(st.processing_hash.lower(), False)
+                else:
+                    ok = status == 1
+                st.block = int(receipt["blockNumber"], 16)
+                if ok:
+                    st.status, st.error = "settled", ""
+                else:
+                    self._failed(st, "the settlement transaction failed", served=st.released)
+                done.append(st)
+                continue
+            st.transaction = ""
+            if not st.released:
+                st.status, st.error = "failed", "the devnet stopped before this reply was served; nothing was charged"
+            elif st.valid_before <= now + 2:
+                st.status, st.error = "failed", "the authorization expired while the devnet was down"
+            else:
+                st.status = "queued"
+                queue.append(st)
+            done.append(st)
+        self.store.put_many(done)
+        with self._lock:
+            for st in queue:
+                self._inflight.add((st.payer.lower(), _b32(st.nonce)))
+                self._reserved[st.payer.lower()] = self._reserved.get(st.payer.lower(), 0) + st.value
+                self._queue.append(st)
+            if queue:
+                self._due = now  # settle them at once
+        if queue:
+            log.info("x402: %d payment(s) from the previous run queued for settlement", len(queue))
 
     def close(self, flush: bool = True) -> Optional[str]:
         """Stop the batch loop; with ``flush``, settle what is still queued now (so a devnet
@@ -527,10 +573,16 @@ class PaymentService:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=10)
-        if not flush:
-            return None
-        try:
-            return self.flush()
-        except Exception:  # noqa: BLE001 - shutting down: log and go on
-            log.exception("x402 batch settlement at shutdown failed")
-            return None
+        tx = None
+        if flush:
+            try:
+                while True:
+                    sent = self.flush()
+                    tx = sent or tx
+                    with self._lock:
+                        more = bool(self._queue)
+                    if sent is None or not more:
+                        break
+            except Exception:  # noqa: BLE001 - shutting down: log and go on
+                log.exception("x402 batch settlement at shutdown failed")
+        return tx

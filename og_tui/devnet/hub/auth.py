@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from og_tui.core.fsperm import open_private, private_dir
 from og_tui.devnet.hub.db import HubDB
 
 __all__ = ["AuthService", "AuthFailure", "User", "hash_password", "verify_password"]
@@ -85,10 +86,9 @@ class AuthService:
     def _load_secret(path: Path) -> bytes:
         if path.exists():
             return bytes.fromhex(path.read_text().strip())
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
+        with open_private(path, "w", exclusive=True) as fh:
             fh.write(key.hex())
         return key
 

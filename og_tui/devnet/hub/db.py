@@ -12,6 +12,8 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from og_tui.core.fsperm import connect_private
+
 __all__ = ["HubDB", "MIGRATIONS"]
 
 MIGRATIONS: list[str] = [
@@ -85,7 +87,8 @@ class HubDB:
     def __init__(self, path: "str | os.PathLike") -> None:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # mode 0600 (it holds password hashes), and so are its -wal/-shm files
+        self._conn = connect_private(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from og_tui.core.errors import ValidationError
+from og_tui.core.fsperm import private_dir, tighten_tree
 from og_tui.core.hub import format_version, model_name_key, next_version, parse_version, validate_model_name
 from og_tui.devnet.hub.auth import AuthService, User
 from og_tui.devnet.hub.blobs import BlobStore
@@ -62,7 +63,7 @@ class HubService:
         publish_samples: bool = True,
     ) -> None:
         self.root = Path(data_dir) / "hub"
-        self.root.mkdir(parents=True, exist_ok=True)
+        tighten_tree(private_dir(self.root))  # 0700 / 0600, also what an older version left 0644
         if token_ttl is None:
             token_ttl = _env_float("OG_TUI_DEVNET_TOKEN_TTL") or DEFAULT_TOKEN_TTL
         if max_upload is None:

@@ -78,6 +78,19 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 3: sign-in sessions (a refresh token's session id, for ID tokens and sign-out) and
+    #    the per-account count of failed sign-ins (back-off)
+    """
+    ALTER TABLE refresh_tokens ADD COLUMN sid TEXT;
+    CREATE UNIQUE INDEX refresh_tokens_sid ON refresh_tokens(sid);
+    CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id, created_at);
+    CREATE TABLE sign_in_failures (
+        email        TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        locked_until REAL NOT NULL,
+        last_failure REAL NOT NULL
+    );
+    """,
 ]
 
 

@@ -298,17 +298,13 @@ class Settings:
 
     def ensure_dirs(self) -> None:
         """Create the config and data dirs with mode 0700 (tightening older ones), and make
-        config.toml and the files directly in the data dir (history, workflow list, logs)
-        mode 0600 if an older version left them readable by others."""
-        from og_tui.core.fsperm import private_dir, tighten
+        og-tui's files directly in them (config.toml, history database and its journals,
+        wallet index, workflow list, devnet log) 0600 if an older version left them
+        readable by others."""
+        from og_tui.core.fsperm import private_dir, tighten_app_files
 
         for d in (self.config_dir, self.data_dir):
-            private_dir(d)
-        tighten(self.config_path)
-        with os.scandir(self.data_dir) as entries:
-            for entry in entries:
-                if entry.is_file(follow_symlinks=False):
-                    tighten(entry.path)
+            tighten_app_files(private_dir(d))
 
     def save_profile_choice(self, name: str) -> None:
         """Make ``name`` the active profile and persist it as ``profile = ...`` in config.toml.

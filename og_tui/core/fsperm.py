@@ -37,11 +37,13 @@ __all__ = [
     "sqlite_sidecars",
     "tighten",
     "tighten_tree",
+    "tighten_app_files",
 ]
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 _SQLITE_SUFFIXES = ("-wal", "-shm", "-journal")
+_APP_FILE_SUFFIXES = (".sqlite3", ".db", ".json", ".toml", ".key", ".log") + _SQLITE_SUFFIXES
 
 PathLike = Union[str, "os.PathLike[str]"]
 log = logging.getLogger("og_tui.fsperm")
@@ -75,6 +77,33 @@ def tighten_tree(root: PathLike) -> int:
     changed = int(tighten(root))
     for entry in _walk(Path(root)):
         changed += tighten(entry)
+    return changed
+
+
+def _is_app_file(name: str) -> bool:
+    if name.endswith(_APP_FILE_SUFFIXES):
+        return True
+    stem, _, rotation = name.rpartition(".")
+    return stem.endswith(".log") and rotation.isdigit()  # devnet.log.1
+
+
+def tighten_app_files(root: PathLike) -> int:
+    """:func:`tighten` the files directly in ``root`` that og-tui may have written there
+    (databases and their journals, JSON, TOML, keys, logs); other files are left alone.
+
+    Returns how many changed mode.
+    """
+    changed = 0
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and _is_app_file(entry.name):
+                changed += tighten(entry.path)
+        except OSError:
+            continue
     return changed
 
 

@@ -166,6 +166,8 @@ def _older_version_files(config: Path, data: Path) -> sqlite3.Connection:
         os.chmod(d, 0o755)
     (config / "config.toml").write_text('profile = "local"\n')
     (data / "workflows.json").write_text("{}")
+    (data / "readme.txt").write_text("a file of the user's own")
+    os.chmod(data / "readme.txt", 0o644)
     (data / "keystores" / "0xold.json").write_text("{}")
     for f in (config / "config.toml", data / "workflows.json", data / "keystores" / "0xold.json"):
         os.chmod(f, 0o644)
@@ -218,7 +220,8 @@ def test_client_dirs_are_private_and_older_modes_are_tightened(tmp_path, client_
     names = {str(p.relative_to(data)) for p in tree(data) if p != data}
     assert {"og-tui.db", "wallets.json", "workflows.json", "keystores", "credentials"} <= names, sorted(names)
     assert any(n.startswith("keystores/0x") and n != "keystores/0xold.json" for n in names)
-    assert loose_paths(config) == [] and loose_paths(data) == []
+    assert loose_paths(config) == [] and loose_paths(data, skip=("readme.txt",)) == []
+    assert mode(data / "readme.txt") == 0o644  # not og-tui's: left alone
     # the export: 0600; the folders it had to create 0700; the user's own tmp folder untouched
     assert json.loads(out.read_text())["crypto"] and mode(out) == 0o600
     assert mode(out.parent) == 0o700 and mode(out.parent.parent) == 0o700

@@ -287,7 +287,7 @@ def test_cap_revokes_the_oldest_and_tokens_are_stored_hashed(tmp_path):
         sessions.append(auth.start_session(user))  # same clock reading: insertion order decides
     assert auth.live_sessions(user) == 3
     for id_token, _, refresh in sessions[:2]:
-        assert code_of(lambda: auth.exchange_refresh_token(refresh)) == "INVALID_REFRESH_TOKEN"
+        assert code_of(lambda token=refresh: auth.exchange_refresh_token(token)) == "INVALID_REFRESH_TOKEN"
         with pytest.raises(AuthFailure, match="TOKEN_REVOKED"):
             auth.verify_id_token(id_token)
     for _, _, refresh in sessions[2:]:

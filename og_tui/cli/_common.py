@@ -69,6 +69,7 @@ def wallet_store(settings: "Settings") -> "WalletStore":
         from og_tui.core.errors import ConfigError
 
         raise ConfigError(f"{KEYRING_ENV} must be auto, keyring or file, not {mode!r}.")
+    settings.ensure_dirs()
     return WalletStore(settings.data_dir, mode)
 
 

@@ -57,7 +57,7 @@ def _resolve_wallet(store: Any, ref: Optional[str]) -> Any:
 def _history(settings: Any) -> Any:
     from og_tui.core.store import Store
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_dirs()
     return Store(settings.db_path)
 
 
@@ -301,11 +301,11 @@ def export_cmd(ctx: click.Context, wallet: Optional[str], out: Path, force: bool
         raise ValidationError(f"{out} exists; add --force to overwrite it.")
     secret = passphrase("Passphrase for the export" if info.storage == "keyring" else f"Passphrase for {info.name}")
     text = store.export_keystore(info.address, secret)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    from og_tui.core.fsperm import open_private, private_dir
+
+    private_dir(out.parent, tighten_existing=False)  # a folder it creates is 0700; the user's own stays as it is
+    with open_private(out, "w", encoding="utf-8") as fh:
         fh.write(text)
-    os.chmod(out, 0o600)
     emit(as_json, {"name": info.name, "address": info.address, "path": str(out)}, f"Wrote keystore of {info.name} to {out}")
 
 

@@ -24,6 +24,12 @@ from og_tui.core import constants
 )
 def devnet(host: str, port: int, data_dir: str | None) -> None:
     """Run the local devnet (chain, faucet, hub, LLM gateway) on one port."""
+    import os
+
     from og_tui.devnet.server import serve
+
+    # everything this process writes (chain, keys, hub accounts, payment records) is for its
+    # user only; the code that writes those files sets 0600/0700 itself, this covers the rest
+    os.umask(0o077)
 
     raise SystemExit(serve(host, port, data_dir))

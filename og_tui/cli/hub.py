@@ -53,6 +53,8 @@ def _hub(ctx: click.Context, as_json: bool) -> Iterator[Any]:
     try:
         yield client
     finally:
+        if client.signed_in:
+            client.sign_out()  # each command signs in afresh: end its session (a devnet hub revokes it)
         client.close()
         if handle is not None and handle.started:
             handle.stop()
@@ -150,6 +152,21 @@ def signup(ctx: click.Context, email: Optional[str], password: Optional[str], di
     storage = _save(ctx, e, p) if save else None
     emit(as_json, {"email": session.email, "localId": session.local_id, "saved": storage},
          f"Account {session.email} created and signed in." + (f" Sign-in saved ({storage})." if storage else ""))
+
+
+@hub.command()
+@json_option
+@click.pass_context
+@handle_errors
+def logout(ctx: click.Context, as_json: bool) -> None:
+    """Forget the Model Hub sign-in saved for the active profile."""
+    settings = settings_of(ctx)
+    store = wallet_store(settings)
+    email = store.hub_email(settings.profile_name)
+    if email:
+        store.delete_hub_credentials(settings.profile_name)
+    emit(as_json, {"email": email, "forgotten": bool(email)},
+         f"Forgot the saved sign-in of {email}." if email else "No Model Hub sign-in was saved for this profile.")
 
 
 @hub.command()

@@ -924,14 +924,9 @@ class WorkflowBook:
             return {}
 
     def _save(self, data: Dict[str, List[dict]]) -> None:
-        import os
-        import tempfile
+        from og_tui.core.fsperm import write_private
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".workflows-", dir=str(self.path.parent))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(data, indent=1))  # 0600 in a 0700 data dir
 
     def list(self, profile: str) -> List[dict]:
         return list(reversed(self._load().get(profile, [])))

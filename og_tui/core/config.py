@@ -297,9 +297,14 @@ class Settings:
         return list(self.profiles)
 
     def ensure_dirs(self) -> None:
-        """Create the config and data dirs (private to the user)."""
+        """Create the config and data dirs with mode 0700 (tightening older ones), and make
+        og-tui's files directly in them (config.toml, history database and its journals,
+        wallet index, workflow list, devnet log) 0600 if an older version left them
+        readable by others."""
+        from og_tui.core.fsperm import private_dir, tighten_app_files
+
         for d in (self.config_dir, self.data_dir):
-            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tighten_app_files(private_dir(d))
 
     def save_profile_choice(self, name: str) -> None:
         """Make ``name`` the active profile and persist it as ``profile = ...`` in config.toml.
@@ -321,10 +326,9 @@ class Settings:
             doc.add(tomlkit.comment("og-tui settings; see the README for every key."))
         # tomlkit places a new top-level key before the first table and keeps comments.
         doc["profile"] = name
-        self.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
-        os.replace(tmp, path)
+        from og_tui.core.fsperm import write_private
+
+        write_private(path, tomlkit.dumps(doc))
         self.profile_name = name
 
 

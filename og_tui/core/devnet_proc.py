@@ -241,9 +241,11 @@ def ensure_devnet(
                 + "; set OG_TUI_DEVNET_PORT or stop it."
             )
 
+        from og_tui.core.fsperm import open_private, private_dir
+
         data_path = Path(data_dir) if data_dir is not None else _default_log_dir()
         try:
-            data_path.mkdir(parents=True, exist_ok=True)
+            private_dir(data_path)
         except OSError as exc:
             raise DevnetStartError(
                 f"Cannot use {data_path} as the devnet data dir: {exc.strerror or exc}.",
@@ -259,7 +261,8 @@ def ensure_devnet(
         env[_PARENT_ENV] = str(os.getpid())
         progress(f"Starting the local devnet on {host}:{port}")
         _rotate(log_path)
-        with open(log_path, "ab") as log:  # append: a concurrent starter must not truncate the winner's log
+        # append: a concurrent starter must not truncate the winner's log; 0600: it lists the dev keys
+        with open_private(log_path, "ab") as log:
             log.write(f"--- og-tui devnet start {time.strftime('%Y-%m-%d %H:%M:%S')} (parent pid {os.getpid()})\n".encode())
             log.flush()
             log_offset = log.tell()

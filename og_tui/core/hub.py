@@ -231,7 +231,9 @@ _AUTH_MESSAGES = {
     "MISSING_EMAIL": ("An email address is required.", None),
     "MISSING_PASSWORD": ("A password is required.", None),
     "USER_DISABLED": ("This Model Hub account is disabled.", None),
-    "TOO_MANY_ATTEMPTS_TRY_LATER": ("Too many sign-in attempts.", "Wait a few minutes and try again."),
+    "TOO_MANY_ATTEMPTS_TRY_LATER": ("Too many failed sign-in attempts for this account.",
+                                    "Wait, then try again with the right password: each further failure makes the wait longer."),
+    "TOKEN_REVOKED": ("Your Model Hub session has ended.", "Sign in again."),
     "TOKEN_EXPIRED": ("Your Model Hub session has expired.", "Sign in again."),
     "INVALID_REFRESH_TOKEN": ("Your Model Hub session is no longer valid.", "Sign in again."),
     "USER_NOT_FOUND": ("This Model Hub account no longer exists.", "Sign up again."),
@@ -372,8 +374,22 @@ class HubClient:
             self.session = HubSession(email, "", "", refresh_token, 0.0, 0.0)
             return self.refresh()
 
-    def sign_out(self) -> None:
-        self.session = None
+    def sign_out(self) -> bool:
+        """Forget the session. A devnet hub is also asked to revoke its refresh token (ending
+        the session's ID tokens too); Firebase has no such call, its sign-out is local.
+        Returns True when the hub confirmed the revocation. Never raises."""
+        with self._lock:
+            session, self.session = self.session, None
+        if session is None or not self.auth_url or not session.refresh_token:
+            return False
+        if (urlsplit(self.auth_url).hostname or "").endswith("googleapis.com"):
+            return False
+        try:
+            resp = self._http.post(self._auth_endpoint("signOut"), json={"refreshToken": session.refresh_token},
+                                   timeout=min(self.timeout, 10.0))
+            return resp.status_code == 200 and bool(resp.json().get("revoked"))
+        except (httpx.HTTPError, ValueError, AttributeError, AuthError):
+            return False  # unreachable or an older hub: the token lapses on its own
 
     @property
     def signed_in(self) -> bool:

@@ -110,23 +110,10 @@ def _scrypt_n_from_env() -> Optional[int]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically to ``path`` with mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``text`` atomically to ``path`` with mode 0600 (its folder 0700)."""
+    from og_tui.core.fsperm import write_private
+
+    write_private(path, text)
 
 
 def _safe_component(text: str) -> str:
@@ -160,6 +147,16 @@ class WalletStore:
         self._backend_override = keyring_backend
         self.kdf_n = int(kdf_n) if kdf_n else (_scrypt_n_from_env() or DEFAULT_SCRYPT_N)
         self._lock = threading.RLock()
+        self._tighten_files()
+
+    def _tighten_files(self) -> None:
+        """Make the index, keystores and saved sign-ins an older version left 0644 private."""
+        from og_tui.core.fsperm import tighten, tighten_tree
+
+        tighten(self.index_path)
+        for folder in (self.keystore_dir, self.credentials_dir):
+            if folder.is_dir():
+                tighten_tree(folder)
 
     def __repr__(self) -> str:
         return f"WalletStore({str(self.data_dir)!r}, keyring_mode={self.keyring_mode!r})"

@@ -19,7 +19,6 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from .errors import OGError
@@ -215,9 +214,10 @@ def open_db(path: str) -> sqlite3.Connection:
 
     Raises sqlite3.DatabaseError; callers turn it into their own message.
     """
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+    from og_tui.core.fsperm import connect_private
+
+    # the file and its -wal/-shm journals are 0600; a missing folder is made 0700
+    conn = connect_private(path, private_parent=False, check_same_thread=False, isolation_level=None, timeout=10)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")

@@ -199,7 +199,9 @@ class DevChain:
         gas_limit: int = constants.DEVNET_BLOCK_GAS_LIMIT,
     ) -> None:
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        from og_tui.devnet.datadir import prepare_data_dir
+
+        prepare_data_dir(self.data_dir)  # mode 0700; files an older version left 0644 made 0600
         self.chain_id = chain_id
         self.gas_limit = gas_limit
         self.natives: dict = dict(PragueComputation.get_precompiles())

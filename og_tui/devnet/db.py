@@ -14,11 +14,12 @@ half-written.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
 from eth.db.backends.base import BaseDB
+
+from og_tui.core.fsperm import connect_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
@@ -33,7 +34,8 @@ class SqliteKV(BaseDB):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        # mode 0600, and so are the -wal/-shm files SQLite makes beside it
+        self._conn = connect_private(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)

@@ -43,7 +43,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from og_tui.core import constants
 from og_tui.core import inference_abi as A
+from og_tui.core.fsperm import connect_private, open_private, private_dir
 from og_tui.devnet.native import GAS_LOG, GAS_LOG_BYTE, GAS_LOG_TOPIC, NativeCall, NativeRevert, selector
 
 log = logging.getLogger(__name__)
@@ -203,10 +203,9 @@ class AttestationKey:
         if self.path.exists():
             key = bytes.fromhex(self.path.read_text().strip())
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             key = os.urandom(32)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
+            with open_private(self.path, "w", exclusive=True) as fh:
                 fh.write(key.hex())
         from coincurve import PrivateKey
 
@@ -226,8 +225,7 @@ class ResultStore:
     """Inference results by id (SQLite in ``<data_dir>/inference/results.sqlite3``)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = connect_private(path, check_same_thread=False, isolation_level=None)  # 0600 in a 0700 dir
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(

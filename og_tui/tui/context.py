@@ -48,7 +48,7 @@ class AppContext:
     def store(self) -> "Store":
         from og_tui.core.store import Store
 
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.ensure_dirs()  # 0700 dirs; older 0644 files made private
         return Store(self.settings.data_dir / "og-tui.db")
 
     @cached_property

@@ -61,7 +61,7 @@ def test_cli_flow(cli_env, tmp_path, monkeypatch):
     err = run("hub", "upload", str(model), "linear-regression", "0.01", "--json", ok=False)
     assert "belongs to samples" in err["error"]
     err = run("hub", "login", "--email", email, "--password", "wrong-password", "--json", ok=False)
-    assert "Wrong password" in err["error"]
+    assert "Wrong email or password" in err["error"]
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             assert password.encode() not in path.read_bytes()

@@ -6,6 +6,8 @@ model by CID) and :func:`og_tui.devnet.hub.samples.sample_models`.
 
 Settings (``node.config`` key, else environment variable, else default):
 ``hub_token_ttl`` / ``OG_TUI_DEVNET_TOKEN_TTL`` (seconds, 3600),
+``hub_refresh_ttl`` / ``OG_TUI_DEVNET_REFRESH_TTL`` (seconds a sign-in lasts, 30 days),
+``hub_max_sessions`` / ``OG_TUI_DEVNET_HUB_MAX_SESSIONS`` (live refresh tokens per account, 20),
 ``hub_max_upload`` / ``OG_TUI_DEVNET_HUB_MAX_UPLOAD`` (bytes, 4 GiB),
 ``hub_sig_max`` (bytes; larger ONNX files are stored without a signature, 16 GiB).
 """
@@ -49,6 +51,8 @@ def get_service(node: Any) -> HubService:
             token_ttl=_cfg(node, "hub_token_ttl"),
             max_upload=_cfg(node, "hub_max_upload"),
             sig_max_bytes=_cfg(node, "hub_sig_max"),
+            refresh_ttl=_cfg(node, "hub_refresh_ttl"),
+            max_sessions=_cfg(node, "hub_max_sessions"),
         )
         try:
             node._og_hub_service = service

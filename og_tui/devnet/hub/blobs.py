@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from og_tui.core.cid import CidHasher, is_cid
+from og_tui.core.fsperm import private_dir
 
 __all__ = ["BlobStore", "PendingBlob", "UploadTooLarge"]
 
@@ -75,7 +76,7 @@ class PendingBlob:
         if final.exists():
             self.tmp_path.unlink(missing_ok=True)
         else:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(final.parent)
             os.replace(self.tmp_path, final)
         return final
 
@@ -92,8 +93,8 @@ class BlobStore:
     def __init__(self, root: "str | os.PathLike") -> None:
         self.root = Path(root)
         self.tmp_dir = self.root.parent / "tmp"
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)  # blobs are 0600 (mkstemp) in 0700 folders
+        private_dir(self.tmp_dir)
         # temp files left by a crash are garbage: nothing was registered for them
         for stale in self.tmp_dir.glob("upload-*.part"):
             stale.unlink(missing_ok=True)

@@ -12,6 +12,8 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from og_tui.core.fsperm import connect_private
+
 __all__ = ["HubDB", "MIGRATIONS"]
 
 MIGRATIONS: list[str] = [
@@ -76,6 +78,19 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 3: sign-in sessions (a refresh token's session id, for ID tokens and sign-out) and
+    #    the per-account count of failed sign-ins (back-off)
+    """
+    ALTER TABLE refresh_tokens ADD COLUMN sid TEXT;
+    CREATE UNIQUE INDEX refresh_tokens_sid ON refresh_tokens(sid);
+    CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id, created_at);
+    CREATE TABLE sign_in_failures (
+        email        TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        locked_until REAL NOT NULL,
+        last_failure REAL NOT NULL
+    );
+    """,
 ]
 
 
@@ -85,7 +100,8 @@ class HubDB:
     def __init__(self, path: "str | os.PathLike") -> None:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # mode 0600 (it holds password hashes), and so are its -wal/-shm files
+        self._conn = connect_private(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")

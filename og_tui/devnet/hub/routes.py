@@ -35,9 +35,10 @@ def _problem(status: int, detail: str, headers: Optional[Dict[str, str]] = None)
 
 def _firebase_error(exc: AuthFailure) -> JSONResponse:
     message = exc.code + (f" : {exc.detail}" if exc.detail else "")
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
     return JSONResponse({"error": {"code": exc.status, "message": message,
                                    "errors": [{"message": message, "domain": "global", "reason": "invalid"}]}},
-                        status_code=exc.status)
+                        status_code=exc.status, headers=headers)
 
 
 class _BigChunkFileResponse(FileResponse):
@@ -81,6 +82,8 @@ def make_routes(service: HubService) -> List[Route]:
         except AuthFailure as exc:
             if exc.code == "TOKEN_EXPIRED":
                 raise HubProblem(401, "Your ID token has expired; refresh it and retry.") from None
+            if exc.code == "TOKEN_REVOKED":
+                raise HubProblem(401, "This sign-in session has ended (signed out or expired); sign in again.") from None
             raise HubProblem(401, "Invalid ID token; sign in again.") from None
 
     def guarded(handler):
@@ -96,8 +99,7 @@ def make_routes(service: HubService) -> List[Route]:
         return endpoint
 
     def session_json(user: User, kind: str, registered: bool) -> Dict[str, Any]:
-        id_token, ttl = service.auth.issue_id_token(user)
-        refresh = service.auth.issue_refresh_token(user)
+        id_token, ttl, refresh = service.auth.start_session(user)
         out = {"kind": kind, "localId": user.uid, "email": user.email, "displayName": user.username,
                "idToken": id_token, "refreshToken": refresh, "expiresIn": str(ttl)}
         if registered:
@@ -116,17 +118,29 @@ def make_routes(service: HubService) -> List[Route]:
         user = await anyio.to_thread.run_sync(service.auth.sign_in, body.get("email"), body.get("password"))
         return JSONResponse(session_json(user, "identitytoolkit#VerifyPasswordResponse", True))
 
+    def refresh_token_of(body: Dict[str, Any]) -> Any:
+        return body.get("refresh_token") or body.get("refreshToken")
+
     async def token(request: Request) -> Response:
         body = await _json_body(request)
         grant = body.get("grant_type") or body.get("grantType")
         if grant != "refresh_token":
             raise AuthFailure("INVALID_GRANT_TYPE")
-        user = service.auth.refresh(body.get("refresh_token") or body.get("refreshToken"))
-        id_token, ttl = service.auth.issue_id_token(user)
-        refresh = body.get("refresh_token") or body.get("refreshToken")
+        refresh = refresh_token_of(body)
+        user, id_token, ttl = service.auth.exchange_refresh_token(refresh)
         return JSONResponse({"access_token": id_token, "expires_in": str(ttl), "token_type": "Bearer",
                              "refresh_token": refresh, "id_token": id_token, "user_id": user.uid,
                              "project_id": "og-devnet"})
+
+    async def sign_out(request: Request) -> Response:
+        """Devnet only (Firebase signs out on the client): revoke a refresh token and end its
+        session, ID tokens included. Idempotent, like OAuth token revocation (RFC 7009)."""
+        body = await _json_body(request)
+        refresh = refresh_token_of(body)
+        if not isinstance(refresh, str) or not refresh:
+            raise AuthFailure("MISSING_REFRESH_TOKEN")
+        revoked = service.auth.revoke(refresh)
+        return JSONResponse({"kind": "og-devnet#SignOutResponse", "revoked": revoked})
 
     # ---- /api/v0 models ------------------------------------------------------------
     async def models_list(request: Request) -> Response:
@@ -284,6 +298,7 @@ def make_routes(service: HubService) -> List[Route]:
         Route("/auth/v3/relyingparty/verifyPassword", g(sign_in), methods=["POST"]),
         Route("/auth/v3/relyingparty/signupNewUser", g(sign_up), methods=["POST"]),
         Route("/auth/v1/token", g(token), methods=["POST"]),
+        Route("/auth/v1/accounts:signOut", g(sign_out), methods=["POST"]),
         Route("/api/v0/models/", g(models_list), methods=["GET"]),
         Route("/api/v0/models", g(models_list), methods=["GET"]),
         Route("/api/v0/models/", g(models_create), methods=["POST"]),

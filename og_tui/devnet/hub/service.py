@@ -12,11 +12,12 @@ import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from og_tui.core.errors import ValidationError
+from og_tui.core.fsperm import private_dir, tighten_tree
 from og_tui.core.hub import format_version, model_name_key, next_version, parse_version, validate_model_name
-from og_tui.devnet.hub.auth import AuthService, User
+from og_tui.devnet.hub.auth import DEFAULT_MAX_SESSIONS, DEFAULT_REFRESH_TTL, AuthService, LockoutPolicy, User
 from og_tui.devnet.hub.blobs import BlobStore
 from og_tui.devnet.hub.db import HubDB
 
@@ -60,11 +61,19 @@ class HubService:
         max_upload: Optional[int] = None,
         sig_max_bytes: Optional[int] = None,
         publish_samples: bool = True,
+        refresh_ttl: Optional[float] = None,
+        max_sessions: Optional[int] = None,
+        lockout: Optional[LockoutPolicy] = None,
+        now: Optional[Callable[[], float]] = None,
     ) -> None:
         self.root = Path(data_dir) / "hub"
-        self.root.mkdir(parents=True, exist_ok=True)
+        tighten_tree(private_dir(self.root))  # 0700 / 0600, also what an older version left 0644
         if token_ttl is None:
             token_ttl = _env_float("OG_TUI_DEVNET_TOKEN_TTL") or DEFAULT_TOKEN_TTL
+        if refresh_ttl is None:
+            refresh_ttl = _env_float("OG_TUI_DEVNET_REFRESH_TTL") or DEFAULT_REFRESH_TTL
+        if max_sessions is None:
+            max_sessions = int(_env_float("OG_TUI_DEVNET_HUB_MAX_SESSIONS") or DEFAULT_MAX_SESSIONS)
         if max_upload is None:
             env = _env_float("OG_TUI_DEVNET_HUB_MAX_UPLOAD")
             max_upload = int(env) if env else DEFAULT_MAX_UPLOAD
@@ -72,7 +81,8 @@ class HubService:
         self.sig_max_bytes = int(sig_max_bytes if sig_max_bytes is not None else DEFAULT_SIG_MAX)
         self.db = HubDB(self.root / "hub.sqlite3")
         self.blobs = BlobStore(self.root / "blobs")
-        self.auth = AuthService(self.db, self.root / "secret.key", token_ttl)
+        self.auth = AuthService(self.db, self.root / "secret.key", token_ttl, refresh_ttl=float(refresh_ttl),
+                                max_sessions=int(max_sessions), lockout=lockout, now=now or time.time)
         self._samples: Optional[Dict[str, str]] = None
         if publish_samples:
             self.ensure_samples()

@@ -17,6 +17,7 @@ from og_tui.cli._common import (
     emit,
     handle_errors,
     json_option,
+    new_passphrase,
     open_chain,
     passphrase,
     progress,
@@ -83,7 +84,7 @@ def new_cmd(ctx: click.Context, name: Optional[str], make_active: bool, as_json:
     store = wallet_store(settings)
     name = name or _next_name(store)
     required = not store.keyring_available()
-    secret = passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), confirm=True, required=required)
+    secret = new_passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), required=required)
     info = store.create(name, secret)
     if make_active:
         store.set_active(info.address)
@@ -126,7 +127,7 @@ def import_cmd(ctx: click.Context, key_file: Optional[Path], keystore: Optional[
         else:
             raise ValidationError("Give the key with --key-file FILE (or run in a terminal to type it).")
         required = not store.keyring_available()
-        secret = passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), confirm=True, required=required)
+        secret = new_passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), required=required)
         info = store.import_key(name, key, secret)
         del key
     emit(as_json, _wallet_dict(info, _active_address(store)), f"Imported wallet {info.name}: {info.address} ({info.storage})")
@@ -299,7 +300,10 @@ def export_cmd(ctx: click.Context, wallet: Optional[str], out: Path, force: bool
     info = _resolve_wallet(store, wallet)
     if out.exists() and not force:
         raise ValidationError(f"{out} exists; add --force to overwrite it.")
-    secret = passphrase("Passphrase for the export" if info.storage == "keyring" else f"Passphrase for {info.name}")
+    if info.storage == "keyring":  # the export gets a passphrase of its own: the same rule as a new wallet's
+        secret = new_passphrase("Passphrase for the export")
+    else:
+        secret = passphrase(f"Passphrase for {info.name}")
     text = store.export_keystore(info.address, secret)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

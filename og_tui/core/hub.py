@@ -144,6 +144,23 @@ def safe_filename(name: object) -> str:
     return name
 
 
+def _refuse_existing(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise ValidationError(f"{target} exists already; nothing was downloaded.", field="dest",
+                              hint="Choose another name, or pass --force to replace it.")
+
+
+def download_filename(name: object) -> Optional[str]:
+    """A server-chosen file name made safe to create in the user's folder: its last path
+    component without leading dots (a hub file called ``.bashrc`` is saved as
+    ``bashrc``); None when nothing usable is left."""
+    try:
+        cleaned = safe_filename(name).lstrip(".").strip()
+    except ValidationError:
+        return None
+    return cleaned or None
+
+
 # ---------------------------------------------------------------------------------------
 # Client
 # ---------------------------------------------------------------------------------------
@@ -601,12 +618,18 @@ class HubClient:
         return FileUploadResult(str(data["ipfsCid"]), int(data.get("size", total)))
 
     def download(self, cid: str, dest: Union[str, os.PathLike], *, progress: Optional[Progress] = None,
-                 cancel: Optional[threading.Event] = None, verify: bool = True) -> Path:
+                 cancel: Optional[threading.Event] = None, verify: bool = True,
+                 overwrite: bool = False) -> Path:
         """Stream file ``cid`` to ``dest`` (a file path, or an existing directory: the hub's
-        filename or the CID is used). Written to ``<dest>.part`` and renamed when complete;
-        the bytes are checked against the CID. Returns the final path."""
+        filename, without path parts or leading dots, or else the CID is used). Written to
+        ``<dest>.part`` and renamed when complete; the bytes are checked against the CID.
+        An existing file is never replaced unless ``overwrite`` (ValidationError before
+        anything is fetched, and again at the end if one appeared meanwhile). Returns the
+        final path."""
         from og_tui.core.cid import CidHasher, is_cid
 
+        if not overwrite:
+            _refuse_existing(Path(dest).expanduser())
         resp = self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}", stream=True,
                              what=f"Downloading {cid}")
         part: Optional[Path] = None
@@ -619,11 +642,10 @@ class HubClient:
                 if m:
                     from urllib.parse import unquote
 
-                    try:
-                        fname = safe_filename(unquote(m.group(1)))
-                    except ValidationError:
-                        fname = None
-                target = target / (fname or cid)
+                    fname = download_filename(unquote(m.group(1)))
+                target = target / (fname or download_filename(cid) or "download")
+                if not overwrite:
+                    _refuse_existing(target)
             total = int(resp.headers.get("content-length") or 0)
             part = target.with_name(target.name + ".part")
             hasher = CidHasher()
@@ -641,7 +663,19 @@ class HubClient:
                 raise HubError(f"Download of {cid} ended early ({hasher.size} of {total} bytes); try again.")
             if verify and is_cid(cid) and hasher.cid() != cid:
                 raise HubError(f"The bytes received for {cid} do not match their CID; the file was discarded.")
-            os.replace(part, target)
+            if overwrite:
+                os.replace(part, target)
+            else:
+                try:
+                    os.link(part, target)  # fails if the name was taken meanwhile: never clobbers
+                except FileExistsError:
+                    _refuse_existing(target)
+                    raise
+                except OSError:  # no hard links on this filesystem: check, then rename
+                    _refuse_existing(target)
+                    os.replace(part, target)
+                else:
+                    part.unlink()
             part = None
             return target
         except httpx.HTTPError as exc:
@@ -654,11 +688,11 @@ class HubClient:
                 part.unlink(missing_ok=True)
 
     def model_signature(self, cid: Optional[str] = None, *, name: Optional[str] = None,
-                        version: Optional[str] = None) -> Dict[str, Any]:
+                        version: Optional[str] = None, download: bool = True) -> Dict[str, Any]:
         """Signature ({inputs, outputs}) of an ONNX file, by CID or by model name + version.
 
-        Uses the hub's listing when it has one, else downloads the file and parses it
-        locally (onnx imported lazily)."""
+        Uses the hub's listing when it has one, else (unless ``download`` is False: then
+        HubError) downloads the file and parses it locally (onnx imported lazily)."""
         if name is not None and version is not None:
             for f in self.list_files(name, version):
                 if (cid is None or f.get("ipfsCid") == cid) and f.get("signature"):
@@ -671,7 +705,7 @@ class HubClient:
             return self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}/signature",
                                  what=f"Signature of {cid}").json()
         except HubError as exc:
-            if exc.status not in (404, 405):  # 422: stored, but not valid ONNX
+            if exc.status not in (404, 405) or not download:  # 422: stored, but not valid ONNX
                 raise
         import tempfile
 

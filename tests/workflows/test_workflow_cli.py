@@ -55,10 +55,10 @@ def test_workflow_cli_json(devnet, tmp_path):
 
     bad = _cli(env, "workflow", "new", "--model", cid, "--input", "open_high_low_close", "--pair", "XYZ/USDT",
                "--candles", "10", "--duration", "15", "--json", ok=False)
-    assert bad.returncode == 2 and "unknown pair XYZ/USDT" in json.loads(bad.stdout)["error"]
+    assert bad.returncode == 2 and "unknown pair XYZ/USDT" in json.loads(bad.stderr)["error"]
     bad = _cli(env, "workflow", "new", "--model", cid, "--input", "open_high_low_close", "--pair", "ETH/USDT",
                "--candles", "10", "--duration", "15", "--frequency", "0", "--json", ok=False)
-    assert bad.returncode == 2 and "frequency" in json.loads(bad.stdout)["error"]
+    assert bad.returncode == 2 and "frequency" in json.loads(bad.stderr)["error"]
     bad = _cli(env, "workflow", "result", devnet.info["dev_accounts"][0]["address"], "--json", ok=False)
-    assert bad.returncode == 2 and "is not a workflow contract" in json.loads(bad.stdout)["error"]
+    assert bad.returncode == 2 and "is not a workflow contract" in json.loads(bad.stderr)["error"]
     assert PASSPHRASE not in json.dumps(rows) and key[2:] not in run.__repr__()

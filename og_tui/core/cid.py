@@ -89,6 +89,6 @@ def cid_for_stream(
     return h.cid()
 
 
-def cid_for_file(path: Union[str, os.PathLike], *, progress: Optional[Callable[[int], None]] = None) -> str:
+def cid_for_file(path: Union[str, os.PathLike[str]], *, progress: Optional[Callable[[int], None]] = None) -> str:
     with open(path, "rb") as fh:
         return cid_for_stream(fh, progress=progress)

@@ -367,7 +367,7 @@ def _resolve_profiles(
 
     resolved: Dict[str, Dict[str, Any]] = {}
 
-    def resolve(name: str, stack: tuple) -> Dict[str, Any]:
+    def resolve(name: str, stack: tuple[str, ...]) -> Dict[str, Any]:
         if name in resolved:
             return resolved[name]
         if name in stack:
@@ -408,10 +408,10 @@ def _resolve_profiles(
 def load_settings(
     profile: Optional[str] = None,
     env: Optional[Mapping[str, str]] = None,
-    config_dir: Optional[os.PathLike | str] = None,
-    data_dir: Optional[os.PathLike | str] = None,
+    config_dir: Optional[os.PathLike[str] | str] = None,
+    data_dir: Optional[os.PathLike[str] | str] = None,
     *,
-    config_path: Optional[os.PathLike | str] = None,
+    config_path: Optional[os.PathLike[str] | str] = None,
 ) -> Settings:
     """Read config.toml and the environment; return the resolved :class:`Settings`.
 

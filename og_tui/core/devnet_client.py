@@ -43,7 +43,7 @@ class DevnetClient:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def health(self, timeout: float = 0.5) -> Optional[dict]:
+    def health(self, timeout: float = 0.5) -> Optional[dict[str, Any]]:
         """``/health`` JSON if a devnet answers ``{"status": "ok"}``, else None. Never raises."""
         try:
             resp = self._http.get(f"{self.base_url}/health", timeout=timeout)
@@ -54,14 +54,14 @@ class DevnetClient:
             return data
         return None
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         return self._request("GET", "/devnet/info")
 
-    def fund(self, address: str) -> dict:
+    def fund(self, address: str) -> dict[str, Any]:
         """Ask the faucet for native gas tokens and payment tokens for ``address``."""
         return self._request("POST", "/faucet", json={"address": address})
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict:
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
         try:
             resp = self._http.request(method, url, **kwargs)

@@ -28,12 +28,18 @@ import base64
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 from urllib.parse import quote
 
 from og_tui.core import inference_abi as A
 from og_tui.core.errors import ChainError, OGError, ValidationError
 from og_tui.core.types import InferenceMode, InferenceResult
+
+if TYPE_CHECKING:
+    import httpx
+    from eth_account.signers.local import LocalAccount
+
+    from og_tui.core.chain import ChainClient
 
 __all__ = [
     "InferenceClient",
@@ -63,7 +69,7 @@ DEFAULT_GAS_MARGIN = 1.25
 INFERENCE_TX_TIMEOUT = 120.0
 GAS_TX = 21_000
 
-StatusCallback = Callable[[str, dict], None]
+StatusCallback = Callable[[str, dict[str, Any]], None]
 
 
 class AttestationError(OGError):
@@ -98,7 +104,7 @@ class Attestation:
     verified: bool = True
     expected_signer: Optional[str] = None  # the node's published key, when checked
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -113,7 +119,7 @@ class InferenceRun(InferenceResult):
     gas_price: int = 0
     fee_wei: int = 0
     latency_s: float = 0.0
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
     mode: int = 0
     model_cid: str = ""
     inference_id: Optional[str] = None
@@ -123,7 +129,7 @@ class InferenceRun(InferenceResult):
     input_elements: int = 0
     calldata_bytes: int = 0
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {
             "transaction_hash": self.transaction_hash,
             "block": self.block,
@@ -157,7 +163,7 @@ def parse_mode(mode: Any) -> int:
     raise ValidationError(f"Unknown inference mode {mode!r}: use VANILLA, ZKML or TEE.", field="mode")
 
 
-def encode_input(model_input: Any) -> tuple:
+def encode_input(model_input: Any) -> tuple[list[Any], list[Any]]:
     """Validate ``{name: value}`` and return the ``(numbers, strings)`` ModelInput tuple."""
     from og_tui.core.tensors import TensorError, encode_model_input
 
@@ -235,7 +241,7 @@ def _recover(digest: bytes, signature_hex: str) -> str:
 
 
 def verify_attestation(
-    output: tuple,
+    output: A.ModelOutputValue,
     *,
     model_cid: str,
     mode: int,
@@ -252,7 +258,7 @@ def verify_attestation(
     """
     numbers, strings, jsons, sim = output
     att_text = None
-    rest = []
+    rest: list[A.JsonTensorValue] = []
     for name, value in jsons:
         if name == TEE_ATTESTATION_TENSOR and att_text is None:
             att_text = value
@@ -313,14 +319,14 @@ def verify_attestation(
 class InferenceClient:
     """Runs inferences on one hub contract through a :class:`ChainClient`."""
 
-    def __init__(self, chain: Any, contract_address: str, api_url: Optional[str] = None, *, http_timeout: float = 30.0) -> None:
+    def __init__(self, chain: ChainClient, contract_address: str, api_url: Optional[str] = None, *, http_timeout: float = 30.0) -> None:
         self.chain = chain
         self.contract_address = contract_address
         self.api_url = api_url.rstrip("/") if api_url else None
         self.http_timeout = http_timeout
         self._gas_limit: Optional[int] = None
         self._expected_signer: Optional[str] = None
-        self._http: Any = None
+        self._http: Optional[httpx.Client] = None
 
     # -- helpers ---------------------------------------------------------------------------------
     def block_gas_limit(self) -> int:
@@ -330,7 +336,7 @@ class InferenceClient:
             self._gas_limit = int(value, 16) if isinstance(value, str) else int(value or 30_000_000)
         return self._gas_limit
 
-    def _client(self):
+    def _client(self) -> httpx.Client:
         if self._http is None:
             import httpx
 
@@ -355,7 +361,7 @@ class InferenceClient:
                 self._expected_signer = ""
         return self._expected_signer or None
 
-    def fetch_node_result(self, inference_id: str) -> dict:
+    def fetch_node_result(self, inference_id: str) -> dict[str, Any]:
         """The node API's ``model_output`` JSON for ``inference_id``."""
         if not self.api_url:
             raise NodeApiError("The inference event carried no output and no node API URL is configured.")
@@ -382,14 +388,15 @@ class InferenceClient:
             node = inner
             for key in path:
                 node = node.get(key) if isinstance(node, dict) else None
-            if isinstance(node, dict) and "model_output" in node:
-                return node["model_output"]
+            output = node.get("model_output") if isinstance(node, dict) else None
+            if isinstance(output, dict):
+                return output
         raise NodeApiError("The node API result holds no model_output.")
 
     # -- infer ------------------------------------------------------------------------------------
     def infer(
         self,
-        signer: Any,
+        signer: LocalAccount,
         model_cid: str,
         mode: Any,
         model_input: Any,
@@ -406,14 +413,14 @@ class InferenceClient:
             raise ValidationError("Give a model CID.", field="model")
         model_cid = model_cid.strip()
 
-        def status(stage: str, info: dict) -> None:
+        def status(stage: str, info: dict[str, Any]) -> None:
             marks[stage] = time.perf_counter()
             if cancel is not None and stage in ("encoding", "estimating", "signed") and cancel():
                 raise InferenceCancelled()
             if on_status is not None:
                 on_status(stage, info)
 
-        marks: dict = {}
+        marks: dict[str, Any] = {}
         status("encoding", {"model_cid": model_cid, "mode": mode_i})
         numbers, strings = encode_input(model_input)
         t_enc = time.perf_counter()
@@ -436,7 +443,7 @@ class InferenceClient:
             )
         t_abi = time.perf_counter()
 
-        tx_fields: dict = {"to": self.contract_address, "data": data, "value": 0}
+        tx_fields: dict[str, Any] = {"to": self.contract_address, "data": data, "value": 0}
         margin = gas_margin
         if intrinsic * gas_margin > limit * 0.5:
             # big calldata: estimate ourselves so the margin cannot push gas over the block limit
@@ -511,7 +518,7 @@ class InferenceClient:
         )
 
     @staticmethod
-    def _output_from_receipt(receipt: dict) -> tuple[Optional[tuple], Optional[str], str]:
+    def _output_from_receipt(receipt: dict[str, Any]) -> tuple[Optional[A.ModelOutputValue], Optional[str], str]:
         result_topic = "0x" + A.INFERENCE_RESULT_TOPIC.hex()
         event_topic = "0x" + A.MODEL_INFERENCE_EVENT_TOPIC.hex()
         output = None
@@ -537,11 +544,11 @@ def _first_offset(raw: bytes) -> int:
     return int.from_bytes(raw[:32], "big")
 
 
-def _is_empty_output(output: tuple) -> bool:
+def _is_empty_output(output: A.ModelOutputValue) -> bool:
     return not output[0] and not output[1] and not output[2]
 
 
-def _output_tuple_from_json(m: dict) -> tuple:
+def _output_tuple_from_json(m: dict[str, Any]) -> A.ModelOutputValue:
     numbers = [
         (str(t["name"]), [(int(v["value"]), int(v["decimals"])) for v in t.get("values") or []], [int(s) for s in t.get("shape") or []])
         for t in m.get("numbers") or []
@@ -554,7 +561,7 @@ def _output_tuple_from_json(m: dict) -> tuple:
 # --- signatures and templates ----------------------------------------------------------------------
 
 
-def model_signature(hub_url: str, cid: str, *, auth_url: Optional[str] = None) -> dict:
+def model_signature(hub_url: str, cid: str, *, auth_url: Optional[str] = None) -> dict[str, Any]:
     """The hub's ``{inputs, outputs}`` signature of the ONNX file ``cid`` (see core/hub.py)."""
     from og_tui.core.hub import HubClient
 
@@ -568,20 +575,20 @@ def model_signature(hub_url: str, cid: str, *, auth_url: Optional[str] = None) -
 _NUMPY_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"}
 
 
-def _dims(spec: dict) -> list:
+def _dims(spec: dict[str, Any]) -> list[int]:
     shape = spec.get("shape")
     if shape is None:
         return [1]
     return [int(d) if isinstance(d, int) and d >= 0 else 1 for d in shape]
 
 
-def input_template(signature: Mapping[str, Any], *, as_arrays: bool = False) -> dict:
+def input_template(signature: Mapping[str, Any], *, as_arrays: bool = False) -> dict[str, Any]:
     """Zero-filled inputs for a signature: ``{name: nested lists}`` (or ndarrays).
 
     Dynamic dimensions become 1; floats are 0.0, integers 0, strings "" (a
     one-dimensional list, as strings travel without a shape).
     """
-    out: dict = {}
+    out: dict[str, Any] = {}
     for spec in signature.get("inputs") or []:
         name = spec.get("name")
         dtype = str(spec.get("dtype") or "float32")
@@ -653,7 +660,7 @@ def check_input(model_input: Any, signature: Mapping[str, Any]) -> None:
         raise ValidationError(message, field=name or "input")
 
 
-def fit_outputs(outputs: Mapping[str, Any], signature: Optional[Mapping[str, Any]]) -> dict:
+def fit_outputs(outputs: Mapping[str, Any], signature: Optional[Mapping[str, Any]]) -> dict[str, Any]:
     """Integer outputs come back from the chain as fixed-point numbers: give them the
     signature's integer dtype again when every value is integral."""
     import numpy as np

@@ -22,7 +22,11 @@ numpy is imported inside the functions (importing this module is cheap).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ParamSpec, Sequence, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "MODEL_INPUT",
@@ -58,6 +62,16 @@ RUN_SELECTOR = bytes.fromhex("cbf09d80")  # run(string,uint8,ModelInput)
 RUN_MODEL_INFERENCE_SELECTOR = bytes.fromhex("7289e9c2")  # runModelInference((uint8,string,ModelInput))
 INFERENCE_RESULT_TOPIC = bytes.fromhex("c1396ff68bc2d8630100df29ce5561fa99078c602e8676ab72a53e37095d7168")
 MODEL_INFERENCE_EVENT_TOPIC = bytes.fromhex("1b283af3452f3718585ce100f80d9aa81fc60924db4a582a36db6aae3b109d87")
+
+# decoded values: tuples shaped like eth_abi's (lists where eth_abi gives tuples for arrays)
+NumberTensorValue = tuple[str, list[tuple[int, int]], list[int]]
+StringTensorValue = tuple[str, list[str]]
+JsonTensorValue = tuple[str, str]
+ModelInputValue = tuple[list[NumberTensorValue], list[StringTensorValue]]
+ModelOutputValue = tuple[list[NumberTensorValue], list[StringTensorValue], list[JsonTensorValue], bool]
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 INT128_MIN = -(2**127)
 INT128_MAX = 2**127 - 1
@@ -115,7 +129,7 @@ def _dynamic_array(items: Sequence[bytes]) -> bytes:
     return bytes(out)
 
 
-def _int_words(values: Any):
+def _int_words(values: Any) -> npt.NDArray[np.uint8]:
     """int64 numpy array -> (n, 32) uint8 big-endian two's complement words."""
     import numpy as np
 
@@ -294,7 +308,7 @@ class _Reader:
         return [self.string(p) for p in self.dyn_array(pos)]
 
 
-def _number_tensors(r: _Reader, pos: int) -> list:
+def _number_tensors(r: _Reader, pos: int) -> list[NumberTensorValue]:
     out = []
     for p in r.dyn_array(pos):
         name = r.string(r.offset(p, p))
@@ -304,25 +318,25 @@ def _number_tensors(r: _Reader, pos: int) -> list:
     return out
 
 
-def _string_tensors(r: _Reader, pos: int) -> list:
+def _string_tensors(r: _Reader, pos: int) -> list[StringTensorValue]:
     out = []
     for p in r.dyn_array(pos):
         out.append((r.string(r.offset(p, p)), r.strings(r.offset(p, p + 32))))
     return out
 
 
-def _json_tensors(r: _Reader, pos: int) -> list:
+def _json_tensors(r: _Reader, pos: int) -> list[JsonTensorValue]:
     out = []
     for p in r.dyn_array(pos):
         out.append((r.string(r.offset(p, p)), r.string(r.offset(p, p + 32))))
     return out
 
 
-def _model_input_at(r: _Reader, p: int) -> tuple:
+def _model_input_at(r: _Reader, p: int) -> ModelInputValue:
     return (_number_tensors(r, r.offset(p, p)), _string_tensors(r, r.offset(p, p + 32)))
 
 
-def _model_output_at(r: _Reader, p: int) -> tuple:
+def _model_output_at(r: _Reader, p: int) -> ModelOutputValue:
     sim = r.word(p + 96)
     if sim > 1:
         raise AbiDecodeError("bool out of range")
@@ -334,21 +348,21 @@ def _model_output_at(r: _Reader, p: int) -> tuple:
     )
 
 
-def _guard(fn, *args):
+def _guard(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except AbiDecodeError:
         raise
     except (ValueError, IndexError, OverflowError) as exc:
         raise AbiDecodeError(f"malformed ABI data ({exc})") from None
 
 
-def decode_model_input(data: bytes, pos: int = 0) -> tuple:
+def decode_model_input(data: bytes, pos: int = 0) -> ModelInputValue:
     """``ModelInput`` whose encoding starts at ``pos`` (a tuple member tail)."""
     return _guard(_model_input_at, _Reader(data), pos)
 
 
-def decode_model_output(data: bytes, pos: int = 0) -> tuple:
+def decode_model_output(data: bytes, pos: int = 0) -> ModelOutputValue:
     """``ModelOutput`` whose encoding starts at ``pos``."""
     return _guard(_model_output_at, _Reader(data), pos)
 
@@ -357,10 +371,10 @@ def decode_string(data: bytes, pos: int = 0) -> str:
     return _guard(lambda: _Reader(data).string(pos))
 
 
-def decode_run_args(args: bytes) -> tuple[str, int, tuple]:
+def decode_run_args(args: bytes) -> tuple[str, int, ModelInputValue]:
     """``run(string,uint8,ModelInput)`` arguments (calldata after the selector)."""
 
-    def go():
+    def go() -> tuple[str, int, ModelInputValue]:
         r = _Reader(args)
         cid = r.string(r.offset(0, 0))
         mode = r.word(32)
@@ -371,10 +385,10 @@ def decode_run_args(args: bytes) -> tuple[str, int, tuple]:
     return _guard(go)
 
 
-def decode_request(args: bytes) -> tuple[int, str, tuple]:
+def decode_request(args: bytes) -> tuple[int, str, ModelInputValue]:
     """``runModelInference((uint8 mode, string modelCID, ModelInput input))`` arguments."""
 
-    def go():
+    def go() -> tuple[int, str, ModelInputValue]:
         r = _Reader(args)
         p = r.offset(0, 0)
         mode = r.word(p)
@@ -385,10 +399,10 @@ def decode_request(args: bytes) -> tuple[int, str, tuple]:
     return _guard(go)
 
 
-def decode_inference_event(data: bytes) -> tuple[str, tuple, tuple]:
+def decode_inference_event(data: bytes) -> tuple[str, tuple[int, str, ModelInputValue], ModelOutputValue]:
     """``ModelInferenceEvent`` data -> (inferenceID, (mode, cid, input), output)."""
 
-    def go():
+    def go() -> tuple[str, tuple[int, str, ModelInputValue], ModelOutputValue]:
         r = _Reader(data)
         inference_id = r.string(r.offset(0, 0))
         p = r.offset(0, 32)

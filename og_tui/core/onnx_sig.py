@@ -17,7 +17,10 @@ and ``shape`` null.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Dict, Iterator, List, Optional, Set, Union
+
+if TYPE_CHECKING:  # onnx is imported lazily, where it is used
+    import onnx
 
 __all__ = ["NotOnnx", "signature_from_file", "signature_from_bytes", "signature_from_model", "format_signature"]
 
@@ -39,12 +42,13 @@ def _elem(elem_type: int) -> str:
     try:
         import onnx
 
-        return onnx.TensorProto.DataType.Name(elem_type).lower()
+        name: str = onnx.TensorProto.DataType.Name(elem_type)
+        return name.lower()
     except Exception:
         return f"elem_type_{elem_type}"
 
 
-def _type_name(tp: Any) -> str:
+def _type_name(tp: onnx.TypeProto) -> str:
     kind = tp.WhichOneof("value")
     if kind == "tensor_type":
         return _elem(tp.tensor_type.elem_type)
@@ -59,7 +63,7 @@ def _type_name(tp: Any) -> str:
     return "unknown"
 
 
-def _value_info(vi: Any) -> Dict[str, Any]:
+def _value_info(vi: onnx.ValueInfoProto) -> Dict[str, Any]:
     tp = vi.type
     entry: Dict[str, Any] = {"name": vi.name, "dtype": _type_name(tp), "shape": None}
     kind = tp.WhichOneof("value")
@@ -81,7 +85,7 @@ def _value_info(vi: Any) -> Dict[str, Any]:
     return entry
 
 
-def signature_from_model(model: Any) -> Dict[str, Any]:
+def signature_from_model(model: onnx.ModelProto) -> Dict[str, Any]:
     """Signature of an ``onnx.ModelProto``; raises NotOnnx if it has no usable graph."""
     if not model.ir_version or not model.HasField("graph"):
         raise NotOnnx("not an ONNX model (no IR version or graph)")
@@ -108,7 +112,7 @@ def signature_from_bytes(data: bytes) -> Dict[str, Any]:
     return signature_from_model(model)
 
 
-def signature_from_file(path: Union[str, os.PathLike]) -> Dict[str, Any]:
+def signature_from_file(path: Union[str, os.PathLike[str]]) -> Dict[str, Any]:
     """Parse ``path`` (without external data) and return its signature, or raise NotOnnx.
 
     Files above STREAM_THRESHOLD are read with seeks (bounded memory, weights skipped)."""
@@ -152,7 +156,7 @@ STREAM_THRESHOLD = 32 * 1024 * 1024
 
 
 class _Wire:
-    def __init__(self, fh: Any, end: int) -> None:
+    def __init__(self, fh: BinaryIO, end: int) -> None:
         self.fh, self.end = fh, end
 
     def varint(self) -> int:
@@ -168,9 +172,10 @@ class _Wire:
             if shift > 63:
                 raise NotOnnx("not an ONNX model (bad varint)")
 
-    def fields(self, end: int):
+    def fields(self, end: int) -> Iterator[tuple[int, int, int, int]]:
         """Yield (field, wire_type, start, length) for each field up to ``end``; value not consumed
-        for LEN fields (caller reads or skips), consumed for VARINT/I64/I32."""
+        for LEN fields (caller reads or skips), consumed for VARINT/I64/I32. ``start`` is the
+        value's offset in the file, except for VARINT fields where it is the value itself."""
         while self.fh.tell() < end:
             key = self.varint()
             field, wt = key >> 3, key & 7
@@ -179,11 +184,11 @@ class _Wire:
             if wt == 0:
                 yield field, wt, self.varint(), 0
             elif wt == 1:
-                self.fh.seek(8, 1)
-                yield field, wt, None, 8
+                start = self.fh.seek(8, 1) - 8
+                yield field, wt, start, 8
             elif wt == 5:
-                self.fh.seek(4, 1)
-                yield field, wt, None, 4
+                start = self.fh.seek(4, 1) - 4
+                yield field, wt, start, 4
             elif wt == 2:
                 length = self.varint()
                 start = self.fh.tell()
@@ -197,16 +202,16 @@ class _Wire:
             raise NotOnnx("not an ONNX model (misaligned fields)")
 
 
-def _streamed_signature(path: Union[str, os.PathLike]) -> Dict[str, Any]:
+def _streamed_signature(path: Union[str, os.PathLike[str]]) -> Dict[str, Any]:
     import onnx
 
     size = os.path.getsize(path)
     ir_version = 0
     producer = None
     opsets: Dict[str, int] = {}
-    inputs: list = []
-    outputs: list = []
-    init_names: set = set()
+    inputs: List[onnx.ValueInfoProto] = []
+    outputs: List[onnx.ValueInfoProto] = []
+    init_names: Set[str] = set()
     saw_graph = False
     with open(path, "rb") as fh:
         w = _Wire(fh, size)

@@ -39,6 +39,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from eth_account.signers.local import LocalAccount
+    from keyring.backend import KeyringBackend
 
 __all__ = [
     "WalletInfo",
@@ -75,7 +76,7 @@ class HubCredentials:
         return f"HubCredentials(email={self.email!r}, password='***')"
 
 
-def keyring_usable(backend: Any) -> bool:
+def keyring_usable(backend: object) -> bool:
     """True when ``backend`` can actually store secrets."""
     try:
         from keyring.backends import chainer, fail
@@ -144,11 +145,11 @@ class WalletStore:
 
     def __init__(
         self,
-        data_dir: Union[str, os.PathLike],
+        data_dir: Union[str, os.PathLike[str]],
         keyring_mode: str = "auto",
         *,
         kdf_n: Optional[int] = None,
-        keyring_backend: Any = None,
+        keyring_backend: Union[KeyringBackend, str, None] = None,
     ) -> None:
         if isinstance(keyring_backend, str):
             keyring_mode, keyring_backend = keyring_backend, None
@@ -186,6 +187,8 @@ class WalletStore:
     def _read_index(self) -> Dict[str, Any]:
         try:
             data = json.loads(self.index_path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
         except FileNotFoundError:
             return {"version": 1, "active": None, "wallets": [], "hub": {}}
         except (OSError, ValueError) as exc:
@@ -216,14 +219,15 @@ class WalletStore:
         want = str(address).strip().lower()
         if want and not want.startswith("0x"):
             want = "0x" + want
-        for entry in data["wallets"]:
+        wallets: List[Dict[str, Any]] = data["wallets"]
+        for entry in wallets:
             if entry["address"].lower() == want:
                 return entry
         raise WalletNotFound(f"No wallet with address {address} is stored here.")
 
     # --- keyring -------------------------------------------------------------------
 
-    def _backend(self) -> Any:
+    def _backend(self) -> KeyringBackend:
         if self._backend_override is not None:
             return self._backend_override
         import keyring
@@ -345,8 +349,9 @@ class WalletStore:
             raise ValidationError("Enter a passphrase to encrypt the export with.", field="passphrase")
         key = self._load_key(address, passphrase)
         from eth_account import Account
+        from eth_typing import HexStr
 
-        return json.dumps(Account.encrypt(key, passphrase, kdf="scrypt", iterations=self.kdf_n))
+        return json.dumps(Account.encrypt(HexStr(key), passphrase, kdf="scrypt", iterations=self.kdf_n))
 
     def delete(self, address: str) -> None:
         """Forget a wallet: remove its key from the keyring and disk, and from the index."""
@@ -385,7 +390,8 @@ class WalletStore:
         key = self._load_key(address, passphrase)
         from eth_account import Account
 
-        return Account.from_key(key)
+        account: LocalAccount = Account.from_key(key)
+        return account
 
     # --- internals -------------------------------------------------------------------
 
@@ -403,6 +409,7 @@ class WalletStore:
 
     def _store_key(self, name: str, key_hex: str, passphrase: Optional[str]) -> WalletInfo:
         from eth_account import Account
+        from eth_typing import HexStr
 
         account = Account.from_key(key_hex)
         address = account.address
@@ -426,7 +433,7 @@ class WalletStore:
                 )
             has_keystore = False
             if passphrase:
-                keystore = Account.encrypt(key_hex, passphrase, kdf="scrypt", iterations=self.kdf_n)
+                keystore = Account.encrypt(HexStr(key_hex), passphrase, kdf="scrypt", iterations=self.kdf_n)
                 _write_private(self.keystore_path(address), json.dumps(keystore))
                 has_keystore = True
             entry = {
@@ -578,14 +585,23 @@ class WalletStore:
 # --- encrypted envelope for small secrets (hub passwords) ------------------------------
 
 
+def _scrypt(passphrase: str, salt: bytes, dklen: int, n: int, r: int, p: int) -> bytes:
+    from Crypto.Protocol.KDF import scrypt
+
+    # pycryptodome's stub says str for password and salt; the function takes bytes (and
+    # returns one key, not a tuple of keys, with the default num_keys=1)
+    key = scrypt(passphrase.encode("utf-8"), salt, dklen, N=n, r=r, p=p)  # type: ignore[arg-type]
+    assert isinstance(key, bytes)
+    return key
+
+
 def _encrypt_blob(plaintext: bytes, passphrase: str, n: int) -> Dict[str, Any]:
     from Crypto.Cipher import AES
-    from Crypto.Protocol.KDF import scrypt
     from Crypto.Random import get_random_bytes
 
     salt = get_random_bytes(16)
     r, p = 8, 1
-    key = scrypt(passphrase.encode("utf-8"), salt, 32, N=n, r=r, p=p)
+    key = _scrypt(passphrase, salt, 32, n=n, r=r, p=p)
     cipher = AES.new(key, AES.MODE_GCM)
     ciphertext, tag = cipher.encrypt_and_digest(plaintext)
     return {
@@ -601,17 +617,16 @@ def _encrypt_blob(plaintext: bytes, passphrase: str, n: int) -> Dict[str, Any]:
 
 def _decrypt_blob(envelope: Dict[str, Any], passphrase: str) -> bytes:
     from Crypto.Cipher import AES
-    from Crypto.Protocol.KDF import scrypt
 
     try:
         params = envelope["kdfparams"]
         if envelope.get("kdf") != "scrypt" or envelope.get("cipher") != "aes-256-gcm":
             raise KeyError("scheme")
-        key = scrypt(
-            passphrase.encode("utf-8"),
+        key = _scrypt(
+            passphrase,
             bytes.fromhex(params["salt"]),
             int(params.get("dklen", 32)),
-            N=int(params["n"]),
+            n=int(params["n"]),
             r=int(params["r"]),
             p=int(params["p"]),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -147,7 +147,7 @@ class HistoricalInputQuery:
     order: CandleOrder
     candle_types: List[CandleType]
 
-    def to_abi_format(self) -> tuple:
+    def to_abi_format(self) -> tuple[str, str, int, int, int, List[int]]:
         """Convert to the tuple the PriceHistoryInference contract ABI expects."""
         return (
             self.base,
@@ -204,7 +204,7 @@ class ModelOutput:
 class TextGenerationOutput:
     transaction_hash: str
     finish_reason: Optional[str] = None
-    chat_output: Optional[Dict] = None
+    chat_output: Optional[Dict[str, Any]] = None
     completion_output: Optional[str] = None
     payment_hash: Optional[str] = None
 
@@ -288,9 +288,14 @@ class TextGenerationStream:
     generator), so a consumer can stop a stream early.
     """
 
-    def __init__(self, source: Iterable[Any], *, on_close: Optional[Any] = None) -> None:
+    def __init__(
+        self,
+        source: Iterable[StreamChunk | Dict[str, Any]],
+        *,
+        on_close: Optional[Callable[[], object]] = None,
+    ) -> None:
         self._source = source
-        self._iter: Iterator[Any] = iter(source)
+        self._iter: Iterator[StreamChunk | Dict[str, Any]] = iter(source)
         self._on_close = on_close
         self._closed = False
 
@@ -306,7 +311,7 @@ class TextGenerationStream:
             self.close()
             raise
         if isinstance(item, dict):
-            item = StreamChunk.from_sse_data(item)
+            return StreamChunk.from_sse_data(item)
         return item
 
     def close(self) -> None:

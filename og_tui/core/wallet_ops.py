@@ -33,7 +33,7 @@ class Balances:
     token_symbol: str
     token_decimals: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         from og_tui.core.amounts import format_amount
         from og_tui.core.constants import NATIVE_DECIMALS
 
@@ -109,7 +109,7 @@ def send(
     detail = {"symbol": symbol, "decimals": decimals}
     sent: dict[str, str] = {}
 
-    def status(stage: str, info: dict) -> None:
+    def status(stage: str, info: dict[str, Any]) -> None:
         if stage == "sent" and store is not None:
             sent["hash"] = info["hash"]
             store.add_tx(
@@ -143,7 +143,7 @@ def send(
 
 def fund(
     profile: "Profile", store: Optional["Store"], address: str, chain: Optional["ChainClient"] = None
-) -> dict:
+) -> dict[str, Any]:
     """Devnet faucet: native gas tokens and payment tokens for ``address``.
 
     Records the faucet transactions (with gas and block when ``chain`` is given).

@@ -22,11 +22,15 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Generator, Optional
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Dict, Generator, Optional, Protocol
 
 import httpx
 
 from og_tui.core.errors import PaymentError, SpendCapExceeded
+
+if TYPE_CHECKING:
+    from eth_account.datastructures import SignedMessage
+    from eth_account.messages import SignableMessage
 
 __all__ = [
     "SpendCaps",
@@ -51,6 +55,15 @@ TRANSFER_WITH_AUTHORIZATION_TYPES = {
         {"name": "nonce", "type": "bytes32"},
     ]
 }
+
+
+class MessageSigner(Protocol):
+    """What signs a payment: an eth-account ``LocalAccount`` or anything shaped like one."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_message(self, signable_message: SignableMessage) -> SignedMessage: ...
 
 
 def _fmt(units: int, decimals: int, symbol: str) -> str:
@@ -194,13 +207,13 @@ class PaymentInfo:
     def hash(self) -> Optional[str]:
         return self.transaction or self.processing_hash
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Any]:
         d = asdict(self)
         d["amount"] = str(self.amount)
         return d
 
 
-def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exact") -> dict:
+def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exact") -> Dict[str, Any]:
     """The first requirement with ``scheme`` on ``network`` (any network when None)."""
     if not isinstance(accepts, list) or not accepts:
         raise PaymentError("The server asked for payment but offered no payment requirements.")
@@ -223,8 +236,8 @@ def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exa
     )
 
 
-def sign_payment(signer: Any, requirement: dict, chain_id: int, *, now: Optional[int] = None,
-                 nonce: Optional[bytes] = None, value: Optional[int] = None) -> tuple[str, dict]:
+def sign_payment(signer: MessageSigner, requirement: Dict[str, Any], chain_id: int, *, now: Optional[int] = None,
+                 nonce: Optional[bytes] = None, value: Optional[int] = None) -> tuple[str, Dict[str, Any]]:
     """Sign the EIP-3009 authorization for ``requirement``; returns (X-Payment header, payment dict)."""
     from eth_account.messages import encode_typed_data
     from eth_utils import to_checksum_address
@@ -261,7 +274,7 @@ def sign_payment(signer: Any, requirement: dict, chain_id: int, *, now: Optional
     return header, payment
 
 
-def decode_payment_response(value: Optional[str]) -> dict:
+def decode_payment_response(value: Optional[str]) -> Dict[str, Any]:
     if not value:
         return {}
     try:
@@ -288,7 +301,7 @@ class X402PaymentAuth(httpx.Auth):
 
     def __init__(
         self,
-        signer: Any,
+        signer: Optional[MessageSigner],
         network: Optional[str],
         chain_id: int,
         *,
@@ -298,7 +311,7 @@ class X402PaymentAuth(httpx.Auth):
         store: Any = None,
         profile_name: Optional[str] = None,
         on_payment: Optional[Callable[[PaymentInfo], None]] = None,
-        on_sign: Optional[Callable[[dict], None]] = None,
+        on_sign: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> None:
         self.signer = signer
         self.network = network
@@ -311,7 +324,7 @@ class X402PaymentAuth(httpx.Auth):
         self.on_payment = on_payment
         self.on_sign = on_sign
         self.payment: Optional[PaymentInfo] = None
-        self.requirement: Optional[dict] = None
+        self.requirement: Optional[Dict[str, Any]] = None
 
     # the flow reads the 402 body itself (and never reads a streamed 2xx body)
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -325,7 +338,7 @@ class X402PaymentAuth(httpx.Auth):
         response = yield request
         self._after(response, paid)
 
-    async def async_auth_flow(self, request: httpx.Request):
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         response = yield request
         if response.status_code != 402 or "x-payment" in request.headers:
             return
@@ -336,10 +349,10 @@ class X402PaymentAuth(httpx.Auth):
         response = yield request
         self._after(response, paid)
 
-    def _select(self, accepts: Any) -> dict:
+    def _select(self, accepts: Any) -> Dict[str, Any]:
         return select_requirements(accepts, self.network)
 
-    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[tuple[dict, dict, int]]:
+    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
         try:
             body = response.json()
         except ValueError:
@@ -366,7 +379,7 @@ class X402PaymentAuth(httpx.Auth):
         request.headers["Access-Control-Expose-Headers"] = "X-Payment-Response"
         return requirement, payment, amount
 
-    def _after(self, response: httpx.Response, paid: tuple[dict, dict, int]) -> None:
+    def _after(self, response: httpx.Response, paid: tuple[Dict[str, Any], Dict[str, Any], int]) -> None:
         requirement, payment, amount = paid
         if not 200 <= response.status_code < 300:
             if self.caps is not None:

@@ -15,12 +15,15 @@ checks the not-initialized error for every public function automatically.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from og_tui.core.constants import INFERENCE_HUB_ADDRESS, OG_API_URL, OG_RPC_URL
 from og_tui.core.types import *  # noqa: F401,F403 - the seed's types are part of this API
 from og_tui.core.types import __all__ as _types_all
 from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 from og_tui.sdk._hub import create_model, create_version, list_files, login, upload  # noqa: E402
 from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
@@ -36,11 +39,11 @@ def init(
     email: str,
     password: str,
     private_key: str,
-    rpc_url="https://ogevmdevnet.opengradient.ai",
-    api_url="https://sdk-devnet.opengradient.ai",
-    contract_address="0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE",
+    rpc_url: str = "https://ogevmdevnet.opengradient.ai",
+    api_url: str = "https://sdk-devnet.opengradient.ai",
+    contract_address: str = "0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE",
     profile: Optional[str] = None,
-):
+) -> SdkClient:
     """Initialize the SDK with authentication and network settings.
 
     Arguments:
@@ -69,7 +72,7 @@ def init(
         if contract_address == INFERENCE_HUB_ADDRESS:
             contract_address = prof.inference_contract
 
-    account = None
+    account: Optional[LocalAccount] = None
     if private_key:
         from og_tui.core.amounts import parse_private_key
 

@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from og_tui.core.constants import OG_AUTH_URL, OG_HUB_URL
 from og_tui.core.types import FileUploadResult, ModelRepository
-from og_tui.sdk._state import _require_client
+from og_tui.sdk._state import SdkClient, _require_client
+
+if TYPE_CHECKING:
+    from og_tui.core.hub import HubClient
 
 __all__ = ["login", "create_model", "create_version", "upload", "list_files"]
 
 _lock = threading.Lock()
 
 
-def _hub(client: Any, *, auth: bool = True):
+def _hub(client: SdkClient, *, auth: bool = True) -> HubClient:
     """The HubClient of an SdkClient (created on first use, signed in when ``auth``)."""
     from og_tui.core.hub import HubClient
 
     with _lock:
-        hub = getattr(client, "_og_hub", None)
+        hub = client._og_hub
         if hub is None:
-            prof = getattr(client, "profile", None)
+            prof = client.profile
             hub = HubClient(
                 getattr(prof, "hub_url", None) or OG_HUB_URL,
                 getattr(prof, "auth_url", None) or OG_AUTH_URL,
@@ -63,19 +66,19 @@ def create_model(model_name: str, model_desc: str, model_path: Optional[str] = N
     return repo
 
 
-def create_version(model_name, notes=None, is_major=False):
+def create_version(model_name: str, notes: Optional[str] = None, is_major: bool = False) -> Dict[str, Any]:
     """Create a new version of a model; returns the hub's answer (``versionString``, ...)."""
     client = _require_client()
     return _hub(client).create_version(model_name, notes or "", bool(is_major))
 
 
-def upload(model_path, model_name, version) -> FileUploadResult:
+def upload(model_path: str, model_name: str, version: str) -> FileUploadResult:
     """Upload a model file (streamed) to ``model_name`` ``version``; returns FileUploadResult(modelCid, size)."""
     client = _require_client()
     return _hub(client).upload(model_path, model_name, version)
 
 
-def list_files(model_name: str, version: str) -> List[Dict]:
+def list_files(model_name: str, version: str) -> List[Dict[str, Any]]:
     """Files of a model version: dicts with name, size, ipfsCid, isOnnx, signature."""
     client = _require_client()
     return _hub(client, auth=False).list_files(model_name, version)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from og_tui.core.types import InferenceMode, InferenceResult
-from og_tui.sdk._state import _require_client
+from og_tui.sdk._state import SdkClient, _require_client
+
+if TYPE_CHECKING:
+    from og_tui.core.inference import InferenceClient
 
 __all__ = ["infer"]
 
 _lock = threading.Lock()
 
 
-def _inference_client(client: Any):
+def _inference_client(client: SdkClient) -> InferenceClient:
     from og_tui.core.inference import InferenceClient
 
     with _lock:
-        ic = getattr(client, "_og_inference", None)
+        ic = client._og_inference
         if ic is None or ic.chain is not client.chain:
             ic = InferenceClient(client.chain, client.contract_address, client.api_url)
             client._og_inference = ic

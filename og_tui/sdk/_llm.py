@@ -9,21 +9,24 @@ instead of yielding nothing. ``transaction_hash`` of on-chain results is hex wit
 from __future__ import annotations
 
 import threading
-from typing import Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from og_tui.core.types import LLM, LlmInferenceMode, TextGenerationOutput, TextGenerationStream, x402SettlementMode
-from og_tui.sdk._state import _require_client
+from og_tui.sdk._state import SdkClient, _require_client
+
+if TYPE_CHECKING:
+    from og_tui.core.llm import LLMClient
 
 __all__ = ["llm_chat", "llm_completion"]
 
 _lock = threading.Lock()
 
 
-def _llm(client):
+def _llm(client: SdkClient) -> LLMClient:
     from og_tui.core.llm import LLMClient
 
     with _lock:
-        llm = getattr(client, "_og_llm", None)
+        llm = client._og_llm
         if llm is None:
             profile = client.profile
             if profile is None:
@@ -37,7 +40,7 @@ def _llm(client):
     return llm
 
 
-def _strip(result):
+def _strip(result: TextGenerationOutput) -> TextGenerationOutput:
     if result.transaction_hash and result.transaction_hash.startswith("0x"):
         result.transaction_hash = result.transaction_hash[2:]
     return result
@@ -45,12 +48,12 @@ def _strip(result):
 
 def llm_chat(
     model_cid: LLM,
-    messages: List[Dict],
+    messages: List[Dict[str, Any]],
     inference_mode: LlmInferenceMode = LlmInferenceMode.VANILLA,
     max_tokens: int = 100,
     stop_sequence: Optional[List[str]] = None,
     temperature: float = 0.0,
-    tools: Optional[List[Dict]] = None,
+    tools: Optional[List[Dict[str, Any]]] = None,
     tool_choice: Optional[str] = None,
     max_retries: Optional[int] = None,
     x402_settlement_mode: Optional[x402SettlementMode] = x402SettlementMode.SETTLE_BATCH,
@@ -65,7 +68,8 @@ def llm_chat(
     out = _llm(client).chat(model_cid, messages, mode=inference_mode, max_tokens=max_tokens, temperature=temperature,
                             stop=stop_sequence, tools=tools, tool_choice=tool_choice,
                             settlement=x402_settlement_mode, stream=bool(stream))
-    return out if stream else _strip(out)
+    # chat gives a stream exactly when asked to
+    return _strip(out) if isinstance(out, TextGenerationOutput) else out
 
 
 def llm_completion(

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
+    from eth_account.signers.local import LocalAccount
+
+    from og_tui.core.alpha import AlphaClient
     from og_tui.core.chain import ChainClient
     from og_tui.core.config import Profile
+    from og_tui.core.hub import HubClient
+    from og_tui.core.inference import InferenceClient
+    from og_tui.core.llm import LLMClient
 
 NOT_INITIALIZED = "OpenGradient SDK is not initialized. Call og_tui.sdk.init(...) first."
 
@@ -27,19 +33,24 @@ class SdkClient:
 
     email: Optional[str]
     password: Optional[str] = field(repr=False)
-    account: Any = field(repr=False)
+    account: Optional["LocalAccount"] = field(repr=False)
     rpc_url: str
     api_url: str
     contract_address: str
     profile: Optional["Profile"] = None
     _chain: Optional["ChainClient"] = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # the core clients the SDK functions built for this client (created on first use)
+    _og_hub: Optional["HubClient"] = field(default=None, repr=False)
+    _og_inference: Optional["InferenceClient"] = field(default=None, repr=False)
+    _og_llm: Optional["LLMClient"] = field(default=None, repr=False)
+    _og_alpha: Optional["AlphaClient"] = field(default=None, repr=False)
 
     @property
     def address(self) -> Optional[str]:
         return self.account.address if self.account is not None else None
 
-    def require_account(self) -> Any:
+    def require_account(self) -> "LocalAccount":
         if self.account is None:
             raise RuntimeError("This call signs a transaction; pass private_key to og_tui.sdk.init(...).")
         return self.account

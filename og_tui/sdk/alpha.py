@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery, ModelOutput, SchedulerParams
-from og_tui.sdk._state import _require_client
+from og_tui.sdk._state import SdkClient, _require_client
+
+if TYPE_CHECKING:
+    from og_tui.core.alpha import AlphaClient
 
 __all__ = [
     "new_workflow",
@@ -39,17 +42,17 @@ __all__ = [
 _lock = threading.Lock()
 
 
-def _alpha(client: Any):
+def _alpha(client: SdkClient) -> AlphaClient:
     """The AlphaClient of an SdkClient (created on first use)."""
     from og_tui.core import constants as C
     from og_tui.core.alpha import AlphaClient
 
     with _lock:
-        alpha = getattr(client, "_og_alpha", None)
+        alpha = client._og_alpha
         if alpha is None:
-            prof = getattr(client, "profile", None)
+            prof = client.profile
 
-            def signature(cid: str) -> Optional[dict]:
+            def signature(cid: str) -> Optional[dict[str, Any]]:
                 from og_tui.core.errors import OGError
 
                 try:
@@ -61,7 +64,9 @@ def _alpha(client: Any):
 
             alpha = AlphaClient(
                 client.chain,
-                signature_provider=signature,
+                # AlphaClient skips the signature check on None, but its SignatureProvider
+                # type does not say so yet
+                signature_provider=signature,  # type: ignore[arg-type]
                 scheduler_address=getattr(prof, "scheduler_address", None) or C.SCHEDULER_ADDRESS,
                 price_feed_address=getattr(prof, "price_feed_precompile", None) or C.PRICE_FEED_PRECOMPILE_ADDRESS,
             )

@@ -25,11 +25,14 @@ model, a reverted transaction, an address that is not a workflow) returns
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Type
 
 from og_tui.core.errors import OGError
 from og_tui.core.types import InferenceMode, InferenceResult, ModelOutput, ToolType
 from og_tui.sdk._state import _require_client
+
+if TYPE_CHECKING:
+    from langchain_core.tools import StructuredTool, ToolException
 
 __all__ = ["ToolType", "create_run_model_tool", "create_read_workflow_tool"]
 
@@ -41,7 +44,7 @@ def _tool_type(tool_type: Any) -> ToolType:
         raise ValueError(f"Invalid tooltype {tool_type!r}: use ToolType.LANGCHAIN or ToolType.SWARM.") from None
 
 
-def _langchain():
+def _langchain() -> Tuple[Type[StructuredTool], Type[ToolException]]:
     try:
         from langchain_core.tools import StructuredTool, ToolException
     except ImportError:  # pragma: no cover - depends on the environment
@@ -68,12 +71,12 @@ def _annotations(schema: Any) -> Dict[str, Tuple[Any, Optional[str]]]:
     return {name: (f.annotation, f.description) for name, f in fields.items()}
 
 
-def _wrap(tool_type: ToolType, func: Callable[..., str], name: str, description: str, schema: Any) -> Any:
+def _wrap(tool_type: ToolType, func: Callable[..., object], name: str, description: str, schema: Any) -> Any:
     """Build the framework object around ``func`` (which raises OGError on failure)."""
     if tool_type == ToolType.LANGCHAIN:
         StructuredTool, ToolException = _langchain()
 
-        def run(**kwargs: Any) -> str:
+        def run(**kwargs: Any) -> object:
             try:
                 return func(**kwargs)
             except OGError as exc:
@@ -83,7 +86,7 @@ def _wrap(tool_type: ToolType, func: Callable[..., str], name: str, description:
                                             args_schema=schema if schema is not None else _empty_schema(),
                                             handle_tool_error=True)
 
-    def swarm_tool(**kwargs: Any) -> str:
+    def swarm_tool(**kwargs: Any) -> object:
         try:
             return func(**kwargs)
         except OGError as exc:
@@ -142,7 +145,7 @@ def create_read_workflow_tool(
     workflow_contract_address: str,
     tool_name: str,
     tool_description: str,
-    output_formatter: Callable[[ModelOutput], str] = lambda x: x,
+    output_formatter: Callable[[ModelOutput], object] = lambda x: x,
 ) -> Any:
     """A no-argument tool returning ``output_formatter(read_workflow_result(address))``.
 
@@ -151,12 +154,12 @@ def create_read_workflow_tool(
     _require_client()
     kind = _tool_type(tool_type)
 
-    def read_workflow() -> Any:
+    def read_workflow() -> object:
         from og_tui.sdk.alpha import read_workflow_result
 
         return output_formatter(read_workflow_result(workflow_contract_address))
 
-    def executor(**kwargs: Any) -> Any:
+    def executor(**kwargs: Any) -> object:
         return read_workflow()
 
     return _wrap(kind, executor, tool_name, tool_description, None)

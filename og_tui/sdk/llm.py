@@ -39,9 +39,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Generator, Iterator, List, Optional, Sequence, Union
 
 from og_tui.core.types import LlmInferenceMode
+
+if TYPE_CHECKING:
+    from langchain_core.messages import InvalidToolCall, ToolCall
 
 __all__ = ["langchain_adapter", "openai_adapter", "OpenGradientOpenAI", "OpenGradientChatModel"]
 
@@ -115,8 +118,9 @@ def _text(content: Any) -> str:
     return str(content)
 
 
-def _nested_call(tc: dict, index: int) -> dict:
-    fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
+def _nested_call(tc: dict[str, Any], index: int) -> dict[str, Any]:
+    inner = tc.get("function")
+    fn: dict[str, Any] = inner if isinstance(inner, dict) else tc
     args = fn.get("arguments", "")
     return {"id": tc.get("id") or f"call_{index}", "type": "function",
             "function": {"name": fn.get("name", ""), "arguments": args if isinstance(args, str) else json.dumps(args)}}
@@ -127,10 +131,10 @@ def _nested_call(tc: dict, index: int) -> dict:
 _LC_CLASS: Any = None
 
 
-def _langchain_messages(messages: Sequence[Any]) -> List[dict]:
+def _langchain_messages(messages: Sequence[Any]) -> List[dict[str, Any]]:
     """LangChain messages -> OpenAI-shaped dicts (System->system, Human->user, AI->assistant with
     tool calls, Tool->tool)."""
-    out: List[dict] = []
+    out: List[dict[str, Any]] = []
     for m in messages:
         kind = getattr(m, "type", None)
         content = _text(getattr(m, "content", ""))
@@ -157,10 +161,11 @@ def _langchain_messages(messages: Sequence[Any]) -> List[dict]:
     return out
 
 
-def _lc_tool_calls(raw: Optional[list]) -> tuple[list, list]:
+def _lc_tool_calls(raw: Optional[List[Any]]) -> tuple[List[ToolCall], List[InvalidToolCall]]:
     from langchain_core.messages.tool import invalid_tool_call, tool_call
 
-    calls, invalid = [], []
+    calls: List[ToolCall] = []
+    invalid: List[InvalidToolCall] = []
     for i, tc in enumerate(raw or []):
         n = _nested_call(tc, i)
         name, args, cid = n["function"]["name"], n["function"]["arguments"], n["id"]
@@ -231,7 +236,7 @@ def _chat_model_class() -> Any:
                 self.tool_choice = _lc_tool_choice(tool_choice)
             return self
 
-        def _request(self, messages: List[BaseMessage], stop: Optional[List[str]], kwargs: dict) -> dict:
+        def _request(self, messages: List[BaseMessage], stop: Optional[List[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
             tools = kwargs.get("tools")
             tools = [convert_to_openai_tool(t) for t in tools] if tools else self.tools
             choice = _lc_tool_choice(kwargs.get("tool_choice", self.tool_choice))
@@ -322,7 +327,7 @@ def __getattr__(name: str) -> Any:  # OpenGradientChatModel is built lazily (lan
 # --- OpenAI-style ------------------------------------------------------------------------------------
 
 
-class _Obj(dict):
+class _Obj(dict[str, Any]):
     """A dict with attribute access (the response shape when the openai package is absent)."""
 
     def __getattr__(self, key: str) -> Any:
@@ -331,8 +336,8 @@ class _Obj(dict):
         except KeyError:
             raise AttributeError(key) from None
 
-    def model_dump(self, **_: Any) -> dict:
-        return _plain(self)
+    def model_dump(self, **_: Any) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in self.items()}
 
     to_dict = model_dump
 
@@ -364,15 +369,16 @@ def _openai_types() -> Any:
     return ChatCompletion, ChatCompletionChunk
 
 
-def _as_dict(message: Any) -> dict:
+def _as_dict(message: Any) -> dict[str, Any]:
     if isinstance(message, dict):
         return dict(message)
     if hasattr(message, "model_dump"):
-        return message.model_dump(exclude_none=True)
+        data: dict[str, Any] = message.model_dump(exclude_none=True)
+        return data
     raise TypeError(f"A message must be a dict or an openai message object, not {type(message).__name__}.")
 
 
-def _openai_messages(messages: Sequence[Any]) -> List[dict]:
+def _openai_messages(messages: Sequence[Any]) -> List[dict[str, Any]]:
     out = []
     for i, m in enumerate(messages):
         d = _plain(_as_dict(m))
@@ -388,7 +394,7 @@ def _openai_messages(messages: Sequence[Any]) -> List[dict]:
 
 def _finish(value: Optional[str], has_calls: bool) -> str:
     if value in _FINISH:
-        return value  # type: ignore[return-value]
+        return value
     return "tool_calls" if has_calls else "stop"
 
 
@@ -396,9 +402,9 @@ class _Completions:
     def __init__(self, owner: "OpenGradientOpenAI") -> None:
         self._owner = owner
 
-    def create(self, model: Any, messages: Sequence[Any], tools: Optional[List[dict]] = None, tool_choice: Any = None,
+    def create(self, model: Any, messages: Sequence[Any], tools: Optional[List[dict[str, Any]]] = None, tool_choice: Any = None,
                stream: bool = False, parallel_tool_calls: bool = False, max_tokens: int = 200,
-               temperature: float = 0.25, stop: Optional[List[str]] = None, **_ignored: Any) -> Any:
+               temperature: float = 0.25, stop: Union[str, List[str], None] = None, **_ignored: Any) -> Any:
         """Chat completion in OpenAI's response shape (``stream=True``: an iterator of chunks).
 
         ``parallel_tool_calls`` is accepted for compatibility (the network answers with at
@@ -436,7 +442,7 @@ def _empty_delta() -> Dict[str, Any]:
     return {"role": None, "content": None, "tool_calls": None, "function_call": None, "refusal": None}
 
 
-def _usage(meta: Any) -> Optional[dict]:
+def _usage(meta: Any) -> Optional[dict[str, Any]]:
     if meta is None:
         return None
     p, c = int(meta.prompt_tokens or 0), int(meta.completion_tokens or 0)
@@ -458,7 +464,7 @@ class _ChunkIterator:
     def meta(self) -> Any:
         return self._stream.meta
 
-    def _chunk(self, delta: dict, finish: Optional[str] = None, usage: Optional[dict] = None, og: Optional[dict] = None) -> Any:
+    def _chunk(self, delta: dict[str, Any], finish: Optional[str] = None, usage: Optional[dict[str, Any]] = None, og: Optional[dict[str, Any]] = None) -> Any:
         data: Dict[str, Any] = {"id": self.id, "object": "chat.completion.chunk", "created": self._created,
                                 "model": self._model,
                                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
@@ -468,7 +474,7 @@ class _ChunkIterator:
             data["og"] = og
         return self._owner._build(data, chunk=True)
 
-    def _chunks(self) -> Iterator[Any]:
+    def _chunks(self) -> Generator[Any, None, None]:
         first = True
         saw_calls = False
         try:
@@ -530,7 +536,7 @@ class OpenGradientOpenAI:
         self._types = types
         self.chat = _ChatNamespace(self)
 
-    def _og_info(self, meta: Any, tx: Optional[str]) -> dict:
+    def _og_info(self, meta: Any, tx: Optional[str]) -> dict[str, Any]:
         info: Dict[str, Any] = {"mode": self.mode.name}
         if tx and tx != "external":
             info["transaction_hash"] = tx
@@ -541,7 +547,7 @@ class OpenGradientOpenAI:
                 info["payment_hash"] = meta.payment_hash
         return info
 
-    def _build(self, data: dict, *, chunk: bool) -> Any:
+    def _build(self, data: dict[str, Any], *, chunk: bool) -> Any:
         if self._types is not None:
             cls = self._types[1] if chunk else self._types[0]
             return cls.model_validate(data)

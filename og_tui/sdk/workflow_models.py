@@ -8,10 +8,10 @@ serves the same contracts at the same addresses).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from og_tui.core.types import WorkflowModelOutput
-from og_tui.sdk._state import _require_client
+from og_tui.sdk._state import SdkClient, _require_client
 
 __all__ = [
     "read_eth_usdt_one_hour_volatility_forecast",
@@ -24,10 +24,10 @@ __all__ = [
 ]
 
 
-def _explorer(client: Any) -> Optional[str]:
+def _explorer(client: SdkClient) -> Optional[str]:
     from og_tui.core import constants as C
 
-    prof = getattr(client, "profile", None)
+    prof = client.profile
     if prof is not None:
         return prof.explorer_url
     return C.OG_EXPLORER_URL if client.rpc_url == C.OG_RPC_URL else None
@@ -38,7 +38,7 @@ def _read(function: str) -> WorkflowModelOutput:
     from og_tui.core.workflow_models import model_by_function, read_workflow_model
     from og_tui.sdk.alpha import _alpha
 
-    model = model_by_function(function, getattr(client, "profile", None))
+    model = model_by_function(function, client.profile)
     return read_workflow_model(_alpha(client), model, _explorer(client))
 
 

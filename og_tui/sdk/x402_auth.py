@@ -31,7 +31,7 @@ class X402Auth(X402PaymentAuth):
         self,
         account: Any,
         max_value: Optional[int] = None,
-        payment_requirements_selector: Optional[Callable[..., dict]] = None,
+        payment_requirements_selector: Optional[Callable[..., dict[str, Any]]] = None,
         network_filter: Optional[str] = constants.OG_X402_NETWORK,
         chain_id: Optional[int] = None,
     ) -> None:
@@ -43,7 +43,7 @@ class X402Auth(X402PaymentAuth):
         self.max_value = max_value
         self._selector = payment_requirements_selector
 
-    def _select(self, accepts: Any) -> dict:
+    def _select(self, accepts: Any) -> dict[str, Any]:
         if self._selector is not None:
             return self._selector(accepts, self.network, "exact", self.max_value)
         return select_requirements(accepts, self.network)

@@ -135,3 +135,58 @@ def test_attestation_key_signs_what_the_client_verifies(tmp_path):
     d = attestation_digest(107401, "cid", 2, b"\x01" * 32, b"\x02" * 32)
     assert d == _attestation_digest(107401, "cid", 2, b"\x01" * 32, b"\x02" * 32)
     assert _recover(d, key.sign(d)) == key.address
+
+
+@pytest.fixture
+def node_api():
+    """A real HTTP node API on a free port; ``answers[id]`` is the ``model_output`` it returns."""
+    import base64
+    import http.server
+    import json
+    import threading
+
+    from og_tui.core.inference import NODE_API_PATH
+
+    answers: dict = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            inference_id = self.path[len(NODE_API_PATH):]
+            payload = {"InferenceResult": {"VanillaResult": {"model_output": answers[inference_id]}}}
+            body = json.dumps({"inference_results": [base64.b64encode(json.dumps(payload).encode()).decode()]})
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", answers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_node_result_must_be_a_json_object(node_api):
+    from og_tui.core.chain import ChainClient
+    from og_tui.core.inference import InferenceClient, NodeApiError
+
+    url, answers = node_api
+    answers["good"] = {"numbers": [], "strings": [], "jsons": []}
+    answers["list"] = [1, 2, 3]
+    answers["text"] = "3.5"
+    chain = ChainClient("http://127.0.0.1:9")  # never called: the node API is plain HTTP
+    client = InferenceClient(chain, "0x" + "11" * 20, url)
+    try:
+        assert client.fetch_node_result("good") == answers["good"]
+        for bad in ("list", "text"):
+            with pytest.raises(NodeApiError, match="no model_output"):
+                client.fetch_node_result(bad)
+    finally:
+        client.close()
+        chain.close()

@@ -15,6 +15,7 @@ from keyring.backends import fail
 
 from og_tui.core.errors import (
     KeyringUnavailable,
+    SecretsError,
     ValidationError,
     WalletNotFound,
     WrongPassphrase,
@@ -285,6 +286,15 @@ def test_hub_credentials_keyring(tmp_path, use_keyring):
     assert_no_plaintext(tmp_path, "pw-xyz")
     ws.delete_hub_credentials("opengradient")
     assert not mem.items
+
+
+@pytest.mark.parametrize("text", ["[]", '"wallets"', "null", "42"])
+def test_wallet_index_that_is_not_an_object(tmp_path, text):
+    ws = WalletStore(tmp_path, keyring_mode="file", kdf_n=N)
+    ws.index_path.write_text(text, encoding="utf-8")
+    with pytest.raises(SecretsError) as info:
+        ws.list_wallets()
+    assert str(ws.index_path) in str(info.value) and info.value.hint
 
 
 def test_scrypt_n_env(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ def abi_names() -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def load_abi(name: str) -> list:
+def load_abi(name: str) -> list[dict[str, Any]]:
     """The ABI ``name`` (``"inference_hub"`` or ``"inference_hub.json"``) as a list of entries."""
     stem = name[:-5] if name.endswith(".json") else name
     if not stem or "/" in stem or "\\" in stem or stem.startswith("."):
@@ -42,10 +42,11 @@ def load_abi(name: str) -> list:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValueError(f"no ABI named {stem!r}; known: {', '.join(abi_names())}") from None
-    return json.loads(text)
+    entries: list[dict[str, Any]] = json.loads(text)
+    return entries
 
 
-def find_entry(abi_name: str, name: str, kind: str = "function") -> dict:
+def find_entry(abi_name: str, name: str, kind: str = "function") -> dict[str, Any]:
     """The first entry of type ``kind`` ("function", "event", "constructor") called ``name``."""
     for entry in load_abi(abi_name):
         if entry.get("type") == kind and (kind == "constructor" or entry.get("name") == name):
@@ -55,7 +56,7 @@ def find_entry(abi_name: str, name: str, kind: str = "function") -> dict:
 
 def canonical_type(param: dict[str, Any]) -> str:
     """``tuple`` params expanded to ``(t1,t2,...)`` with their array suffix kept."""
-    typ = param["type"]
+    typ: str = param["type"]
     if typ.startswith("tuple"):
         inner = ",".join(canonical_type(c) for c in param.get("components", []))
         return f"({inner}){typ[len('tuple'):]}"

@@ -60,6 +60,7 @@ SUBCOMMANDS = {
     "complete": "og_tui.cli.chat:complete",
     "workflow": "og_tui.cli.workflow:workflow",
     "infer": "og_tui.cli.infer:infer",
+    "config": "og_tui.cli.config_cmd:config",
 }
 
 

@@ -60,7 +60,10 @@ def settings_of(ctx: click.Context) -> "Settings":
     if "_settings" not in root.obj:
         from og_tui.core.config import load_settings
 
-        root.obj["_settings"] = load_settings(root.obj.get("profile"))
+        settings = load_settings(root.obj.get("profile"))
+        for warning in settings.warnings:  # e.g. an incomplete profile that was skipped
+            click.echo(f"Warning: {warning}", err=True)
+        root.obj["_settings"] = settings
     return root.obj["_settings"]
 
 

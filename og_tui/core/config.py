@@ -116,6 +116,7 @@ class Profile:
     firebase_api_key: Optional[str] = None
     devnet_host: Optional[str] = None
     devnet_port: Optional[int] = None
+    x402_payees: Optional[str] = None  # comma-separated addresses x402 payments may go to
 
     @property
     def is_devnet(self) -> bool:
@@ -165,7 +166,7 @@ _FIELD_TYPES: Dict[str, type] = {
 }
 _URL_FIELDS = ("rpc_url", "api_url", "hub_url", "auth_url", "llm_url")
 _DEVNET_DERIVED = _URL_FIELDS + ("faucet_url",)
-_OPTIONAL_FIELDS = ("explorer_url", "faucet_url", "firebase_api_key", "devnet_host", "devnet_port")
+_OPTIONAL_FIELDS = ("explorer_url", "faucet_url", "firebase_api_key", "devnet_host", "devnet_port", "x402_payees")
 
 
 def devnet_urls(host: str, port: int) -> Dict[str, str]:

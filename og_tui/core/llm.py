@@ -451,6 +451,7 @@ class LLMClient:
         if self.base_url.endswith("/v1"):
             self.base_url = self.base_url[:-3]
         self._chain = chain
+        self._devnet_payee: Optional[str] = None
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=15.0, write=30.0, pool=10.0),
                                   follow_redirects=False)
         self.last_payment = None
@@ -484,7 +485,25 @@ class LLMClient:
         return X402PaymentAuth(
             self.signer, self.profile.x402_network, self.profile.chain_id, caps=self.caps, settlement=settlement,
             model=model, store=self.store, profile_name=getattr(self.profile, "name", None), on_payment=on_payment,
+            policy=self.payment_policy(),
         )
+
+    def payment_policy(self) -> Any:
+        """What a 402 may ask for on this profile (see x402.PaymentPolicy). A devnet pays the
+        payee its gateway publishes in /v1/models (read once); other profiles pin theirs with
+        ``x402_payees``."""
+        from og_tui.core.x402 import PaymentPolicy
+
+        payees = None
+        if getattr(self.profile, "is_devnet", False) and not getattr(self.profile, "x402_payees", None):
+            if self._devnet_payee is None:
+                try:
+                    data = self._http.get(f"{self.base_url}/v1/models", timeout=10.0).json()
+                    self._devnet_payee = str(data["payee"]) if isinstance(data, dict) and data.get("payee") else ""
+                except (httpx.HTTPError, ValueError):
+                    self._devnet_payee = ""
+            payees = [self._devnet_payee] if self._devnet_payee else None
+        return PaymentPolicy.from_profile(self.profile, payees)
 
     def _headers(self, settlement: str) -> dict:
         return {

@@ -1,7 +1,9 @@
 """Replies of the LLM client: metadata, a finished result, and the SSE token stream.
 
 :class:`ChatStream` is an iterator of :class:`StreamChunk` read from a server-sent
-events response (OpenAI's ``data: {json}`` chunks ending with ``data: [DONE]``).
+events response (OpenAI's ``data: {json}`` chunks ending with ``data: [DONE]``), parsed
+by ``httpx-sse``: multi-line ``data:``, comments, ``event:`` and ``id:`` follow the SSE
+spec; an ``event: error`` is reported like an ``{"error": ...}`` chunk.
 ``close()`` may be called from another thread: it shuts the socket so a blocked read
 returns at once. A stream that breaks off raises :class:`StreamInterrupted` carrying
 the partial text; an ``{"error": ...}`` event before any text raises the matching
@@ -18,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import httpx
+from httpx_sse import EventSource, SSEError
 
 from og_tui.core.errors import LLMError, StreamInterrupted, UpstreamUnavailable
 from og_tui.core.types import (
@@ -30,6 +33,8 @@ from og_tui.core.types import (
 )
 
 __all__ = ["ReplyMeta", "ChatResult", "ChatStream", "stream_of"]
+
+_DONE: dict[str, Any] = {}  # the ``data: [DONE]`` event (compared by identity)
 
 
 @dataclass
@@ -113,6 +118,8 @@ class ChatStream(TextGenerationStream):
         self._lock = threading.Lock()
         self._on_done = on_done
         self.x402: dict[str, Any] = {}
+        #: the ``id:`` of the last server-sent event that had one ("" when none did)
+        self.last_event_id = ""
         source = iter(chunks) if chunks is not None else self._events()
         super().__init__(source)
 
@@ -161,32 +168,26 @@ class ChatStream(TextGenerationStream):
         resp = self.response
         assert resp is not None
         try:
-            for line in resp.iter_lines():
-                if not line.startswith("data:"):
+            source = EventSource(resp)
+            for sse in source.iter_sse():
+                if sse.id:
+                    self.last_event_id = sse.id
+                obj = self._event_object(sse.event, sse.data)
+                if obj is None:
                     continue
-                data = line[5:].strip()
-                if data == "[DONE]":
+                if obj is _DONE:
                     self._finish()
                     return
-                try:
-                    obj = json.loads(data)
-                except ValueError:
-                    continue
-                if not isinstance(obj, dict):
-                    continue
                 if obj.get("error"):
-                    err = obj["error"]
-                    msg = err.get("message") if isinstance(err, dict) else str(err)
-                    code = err.get("code") if isinstance(err, dict) else None
-                    self.meta.interrupted = True
-                    cls = UpstreamUnavailable if code == "upstream_unavailable" else LLMError
-                    raise StreamInterrupted(f"The reply broke off: {msg}", partial_text="".join(self._parts),
-                                            tool_calls=self.tool_calls, meta=self.meta) if self._parts else cls(str(msg), code=code)
+                    raise self._error_event(obj["error"])
                 if obj.get("backend") and not self.meta.backend:
                     self.meta.backend = obj["backend"]
                 if isinstance(obj.get("x402"), dict):
                     self._settled(obj["x402"])
                 yield obj
+        except SSEError:
+            kind = resp.headers.get("content-type", "") or "no content type"
+            raise LLMError(f"The LLM gateway answered {kind} instead of an event stream.") from None
         except (httpx.TransportError, httpx.StreamError) as exc:
             if self._cancelled():
                 self.meta.cancelled = True
@@ -203,6 +204,33 @@ class ChatStream(TextGenerationStream):
             self.meta.interrupted = True
             raise StreamInterrupted("The stream from the LLM gateway ended without its final [DONE] event.",
                                     partial_text="".join(self._parts), tool_calls=self.tool_calls, meta=self.meta)
+
+    @staticmethod
+    def _event_object(event: str, data: str) -> Optional[dict[str, Any]]:
+        """One server-sent event as a chunk dict: ``_DONE`` for ``[DONE]``, ``{"error": ...}``
+        for an error, None for events that carry no chunk."""
+        if event not in ("message", "error"):
+            return None  # named events an OpenAI chat stream does not define (e.g. "ping")
+        text = data.strip()
+        if event == "message" and text == "[DONE]":
+            return _DONE
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return {"error": text or "the server sent an error event"} if event == "error" else None
+        if event == "error":
+            return obj if isinstance(obj, dict) and obj.get("error") else {"error": obj}
+        return obj if isinstance(obj, dict) else None
+
+    def _error_event(self, err: Any) -> LLMError:
+        msg = err.get("message") if isinstance(err, dict) else str(err)
+        code = err.get("code") if isinstance(err, dict) else None
+        self.meta.interrupted = True
+        if self._parts:
+            return StreamInterrupted(f"The reply broke off: {msg}", partial_text="".join(self._parts),
+                                     tool_calls=self.tool_calls, meta=self.meta)
+        cls = UpstreamUnavailable if code == "upstream_unavailable" else LLMError
+        return cls(str(msg), code=code)
 
     def _settled(self, x402: dict[str, Any]) -> None:
         self.x402 = x402

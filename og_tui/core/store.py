@@ -1,7 +1,7 @@
 """Local history in SQLite: transactions and payments (later also runs and chats).
 
-Schema changes are explicit numbered migrations, tracked with ``PRAGMA user_version``.
-To change the schema, append a new entry to :data:`MIGRATIONS` (never edit an old one).
+The file is opened and its schema brought up to date by :mod:`og_tui.core.db` (one
+list of numbered migrations for every table in it, tracked with ``PRAGMA user_version``).
 
 One connection per :class:`Store`, shared between threads under a lock (TUI workers
 write from threads). WAL mode, so a reader is never blocked by a writer. Nothing is
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
-from .errors import OGError
+from og_tui.core.db import MIGRATIONS, SCHEMA_VERSION, StoreError, migrate, open_database
 
 __all__ = [
     "MIGRATIONS",
@@ -34,11 +34,8 @@ __all__ = [
     "InferenceRunRecord",
     "Store",
     "StoreError",
+    "migrate",
 ]
-
-
-class StoreError(OGError):
-    default_hint = "The history database may be damaged; move it away to start a new one."
 
 
 TX_STATUSES = ("pending", "confirmed", "failed")
@@ -55,67 +52,6 @@ TX_KINDS = (
     "payment",
 )
 
-MIGRATIONS: Sequence[str] = (
-    # 1: transactions
-    """
-    CREATE TABLE transactions (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        hash        TEXT NOT NULL UNIQUE,
-        kind        TEXT NOT NULL,
-        status      TEXT NOT NULL DEFAULT 'pending'
-                    CHECK (status IN ('pending', 'confirmed', 'failed')),
-        gas_used    INTEGER,
-        block       INTEGER,
-        created_at  REAL NOT NULL,
-        updated_at  REAL NOT NULL,
-        from_addr   TEXT,
-        to_addr     TEXT,
-        value       TEXT,
-        token       TEXT,
-        profile     TEXT,
-        detail      TEXT,
-        error       TEXT
-    );
-    CREATE INDEX transactions_profile_created ON transactions (profile, created_at);
-    """,
-    # 2: x402 payments
-    """
-    CREATE TABLE payments (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        amount      TEXT NOT NULL,
-        payee       TEXT,
-        mode        TEXT,
-        hash        TEXT,
-        model       TEXT,
-        created_at  REAL NOT NULL,
-        profile     TEXT,
-        token       TEXT,
-        network     TEXT,
-        detail      TEXT
-    );
-    CREATE INDEX payments_profile_created ON payments (profile, created_at);
-    """,
-    # 3: on-chain ONNX inference runs (the Inference screen's history)
-    """
-    CREATE TABLE inference_runs (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        model       TEXT NOT NULL,
-        model_name  TEXT,
-        mode        TEXT NOT NULL,
-        inputs      TEXT NOT NULL,
-        outputs     TEXT,
-        tx_hash     TEXT,
-        block       INTEGER,
-        gas_used    INTEGER,
-        latency_s   REAL,
-        created_at  REAL NOT NULL,
-        profile     TEXT,
-        detail      TEXT
-    );
-    CREATE INDEX inference_runs_profile_created ON inference_runs (profile, created_at);
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -187,55 +123,14 @@ def _from_json(value: Optional[str]) -> Any:
         return {"raw": value}
 
 
-def migrate(conn: sqlite3.Connection, target: Optional[int] = None) -> int:
-    """Apply pending migrations up to ``target`` (default: latest). Returns the version."""
-    target = SCHEMA_VERSION if target is None else target
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"The history database has schema version {current}, newer than this og-tui "
-            f"understands ({SCHEMA_VERSION}).",
-            hint="Upgrade og-tui, or point OG_TUI_DATA_DIR at another folder.",
-        )
-    for version in range(current + 1, target + 1):
-        script = MIGRATIONS[version - 1]
-        # executescript commits first; wrap each step so a failure leaves the old version.
-        try:
-            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
-        except sqlite3.DatabaseError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise StoreError(f"Upgrading the history database to version {version} failed: {exc}.") from None
-    return conn.execute("PRAGMA user_version").fetchone()[0]
-
-
-def open_db(path: str) -> sqlite3.Connection:
-    """One shared connection to the app's SQLite file: WAL, foreign keys, a busy timeout.
-
-    Raises sqlite3.DatabaseError; callers turn it into their own message.
-    """
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
-
-
 class Store:
     """SQLite history at ``path`` (``":memory:"`` for a throwaway one)."""
 
     def __init__(self, path: Union[str, os.PathLike]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
-        try:
-            self._conn = open_db(self.path)
-            with self._lock:
-                self.schema_version = migrate(self._conn)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"Cannot open the history database {self.path}: {exc}.") from None
+        with self._lock:
+            self._conn, self.schema_version = open_database(self.path)
 
     def close(self) -> None:
         with self._lock:

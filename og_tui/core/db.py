@@ -115,6 +115,18 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX IF NOT EXISTS chat_messages_conversation ON chat_messages (conversation_id, id);
     DROP TABLE IF EXISTS chat_schema;
     """,
+    # 5: a payment's status follows its settlement: pending (reply streaming), queued (in a
+    # settlement batch), settled (with its transaction), failed (with the reason), not charged
+    # (the authorization expired unused). Older rows take the status their detail recorded.
+    """
+    ALTER TABLE payments ADD COLUMN status TEXT;
+    ALTER TABLE payments ADD COLUMN settlement_tx TEXT;
+    ALTER TABLE payments ADD COLUMN status_reason TEXT;
+    UPDATE payments SET
+        status = COALESCE(json_extract(detail, '$.status'), 'pending'),
+        settlement_tx = json_extract(detail, '$.transaction');
+    CREATE INDEX payments_status ON payments (status);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -348,7 +348,7 @@ class LLMClient:
         resp, auth = self._send("/v1/chat/completions", body, settlement, str(model), stream)
         self._payment_meta(meta, resp, auth)
         if stream:
-            return ChatStream(resp, meta, cancel=cancel)
+            return ChatStream(resp, meta, cancel=cancel, on_done=lambda s: self._record_settlement(s.meta))
         data = resp.json()
         choices = data.get("choices") or []
         if not choices:
@@ -368,6 +368,17 @@ class LLMClient:
         x402 = data.get("x402") or {}
         meta.settlement_tx = x402.get("transaction") or meta.settlement_tx
         meta.settlement_status = x402.get("status") or meta.settlement_status
+        self._record_settlement(meta)
+
+    def _record_settlement(self, meta: ReplyMeta) -> None:
+        """The payment history follows what the reply's last word says of its settlement."""
+        if self.store is None or not meta.payment_hash or meta.settlement_status not in ("queued", "settled", "failed"):
+            return
+        try:
+            for row in self.store.payments_by_processing_hash(meta.payment_hash):
+                self.store.set_payment_status(row.id, meta.settlement_status, settlement_tx=meta.settlement_tx)
+        except Exception:  # noqa: BLE001 - the history must not break a paid reply
+            pass
 
     def completion(self, model: Any, prompt: str, *, mode: Any = LlmInferenceMode.TEE, max_tokens: int = 100,
                    temperature: float = 0.0, stop: Optional[List[str]] = None, settlement: Any = None,

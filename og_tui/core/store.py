@@ -31,6 +31,8 @@ __all__ = [
     "TX_KINDS",
     "TxRecord",
     "PaymentRecord",
+    "PAYMENT_STATUSES",
+    "PAYMENT_FINAL_STATUSES",
     "InferenceRunRecord",
     "Store",
     "StoreError",
@@ -86,6 +88,24 @@ class PaymentRecord:
     token: Optional[str]
     network: Optional[str]
     detail: Optional[Dict[str, Any]]
+    status: Optional[str] = None  # see PAYMENT_STATUSES
+    settlement_tx: Optional[str] = None
+    status_reason: Optional[str] = None
+
+    @property
+    def processing_hash(self) -> Optional[str]:
+        return (self.detail or {}).get("processing_hash") or self.hash
+
+    @property
+    def final(self) -> bool:
+        return self.status in PAYMENT_FINAL_STATUSES
+
+
+# pending: the reply is still streaming or its settlement is not known yet; queued: in a
+# settlement batch; settled: paid on chain (settlement_tx); failed: the gateway could not
+# settle it (status_reason); not charged: the authorization expired unused.
+PAYMENT_STATUSES = ("pending", "queued", "settled", "failed", "not charged")
+PAYMENT_FINAL_STATUSES = frozenset({"settled", "failed", "not charged"})
 
 
 _TX_UPDATABLE = frozenset(
@@ -300,6 +320,9 @@ class Store:
             token=row["token"],
             network=row["network"],
             detail=_from_json(row["detail"]),
+            status=row["status"],
+            settlement_tx=row["settlement_tx"],
+            status_reason=row["status_reason"],
         )
 
     def add_payment(
@@ -315,21 +338,59 @@ class Store:
         network: Optional[str] = None,
         detail: Optional[Dict[str, Any]] = None,
         created_at: Optional[float] = None,
+        status: Optional[str] = None,
+        settlement_tx: Optional[str] = None,
     ) -> PaymentRecord:
-        """Record an x402 payment of ``amount`` atomic token units."""
+        """Record an x402 payment of ``amount`` atomic token units (status "pending" unless
+        the server already said how it was settled)."""
         mode = getattr(mode, "value", mode)
         model = getattr(model, "value", model)
+        status = status or "pending"
+        if status not in PAYMENT_STATUSES:
+            raise StoreError(f"Unknown payment status {status!r}.")
         with self._lock:
             cur = self._execute(
                 """INSERT INTO payments (amount, payee, mode, hash, model, created_at, profile, token,
-                   network, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   network, detail, status, settlement_tx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     _to_text_int(amount), payee, mode, hash, model, created_at or time.time(), profile,
-                    token, network, _to_json(detail),
+                    token, network, _to_json(detail), status, settlement_tx,
                 ),
             )
             row = self._execute("SELECT * FROM payments WHERE id = ?", (cur.lastrowid,)).fetchone()
             return self._payment(row)
+
+    def set_payment_status(self, payment_id: int, status: str, *, settlement_tx: Optional[str] = None,
+                           reason: Optional[str] = None) -> Optional[PaymentRecord]:
+        """Move a payment to ``status`` (a final status is never left again)."""
+        if status not in PAYMENT_STATUSES:
+            raise StoreError(f"Unknown payment status {status!r}.")
+        with self._lock:
+            self._execute(
+                """UPDATE payments SET status = ?, settlement_tx = COALESCE(?, settlement_tx),
+                   status_reason = COALESCE(?, status_reason)
+                   WHERE id = ? AND (status IS NULL OR status NOT IN ('settled', 'failed', 'not charged'))""",
+                (status, settlement_tx, reason, int(payment_id)),
+            )
+            row = self._execute("SELECT * FROM payments WHERE id = ?", (int(payment_id),)).fetchone()
+        return self._payment(row) if row is not None else None
+
+    def payments_by_processing_hash(self, processing_hash: str) -> List[PaymentRecord]:
+        rows = self._execute(
+            "SELECT * FROM payments WHERE hash = ? OR json_extract(detail, '$.processing_hash') = ?",
+            (processing_hash, processing_hash),
+        ).fetchall()
+        return [self._payment(r) for r in rows]
+
+    def open_payments(self, profile: Optional[str] = None, limit: int = 200) -> List[PaymentRecord]:
+        """Payments whose settlement is not known yet (pending or queued), oldest first."""
+        sql = "SELECT * FROM payments WHERE (status IS NULL OR status IN ('pending', 'queued'))"
+        params: List[Any] = []
+        if profile is not None:
+            sql += " AND profile = ?"
+            params.append(profile)
+        sql += " ORDER BY created_at, id LIMIT ?"
+        return [self._payment(r) for r in self._execute(sql, (*params, int(limit))).fetchall()]
 
     def list_payments(
         self, profile: Optional[str] = None, limit: int = 100, offset: int = 0

@@ -475,11 +475,14 @@ class X402PaymentAuth(httpx.Auth):
         self.payment = info
         if self.store is not None:
             try:
+                status = info.status if info.status in ("queued", "settled", "failed") else "pending"
                 self.store.add_payment(
                     amount, payee=info.payee, mode=info.mode, hash=info.hash, model=info.model,
                     profile=self.profile_name, token=info.asset, network=info.network,
                     detail={"payer": info.payer, "nonce": info.nonce, "processing_hash": info.processing_hash,
-                            "transaction": info.transaction, "status": info.status, "resource": info.resource},
+                            "transaction": info.transaction, "status": info.status, "resource": info.resource,
+                            "valid_before": int(auth["validBefore"])},
+                    status=status, settlement_tx=info.transaction if status == "settled" else None,
                 )
             except Exception:  # noqa: BLE001 - history must not break a paid request
                 pass

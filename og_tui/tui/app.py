@@ -255,6 +255,29 @@ class OGApp(App):
             self.post_message(m.ChainStatus(False, error=text))
             return
         self.post_message(m.ChainStatus(True, block, balances))
+        self._follow_payments(ctx)
+
+    def _follow_payments(self, ctx: AppContext) -> None:
+        """Bring the payment history up to date (runs inside the poll worker)."""
+        try:
+            if not ctx.store.open_payments(ctx.profile.name, limit=1):
+                return
+            from og_tui.core.llm import LLMClient
+            from og_tui.core.payment_status import follow_payments
+
+            with LLMClient(ctx.profile, None, timeout=10.0) as llm:
+                changed = follow_payments(ctx.store, llm=llm, chain=ctx.chain, profile=ctx.profile.name)
+        except Exception:  # noqa: BLE001 - tried again at the next poll
+            return
+        if changed:
+            counts: dict[str, int] = {}
+            for row in changed:
+                counts[str(row.status)] = counts.get(str(row.status), 0) + 1
+            self.post_message(m.PaymentsSettled(counts))
+
+    @on(m.PaymentsSettled)
+    def _payments_settled(self, event: m.PaymentsSettled) -> None:
+        self.tx_version += 1
 
     @on(m.ChainStatus)
     def _chain_status(self, event: m.ChainStatus) -> None:

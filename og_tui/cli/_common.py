@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.config import Settings
     from og_tui.core.devnet_proc import DevnetHandle
     from og_tui.core.secrets import WalletStore
+    from og_tui.core.store import Store
 
 PASSPHRASE_ENV = "OG_TUI_PASSPHRASE"
 KEYRING_ENV = "OG_TUI_KEYRING"
@@ -76,6 +77,14 @@ def wallet_store(settings: "Settings") -> "WalletStore":
 
         raise ConfigError(f"{KEYRING_ENV} must be auto, keyring or file, not {mode!r}.")
     return WalletStore(settings.data_dir, mode)
+
+
+def history(settings: "Settings") -> "Store":
+    """The local history (the app's og-tui.db): what a command sends appears in Activity."""
+    from og_tui.core.store import Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Store(settings.db_path)
 
 
 # --- output ----------------------------------------------------------------------------

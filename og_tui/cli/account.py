@@ -16,6 +16,7 @@ from og_tui.cli._common import (
     confirm_or_fail,
     emit,
     handle_errors,
+    history,
     json_option,
     new_passphrase,
     open_chain,
@@ -53,13 +54,6 @@ def _resolve_wallet(store: Any, ref: Optional[str]) -> Any:
         if info.address.lower() == ref.lower() or info.name == ref:
             return info
     raise WalletNotFound(f"No wallet {ref!r}.")
-
-
-def _history(settings: Any) -> Any:
-    from og_tui.core.store import Store
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store(settings.db_path)
 
 
 def _unlock(store: Any, info: Any) -> Any:
@@ -209,8 +203,8 @@ def fund_cmd(ctx: click.Context, address: Optional[str], as_json: bool) -> None:
         emit(as_json, data, f"Request funds in the browser: {link}" if link else f"Profile {profile.name} has no faucet.")
         return
     chain, _devnet = open_chain(settings, as_json)
-    with chain, _history(settings) as history:
-        result = fund(profile, history, address, chain=chain)
+    with chain, history(settings) as records:
+        result = fund(profile, records, address, chain=chain)
     data = {
         "address": address,
         "native_tx": result.get("native_tx"),
@@ -250,7 +244,7 @@ def send_cmd(
     token_addr, decimals, symbol = wallet_ops.resolve_asset(profile, token)
     units = parse_amount(amount, decimals, symbol=symbol)
     chain, _devnet = open_chain(settings, as_json)
-    with chain, _history(settings) as history:
+    with chain, history(settings) as records:
         fee = wallet_ops.estimate_send(chain, profile, info.address, to, units, token)
         fee_text = format_amount(fee.fee_wei, NATIVE_DECIMALS, max_decimals=9)
         confirm_or_fail(
@@ -267,7 +261,7 @@ def send_cmd(
             elif stage == "retry":
                 progress(as_json, f"nonce conflict, retrying ({data['attempt']})...")
 
-        outcome = wallet_ops.send(chain, history, profile, signer, to, units, token, on_status=on_status)
+        outcome = wallet_ops.send(chain, records, profile, signer, to, units, token, on_status=on_status)
         del signer
     data = {
         **outcome.as_dict(),

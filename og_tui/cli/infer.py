@@ -15,7 +15,9 @@ from typing import Any, Optional
 
 import click
 
-from og_tui.cli._common import emit, handle_errors, json_option, open_chain, passphrase, progress, settings_of, wallet_store
+from og_tui.cli._common import (
+    emit, handle_errors, history, json_option, open_chain, passphrase, progress, settings_of, wallet_store,
+)
 
 
 def load_input(text: Optional[str], path: Optional[Path]) -> dict:
@@ -153,10 +155,19 @@ def infer(
             if stage in ("estimating", "sent", "fetching"):
                 progress(as_json, f"{stage}...")
 
-        try:
-            run = client.infer(signer, model_cid, mode, model_input, max_retries=max_retries, on_status=on_status)
-        finally:
-            client.close()
+        from og_tui.core.history import TxRecorder
+
+        with history(settings) as store:
+            recorder = TxRecorder(store, profile.name, "inference", from_addr=signer.address,
+                                  to_addr=profile.inference_contract,
+                                  detail={"model": model_cid, "mode": mode.upper(), "source": "cli"}, then=on_status)
+            try:
+                run = client.infer(signer, model_cid, mode, model_input, max_retries=max_retries, on_status=recorder)
+            except BaseException as exc:
+                recorder.failed(exc)
+                raise
+            finally:
+                client.close()
     finally:
         chain.close()
         if handle is not None:

@@ -45,7 +45,8 @@ TX_STATUSES = ("pending", "confirmed", "failed")
 TX_KINDS = (
     "transfer-native",
     "transfer-token",
-    "faucet",
+    "faucet-native",
+    "faucet-token",
     "inference",
     "llm",
     "workflow-deploy",

@@ -179,6 +179,13 @@ def test_infer_keeps_integer_outputs_and_prefixed_hashes(cli, cids):
     assert out["outputs"]["probabilities"]["dtype"] == "float32"
     text = cli.ok("infer", "--model", cids[IRIS], "--input", '{"features": [[5.1, 3.5, 1.4, 0.2]]}')
     assert text.startswith("tx 0x") and "label (int64, 1)" in text
+    # the run is in the history Activity shows, as the app would record it
+    from og_tui.core.store import Store
+
+    with Store(cli.tmp / "data" / "og-tui.db") as store:
+        row = store.get_tx(out["transaction_hash"])
+    assert row is not None and row.kind == "inference" and row.status == "confirmed"
+    assert row.block == out["block"] and row.gas_used == out["gas_used"] and row.detail["model"] == cids[IRIS]
 
 
 def test_sample_models_are_what_the_table_expects():

@@ -124,7 +124,7 @@ def test_account_flow(tmp_path, devnet):
 
     with Store(cli.data_dir / "og-tui.db") as store:
         txs = {t.hash: t for t in store.list_txs(profile="local")}
-    assert txs[funded["native_tx"]].kind == "faucet" and txs[funded["token_tx"]].kind == "faucet"
+    assert txs[funded["native_tx"]].kind == "faucet-native" and txs[funded["token_tx"]].kind == "faucet-token"
     assert txs[funded["native_tx"]].gas_used and txs[funded["native_tx"]].status == "confirmed"
     rec = txs[sent["hash"]]
     assert (rec.kind, rec.status, rec.gas_used, rec.block) == ("transfer-native", "confirmed", sent["gas_used"], sent["block"])

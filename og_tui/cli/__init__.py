@@ -19,6 +19,30 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self._lazy))
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Click's standalone handling, except that with ``--json`` a usage error is one
+        JSON object on stderr (``error``, ``hint``, ``exit_code``) like every other error."""
+        import sys
+
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or "--json" not in argv:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            import json
+
+            ctx = getattr(exc, "ctx", None)
+            payload = {"error": exc.format_message(), "exit_code": exc.exit_code}
+            if ctx is not None:
+                payload["hint"] = f"Try '{ctx.command_path} --help' for help."
+            click.echo(json.dumps(payload), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo('{"error": "Aborted.", "exit_code": 1}', err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
     def get_command(self, ctx, name):
         if name in self._lazy:
             module_name, attr = self._lazy[name].split(":")
@@ -36,6 +60,7 @@ SUBCOMMANDS = {
     "complete": "og_tui.cli.chat:complete",
     "workflow": "og_tui.cli.workflow:workflow",
     "infer": "og_tui.cli.infer:infer",
+    "config": "og_tui.cli.config_cmd:config",
 }
 
 

@@ -3,8 +3,9 @@
 * :func:`settings_of` reads the profile chosen with ``og-tui --profile NAME``.
 * :func:`json_option` adds ``--json``; :func:`emit` prints either JSON (stdout) or
   human text; progress goes to stderr so stdout stays machine-readable.
-* :func:`handle_errors` turns our errors into one line on stderr (``{"error": ...}``
-  on stdout with ``--json``) and an exit code, never a traceback.
+* :func:`handle_errors` turns our errors into one line on stderr (a JSON object
+  ``{"error": ..., "hint": ..., "exit_code": N}`` with ``--json``) and an exit code,
+  never a traceback.
 * :func:`passphrase` reads ``OG_TUI_PASSPHRASE`` or a hidden prompt.
 * :func:`open_chain` starts or reuses the local devnet for devnet profiles.
 
@@ -21,7 +22,7 @@ import functools
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 
 import click
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.config import Settings
     from og_tui.core.devnet_proc import DevnetHandle
     from og_tui.core.secrets import WalletStore
+    from og_tui.core.store import Store
 
 PASSPHRASE_ENV = "OG_TUI_PASSPHRASE"
 KEYRING_ENV = "OG_TUI_KEYRING"
@@ -39,6 +41,8 @@ EXIT_INPUT = 2
 EXIT_NETWORK = 3
 EXIT_FUNDS = 4
 EXIT_LOCKED = 5
+
+LOCAL_PROFILE = "local"  # the built-in devnet profile: the only one whose devnet a command starts
 
 
 # --- settings --------------------------------------------------------------------------
@@ -57,7 +61,10 @@ def settings_of(ctx: click.Context) -> "Settings":
     if "_settings" not in root.obj:
         from og_tui.core.config import load_settings
 
-        root.obj["_settings"] = load_settings(root.obj.get("profile"))
+        settings = load_settings(root.obj.get("profile"))
+        for warning in settings.warnings:  # e.g. an incomplete profile that was skipped
+            click.echo(f"Warning: {warning}", err=True)
+        root.obj["_settings"] = settings
     return root.obj["_settings"]
 
 
@@ -71,6 +78,14 @@ def wallet_store(settings: "Settings") -> "WalletStore":
         raise ConfigError(f"{KEYRING_ENV} must be auto, keyring or file, not {mode!r}.")
     settings.ensure_dirs()
     return WalletStore(settings.data_dir, mode)
+
+
+def history(settings: "Settings") -> "Store":
+    """The local history (the app's og-tui.db): what a command sends appears in Activity."""
+    from og_tui.core.store import Store
+
+    settings.ensure_dirs()
+    return Store(settings.db_path)
 
 
 # --- output ----------------------------------------------------------------------------
@@ -99,30 +114,48 @@ def progress(as_json: bool, text: str) -> None:
         click.echo(text, err=True)
 
 
-def _exit_code(exc: BaseException) -> int:
+# HTTP answers that mean "the request as given was refused" (not "the service failed").
+_INPUT_STATUSES = frozenset({400, 404, 409, 413, 422})
+
+
+def exit_code(exc: BaseException) -> int:
+    """The README's exit code for an error raised by core."""
     from og_tui.core import errors as E
 
-    if isinstance(exc, (E.ValidationError, E.ConfigError)):
+    if isinstance(exc, (E.ValidationError, E.ConfigError, E.WalletNotFound)):
         return EXIT_INPUT
     if isinstance(exc, E.NetworkUnreachable):
         return EXIT_NETWORK
+    if isinstance(exc, E.HubError):
+        from og_tui.core.hub import HubUnreachable
+
+        if isinstance(exc, HubUnreachable):
+            return EXIT_NETWORK
     if isinstance(exc, E.InsufficientFunds):
         return EXIT_FUNDS
     if isinstance(exc, E.WrongPassphrase):
         return EXIT_LOCKED
+    if isinstance(exc, E.TxReverted) and exc.tx_hash is None:
+        # refused at the gas estimate, before anything was sent: the request itself
+        # (model CID, input tensors, arguments) is what the network rejected
+        return EXIT_INPUT
+    if not isinstance(exc, E.AuthError) and getattr(exc, "status", None) in _INPUT_STATUSES:
+        return EXIT_INPUT
     return EXIT_FAILED
 
 
-def fail(as_json: bool, message: str, hint: Optional[str] = None, code: int = EXIT_FAILED) -> None:
-    """Report one error and exit with ``code``."""
+def fail(as_json: bool, message: str, hint: Optional[str] = None, code: int = EXIT_FAILED) -> NoReturn:
+    """Report one error and exit with ``code``: one line of text, or with ``--json`` one
+    JSON object (``error``, ``hint``, ``exit_code``), on stderr either way."""
     from og_tui.core.errors import redact
 
     message = redact(message)
     if as_json:
-        payload = {"error": message}
+        payload: dict[str, Any] = {"error": message}
         if hint:
             payload["hint"] = redact(hint)
-        click.echo(json.dumps(payload))
+        payload["exit_code"] = code
+        click.echo(json.dumps(payload), err=True)
     else:
         click.echo(f"Error: {message}" + (f"\n{redact(hint)}" if hint else ""), err=True)
     sys.exit(code)
@@ -139,7 +172,7 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except OGError as exc:
-            fail(as_json, str(exc), exc.hint, _exit_code(exc))
+            fail(as_json, str(exc), exc.hint, exit_code(exc))
         except (click.exceptions.Exit, click.Abort, click.ClickException, SystemExit):
             raise
         except KeyboardInterrupt:
@@ -152,6 +185,16 @@ def handle_errors(fn: Callable) -> Callable:
 
 
 # --- input -----------------------------------------------------------------------------
+
+
+def new_passphrase(prompt: str = "New passphrase", *, required: bool = True) -> Optional[str]:
+    """A passphrase the user chooses now (``OG_TUI_PASSPHRASE`` or a prompt asked twice),
+    checked against the same rule as the app's (at least 8 characters); with ``required``
+    False an empty answer means none (the OS keyring keeps the secret)."""
+    from og_tui.core.passphrase import check_new_passphrase
+
+    value = passphrase(prompt, confirm=True, required=required)
+    return check_new_passphrase(value, allow_empty=not required)
 
 
 def passphrase(prompt: str = "Passphrase", *, confirm: bool = False, required: bool = True) -> Optional[str]:
@@ -191,27 +234,40 @@ def confirm_or_fail(as_json: bool, yes: bool, question: str) -> None:
 # --- chain -----------------------------------------------------------------------------
 
 
+def local_devnet(settings: "Settings", as_json: bool = False) -> Optional["DevnetHandle"]:
+    """Start or reuse the devnet of the built-in ``local`` profile, and say so on stderr.
+
+    Only that profile's devnet is ever started here (its data dir is the one the app uses
+    too). Any other profile, a devnet profile of the user's included, is used as
+    configured: when nothing answers there, the command fails with exit code 3 and the
+    URL it tried, rather than quietly starting a new, empty chain somewhere else.
+    """
+    profile = settings.profile
+    if not (profile.is_devnet and settings.devnet_autostart and settings.profile_name == LOCAL_PROFILE):
+        return None
+    from og_tui.core.devnet_proc import ensure_local_devnet
+
+    said: list[bool] = []
+
+    def on_progress(elapsed: float, text: str) -> None:
+        if not said and elapsed > 0.3:
+            said.append(True)
+            progress(as_json, f"{text}...")
+
+    handle = ensure_local_devnet(settings, on_progress=on_progress)
+    if handle.started:
+        progress(as_json, f"Local devnet started at {handle.url} in {handle.startup_s:.1f} s "
+                          "(stops when this command ends; its chain is kept).")
+    return handle
+
+
 def open_chain(settings: "Settings", as_json: bool = False) -> tuple["ChainClient", Optional["DevnetHandle"]]:
-    """A ChainClient for the active profile; on a devnet profile, start/reuse the devnet.
+    """A ChainClient for the active profile (on the ``local`` profile, see :func:`local_devnet`).
 
     A devnet started here stops when the command exits (the chain state is kept in
     its data dir), so it is never left running behind a script.
     """
     from og_tui.core.chain import ChainClient
 
-    profile = settings.profile
-    handle = None
-    if profile.is_devnet and settings.devnet_autostart:
-        from og_tui.core.devnet_proc import ensure_local_devnet
-
-        said: list[bool] = []
-
-        def on_progress(elapsed: float, text: str) -> None:
-            if not said and elapsed > 0.3:
-                said.append(True)
-                progress(as_json, f"{text}...")
-
-        handle = ensure_local_devnet(settings, on_progress=on_progress)
-        if handle.started:
-            progress(as_json, f"Local devnet started at {handle.url} in {handle.startup_s:.1f} s (stops when this command ends).")
-    return ChainClient(profile.rpc_url), handle
+    handle = local_devnet(settings, as_json)
+    return ChainClient(settings.profile.rpc_url), handle

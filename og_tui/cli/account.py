@@ -16,7 +16,9 @@ from og_tui.cli._common import (
     confirm_or_fail,
     emit,
     handle_errors,
+    history,
     json_option,
+    new_passphrase,
     open_chain,
     passphrase,
     progress,
@@ -54,13 +56,6 @@ def _resolve_wallet(store: Any, ref: Optional[str]) -> Any:
     raise WalletNotFound(f"No wallet {ref!r}.")
 
 
-def _history(settings: Any) -> Any:
-    from og_tui.core.store import Store
-
-    settings.ensure_dirs()
-    return Store(settings.db_path)
-
-
 def _unlock(store: Any, info: Any) -> Any:
     secret = passphrase(f"Passphrase for {info.name}") if store.needs_passphrase(info.address) else None
     return store.unlock(info.address, secret)
@@ -83,7 +78,7 @@ def new_cmd(ctx: click.Context, name: Optional[str], make_active: bool, as_json:
     store = wallet_store(settings)
     name = name or _next_name(store)
     required = not store.keyring_available()
-    secret = passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), confirm=True, required=required)
+    secret = new_passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), required=required)
     info = store.create(name, secret)
     if make_active:
         store.set_active(info.address)
@@ -126,7 +121,7 @@ def import_cmd(ctx: click.Context, key_file: Optional[Path], keystore: Optional[
         else:
             raise ValidationError("Give the key with --key-file FILE (or run in a terminal to type it).")
         required = not store.keyring_available()
-        secret = passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), confirm=True, required=required)
+        secret = new_passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), required=required)
         info = store.import_key(name, key, secret)
         del key
     emit(as_json, _wallet_dict(info, _active_address(store)), f"Imported wallet {info.name}: {info.address} ({info.storage})")
@@ -208,8 +203,8 @@ def fund_cmd(ctx: click.Context, address: Optional[str], as_json: bool) -> None:
         emit(as_json, data, f"Request funds in the browser: {link}" if link else f"Profile {profile.name} has no faucet.")
         return
     chain, _devnet = open_chain(settings, as_json)
-    with chain, _history(settings) as history:
-        result = fund(profile, history, address, chain=chain)
+    with chain, history(settings) as records:
+        result = fund(profile, records, address, chain=chain)
     data = {
         "address": address,
         "native_tx": result.get("native_tx"),
@@ -249,7 +244,7 @@ def send_cmd(
     token_addr, decimals, symbol = wallet_ops.resolve_asset(profile, token)
     units = parse_amount(amount, decimals, symbol=symbol)
     chain, _devnet = open_chain(settings, as_json)
-    with chain, _history(settings) as history:
+    with chain, history(settings) as records:
         fee = wallet_ops.estimate_send(chain, profile, info.address, to, units, token)
         fee_text = format_amount(fee.fee_wei, NATIVE_DECIMALS, max_decimals=9)
         confirm_or_fail(
@@ -266,7 +261,7 @@ def send_cmd(
             elif stage == "retry":
                 progress(as_json, f"nonce conflict, retrying ({data['attempt']})...")
 
-        outcome = wallet_ops.send(chain, history, profile, signer, to, units, token, on_status=on_status)
+        outcome = wallet_ops.send(chain, records, profile, signer, to, units, token, on_status=on_status)
         del signer
     data = {
         **outcome.as_dict(),
@@ -299,7 +294,10 @@ def export_cmd(ctx: click.Context, wallet: Optional[str], out: Path, force: bool
     info = _resolve_wallet(store, wallet)
     if out.exists() and not force:
         raise ValidationError(f"{out} exists; add --force to overwrite it.")
-    secret = passphrase("Passphrase for the export" if info.storage == "keyring" else f"Passphrase for {info.name}")
+    if info.storage == "keyring":  # the export gets a passphrase of its own: the same rule as a new wallet's
+        secret = new_passphrase("Passphrase for the export")
+    else:
+        secret = passphrase(f"Passphrase for {info.name}")
     text = store.export_keystore(info.address, secret)
     from og_tui.core.fsperm import open_private, private_dir
 

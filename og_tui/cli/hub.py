@@ -1,6 +1,6 @@
 """`og-tui hub ...`: the Model Hub from scripts.
 
-Credentials, first found wins: ``--email``/``--password``, ``OG_TUI_HUB_EMAIL`` /
+Credentials, first found wins: ``--email``/``--password-stdin``, ``OG_TUI_HUB_EMAIL`` /
 ``OG_TUI_HUB_PASSWORD``, the sign-in saved by ``og-tui hub login`` (secret store; its
 passphrase from ``OG_TUI_PASSPHRASE`` when there is no OS keyring), a prompt on a
 terminal. The password and tokens are never printed. With ``--json`` every command
@@ -17,7 +17,9 @@ from typing import Any, Iterator, Optional, Tuple
 
 import click
 
-from og_tui.cli._common import emit, handle_errors, json_option, passphrase, progress, settings_of, wallet_store
+from og_tui.cli._common import (
+    emit, handle_errors, json_option, local_devnet, new_passphrase, passphrase, settings_of, wallet_store,
+)
 
 EMAIL_ENV = "OG_TUI_HUB_EMAIL"
 PASSWORD_ENV = "OG_TUI_HUB_PASSWORD"
@@ -41,13 +43,7 @@ def _hub(ctx: click.Context, as_json: bool) -> Iterator[Any]:
 
     settings = settings_of(ctx)
     profile = settings.profile
-    handle = None
-    if profile.is_devnet and getattr(settings, "devnet_autostart", True):
-        from og_tui.core.devnet_proc import ensure_local_devnet
-
-        handle = ensure_local_devnet(settings)
-        if handle.started:
-            progress(as_json, f"Local devnet started at {handle.url} (stops when this command ends).")
+    handle = local_devnet(settings, as_json)
     client = HubClient(profile.hub_url, profile.auth_url,
                        getattr(profile, "firebase_api_key", None) or os.environ.get("FIREBASE_API_KEY") or None)
     try:
@@ -79,13 +75,13 @@ def _credentials(ctx: click.Context, email: Optional[str], password: Optional[st
             from og_tui.core.errors import AuthError
 
             raise AuthError("No Model Hub account given.",
-                            hint=f"Run og-tui hub login, or pass --email/--password, or set {EMAIL_ENV} and {PASSWORD_ENV}.")
+                            hint=f"Run og-tui hub login, or pass --email with --password-stdin, or set {EMAIL_ENV} and {PASSWORD_ENV}.")
         email = click.prompt("Email")
     if password is None:
         if not interactive:
             from og_tui.core.errors import AuthError
 
-            raise AuthError("No Model Hub password given.", hint=f"Pass --password or set {PASSWORD_ENV}.")
+            raise AuthError("No Model Hub password given.", hint=f"Pipe it to --password-stdin or set {PASSWORD_ENV}.")
         password = click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
     return email, password
 
@@ -105,12 +101,32 @@ def _save(ctx: click.Context, email: str, password: str) -> str:
 
         if not isinstance(first, ValidationError) or first.field != "passphrase":
             raise
-        pp = passphrase("Passphrase to encrypt the saved hub sign-in", confirm=True)
+        pp = new_passphrase("Passphrase to encrypt the saved hub sign-in")
         return store.set_hub_credentials(settings.profile_name, email, password, pp)
 
 
+def _password_from_stdin(ctx: click.Context, param: click.Parameter, value: bool) -> Optional[str]:
+    if not value:
+        return None
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise click.BadParameter("standard input held no password.", ctx=ctx, param=param)
+    return line
+
+
+def _no_password_argument(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> None:
+    if value is not None:
+        raise click.UsageError(
+            "Passwords are not taken as arguments (other users can read them in the process list): "
+            f"use --password-stdin, set {PASSWORD_ENV}, or answer the prompt.", ctx=ctx)
+
+
 def account_options(fn):
-    fn = click.option("--password", default=None, help=f"Hub password (default: ${PASSWORD_ENV}, saved sign-in, or a prompt).")(fn)
+    fn = click.option("--password", "_password_argument", default=None, hidden=True, expose_value=False,
+                      callback=_no_password_argument)(fn)
+    fn = click.option("--password-stdin", "password", is_flag=True, callback=_password_from_stdin,
+                      help=f"Read the hub password from standard input (default: ${PASSWORD_ENV}, "
+                           "the saved sign-in, or a prompt).")(fn)
     fn = click.option("--email", default=None, help=f"Hub email (default: ${EMAIL_ENV} or the saved sign-in).")(fn)
     return fn
 
@@ -329,14 +345,16 @@ def files(ctx, name, version, as_json) -> None:
 @hub.command()
 @click.argument("cid")
 @click.argument("dest", type=click.Path(), default=".")
+@click.option("--force", is_flag=True, help="Replace DEST (or the file of that name in DEST) if it exists.")
 @json_option
 @click.pass_context
 @handle_errors
-def download(ctx, cid, dest, as_json) -> None:
-    """Download file CID to DEST (a file, or a directory: the hub's filename is used)."""
+def download(ctx, cid, dest, force, as_json) -> None:
+    """Download file CID to DEST (a file, or a directory: the hub's filename, without path
+    parts or leading dots, is used). An existing file is replaced only with --force."""
     with _hub(ctx, as_json) as client:
         if as_json or not sys.stderr.isatty():
-            path = client.download(cid, dest)
+            path = client.download(cid, dest, overwrite=force)
         else:
             with click.progressbar(length=1, label=f"Downloading {cid[:16]}…", file=sys.stderr, show_eta=True) as bar:
                 last = [0]
@@ -347,6 +365,6 @@ def download(ctx, cid, dest, as_json) -> None:
                     bar.update(done - last[0])
                     last[0] = done
 
-                path = client.download(cid, dest, progress=on_progress)
+                path = client.download(cid, dest, progress=on_progress, overwrite=force)
     size = os.path.getsize(path)
     emit(as_json, {"path": str(path), "size": size, "cid": cid}, f"Saved {size} bytes to {path}.")

@@ -15,7 +15,9 @@ from typing import Any, Optional
 
 import click
 
-from og_tui.cli._common import emit, handle_errors, json_option, open_chain, passphrase, progress, settings_of, wallet_store
+from og_tui.cli._common import (
+    emit, handle_errors, history, json_option, open_chain, passphrase, progress, settings_of, wallet_store,
+)
 
 
 def load_input(text: Optional[str], path: Optional[Path]) -> dict:
@@ -76,6 +78,29 @@ def _format_value(value: Any) -> str:
         return str(value)
 
 
+def prefixed_hash(value: str) -> str:
+    """A transaction hash as scripts expect it: ``0x`` and 64 hex digits."""
+    text = str(value)
+    return text if text.startswith("0x") else "0x" + text
+
+
+def model_signature(settings: Any, cid: str) -> Optional[dict]:
+    """The model's input/output signature from the profile's hub listing, or None when the
+    hub cannot tell (no listing for that CID, not reachable): then the chain checks alone."""
+    from og_tui.core.errors import OGError
+    from og_tui.core.hub import HubClient
+
+    profile = settings.profile
+    client = HubClient(profile.hub_url, profile.auth_url, getattr(profile, "firebase_api_key", None), timeout=5.0)
+    try:
+        sig = client.model_signature(cid, download=False)
+    except OGError:
+        return None
+    finally:
+        client.close()
+    return sig if isinstance(sig, dict) and sig.get("inputs") else None
+
+
 @click.command("infer")
 @click.option("--model", "model_cid", required=True, help="CID of the ONNX model file.")
 @click.option(
@@ -107,7 +132,7 @@ def infer(
 ) -> None:
     """Run an ONNX model on-chain (signed by the active wallet) and print its outputs."""
     from og_tui.core.errors import WalletNotFound
-    from og_tui.core.inference import InferenceClient, encode_input
+    from og_tui.core.inference import InferenceClient, check_input, encode_input, fit_outputs
 
     model_input = load_input(input_text, input_file)
     encode_input(model_input)  # bad input fails here, before any wallet or network work
@@ -120,6 +145,9 @@ def infer(
     signer = store.unlock(info.address, secret)
     chain, handle = open_chain(settings, as_json)
     try:
+        signature = model_signature(settings, model_cid)
+        if signature is not None:  # wrong tensor names or shapes: exit 2 before any gas is spent
+            check_input(model_input, signature)
         profile = settings.profile
         client = InferenceClient(chain, profile.inference_contract, profile.api_url)
 
@@ -127,24 +155,36 @@ def infer(
             if stage in ("estimating", "sent", "fetching"):
                 progress(as_json, f"{stage}...")
 
-        try:
-            run = client.infer(signer, model_cid, mode, model_input, max_retries=max_retries, on_status=on_status)
-        finally:
-            client.close()
+        from og_tui.core.history import TxRecorder
+
+        with history(settings) as store:
+            recorder = TxRecorder(store, profile.name, "inference", from_addr=signer.address,
+                                  to_addr=profile.inference_contract,
+                                  detail={"model": model_cid, "mode": mode.upper(), "source": "cli"}, then=on_status)
+            try:
+                run = client.infer(signer, model_cid, mode, model_input, max_retries=max_retries, on_status=recorder)
+            except BaseException as exc:
+                recorder.failed(exc)
+                raise
+            finally:
+                client.close()
     finally:
         chain.close()
         if handle is not None:
             handle.stop()
+    outputs = fit_outputs(run.model_output, signature)  # int64 outputs stay integers
+    tx_hash = prefixed_hash(run.transaction_hash)
     if as_json:
         data = run.summary()
-        data["outputs"] = outputs_json(run.model_output)
+        data["transaction_hash"] = tx_hash
+        data["outputs"] = outputs_json(outputs)
         emit(True, data)
         return
-    lines = [f"tx 0x{run.transaction_hash}  block {run.block}  gas {run.gas_used:,}  {run.latency_s * 1000:.0f} ms"]
+    lines = [f"tx {tx_hash}  block {run.block}  gas {run.gas_used:,}  {run.latency_s * 1000:.0f} ms"]
     if run.attestation is not None:
         a = run.attestation
         lines.append(f"TEE attestation verified: signer {a.signer} ({a.note})")
-    for name, value in run.model_output.items():
+    for name, value in outputs.items():
         shape = "x".join(map(str, getattr(value, "shape", ()))) or "scalar"
         lines.append(f"{name} ({getattr(value, 'dtype', '?')}, {shape}):")
         lines.append("  " + _format_value(value).replace("\n", "\n  "))

@@ -20,7 +20,10 @@ from typing import Any, Optional
 
 import click
 
-from og_tui.cli._common import emit, handle_errors, json_option, open_chain, progress, settings_of, wallet_store
+from og_tui.cli._common import (
+    emit, handle_errors, history, json_option, open_chain, progress, settings_of, wallet_store,
+)
+from og_tui.core.history import TxRecorder
 
 
 def _alpha(settings: Any, chain: Any):
@@ -135,8 +138,16 @@ def new_cmd(ctx: click.Context, model_cid: str, input_name: str, pair: Optional[
     with chain:
         alpha = _alpha(settings, chain)
         signer = _signer(settings, wallet)
-        address = alpha.new_workflow(signer, model_cid, query, input_name, params,
-                                     validate_signature=not no_check, on_status=_status_printer(as_json))
+        with history(settings) as store:
+            recorder = TxRecorder(store, settings.profile_name, "workflow-deploy", from_addr=signer.address,
+                                  detail={"model": model_cid, "source": "cli"},
+                                  kind_after={"scheduling": "workflow-schedule"}, then=_status_printer(as_json))
+            try:
+                address = alpha.new_workflow(signer, model_cid, query, input_name, params,
+                                             validate_signature=not no_check, on_status=recorder)
+            except BaseException as exc:
+                recorder.failed(exc)
+                raise
         owner = signer.address
         del signer
         WorkflowBook(settings.data_dir).add(settings.profile_name, address, model=model_cid, input=input_name,
@@ -166,7 +177,14 @@ def run_cmd(ctx: click.Context, address: str, wallet: Optional[str], as_json: bo
         alpha = _alpha(settings, chain)
         address = alpha.require_workflow(address)
         signer = _signer(settings, wallet)
-        outcome = alpha.run_workflow_tx(signer, address, on_status=_status_printer(as_json))
+        with history(settings) as store:
+            recorder = TxRecorder(store, settings.profile_name, "workflow-run", from_addr=signer.address,
+                                  to_addr=address, detail={"source": "cli"}, then=_status_printer(as_json))
+            try:
+                outcome = alpha.run_workflow_tx(signer, address, on_status=recorder)
+            except BaseException as exc:
+                recorder.failed(exc)
+                raise
         del signer
     data = {"address": address, "tx": outcome.tx.as_dict() if outcome.tx else None, "output": output_to_dict(outcome.output)}
     emit(as_json, data, f"Ran {address} in block {outcome.tx.block}\n{_output_text(outcome.output)}")
@@ -267,7 +285,15 @@ def schedule_cmd(ctx: click.Context, address: str, frequency: int, hours: float,
         alpha = _alpha(settings, chain)
         alpha.require_workflow(address)
         signer = _signer(settings, wallet)
-        outcome = alpha.schedule(signer, address, params, on_status=_status_printer(as_json))
+        with history(settings) as store:
+            recorder = TxRecorder(store, settings.profile_name, "workflow-schedule", from_addr=signer.address,
+                                  to_addr=address, detail={"frequency": frequency, "source": "cli"},
+                                  then=_status_printer(as_json))
+            try:
+                outcome = alpha.schedule(signer, address, params, on_status=recorder)
+            except BaseException as exc:
+                recorder.failed(exc)
+                raise
         del signer
         sched = alpha.get_schedule(address)
     data = {"address": address, "tx": outcome.as_dict(), "schedule": sched.as_dict() if sched else None}

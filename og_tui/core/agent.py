@@ -45,8 +45,15 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
+from og_tui.core.agent_schema import (
+    describe_signature,
+    fit_arguments,
+    format_tensors,
+    schema_from_signature,
+    tool_name_for,
+)
 from og_tui.core.errors import OGError, SpendCapExceeded, ValidationError
 from og_tui.core.types import InferenceMode, LlmInferenceMode
 
@@ -66,105 +73,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_ROUNDS = 5
-_NAME_RE = re.compile(r"[^A-Za-z0-9_-]+")
-_NUMBER_TYPES = {"float16": "number", "float32": "number", "float64": "number", "bfloat16": "number"}
-
-
-# --- schemas from model signatures ----------------------------------------------------------------
-
-
-def _shape_text(shape: Optional[list]) -> str:
-    if shape is None:
-        return "any shape"
-    return "[" + ", ".join(str(d) if isinstance(d, int) and d >= 0 else "?" for d in shape) + "]"
-
-
-def _item_schema(dtype: str) -> dict:
-    if dtype == "string":
-        return {"type": "string"}
-    if dtype == "bool":
-        return {"type": "integer", "minimum": 0, "maximum": 1}
-    if dtype.startswith(("int", "uint")):
-        return {"type": "integer"}
-    return {"type": _NUMBER_TYPES.get(dtype, "number")}
-
-
-def _nested(shape: list, item: dict) -> dict:
-    schema = item
-    for d in reversed(shape):
-        arr: Dict[str, Any] = {"type": "array", "items": schema}
-        if isinstance(d, int) and d >= 0:
-            arr["minItems"] = d
-            arr["maxItems"] = d
-        else:
-            arr["minItems"] = 1
-        schema = arr
-    return schema
-
-
-def schema_from_signature(signature: Mapping[str, Any]) -> dict:
-    """JSON schema (OpenAI tool ``parameters``) of a model's inputs.
-
-    One array-valued property per input tensor: nested arrays, one level per dimension,
-    with ``minItems``/``maxItems`` fixed for static dimensions; the description names the
-    dtype and shape. String tensors are one flat list of strings (as they travel).
-    """
-    props: Dict[str, Any] = {}
-    for spec in signature.get("inputs") or []:
-        name = str(spec.get("name"))
-        dtype = str(spec.get("dtype") or "float32")
-        shape = spec.get("shape")
-        if dtype == "string":
-            size = None
-            if shape is not None and all(isinstance(d, int) and d >= 0 for d in shape):
-                size = 1
-                for d in shape:
-                    size *= d
-            schema = _nested([size if size is not None else None], {"type": "string"})
-        else:
-            schema = _nested(list(shape) if shape is not None else [None], _item_schema(dtype))
-        schema["description"] = f"Input tensor {name!r}: {dtype} values, shape {_shape_text(shape)} (nested lists, one level per dimension)."
-        props[name] = schema
-    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
-
-
-def describe_signature(signature: Mapping[str, Any]) -> str:
-    """``input: float32 [1, 3, 4]; ...`` -> ``output: float32 [1, 1]`` (one line)."""
-    ins = "; ".join(f"{s.get('name')}: {s.get('dtype')} {_shape_text(s.get('shape'))}" for s in signature.get("inputs") or [])
-    outs = "; ".join(f"{s.get('name')}: {s.get('dtype')} {_shape_text(s.get('shape'))}" for s in signature.get("outputs") or [])
-    return f"inputs {ins or 'none'} -> outputs {outs or 'none'}"
-
-
-def tool_name_for(text: str, prefix: str = "") -> str:
-    """A tool name OpenAI-style APIs accept (``[A-Za-z0-9_-]{1,64}``)."""
-    base = _NAME_RE.sub("_", str(text)).strip("_") or "tool"
-    return (prefix + base)[:64]
-
-
-def _fmt_number(x: Any) -> Any:
-    if isinstance(x, float):
-        return float(f"{x:.6g}")
-    return x
-
-
-def _round_nested(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_round_nested(v) for v in value]
-    return _fmt_number(value)
-
-
-def format_tensors(outputs: Mapping[str, Any]) -> str:
-    """``name [shape] = values; ...`` with floats to 6 significant digits (what the LLM reads)."""
-    parts = []
-    for name, value in outputs.items():
-        shape = list(getattr(value, "shape", []) or [])
-        data = value.tolist() if hasattr(value, "tolist") else value
-        if isinstance(data, bytes):
-            data = data.decode(errors="replace")
-        data = _round_nested(data)
-        shown = json.dumps(data, default=str)
-        parts.append(f"{name} {shape} = {shown}" if shape else f"{name} = {shown}")
-    return "; ".join(parts) if parts else "(no outputs)"
 
 
 # --- tools ---------------------------------------------------------------------------------------------
@@ -181,7 +89,7 @@ class ToolOutcome:
     block: Optional[int] = None
     gas_used: Optional[int] = None
     fee_wei: Optional[int] = None
-    outputs: Optional[dict] = None  # name -> nested lists (JSON-able)
+    outputs: Optional[dict[str, Any]] = None  # name -> nested lists (JSON-able)
     elapsed_s: float = 0.0
 
 
@@ -191,10 +99,10 @@ class AgentTool:
 
     name: str
     description: str
-    parameters: dict
+    parameters: dict[str, Any]
     kind: str
     model_cid: Optional[str] = None
-    signature: Optional[dict] = None
+    signature: Optional[dict[str, Any]] = None
     mode: int = int(InferenceMode.VANILLA)
     workflow_address: Optional[str] = None
     confirm: bool = True  # ask before running (per-tool switch; workflows are free reads)
@@ -202,65 +110,14 @@ class AgentTool:
     func: Optional[Callable[..., Any]] = field(default=None, repr=False)
     formatter: Optional[Callable[[Any], str]] = field(default=None, repr=False)
 
-    def openai_tool(self) -> dict:
+    def openai_tool(self) -> dict[str, Any]:
         return {"type": "function", "function": {"name": self.name, "description": self.description,
                                                   "parameters": self.parameters}}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "label": self.label, "model_cid": self.model_cid,
                 "workflow_address": self.workflow_address, "mode": self.mode, "confirm": self.confirm,
                 "description": self.description, "parameters": self.parameters}
-
-
-def _product(shape: list) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
-def _flatten(value: Any) -> list:
-    if isinstance(value, (list, tuple)):
-        out: list = []
-        for v in value:
-            out.extend(_flatten(v))
-        return out
-    return [value]
-
-
-def _reshape(flat: list, shape: list) -> Any:
-    if not shape:
-        return flat[0]
-    if len(shape) == 1:
-        return list(flat)
-    step = _product(shape[1:])
-    return [_reshape(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
-
-
-def fit_arguments(args: Mapping[str, Any], signature: Mapping[str, Any]) -> dict:
-    """The model input for tool ``args``, or ValidationError saying what does not fit.
-
-    A flat (or differently nested) list with exactly the right number of values for a
-    fully static shape is reshaped; anything else must match the signature."""
-    from og_tui.core.inference import input_problems
-
-    model_input = dict(args)
-    for spec in signature.get("inputs") or []:
-        name = spec.get("name")
-        shape = spec.get("shape")
-        if name not in model_input or shape is None or str(spec.get("dtype")) == "string":
-            continue
-        if not all(isinstance(d, int) and d >= 0 for d in shape):
-            continue
-        value = model_input[name]
-        if isinstance(value, (list, tuple)):
-            flat = _flatten(value)
-            if len(flat) == _product(shape) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat):
-                model_input[name] = _reshape(flat, list(shape))
-    problems = input_problems(model_input, signature)
-    if problems:
-        raise ValidationError(" ".join(msg for _, msg in problems), field=problems[0][0] or "input")
-    return model_input
 
 
 class AgentTools:
@@ -285,7 +142,7 @@ class AgentTools:
         self._tools: Dict[str, AgentTool] = {}
 
     # -- registry --------------------------------------------------------------------------------
-    def __iter__(self):
+    def __iter__(self) -> Iterator[AgentTool]:
         return iter(list(self._tools.values()))
 
     def __len__(self) -> int:
@@ -300,7 +157,7 @@ class AgentTools:
     def remove(self, name: str) -> None:
         self._tools.pop(name, None)
 
-    def specs(self) -> List[dict]:
+    def specs(self) -> List[dict[str, Any]]:
         """The OpenAI ``tools`` list for an LLM request."""
         return [t.openai_tool() for t in self._tools.values()]
 
@@ -335,18 +192,20 @@ class AgentTools:
             self._alpha = AlphaClient(self.chain)
         return self._alpha
 
-    def _signature(self, cid: str) -> dict:
+    def _signature(self, cid: str) -> dict[str, Any]:
         hub = self.hub
         if hub is None:
             raise ValidationError(f"No signature for model {cid}: pass it, or give AgentTools a hub client.")
-        if callable(hub) and not hasattr(hub, "model_signature"):
-            return hub(cid)
-        return hub.model_signature(cid)
+        fetch = hub if callable(hub) and not hasattr(hub, "model_signature") else hub.model_signature
+        signature = fetch(cid)
+        if not isinstance(signature, dict):
+            raise ValidationError(f"The hub gave no signature for model {cid}.")
+        return signature
 
     def add_model(self, model_cid: str, signature: Optional[Mapping[str, Any]] = None, *, name: Optional[str] = None,
                   description: Optional[str] = None, title: Optional[str] = None, mode: Any = InferenceMode.VANILLA,
                   confirm: bool = True, formatter: Optional[Callable[[Any], str]] = None,
-                  parameters: Optional[dict] = None) -> AgentTool:
+                  parameters: Optional[dict[str, Any]] = None) -> AgentTool:
         """A tool that runs ``model_cid`` on chain. Its JSON schema comes from the signature
         (fetched from the hub when not given). ``title`` (e.g. the hub model name) names it."""
         from og_tui.core.inference import parse_mode
@@ -389,14 +248,14 @@ class AgentTools:
                          workflow_address=address, confirm=confirm, label=label, formatter=formatter)
         return self.add(tool)
 
-    def add_function(self, name: str, description: str, parameters: dict, func: Callable[..., Any],
+    def add_function(self, name: str, description: str, parameters: dict[str, Any], func: Callable[..., Any],
                      *, confirm: bool = False) -> AgentTool:
         """Any Python callable ``func(**args) -> str`` as a tool."""
         return self.add(AgentTool(name=name, description=description, parameters=parameters, kind="function",
                                   func=func, confirm=confirm, label=name))
 
     # -- estimate and run ---------------------------------------------------------------------------
-    def estimate(self, tool: AgentTool, args: Mapping[str, Any]) -> dict:
+    def estimate(self, tool: AgentTool, args: Mapping[str, Any]) -> dict[str, Any]:
         """What running ``tool`` would cost: ``{gas, gas_price, fee_wei, text}`` (a read is free).
 
         For a model tool whose arguments do not fit, ``{"error": message}``."""
@@ -418,7 +277,7 @@ class AgentTools:
         return {"gas": gas, "gas_price": price, "fee_wei": fee,
                 "text": f"about {gas:,} gas, at most {format_amount(fee, 18)} {symbol}"}
 
-    def execute(self, tool: AgentTool, args: Mapping[str, Any], on_status: Optional[Callable[[str, dict], None]] = None) -> ToolOutcome:
+    def execute(self, tool: AgentTool, args: Mapping[str, Any], on_status: Optional[Callable[[str, dict[str, Any]], None]] = None) -> ToolOutcome:
         """Run ``tool`` with ``args``. Failures come back as ``ok=False`` with an ``Error: …`` content."""
         t0 = time.perf_counter()
         try:
@@ -489,17 +348,17 @@ class AgentEvent:
 
     kind: str
     round: int
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     time: float = field(default_factory=time.time)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "round": self.round, "time": self.time, **self.data}
 
 
 @dataclass
 class AgentResult:
     text: str
-    messages: List[dict]  # the whole conversation, with assistant tool calls and tool results
+    messages: List[dict[str, Any]]  # the whole conversation, with assistant tool calls and tool results
     trace: List[AgentEvent]
     rounds: int  # LLM calls made
     tool_rounds: int = 0  # rounds whose tool calls were run
@@ -517,14 +376,14 @@ class AgentResult:
     def events(self, kind: str) -> List[AgentEvent]:
         return [e for e in self.trace if e.kind == kind]
 
-    def trace_dicts(self) -> List[dict]:
+    def trace_dicts(self) -> List[dict[str, Any]]:
         return [e.as_dict() for e in self.trace]
 
 
-def _nested_calls(calls: List[dict]) -> List[dict]:
+def _nested_calls(calls: List[dict[str, Any]]) -> List[dict[str, Any]]:
     out = []
     for i, tc in enumerate(calls or []):
-        fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
+        fn: dict[str, Any] = tc["function"] if isinstance(tc.get("function"), dict) else tc
         args = fn.get("arguments", "")
         out.append({"id": tc.get("id") or f"call_{i}", "type": "function",
                     "function": {"name": fn.get("name", ""), "arguments": args if isinstance(args, str) else json.dumps(args)}})
@@ -542,12 +401,12 @@ def _is_cancelled(cancel: Any) -> bool:
 def run_agent(
     llm_client: Any,
     model: Any,
-    messages: List[dict],
+    messages: List[dict[str, Any]],
     tools: Optional[AgentTools],
     *,
     mode: Any = LlmInferenceMode.VANILLA,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
-    confirm: Optional[Callable[[AgentTool, dict, dict], bool]] = None,
+    confirm: Optional[Callable[[AgentTool, dict[str, Any], dict[str, Any]], bool]] = None,
     on_event: Optional[Callable[[AgentEvent], None]] = None,
     max_tokens: int = 300,
     temperature: float = 0.0,
@@ -555,7 +414,7 @@ def run_agent(
     cancel: Any = None,
     settlement: Any = None,
     stop: Optional[List[str]] = None,
-    extra_body: Optional[dict] = None,
+    extra_body: Optional[dict[str, Any]] = None,
 ) -> AgentResult:
     """Run the agent loop (see the module docstring). ``llm_client`` is an
     :class:`og_tui.core.llm.LLMClient` (anything with its ``chat`` signature)."""
@@ -671,7 +530,7 @@ def run_agent(
         result.timings = {"llm_s": llm_s, "tools_s": tools_s, "total_s": time.perf_counter() - t_start}
 
 
-def _run_call(tools: AgentTools, call: dict, rnd: int, emit: Callable[..., None], confirm: Any,
+def _run_call(tools: Optional[AgentTools], call: dict[str, Any], rnd: int, emit: Callable[..., None], confirm: Any,
               parse_tool_arguments: Any, ToolCallError: Any) -> ToolOutcome:
     name = call["function"]["name"]
     tool = tools.get(name) if tools is not None else None
@@ -691,6 +550,7 @@ def _run_call(tools: AgentTools, call: dict, rnd: int, emit: Callable[..., None]
         msg = f"There is no tool named {name!r} (available: {known})."
         emit("tool_error", rnd, id=call["id"], name=name, error=msg)
         return ToolOutcome(content=f"Error: {msg}", ok=False, error=msg)
+    assert tools is not None  # the tool was found in it
     if tool.confirm and confirm is not None:
         estimate = tools.estimate(tool, args)
         approved = bool(confirm(tool, args, estimate))
@@ -700,7 +560,7 @@ def _run_call(tools: AgentTools, call: dict, rnd: int, emit: Callable[..., None]
             emit("tool_error", rnd, id=call["id"], name=name, error=msg)
             return ToolOutcome(content=f"Error: {msg} Answer without it.", ok=False, error=msg)
 
-    def on_status(stage: str, info: dict) -> None:
+    def on_status(stage: str, info: dict[str, Any]) -> None:
         if stage == "sent" and info.get("hash"):
             emit("tx_sent", rnd, keep=False, id=call["id"], name=name, hash=info.get("hash"))
 

@@ -27,15 +27,26 @@ web3 is not used; ``eth_abi`` is imported inside the functions that need it.
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional
 
 from og_tui.core import constants as C
+from og_tui.core.alpha_query import (
+    MAX_CANDLES,
+    MAX_DURATION_MINS,
+    check_query,
+    check_query_fits,
+    check_schedule,
+    query_from_dict,
+    query_input_shape,
+    query_to_dict,
+)
+from og_tui.core.alpha_types import KeeperStats, RunOutcome, Schedule, WorkflowInfo, WorkflowRun, decode_schedule
 from og_tui.core.errors import ChainError, OGError, TxReverted, ValidationError
+from og_tui.core.hexutil import StatusCallback, hex_bytes, notify, selector_hex
 from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery, ModelOutput, SchedulerParams
+from og_tui.core.workflow_book import WorkflowBook
 
 __all__ = [
     "AlphaClient",
@@ -46,6 +57,10 @@ __all__ = [
     "WorkflowRun",
     "Schedule",
     "KeeperStats",
+    "RunOutcome",
+    "StatusCallback",
+    "MAX_CANDLES",
+    "MAX_DURATION_MINS",
     "check_query",
     "check_query_fits",
     "query_input_shape",
@@ -96,10 +111,7 @@ REGISTER_GAS = 300_000
 DEPLOY_TIMEOUT = 60.0
 RUN_TIMEOUT = 120.0
 REGISTER_TIMEOUT = 30.0
-MAX_CANDLES = 10_000
-MAX_DURATION_MINS = 366 * 24 * 60
 
-StatusCallback = Callable[[str, dict], None]
 SignatureProvider = Callable[[str], Dict[str, Any]]
 
 CONTRACT_ARTIFACT = Path(__file__).resolve().parent / "contracts" / "PriceHistoryInference.json"
@@ -122,17 +134,11 @@ class ScheduleFailed(ChainError):
 # --- small helpers -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
-def _sel(signature: str) -> str:
-    from eth_utils import keccak
-
-    return keccak(text=signature)[:4].hex()
-
-
 @lru_cache(maxsize=1)
-def contract_artifact() -> dict:
+def contract_artifact() -> dict[str, Any]:
     """The compiled PriceHistoryInference (abi, bytecode, deployedBytecode) shipped with og-tui."""
-    return json.loads(CONTRACT_ARTIFACT.read_text(encoding="utf-8"))
+    artifact: dict[str, Any] = json.loads(CONTRACT_ARTIFACT.read_text(encoding="utf-8"))
+    return artifact
 
 
 def _addr(text: Any, what: str = "workflow address") -> str:
@@ -141,25 +147,9 @@ def _addr(text: Any, what: str = "workflow address") -> str:
     return parse_address(text, field=what)
 
 
-def _hexdata(result: Any) -> bytes:
-    text = str(result or "0x")
-    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
-
-
-def _q(value: Any) -> int:
-    if isinstance(value, int):
-        return value
-    return int(str(value), 16) if str(value).startswith("0x") else int(value)
-
-
-def _notify(on_status: Optional[StatusCallback], stage: str, info: dict) -> None:
-    if on_status is not None:
-        on_status(stage, info)
-
-
 def decode_model_output_bytes(data: bytes) -> ModelOutput:
     """ABI bytes of one ``ModelOutput`` -> :class:`ModelOutput` (numbers as float32 arrays)."""
-    from eth_abi import decode
+    from eth_abi.abi import decode
 
     (raw,) = decode([MODEL_OUTPUT_TYPE], data)
     return _to_model_output(raw)
@@ -172,7 +162,7 @@ def _to_model_output(raw: Any) -> ModelOutput:
     return ModelOutput(numbers=numbers, strings=strings, jsons=jsons, is_simulation_result=sim)
 
 
-def output_to_dict(output: ModelOutput) -> dict:
+def output_to_dict(output: ModelOutput) -> dict[str, Any]:
     """JSON-friendly form: ``{"numbers": {name: nested list}, "strings": ..., "jsons": ..., ...}``."""
 
     def conv(d: Dict[str, Any]) -> Dict[str, Any]:
@@ -191,310 +181,6 @@ def output_to_dict(output: ModelOutput) -> dict:
 
 def _is_empty(output: ModelOutput) -> bool:
     return not output.numbers and not output.strings and not output.jsons
-
-
-# --- query validation ------------------------------------------------------------------------
-
-
-def _enum_list(values: Iterable[Any]) -> List[CandleType]:
-    out = []
-    for v in values:
-        if isinstance(v, CandleType):
-            out.append(v)
-            continue
-        if isinstance(v, str):
-            key = v.strip().upper()
-            if key in CandleType.__members__:
-                out.append(CandleType[key])
-                continue
-            if key.isdigit():
-                v = int(key)
-            else:
-                raise ValidationError(
-                    f"Unknown candle type {v!r}: use HIGH, LOW, OPEN, CLOSE or VOLUME.", field="candle_types"
-                )
-        try:
-            out.append(CandleType(int(v)))
-        except (ValueError, TypeError):
-            raise ValidationError(
-                f"Unknown candle type {v!r}: use HIGH, LOW, OPEN, CLOSE or VOLUME (0-4).", field="candle_types"
-            ) from None
-    return out
-
-
-def check_query(query: Any) -> HistoricalInputQuery:
-    """Validate a query (a HistoricalInputQuery or a dict) and return it normalized.
-
-    Pair symbols are upper-cased; counts must be positive whole numbers within range;
-    ``order`` is ASCENDING/DESCENDING; at least one candle type.
-    """
-    if isinstance(query, dict):
-        query = query_from_dict(query)
-    if not isinstance(query, HistoricalInputQuery):
-        raise ValidationError("The input query must be a HistoricalInputQuery.", field="query")
-    base = str(query.base or "").strip().upper()
-    quote = str(query.quote or "").strip().upper()
-    for name, sym in (("base", base), ("quote", quote)):
-        if not sym:
-            raise ValidationError(f"The {name} asset is empty (e.g. ETH/USDT: base ETH, quote USDT).", field=name)
-        if not sym.isalnum() or len(sym) > 16:
-            raise ValidationError(f"The {name} asset {sym!r} is not a ticker symbol (letters and digits).", field=name)
-
-    def whole(name: str, value: Any, hi: int) -> int:
-        try:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            v = int(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{name} must be a whole number, not {value!r}.", field=name) from None
-        if v <= 0:
-            raise ValidationError(f"{name} must be positive, not {v}.", field=name)
-        if v > hi:
-            raise ValidationError(f"{name} must be at most {hi}, not {v}.", field=name)
-        return v
-
-    total = whole("total_candles", query.total_candles, MAX_CANDLES)
-    duration = whole("candle_duration_in_mins", query.candle_duration_in_mins, MAX_DURATION_MINS)
-    try:
-        order = query.order if isinstance(query.order, CandleOrder) else (
-            CandleOrder[query.order.strip().upper()] if isinstance(query.order, str) else CandleOrder(int(query.order))
-        )
-    except (KeyError, ValueError, TypeError):
-        raise ValidationError(f"order must be ASCENDING or DESCENDING, not {query.order!r}.", field="order") from None
-    types = _enum_list(query.candle_types or [])
-    if not types:
-        raise ValidationError("Pick at least one candle type (HIGH, LOW, OPEN, CLOSE, VOLUME).", field="candle_types")
-    return HistoricalInputQuery(base, quote, total, duration, order, types)
-
-
-def query_from_dict(data: Dict[str, Any]) -> HistoricalInputQuery:
-    """``{"base", "quote", "total_candles", "candle_duration_in_mins", "order", "candle_types"}`` -> query.
-
-    ``order`` and ``candle_types`` may be names ("ASCENDING", ["OPEN", "CLOSE"]) or numbers.
-    """
-    missing = [k for k in ("base", "quote", "total_candles", "candle_duration_in_mins") if k not in data]
-    if missing:
-        raise ValidationError(f"The query is missing {', '.join(missing)}.", field=missing[0])
-    return HistoricalInputQuery(
-        base=data["base"],
-        quote=data["quote"],
-        total_candles=data["total_candles"],
-        candle_duration_in_mins=data["candle_duration_in_mins"],
-        order=data.get("order", CandleOrder.ASCENDING),
-        candle_types=list(data.get("candle_types") or []),
-    )
-
-
-def query_to_dict(query: HistoricalInputQuery) -> dict:
-    return {
-        "base": query.base,
-        "quote": query.quote,
-        "total_candles": int(query.total_candles),
-        "candle_duration_in_mins": int(query.candle_duration_in_mins),
-        "order": CandleOrder(int(query.order)).name,
-        "candle_types": [CandleType(int(t)).name for t in query.candle_types],
-    }
-
-
-def query_input_shape(query: HistoricalInputQuery) -> List[int]:
-    """The tensor the price feed builds for ``query``: ``[1, total_candles, len(candle_types)]``."""
-    return [1, int(query.total_candles), len(query.candle_types)]
-
-
-_FLOAT_DTYPES = ("float32", "float64", "float16", "double", "float", "tensor(float)", "tensor(double)", "tensor(float16)")
-
-
-def check_query_fits(signature: Dict[str, Any], input_name: str, query: HistoricalInputQuery) -> None:
-    """Raise ValidationError unless ``input_name`` of the model takes the query's tensor.
-
-    ``signature`` is the hub's ``{"inputs": [{"name", "dtype", "shape"}], ...}``; a None
-    dimension (dynamic) accepts any size.
-    """
-    inputs = list((signature or {}).get("inputs") or [])
-    if not inputs:
-        raise ValidationError("The model's signature lists no inputs; cannot check the query against it.", field="model")
-    names = [str(i.get("name")) for i in inputs]
-    if not input_name:
-        raise ValidationError(f"Give the model's input tensor name (the model takes: {', '.join(names)}).",
-                              field="input_name")
-    entry = next((i for i in inputs if i.get("name") == input_name), None)
-    if entry is None:
-        raise ValidationError(
-            f"The model has no input named {input_name!r}; its inputs are: {', '.join(names)}.", field="input_name"
-        )
-    others = [n for n in names if n != input_name]
-    if others:
-        raise ValidationError(
-            f"The model needs other inputs too ({', '.join(others)}); a workflow feeds only {input_name!r}.",
-            field="model",
-        )
-    dtype = str(entry.get("dtype") or "")
-    if dtype and dtype not in _FLOAT_DTYPES:
-        raise ValidationError(f"Input {input_name!r} takes {dtype}; price candles are floats.", field="model")
-    want = query_input_shape(query)
-    shape = entry.get("shape")
-    if shape is None:
-        return  # unknown rank: the network decides
-    shown = "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
-    if len(shape) != 3:
-        raise ValidationError(
-            f"Input {input_name!r} expects shape {shown}, but a workflow query gives a 3-D tensor "
-            f"[1, total_candles, candle types] = {want}.",
-            field="total_candles",
-        )
-    labels = ("batch", "total_candles", "number of candle types")
-    for i, (have, need) in enumerate(zip(shape, want)):
-        if have is not None and int(have) >= 0 and int(have) != need:
-            hint = ""
-            if i == 1:
-                hint = f" Set total_candles to {have}."
-            elif i == 2:
-                hint = f" Pick exactly {have} candle types."
-            raise ValidationError(
-                f"The model's input {input_name!r} expects shape {shown}, but the query gives {want} "
-                f"({labels[i]} {need} instead of {have}).{hint}",
-                field="candle_types" if i == 2 else "total_candles",
-            )
-
-
-def check_schedule(
-    params: Optional[SchedulerParams] = None,
-    *,
-    frequency: Any = None,
-    end_time: Any = None,
-    now: Optional[float] = None,
-) -> tuple[int, int]:
-    """``(end_time, frequency)`` for registerTask, or ValidationError.
-
-    From ``SchedulerParams(frequency, duration_hours)`` (end = now + duration) or from an
-    explicit ``frequency`` and ``end_time`` (unix seconds).
-    """
-    now = time.time() if now is None else now
-    if params is not None:
-        frequency = params.frequency
-        try:
-            hours = float(params.duration_hours)
-        except (TypeError, ValueError):
-            raise ValidationError(f"duration_hours must be a number, not {params.duration_hours!r}.",
-                                  field="duration_hours") from None
-        if hours <= 0:
-            raise ValidationError(f"duration_hours must be positive, not {params.duration_hours}: the end time "
-                                  "would be in the past.", field="duration_hours")
-        end_time = int(now) + int(round(hours * 3600))
-    try:
-        if isinstance(frequency, bool) or (isinstance(frequency, float) and not frequency.is_integer()):
-            raise ValueError
-        freq = int(frequency)
-    except (TypeError, ValueError):
-        raise ValidationError(f"frequency must be a whole number of seconds, not {frequency!r}.",
-                              field="frequency") from None
-    if freq <= 0:
-        raise ValidationError(f"frequency must be a positive number of seconds, not {freq}.", field="frequency")
-    try:
-        end = int(end_time)
-    except (TypeError, ValueError):
-        raise ValidationError(f"end time must be a unix timestamp, not {end_time!r}.", field="end_time") from None
-    if end <= int(now):
-        raise ValidationError(
-            f"The end time {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(end))} is in the past.",
-            field="end_time",
-        )
-    return end, freq
-
-
-# --- results -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Schedule:
-    """A scheduler registration: runs every ``frequency`` s from ``registered_at`` until ``end_time``."""
-
-    frequency: int
-    end_time: int
-    owner: str
-    registered_at: int
-
-    def active(self, now: Optional[float] = None) -> bool:
-        now = time.time() if now is None else now
-        return now < self.end_time
-
-    def next_run(self, now: Optional[float] = None) -> Optional[int]:
-        """Unix time of the next scheduled run, None once the end time has passed."""
-        now = time.time() if now is None else now
-        if self.frequency <= 0:
-            return None
-        if now < self.registered_at + self.frequency:
-            nxt = self.registered_at + self.frequency
-        else:
-            k = int((now - self.registered_at) // self.frequency) + 1
-            nxt = self.registered_at + k * self.frequency
-        return nxt if nxt < self.end_time else None
-
-    def as_dict(self) -> dict:
-        return {
-            "frequency": self.frequency,
-            "end_time": self.end_time,
-            "owner": self.owner,
-            "registered_at": self.registered_at,
-            "active": self.active(),
-            "next_run": self.next_run(),
-        }
-
-
-@dataclass
-class WorkflowInfo:
-    """What the detail pane shows about one workflow contract."""
-
-    address: str
-    model_id: str
-    input_name: str
-    query: HistoricalInputQuery  # candle_types empty when the contract cannot tell them
-    schedule: Optional[Schedule] = None
-    result_count: Optional[int] = None  # None: the contract has no resultCount() (not og-tui's)
-    last_run_time: Optional[int] = None
-    candle_types_known: bool = True
-
-    @property
-    def next_run(self) -> Optional[int]:
-        return self.schedule.next_run() if self.schedule else None
-
-    def as_dict(self) -> dict:
-        return {
-            "address": self.address,
-            "model_id": self.model_id,
-            "input_name": self.input_name,
-            "query": query_to_dict(self.query),
-            "schedule": self.schedule.as_dict() if self.schedule else None,
-            "next_run": self.next_run,
-            "result_count": self.result_count,
-            "last_run_time": self.last_run_time,
-        }
-
-
-@dataclass
-class WorkflowRun:
-    """One stored result; ``time`` is the block time of the run when the contract records it."""
-
-    output: ModelOutput
-    time: Optional[int] = None
-
-
-@dataclass
-class KeeperStats:
-    runs: int
-    failures: int
-    drift_p50_ms: float
-    drift_p95_ms: float
-    drift_max_ms: float
-    active_tasks: int
-
-
-@dataclass
-class RunOutcome:
-    """What :meth:`AlphaClient.run_workflow_tx` returns: the output and the mined tx."""
-
-    output: ModelOutput
-    tx: Any = field(repr=False, default=None)
 
 
 # --- the client -----------------------------------------------------------------------------
@@ -524,11 +210,11 @@ class AlphaClient:
 
     # -- low-level calls --------------------------------------------------------------------
     def _call(self, to: str, data: str, block: Any = "latest") -> bytes:
-        return _hexdata(self.chain.call({"to": to, "data": "0x" + data}, block))
+        return hex_bytes(self.chain.call({"to": to, "data": "0x" + data}, block))
 
     @staticmethod
     def _enc(types: List[str], values: List[Any]) -> str:
-        from eth_abi import encode
+        from eth_abi.abi import encode
 
         return encode(types, values).hex()
 
@@ -586,7 +272,7 @@ class AlphaClient:
     def deploy_data(self, model_cid: str, input_tensor_name: str, query: HistoricalInputQuery) -> str:
         art = contract_artifact()
         args = self._enc(["string", "string", QUERY_TYPE], [model_cid, input_tensor_name, query.to_abi_format()])
-        return "0x" + art["bytecode"] + args
+        return "0x" + str(art["bytecode"]) + args
 
     def new_workflow(
         self,
@@ -608,7 +294,7 @@ class AlphaClient:
         ``mined``), ``deployed`` and, with ``scheduler_params``, ``scheduling`` and
         ``scheduled``. Scheduling is validated before deploying too.
         """
-        _notify(on_status, "validating", {"model": model_cid})
+        notify(on_status, "validating", {"model": model_cid})
         sched = check_schedule(scheduler_params) if scheduler_params is not None else None
         query = self.validate_workflow(
             model_cid, input_query, input_tensor_name,
@@ -629,7 +315,7 @@ class AlphaClient:
         from og_tui.core.amounts import parse_address
 
         address = parse_address(address)
-        _notify(on_status, "deployed", {"address": address, "hash": outcome.hash, "block": outcome.block})
+        notify(on_status, "deployed", {"address": address, "hash": outcome.hash, "block": outcome.block})
         if sched is not None:
             try:
                 end_time, frequency = check_schedule(scheduler_params)  # recomputed: the deploy took time
@@ -654,36 +340,36 @@ class AlphaClient:
         """``registerTask(address, endTime, frequency)`` (validated first); returns the TxOutcome."""
         end_time, frequency = check_schedule(frequency=frequency, end_time=end_time)
         address = self.require_workflow(address)
-        _notify(on_status, "scheduling", {"address": address, "end_time": end_time, "frequency": frequency})
+        notify(on_status, "scheduling", {"address": address, "end_time": end_time, "frequency": frequency})
         data = SEL_REGISTER + self._enc(["address", "uint256", "uint256"], [address, end_time, frequency])
         outcome = self.chain.send(signer, {"to": self.scheduler_address, "value": 0, "data": "0x" + data},
                                   on_status=on_status, receipt_timeout=REGISTER_TIMEOUT, label="schedule registration")
-        _notify(on_status, "scheduled", {"address": address, "end_time": end_time, "frequency": frequency,
+        notify(on_status, "scheduled", {"address": address, "end_time": end_time, "frequency": frequency,
                                          "hash": outcome.hash})
         return outcome
 
     def cancel_schedule(self, signer: Any, address: str, on_status: Optional[StatusCallback] = None) -> Any:
         """Stop the scheduled runs of ``address`` (devnet scheduler extension; owner only)."""
         address = _addr(address)
-        data = _sel(EXT_SIGNATURES["cancelTask"]) + self._enc(["address"], [address])
+        data = selector_hex(EXT_SIGNATURES["cancelTask"]) + self._enc(["address"], [address])
         return self.chain.send(signer, {"to": self.scheduler_address, "value": 0, "data": "0x" + data},
                                on_status=on_status, receipt_timeout=REGISTER_TIMEOUT, label="schedule cancellation")
 
     def get_schedule(self, address: str) -> Optional[Schedule]:
         """The scheduler's registration of ``address``, or None (also when the scheduler cannot tell)."""
         address = _addr(address)
-        data = _sel(EXT_SIGNATURES["getTask"]) + self._enc(["address"], [address])
+        data = selector_hex(EXT_SIGNATURES["getTask"]) + self._enc(["address"], [address])
         try:
             raw = self._call(self.scheduler_address, data)
         except TxReverted:
             return None
-        return _decode_schedule(raw)
+        return decode_schedule(raw)
 
     def keeper_stats(self, since: int = 0) -> KeeperStats:
         """The devnet keeper's run statistics since ``since`` (unix s): runs, failures, drift."""
-        from eth_abi import decode
+        from eth_abi.abi import decode
 
-        data = _sel(EXT_SIGNATURES["keeperStats"]) + self._enc(["uint256"], [int(since)])
+        data = selector_hex(EXT_SIGNATURES["keeperStats"]) + self._enc(["uint256"], [int(since)])
         raw = self._call(self.scheduler_address, data)
         runs, failures, p50, p95, mx, active = decode(["uint256"] * 6, raw)
         return KeeperStats(runs, failures, p50 / 1000.0, p95 / 1000.0, mx / 1000.0, active)
@@ -699,7 +385,7 @@ class AlphaClient:
         tx_fields: Dict[str, Any] = {"to": address, "value": 0, "data": "0x" + SEL_RUN}
         if gas is None:
             # estimate first: a failing run is refused with its reason before anything is sent
-            _notify(on_status, "estimating", {"to": address})
+            notify(on_status, "estimating", {"to": address})
             est = self.chain.estimate_gas({"from": signer.address, "to": address, "data": "0x" + SEL_RUN})
             gas = min(RUN_GAS, max(int(est * 1.5), 100_000))
         tx_fields["gas"] = int(gas)
@@ -710,12 +396,12 @@ class AlphaClient:
             topics = log.get("topics") or []
             if topics and str(topics[0]).lower() == EVENT_RESULT_TOPIC and \
                     str(log.get("address", "")).lower() == address.lower():
-                output = decode_model_output_bytes(_hexdata(log.get("data")))
+                output = decode_model_output_bytes(hex_bytes(log.get("data")))
                 break
         if output is None:
-            _notify(on_status, "reading", {"address": address})
+            notify(on_status, "reading", {"address": address})
             output = self.read_workflow_result(address)
-        _notify(on_status, "result", {"address": address, "hash": outcome.hash})
+        notify(on_status, "result", {"address": address, "hash": outcome.hash})
         return RunOutcome(output=output, tx=outcome)
 
     # -- reads ---------------------------------------------------------------------------------------------
@@ -738,7 +424,7 @@ class AlphaClient:
 
     def read_workflow_history(self, address: str, num_results: int) -> List[ModelOutput]:
         """The last ``num_results`` results, most recent first."""
-        from eth_abi import decode
+        from eth_abi.abi import decode
 
         address = _addr(address)
         n = _positive("num_results", num_results)
@@ -765,9 +451,9 @@ class AlphaClient:
 
     def run_times(self, address: str, num: int) -> List[int]:
         """Block times of the last ``num`` runs, most recent first ([] if the contract cannot tell)."""
-        from eth_abi import decode
+        from eth_abi.abi import decode
 
-        data = _sel(EXT_SIGNATURES["getLastRunTimes"]) + self._enc(["uint256"], [int(num)])
+        data = selector_hex(EXT_SIGNATURES["getLastRunTimes"]) + self._enc(["uint256"], [int(num)])
         try:
             raw = self._call(_addr(address), data)
             (times,) = decode(["uint256[]"], raw)
@@ -797,12 +483,12 @@ class AlphaClient:
         if not code or code in ("0x", "0x0"):
             raise NotAWorkflow(f"{address} is not a workflow contract (there is no contract code at this address).")
         try:
-            from eth_abi import decode
+            from eth_abi.abi import decode
 
             if isinstance(results[1], Exception) or isinstance(results[2], Exception):
                 raise ValueError
-            decode(["string"], _hexdata(results[1]))
-            decode(["string", "string", "uint32", "uint32", "uint8"], _hexdata(results[2]))
+            decode(["string"], hex_bytes(results[1]))
+            decode(["string", "string", "uint32", "uint32", "uint8"], hex_bytes(results[2]))
         except Exception:
             raise NotAWorkflow(
                 f"{address} is not a workflow contract (it does not answer modelId() and inputQuery())."
@@ -811,18 +497,18 @@ class AlphaClient:
 
     def workflow_info(self, address: str) -> WorkflowInfo:
         """Model, input name, query, schedule, result count and last run time in one round trip."""
-        from eth_abi import decode
+        from eth_abi.abi import decode
 
         address = _addr(address)
-        sched_data = "0x" + _sel(EXT_SIGNATURES["getTask"]) + self._enc(["address"], [address])
+        sched_data = "0x" + selector_hex(EXT_SIGNATURES["getTask"]) + self._enc(["address"], [address])
         calls = [
             ("eth_getCode", [address, "latest"]),
             ("eth_call", [{"to": address, "data": "0x" + SEL_MODEL_ID}, "latest"]),
             ("eth_call", [{"to": address, "data": "0x" + SEL_INPUT_NAME}, "latest"]),
             ("eth_call", [{"to": address, "data": "0x" + SEL_INPUT_QUERY}, "latest"]),
-            ("eth_call", [{"to": address, "data": "0x" + _sel(EXT_SIGNATURES["inputCandleTypes"])}, "latest"]),
-            ("eth_call", [{"to": address, "data": "0x" + _sel(EXT_SIGNATURES["resultCount"])}, "latest"]),
-            ("eth_call", [{"to": address, "data": "0x" + _sel(EXT_SIGNATURES["getLastRunTimes"])
+            ("eth_call", [{"to": address, "data": "0x" + selector_hex(EXT_SIGNATURES["inputCandleTypes"])}, "latest"]),
+            ("eth_call", [{"to": address, "data": "0x" + selector_hex(EXT_SIGNATURES["resultCount"])}, "latest"]),
+            ("eth_call", [{"to": address, "data": "0x" + selector_hex(EXT_SIGNATURES["getLastRunTimes"])
                            + self._enc(["uint256"], [1])}, "latest"]),
             ("eth_call", [{"to": self.scheduler_address, "data": sched_data}, "latest"]),
         ]
@@ -835,9 +521,9 @@ class AlphaClient:
         try:
             if any(isinstance(x, Exception) for x in r[1:4]):
                 raise ValueError
-            (model_id,) = decode(["string"], _hexdata(r[1]))
-            (input_name,) = decode(["string"], _hexdata(r[2]))
-            base, quote, total, duration, order = decode(["string", "string", "uint32", "uint32", "uint8"], _hexdata(r[3]))
+            (model_id,) = decode(["string"], hex_bytes(r[1]))
+            (input_name,) = decode(["string"], hex_bytes(r[2]))
+            base, quote, total, duration, order = decode(["string", "string", "uint32", "uint32", "uint8"], hex_bytes(r[3]))
         except Exception:
             raise NotAWorkflow(
                 f"{address} is not a workflow contract (it does not answer modelId() and inputQuery())."
@@ -846,7 +532,7 @@ class AlphaClient:
         known = False
         if not isinstance(r[4], Exception):
             try:
-                (raw_types,) = decode(["uint8[]"], _hexdata(r[4]))
+                (raw_types,) = decode(["uint8[]"], hex_bytes(r[4]))
                 types = [CandleType(int(t)) for t in raw_types]
                 known = True
             except Exception:  # noqa: BLE001
@@ -854,39 +540,23 @@ class AlphaClient:
         count = None
         if not isinstance(r[5], Exception):
             try:
-                (count,) = decode(["uint256"], _hexdata(r[5]))
+                (count,) = decode(["uint256"], hex_bytes(r[5]))
             except Exception:  # noqa: BLE001
                 count = None
         last_time = None
         if not isinstance(r[6], Exception):
             try:
-                (times,) = decode(["uint256[]"], _hexdata(r[6]))
+                (times,) = decode(["uint256[]"], hex_bytes(r[6]))
                 last_time = int(times[0]) if times else None
             except Exception:  # noqa: BLE001
                 pass
-        schedule = None if isinstance(r[7], Exception) else _decode_schedule(_hexdata(r[7]))
+        schedule = None if isinstance(r[7], Exception) else decode_schedule(hex_bytes(r[7]))
         try:
             order_enum = CandleOrder(int(order))
         except ValueError:
             order_enum = int(order)  # type: ignore[assignment]
         query = HistoricalInputQuery(base, quote, int(total), int(duration), order_enum, types)
         return WorkflowInfo(address, model_id, input_name, query, schedule, count, last_time, known)
-
-
-def _decode_schedule(raw: bytes) -> Optional[Schedule]:
-    if not raw or len(raw) < 128:
-        return None
-    from eth_abi import decode
-
-    try:
-        owner, end_time, frequency, registered_at = decode(["address", "uint256", "uint256", "uint256"], raw[:128])
-    except Exception:  # noqa: BLE001
-        return None
-    if frequency == 0:
-        return None
-    from eth_utils import to_checksum_address
-
-    return Schedule(int(frequency), int(end_time), to_checksum_address(owner), int(registered_at))
 
 
 def _positive(name: str, value: Any) -> int:
@@ -899,48 +569,3 @@ def _positive(name: str, value: Any) -> int:
     if v <= 0:
         raise ValidationError(f"{name} must be positive, not {v}.", field=name)
     return v
-
-
-# --- the local list of deployed workflows ------------------------------------------------------
-
-
-class WorkflowBook:
-    """Workflows deployed from this machine, per profile: ``<data_dir>/workflows.json``.
-
-    ``add(profile, address, **details)``, ``list(profile) -> [dict]`` (newest first),
-    ``remove(profile, address)``. Writes are atomic (temp file + rename).
-    """
-
-    FILE = "workflows.json"
-
-    def __init__(self, data_dir: Any) -> None:
-        self.path = Path(data_dir) / self.FILE
-
-    def _load(self) -> Dict[str, List[dict]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
-    def _save(self, data: Dict[str, List[dict]]) -> None:
-        from og_tui.core.fsperm import write_private
-
-        write_private(self.path, json.dumps(data, indent=1))  # 0600 in a 0700 data dir
-
-    def list(self, profile: str) -> List[dict]:
-        return list(reversed(self._load().get(profile, [])))
-
-    def add(self, profile: str, address: str, **details: Any) -> dict:
-        data = self._load()
-        rows = [r for r in data.get(profile, []) if str(r.get("address", "")).lower() != address.lower()]
-        entry = {"address": address, "created": int(time.time()), **details}
-        rows.append(entry)
-        data[profile] = rows
-        self._save(data)
-        return entry
-
-    def remove(self, profile: str, address: str) -> None:
-        data = self._load()
-        data[profile] = [r for r in data.get(profile, []) if str(r.get("address", "")).lower() != address.lower()]
-        self._save(data)

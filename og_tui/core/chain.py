@@ -16,11 +16,11 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, Optional
 
 import httpx
 
+from og_tui.core.chain_types import FeeEstimate, TokenInfo, TxOutcome
 from og_tui.core.constants import NATIVE_DECIMALS, NATIVE_SYMBOL, OUSDC_ADDRESS, OUSDC_DECIMALS, OUSDC_NAME
 from og_tui.core.errors import (
     ChainError,
@@ -29,6 +29,19 @@ from og_tui.core.errors import (
     NonceError,
     TxReverted,
     ValidationError,
+)
+from og_tui.core.hexutil import (
+    ERROR_SELECTOR,
+    PANIC_CODES,
+    PANIC_SELECTOR,
+    StatusCallback,
+    abi_string,
+    data_hex,
+    decode_revert_reason,
+    notify,
+    quantity,
+    to_hex,
+    word_address,
 )
 
 __all__ = [
@@ -41,6 +54,9 @@ __all__ = [
     "encode_transfer",
     "TRANSFER_SELECTOR",
     "BALANCE_OF_SELECTOR",
+    "ERROR_SELECTOR",
+    "PANIC_SELECTOR",
+    "PANIC_CODES",
 ]
 
 # ERC-20 selectors (keccak256 of the canonical signature, first 4 bytes; checked by a test).
@@ -49,21 +65,6 @@ BALANCE_OF_SELECTOR = "70a08231"  # balanceOf(address)
 DECIMALS_SELECTOR = "313ce567"  # decimals()
 SYMBOL_SELECTOR = "95d89b41"  # symbol()
 NAME_SELECTOR = "06fdde03"  # name()
-ERROR_SELECTOR = "08c379a0"  # Error(string)
-PANIC_SELECTOR = "4e487b71"  # Panic(uint256)
-
-PANIC_CODES = {
-    0x00: "generic panic",
-    0x01: "assertion failed",
-    0x11: "arithmetic overflow or underflow",
-    0x12: "division or modulo by zero",
-    0x21: "invalid enum value",
-    0x22: "corrupt storage byte array",
-    0x31: "pop on an empty array",
-    0x32: "array index out of bounds",
-    0x41: "out of memory",
-    0x51: "call to an uninitialized function",
-}
 
 _NONCE_MARKERS = ("invalid nonce", "nonce too low", "nonce too high", "nonce is too low", "replacement transaction")
 _FUNDS_MARKERS = (
@@ -73,148 +74,29 @@ _FUNDS_MARKERS = (
     "does not have enough balance",
 )
 
-StatusCallback = Callable[[str, dict], None]
+
+# --- addresses -------------------------------------------------------------------
 
 
-# --- results -----------------------------------------------------------------------
+def _check_address(addr: Any, what: str = "address") -> str:
+    """``addr`` checksummed (EIP-55, via :func:`og_tui.core.amounts.parse_address`).
 
-
-@dataclass
-class TxOutcome:
-    """A mined transaction. ``hash`` is 0x-prefixed hex."""
-
-    hash: str
-    status: int
-    gas_used: int
-    block: int
-    from_addr: str
-    to_addr: Optional[str]
-    latency_s: float
-    gas_price: int = 0
-    nonce: int = 0
-    attempts: int = 1
-    receipt: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 1
-
-    @property
-    def fee_wei(self) -> int:
-        """What the sender paid for gas (gas used times the effective gas price)."""
-        price = self.receipt.get("effectiveGasPrice") if self.receipt else None
-        return self.gas_used * (_q(price) if price is not None else self.gas_price)
-
-    def as_dict(self) -> dict:
-        return {
-            "hash": self.hash,
-            "status": self.status,
-            "gas_used": self.gas_used,
-            "gas_price": self.gas_price,
-            "fee_wei": self.fee_wei,
-            "block": self.block,
-            "from": self.from_addr,
-            "to": self.to_addr,
-            "nonce": self.nonce,
-            "latency_s": round(self.latency_s, 4),
-        }
-
-
-class FeeEstimate(NamedTuple):
-    """Gas for a confirm dialog: ``gas`` is the estimate, ``fee_wei = gas * gas_price``.
-
-    ``gas_limit`` is the estimate with the safety margin; ``max_fee_wei`` is what the
-    sender must hold for gas up-front (``gas_limit * gas_price``).
+    The error names what the address was for: "Recipient '0x12': an address is 40 hex
+    characters after 0x; this one has 2."
     """
+    from og_tui.core.amounts import parse_address
 
-    gas: int
-    gas_price: int
-    fee_wei: int
-    gas_limit: int = 0
-    max_fee_wei: int = 0
-
-
-class TokenInfo(NamedTuple):
-    address: str
-    name: str
-    symbol: str
-    decimals: int
-
-
-# --- small hex / ABI helpers (no eth_abi needed for these) ---------------------------
-
-
-def _q(value: Any) -> int:
-    """A JSON-RPC quantity (hex string, int or None) as an int."""
-    if value is None:
-        return 0
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    return int(text, 16) if text.startswith(("0x", "0X")) else int(text)
-
-
-def _hex(value: int) -> str:
-    return hex(int(value))
-
-
-def _data_hex(data: Any) -> str:
-    if data is None or data == b"" or data == "":
-        return "0x"
-    if isinstance(data, (bytes, bytearray)):
-        return "0x" + bytes(data).hex()
-    text = str(data)
-    return text if text.startswith("0x") else "0x" + text
-
-
-def _check_address(addr: str, what: str = "address") -> str:
-    text = str(addr or "").strip()
-    body = text[2:] if text.startswith(("0x", "0X")) else ""
-    if len(body) != 40 or any(c not in "0123456789abcdefABCDEF" for c in body):
-        raise ValidationError(f"{what.capitalize()} {text!r} is not a 0x-prefixed 20-byte hex address.", field=what)
-    return "0x" + body
-
-
-def _word_address(addr: str) -> str:
-    return _check_address(addr)[2:].lower().rjust(64, "0")
-
-
-def _abi_string(data: bytes) -> str:
-    """Decode an ABI-encoded dynamic ``string`` (offset, length, bytes)."""
-    if len(data) < 64:
-        # Some old tokens return bytes32 for name/symbol.
-        return data.rstrip(b"\x00").decode("utf-8", "replace")
-    offset = int.from_bytes(data[:32], "big")
-    if offset + 32 > len(data):
-        return data[:32].rstrip(b"\x00").decode("utf-8", "replace")
-    length = int.from_bytes(data[offset : offset + 32], "big")
-    return data[offset + 32 : offset + 32 + length].decode("utf-8", "replace")
-
-
-def decode_revert_reason(data: Any) -> str:
-    """Human text for revert data: ``Error(string)``, ``Panic(uint256)`` or a custom error."""
-    text = _data_hex(data)[2:]
-    if not text:
-        return "no reason given"
     try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        return str(data)
-    selector, body = raw[:4].hex(), raw[4:]
-    if selector == ERROR_SELECTOR:
-        try:
-            return _abi_string(body) or "no reason given"
-        except Exception:  # noqa: BLE001 - malformed reason; say what we have
-            return "malformed Error(string) data"
-    if selector == PANIC_SELECTOR and len(body) >= 32:
-        code = int.from_bytes(body[:32], "big")
-        return f"panic 0x{code:02x}: {PANIC_CODES.get(code, 'unknown panic code')}"
-    return f"custom error 0x{selector}" if len(raw) >= 4 else "no reason given"
+        return parse_address(addr, field=what)
+    except ValidationError as exc:
+        shown = str(addr or "").strip()
+        text = exc.message[:1].lower() + exc.message[1:]
+        raise ValidationError(f"{what.capitalize()} {shown!r}: {text}", field=what, hint=exc.hint) from None
 
 
 def encode_transfer(to: str, units: int) -> str:
     """Calldata of ERC-20 ``transfer(to, units)`` as 0x-hex (eth_abi imported lazily)."""
-    from eth_abi import encode
+    from eth_abi.abi import encode
 
     to = _check_address(to, "recipient")
     if units < 0:
@@ -274,7 +156,7 @@ class ChainClient:
         with self._id_lock:
             return next(self._ids)
 
-    def rpc(self, method: str, params: Optional[list] = None) -> Any:
+    def rpc(self, method: str, params: Optional[list[Any]] = None) -> Any:
         """One JSON-RPC call; the ``result`` or one of our errors."""
         body = {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params or []}
         payload, resp = self._post(body, method)
@@ -284,7 +166,7 @@ class ChainClient:
             raise ChainError(f"The chain RPC at {self.rpc_url} answered HTTP {resp.status_code} to {method}.")
         return payload["result"]
 
-    def rpc_batch(self, calls: list[tuple[str, list]]) -> list[Any]:
+    def rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """Several JSON-RPC calls in one HTTP round trip.
 
         Returns one entry per call, in order: the result, or the mapped exception
@@ -363,36 +245,36 @@ class ChainClient:
     # -- reads ----------------------------------------------------------------------
     def chain_id(self) -> int:
         if self._chain_id is None:
-            self._chain_id = _q(self.rpc("eth_chainId"))
+            self._chain_id = quantity(self.rpc("eth_chainId"))
         return self._chain_id
 
     def block_number(self) -> int:
-        return _q(self.rpc("eth_blockNumber"))
+        return quantity(self.rpc("eth_blockNumber"))
 
     def balance(self, address: str, block: str = "latest") -> int:
-        return _q(self.rpc("eth_getBalance", [_check_address(address), block]))
+        return quantity(self.rpc("eth_getBalance", [_check_address(address), block]))
 
     def gas_price(self) -> int:
-        return _q(self.rpc("eth_gasPrice"))
+        return quantity(self.rpc("eth_gasPrice"))
 
     def nonce(self, address: str, block: str = "pending") -> int:
-        return _q(self.rpc("eth_getTransactionCount", [_check_address(address), block]))
+        return quantity(self.rpc("eth_getTransactionCount", [_check_address(address), block]))
 
     def get_code(self, address: str) -> str:
-        return self.rpc("eth_getCode", [_check_address(address), "latest"])
+        return str(self.rpc("eth_getCode", [_check_address(address), "latest"]))
 
-    def call(self, tx: dict, block: Any = "latest") -> str:
+    def call(self, tx: dict[str, Any], block: Any = "latest") -> str:
         """``eth_call``; returns the 0x-hex return data or raises TxReverted with the reason."""
-        return self.rpc("eth_call", [_rpc_tx(tx), block if isinstance(block, str) else _hex(block)])
+        return str(self.rpc("eth_call", [_rpc_tx(tx), block if isinstance(block, str) else to_hex(block)]))
 
-    def estimate_gas(self, tx: dict) -> int:
+    def estimate_gas(self, tx: dict[str, Any]) -> int:
         """``eth_estimateGas``; a revert raises TxReverted with the decoded reason.
 
         If the node's estimate error carries no reason, the call is replayed with
         ``eth_call`` to get one (as the reference SDK does).
         """
         try:
-            return _q(self.rpc("eth_estimateGas", [_rpc_tx(tx)]))
+            return quantity(self.rpc("eth_estimateGas", [_rpc_tx(tx)]))
         except TxReverted as exc:
             if exc.reason and exc.reason != "no reason given":
                 raise
@@ -401,14 +283,15 @@ class ChainClient:
 
     def send_raw(self, raw: Any) -> str:
         """``eth_sendRawTransaction``; returns the 0x-prefixed hash."""
-        result = self.rpc("eth_sendRawTransaction", [_data_hex(raw)])
+        result = self.rpc("eth_sendRawTransaction", [data_hex(raw)])
         text = str(result)
         return text if text.startswith("0x") else "0x" + text
 
-    def get_receipt(self, tx_hash: str) -> Optional[dict]:
-        return self.rpc("eth_getTransactionReceipt", [tx_hash])
+    def get_receipt(self, tx_hash: str) -> Optional[dict[str, Any]]:
+        receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        return receipt if isinstance(receipt, dict) else None
 
-    def wait_receipt(self, tx_hash: str, timeout: float = 120.0, poll: float = 0.02) -> dict:
+    def wait_receipt(self, tx_hash: str, timeout: float = 120.0, poll: float = 0.02) -> dict[str, Any]:
         """Poll for the receipt, starting at ``poll`` seconds and growing to 0.5 s."""
         deadline = time.monotonic() + timeout
         delay = poll
@@ -425,18 +308,18 @@ class ChainClient:
             delay = min(delay * 1.25, 0.5)
 
     def token_balance(self, token: str, address: str) -> int:
-        data = "0x" + BALANCE_OF_SELECTOR + _word_address(address)
+        data = "0x" + BALANCE_OF_SELECTOR + word_address(address)
         result = self.call({"to": _check_address(token, "token"), "data": data})
-        return _q(result) if result not in (None, "0x") else 0
+        return quantity(result) if result not in (None, "0x") else 0
 
     def token_info(self, token: str) -> TokenInfo:
         """name / symbol / decimals of an ERC-20 (cached per token)."""
         token = _check_address(token, "token")
         key = token.lower()
         if key not in self._tokens:
-            name = _abi_string(bytes.fromhex(self.call({"to": token, "data": "0x" + NAME_SELECTOR})[2:]))
-            symbol = _abi_string(bytes.fromhex(self.call({"to": token, "data": "0x" + SYMBOL_SELECTOR})[2:]))
-            decimals = _q(self.call({"to": token, "data": "0x" + DECIMALS_SELECTOR}))
+            name = abi_string(bytes.fromhex(self.call({"to": token, "data": "0x" + NAME_SELECTOR})[2:]))
+            symbol = abi_string(bytes.fromhex(self.call({"to": token, "data": "0x" + SYMBOL_SELECTOR})[2:]))
+            decimals = quantity(self.call({"to": token, "data": "0x" + DECIMALS_SELECTOR}))
             self._tokens[key] = TokenInfo(token, name, symbol, decimals)
         return self._tokens[key]
 
@@ -449,7 +332,7 @@ class ChainClient:
         except Exception:  # noqa: BLE001 - only used for message wording
             return "token units", 0
 
-    def _replay_reason(self, tx: dict, block: Any = "latest") -> Optional[str]:
+    def _replay_reason(self, tx: dict[str, Any], block: Any = "latest") -> Optional[str]:
         try:
             self.call(tx, block)
         except TxReverted as exc:
@@ -466,7 +349,7 @@ class ChainClient:
     def send(
         self,
         signer: Any,
-        tx_fields: dict,
+        tx_fields: dict[str, Any],
         on_status: Optional[StatusCallback] = None,
         gas_margin: float = 1.2,
         max_retries: int = 5,
@@ -491,14 +374,14 @@ class ChainClient:
             except NonceError as exc:
                 if attempt >= attempts:
                     raise NonceError(f"{exc} (gave up after {attempts} attempts)") from None
-                _notify(on_status, "retry", {"attempt": attempt, "reason": str(exc)})
+                notify(on_status, "retry", {"attempt": attempt, "reason": str(exc)})
                 time.sleep(self.retry_delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send_once(
         self,
         signer: Any,
-        tx_fields: dict,
+        tx_fields: dict[str, Any],
         on_status: Optional[StatusCallback],
         gas_margin: float,
         receipt_timeout: float,
@@ -509,9 +392,9 @@ class ChainClient:
         sender = _check_address(signer.address, "sender")
         to = _check_address(tx_fields["to"], "recipient") if tx_fields.get("to") else None
         value = int(tx_fields.get("value") or 0)
-        data = _data_hex(tx_fields.get("data"))
+        data = data_hex(tx_fields.get("data"))
         with self._sender_lock(sender):
-            _notify(on_status, "estimating", {"from": sender, "to": to, "value": value})
+            notify(on_status, "estimating", {"from": sender, "to": to, "value": value})
             call_tx = {"from": sender, "to": to, "value": value, "data": data}
             nonce, gas, gas_price, _estimate = self._prepare(sender, call_tx, tx_fields, gas_margin, check_balance, label)
             chain_id = self.chain_id()
@@ -527,19 +410,19 @@ class ChainClient:
                 tx["to"] = to
             signed = signer.sign_transaction(tx)
             local_hash = "0x" + bytes(signed.hash).hex()
-            _notify(on_status, "signed", {"hash": local_hash, "nonce": nonce, "gas": int(gas), "gas_price": int(gas_price)})
+            notify(on_status, "signed", {"hash": local_hash, "nonce": nonce, "gas": int(gas), "gas_price": int(gas_price)})
             tx_hash = self.send_raw(bytes(signed.raw_transaction))
-        _notify(on_status, "sent", {"hash": tx_hash, "nonce": nonce})
+        notify(on_status, "sent", {"hash": tx_hash, "nonce": nonce})
         receipt = self.wait_receipt(tx_hash, timeout=receipt_timeout)
-        status = _q(receipt.get("status"))
+        status = quantity(receipt.get("status"))
         if status != 1:
             reason = self._replay_reason(call_tx, receipt.get("blockNumber") or "latest") or "no reason given"
             raise TxReverted(f"The transaction was mined but reverted: {reason}.", reason=reason, tx_hash=tx_hash)
         outcome = TxOutcome(
             hash=tx_hash,
             status=status,
-            gas_used=_q(receipt.get("gasUsed")),
-            block=_q(receipt.get("blockNumber")),
+            gas_used=quantity(receipt.get("gasUsed")),
+            block=quantity(receipt.get("blockNumber")),
             from_addr=sender,
             to_addr=to,
             latency_s=time.monotonic() - started,
@@ -547,18 +430,18 @@ class ChainClient:
             nonce=nonce,
             receipt=receipt,
         )
-        _notify(on_status, "mined", outcome.as_dict())
+        notify(on_status, "mined", outcome.as_dict())
         return outcome
 
     def _prepare(
-        self, sender: str, call_tx: dict, tx_fields: dict, gas_margin: float, check_balance: bool, label: str
+        self, sender: str, call_tx: dict[str, Any], tx_fields: dict[str, Any], gas_margin: float, check_balance: bool, label: str
     ) -> tuple[int, int, int, int]:
         """Nonce, gas limit, gas price and raw gas estimate, in one batched round trip.
 
         Raises InsufficientFunds (checked against the balance) or TxReverted (the
         estimate reverted; reason replayed with eth_call if the node gave none).
         """
-        calls: list[tuple[str, list]] = [("eth_getTransactionCount", [sender, "pending"])]
+        calls: list[tuple[str, list[Any]]] = [("eth_getTransactionCount", [sender, "pending"])]
         want_gas = tx_fields.get("gas") is None
         want_price = tx_fields.get("gasPrice") is None
         if want_gas:
@@ -574,23 +457,23 @@ class ChainClient:
             if isinstance(results.get(method), Exception):
                 raise results[method]
         if "eth_chainId" in results:
-            self._chain_id = _q(results["eth_chainId"])
-        nonce = _q(results["eth_getTransactionCount"])
-        gas_price = _q(results["eth_gasPrice"]) if want_price else int(tx_fields["gasPrice"])
+            self._chain_id = quantity(results["eth_chainId"])
+        nonce = quantity(results["eth_getTransactionCount"])
+        gas_price = quantity(results["eth_gasPrice"]) if want_price else int(tx_fields["gasPrice"])
         value = int(call_tx.get("value") or 0)
         estimate = results.get("eth_estimateGas")
         if isinstance(estimate, Exception):
             if check_balance and isinstance(estimate, (InsufficientFunds, ChainError)) and not isinstance(estimate, TxReverted):
                 # Say it in our words when the balance explains the failure.
-                self._require_native(sender, value, 21000 * gas_price, _q(results["eth_getBalance"]), label)
+                self._require_native(sender, value, 21000 * gas_price, quantity(results["eth_getBalance"]), label)
             if isinstance(estimate, TxReverted) and (not estimate.reason or estimate.reason == "no reason given"):
                 reason = self._replay_reason(call_tx) or estimate.reason
                 raise TxReverted(f"The transaction would revert: {reason}.", reason=reason)
             raise estimate
-        raw_gas = _q(estimate) if want_gas else int(tx_fields["gas"])
+        raw_gas = quantity(estimate) if want_gas else int(tx_fields["gas"])
         gas = max(21000, int(raw_gas * gas_margin)) if want_gas else raw_gas
         if check_balance:
-            self._require_native(sender, value, gas * gas_price, _q(results["eth_getBalance"]), label)
+            self._require_native(sender, value, gas * gas_price, quantity(results["eth_getBalance"]), label)
         return nonce, gas, gas_price, raw_gas
 
     def _require_native(
@@ -665,23 +548,18 @@ class ChainClient:
 # --- helpers -------------------------------------------------------------------------
 
 
-def _rpc_tx(tx: dict) -> dict:
+def _rpc_tx(tx: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in tx.items():
         if value is None:
             continue
         if key in ("value", "gas", "gasPrice", "nonce", "maxFeePerGas", "maxPriorityFeePerGas"):
-            out[key] = _hex(_q(value))
+            out[key] = to_hex(quantity(value))
         elif key in ("data", "input"):
-            out["data"] = _data_hex(value)
+            out["data"] = data_hex(value)
         else:
             out[key] = value
     return out
-
-
-def _notify(on_status: Optional[StatusCallback], stage: str, info: dict) -> None:
-    if on_status is not None:
-        on_status(stage, info)
 
 
 def _reason_from_message(message: str) -> str:

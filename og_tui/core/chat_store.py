@@ -1,7 +1,7 @@
 """Chat conversations and their messages, in the app's SQLite history file.
 
-Two tables beside :mod:`og_tui.core.store`'s (same file, own numbered migrations
-tracked in ``chat_schema``, so neither schema's versioning affects the other):
+Two tables beside :mod:`og_tui.core.store`'s in the same file, created by the same
+numbered migrations (:mod:`og_tui.core.db`):
 
 - ``conversations(id, title, model, mode, params JSON, tools JSON, created, updated, profile)``
 - ``chat_messages(id, conversation_id, role, content, tool_calls JSON, tool_call_id, meta JSON, created)``
@@ -21,44 +21,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
-from og_tui.core.errors import OGError
-from og_tui.core.store import inserted_id, open_db
+from og_tui.core.db import StoreError, open_database
+from og_tui.core.store import inserted_id
 
-__all__ = ["ChatStore", "Conversation", "ChatMessage", "ChatStoreError", "CHAT_MIGRATIONS"]
-
-
-class ChatStoreError(OGError):
-    default_hint = "The history database may be damaged; move it away to start a new one."
+__all__ = ["ChatStore", "Conversation", "ChatMessage", "ChatStoreError"]
 
 
-CHAT_MIGRATIONS: Sequence[str] = (
-    # 1: conversations and their messages
-    """
-    CREATE TABLE IF NOT EXISTS conversations (
-        id       INTEGER PRIMARY KEY AUTOINCREMENT,
-        title    TEXT NOT NULL,
-        model    TEXT,
-        mode     TEXT,
-        params   TEXT,
-        tools    TEXT,
-        created  REAL NOT NULL,
-        updated  REAL NOT NULL,
-        profile  TEXT
-    );
-    CREATE INDEX IF NOT EXISTS conversations_profile_updated ON conversations (profile, updated);
-    CREATE TABLE IF NOT EXISTS chat_messages (
-        id              INTEGER PRIMARY KEY AUTOINCREMENT,
-        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-        role            TEXT NOT NULL,
-        content         TEXT,
-        tool_calls      TEXT,
-        tool_call_id    TEXT,
-        meta            TEXT,
-        created         REAL NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS chat_messages_conversation ON chat_messages (conversation_id, id);
-    """,
-)
+class ChatStoreError(StoreError):
+    """The chat history cannot be read or written."""
 
 
 def _dumps(value: Any) -> Optional[str]:
@@ -120,33 +90,8 @@ class ChatStore:
     def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
-        try:
-            self._conn = open_db(self.path)
-            with self._lock:
-                self.schema_version = self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise ChatStoreError(f"Cannot open the chat history {self.path}: {exc}.") from None
-
-    def _migrate(self) -> int:
-        conn = self._conn
-        conn.execute("CREATE TABLE IF NOT EXISTS chat_schema (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT version FROM chat_schema").fetchone()
-        current = row[0] if row else 0
-        if current > len(CHAT_MIGRATIONS):
-            raise ChatStoreError(
-                f"The chat history has schema version {current}, newer than this og-tui understands "
-                f"({len(CHAT_MIGRATIONS)}).", hint="Upgrade og-tui, or point OG_TUI_DATA_DIR at another folder.")
-        for version in range(current + 1, len(CHAT_MIGRATIONS) + 1):
-            script = CHAT_MIGRATIONS[version - 1]
-            try:
-                conn.executescript(
-                    f"BEGIN;\n{script}\nDELETE FROM chat_schema;\nINSERT INTO chat_schema (version) VALUES ({version});\nCOMMIT;"
-                )
-            except sqlite3.DatabaseError as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise ChatStoreError(f"Upgrading the chat history to version {version} failed: {exc}.") from None
-        return len(CHAT_MIGRATIONS)
+        with self._lock:
+            self._conn, self.schema_version = open_database(self.path, ChatStoreError)
 
     def close(self) -> None:
         with self._lock:

@@ -38,6 +38,8 @@ __all__ = [
     "DEFAULT_PROFILE",
     "DEFAULT_THEME",
     "Profile",
+    "SETTINGS_SCHEMA",
+    "SettingSpec",
     "Settings",
     "builtin_profiles",
     "devnet_urls",
@@ -55,6 +57,35 @@ DEFAULT_LLM_CAP_PER_REQUEST = "0.5"  # OUSDC
 DEFAULT_LLM_CAP_PER_RUN = "5"  # OUSDC, since the app started
 
 PROFILE_KINDS = ("devnet", "remote")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One top-level key of config.toml: what it holds and its default."""
+
+    key: str
+    allowed: str  # what a valid value looks like, for error messages and `og-tui config show`
+    default: Any
+    env: Optional[str] = None  # the OG_TUI_* variable that overrides it, if any
+
+
+# The one place that says which top-level keys config.toml may hold. Values are checked by
+# load_settings (``_read_*`` helpers below); profile tables by ``_coerce`` per field.
+SETTINGS_SCHEMA: Dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in (
+        SettingSpec("profile", "the name of a profile (built-in: local, opengradient)", DEFAULT_PROFILE,
+                    "OG_TUI_PROFILE"),
+        SettingSpec("theme", "a Textual theme name, e.g. \"textual-dark\"", DEFAULT_THEME, "OG_TUI_THEME"),
+        SettingSpec("devnet_autostart", "true or false", True, "OG_TUI_DEVNET_AUTOSTART"),
+        SettingSpec("llm_cap_per_request", "an OUSDC amount such as \"0.5\", or \"off\"",
+                    DEFAULT_LLM_CAP_PER_REQUEST, "OG_TUI_LLM_CAP_PER_REQUEST"),
+        SettingSpec("llm_cap_per_run", "an OUSDC amount such as \"5\", or \"off\"", DEFAULT_LLM_CAP_PER_RUN,
+                    "OG_TUI_LLM_CAP_PER_RUN"),
+        SettingSpec("keymap", "a [keymap] table of binding id = \"key\"", {}),
+        SettingSpec("profiles", "[profiles.NAME] tables", {}),
+    )
+}
 
 
 @dataclass
@@ -85,6 +116,7 @@ class Profile:
     firebase_api_key: Optional[str] = None
     devnet_host: Optional[str] = None
     devnet_port: Optional[int] = None
+    x402_payees: Optional[str] = None  # comma-separated addresses x402 payments may go to
 
     @property
     def is_devnet(self) -> bool:
@@ -134,7 +166,7 @@ _FIELD_TYPES: Dict[str, type] = {
 }
 _URL_FIELDS = ("rpc_url", "api_url", "hub_url", "auth_url", "llm_url")
 _DEVNET_DERIVED = _URL_FIELDS + ("faucet_url",)
-_OPTIONAL_FIELDS = ("explorer_url", "faucet_url", "firebase_api_key", "devnet_host", "devnet_port")
+_OPTIONAL_FIELDS = ("explorer_url", "faucet_url", "firebase_api_key", "devnet_host", "devnet_port", "x402_payees")
 
 
 def devnet_urls(host: str, port: int) -> Dict[str, str]:
@@ -279,6 +311,8 @@ class Settings:
     keymap: Dict[str, str] = field(default_factory=dict)
     devnet_autostart: bool = True
     warnings: List[str] = field(default_factory=list)
+    # where each top-level setting came from: "default", "file (PATH)", "environment (VAR)"
+    sources: Dict[str, str] = field(default_factory=dict)
 
     @property
     def profile(self) -> Profile:
@@ -313,6 +347,20 @@ class Settings:
         """
         if name not in self.profiles:
             raise _unknown_profile(name, self.profiles)
+        self._save_top_level("profile", name)
+        self.profile_name = name
+
+    def save_theme(self, theme: str) -> None:
+        """Persist the theme chosen in the app as ``theme = ...`` (the rest of the file kept)."""
+        if not isinstance(theme, str) or not theme:
+            raise ConfigError("A theme is a non-empty name.")
+        if self.theme == theme and self.sources.get("theme", "").startswith("file"):
+            return
+        self._save_top_level("theme", theme)
+        self.theme = theme
+        self.sources["theme"] = f"file ({self.config_path})"
+
+    def _save_top_level(self, key: str, value: Any) -> None:
         import tomlkit
 
         path = self.config_path
@@ -325,11 +373,10 @@ class Settings:
             doc = tomlkit.document()
             doc.add(tomlkit.comment("og-tui settings; see the README for every key."))
         # tomlkit places a new top-level key before the first table and keeps comments.
-        doc["profile"] = name
+        doc[key] = value
         from og_tui.core.fsperm import write_private
 
         write_private(path, tomlkit.dumps(doc))
-        self.profile_name = name
 
 
 def _unknown_profile(name: str, profiles: Mapping[str, Any]) -> ConfigError:
@@ -435,10 +482,17 @@ def load_settings(
     raw = _read_toml(cpath)
     source = str(cpath)
     warnings: List[str] = []
-    known_top = {"profile", "theme", "devnet_autostart", "llm_cap_per_request", "llm_cap_per_run", "keymap", "profiles"}
     for key in raw:
-        if key not in known_top:
-            warnings.append(f"{source}: unknown setting {key!r} ignored.")
+        if key not in SETTINGS_SCHEMA:
+            raise _unknown_setting(source, key)
+    sources: Dict[str, str] = {}
+    for key, setting in SETTINGS_SCHEMA.items():
+        if setting.env and setting.env in env:
+            sources[key] = f"environment ({setting.env})"
+        elif key in raw:
+            sources[key] = f"file ({source})"
+        else:
+            sources[key] = "default"
 
     specs = _resolve_profiles(raw.get("profiles", {}), source)
 
@@ -519,4 +573,18 @@ def load_settings(
         keymap=dict(keymap_raw),
         devnet_autostart=autostart,
         warnings=warnings,
+        sources=sources,
+    )
+
+
+def _unknown_setting(source: str, key: str) -> ConfigError:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(SETTINGS_SCHEMA), n=1)
+    guess = f" Did you mean {close[0]!r}?" if close else ""
+    allowed = ", ".join(SETTINGS_SCHEMA)
+    return ConfigError(
+        f"{source}: unknown setting {key!r}.{guess}",
+        hint=f"Valid top-level settings: {allowed}. Nothing was started with this file; "
+             "fix it, or check it with `og-tui config validate`.",
     )

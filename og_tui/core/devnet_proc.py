@@ -2,8 +2,8 @@
 
 ``ensure_devnet`` probes the port: a devnet answering ``/health`` is reused; a port
 held by anything else is a clear error; a free port gets a child process
-(``python -m og_tui devnet ...`` wrapped by this module's parent watchdog) in its own
-process group, with stdout/stderr going to ``devnet.log`` in the data dir, never to
+(``python -m og_tui.devnet --parent PID ...``, which carries the parent watchdog) in its
+own process group, with stdout/stderr going to ``devnet.log`` in the data dir, never to
 the terminal (the TUI owns it).
 
 A devnet we started never outlives us: ``DevnetHandle.stop()`` (SIGTERM, then
@@ -20,7 +20,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,8 +251,8 @@ def ensure_devnet(
                 hint="Point OG_TUI_DEVNET_DATA_DIR (or --data-dir) at a writable folder.",
             ) from None
         log_path = data_path / LOG_NAME
-        cmd = [sys.executable, "-m", "og_tui.core.devnet_proc", "--parent", str(os.getpid()), "--"]
-        cmd += ["devnet", "--host", host, "--port", str(port)]
+        cmd = [sys.executable, "-m", "og_tui.devnet", "--parent", str(os.getpid())]
+        cmd += ["--host", host, "--port", str(port)]
         if data_dir is not None:
             cmd += ["--data-dir", str(data_dir)]
         env = dict(os.environ)
@@ -343,31 +342,3 @@ def _default_log_dir() -> Path:
     from og_tui.core.config import default_data_dir
 
     return default_data_dir()
-
-
-# --- child side: parent watchdog -------------------------------------------------------
-
-
-def _watch_parent(parent: int, interval: float = 0.5) -> None:
-    """Stop this process once ``parent`` is gone (we get re-parented)."""
-    while True:
-        if os.getppid() != parent:
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(5.0)
-            os._exit(0)
-        time.sleep(interval)
-
-
-def _child_main(argv: list[str]) -> None:
-    if len(argv) < 3 or argv[0] != "--parent" or "--" not in argv:
-        sys.exit("usage: python -m og_tui.core.devnet_proc --parent PID -- devnet [options]")
-    parent = int(argv[1])
-    rest = argv[argv.index("--") + 1 :]
-    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watchdog", daemon=True).start()
-    from og_tui.cli import main
-
-    main.main(args=rest, prog_name="og-tui")
-
-
-if __name__ == "__main__":
-    _child_main(sys.argv[1:])

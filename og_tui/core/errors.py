@@ -9,7 +9,7 @@ put into its text.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional
 
 __all__ = [
     "OGError",
@@ -29,6 +29,11 @@ __all__ = [
     "AuthError",
     "PaymentError",
     "SpendCapExceeded",
+    "LLMError",
+    "UnknownModel",
+    "UpstreamUnavailable",
+    "StreamInterrupted",
+    "ToolCallError",
     "redact",
     "REDACTED",
 ]
@@ -165,3 +170,42 @@ class PaymentError(OGError):
 
 class SpendCapExceeded(PaymentError):
     default_hint = "Raise the spend cap in the settings if you meant to pay this much."
+
+
+# --- LLM -------------------------------------------------------------------------
+
+
+class LLMError(OGError):
+    """The LLM server or the on-chain LLM call failed; ``status``/``code``/``backend`` say where."""
+
+    def __init__(self, message: str = "", *, status: Optional[int] = None, code: Optional[str] = None,
+                 backend: Optional[str] = None, hint: Optional[str] = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+        self.backend = backend
+
+
+class UnknownModel(LLMError):
+    default_hint = "Pick a model the server lists (GET /v1/models; on devnet e.g. og-devnet/mini)."
+
+
+class UpstreamUnavailable(LLMError):
+    default_hint = "Start the upstream model server, or use the devnet's builtin model."
+
+
+class StreamInterrupted(LLMError):
+    """The stream broke off. ``partial_text`` / ``tool_calls`` / ``meta`` (a ReplyMeta) hold what arrived."""
+
+    default_hint = "The partial reply was kept; retry to get a full one."
+
+    def __init__(self, message: str, *, partial_text: str = "", tool_calls: Optional[list[dict[str, Any]]] = None,
+                 meta: Any = None, hint: Optional[str] = None) -> None:
+        super().__init__(message, hint=hint)
+        self.partial_text = partial_text
+        self.tool_calls = tool_calls or []
+        self.meta = meta
+
+
+class ToolCallError(ValidationError):
+    """A tool call whose arguments do not parse as a JSON object."""

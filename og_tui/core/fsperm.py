@@ -237,10 +237,10 @@ def connect_private(path: PathLike, *, private_parent: bool = True, **kwargs: An
     ``":memory:"`` and ``file:`` URIs are passed through unchanged.
     """
     name = os.fspath(path)
-    if _is_memory(name):
-        return sqlite3.connect(name, **kwargs)
-    private_dir(Path(name).parent, tighten_existing=private_parent)
-    os.close(_open_fd(name, os.O_RDWR | os.O_CREAT))
-    for sidecar in sqlite_sidecars(name):
-        tighten(sidecar)
-    return sqlite3.connect(name, **kwargs)
+    if not _is_memory(name):
+        private_dir(Path(name).parent, tighten_existing=private_parent)
+        os.close(_open_fd(name, os.O_RDWR | os.O_CREAT))
+        for sidecar in sqlite_sidecars(name):
+            tighten(sidecar)
+    conn: sqlite3.Connection = sqlite3.connect(name, **kwargs)
+    return conn

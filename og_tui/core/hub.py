@@ -29,6 +29,17 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from og_tui.core.errors import AuthError, HubError, ValidationError
+from og_tui.core.hub_rules import (
+    FILENAME_MAX,
+    MODEL_NAME_MAX,
+    format_version,
+    model_name_key,
+    next_version,
+    parse_version,
+    safe_filename,
+    validate_model_name,
+)
+from og_tui.core.hub_transport import WideReadTransport
 from og_tui.core.types import FileUploadResult, ModelRepository
 
 __all__ = [
@@ -47,8 +58,6 @@ __all__ = [
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20
-MODEL_NAME_MAX = 100
-FILENAME_MAX = 255
 
 
 class HubUnreachable(HubError):
@@ -60,88 +69,25 @@ class TransferCancelled(HubError):
 
 
 # ---------------------------------------------------------------------------------------
-# Rules shared by the client (early, friendly errors) and the devnet hub (enforcement)
+# Downloads: names from the server, files that exist already
 # ---------------------------------------------------------------------------------------
 
-_NAME_PUNCT = set("-_.")
+
+def _refuse_existing(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise ValidationError(f"{target} exists already; nothing was downloaded.", field="dest",
+                              hint="Choose another name, or pass --force to replace it.")
 
 
-def validate_model_name(name: object) -> str:
-    """Return the NFC-normalized model name or raise ValidationError saying what is wrong.
-
-    Allowed: letters and digits of any script (unicode), ``-``, ``_`` and ``.``; it must
-    start with a letter or digit, be at most 100 characters, and contain no ``..``.
-    Rejected: slashes and backslashes (names are URL path segments), whitespace,
-    control characters and other symbols. Uniqueness is case-insensitive.
-    """
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationError("A model name is required.", field="name")
-    name = unicodedata.normalize("NFC", name)
-    if len(name) > MODEL_NAME_MAX:
-        raise ValidationError(f"A model name is at most {MODEL_NAME_MAX} characters (this one has {len(name)}).", field="name")
-    for ch in name:
-        if ch in "/\\":
-            raise ValidationError("A model name cannot contain '/' or '\\'.", field="name",
-                                  hint="Use '-' or '_' instead.")
-        if unicodedata.category(ch).startswith("C"):
-            raise ValidationError("A model name cannot contain control or invisible characters.", field="name")
-        if ch.isspace():
-            raise ValidationError("A model name cannot contain spaces.", field="name", hint="Use '-' or '_' instead.")
-        if not (ch.isalnum() or ch in _NAME_PUNCT):
-            raise ValidationError(f"A model name cannot contain {ch!r}; use letters, digits, '-', '_' and '.'.",
-                                  field="name")
-    if ".." in name:
-        raise ValidationError("A model name cannot contain '..'.", field="name")
-    if not name[0].isalnum():
-        raise ValidationError("A model name must start with a letter or a digit.", field="name")
-    return name
-
-
-def model_name_key(name: str) -> str:
-    """Key for uniqueness: names differing only in case are the same model."""
-    return unicodedata.normalize("NFC", name).casefold()
-
-
-_VERSION_RE = re.compile(r"^\s*v?(\d{1,6})(?:\.(\d{1,2}))?\s*$")
-
-
-def parse_version(text: object) -> Tuple[int, int]:
-    """``"1.05"`` -> (1, 5). Accepts ``"1"``, ``"1.0"``, ``"1.00"`` (= 1.00) and ``"1.5"`` (= 1.50)."""
-    m = _VERSION_RE.match(str(text)) if isinstance(text, (str, int)) else None
-    if not m:
-        raise ValidationError(f"{text!r} is not a version; versions look like 0.01, 0.02 or 1.00.", field="version")
-    minor = m.group(2) or "0"
-    return int(m.group(1)), int(minor.ljust(2, "0"))
-
-
-def format_version(major: int, minor: int) -> str:
-    return f"{major}.{minor:02d}"
-
-
-def next_version(existing: "List[Tuple[int, int]]", is_major: bool) -> Tuple[int, int]:
-    """The version the hub assigns next: minor steps of 0.01 (0.99 -> 1.00), major to the next whole number."""
-    if not existing:
-        return (1, 0) if is_major else (0, 1)
-    major, minor = max(existing)
-    if is_major:
-        return major + 1, 0
-    minor += 1
-    return (major + 1, 0) if minor >= 100 else (major, minor)
-
-
-def safe_filename(name: object) -> str:
-    """Neutralize an upload filename: keep only its last path component, drop control
-    characters, refuse ``.``/``..``/empty. Raises ValidationError."""
-    if not isinstance(name, str):
-        raise ValidationError("The upload has no filename.", field="file")
-    name = unicodedata.normalize("NFC", name)
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C")).strip()
-    if name in ("", ".", ".."):
-        raise ValidationError("The upload filename is empty or not a file name.", field="file")
-    while len(name.encode("utf-8")) > FILENAME_MAX:
-        name = name[:-1]
-    return name
+def download_filename(name: object) -> Optional[str]:
+    """A server-chosen file name made safe to create in the user's folder: its last path
+    component without leading dots (a hub file called ``.bashrc`` is saved as
+    ``bashrc``); None when nothing usable is left."""
+    try:
+        cleaned = safe_filename(name).lstrip(".").strip()
+    except ValidationError:
+        return None
+    return cleaned or None
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,62 +95,19 @@ def safe_filename(name: object) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-WIDE_READ = 1 << 20
+def _json_object(data: Any, what: str) -> Dict[str, Any]:
+    """``data`` when it is a JSON object; otherwise a HubError naming ``what``."""
+    if not isinstance(data, dict):
+        raise HubError(f"{what} from the Model Hub is not a JSON object.")
+    return data
 
 
-class _WideReadStream:
-    """An httpcore network stream whose reads ask the socket for up to ``WIDE_READ`` bytes.
+def _environment_proxies() -> bool:
+    """True when the environment names an HTTP(S) proxy (what httpx would apply)."""
+    from urllib.request import getproxies
 
-    httpcore reads 64 KiB at a time; a large download then makes 16,000 trips per GiB
-    through h11 and Python, which cost more CPU than the bytes themselves. Asking for
-    up to 1 MiB (the socket returns what it has) cuts that overhead ~16x; h11 buffers any
-    bytes past the current event exactly as it does for smaller reads.
-    """
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: Optional[float] = None) -> bytes:
-        return self._stream.read(max(max_bytes, WIDE_READ), timeout)
-
-    def write(self, buffer: bytes, timeout: Optional[float] = None) -> None:
-        self._stream.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(self, *args: Any, **kwargs: Any) -> "_WideReadStream":
-        return _WideReadStream(self._stream.start_tls(*args, **kwargs))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _WideReadBackend:
-    """Wraps httpcore's network backend so every connection it opens reads wide."""
-
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
-
-    def connect_tcp(self, *args: Any, **kwargs: Any) -> _WideReadStream:
-        return _WideReadStream(self._backend.connect_tcp(*args, **kwargs))
-
-    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> _WideReadStream:
-        return _WideReadStream(self._backend.connect_unix_socket(*args, **kwargs))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-def _widen_reads(client: httpx.Client) -> None:
-    """Make the client's default (direct) connection pool read wide; proxy mounts and any
-    transport without an httpcore pool are left as they are (only slower). This reaches
-    into httpx's private ``_transport._pool`` (httpx is pinned to 0.28.x in pyproject);
-    if a release moves them, nothing is changed and downloads just read 64 KiB at a time."""
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if backend is not None and not isinstance(backend, _WideReadBackend):
-        pool._network_backend = _WideReadBackend(backend)
+    found = getproxies()
+    return any(found.get(scheme) for scheme in ("http", "https", "all"))
 
 
 @dataclass
@@ -262,9 +165,12 @@ class HubClient:
         self.refresh_margin = refresh_margin
         self.session: Optional[HubSession] = None
         self._lock = threading.RLock()
+        if transport is None and not _environment_proxies():
+            # Direct connections read up to 1 MiB per recv. httpx applies environment
+            # proxies only to clients built without a transport, so with a proxy set
+            # the default transport stays (64 KiB reads, but the proxy is honoured).
+            transport = WideReadTransport()
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
-        if transport is None:
-            _widen_reads(self._http)
 
     # ---- context management ----------------------------------------------------------
     def close(self) -> None:
@@ -539,11 +445,12 @@ class HubClient:
         data = resp.json()
         if isinstance(data, list):
             return {"models": data, "total": None, "page": page, "limit": limit}
+        data = _json_object(data, "The model list")
         data.setdefault("models", [])
         return data
 
     def model_detail(self, name: str) -> Dict[str, Any]:
-        return self._request("GET", self._model_url(name), what=f"Model {name!r}").json()
+        return _json_object(self._request("GET", self._model_url(name), what=f"Model {name!r}").json(), f"Model {name!r}")
 
     def list_files(self, name: str, version: str) -> List[Dict[str, Any]]:
         resp = self._request("GET", self._model_url(name, "versions", version, "files"),
@@ -552,7 +459,7 @@ class HubClient:
         return data if isinstance(data, list) else list(data.get("files", []))
 
     # ---- files -------------------------------------------------------------------------
-    def upload(self, path: Union[str, os.PathLike], name: str, version: str, *,
+    def upload(self, path: Union[str, os.PathLike[str]], name: str, version: str, *,
                progress: Optional[Progress] = None, cancel: Optional[threading.Event] = None,
                filename: Optional[str] = None) -> FileUploadResult:
         """Stream ``path`` to ``name``/``version``; ``progress(sent, total)``; set ``cancel`` to stop."""
@@ -616,13 +523,19 @@ class HubClient:
             raise HubError(f"Uploading {fname}: the hub answered without a CID.")
         return FileUploadResult(str(data["ipfsCid"]), int(data.get("size", total)))
 
-    def download(self, cid: str, dest: Union[str, os.PathLike], *, progress: Optional[Progress] = None,
-                 cancel: Optional[threading.Event] = None, verify: bool = True) -> Path:
+    def download(self, cid: str, dest: Union[str, os.PathLike[str]], *, progress: Optional[Progress] = None,
+                 cancel: Optional[threading.Event] = None, verify: bool = True,
+                 overwrite: bool = False) -> Path:
         """Stream file ``cid`` to ``dest`` (a file path, or an existing directory: the hub's
-        filename or the CID is used). Written to ``<dest>.part`` and renamed when complete;
-        the bytes are checked against the CID. Returns the final path."""
+        filename, without path parts or leading dots, or else the CID is used). Written to
+        ``<dest>.part`` and renamed when complete; the bytes are checked against the CID.
+        An existing file is never replaced unless ``overwrite`` (ValidationError before
+        anything is fetched, and again at the end if one appeared meanwhile). Returns the
+        final path."""
         from og_tui.core.cid import CidHasher, is_cid
 
+        if not overwrite:
+            _refuse_existing(Path(dest).expanduser())
         resp = self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}", stream=True,
                              what=f"Downloading {cid}")
         part: Optional[Path] = None
@@ -635,11 +548,10 @@ class HubClient:
                 if m:
                     from urllib.parse import unquote
 
-                    try:
-                        fname = safe_filename(unquote(m.group(1)))
-                    except ValidationError:
-                        fname = None
-                target = target / (fname or cid)
+                    fname = download_filename(unquote(m.group(1)))
+                target = target / (fname or download_filename(cid) or "download")
+                if not overwrite:
+                    _refuse_existing(target)
             total = int(resp.headers.get("content-length") or 0)
             part = target.with_name(target.name + ".part")
             hasher = CidHasher()
@@ -657,7 +569,19 @@ class HubClient:
                 raise HubError(f"Download of {cid} ended early ({hasher.size} of {total} bytes); try again.")
             if verify and is_cid(cid) and hasher.cid() != cid:
                 raise HubError(f"The bytes received for {cid} do not match their CID; the file was discarded.")
-            os.replace(part, target)
+            if overwrite:
+                os.replace(part, target)
+            else:
+                try:
+                    os.link(part, target)  # fails if the name was taken meanwhile: never clobbers
+                except FileExistsError:
+                    _refuse_existing(target)
+                    raise
+                except OSError:  # no hard links on this filesystem: check, then rename
+                    _refuse_existing(target)
+                    os.replace(part, target)
+                else:
+                    part.unlink()
             part = None
             return target
         except httpx.HTTPError as exc:
@@ -670,24 +594,24 @@ class HubClient:
                 part.unlink(missing_ok=True)
 
     def model_signature(self, cid: Optional[str] = None, *, name: Optional[str] = None,
-                        version: Optional[str] = None) -> Dict[str, Any]:
+                        version: Optional[str] = None, download: bool = True) -> Dict[str, Any]:
         """Signature ({inputs, outputs}) of an ONNX file, by CID or by model name + version.
 
-        Uses the hub's listing when it has one, else downloads the file and parses it
-        locally (onnx imported lazily)."""
+        Uses the hub's listing when it has one, else (unless ``download`` is False: then
+        HubError) downloads the file and parses it locally (onnx imported lazily)."""
         if name is not None and version is not None:
             for f in self.list_files(name, version):
                 if (cid is None or f.get("ipfsCid") == cid) and f.get("signature"):
-                    return f["signature"]
+                    return _json_object(f["signature"], f"The signature of {name!r} version {version}")
             if cid is None:
                 raise HubError(f"{name!r} version {version} has no ONNX file with a signature.")
         if cid is None:
             raise ValidationError("Give a CID, or a model name and version.")
         try:
-            return self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}/signature",
-                                 what=f"Signature of {cid}").json()
+            return _json_object(self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}/signature",
+                                              what=f"Signature of {cid}").json(), f"The signature of {cid}")
         except HubError as exc:
-            if exc.status not in (404, 405):  # 422: stored, but not valid ONNX
+            if exc.status not in (404, 405) or not download:  # 422: stored, but not valid ONNX
                 raise
         import tempfile
 

@@ -1,7 +1,7 @@
 """Local history in SQLite: transactions and payments (later also runs and chats).
 
-Schema changes are explicit numbered migrations, tracked with ``PRAGMA user_version``.
-To change the schema, append a new entry to :data:`MIGRATIONS` (never edit an old one).
+The file is opened and its schema brought up to date by :mod:`og_tui.core.db` (one
+list of numbered migrations for every table in it, tracked with ``PRAGMA user_version``).
 
 One connection per :class:`Store`, shared between threads under a lock (TUI workers
 write from threads). WAL mode, so a reader is never blocked by a writer. Nothing is
@@ -19,9 +19,9 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Optional, Union
 
-from .errors import OGError
+from og_tui.core.db import MIGRATIONS, SCHEMA_VERSION, StoreError, migrate, open_database
 
 __all__ = [
     "MIGRATIONS",
@@ -30,14 +30,13 @@ __all__ = [
     "TX_KINDS",
     "TxRecord",
     "PaymentRecord",
+    "PAYMENT_STATUSES",
+    "PAYMENT_FINAL_STATUSES",
     "InferenceRunRecord",
     "Store",
     "StoreError",
+    "migrate",
 ]
-
-
-class StoreError(OGError):
-    default_hint = "The history database may be damaged; move it away to start a new one."
 
 
 TX_STATUSES = ("pending", "confirmed", "failed")
@@ -45,7 +44,8 @@ TX_STATUSES = ("pending", "confirmed", "failed")
 TX_KINDS = (
     "transfer-native",
     "transfer-token",
-    "faucet",
+    "faucet-native",
+    "faucet-token",
     "inference",
     "llm",
     "workflow-deploy",
@@ -54,67 +54,6 @@ TX_KINDS = (
     "payment",
 )
 
-MIGRATIONS: Sequence[str] = (
-    # 1: transactions
-    """
-    CREATE TABLE transactions (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        hash        TEXT NOT NULL UNIQUE,
-        kind        TEXT NOT NULL,
-        status      TEXT NOT NULL DEFAULT 'pending'
-                    CHECK (status IN ('pending', 'confirmed', 'failed')),
-        gas_used    INTEGER,
-        block       INTEGER,
-        created_at  REAL NOT NULL,
-        updated_at  REAL NOT NULL,
-        from_addr   TEXT,
-        to_addr     TEXT,
-        value       TEXT,
-        token       TEXT,
-        profile     TEXT,
-        detail      TEXT,
-        error       TEXT
-    );
-    CREATE INDEX transactions_profile_created ON transactions (profile, created_at);
-    """,
-    # 2: x402 payments
-    """
-    CREATE TABLE payments (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        amount      TEXT NOT NULL,
-        payee       TEXT,
-        mode        TEXT,
-        hash        TEXT,
-        model       TEXT,
-        created_at  REAL NOT NULL,
-        profile     TEXT,
-        token       TEXT,
-        network     TEXT,
-        detail      TEXT
-    );
-    CREATE INDEX payments_profile_created ON payments (profile, created_at);
-    """,
-    # 3: on-chain ONNX inference runs (the Inference screen's history)
-    """
-    CREATE TABLE inference_runs (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        model       TEXT NOT NULL,
-        model_name  TEXT,
-        mode        TEXT NOT NULL,
-        inputs      TEXT NOT NULL,
-        outputs     TEXT,
-        tx_hash     TEXT,
-        block       INTEGER,
-        gas_used    INTEGER,
-        latency_s   REAL,
-        created_at  REAL NOT NULL,
-        profile     TEXT,
-        detail      TEXT
-    );
-    CREATE INDEX inference_runs_profile_created ON inference_runs (profile, created_at);
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -149,6 +88,24 @@ class PaymentRecord:
     token: Optional[str]
     network: Optional[str]
     detail: Optional[Dict[str, Any]]
+    status: Optional[str] = None  # see PAYMENT_STATUSES
+    settlement_tx: Optional[str] = None
+    status_reason: Optional[str] = None
+
+    @property
+    def processing_hash(self) -> Optional[str]:
+        return (self.detail or {}).get("processing_hash") or self.hash
+
+    @property
+    def final(self) -> bool:
+        return self.status in PAYMENT_FINAL_STATUSES
+
+
+# pending: the reply is still streaming or its settlement is not known yet; queued: in a
+# settlement batch; settled: paid on chain (settlement_tx); failed: the gateway could not
+# settle it (status_reason); not charged: the authorization expired unused.
+PAYMENT_STATUSES = ("pending", "queued", "settled", "failed", "not charged")
+PAYMENT_FINAL_STATUSES = frozenset({"settled", "failed", "not charged"})
 
 
 _TX_UPDATABLE = frozenset(
@@ -186,45 +143,6 @@ def _from_json(value: Optional[str]) -> Any:
         return {"raw": value}
 
 
-def migrate(conn: sqlite3.Connection, target: Optional[int] = None) -> int:
-    """Apply pending migrations up to ``target`` (default: latest). Returns the version."""
-    target = SCHEMA_VERSION if target is None else target
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"The history database has schema version {current}, newer than this og-tui "
-            f"understands ({SCHEMA_VERSION}).",
-            hint="Upgrade og-tui, or point OG_TUI_DATA_DIR at another folder.",
-        )
-    for version in range(current + 1, target + 1):
-        script = MIGRATIONS[version - 1]
-        # executescript commits first; wrap each step so a failure leaves the old version.
-        try:
-            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
-        except sqlite3.DatabaseError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise StoreError(f"Upgrading the history database to version {version} failed: {exc}.") from None
-    reached: int = conn.execute("PRAGMA user_version").fetchone()[0]
-    return reached
-
-
-def open_db(path: str) -> sqlite3.Connection:
-    """One shared connection to the app's SQLite file: WAL, foreign keys, a busy timeout.
-
-    Raises sqlite3.DatabaseError; callers turn it into their own message.
-    """
-    from og_tui.core.fsperm import connect_private
-
-    # the file and its -wal/-shm journals are 0600; a missing folder is made 0700
-    conn = connect_private(path, private_parent=False, check_same_thread=False, isolation_level=None, timeout=10)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
-
-
 def inserted_id(cur: sqlite3.Cursor) -> int:
     """The row id of what an INSERT on ``cur`` just added."""
     if cur.lastrowid is None:  # sqlite3 sets it on every INSERT
@@ -238,12 +156,8 @@ class Store:
     def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
-        try:
-            self._conn = open_db(self.path)
-            with self._lock:
-                self.schema_version = migrate(self._conn)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"Cannot open the history database {self.path}: {exc}.") from None
+        with self._lock:
+            self._conn, self.schema_version = open_database(self.path)
 
     def close(self) -> None:
         with self._lock:
@@ -413,6 +327,9 @@ class Store:
             token=row["token"],
             network=row["network"],
             detail=_from_json(row["detail"]),
+            status=row["status"],
+            settlement_tx=row["settlement_tx"],
+            status_reason=row["status_reason"],
         )
 
     def add_payment(
@@ -428,21 +345,59 @@ class Store:
         network: Optional[str] = None,
         detail: Optional[Dict[str, Any]] = None,
         created_at: Optional[float] = None,
+        status: Optional[str] = None,
+        settlement_tx: Optional[str] = None,
     ) -> PaymentRecord:
-        """Record an x402 payment of ``amount`` atomic token units."""
+        """Record an x402 payment of ``amount`` atomic token units (status "pending" unless
+        the server already said how it was settled)."""
         mode = getattr(mode, "value", mode)
         model = getattr(model, "value", model)
+        status = status or "pending"
+        if status not in PAYMENT_STATUSES:
+            raise StoreError(f"Unknown payment status {status!r}.")
         with self._lock:
             cur = self._execute(
                 """INSERT INTO payments (amount, payee, mode, hash, model, created_at, profile, token,
-                   network, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   network, detail, status, settlement_tx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     _to_text_int(amount), payee, mode, hash, model, created_at or time.time(), profile,
-                    token, network, _to_json(detail),
+                    token, network, _to_json(detail), status, settlement_tx,
                 ),
             )
             row = self._execute("SELECT * FROM payments WHERE id = ?", (cur.lastrowid,)).fetchone()
             return self._payment(row)
+
+    def set_payment_status(self, payment_id: int, status: str, *, settlement_tx: Optional[str] = None,
+                           reason: Optional[str] = None) -> Optional[PaymentRecord]:
+        """Move a payment to ``status`` (a final status is never left again)."""
+        if status not in PAYMENT_STATUSES:
+            raise StoreError(f"Unknown payment status {status!r}.")
+        with self._lock:
+            self._execute(
+                """UPDATE payments SET status = ?, settlement_tx = COALESCE(?, settlement_tx),
+                   status_reason = COALESCE(?, status_reason)
+                   WHERE id = ? AND (status IS NULL OR status NOT IN ('settled', 'failed', 'not charged'))""",
+                (status, settlement_tx, reason, int(payment_id)),
+            )
+            row = self._execute("SELECT * FROM payments WHERE id = ?", (int(payment_id),)).fetchone()
+        return self._payment(row) if row is not None else None
+
+    def payments_by_processing_hash(self, processing_hash: str) -> List[PaymentRecord]:
+        rows = self._execute(
+            "SELECT * FROM payments WHERE hash = ? OR json_extract(detail, '$.processing_hash') = ?",
+            (processing_hash, processing_hash),
+        ).fetchall()
+        return [self._payment(r) for r in rows]
+
+    def open_payments(self, profile: Optional[str] = None, limit: int = 200) -> List[PaymentRecord]:
+        """Payments whose settlement is not known yet (pending or queued), oldest first."""
+        sql = "SELECT * FROM payments WHERE (status IS NULL OR status IN ('pending', 'queued'))"
+        params: List[Any] = []
+        if profile is not None:
+            sql += " AND profile = ?"
+            params.append(profile)
+        sql += " ORDER BY created_at, id LIMIT ?"
+        return [self._payment(r) for r in self._execute(sql, (*params, int(limit))).fetchall()]
 
     def list_payments(
         self, profile: Optional[str] = None, limit: int = 100, offset: int = 0

@@ -28,10 +28,11 @@ from decimal import Context, Decimal
 from itertools import repeat
 from typing import Any, Iterable, Mapping
 
-try:  # the project error family, when present (it is light: no third-party imports)
-    from og_tui.core.errors import ValidationError as _ErrorBase
-except Exception:  # pragma: no cover - only while the tree is being assembled
-    _ErrorBase = ValueError
+from og_tui.core.shortest_digits import CHUNK as _CHUNK
+from og_tui.core.shortest_digits import KINDS as _KINDS
+from og_tui.core.shortest_digits import fast_chunk as _fast_chunk
+
+from og_tui.core.errors import ValidationError
 
 __all__ = [
     "TensorError",
@@ -56,15 +57,11 @@ UINT32_MAX = 2**32 - 1
 _CTX28 = Context(prec=28)  # Decimal's default context, pinned: global changes must not leak in
 
 
-class TensorError(_ErrorBase, *(() if issubclass(_ErrorBase, ValueError) else (ValueError,))):
+class TensorError(ValidationError, ValueError):
     """A tensor cannot be represented on the wire (NaN/Inf, out of int128, bad shape...)."""
 
     def __init__(self, message: str = "", *, hint: str | None = None) -> None:
-        if _ErrorBase is ValueError:  # pragma: no cover
-            ValueError.__init__(self, message)
-            self.message, self.hint = message, hint
-        else:
-            super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint)
 
 
 class TensorTypeError(TensorError, TypeError):
@@ -81,6 +78,7 @@ def reference_fixed_point(text: str) -> tuple[int, int]:
     if not dec.is_finite():
         raise ValueError(f"{text} is not a finite number")
     sign, digits, exponent = dec.as_tuple()
+    assert isinstance(exponent, int)  # finite: not 'n', 'N' or 'F'
     value = int("".join(map(str, digits)))
     if sign:
         value = -value
@@ -170,159 +168,10 @@ def _reference_float(v: int, d: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------
-# vectorised shortest digits (exact)
-
-_U64 = None  # lazily built tables (numpy arrays)
+# float arrays: the vectorised shortest digits, with the reference rule for the rest
 
 
-def _tables():
-    global _U64
-    if _U64 is None:
-        import numpy as np
-
-        _U64 = {
-            "pow10": np.array([10**i for i in range(20)], dtype=np.uint64),
-            "pow5": np.array([5**i for i in range(28)], dtype=np.uint64),
-        }
-    return _U64
-
-
-_CHUNK = 1 << 15
-
-# per kind: (mantissa bits, max shortest digits, fast-path |x| range)
-_KINDS = {
-    8: (53, 17, 1e-9, 1e15),
-    4: (24, 9, 1e-17, 1e8),
-}
-
-
-def _mul_shift(mm, f, t):
-    """``floor(mm * f / 2**t)`` and the discarded bits' half/sticky flags, exactly.
-
-    mm < 2**57, f < 2**63 (uint64 arrays), t int64 array; the quotient must fit 64 bits.
-    """
-    import numpy as np
-
-    u = np.uint64
-    m32 = u(0xFFFFFFFF)
-    s32 = u(32)
-    ml, mh = mm & m32, mm >> s32
-    fl, fh = f & m32, f >> s32
-    ll = ml * fl
-    mid = ml * fh + mh * fl + (ll >> s32)
-    lo = (mid << s32) | (ll & m32)
-    hi = mh * fh + (mid >> s32)
-
-    right = t > 0
-    tt = np.where(right, t, 0).astype(np.uint64)
-    s64 = u(64)
-    one = u(1)
-    with np.errstate(over="ignore"):
-        q = (lo >> tt) | (hi << (s64 - tt)) | (hi >> (tt - s64))
-        b = tt - one  # bit just below the cut (wraps where t == 0: those lanes are masked)
-        half = (((lo >> b) | (hi >> (b - s64))) & one).astype(bool)
-        sticky = (lo & ((one << b) - one)) != 0
-        mask_hi = np.where(b >= s64, (one << (b - s64)) - one, u(0))
-        sticky |= (hi & mask_hi) != 0
-    if not right.all():
-        left = ~right
-        q = np.where(left, lo << np.where(left, -t, 0).astype(np.uint64), q)
-        half &= right
-        sticky &= right
-    return q, half, sticky
-
-
-def _fast_chunk(x, itemsize):
-    """Shortest (value, decimals) for finite, non-zero, in-range x of one float kind.
-
-    Returns (value int64, decimals int64, hard bool): ``hard`` lanes (exact ties between
-    two shortest candidates) must be redone with the reference rule.
-    """
-    import numpy as np
-
-    mbits, kmax, _, _ = _KINDS[itemsize]
-    tab = _tables()
-    pow10, pow5 = tab["pow10"], tab["pow5"]
-    u = np.uint64
-    one = u(1)
-
-    ax = np.abs(x).astype(np.float64)
-    frac, ex = np.frexp(ax)
-    m = np.ldexp(frac, mbits).astype(np.uint64)  # x = m * 2**e exactly
-    e = ex.astype(np.int64) - mbits
-    e10 = np.floor(np.log10(ax)).astype(np.int64)
-    p = kmax - e10  # scale so that x * 10**p has kmax+1 (+-1) digits
-    f = pow5[p]
-    t = 2 - e - p  # x*10**p = (4m) * 5**p / 2**t
-
-    m4 = m << u(2)
-    pow2 = m == u(1 << (mbits - 1))  # lower neighbour is closer at a power of two
-    n, half_c, sticky_c = _mul_shift(m4, f, t)
-    lo_b, lh, ls = _mul_shift(m4 - np.where(pow2, one, u(2)), f, t)
-    hi_b, hh, hs = _mul_shift(m4 + u(2), f, t)
-    lo_frac = lh | ls
-    hi_frac = hh | hs
-    incl = (m & one) == 0  # round-half-even: the interval is closed for even mantissas
-
-    nd = np.searchsorted(pow10, n, side="right")  # digits of n
-
-    # y (integer) is inside [L, U] (closed for even mantissas, open otherwise), with
-    # L = lo_b + (lo_frac ? something in (0,1) : 0) and likewise U
-    lo_eq_ok = incl & ~lo_frac
-    hi_eq_ok = incl | hi_frac
-
-    def valid(y):
-        return ((y > lo_b) | ((y == lo_b) & lo_eq_ok)) & ((y < hi_b) | ((y == hi_b) & hi_eq_ok))
-
-    def level(k):
-        j = nd - k
-        pw = pow10[j]
-        fk = n // pw
-        y0 = fk * pw
-        return j, pw, fk, y0, valid(y0), valid(y0 + pw)
-
-    lo_k = np.ones(len(x), dtype=np.int64)
-    hi_k = np.full(len(x), kmax, dtype=np.int64)
-    while True:
-        open_ = lo_k < hi_k
-        if not open_.any():
-            break
-        mid = (lo_k + hi_k) // 2
-        _, _, _, _, v0, v1 = level(mid)
-        ok = v0 | v1
-        hi_k = np.where(open_ & ok, mid, hi_k)
-        lo_k = np.where(open_ & ~ok, mid + 1, lo_k)
-
-    j, pw, fk, y0, v0, v1 = level(lo_k)
-    rem = n - y0
-    h = pw >> one
-    exact_c = ~(half_c | sticky_c)
-    j0 = j == 0
-    greater = np.where(j0, half_c & sticky_c, (rem > h) | ((rem == h) & ~exact_c))
-    tie = np.where(j0, half_c & ~sticky_c, (rem == h) & exact_c)
-    both = v0 & v1
-    up = v1 & (~v0 | greater)
-    hard = both & tie | ~(v0 | v1)
-    d = fk + up.astype(np.uint64)
-    q = j.astype(np.int64) - p
-
-    ten = u(10)
-    while True:
-        z = ((d % ten) == 0) & (d != 0)
-        if not z.any():
-            break
-        d = np.where(z, d // ten, d)
-        q = q + z
-
-    d = d.astype(np.int64)
-    pos = q >= 0
-    value = np.where(pos, d * (10 ** np.where(pos, q, 0)), d)
-    decimals = np.where(pos, 0, -q)
-    value = np.where(x < 0, -value, value)
-    return value, decimals, hard
-
-
-def _float_fixed_point(flat, name):
+def _float_fixed_point(flat: Any, name: str | None) -> tuple[list[int], list[int]]:
     """flat float array -> (values, decimals) as Python int lists."""
     import numpy as np
 
@@ -387,7 +236,7 @@ def encode_number_array(arr: Any, name: str = "") -> list[tuple[int, int]]:
 # ModelInput
 
 
-def _flatten_list(value: Any, out: list) -> None:
+def _flatten_list(value: Any, out: list[Any]) -> None:
     if isinstance(value, (list, tuple)):
         for v in value:
             _flatten_list(v, out)
@@ -395,7 +244,7 @@ def _flatten_list(value: Any, out: list) -> None:
         out.append(value)
 
 
-def _as_array(name: str, value: Any):
+def _as_array(name: str, value: Any) -> Any:
     import numpy as np
 
     if isinstance(value, np.ndarray):
@@ -406,7 +255,7 @@ def _as_array(name: str, value: Any):
         except ValueError as exc:  # ragged
             raise TensorTypeError(f"tensor {name!r} is a ragged list ({exc})") from None
         if a.dtype.kind == "U":
-            items: list = []
+            items: list[Any] = []
             _flatten_list(value, items)
             if not all(isinstance(v, str) for v in items):
                 raise TensorTypeError(
@@ -429,14 +278,14 @@ def _as_array(name: str, value: Any):
     return a
 
 
-def _shape(name: str, a) -> list[int]:
+def _shape(name: str, a: Any) -> list[int]:
     shape = [int(s) for s in a.shape]
     if any(s > UINT32_MAX for s in shape):
         raise TensorError(f"tensor {name!r} has a dimension larger than uint32")
     return shape
 
 
-def encode_model_input(inputs: Mapping[str, Any]) -> tuple[list, list]:
+def encode_model_input(inputs: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
     """``{name: value}`` -> ``(number_tensors, string_tensors)`` for the ``ModelInput`` tuple.
 
     number tensor = ``(name, [(value, decimals), ...], [shape...])``;
@@ -444,8 +293,8 @@ def encode_model_input(inputs: Mapping[str, Any]) -> tuple[list, list]:
     """
     if not isinstance(inputs, Mapping):
         raise TensorTypeError(f"model input must be a dict of name -> value, not {type(inputs).__name__}")
-    numbers: list = []
-    strings: list = []
+    numbers: list[Any] = []
+    strings: list[Any] = []
     for name, value in inputs.items():
         if not isinstance(name, str):
             raise TensorTypeError(f"tensor names must be strings, got {name!r}")
@@ -468,7 +317,7 @@ def encode_model_input(inputs: Mapping[str, Any]) -> tuple[list, list]:
 # ModelOutput (encoding, used by the devnet)
 
 
-def _json_default(o: Any):
+def _json_default(o: Any) -> Any:
     import numpy as np
 
     if isinstance(o, np.ndarray):
@@ -478,7 +327,9 @@ def _json_default(o: Any):
     raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
 
-def encode_model_output(outputs: Mapping[str, Any], is_simulation_result: bool = False) -> tuple:
+def encode_model_output(
+    outputs: Mapping[str, Any], is_simulation_result: bool = False
+) -> tuple[list[Any], list[Any], list[Any], bool]:
     """``{name: value}`` -> ``ModelOutput`` tuple ``(numbers, strings, jsons, is_simulation_result)``.
 
     numeric arrays/lists/scalars -> NumberTensor (bool -> 0/1); string arrays (also
@@ -487,9 +338,9 @@ def encode_model_output(outputs: Mapping[str, Any], is_simulation_result: bool =
     """
     import numpy as np
 
-    numbers: list = []
-    strings: list = []
-    jsons: list = []
+    numbers: list[Any] = []
+    strings: list[Any] = []
+    jsons: list[Any] = []
     for name, value in outputs.items():
         if not isinstance(name, str):
             raise TensorTypeError(f"tensor names must be strings, got {name!r}")
@@ -497,7 +348,7 @@ def encode_model_output(outputs: Mapping[str, Any], is_simulation_result: bool =
             jsons.append((name, json.dumps(value, default=_json_default)))
             continue
         if isinstance(value, np.ndarray):
-            a = value
+            a: Any = value
         else:
             try:
                 a = np.array(value)
@@ -538,7 +389,7 @@ def _get(obj: Any, key: str, index: int, default: Any = None) -> Any:
     return getattr(obj, key, default)
 
 
-def _value_arrays(values: Any):
+def _value_arrays(values: Any) -> tuple[Any, Any, Any, Any]:
     """Number list -> (v, d) int64 arrays, or (None, None, vs, ds) style fallback lists."""
     import numpy as np
     from itertools import chain
@@ -572,7 +423,7 @@ def _value_arrays(values: Any):
 _SPLIT = 134217729.0  # 2**27 + 1, Veltkamp
 
 
-def _two_prod(a, b):
+def _two_prod(a: Any, b: Any) -> tuple[Any, Any]:
     """Dekker: a*b == ph + pl exactly (no FMA needed)."""
     c = _SPLIT * a
     ah = c - (c - a)
@@ -585,7 +436,7 @@ def _two_prod(a, b):
     return ph, pl
 
 
-def _div_pow10(v, d):
+def _div_pow10(v: Any, d: Any) -> tuple[Any, Any]:
     """Correctly rounded float64 of v / 10**d for |v| < 2**63, 0 <= d <= 22.
 
     Returns (result, doubtful): doubtful lanes are too close to a rounding midpoint for
@@ -621,7 +472,7 @@ def _div_pow10(v, d):
     return np.where(neg, -r, r), doubtful
 
 
-def _decode_values(values: Any, exact: bool):
+def _decode_values(values: Any, exact: bool) -> Any:
     import numpy as np
 
     n = len(values)
@@ -637,7 +488,7 @@ def _decode_values(values: Any, exact: bool):
                 return v // scale  # every element is a whole number that fits int64
         fast = (d >= 0) & (d <= 22) & (v > -(2**63))
         out, doubtful = _div_pow10(v, np.where(fast, d, 0))
-        slow_idx = np.flatnonzero(~fast | doubtful).tolist()
+        slow_idx: Iterable[int] = np.flatnonzero(~fast | doubtful).tolist()
         if slow_idx and vs is None:
             vs, ds = v.tolist(), d.tolist()
     else:
@@ -650,7 +501,7 @@ def _decode_values(values: Any, exact: bool):
     return out if exact else out.astype(np.float32)
 
 
-def decode_number_tensor(tensor: Any, *, exact: bool = False):
+def decode_number_tensor(tensor: Any, *, exact: bool = False) -> Any:
     """One NumberTensor (positional tuple or mapping) -> ndarray reshaped to its shape.
 
     ``exact=False``: float32 like the reference SDK. ``exact=True``: int64 when every
@@ -671,7 +522,7 @@ def decode_number_tensor(tensor: Any, *, exact: bool = False):
     return arr
 
 
-def _decode_strings(tensor: Any):
+def _decode_strings(tensor: Any) -> Any:
     import numpy as np
 
     values = list(_get(tensor, "values", 1, ()))
@@ -695,7 +546,9 @@ def _unwrap_output(output: Any) -> Any:
     return output
 
 
-def split_model_output(output: Any, *, exact: bool = False) -> tuple[dict, dict, dict, bool]:
+def split_model_output(
+    output: Any, *, exact: bool = False
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], bool]:
     """A ``ModelOutput`` -> ``(numbers, strings, jsons, is_simulation_result)`` dicts of ndarrays.
 
     Accepts the ABI-decoded positional tuple, a mapping with named keys (web3 event
@@ -704,13 +557,13 @@ def split_model_output(output: Any, *, exact: bool = False) -> tuple[dict, dict,
     import numpy as np
 
     output = _unwrap_output(output)
-    numbers = {}
+    numbers: dict[str, Any] = {}
     for t in _get(output, "numbers", 0, ()) or ():
         numbers[str(_get(t, "name", 0))] = decode_number_tensor(t, exact=exact)
-    strings = {}
+    strings: dict[str, Any] = {}
     for t in _get(output, "strings", 1, ()) or ():
         strings[str(_get(t, "name", 0))] = _decode_strings(t)
-    jsons = {}
+    jsons: dict[str, Any] = {}
     for t in _get(output, "jsons", 2, ()) or ():
         name = str(_get(t, "name", 0))
         text = _get(t, "value", 1)
@@ -722,14 +575,14 @@ def split_model_output(output: Any, *, exact: bool = False) -> tuple[dict, dict,
     return numbers, strings, jsons, sim
 
 
-def decode_model_output(output: Any, *, exact: bool = False) -> dict:
+def decode_model_output(output: Any, *, exact: bool = False) -> dict[str, Any]:
     """A ``ModelOutput`` in any accepted shape -> one flat ``{name: ndarray}`` dict.
 
     Numbers are float32 (reference behaviour) unless ``exact=True``; strings are
     ``np.array(values)``; JSON values ``np.array(json.loads(value))``.
     """
     numbers, strings, jsons, _ = split_model_output(output, exact=exact)
-    result: dict = {}
+    result: dict[str, Any] = {}
     result.update(numbers)
     result.update(strings)
     result.update(jsons)

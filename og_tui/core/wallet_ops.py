@@ -162,9 +162,9 @@ def fund(
         )
     result = DevnetClient(profile.base_url).fund(address)
     if store is not None:
-        for key, value, token in (
-            ("native_tx", result.get("native_wei"), None),
-            ("token_tx", result.get("token_units"), profile.payment_token),
+        for key, kind, value, token in (
+            ("native_tx", "faucet-native", result.get("native_wei"), None),
+            ("token_tx", "faucet-token", result.get("token_units"), profile.payment_token),
         ):
             tx_hash = result.get(key)
             if not tx_hash:
@@ -181,7 +181,7 @@ def fund(
                 except (ChainError, KeyError, TypeError, ValueError):
                     fields = {}
             store.add_tx(
-                tx_hash, "faucet", status=fields.pop("status", "confirmed"), to_addr=address, value=value,
+                tx_hash, kind, status=fields.pop("status", "confirmed"), to_addr=address, value=value,
                 token=token, profile=profile.name, detail={"source": "devnet faucet"}, **fields,
             )
     return result

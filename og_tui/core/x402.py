@@ -39,6 +39,9 @@ __all__ = [
     "SpendCaps",
     "SpendCapReached",
     "PaymentRejected",
+    "PaymentRefused",
+    "PaymentPolicy",
+    "MAX_PAYMENT_WINDOW_SECONDS",
     "InsufficientTokens",
     "PaymentInfo",
     "X402PaymentAuth",
@@ -95,6 +98,77 @@ class PaymentRejected(PaymentError):
         super().__init__(message, hint=hint)
         self.code = code
         self.status = status
+
+
+class PaymentRefused(PaymentError):
+    """The server asked for a payment the profile does not allow; nothing was signed."""
+
+    default_hint = ("If the server is the one you meant, check the profile's payment settings "
+                    "(x402_network, payment_token, x402_payees).")
+
+
+# The longest authorization og-tui signs: a server asking for a longer validity window gets
+# nothing (a signed authorization can be submitted by anyone until it expires).
+MAX_PAYMENT_WINDOW_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class PaymentPolicy:
+    """What the profile allows a server's 402 to ask for, checked before anything is signed:
+    the network, the token (address, EIP-712 name and version), the payee (when the profile
+    knows its payees) and a bounded validity window. The amount is the spend caps' job."""
+
+    network: str
+    asset: str
+    token_name: str
+    token_version: str
+    payees: Optional[tuple[str, ...]] = None
+    max_window_seconds: int = MAX_PAYMENT_WINDOW_SECONDS
+
+    @classmethod
+    def from_profile(cls, profile: Any, payees: Optional[Any] = None) -> "PaymentPolicy":
+        """The profile's network and token; ``payees`` (addresses) overrides the profile's
+        ``x402_payees`` (comma-separated), None meaning "not pinned"."""
+        if payees is None:
+            configured = getattr(profile, "x402_payees", None)
+            payees = [p for p in str(configured).replace(" ", "").split(",") if p] if configured else None
+        return cls(
+            network=str(profile.x402_network),
+            asset=str(profile.payment_token),
+            token_name=str(profile.payment_token_name),
+            token_version=str(profile.payment_token_version),
+            payees=tuple(str(p) for p in payees) if payees else None,
+        )
+
+    def check(self, requirement: Dict[str, Any]) -> None:
+        """Raise PaymentRefused naming what the server asked and why it is refused."""
+        extra = requirement.get("extra") or {}
+        asked = (f"the server asked for {requirement.get('maxAmountRequired')} units of {requirement.get('asset')} "
+                 f"({extra.get('name')!r} version {extra.get('version')!r}) on {requirement.get('network')!r}, "
+                 f"paid to {requirement.get('payTo')}, valid for {requirement.get('maxTimeoutSeconds')} s")
+
+        def refuse(reason: str) -> PaymentRefused:
+            return PaymentRefused(f"Payment refused: {asked}; {reason}. Nothing was signed.")
+
+        if requirement.get("network") != self.network:
+            raise refuse(f"this profile pays on {self.network!r}")
+        if str(requirement.get("asset", "")).lower() != self.asset.lower():
+            raise refuse(f"this profile pays with the token at {self.asset}")
+        if extra.get("name") != self.token_name or str(extra.get("version")) != self.token_version:
+            raise refuse(f"that token is {self.token_name!r} version {self.token_version!r}")
+        if self.payees is not None and str(requirement.get("payTo", "")).lower() not in {
+                p.lower() for p in self.payees}:
+            raise refuse(f"this profile pays only {', '.join(self.payees)}")
+        window = requirement.get("maxTimeoutSeconds")
+        if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= self.max_window_seconds:
+            raise refuse(f"an authorization may be valid for at most {self.max_window_seconds} s")
+        amount = requirement.get("maxAmountRequired")
+        try:
+            units = int(str(amount))
+        except ValueError:
+            units = -1
+        if units <= 0 or units >= 2**256:
+            raise refuse("the amount is not a positive number of token units")
 
 
 class InsufficientTokens(PaymentRejected):
@@ -315,8 +389,10 @@ class X402PaymentAuth(httpx.Auth):
         profile_name: Optional[str] = None,
         on_payment: Optional[Callable[[PaymentInfo], None]] = None,
         on_sign: Optional[Callable[[Dict[str, Any]], None]] = None,
+        policy: Optional[PaymentPolicy] = None,
     ) -> None:
         self.signer = signer
+        self.policy = policy
         self.network = network
         self.chain_id = chain_id
         self.caps = caps
@@ -366,6 +442,8 @@ class X402PaymentAuth(httpx.Auth):
             raise PaymentError("This request must be paid (x402) and no wallet is unlocked.",
                                hint="Unlock a wallet with OUSDC, then retry.")
         requirement = self._select(body.get("accepts"))
+        if self.policy is not None:
+            self.policy.check(requirement)  # raises PaymentRefused before anything is signed
         amount = int(requirement["maxAmountRequired"])
         if self.caps is not None:
             self.caps.reserve(amount)  # raises SpendCapReached before anything is signed
@@ -400,11 +478,14 @@ class X402PaymentAuth(httpx.Auth):
         self.payment = info
         if self.store is not None:
             try:
+                status = info.status if info.status in ("queued", "settled", "failed") else "pending"
                 self.store.add_payment(
                     amount, payee=info.payee, mode=info.mode, hash=info.hash, model=info.model,
                     profile=self.profile_name, token=info.asset, network=info.network,
                     detail={"payer": info.payer, "nonce": info.nonce, "processing_hash": info.processing_hash,
-                            "transaction": info.transaction, "status": info.status, "resource": info.resource},
+                            "transaction": info.transaction, "status": info.status, "resource": info.resource,
+                            "valid_before": int(auth["validBefore"])},
+                    status=status, settlement_tx=info.transaction if status == "settled" else None,
                 )
             except Exception:  # noqa: BLE001 - history must not break a paid request
                 pass

@@ -86,12 +86,38 @@ class OGApp(App):
     def on_mount(self) -> None:
         self.add_mode(FIRST_MODE, SCREENS[FIRST_MODE].factory)
         self.refresh_wallet_state()
+        for warning in self.ctx.settings.warnings:
+            self.notify(warning, title="Settings", severity="warning", timeout=12)
+        if self.ctx.settings.keymap:
+            self.call_after_refresh(self._check_keymap)
         # Connect once the first frame is on screen: the worker's imports (httpx, the
         # devnet launcher) would otherwise compete with it for the interpreter.
         self.call_after_refresh(self.connect)
 
     def on_unmount(self) -> None:
         self.ctx.close()
+
+    # --- settings ----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="settings-keymap", exit_on_error=False, description="check keymap")
+    def _check_keymap(self) -> None:
+        from og_tui.tui.keymap import unknown_keymap_ids
+
+        problems = unknown_keymap_ids(self.ctx.settings.keymap)
+        if problems:
+            self.call_from_thread(
+                self.notify, "\n".join(problems), title="Settings: keymap", severity="warning", timeout=15)
+
+    def watch_theme(self, theme: str) -> None:
+        """Keep the theme chosen in the app (palette, settings) for the next start."""
+        if self.is_running and theme != self.ctx.settings.theme:
+            self._save_theme(theme)
+
+    @work(thread=True, exclusive=True, group="settings-theme", exit_on_error=False, description="save theme")
+    def _save_theme(self, theme: str) -> None:
+        try:
+            self.ctx.settings.save_theme(theme)
+        except Exception as exc:  # noqa: BLE001 - a settings file we cannot write is not fatal
+            self.call_from_thread(self.notify, f"Could not save the theme: {exc}", severity="warning")
 
     # --- navigation & global actions -------------------------------------------------
     async def action_goto(self, name: str) -> None:
@@ -229,6 +255,29 @@ class OGApp(App):
             self.post_message(m.ChainStatus(False, error=text))
             return
         self.post_message(m.ChainStatus(True, block, balances))
+        self._follow_payments(ctx)
+
+    def _follow_payments(self, ctx: AppContext) -> None:
+        """Bring the payment history up to date (runs inside the poll worker)."""
+        try:
+            if not ctx.store.open_payments(ctx.profile.name, limit=1):
+                return
+            from og_tui.core.llm import LLMClient
+            from og_tui.core.payment_status import follow_payments
+
+            with LLMClient(ctx.profile, None, timeout=10.0) as llm:
+                changed = follow_payments(ctx.store, llm=llm, chain=ctx.chain, profile=ctx.profile.name)
+        except Exception:  # noqa: BLE001 - tried again at the next poll
+            return
+        if changed:
+            counts: dict[str, int] = {}
+            for row in changed:
+                counts[str(row.status)] = counts.get(str(row.status), 0) + 1
+            self.post_message(m.PaymentsSettled(counts))
+
+    @on(m.PaymentsSettled)
+    def _payments_settled(self, event: m.PaymentsSettled) -> None:
+        self.tx_version += 1
 
     @on(m.ChainStatus)
     def _chain_status(self, event: m.ChainStatus) -> None:

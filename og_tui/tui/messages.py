@@ -83,6 +83,15 @@ class TxSubmitted(Message):
         self.summary = summary
 
 
+class PaymentsSettled(Message):
+    """Payments whose settlement became known (settled, failed, not charged) in the
+    background; ``statuses`` counts them by status."""
+
+    def __init__(self, statuses: dict[str, int]) -> None:
+        super().__init__()
+        self.statuses = statuses
+
+
 class TxConfirmed(Message):
     def __init__(self, tx_hash: str, kind: str, status: str, gas_used: int | None, block: int | None) -> None:
         super().__init__()

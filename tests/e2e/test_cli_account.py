@@ -124,7 +124,7 @@ def test_account_flow(tmp_path, devnet):
 
     with Store(cli.data_dir / "og-tui.db") as store:
         txs = {t.hash: t for t in store.list_txs(profile="local")}
-    assert txs[funded["native_tx"]].kind == "faucet" and txs[funded["token_tx"]].kind == "faucet"
+    assert txs[funded["native_tx"]].kind == "faucet-native" and txs[funded["token_tx"]].kind == "faucet-token"
     assert txs[funded["native_tx"]].gas_used and txs[funded["native_tx"]].status == "confirmed"
     rec = txs[sent["hash"]]
     assert (rec.kind, rec.status, rec.gas_used, rec.block) == ("transfer-native", "confirmed", sent["gas_used"], sent["block"])
@@ -158,8 +158,8 @@ def test_errors_are_one_line_and_json(tmp_path, devnet):
     rich = cli.json("new")
     # no funds: said before anything is signed
     proc = cli.run("send", "--to", rich["address"], "--amount", "1", "--yes", "--json", ok=False)
-    assert proc.returncode == 4
-    err = json.loads(proc.stdout)
+    assert proc.returncode == 4 and proc.stdout == ""
+    err = json.loads(proc.stderr)
     assert err["error"].startswith("You have 0 OG; this transfer needs 1 OG plus about")
     proc = cli.run("send", "--to", rich["address"], "--amount", "1", "--yes", ok=False)
     assert proc.returncode == 4 and proc.stdout == ""
@@ -167,21 +167,21 @@ def test_errors_are_one_line_and_json(tmp_path, devnet):
 
     # bad input
     proc = cli.run("send", "--to", "0x1234", "--amount", "1", "--yes", "--json", ok=False)
-    assert proc.returncode == 2 and "address" in json.loads(proc.stdout)["error"]
+    assert proc.returncode == 2 and "address" in json.loads(proc.stderr)["error"]
     proc = cli.run("send", "--to", rich["address"], "--amount", "-1", "--yes", "--json", ok=False)
     assert proc.returncode == 2
     cli.run("fund", poor["address"], "--json")
     # confirmation needed without a terminal
     proc = cli.run("send", "--to", rich["address"], "--amount", "1", "--json", ok=False)
-    assert proc.returncode == 2 and "--yes" in json.loads(proc.stdout)["error"]
+    assert proc.returncode == 2 and "--yes" in json.loads(proc.stderr)["error"]
     # wrong passphrase
     cli.env["OG_TUI_PASSPHRASE"] = "wrong"
     proc = cli.run("send", "--to", rich["address"], "--amount", "1", "--yes", "--json", ok=False)
-    assert proc.returncode == 5 and "passphrase" in json.loads(proc.stdout)["error"].lower()
+    assert proc.returncode == 5 and "passphrase" in json.loads(proc.stderr)["error"].lower()
     cli.env["OG_TUI_PASSPHRASE"] = PASSPHRASE
-    # unknown wallet
+    # unknown wallet: bad input
     proc = cli.run("use", "nobody", "--json", ok=False)
-    assert proc.returncode == 1 and "nobody" in json.loads(proc.stdout)["error"]
+    assert proc.returncode == 2 and "nobody" in json.loads(proc.stderr)["error"]
     cli.assert_no_secrets()
 
 
@@ -191,7 +191,7 @@ def test_network_unreachable_when_autostart_off(tmp_path):
     cli.json("new")
     proc = cli.run("balance", "--json", ok=False)
     assert proc.returncode == 3
-    assert f"127.0.0.1:{port}" in json.loads(proc.stdout)["error"]
+    assert f"127.0.0.1:{port}" in json.loads(proc.stderr)["error"]
 
 
 def test_cli_starts_devnet_and_stops_it(tmp_path):

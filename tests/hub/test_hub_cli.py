@@ -30,15 +30,17 @@ def cli_env(hub_server, tmp_path, monkeypatch):
     return env
 
 
-def run(*args, ok=True):
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+def run(*args, ok=True, input=None):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False, input=input)
     assert (result.exit_code == 0) == ok, result.output
-    return json.loads(result.stdout) if "--json" in args else result.output
+    if "--json" in args:  # with --json, errors are one JSON object on stderr
+        return json.loads(result.stdout if ok else result.stderr)
+    return result.output
 
 
 def test_cli_flow(cli_env, tmp_path, monkeypatch):
     email, password = unique("cli") + "@example.com", "cli-password-9"
-    out = run("hub", "signup", "--email", email, "--password", password, "--json")
+    out = run("hub", "signup", "--email", email, "--password-stdin", "--json", input=password + "\n")
     assert out["email"] == email and out["saved"] == "keystore"
     name = unique("cli-model")
     # later commands use the saved sign-in
@@ -60,7 +62,8 @@ def test_cli_flow(cli_env, tmp_path, monkeypatch):
     # errors: one JSON line, non-zero exit, no password or token anywhere
     err = run("hub", "upload", str(model), "linear-regression", "0.01", "--json", ok=False)
     assert "belongs to samples" in err["error"]
-    err = run("hub", "login", "--email", email, "--password", "wrong-password", "--json", ok=False)
+    err = run("hub", "login", "--email", email, "--password-stdin", "--json", ok=False, input="wrong-password
+")
     assert "Wrong email or password" in err["error"]
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():

@@ -7,12 +7,13 @@ import hashlib
 import os
 
 import httpx
+import pytest
 
 from hub_helpers import unique
 
-from og_tui.core import hub as core_hub
 from og_tui.core.cid import cid_for_bytes, cid_for_file
 from og_tui.core.hub import HubClient
+from og_tui.core.hub_transport import WIDE_READ, WideReadBackend, WideReadStream, WideReadTransport
 from og_tui.devnet.hub import blobs as blobs_mod
 from og_tui.devnet.hub.blobs import BlobStore
 
@@ -55,35 +56,118 @@ class _FakeBackend:
 
 
 def test_wide_read_stream_asks_for_more_and_delegates():
-    backend = core_hub._WideReadBackend(_FakeBackend())
+    backend = WideReadBackend(_FakeBackend())
     stream = backend.connect_tcp("127.0.0.1", 80, timeout=1.0)
-    inner = stream._stream
+    inner = stream.stream
     assert stream.read(64 * 1024, 5.0) == b"x"
-    assert stream.read(4 * core_hub.WIDE_READ) == b"x"  # larger asks are left alone
+    assert stream.read(4 * WIDE_READ) == b"x"  # larger asks are left alone
     stream.write(b"abc", 2.0)
     assert stream.get_extra_info("is_readable") is False
     tls = stream.start_tls(None, server_hostname="hub.example")
-    assert isinstance(tls, core_hub._WideReadStream)
+    assert isinstance(tls, WideReadStream)
     tls.read(1024)
     stream.close()
-    assert inner.calls == [("read", core_hub.WIDE_READ, 5.0), ("read", 4 * core_hub.WIDE_READ, None),
+    assert inner.calls == [("read", WIDE_READ, 5.0), ("read", 4 * WIDE_READ, None),
                            ("write", b"abc", 2.0), ("start_tls", "hub.example"), ("close",)]
-    assert tls._stream.calls == [("read", core_hub.WIDE_READ, None)]
+    assert tls.stream.calls == [("read", WIDE_READ, None)]
 
 
-def test_client_pool_reads_wide_and_keeps_proxies(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    client = HubClient("https://hub.invalid/api/v0", "https://hub.invalid/auth")
+def _serve_once(body: bytes, content_type: bytes = b"application/octet-stream"):
+    """A one-request HTTP/1.1 server on a free loopback port: (url, thread, request heads seen)."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    seen: list = []
+
+    def run() -> None:
+        conn, _ = srv.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            seen.append(data.split(b"\r\n\r\n", 1)[0].decode("latin-1"))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                         % (content_type, len(body)) + body)
+        srv.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return f"http://127.0.0.1:{srv.getsockname()[1]}", t, seen
+
+
+def test_wide_read_transport_over_a_real_socket(monkeypatch):
+    """The transport asks the socket for WIDE_READ bytes per recv and returns the body intact."""
+    body = os.urandom(3 * WIDE_READ + 17)
+    url, t, _seen = _serve_once(body)
+    asked: list = []
+    real_read = WideReadStream.read
+
+    def spy(self, max_bytes, timeout=None):
+        asked.append(max(max_bytes, self.read_size))
+        return real_read(self, max_bytes, timeout)
+
+    monkeypatch.setattr(WideReadStream, "read", spy)
+    with httpx.Client(transport=WideReadTransport()) as client:
+        with client.stream("GET", url + "/blob") as resp:
+            got = b"".join(resp.iter_bytes())
+    t.join(5)
+    assert resp.status_code == 200 and got == body
+    assert asked and min(asked) == WIDE_READ
+
+
+def test_wide_read_transport_maps_errors_to_httpx():
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with httpx.Client(transport=WideReadTransport()) as client:
+        with pytest.raises(httpx.ConnectError):
+            client.get(f"http://127.0.0.1:{port}/")
+
+
+def test_client_reads_wide_and_keeps_proxies(monkeypatch):
+    """Without a proxy, requests go through the wide-read transport; with one set in the
+    environment, the proxy still applies (httpx's own transports carry the request)."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    body = b"[]"
+    direct_url, t, seen = _serve_once(body, b"application/json")
+    asked: list = []
+    real_read = WideReadStream.read
+
+    def spy(self, max_bytes, timeout=None):
+        asked.append(max_bytes)
+        return real_read(self, max_bytes, timeout)
+
+    monkeypatch.setattr(WideReadStream, "read", spy)
+    client = HubClient(direct_url + "/api/v0")
     try:
-        assert isinstance(client._http._transport._pool._network_backend, core_hub._WideReadBackend)
-        assert client._http._mounts  # the environment's proxy is still honoured
+        assert client.list_files("m", "0.01") == []
     finally:
         client.close()
+    t.join(5)
+    assert asked and seen[0].startswith("GET /api/v0/")
+
+    proxy_url, t, seen = _serve_once(body, b"application/json")
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    asked.clear()
+    client = HubClient("http://hub.invalid/api/v0", "http://hub.invalid/auth")
+    try:
+        assert client.list_files("m", "0.01") == []
+    finally:
+        client.close()
+    t.join(5)
+    assert seen[0].startswith("GET http://hub.invalid/api/v0/")  # sent to the proxy, absolute-form
+    assert not asked  # the proxy's own transport carried it
+
     mock = httpx.MockTransport(lambda request: httpx.Response(200, json=[]))
     client = HubClient("http://hub.invalid/api/v0", transport=mock)
     try:
-        assert client._http._transport is mock  # a caller's transport is used as given
-        assert client.list_files("m", "0.01") == []
+        assert client.list_files("m", "0.01") == []  # a caller's transport is used as given
     finally:
         client.close()
 

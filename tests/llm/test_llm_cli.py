@@ -65,9 +65,9 @@ def test_chat_tools_and_errors(cli, tmp_path):
     assert out["finish_reason"] == "tool_calls" and out["tool_calls"][0]["name"] == "lookup"
     assert "q" in json.loads(out["tool_calls"][0]["arguments"])
     bad = cli("chat", "hi", "--tools", "[{oops", "--json", ok=False)
-    assert bad.returncode == 2 and "Malformed tools JSON" in json.loads(bad.stdout)["error"]
+    assert bad.returncode == 2 and "Malformed tools JSON" in json.loads(bad.stderr)["error"]
     unknown = cli("chat", "hi", "--model", "acme/nothing", ok=False)
-    assert unknown.returncode == 1 and "Unknown model" in unknown.stderr
+    assert unknown.returncode == 2 and "Unknown model" in unknown.stderr
 
 
 def test_complete_json(cli):

@@ -1,17 +1,36 @@
-"""Import hygiene: core and devnet never import Textual; start-up modules stay light."""
+"""Import hygiene: the import-linter contracts hold; start-up modules stay light."""
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import og_tui.core
 import og_tui.devnet
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _modules(pkg) -> list[str]:
     return sorted(m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."))
+
+
+def test_import_contracts_hold():
+    """The layer and forbidden-import contracts in pyproject.toml, lazy imports included."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    assert lint.exists(), f"{lint} is missing: install the test extra (import-linter)"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run(
+        [str(lint), "--no-cache", "--no-logo", str(ROOT / "pyproject.toml")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    report = proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert proc.returncode == 0, "import contracts broken:\n" + report
+    assert "0 broken" in proc.stdout and "KEPT" in proc.stdout, report
 
 
 def test_core_and_devnet_do_not_import_textual():

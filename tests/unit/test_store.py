@@ -116,10 +116,9 @@ def test_failed_migration_keeps_old_version(tmp_path, monkeypatch):
     path = tmp_path / "f.db"
     conn = sqlite3.connect(path, isolation_level=None)
     migrate(conn, target=1)
-    monkeypatch.setattr(S, "MIGRATIONS", (S.MIGRATIONS[0], "CREATE TABLE ok (x); CREATE TABLE transactions (y);"))
-    monkeypatch.setattr(S, "SCHEMA_VERSION", 2)
+    steps = (S.MIGRATIONS[0], "CREATE TABLE ok (x); CREATE TABLE transactions (y);")
     with pytest.raises(StoreError):
-        migrate(conn)
+        migrate(conn, migrations=steps)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "ok" not in tables

@@ -52,13 +52,22 @@ def test_workflow_cli_json(devnet, tmp_path):
     assert len(hist["results"]) == 1 and hist["results"][0]["output"] == run["output"]
     rows = json.loads(_cli(env, "workflow", "list", "--json").stdout)
     assert any(r["kind"] == "mine" and r["address"] == address for r in rows)
+    # every transaction the CLI sent is in the history Activity shows, under the app's kind names
+    from og_tui.core.store import Store
+
+    with Store(tmp_path / "d" / "og-tui.db") as store:
+        txs = store.list_txs(profile="local")
+    kinds = sorted(t.kind for t in txs)
+    assert kinds == ["workflow-deploy", "workflow-run", "workflow-schedule"], kinds
+    assert all(t.status == "confirmed" and t.block and t.gas_used for t in txs)
+    assert run["tx"]["hash"] in {t.hash for t in txs if t.kind == "workflow-run"}
 
     bad = _cli(env, "workflow", "new", "--model", cid, "--input", "open_high_low_close", "--pair", "XYZ/USDT",
                "--candles", "10", "--duration", "15", "--json", ok=False)
-    assert bad.returncode == 2 and "unknown pair XYZ/USDT" in json.loads(bad.stdout)["error"]
+    assert bad.returncode == 2 and "unknown pair XYZ/USDT" in json.loads(bad.stderr)["error"]
     bad = _cli(env, "workflow", "new", "--model", cid, "--input", "open_high_low_close", "--pair", "ETH/USDT",
                "--candles", "10", "--duration", "15", "--frequency", "0", "--json", ok=False)
-    assert bad.returncode == 2 and "frequency" in json.loads(bad.stdout)["error"]
+    assert bad.returncode == 2 and "frequency" in json.loads(bad.stderr)["error"]
     bad = _cli(env, "workflow", "result", devnet.info["dev_accounts"][0]["address"], "--json", ok=False)
-    assert bad.returncode == 2 and "is not a workflow contract" in json.loads(bad.stdout)["error"]
+    assert bad.returncode == 2 and "is not a workflow contract" in json.loads(bad.stderr)["error"]
     assert PASSPHRASE not in json.dumps(rows) and key[2:] not in run.__repr__()

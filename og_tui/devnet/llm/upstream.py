@@ -6,6 +6,7 @@ import json
 from typing import Any, AsyncIterator, Optional
 
 import httpx
+from httpx_sse import EventSource, SSEError
 
 from og_tui.devnet.llm.builtin import GenRequest, GenResult, count_tokens, prompt_tokens_of
 from og_tui.devnet.llm.catalog import ModelSpec
@@ -130,25 +131,36 @@ class UpstreamStream:
             raise UpstreamError(f"The upstream backend for model {self.spec.id} answered HTTP {self.resp.status_code}: {text}")
 
     async def chunks(self) -> AsyncIterator[dict]:
-        """Yields the upstream chunk dicts (OpenAI chunk shape). Raises UpstreamError mid-stream."""
+        """Yields the upstream chunk dicts (OpenAI chunk shape). Raises UpstreamError mid-stream,
+        for an ``event: error`` / ``{"error": ...}`` chunk, and when the stream ends without
+        its ``data: [DONE]`` (for example cut off in the middle of an event)."""
         assert self.resp is not None
         try:
-            async for line in self.resp.aiter_lines():
-                line = line.strip()
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
+            async for sse in EventSource(self.resp).aiter_sse():
+                if sse.event not in ("message", "error"):
+                    continue  # named events an OpenAI chat stream does not define
+                data = sse.data.strip()
+                if sse.event == "message" and data == "[DONE]":
                     return
                 try:
                     obj = json.loads(data)
                 except ValueError:
+                    obj = None
+                if sse.event == "error" or (isinstance(obj, dict) and obj.get("error")):
+                    err = obj.get("error") if isinstance(obj, dict) and obj.get("error") else (obj or data)
+                    text = err.get("message") if isinstance(err, dict) else err
+                    raise UpstreamError(f"The upstream backend for model {self.spec.id} reported an error: {text}")
+                if not isinstance(obj, dict):
                     continue
-                if isinstance(obj, dict) and obj.get("usage"):
+                if obj.get("usage"):
                     self.usage = obj["usage"]
                 yield obj
+        except SSEError:
+            kind = self.resp.headers.get("content-type", "") or "no content type"
+            raise UpstreamError(f"The upstream backend for model {self.spec.id} answered {kind} instead of an event stream.") from None
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"The upstream backend for model {self.spec.id} broke off the stream ({exc or type(exc).__name__}).") from None
+            raise UpstreamError(f"The upstream backend for model {self.spec.id} broke off the stream ({str(exc) or type(exc).__name__}).") from None
+        raise UpstreamError(f"The upstream backend for model {self.spec.id} ended the stream without its final [DONE] event.")
 
     async def aclose(self) -> None:
         if self.resp is not None:

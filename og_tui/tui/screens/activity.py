@@ -1,4 +1,6 @@
-"""Activity screen: every transaction the app sent, kept across restarts."""
+"""Activity screen: every transaction the app and the CLI sent, and every x402 payment with
+the status of its settlement (pending, queued, settled with its transaction, failed, not
+charged), kept across restarts."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 
-from og_tui.tui.format import fmt_time, short_hash
+from og_tui.tui.format import fmt_time, fmt_units, short_hash
 from og_tui.tui.screens.base import OGScreen
 
 PAGE = 500
+PAYMENT_STYLES = {"settled": "green", "failed": "red", "not charged": "cyan", "pending": "yellow", "queued": "yellow"}
 
 
 class ActivityScreen(OGScreen):
@@ -29,6 +32,7 @@ class ActivityScreen(OGScreen):
         super().__init__()
         self.all_profiles = False
         self._rows: dict[str, Any] = {}
+        self._payments: dict[str, Any] = {}
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="activity-body"):
@@ -36,6 +40,8 @@ class ActivityScreen(OGScreen):
                 yield Label("Transactions", classes="pane-title", id="tx-title")
                 yield DataTable(id="txs", cursor_type="row", zebra_stripes=True)
                 yield Static("No transactions yet. Send one from the Account screen (F2).", id="tx-empty")
+                yield Label("Payments", classes="pane-title", id="pay-title")
+                yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
             with Vertical(id="tx-detail-pane"):
                 yield Label("Details", classes="pane-title")
                 yield Static("", id="tx-detail")
@@ -48,6 +54,10 @@ class ActivityScreen(OGScreen):
         table.add_column("Hash", key="hash")
         table.add_column("Gas", key="gas")
         table.add_column("Block", key="block")
+        payments = self.query_one("#payments", DataTable)
+        for label, key in (("Time", "time"), ("Model", "model"), ("Amount", "amount"), ("Mode", "mode"),
+                           ("Status", "status"), ("Settlement", "settlement")):
+            payments.add_column(label, key=key)
         self.watch(self.app, "tx_version", lambda _v: self.load(), init=True)
 
     def action_refresh(self) -> None:
@@ -62,8 +72,12 @@ class ActivityScreen(OGScreen):
         ctx = self.app.ctx
         profile = None if self.all_profiles else ctx.profile.name
         rows = self.app.run_op("Loading activity", lambda: ctx.store.list_txs(profile=profile, limit=PAGE), "Activity")
+        payments = self.app.run_op("Loading payments", lambda: ctx.store.list_payments(profile=profile, limit=PAGE),
+                                   "Activity")
         if rows is not None:
             self.app.call_from_thread(self._show, rows)
+        if payments is not None:
+            self.app.call_from_thread(self._show_payments, payments)
 
     def _show(self, rows: list[Any]) -> None:
         table = self.query_one("#txs", DataTable)
@@ -90,6 +104,65 @@ class ActivityScreen(OGScreen):
         if rows:
             table.move_cursor(row=min(max(keep, 0), len(rows) - 1))
             self._detail(self._current())
+
+    def _show_payments(self, rows: list[Any]) -> None:
+        table = self.query_one("#payments", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self._payments = {}
+        profile = self.app.ctx.profile
+        for row in rows:
+            key = f"pay-{row.id}"
+            self._payments[key] = row
+            status = row.status or "pending"
+            style = PAYMENT_STYLES.get(status, "")
+            table.add_row(
+                fmt_time(row.created_at, short=True),
+                (row.model or "–")[:24],
+                f"{fmt_units(row.amount, profile.payment_token_decimals, 6)} {profile.payment_token_symbol}",
+                row.mode or "–",
+                f"[{style}]{status}[/]" if style else status,
+                short_hash(row.settlement_tx, 8, 4) if row.settlement_tx else "–",
+                key=key,
+            )
+        table.display = bool(rows)
+        self.query_one("#pay-title", Label).display = bool(rows)
+        self.query_one("#pay-title", Label).update(f"Payments · {len(rows)}")
+        if rows:
+            table.move_cursor(row=min(max(keep, 0), len(rows) - 1))
+
+    @on(DataTable.RowHighlighted, "#payments")
+    def _payment_highlighted(self) -> None:
+        table = self.query_one("#payments", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        row = self._payments.get(str(key.value))
+        if row is not None:
+            self._payment_detail(row)
+
+    def _payment_detail(self, row: Any) -> None:
+        profile = self.app.ctx.profile
+        detail = row.detail or {}
+        status = row.status or "pending"
+        lines = [
+            f"[b]payment[/b] · {status}",
+            f"amount {fmt_units(row.amount, profile.payment_token_decimals, 6)} {profile.payment_token_symbol}",
+            f"model  {row.model or '–'}",
+            f"mode   {row.mode or '–'}",
+            f"time   {fmt_time(row.created_at)}",
+            f"payee  {row.payee or '–'}",
+            f"payer  {detail.get('payer') or '–'}",
+            f"ref    {detail.get('processing_hash') or row.hash or '–'}",
+            f"settlement {row.settlement_tx or '–'}",
+            f"profile {row.profile}",
+        ]
+        if row.status_reason:
+            lines.append(f"[yellow]{row.status_reason}[/yellow]")
+        link = profile.explorer_tx_url(row.settlement_tx) if row.settlement_tx else None
+        if link and row.profile == profile.name:
+            lines.append(f"[link={link}]open the settlement in the explorer[/link]")
+        self.query_one("#tx-detail", Static).update("\n".join(lines))
 
     def _current(self) -> Any | None:
         table = self.query_one("#txs", DataTable)
@@ -125,6 +198,17 @@ class ActivityScreen(OGScreen):
         self.query_one("#tx-detail", Static).update("\n".join(lines))
 
     def action_copy_hash(self) -> None:
+        if self.focused is self.query_one("#payments", DataTable):
+            key = None
+            table = self.query_one("#payments", DataTable)
+            if table.row_count:
+                key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            payment = self._payments.get(str(key.value)) if key is not None else None
+            ref = payment and (payment.settlement_tx or (payment.detail or {}).get("processing_hash"))
+            if ref:
+                self.app.copy_to_clipboard(ref)
+                self.notify(ref, title="Hash copied")
+            return
         row = self._current()
         if row is not None:
             self.app.copy_to_clipboard(row.hash)

@@ -151,9 +151,15 @@ class HubSignInDialog(HubDialog):
             if create and len(password) < 6:
                 self._fail_now("Use a password of at least 6 characters.", "password")
                 return
-            if passphrase is not None and len(passphrase) < 8 and not self.stored_locked:
-                self._fail_now("Use a passphrase of at least 8 characters, or leave it empty.", "passphrase")
-                return
+            if passphrase is not None and not self.stored_locked:
+                from og_tui.core.errors import ValidationError
+                from og_tui.core.passphrase import check_new_passphrase
+
+                try:
+                    check_new_passphrase(passphrase, allow_empty=True)
+                except ValidationError as exc:
+                    self._fail_now(str(exc), "passphrase")
+                    return
         self._busy("Creating the account…" if create else "Signing in…")
         self._sign_in(email, password, passphrase, create, bool(use_stored))
 

@@ -106,11 +106,15 @@ class ConfirmDialog(Dialog):
 
 
 def _check_passphrase(value: str, confirm: str | None) -> str:
-    if len(value) < 8:
-        raise ValueError("Use a passphrase of at least 8 characters.")
-    if confirm is not None and value != confirm:
-        raise ValueError("The two passphrases differ: type the same passphrase twice.")
-    return value
+    from og_tui.core.errors import ValidationError
+    from og_tui.core.passphrase import check_new_passphrase
+
+    try:
+        checked = check_new_passphrase(value, confirm)
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
+    assert checked is not None
+    return checked
 
 
 class WalletFormDialog(Dialog):
@@ -269,9 +273,7 @@ class ExportDialog(Dialog):
             raise ValueError("Give a file path to write, not a directory.")
         if path.exists():
             raise ValueError(f"{path} exists already: choose another name (nothing is overwritten).")
-        passphrase = self.query_one("#pass", Input).value
-        if len(passphrase) < 8:
-            raise ValueError("Type a passphrase of at least 8 characters.")
+        passphrase = _check_passphrase(self.query_one("#pass", Input).value, None)
         return {"path": path, "passphrase": passphrase}
 
 

@@ -1,0 +1,195 @@
+"""The app's SQLite file (``og-tui.db``): one way to open it, one list of migrations.
+
+:func:`open_database` opens the shared connection (WAL, foreign keys, a busy timeout)
+and brings the schema up to date. Every table in the file (the history's
+transactions, payments and inference runs, the chat's conversations and messages)
+comes from :data:`MIGRATIONS`, applied in order and tracked with ``PRAGMA
+user_version``. To change the schema, append a new entry (never edit an old one).
+Each step runs in one transaction: a failed upgrade leaves the previous version.
+
+Files written before the chat tables joined this list kept their chat version in a
+``chat_schema`` table; migration 4 creates the chat tables only where they are
+missing (their rows are kept) and drops ``chat_schema``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Optional, Sequence
+
+from og_tui.core.errors import OGError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_db", "open_database"]
+
+
+class StoreError(OGError):
+    default_hint = "The history database may be damaged; move it away to start a new one."
+
+
+MIGRATIONS: Sequence[str] = (
+    # 1: transactions
+    """
+    CREATE TABLE transactions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash        TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'confirmed', 'failed')),
+        gas_used    INTEGER,
+        block       INTEGER,
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL,
+        from_addr   TEXT,
+        to_addr     TEXT,
+        value       TEXT,
+        token       TEXT,
+        profile     TEXT,
+        detail      TEXT,
+        error       TEXT
+    );
+    CREATE INDEX transactions_profile_created ON transactions (profile, created_at);
+    """,
+    # 2: x402 payments
+    """
+    CREATE TABLE payments (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        amount      TEXT NOT NULL,
+        payee       TEXT,
+        mode        TEXT,
+        hash        TEXT,
+        model       TEXT,
+        created_at  REAL NOT NULL,
+        profile     TEXT,
+        token       TEXT,
+        network     TEXT,
+        detail      TEXT
+    );
+    CREATE INDEX payments_profile_created ON payments (profile, created_at);
+    """,
+    # 3: on-chain ONNX inference runs (the Inference screen's history)
+    """
+    CREATE TABLE inference_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        model       TEXT NOT NULL,
+        model_name  TEXT,
+        mode        TEXT NOT NULL,
+        inputs      TEXT NOT NULL,
+        outputs     TEXT,
+        tx_hash     TEXT,
+        block       INTEGER,
+        gas_used    INTEGER,
+        latency_s   REAL,
+        created_at  REAL NOT NULL,
+        profile     TEXT,
+        detail      TEXT
+    );
+    CREATE INDEX inference_runs_profile_created ON inference_runs (profile, created_at);
+    """,
+    # 4: chat conversations and their messages. IF NOT EXISTS: files written before the
+    # migrations were merged may hold these tables already (tracked then in a separate
+    # ``chat_schema`` table, dropped here).
+    """
+    CREATE TABLE IF NOT EXISTS conversations (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        title    TEXT NOT NULL,
+        model    TEXT,
+        mode     TEXT,
+        params   TEXT,
+        tools    TEXT,
+        created  REAL NOT NULL,
+        updated  REAL NOT NULL,
+        profile  TEXT
+    );
+    CREATE INDEX IF NOT EXISTS conversations_profile_updated ON conversations (profile, updated);
+    CREATE TABLE IF NOT EXISTS chat_messages (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        role            TEXT NOT NULL,
+        content         TEXT,
+        tool_calls      TEXT,
+        tool_call_id    TEXT,
+        meta            TEXT,
+        created         REAL NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS chat_messages_conversation ON chat_messages (conversation_id, id);
+    DROP TABLE IF EXISTS chat_schema;
+    """,
+    # 5: a payment's status follows its settlement: pending (reply streaming), queued (in a
+    # settlement batch), settled (with its transaction), failed (with the reason), not charged
+    # (the authorization expired unused). Older rows take the status their detail recorded.
+    """
+    ALTER TABLE payments ADD COLUMN status TEXT;
+    ALTER TABLE payments ADD COLUMN settlement_tx TEXT;
+    ALTER TABLE payments ADD COLUMN status_reason TEXT;
+    UPDATE payments SET
+        status = COALESCE(json_extract(detail, '$.status'), 'pending'),
+        settlement_tx = json_extract(detail, '$.transaction');
+    CREATE INDEX payments_status ON payments (status);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    target: Optional[int] = None,
+    *,
+    migrations: Optional[Sequence[str]] = None,
+    error: type[StoreError] = StoreError,
+) -> int:
+    """Apply pending ``migrations`` (default :data:`MIGRATIONS`) up to ``target`` (default:
+    all). Returns the schema version. Raises ``error`` for a newer file or a failed step."""
+    steps = MIGRATIONS if migrations is None else migrations
+    target = len(steps) if target is None else target
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if current > len(steps):
+        raise error(
+            f"The history database has schema version {current}, newer than this og-tui "
+            f"understands ({len(steps)}).",
+            hint="Upgrade og-tui, or point OG_TUI_DATA_DIR at another folder.",
+        )
+    for version in range(current + 1, target + 1):
+        script = steps[version - 1]
+        # executescript commits first; wrap each step so a failure leaves the old version.
+        try:
+            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+        except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise error(f"Upgrading the history database to version {version} failed: {exc}.") from None
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def open_db(path: str) -> sqlite3.Connection:
+    """One connection to the app's SQLite file: WAL, foreign keys, a busy timeout.
+
+    Raises sqlite3.DatabaseError; :func:`open_database` turns it into a StoreError.
+    """
+    from og_tui.core.fsperm import connect_private
+
+    # the file and its -wal/-shm journals are 0600; a missing folder is made 0700
+    conn = connect_private(path, private_parent=False, check_same_thread=False, isolation_level=None, timeout=10)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def open_database(path: str, error: type[StoreError] = StoreError) -> tuple[sqlite3.Connection, int]:
+    """Open ``path`` and migrate it to the latest schema: ``(connection, version)``.
+
+    Raises ``error`` (a StoreError) naming the file when it cannot be opened or upgraded.
+    """
+    try:
+        conn = open_db(path)
+    except sqlite3.DatabaseError as exc:
+        raise error(f"Cannot open the history database {path}: {exc}.") from None
+    try:
+        return conn, migrate(conn, error=error)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise error(f"Cannot open the history database {path}: {exc}.") from None
+    except StoreError:
+        conn.close()
+        raise

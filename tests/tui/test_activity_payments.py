@@ -1,0 +1,68 @@
+"""Activity shows x402 payments with the status of their settlement, linked to the
+settlement transaction; a snapshot keeps the layout at 120x40 and 80x24."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from og_tui.core.store import Store
+from og_tui.tui.app import make_app
+from og_tui.tui.messages import NetState
+
+from .helpers import settings_for, wait_until
+
+FIXED_TIME = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+SETTLE_TX = "0x" + "5e" * 32
+
+
+def _seed(settings) -> None:
+    db = Store(settings.db_path)
+    common = {"payee": "0x" + "ab" * 20, "model": "og-devnet/mini", "profile": "local", "token": "0xToken",
+              "network": "og-devnet"}
+    db.add_payment(40, mode="settle", hash=SETTLE_TX, status="settled", settlement_tx=SETTLE_TX,
+                   detail={"processing_hash": "0x" + "01" * 32, "payer": "0x" + "cd" * 20},
+                   created_at=FIXED_TIME, **common)
+    db.add_payment(25, mode="settle-batch", hash="0x" + "02" * 32, status="queued",
+                   detail={"processing_hash": "0x" + "02" * 32}, created_at=FIXED_TIME + 60, **common)
+    row = db.add_payment(12, mode="settle", hash="0x" + "03" * 32,
+                         detail={"processing_hash": "0x" + "03" * 32}, created_at=FIXED_TIME + 120, **common)
+    db.set_payment_status(row.id, "not charged", reason="the authorization expired unused: nothing was paid")
+    db.close()
+
+
+def _app(app_env):
+    settings = settings_for(app_env)
+    _seed(settings)
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    app.connect = lambda: None
+    return app
+
+
+async def test_payments_with_their_settlement(app_env):
+    app = _app(app_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.action_goto("activity")
+        table = app.screen.query_one("#payments", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3)
+        statuses = [str(table.get_row_at(i)[4]) for i in range(3)]
+        assert [s.split("]")[1].split("[")[0] for s in statuses] == ["not charged", "queued", "settled"]
+        assert str(table.get_row_at(2)[2]) == "0.00004 OUSDC"
+        table.focus()
+        await pilot.press("down", "down")
+        detail = app.screen.query_one("#tx-detail", Static)
+        await wait_until(pilot, lambda: SETTLE_TX in str(detail.content))
+        await pilot.press("up")
+        await wait_until(pilot, lambda: "queued" in str(detail.content))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_activity_with_payments_snapshot(snap_compare, app_env, size):
+    async def run_before(pilot):
+        pilot.app.net = NetState(profile="local", is_devnet=True, connected=True, block=1234)
+        await pilot.app.action_goto("activity")
+        table = pilot.app.screen.query_one("#payments", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3)
+        await pilot.app.workers.wait_for_complete()
+
+    assert snap_compare(_app(app_env), terminal_size=size, run_before=run_before)

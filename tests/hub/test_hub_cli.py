@@ -62,8 +62,7 @@ def test_cli_flow(cli_env, tmp_path, monkeypatch):
     # errors: one JSON line, non-zero exit, no password or token anywhere
     err = run("hub", "upload", str(model), "linear-regression", "0.01", "--json", ok=False)
     assert "belongs to samples" in err["error"]
-    err = run("hub", "login", "--email", email, "--password-stdin", "--json", ok=False, input="wrong-password
-")
+    err = run("hub", "login", "--email", email, "--password-stdin", "--json", ok=False, input="wrong-password\n")
     assert "Wrong email or password" in err["error"]
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
-from og_tui.core.db import StoreError, open_database
+from og_tui.core.db import StoreError, last_row_id, open_database
 
 __all__ = ["ChatStore", "Conversation", "ChatMessage", "ChatStoreError"]
 
@@ -50,7 +50,7 @@ class Conversation:
     model: Optional[str] = None
     mode: Optional[str] = None
     params: Dict[str, Any] = field(default_factory=dict)
-    tools: List[dict] = field(default_factory=list)
+    tools: List[dict[str, Any]] = field(default_factory=list)
     created: float = 0.0
     updated: float = 0.0
     profile: Optional[str] = None
@@ -62,12 +62,12 @@ class ChatMessage:
     conversation_id: int
     role: str
     content: Optional[str]
-    tool_calls: List[dict] = field(default_factory=list)
+    tool_calls: List[dict[str, Any]] = field(default_factory=list)
     tool_call_id: Optional[str] = None
     meta: Dict[str, Any] = field(default_factory=dict)
     created: float = 0.0
 
-    def api(self) -> dict:
+    def api(self) -> dict[str, Any]:
         """The message as the OpenAI-shaped API takes it."""
         out: Dict[str, Any] = {"role": self.role, "content": self.content if self.content is not None else ""}
         if self.tool_calls:
@@ -86,7 +86,7 @@ _MSG_FIELDS = frozenset({"content", "tool_calls", "meta", "tool_call_id"})
 class ChatStore:
     """Conversations at ``path`` (normally the app's ``og-tui.db``; ``":memory:"`` works)."""
 
-    def __init__(self, path: Union[str, os.PathLike]) -> None:
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         with self._lock:
@@ -113,7 +113,7 @@ class ChatStore:
         )
 
     def create_conversation(self, title: str = "New chat", *, model: Optional[str] = None, mode: Optional[str] = None,
-                            params: Optional[dict] = None, tools: Optional[list] = None, profile: Optional[str] = None,
+                            params: Optional[dict[str, Any]] = None, tools: Optional[list[Any]] = None, profile: Optional[str] = None,
                             created: Optional[float] = None) -> Conversation:
         now = created if created is not None else time.time()
         with self._lock:
@@ -122,7 +122,7 @@ class ChatStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (title, model, mode, _dumps(params or {}), _dumps(tools or []), now, now, profile),
             )
-            return self.get_conversation(cur.lastrowid)  # type: ignore[return-value]
+            return self.get_conversation(last_row_id(cur))  # type: ignore[return-value]
 
     def get_conversation(self, conversation_id: int) -> Optional[Conversation]:
         row = self._execute("SELECT * FROM conversations WHERE id = ?", (int(conversation_id),)).fetchone()
@@ -174,8 +174,8 @@ class ChatStore:
             meta=_loads(row["meta"], {}) or {}, created=row["created"],
         )
 
-    def add_message(self, conversation_id: int, role: str, content: Optional[str], *, tool_calls: Optional[list] = None,
-                    tool_call_id: Optional[str] = None, meta: Optional[dict] = None,
+    def add_message(self, conversation_id: int, role: str, content: Optional[str], *, tool_calls: Optional[list[Any]] = None,
+                    tool_call_id: Optional[str] = None, meta: Optional[dict[str, Any]] = None,
                     created: Optional[float] = None) -> ChatMessage:
         now = created if created is not None else time.time()
         with self._lock:
@@ -186,9 +186,9 @@ class ChatStore:
                  _dumps(meta) if meta else None, now),
             )
             self._execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, int(conversation_id)))
-            return self.get_message(cur.lastrowid)  # type: ignore[return-value]
+            return self.get_message(last_row_id(cur))  # type: ignore[return-value]
 
-    def add_messages(self, conversation_id: int, rows: Sequence[dict]) -> int:
+    def add_messages(self, conversation_id: int, rows: Sequence[dict[str, Any]]) -> int:
         """Bulk insert (``role``, ``content``, optional ``meta``/``tool_calls``/``tool_call_id``/``created``)."""
         now = time.time()
         with self._lock:

@@ -19,10 +19,9 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Optional, Union
 
-from og_tui.core.db import MIGRATIONS, SCHEMA_VERSION, StoreError, migrate, open_database
+from og_tui.core.db import MIGRATIONS, SCHEMA_VERSION, StoreError, last_row_id, migrate, open_database
 
 __all__ = [
     "MIGRATIONS",
@@ -126,7 +125,7 @@ def _from_json(value: Optional[str]) -> Any:
 class Store:
     """SQLite history at ``path`` (``":memory:"`` for a throwaway one)."""
 
-    def __init__(self, path: Union[str, os.PathLike]) -> None:
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         with self._lock:
@@ -404,7 +403,7 @@ class Store:
                     created_at or time.time(), profile, _to_json(detail),
                 ),
             )
-            return self.get_run(int(cur.lastrowid))  # type: ignore[return-value]
+            return self.get_run(last_row_id(cur))  # type: ignore[return-value]
 
     def get_run(self, run_id: int) -> Optional["InferenceRunRecord"]:
         row = self._execute("SELECT * FROM inference_runs WHERE id = ?", (int(run_id),)).fetchone()

@@ -3,25 +3,43 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+# The resolved set (runtime and every extra, all platforms), pinned: `make lock` refreshes it.
+LOCK   := requirements.lock
+# extra uv options for `make lock`, e.g. LOCK_ARGS=--upgrade (newest versions of everything)
+# or LOCK_ARGS="--upgrade-package textual"
+LOCK_ARGS ?=
 
-.PHONY: run test bench snapshots-update screenshots clean
+.PHONY: run test bench snapshots-update screenshots clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Re-install whenever pyproject.toml changes. The package is byte-compiled as pip does
-# for a wheel: an editable install under PYTHONDONTWRITEBYTECODE would otherwise compile
-# og-tui's modules on every start (about 60 ms of the time to the first screen).
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Re-install whenever pyproject.toml or the lock changes, at the lock's versions: `run`
+# takes the runtime dependencies (pinned by the lock as constraints), `test` installs the
+# whole lock, then og-tui itself without resolving anything. The package is byte-compiled
+# as pip does for a wheel: an editable install under PYTHONDONTWRITEBYTECODE would
+# otherwise compile og-tui's modules on every start (about 60 ms of the first screen).
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e .
 	$(BIN)/python -m compileall -q og_tui
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m compileall -q og_tui
 	touch $@ $(VENV)/.installed
+
+# Resolve pyproject.toml (runtime + all extras) into $(LOCK) with uv, for Python 3.11+
+# on every platform. Pins already in the lock are kept where they still satisfy
+# pyproject.toml, so a new dependency changes only what it needs. Runs from any state:
+# it needs only the venv's pip to fetch uv.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
+	$(BIN)/python -m uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--quiet --output-file $(LOCK) $(LOCK_ARGS)
+	@echo "$(LOCK): $$(grep -c '==' $(LOCK)) pins"
 
 run: $(VENV)/.installed
 	$(BIN)/og-tui $(ARGS)

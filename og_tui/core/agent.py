@@ -42,7 +42,6 @@ Nothing heavy at import time (numpy, eth_abi imported lazily).
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional

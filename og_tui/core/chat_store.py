@@ -21,8 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
-from og_tui.core.db import StoreError, open_database
-from og_tui.core.store import inserted_id
+from og_tui.core.db import StoreError, last_row_id, open_database
 
 __all__ = ["ChatStore", "Conversation", "ChatMessage", "ChatStoreError"]
 
@@ -51,7 +50,7 @@ class Conversation:
     model: Optional[str] = None
     mode: Optional[str] = None
     params: Dict[str, Any] = field(default_factory=dict)
-    tools: List[Dict[str, Any]] = field(default_factory=list)
+    tools: List[dict[str, Any]] = field(default_factory=list)
     created: float = 0.0
     updated: float = 0.0
     profile: Optional[str] = None
@@ -63,12 +62,12 @@ class ChatMessage:
     conversation_id: int
     role: str
     content: Optional[str]
-    tool_calls: List[Dict[str, Any]] = field(default_factory=list)
+    tool_calls: List[dict[str, Any]] = field(default_factory=list)
     tool_call_id: Optional[str] = None
     meta: Dict[str, Any] = field(default_factory=dict)
     created: float = 0.0
 
-    def api(self) -> Dict[str, Any]:
+    def api(self) -> dict[str, Any]:
         """The message as the OpenAI-shaped API takes it."""
         out: Dict[str, Any] = {"role": self.role, "content": self.content if self.content is not None else ""}
         if self.tool_calls:
@@ -114,8 +113,7 @@ class ChatStore:
         )
 
     def create_conversation(self, title: str = "New chat", *, model: Optional[str] = None, mode: Optional[str] = None,
-                            params: Optional[Dict[str, Any]] = None, tools: Optional[List[Dict[str, Any]]] = None,
-                            profile: Optional[str] = None,
+                            params: Optional[dict[str, Any]] = None, tools: Optional[list[Any]] = None, profile: Optional[str] = None,
                             created: Optional[float] = None) -> Conversation:
         now = created if created is not None else time.time()
         with self._lock:
@@ -124,7 +122,7 @@ class ChatStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (title, model, mode, _dumps(params or {}), _dumps(tools or []), now, now, profile),
             )
-            return self.get_conversation(inserted_id(cur))  # type: ignore[return-value]
+            return self.get_conversation(last_row_id(cur))  # type: ignore[return-value]
 
     def get_conversation(self, conversation_id: int) -> Optional[Conversation]:
         row = self._execute("SELECT * FROM conversations WHERE id = ?", (int(conversation_id),)).fetchone()
@@ -176,9 +174,8 @@ class ChatStore:
             meta=_loads(row["meta"], {}) or {}, created=row["created"],
         )
 
-    def add_message(self, conversation_id: int, role: str, content: Optional[str], *,
-                    tool_calls: Optional[List[Dict[str, Any]]] = None,
-                    tool_call_id: Optional[str] = None, meta: Optional[Dict[str, Any]] = None,
+    def add_message(self, conversation_id: int, role: str, content: Optional[str], *, tool_calls: Optional[list[Any]] = None,
+                    tool_call_id: Optional[str] = None, meta: Optional[dict[str, Any]] = None,
                     created: Optional[float] = None) -> ChatMessage:
         now = created if created is not None else time.time()
         with self._lock:
@@ -189,9 +186,9 @@ class ChatStore:
                  _dumps(meta) if meta else None, now),
             )
             self._execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, int(conversation_id)))
-            return self.get_message(inserted_id(cur))  # type: ignore[return-value]
+            return self.get_message(last_row_id(cur))  # type: ignore[return-value]
 
-    def add_messages(self, conversation_id: int, rows: Sequence[Dict[str, Any]]) -> int:
+    def add_messages(self, conversation_id: int, rows: Sequence[dict[str, Any]]) -> int:
         """Bulk insert (``role``, ``content``, optional ``meta``/``tool_calls``/``tool_call_id``/``created``)."""
         now = time.time()
         with self._lock:

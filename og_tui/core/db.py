@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 
 from og_tui.core.errors import OGError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_db", "open_database"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "StoreError", "migrate", "open_db", "open_database", "last_row_id"]
 
 
 class StoreError(OGError):
@@ -174,6 +174,13 @@ def open_db(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
+
+
+def last_row_id(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT through ``cur`` created."""
+    if cur.lastrowid is None:
+        raise StoreError("The history database did not report the id of the new row.")
+    return cur.lastrowid
 
 
 def open_database(path: str, error: type[StoreError] = StoreError) -> tuple[sqlite3.Connection, int]:

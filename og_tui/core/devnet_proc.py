@@ -58,9 +58,9 @@ class DevnetHandle:
     url: str
     started: bool
     pid: Optional[int] = None
-    process: Optional[subprocess.Popen] = field(default=None, repr=False)
+    process: Optional[subprocess.Popen[bytes]] = field(default=None, repr=False)
     log_path: Optional[Path] = None
-    health: dict = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)
     startup_s: float = 0.0
 
     @property
@@ -100,7 +100,7 @@ def _stop_all_at_exit() -> None:
             pass
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     try:
         if os.name == "posix":
             os.killpg(proc.pid, sig)
@@ -198,7 +198,7 @@ def devnet_address(rpc_url: str) -> tuple[str, int]:
 def ensure_devnet(
     host: str = DEVNET_HOST,
     port: int = DEVNET_PORT,
-    data_dir: Optional[os.PathLike | str] = None,
+    data_dir: Optional[os.PathLike[str] | str] = None,
     on_progress: Optional[ProgressCallback] = None,
     timeout: float = 30.0,
 ) -> DevnetHandle:
@@ -312,7 +312,7 @@ def ensure_devnet(
         client.close()
 
 
-def _wait_for_other_devnet(client: Any, who: Optional[str], deadline: float, progress: Callable[[str], None]) -> Optional[dict]:
+def _wait_for_other_devnet(client: Any, who: Optional[str], deadline: float, progress: Callable[[str], None]) -> Optional[dict[str, Any]]:
     """If ``who`` (the port's listener) is an og-tui devnet still starting, wait for its /health."""
     if not who or "devnet" not in who or not ("og_tui" in who or "og-tui" in who):
         return None

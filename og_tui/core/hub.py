@@ -20,17 +20,15 @@ import os
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from og_tui.core.errors import AuthError, HubError, ValidationError
 from og_tui.core.hub_rules import (
-    FILENAME_MAX,
     MODEL_NAME_MAX,
     format_version,
     model_name_key,

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Union
 
-from og_tui.core.db import MIGRATIONS, SCHEMA_VERSION, StoreError, migrate, open_database
+from og_tui.core.db import MIGRATIONS, SCHEMA_VERSION, StoreError, last_row_id, migrate, open_database
 
 __all__ = [
     "MIGRATIONS",
@@ -142,12 +142,6 @@ def _from_json(value: Optional[str]) -> Any:
     except ValueError:
         return {"raw": value}
 
-
-def inserted_id(cur: sqlite3.Cursor) -> int:
-    """The row id of what an INSERT on ``cur`` just added."""
-    if cur.lastrowid is None:  # sqlite3 sets it on every INSERT
-        raise sqlite3.DatabaseError("the INSERT gave no row id")
-    return cur.lastrowid
 
 
 class Store:
@@ -472,7 +466,7 @@ class Store:
                     created_at or time.time(), profile, _to_json(detail),
                 ),
             )
-            return self.get_run(inserted_id(cur))  # type: ignore[return-value]
+            return self.get_run(last_row_id(cur))  # type: ignore[return-value]
 
     def get_run(self, run_id: int) -> Optional["InferenceRunRecord"]:
         row = self._execute("SELECT * FROM inference_runs WHERE id = ?", (int(run_id),)).fetchone()

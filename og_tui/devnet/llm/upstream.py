@@ -7,6 +7,7 @@ from typing import Any, AsyncIterator, Optional
 
 import httpx
 
+from og_tui.devnet.limits import loads as safe_loads
 from og_tui.devnet.llm.builtin import GenRequest, GenResult, count_tokens, prompt_tokens_of
 from og_tui.devnet.llm.catalog import ModelSpec
 
@@ -141,7 +142,7 @@ class UpstreamStream:
                 if data == "[DONE]":
                     return
                 try:
-                    obj = json.loads(data)
+                    obj = safe_loads(data)
                 except ValueError:
                     continue
                 if isinstance(obj, dict) and obj.get("usage"):

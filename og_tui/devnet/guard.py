@@ -259,7 +259,7 @@ class Guard:
 
 
 async def _reply(send: Send, status: int, message: str, rpc: bool = False, rpc_code: int = -32600) -> None:
-    """A JSON error: ``{"error": message}``, or a JSON-RPC error object on /rpc."""
+    """A JSON error: ``{"error": message}``, or a JSON-RPC error object on /rpc; the connection is closed."""
     if rpc:
         body: dict = {"jsonrpc": "2.0", "id": None, "error": {"code": rpc_code, "message": message}}
         if rpc_code == -32700:
@@ -267,8 +267,11 @@ async def _reply(send: Send, status: int, message: str, rpc: bool = False, rpc_c
     else:
         body = {"error": message}
     raw = json.dumps(body).encode("utf-8")
+    # "connection: close": the server then drops the connection instead of reading (and
+    # discarding) the rest of a refused body
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
+                            (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": raw})
 
 

@@ -195,10 +195,10 @@ class RpcDispatcher:
         return self._one(payload)
 
     def respond(self, payload: Any) -> bytes | None:
-        """``handle`` serialized as JSON, never more than ``limits.response_limit`` bytes.
+        """``handle`` serialized as JSON, its results within ``limits.response_limit`` bytes.
 
-        A single answer over the limit becomes error -32003; in a batch, the answers that
-        no longer fit are replaced by that error (geth does the same).
+        A single answer over the limit becomes error -32003; in a batch, the answer that
+        crosses the limit and every later one are that error (the later requests are not run).
         """
         limit = self.limits.response_limit
         if not isinstance(payload, list):
@@ -212,13 +212,21 @@ class RpcDispatcher:
             return _dumps(refused)
         parts: list[bytes] = []
         size = 2
+        full = False
         for item in payload:
+            if full:  # the rest is not run: each request gets the error (notifications nothing)
+                if isinstance(item, dict) and "id" not in item:
+                    continue
+                req_id = item.get("id") if isinstance(item, dict) and valid_id(item.get("id")) else None
+                parts.append(_dumps(_too_large(req_id, limit)))
+                continue
             answer = self._one(item)
             if answer is None:
                 continue
             raw = _dumps(answer)
             if size + len(raw) + 1 > limit:
                 raw = _dumps(_too_large(answer.get("id"), limit))
+                full = True
             size += len(raw) + 1
             parts.append(raw)
         return b"[" + b",".join(parts) + b"]" if parts else None
@@ -592,4 +600,4 @@ def _error(req_id: Any, exc: RpcError) -> dict:
 
 
 def _too_large(req_id: Any, limit: int) -> dict:
-    return _error(req_id, RpcError(-32003, f"response too large: over the devnet's limit of {limit} bytes"))
+    return _error(req_id, RpcError(-32003, f"response too large (limit {limit} bytes)"))

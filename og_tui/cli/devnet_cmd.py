@@ -38,7 +38,7 @@ from og_tui.devnet import limits as L
 @click.option("--max-body-mib", default=L.DEFAULT_MAX_BODY / L.MIB, show_default=True,
               type=click.FloatRange(min=0, min_open=True), help="Largest JSON request body, in MiB.")
 @click.option("--max-json-depth", default=L.DEFAULT_MAX_JSON_DEPTH, show_default=True,
-              type=click.IntRange(1, 10_000), help="Deepest nesting of arrays/objects in a JSON body.")
+              type=click.IntRange(1, 1_000), help="Deepest nesting of arrays/objects in a JSON body.")
 @click.option("--rpc-batch-limit", default=L.DEFAULT_BATCH_LIMIT, show_default=True,
               type=click.IntRange(1), help="Most requests in one JSON-RPC batch.")
 @click.option("--rpc-response-mib", default=L.DEFAULT_RESPONSE_LIMIT / L.MIB, show_default=True,
@@ -51,10 +51,12 @@ from og_tui.devnet import limits as L
               help="Gas of one eth_call / eth_estimateGas (0 = the block gas limit).")
 @click.option("--rpc-evm-timeout", default=L.DEFAULT_EVM_TIMEOUT, show_default=True, type=click.FloatRange(0),
               help="Seconds one eth_call / eth_estimateGas may run (0 = no limit).")
+@click.option("--rpc-evm-concurrency", default=L.DEFAULT_EVM_CONCURRENCY, show_default=True, type=click.IntRange(1, 64),
+              help="eth_call / eth_estimateGas requests run at once; more wait their turn.")
 def devnet(host: str, port: int, data_dir: Optional[str], allow_remote: bool, public_url: Optional[str],
            cors: tuple[str, ...], max_body_mib: float, max_json_depth: int, rpc_batch_limit: int,
            rpc_response_mib: float, rpc_max_filters: int, rpc_filter_timeout: float, rpc_gas_cap: int,
-           rpc_evm_timeout: float) -> None:
+           rpc_evm_timeout: float, rpc_evm_concurrency: int) -> None:
     """Run the local devnet (chain, faucet, hub, LLM gateway) on one port, for this machine only."""
     from og_tui.devnet.server import serve
 
@@ -69,6 +71,7 @@ def devnet(host: str, port: int, data_dir: Optional[str], allow_remote: bool, pu
         filter_timeout=rpc_filter_timeout,
         gas_cap=rpc_gas_cap,
         evm_timeout=rpc_evm_timeout,
+        evm_concurrency=rpc_evm_concurrency,
     )
     raise SystemExit(serve(host, port, data_dir, limits=limits, allow_remote=allow_remote,
                            public_url=public_url, cors=cors))

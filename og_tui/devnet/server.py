@@ -53,6 +53,7 @@ def default_data_dir() -> Path:
 # process instead of raising RecursionError. py-evm needs 12 frames per EVM call level.
 RECURSION_LIMIT = 1024 * 12
 THREAD_STACK_SIZE = 64 * 1024 * 1024  # room for RECURSION_LIMIT frames in every worker thread
+SWITCH_INTERVAL = 0.001  # seconds (Python's default is 0.005)
 
 
 def _uses_evm(payload: Any) -> bool:
@@ -242,6 +243,9 @@ def serve(
     import uvicorn
 
     sys.setrecursionlimit(RECURSION_LIMIT)
+    # a long eth_call holds the GIL between switches: switch more often, so the event loop and
+    # the other requests get it back quickly while such a call runs
+    sys.setswitchinterval(SWITCH_INTERVAL)
     site = Site(host=host, port=actual_port, public_url=public_url, cors_origins=list(cors))
     app = create_app(node, site)
     from og_tui.devnet.workflow_seed import install as _install_workflows

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from og_tui.core import constants
-from og_tui.devnet.guard import Guard, Site, connect_host, is_loopback, shown_host
+from og_tui.devnet.guard import Guard, Site, is_loopback, shown_host
 from og_tui.devnet.limits import DevnetLimits, loads
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def serve(
     started = time.perf_counter()
     limits = limits or DevnetLimits()
     limits.cors_origins = list(cors)
-    if not is_loopback(connect_host(host)) and not allow_remote:
+    if not is_loopback(host) and not allow_remote:
         print(
             f"og-tui devnet: refusing to listen on {host}: it is not a loopback address, and the devnet signs "
             "transactions for its public dev accounts and mints from its faucet for anyone who reaches it. "
@@ -252,7 +252,7 @@ def serve(
 
     workflows = _install_workflows(node)  # price feed 0xF5, scheduler + keeper, seeded workflows
     url = site.url
-    if not is_loopback(connect_host(host)):
+    if not is_loopback(host):
         print(remote_exposure(shown_host(host), actual_port, limits), flush=True)
     print(_banner(node, url, data_dir, time.perf_counter() - started), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")

@@ -17,6 +17,7 @@ BENCHES = [
     "bench.agent_bench",
     "bench.workflow_bench",
     "bench.chat_bench",
+    "bench.liveness_bench",
 ]
 
 

@@ -53,10 +53,12 @@ from og_tui.devnet import limits as L
               help="Seconds one eth_call / eth_estimateGas may run (0 = no limit).")
 @click.option("--rpc-evm-concurrency", default=L.DEFAULT_EVM_CONCURRENCY, show_default=True, type=click.IntRange(1, 64),
               help="eth_call / eth_estimateGas requests run at once; more wait their turn.")
+@click.option("--tx-evm-timeout", default=L.DEFAULT_TX_TIMEOUT, show_default=True, type=click.FloatRange(0),
+              help="Seconds one transaction may run; a longer one is refused, not mined (0 = no limit).")
 def devnet(host: str, port: int, data_dir: Optional[str], allow_remote: bool, public_url: Optional[str],
            cors: tuple[str, ...], max_body_mib: float, max_json_depth: int, rpc_batch_limit: int,
            rpc_response_mib: float, rpc_max_filters: int, rpc_filter_timeout: float, rpc_gas_cap: int,
-           rpc_evm_timeout: float, rpc_evm_concurrency: int) -> None:
+           rpc_evm_timeout: float, rpc_evm_concurrency: int, tx_evm_timeout: float) -> None:
     """Run the local devnet (chain, faucet, hub, LLM gateway) on one port, for this machine only."""
     from og_tui.devnet.server import serve
 
@@ -72,6 +74,7 @@ def devnet(host: str, port: int, data_dir: Optional[str], allow_remote: bool, pu
         gas_cap=rpc_gas_cap,
         evm_timeout=rpc_evm_timeout,
         evm_concurrency=rpc_evm_concurrency,
+        tx_timeout=tx_evm_timeout,
     )
     raise SystemExit(serve(host, port, data_dir, limits=limits, allow_remote=allow_remote,
                            public_url=public_url, cors=cors))

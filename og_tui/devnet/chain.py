@@ -51,7 +51,8 @@ from eth_utils import keccak, to_canonical_address
 
 from og_tui.core import constants
 from og_tui.devnet.db import SqliteKV
-from og_tui.devnet.limits import DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, EvmTimeout, check_deadline, evm_deadline
+from og_tui.devnet.limits import (DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, DEFAULT_TX_TIMEOUT, EvmTimeout, check_deadline,
+                                  evm_deadline)
 from og_tui.devnet.native import ERROR_SELECTOR, NativeHandler, make_precompile
 
 # The well-known public development mnemonic (Hardhat/Anvil): its keys are published
@@ -247,6 +248,7 @@ class DevChain:
         self.gas_limit = gas_limit
         self.gas_cap = DEFAULT_GAS_CAP  # eth_call / eth_estimateGas (0: the block gas limit)
         self.evm_timeout = DEFAULT_EVM_TIMEOUT  # seconds of EVM per eth_call / eth_estimateGas (0: none)
+        self.tx_timeout = DEFAULT_TX_TIMEOUT  # seconds of EVM per mined transaction (0: none)
         self.natives: dict = dict(PragueComputation.get_precompiles())
         self.native_names: dict[bytes, str] = {}
         self._pending_native_code: set[bytes] = set()
@@ -465,9 +467,14 @@ class DevChain:
         parent = self.head
         self.chain.header = self.chain.header.copy(timestamp=max(int(time.time()), parent.timestamp))
         try:
-            self.chain.apply_transaction(tx)
+            with evm_deadline(self.tx_timeout):  # a runaway transaction must not hold the node lock for minutes
+                self.chain.apply_transaction(tx)
         except VMError as exc:
             raise ChainError(f"transaction failed: {exc}") from None
+        except EvmTimeout as exc:  # nothing was persisted: the pending block is as before
+            self.chain.header = self.chain.create_header_from_parent(parent)
+            raise ChainError(f"transaction not mined: {exc}: the devnet does not run one transaction "
+                             "longer than that (--tx-evm-timeout)") from None
         except Exception as exc:  # py-evm ValidationError and friends
             self.chain.header = self.chain.create_header_from_parent(parent)
             raise ChainError(f"invalid transaction: {exc}") from None

@@ -33,6 +33,7 @@ DEFAULT_FILTER_TIMEOUT = 300.0
 DEFAULT_GAS_CAP = 50_000_000
 DEFAULT_EVM_TIMEOUT = 5.0
 DEFAULT_EVM_CONCURRENCY = 4
+DEFAULT_TX_TIMEOUT = 30.0
 
 
 @dataclass
@@ -48,6 +49,7 @@ class DevnetLimits:
     gas_cap: int = DEFAULT_GAS_CAP  # gas of one eth_call / eth_estimateGas
     evm_timeout: float = DEFAULT_EVM_TIMEOUT  # wall-clock seconds of one eth_call / eth_estimateGas
     evm_concurrency: int = DEFAULT_EVM_CONCURRENCY  # eth_call/eth_estimateGas requests run at once
+    tx_timeout: float = DEFAULT_TX_TIMEOUT  # wall-clock seconds of one mined transaction (not mined past it)
     cors_origins: list[str] = field(default_factory=list)  # browser origins allowed (--cors); "*" = any
 
 

@@ -79,6 +79,7 @@ class DevnetNode:
         self.chain = DevChain(self.data_dir, self.config.chain_id, self.config.block_gas_limit)
         self.chain.gas_cap = self.limits.gas_cap
         self.chain.evm_timeout = self.limits.evm_timeout
+        self.chain.tx_timeout = self.limits.tx_timeout
         # the faucet account is generated per data dir; its key is never printed
         self.token_address = _addr(constants.OUSDC_ADDRESS)
         self._token: OUSDCToken | None = None

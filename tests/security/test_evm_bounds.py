@@ -175,7 +175,8 @@ def capped_node(tmp_path_factory):
     from og_tui.devnet.limits import DevnetLimits
     from og_tui.devnet.node import DevnetNode
 
-    node = DevnetNode(tmp_path_factory.mktemp("capped") / "data", limits=DevnetLimits(gas_cap=1_000_000, evm_timeout=60))
+    limits = DevnetLimits(gas_cap=1_000_000, evm_timeout=60, tx_timeout=1)
+    node = DevnetNode(tmp_path_factory.mktemp("capped") / "data", limits=limits)
     yield node
     node.close()
 
@@ -193,6 +194,20 @@ def test_gas_cap_bounds_calls_and_estimates(capped_node):
     error = _call(capped_node, "eth_estimateGas", {"data": LOOP})["error"]
     assert error["message"] == "gas required exceeds allowance (1000000)"
     assert _call(capped_node, "eth_call", {"data": "0x602a60005260206000f3"}, "latest")["result"].endswith("2a")
+
+
+def test_a_runaway_transaction_is_not_mined(capped_node):
+    sender = capped_node.dev_accounts[2].address
+    nonce = _call(capped_node, "eth_getTransactionCount", sender, "latest")["result"]
+    block = _call(capped_node, "eth_blockNumber")["result"]
+    # the loop as a contract creation with the whole block's gas: ~150 M gas of looping
+    error = _call(capped_node, "eth_sendTransaction", {"from": sender, "data": LOOP,
+                                                       "gas": hex(capped_node.config.block_gas_limit)})["error"]
+    assert error["message"].startswith("transaction not mined: execution aborted (timeout = 1s)")
+    assert _call(capped_node, "eth_getTransactionCount", sender, "latest")["result"] == nonce
+    assert _call(capped_node, "eth_blockNumber")["result"] == block
+    sent = _call(capped_node, "eth_sendTransaction", {"from": sender, "to": "0x" + "33" * 20, "value": "0x5"})
+    assert _call(capped_node, "eth_getTransactionReceipt", sent["result"])["result"]["status"] == "0x1"
 
 
 def test_gas_cap_zero_means_the_block_gas_limit(tmp_path):

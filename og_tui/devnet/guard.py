@@ -5,9 +5,10 @@ In order, for each HTTP request:
 1. **Host**: refused (403) unless it names the devnet (its ``--host``, the host of its
    public URL) or a loopback name (``localhost``, ``127.0.0.1``, ``[::1]``), with its
    port or none. This stops DNS rebinding: a web page whose name resolves to 127.0.0.1
-   still sends its own name. The Host header is then replaced by the configured one, so
-   every URL built downstream (``request.url``, the x402 ``resource``) comes from the
-   configuration, never from the request.
+   still sends its own name. The Host header is then replaced by the configured one (or,
+   for an app built without its port, the listening socket's address), so every URL built
+   downstream (``request.url``, the x402 ``resource``) comes from the configuration,
+   never from the request.
 2. **Origin** (sent by browsers): refused (403) unless it is the devnet's own origin or
    allowed with ``--cors``; allowed cross-origin requests get CORS headers, and their
    preflight (``OPTIONS``) is answered here.
@@ -115,11 +116,19 @@ class Guard:
         self.authority = site.url.split("://", 1)[-1].split("/")[0].encode("latin-1")
 
     # -- checks --------------------------------------------------------------------------------
-    def host_allowed(self, value: str) -> bool:
+    def host_allowed(self, value: str, listening_port: Optional[int] = None) -> bool:
         name, port = _split_host(value)
         if name not in self.names:
             return False
-        return port is None or self.site.port is None or port == str(self.site.port)
+        expected = self.site.port if self.site.port is not None else listening_port
+        return port is None or expected is None or port == str(expected)
+
+    def _authority(self, scope: Scope) -> bytes:
+        """The Host every route sees: the configured one, or (app built without its port) the listening socket's."""
+        server = scope.get("server")
+        if self.site.port is not None or self.site.public_url or not server or server[1] is None:
+            return self.authority
+        return f"{shown_host(connect_host(self.site.host))}:{server[1]}".encode("latin-1")
 
     def cors_allowed(self, origin: str) -> bool:
         return "*" in self.cors or origin in self.cors
@@ -133,7 +142,8 @@ class Guard:
         path = scope.get("path", "")
         rpc = path.rstrip("/") == "/rpc"
         host = headers.get("host")
-        if host is not None and not self.host_allowed(host):
+        server = scope.get("server")
+        if host is not None and not self.host_allowed(host, server[1] if server else None):
             allowed = ", ".join(sorted(self.names))
             await _reply(send, 403, f"Host {host!r} is not served by this devnet (it answers to {allowed}); "
                          "it is local-only unless started with --host and --allow-remote.", rpc)
@@ -152,7 +162,7 @@ class Guard:
             await self._preflight(send, cross, headers)
             return
         scope = dict(scope, headers=[(k, v) for k, v in scope.get("headers", []) if k.lower() != b"host"]
-                     + [(b"host", self.authority)])
+                     + [(b"host", self._authority(scope))])
         if scope["method"] in BODY_METHODS:
             receive = await self._body(scope, receive, send, headers, path, rpc)
             if receive is None:

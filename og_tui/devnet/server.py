@@ -121,7 +121,8 @@ def create_app(node: "DevnetNode", site: Optional[Site] = None) -> Starlette:
         return JSONResponse(await run_in_threadpool(node.health))
 
     async def info(request: Request) -> Response:
-        return JSONResponse(node.info(site.url))  # from the configuration, never from the request
+        # the Guard has replaced the Host header by the configured one: never the request's own
+        return JSONResponse(node.info(site.public_url.rstrip("/") if site.public_url else str(request.base_url)))
 
     routes = [
         Route("/rpc", rpc, methods=["POST"]),

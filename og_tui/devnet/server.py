@@ -161,7 +161,7 @@ def _limits_line(node: "DevnetNode") -> str:
     lim: DevnetLimits = node.limits
     cors = ", ".join(lim.cors_origins) if lim.cors_origins else "none"
     return (f"bodies {lim.max_body / 1048576:g} MiB, batches {lim.batch_limit}, eth_call {lim.gas_cap:,} gas"
-            f" / {lim.evm_timeout:g} s; local-only; CORS origins: {cors}")
+            f" / {lim.evm_timeout:g} s; CORS origins: {cors}")
 
 
 def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str:

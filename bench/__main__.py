@@ -18,6 +18,7 @@ BENCHES = [
     "bench.workflow_bench",
     "bench.chat_bench",
     "bench.load_bench",
+    "bench.liveness_bench",
 ]
 
 

@@ -33,9 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _SERVE_BIG_BLOCKS = """
 import sys, uvicorn
+from og_tui.devnet.limits import MIB, DevnetLimits
 from og_tui.devnet.node import DevnetNode, DevnetConfig
 from og_tui.devnet.server import _bind, create_app
-node = DevnetNode(sys.argv[2], DevnetConfig(block_gas_limit=int(sys.argv[3])))
+# bodies and eth_estimateGas as large as the blocks (the defaults: 5 MiB, 50 M gas)
+limits = DevnetLimits(max_body=64 * MIB, gas_cap=0)
+node = DevnetNode(sys.argv[2], DevnetConfig(block_gas_limit=int(sys.argv[3])), limits=limits)
 sock = _bind("127.0.0.1", int(sys.argv[1]))
 print("ready", flush=True)
 uvicorn.Server(uvicorn.Config(create_app(node), log_level="warning", access_log=False, lifespan="off")).run(sockets=[sock])
@@ -156,7 +159,7 @@ def _big_input(tmp: Path, default_url: str, default_info: dict) -> None:
     from og_tui.core import inference_abi as A
     from og_tui.core.chain import ChainClient
     from og_tui.core.devnet_client import DevnetClient
-    from og_tui.core.errors import ValidationError
+    from og_tui.core.errors import OGError, ValidationError
     from og_tui.core.inference import InferenceClient, calldata_gas, encode_input
 
     x = np.random.default_rng(2).random((1, BIG), dtype=np.float32)
@@ -178,7 +181,9 @@ def _big_input(tmp: Path, default_url: str, default_info: dict) -> None:
             client.infer(signer, "bafkreiaaaa", 0, {"x": x})
             print("  default devnet: accepted (unexpected)")
         except ValidationError as exc:
-            print(f"  default devnet (60 M gas blocks): refused before sending in {(time.perf_counter() - t) * 1000:.0f} ms: {exc}")
+            print(f"  default devnet: refused before sending in {(time.perf_counter() - t) * 1000:.0f} ms: {exc}")
+        except OGError as exc:  # the default devnet takes JSON bodies up to 5 MiB (--max-body-mib)
+            print(f"  default devnet: refused by the devnet in {(time.perf_counter() - t) * 1000:.0f} ms: {exc}")
         client.close()
 
     port = free_port()

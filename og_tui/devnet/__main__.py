@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_watch_parent, args=(args.parent,), name="parent-watchdog", daemon=True).start()
     from og_tui.devnet.server import serve
 
+    os.umask(0o077)  # as `og-tui devnet`: whatever else this process writes is private too
     return serve(args.host, args.port, args.data_dir)
 
 

@@ -5,7 +5,7 @@ eth-tester ``PyEVMBackend`` that is built on our own chain class and database in
 of eth-tester's hard-coded test chain), the native system-contract table, and the
 SQLite-backed key/value store. It speaks Python values (bytes, ints, py-evm objects);
 ``rpc.py`` turns them into the JSON-RPC wire format. It is not thread-safe: the node
-serializes every call with one lock.
+serializes every access with one lock (calls hold it only to build their state).
 
 Design notes
 - One block per transaction: ``send_raw`` applies the transaction to the pending block,
@@ -14,13 +14,17 @@ Design notes
   header validation is relaxed from ``>`` to ``>=``), so a burst never pushes chain time
   ahead of real time, which matters for EIP-3009 validity windows.
 - ``eth_call``/``eth_estimateGas`` run on a fresh child header of the requested block
-  (current timestamp, base fee 0), the way geth simulates calls.
+  (current timestamp, base fee 0), the way geth simulates calls, under a gas cap and a
+  wall-clock deadline checked in the opcode loop; the trie of a mined block never
+  changes, so the EVM runs outside the node lock while blocks keep being mined.
 - Native handlers live in the computation class's precompile table, so they run at any
   call depth for transactions, calls and gas estimation alike.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import time
@@ -31,7 +35,7 @@ from typing import Callable, Iterable
 from eth.chains.base import MiningChain
 from eth.consensus import ConsensusApplier, NoProofConsensus
 from eth.db.atomic import AtomicDB
-from eth.exceptions import HeaderNotFound, Revert, TransactionNotFound, VMError
+from eth.exceptions import HeaderNotFound, OutOfGas, Revert, TransactionNotFound, VMError
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
@@ -47,6 +51,8 @@ from eth_utils import keccak, to_canonical_address
 
 from og_tui.core import constants
 from og_tui.devnet.db import SqliteKV
+from og_tui.devnet.limits import (DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, DEFAULT_TX_TIMEOUT, EvmTimeout, check_deadline,
+                                  evm_deadline)
 from og_tui.devnet.native import ERROR_SELECTOR, NativeHandler, make_precompile
 
 # The well-known public development mnemonic (Hardhat/Anvil): its keys are published
@@ -105,7 +111,7 @@ class DevAccount:
 # --- gas estimation ----------------------------------------------------------------------
 
 
-def estimate_gas_fast(state, transaction) -> int:
+def estimate_gas_fast(state, transaction, cap: int | None = None) -> int:
     """Smallest gas limit that lets ``transaction`` succeed, found in few runs.
 
     Runs once at the block gas limit (raising the VM error if even that fails, e.g. a
@@ -121,7 +127,7 @@ def estimate_gas_fast(state, transaction) -> int:
         finally:
             state.revert(snapshot)
 
-    top = state.gas_limit
+    top = state.gas_limit if cap is None else min(state.gas_limit, cap)
     first = run(top)
     if first.is_error:
         raise first.error
@@ -151,9 +157,47 @@ def estimate_gas_fast(state, transaction) -> int:
 # --- classes -------------------------------------------------------------------------------
 
 
+JUMP, JUMPI = 0x56, 0x57
+
+
+def _deadline_checked(opcode_fn):
+    """``opcode_fn`` preceded by the thread's EVM deadline check (every loop needs a jump)."""
+
+    def checked(computation) -> None:
+        check_deadline()
+        opcode_fn(computation=computation)
+
+    checked.mnemonic = opcode_fn.mnemonic
+    checked.__wrapped__ = opcode_fn
+    return checked
+
+
+def _build_computation_class(natives: dict):
+    """Prague's computation with ``natives`` as precompiles and the EVM deadline in its loop.
+
+    The deadline (``limits.evm_deadline``) is checked before every JUMP/JUMPI and every
+    message (CALL, CREATE, ... at any depth): no loop and no call tree runs past it. With
+    no deadline set (mined transactions), the check is one thread-local lookup.
+    """
+    opcodes = dict(PragueComputation.opcodes)
+    for code in (JUMP, JUMPI):
+        opcodes[code] = _deadline_checked(opcodes[code])
+
+    class DevnetComputation(PragueComputation):
+        _precompiles = natives
+
+        @classmethod
+        def apply_computation(cls, state, message, transaction_context, parent_computation=None):
+            check_deadline()
+            return super().apply_computation(state, message, transaction_context, parent_computation=parent_computation)
+
+    DevnetComputation.opcodes = opcodes
+    return DevnetComputation
+
+
 def _build_chain_class(chain_id: int, natives: dict):
     """A MiningChain subclass whose VM runs ``natives`` (a live dict) as precompiles."""
-    computation_class = type("DevnetComputation", (PragueComputation,), {"_precompiles": natives})
+    computation_class = _build_computation_class(natives)
     state_class = type("DevnetState", (PragueState,), {"computation_class": computation_class})
 
     class DevnetVM(PragueVM):
@@ -204,6 +248,9 @@ class DevChain:
         prepare_data_dir(self.data_dir)  # mode 0700; files an older version left 0644 made 0600
         self.chain_id = chain_id
         self.gas_limit = gas_limit
+        self.gas_cap = DEFAULT_GAS_CAP  # eth_call / eth_estimateGas (0: the block gas limit)
+        self.evm_timeout = DEFAULT_EVM_TIMEOUT  # seconds of EVM per eth_call / eth_estimateGas (0: none)
+        self.tx_timeout = DEFAULT_TX_TIMEOUT  # seconds of EVM per mined transaction (0: none)
         self.natives: dict = dict(PragueComputation.get_precompiles())
         self.native_names: dict[bytes, str] = {}
         self._pending_native_code: set[bytes] = set()
@@ -422,9 +469,14 @@ class DevChain:
         parent = self.head
         self.chain.header = self.chain.header.copy(timestamp=max(int(time.time()), parent.timestamp))
         try:
-            self.chain.apply_transaction(tx)
+            with evm_deadline(self.tx_timeout):  # a runaway transaction must not hold the node lock for minutes
+                self.chain.apply_transaction(tx)
         except VMError as exc:
             raise ChainError(f"transaction failed: {exc}") from None
+        except EvmTimeout as exc:  # nothing was persisted: the pending block is as before
+            self.chain.header = self.chain.create_header_from_parent(parent)
+            raise ChainError(f"transaction not mined: {exc}: the devnet does not run one transaction "
+                             "longer than that (--tx-evm-timeout)") from None
         except Exception as exc:  # py-evm ValidationError and friends
             self.chain.header = self.chain.create_header_from_parent(parent)
             raise ChainError(f"invalid transaction: {exc}") from None
@@ -447,28 +499,59 @@ class DevChain:
         )
         return SpoofTransaction(unsigned, from_=sender)
 
-    def call(self, tx: dict, tag="latest") -> bytes:
-        gas = min(tx.get("gas") or self.gas_limit, self.gas_limit)
-        with self.chain.get_vm(at_header=self.header_for(tag)).in_costless_state() as state:
-            spoof = self._spoof(state, tx, gas)
+    # -- calls (eth_call, eth_estimateGas) --------------------------------------------------
+    # A call runs on a throw-away state over the immutable trie of its block, so only building
+    # that state needs the node lock (``lock``); the EVM then runs without it, under the gas
+    # cap and the wall-clock deadline, while transactions keep being mined.
+    def call_gas_cap(self) -> int:
+        return min(self.gas_cap or self.gas_limit, self.gas_limit)
+
+    def _costless_state(self, tag):
+        """A state on a fresh child of block ``tag`` (now's timestamp, base fee 0), as geth simulates calls."""
+        vm = self.chain.get_vm(at_header=self.header_for(tag))
+        header = vm.get_header()
+        child = vm.generate_block_from_parent_header_and_coinbase(header, header.coinbase).header
+        previous = itertools.chain((header.hash,), vm.previous_hashes)
+        return vm.build_state(self.chain.chaindb.db, child.copy(base_fee_per_gas=0), vm.chain_context, previous)
+
+    def _prepare(self, tx: dict, tag, gas: int, lock):
+        with lock if lock is not None else contextlib.nullcontext():
+            state = self._costless_state(tag)
+            return state, self._spoof(state, tx, gas)
+
+    def _timeout_error(self, exc: EvmTimeout) -> ChainError:
+        return ChainError(f"{exc}: the call ran longer than this devnet allows (--rpc-evm-timeout)")
+
+    def call(self, tx: dict, tag="latest", lock=None) -> bytes:
+        """Run ``tx`` as ``eth_call``; ``lock`` (the node's) is held only while the state is built."""
+        cap = self.call_gas_cap()
+        state, spoof = self._prepare(tx, tag, min(tx.get("gas") or cap, cap), lock)
+        with evm_deadline(self.evm_timeout):
             try:
                 computation = state.apply_transaction(spoof)
+            except EvmTimeout as exc:
+                raise self._timeout_error(exc) from None
             except Exception as exc:
                 raise ChainError(str(exc)) from None
         if computation.is_error:
             raise _execution_error(computation.error, computation.output)
         return computation.output
 
-    def estimate_gas(self, tx: dict, tag="latest") -> int:
-        header = self.header_for(tag)
-        with self.chain.get_vm(at_header=header).in_costless_state() as state:
-            spoof = self._spoof(state, tx, self.gas_limit)
-        try:
-            return self.chain.estimate_gas(spoof, header)
-        except VMError as exc:
-            raise _execution_error(exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"")
-        except Exception as exc:
-            raise ChainError(str(exc)) from None
+    def estimate_gas(self, tx: dict, tag="latest", lock=None) -> int:
+        """``eth_estimateGas`` up to the call gas cap; ``lock`` as in :meth:`call`."""
+        cap = self.call_gas_cap()
+        state, spoof = self._prepare(tx, tag, cap, lock)
+        with evm_deadline(self.evm_timeout):
+            try:
+                return estimate_gas_fast(state, spoof, cap)
+            except EvmTimeout as exc:
+                raise self._timeout_error(exc) from None
+            except OutOfGas:
+                raise ChainError(f"gas required exceeds allowance ({cap})") from None
+            except VMError as exc:
+                raise _execution_error(exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"")
+            except Exception as exc:
+                raise ChainError(str(exc)) from None
 
     # -- logs -----------------------------------------------------------------------------------
     def logs(

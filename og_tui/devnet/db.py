@@ -7,6 +7,10 @@ SQLite in one transaction when :meth:`flush` is called (the node calls it after 
 mined block). Reads fall through to SQLite and are cached, so a restart does not have
 to load the whole database: it opens the file and reads the keys it needs.
 
+Writes happen under the node lock; reads may come from other threads (calls run outside
+the lock), which is why a flush removes pairs from the dirty map only once they are readable
+from the cache and SQLite.
+
 Because a flush is one SQLite transaction and the canonical-head pointer is among the
 flushed keys, a crash between blocks leaves the file at the previous block, never
 half-written.
@@ -86,7 +90,9 @@ class SqliteKV(BaseDB):
         """Write every pending change (and optional meta entries) in one transaction."""
         if not self._dirty and not meta:
             return 0
-        dirty, self._dirty = self._dirty, {}
+        # the pairs stay in the dirty map until they are in SQLite and in the cache, so a
+        # reader in another thread (an eth_call running outside the node lock) always finds them
+        dirty = dict(self._dirty)
         puts = [(k, v) for k, v in dirty.items() if v is not _DELETED]
         dels = [(k,) for k, v in dirty.items() if v is _DELETED]
         with self._io_lock:
@@ -102,12 +108,12 @@ class SqliteKV(BaseDB):
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
-                # keep the changes so a later flush can retry
-                dirty.update(self._dirty)
-                self._dirty = dirty
-                raise
+                raise  # the changes are still in the dirty map: a later flush retries them
         for k, v in puts:
             self._cache[k] = v  # type: ignore[assignment]
+        for k, v in dirty.items():
+            if self._dirty.get(k) is v:
+                del self._dirty[k]
         return len(dirty)
 
     def get_meta(self, key: str) -> str | None:

@@ -31,6 +31,8 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from og_tui.devnet.limits import EvmTimeout
+
 log = logging.getLogger(__name__)
 
 ERROR_SELECTOR = keccak(text="Error(string)")[:4]
@@ -168,7 +170,7 @@ def make_precompile(handler: NativeHandler, name: str = "native") -> Callable:
         except NativeRevert as exc:
             computation.output = exc.data
             raise Revert(exc.data) from None
-        except (VMError, OutOfGas):
+        except (VMError, OutOfGas, EvmTimeout):
             raise
         except Exception as exc:  # a bug in a handler must not take the node down
             log.exception("native contract %s failed", name)

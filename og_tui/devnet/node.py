@@ -41,6 +41,7 @@ from eth_utils import is_checksum_address, is_hex_address, to_canonical_address,
 
 from og_tui.core import constants
 from og_tui.devnet.chain import ChainError, DevChain
+from og_tui.devnet.limits import DevnetLimits
 from og_tui.devnet.native import NativeHandler, selector
 from og_tui.devnet.token import OUSDCToken, balance_slot
 
@@ -67,12 +68,18 @@ def _addr(value: str) -> bytes:
 
 
 class DevnetNode:
-    def __init__(self, data_dir: str | Path, config: DevnetConfig | None = None) -> None:
+    def __init__(
+        self, data_dir: str | Path, config: DevnetConfig | None = None, limits: DevnetLimits | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.config = config or DevnetConfig()
+        self.limits = limits or DevnetLimits()
         self.lock = threading.RLock()
         self.started_at = time.time()
         self.chain = DevChain(self.data_dir, self.config.chain_id, self.config.block_gas_limit)
+        self.chain.gas_cap = self.limits.gas_cap
+        self.chain.evm_timeout = self.limits.evm_timeout
+        self.chain.tx_timeout = self.limits.tx_timeout
         # the faucet account is generated per data dir; its key is never printed
         self.token_address = _addr(constants.OUSDC_ADDRESS)
         self._token: OUSDCToken | None = None

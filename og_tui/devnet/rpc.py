@@ -1,8 +1,12 @@
 """Ethereum JSON-RPC 2.0 over the devnet chain, in the wire format any client expects.
 
 ``RpcDispatcher.handle(payload)`` takes the decoded JSON body (one request or a batch)
-and returns the JSON-able response (or ``None`` for a batch of notifications). Every
-method runs under the node's chain lock. Errors are JSON-RPC error objects
+and returns the JSON-able response (or ``None`` for a batch of notifications);
+``respond(payload)`` returns it serialized, within the response size limit. Every
+method runs under the node's chain lock, except ``eth_call``/``eth_estimateGas`` (and
+the estimate of ``eth_sendTransaction``), whose EVM runs outside it, under the gas cap
+and the wall-clock limit (``limits.py``). Batches are capped in length, filters in
+number and lifetime, ids must be what JSON-RPC allows. Errors are JSON-RPC error objects
 ``{code, message, data?}``; a revert is ``{code: 3, message: "execution reverted:
 <reason>", data: "0x<revert data>"}`` like geth, so web3 raises ``ContractLogicError``.
 """
@@ -10,11 +14,15 @@ method runs under the node's chain lock. Errors are JSON-RPC error objects
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import math
+import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from og_tui.devnet import wire
 from og_tui.devnet.chain import ChainError
+from og_tui.devnet.limits import DevnetLimits
 
 if TYPE_CHECKING:
     from og_tui.devnet.node import DevnetNode
@@ -140,9 +148,31 @@ def _params(params: Any, minimum: int, maximum: int) -> list:
 # --- dispatcher ---------------------------------------------------------------------------------
 
 
+# methods that take the node lock themselves, only for the parts that touch the chain
+UNLOCKED_METHODS = frozenset({"eth_call", "eth_estimateGas", "eth_sendTransaction"})
+# exceptions that mean "this input cannot be handled" rather than "the node is broken"
+INPUT_FAULTS = (ValueError, TypeError, OverflowError, RecursionError)
+
+
+def valid_id(value: Any) -> bool:
+    """What JSON-RPC 2.0 allows as an id: a string, a (finite) number or null."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
 class RpcDispatcher:
     def __init__(self, node: "DevnetNode") -> None:
         self.node = node
+        self.limits: DevnetLimits = getattr(node, "limits", None) or DevnetLimits()
         self._filters: dict[int, dict] = {}
         self._filter_ids = itertools.count(1)
         self.methods: dict[str, Callable[[list], Any]] = {
@@ -156,29 +186,86 @@ class RpcDispatcher:
     # -- entry point --------------------------------------------------------------------
     def handle(self, payload: Any) -> Any:
         if isinstance(payload, list):
-            if not payload:
-                return _error(None, RpcError(-32600, "empty batch"))
+            refused = self._refuse_batch(payload)
+            if refused is not None:
+                return refused
             answers = [self._one(item) for item in payload]
             answers = [a for a in answers if a is not None]
             return answers or None
         return self._one(payload)
 
+    def respond(self, payload: Any) -> bytes | None:
+        """``handle`` serialized as JSON, its results within ``limits.response_limit`` bytes.
+
+        A single answer over the limit becomes error -32003; in a batch, the answer that
+        crosses the limit and every later one are that error (the later requests are not run).
+        """
+        limit = self.limits.response_limit
+        if not isinstance(payload, list):
+            answer = self._one(payload)
+            if answer is None:
+                return None
+            raw = _dumps(answer)
+            return raw if len(raw) <= limit else _dumps(_too_large(answer.get("id"), limit))
+        refused = self._refuse_batch(payload)
+        if refused is not None:
+            return _dumps(refused)
+        parts: list[bytes] = []
+        size = 2
+        full = False
+        for item in payload:
+            if full:  # the rest is not run: each request gets the error (notifications nothing)
+                if isinstance(item, dict) and "id" not in item:
+                    continue
+                req_id = item.get("id") if isinstance(item, dict) and valid_id(item.get("id")) else None
+                parts.append(_dumps(_too_large(req_id, limit)))
+                continue
+            answer = self._one(item)
+            if answer is None:
+                continue
+            raw = _dumps(answer)
+            if size + len(raw) + 1 > limit:
+                raw = _dumps(_too_large(answer.get("id"), limit))
+                full = True
+            size += len(raw) + 1
+            parts.append(raw)
+        return b"[" + b",".join(parts) + b"]" if parts else None
+
+    def _refuse_batch(self, payload: list) -> dict | None:
+        if not payload:
+            return _error(None, RpcError(-32600, "empty batch"))
+        if len(payload) > self.limits.batch_limit:
+            return _error(None, RpcError(
+                -32600, f"batch too large: {len(payload)} requests, at most {self.limits.batch_limit} per batch"))
+        return None
+
     def _one(self, req: Any) -> dict | None:
-        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
-            return _error(req.get("id") if isinstance(req, dict) else None, RpcError(-32600, "invalid request"))
+        if not isinstance(req, dict):
+            return _error(None, RpcError(-32600, "invalid request: expected a JSON object"))
         req_id = req.get("id")
-        method = self.methods.get(req["method"])
+        if not valid_id(req_id):
+            return _error(None, RpcError(-32600, "invalid request: the id must be a string, a finite number or null"))
+        if req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
+            return _error(req_id, RpcError(-32600, 'invalid request: expected {"jsonrpc": "2.0", "method": "...", ...}'))
+        name = req["method"]
+        method = self.methods.get(name)
         try:
             if method is None:
-                raise RpcError(-32601, f"the method {req['method']} does not exist/is not available")
-            with self.node.lock:
+                raise RpcError(-32601, f"the method {name[:100]} does not exist/is not available")
+            if name in UNLOCKED_METHODS:
                 result = method(req.get("params"))
+            else:
+                with self.node.lock:
+                    result = method(req.get("params"))
         except RpcError as exc:
             return _error(req_id, exc)
         except ChainError as exc:
             return _error(req_id, RpcError(exc.code, exc.message, exc.data))
+        except INPUT_FAULTS as exc:
+            log.warning("rpc method %s refused its params: %s: %s", name, type(exc).__name__, exc)
+            return _error(req_id, invalid(f"invalid params: {type(exc).__name__}: {str(exc)[:200]}"))
         except Exception as exc:  # never leak a traceback to the client; log it here
-            log.exception("rpc method %s failed", req["method"])
+            log.exception("rpc method %s failed", name)
             return _error(req_id, RpcError(-32603, f"internal error: {type(exc).__name__}: {exc}"))
         if "id" not in req:
             return None  # notification
@@ -291,13 +378,21 @@ class RpcDispatcher:
         return wire.word(value)
 
     # -- execution ----------------------------------------------------------------------------
-    def rpc_eth_call(self, params):
+    # eth_call / eth_estimateGas / eth_sendTransaction run without the node lock (UNLOCKED_METHODS):
+    # the chain takes it only to build the call's state
+    def _call_args(self, params) -> tuple[dict, Any]:
         obj, tag = _params(params, 1, 3)[:2]
-        return wire.data(self.chain.call(p_call(obj), p_block(tag, self.chain)))
+        tx = p_call(obj)
+        with self.node.lock:
+            return tx, p_block(tag, self.chain)
+
+    def rpc_eth_call(self, params):
+        tx, block = self._call_args(params)
+        return wire.data(self.chain.call(tx, block, lock=self.node.lock))
 
     def rpc_eth_estimateGas(self, params):
-        obj, tag = _params(params, 1, 3)[:2]
-        return wire.q(self.chain.estimate_gas(p_call(obj), p_block(tag, self.chain)))
+        tx, block = self._call_args(params)
+        return wire.q(self.chain.estimate_gas(tx, block, lock=self.node.lock))
 
     def rpc_eth_sendRawTransaction(self, params):
         (raw,) = _params(params, 1, 1)
@@ -312,8 +407,11 @@ class RpcDispatcher:
         key = keys.get("0x" + sender.hex()) if sender else None
         if key is None:
             raise RpcError(-32000, "unknown account: eth_sendTransaction only signs for the devnet dev accounts")
-        raw = self.node.sign_transaction(key, tx)
-        return wire.data(self.chain.send_raw(raw))
+        if tx.get("gas") is None:
+            tx["gas"] = self.chain.estimate_gas(tx, lock=self.node.lock)
+        with self.node.lock:
+            raw = self.node.sign_transaction(key, tx)
+            return wire.data(self.chain.send_raw(raw))
 
     # -- blocks & transactions -----------------------------------------------------------------
     def rpc_eth_getBlockByNumber(self, params):
@@ -431,29 +529,43 @@ class RpcDispatcher:
         (obj,) = _params(params, 1, 1)
         return self._logs(self._log_criteria(obj))
 
+    # filters live until uninstalled or unused for limits.filter_timeout seconds (geth: 5 min),
+    # at most limits.max_filters at once
+    def _expire_filters(self) -> None:
+        oldest = time.monotonic() - self.limits.filter_timeout
+        for fid in [fid for fid, flt in self._filters.items() if flt["used"] < oldest]:
+            del self._filters[fid]
+
+    def _add_filter(self, flt: dict) -> str:
+        self._expire_filters()
+        if len(self._filters) >= self.limits.max_filters:
+            raise RpcError(-32000, (
+                f"too many filters: {len(self._filters)} are installed (limit {self.limits.max_filters}); "
+                f"uninstall some with eth_uninstallFilter, unused ones expire after {self.limits.filter_timeout:g}s"))
+        fid = next(self._filter_ids)
+        flt["used"] = time.monotonic()
+        self._filters[fid] = flt
+        return wire.q(fid)
+
     def rpc_eth_newFilter(self, params):
         (obj,) = _params(params, 1, 1)
         crit = self._log_criteria(obj)
-        fid = next(self._filter_ids)
-        self._filters[fid] = {"kind": "logs", "crit": crit, "next": self._resolve(crit["from"])}
-        return wire.q(fid)
+        return self._add_filter({"kind": "logs", "crit": crit, "next": self._resolve(crit["from"])})
 
     def rpc_eth_newBlockFilter(self, params):
-        fid = next(self._filter_ids)
-        self._filters[fid] = {"kind": "blocks", "next": self.chain.block_number + 1}
-        return wire.q(fid)
+        return self._add_filter({"kind": "blocks", "next": self.chain.block_number + 1})
 
     def rpc_eth_newPendingTransactionFilter(self, params):
-        fid = next(self._filter_ids)
-        self._filters[fid] = {"kind": "pending"}
-        return wire.q(fid)
+        return self._add_filter({"kind": "pending"})
 
     def _filter(self, params) -> tuple[int, dict]:
         (fid,) = _params(params, 1, 1)
         fid = p_quantity(fid, "filter id")
+        self._expire_filters()
         flt = self._filters.get(fid)
         if flt is None:
             raise RpcError(-32000, "filter not found")
+        flt["used"] = time.monotonic()
         return fid, flt
 
     def rpc_eth_getFilterChanges(self, params):
@@ -485,3 +597,7 @@ class RpcDispatcher:
 
 def _error(req_id: Any, exc: RpcError) -> dict:
     return {"jsonrpc": "2.0", "id": req_id, "error": exc.to_json()}
+
+
+def _too_large(req_id: Any, limit: int) -> dict:
+    return _error(req_id, RpcError(-32003, f"response too large (limit {limit} bytes)"))

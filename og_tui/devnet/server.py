@@ -2,27 +2,34 @@
 
 Routes: ``POST /rpc`` (JSON-RPC), ``POST /faucet``, ``GET /health``, ``GET /devnet/info``,
 plus whatever ``og_tui.devnet.hub.routes(node)`` returns when that module exists.
+Every request passes :class:`og_tui.devnet.guard.Guard` first (Host, Origin, Content-Type,
+body size and JSON depth, catch-all); the limits are the node's :class:`DevnetLimits`.
+The devnet listens on loopback only unless started with ``--allow-remote``.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from og_tui.core import constants
+from og_tui.devnet.guard import Guard, Site, is_loopback, shown_host
+from og_tui.devnet.limits import DevnetLimits, loads
 
 if TYPE_CHECKING:
     from og_tui.devnet.node import DevnetNode
@@ -41,8 +48,19 @@ def default_data_dir() -> Path:
     return app_data_dir() / "devnet"
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+# py_ecc raises Python's recursion limit to 100,000 for the whole process: far more frames
+# than a thread's C stack holds, so deep input (JSON, recursion in a library) would crash the
+# process instead of raising RecursionError. py-evm needs 12 frames per EVM call level.
+RECURSION_LIMIT = 1024 * 12
+THREAD_STACK_SIZE = 64 * 1024 * 1024  # room for RECURSION_LIMIT frames in every worker thread
+SWITCH_INTERVAL = 0.001  # seconds (Python's default is 0.005)
+
+
+def _uses_evm(payload: Any) -> bool:
+    from og_tui.devnet.rpc import UNLOCKED_METHODS
+
+    items = payload if isinstance(payload, list) else [payload]
+    return any(isinstance(i, dict) and i.get("method") in UNLOCKED_METHODS for i in items)
 
 
 def _hub_routes(node: "DevnetNode") -> list:
@@ -62,24 +80,35 @@ def _llm_routes(node: "DevnetNode") -> list:
     return list(routes(node))  # /v1/... LLM gateway with x402 (og_tui/devnet/llm/)
 
 
-def create_app(node: "DevnetNode") -> Starlette:
+def create_app(node: "DevnetNode", site: Optional[Site] = None) -> Starlette:
+    """The devnet's app. ``site`` says where it listens (default: loopback, any port)."""
+    site = site or Site()
+    limits: DevnetLimits = getattr(node, "limits", None) or DevnetLimits()
+    # eth_call / eth_estimateGas run on their own few threads: a burst of slow calls queues
+    # there instead of taking every worker thread from the other routes
+    evm_threads = anyio.CapacityLimiter(max(1, limits.evm_concurrency))
+
     async def rpc(request: Request) -> Response:
         body = await request.body()
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
-        answer = await run_in_threadpool(node.rpc.handle, payload)
-        if answer is None:
+            payload = loads(body, limits.max_json_depth)
+        except ValueError as exc:
+            error = {"code": -32700, "message": f"parse error: {exc}"}
+            return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error})
+        if _uses_evm(payload):
+            raw = await anyio.to_thread.run_sync(node.rpc.respond, payload, limiter=evm_threads)
+        else:
+            raw = await run_in_threadpool(node.rpc.respond, payload)
+        if raw is None:
             return Response(status_code=204)
-        return JSONResponse(answer)
+        return Response(raw, media_type="application/json")
 
     async def faucet(request: Request) -> Response:
         from og_tui.devnet.node import FaucetError
 
         try:
-            payload = json.loads(await request.body() or b"{}")
-        except (ValueError, UnicodeDecodeError):
+            payload = loads(await request.body() or b"{}", limits.max_json_depth)
+        except ValueError:
             return JSONResponse({"error": "body must be JSON: {\"address\": \"0x...\"}"}, status_code=400)
         address = payload.get("address") if isinstance(payload, dict) else None
         try:
@@ -92,7 +121,8 @@ def create_app(node: "DevnetNode") -> Starlette:
         return JSONResponse(await run_in_threadpool(node.health))
 
     async def info(request: Request) -> Response:
-        return JSONResponse(node.info(_base_url(request)))
+        # the Guard has replaced the Host header by the configured one: never the request's own
+        return JSONResponse(node.info(site.public_url.rstrip("/") if site.public_url else str(request.base_url)))
 
     routes = [
         Route("/rpc", rpc, methods=["POST"]),
@@ -105,8 +135,9 @@ def create_app(node: "DevnetNode") -> Starlette:
     from og_tui.devnet.inference_routes import routes as _inference_routes
 
     routes += _inference_routes(node)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(Guard, limits=limits, site=site)])
     app.state.node = node
+    app.state.site = site
     return app
 
 
@@ -126,12 +157,20 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _limits_line(node: "DevnetNode") -> str:
+    lim: DevnetLimits = node.limits
+    cors = ", ".join(lim.cors_origins) if lim.cors_origins else "none"
+    return (f"bodies {lim.max_body / 1048576:g} MiB, batches {lim.batch_limit}, eth_call {lim.gas_cap:,} gas"
+            f" / {lim.evm_timeout:g} s; CORS origins: {cors}")
+
+
 def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str:
     lines = [
         f"og-tui devnet (LOCAL network, chain id {node.config.chain_id}) ready in {elapsed:.2f}s",
         f"  url:       {url}",
         f"  rpc:       {url}/rpc",
         f"  data dir:  {data_dir}",
+        f"  limits:    {_limits_line(node)}",
         f"  block:     {node.chain.block_number}",
         f"  OUSDC:     {constants.OUSDC_ADDRESS}",
         "  dev accounts (DEVNET-ONLY keys: public, never use them on a real network):",
@@ -142,9 +181,43 @@ def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str
     return "\n".join(lines)
 
 
-def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, data_dir: str | Path | None = None) -> int:
+def remote_exposure(host: str, port: int, limits: DevnetLimits) -> str:
+    """What a devnet listening on a non-loopback address hands to anyone who can reach it."""
+    return "\n".join([
+        f"og-tui devnet: WARNING: listening on {host}:{port}, reachable from other machines (--allow-remote).",
+        "  Anyone who can reach this port can:",
+        "    - send transactions from the 10 dev accounts (eth_sendTransaction signs for them; their keys are public)",
+        "    - mint native tokens and OUSDC without limit (POST /faucet)",
+        "    - read the dev account keys (GET /devnet/info)",
+        "    - create hub accounts, upload models (hub), run inferences and paid LLM calls",
+        f"    - run eth_call/eth_estimateGas up to {limits.gas_cap:,} gas and {limits.evm_timeout:g} s each",
+        "  Requests must still name this devnet in their Host header (--host, --public-url or a loopback name).",
+    ])
+
+
+def serve(
+    host: str = constants.DEVNET_HOST,
+    port: int = constants.DEVNET_PORT,
+    data_dir: str | Path | None = None,
+    *,
+    limits: DevnetLimits | None = None,
+    allow_remote: bool = False,
+    public_url: str | None = None,
+    cors: Sequence[str] = (),
+) -> int:
     """Run the devnet until interrupted. Returns a process exit code."""
     started = time.perf_counter()
+    limits = limits or DevnetLimits()
+    limits.cors_origins = list(cors)
+    if not is_loopback(host) and not allow_remote:
+        print(
+            f"og-tui devnet: refusing to listen on {host}: it is not a loopback address, and the devnet signs "
+            "transactions for its public dev accounts and mints from its faucet for anyone who reaches it. "
+            "Use --host 127.0.0.1 (the default), or add --allow-remote if you really want it reachable "
+            "from other machines.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         sock = _bind(host, port)
     except OSError as exc:
@@ -159,21 +232,29 @@ def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, 
         return 2
     actual_port = sock.getsockname()[1]
     data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    threading.stack_size(THREAD_STACK_SIZE)  # threads started from here on (workers, keeper)
     try:
         from og_tui.devnet.node import DevnetNode
 
-        node = DevnetNode(data_dir)
+        node = DevnetNode(data_dir, limits=limits)
     except Exception:
         sock.close()
         raise
+    import py_ecc  # noqa: F401 - imported by the EVM already; its recursion limit is undone below
     import uvicorn
 
-    app = create_app(node)
+    sys.setrecursionlimit(RECURSION_LIMIT)
+    # a long eth_call holds the GIL between switches: switch more often, so the event loop and
+    # the other requests get it back quickly while such a call runs
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    site = Site(host=host, port=actual_port, public_url=public_url, cors_origins=list(cors))
+    app = create_app(node, site)
     from og_tui.devnet.workflow_seed import install as _install_workflows
 
     workflows = _install_workflows(node)  # price feed 0xF5, scheduler + keeper, seeded workflows
-    shown_host = f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{actual_port}"
+    url = site.url
+    if not is_loopback(host):
+        print(remote_exposure(shown_host(host), actual_port, limits), flush=True)
     print(_banner(node, url, data_dir, time.perf_counter() - started), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)

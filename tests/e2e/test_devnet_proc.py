@@ -119,12 +119,12 @@ def test_bad_data_dir_is_a_clear_error(tmp_path):
 
 
 def test_child_exiting_early_reports_log_tail(tmp_path):
-    # an address no interface has: the child cannot bind and exits at once
+    # a non-loopback address (without --allow-remote): the child refuses it and exits at once
     with pytest.raises(DevnetStartError) as info:
         ensure_devnet("192.0.2.123", _free_port(), data_dir=tmp_path / "dn", timeout=30)
     text = str(info.value)
     assert "exited with code" in text and "Last lines of" in text
-    assert "cannot listen" in text
+    assert "refusing to listen on 192.0.2.123" in text
 
 
 def _parent_script(port: int, data: Path, then: str) -> str:

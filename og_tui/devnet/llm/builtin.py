@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from og_tui.devnet.limits import loads as safe_loads
+
 TOKEN_RE = re.compile(r"\s*\S+|\s+$")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,}")
 
@@ -219,8 +221,8 @@ def _compose_tool_report(messages: list, w: _Writer) -> str:
                 name = fn.get("name") or name
     label = f"`{name}`" if name else "the tool"
     try:
-        data = json.loads(content)
-    except (ValueError, TypeError):
+        data = safe_loads(content) if isinstance(content, (str, bytes)) else None
+    except ValueError:
         data = None
     if isinstance(data, dict) and data:
         lines = "\n".join(f"- **{k}**: {json.dumps(v) if not isinstance(v, str) else v}" for k, v in data.items())
@@ -363,7 +365,7 @@ def _tool_call(req: GenRequest, w: _Writer, user_text: str) -> Optional[dict]:
     params = fn.get("parameters") or {"type": "object", "properties": {}}
     if isinstance(params, str):
         try:
-            params = json.loads(params) if params.strip() else {"type": "object", "properties": {}}
+            params = safe_loads(params) if params.strip() else {"type": "object", "properties": {}}
         except ValueError:
             params = {"type": "object", "properties": {}}
     words = [x for x in WORD_RE.findall(user_text) if x.lower() not in _STOP]

@@ -9,7 +9,6 @@ inference id, the request and the response) and the hub event (``LLMChatResult``
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -24,6 +23,7 @@ from og_tui.core.llm import (
     SIG_RUN_LLM_CHAT,
     SIG_RUN_LLM_COMPLETION,
 )
+from og_tui.devnet.limits import loads as safe_loads
 from og_tui.devnet.llm.builtin import GenRequest
 from og_tui.devnet.native import NativeCall, NativeRevert, topic
 
@@ -65,7 +65,7 @@ def _tools_from(tuples: Any) -> list:
     tools = []
     for description, name, parameters in tuples:
         try:
-            params = json.loads(parameters) if parameters else {"type": "object", "properties": {}}
+            params = safe_loads(parameters) if parameters else {"type": "object", "properties": {}}
         except ValueError:
             raise NativeRevert(f"inference hub: tool {name!r} has parameters that are not JSON") from None
         tools.append({"type": "function", "function": {"name": name, "description": description, "parameters": params}})

@@ -8,6 +8,7 @@ from typing import Any, AsyncIterator, Optional
 import httpx
 from httpx_sse import EventSource, SSEError
 
+from og_tui.devnet.limits import loads as safe_loads
 from og_tui.devnet.llm.builtin import GenRequest, GenResult, count_tokens, prompt_tokens_of
 from og_tui.devnet.llm.catalog import ModelSpec
 
@@ -143,7 +144,7 @@ class UpstreamStream:
                 if sse.event == "message" and data == "[DONE]":
                     return
                 try:
-                    obj = json.loads(data)
+                    obj = safe_loads(data)
                 except ValueError:
                     obj = None
                 if sse.event == "error" or (isinstance(obj, dict) and obj.get("error")):

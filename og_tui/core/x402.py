@@ -182,6 +182,9 @@ _CODE_HINTS = {
     "amount_too_low": "The price changed or the payment was tampered with; retry to sign the current price.",
     "invalid_signature": "The wallet signed for another chain or token; check the profile's chain id and payment token.",
     "no_matching_requirements": "The server does not accept payments on this profile's network.",
+    "expires_too_soon": "The server needs a longer authorization window than it advertised; retry, or check the clock.",
+    "payment_owed": "An earlier payment of this wallet failed at settlement; the server asks for it with the next one.",
+    "settlement_failed": "The payment could not be settled on chain; nothing was served. Check the wallet's OUSDC.",
 }
 
 

@@ -182,12 +182,12 @@ def test_cli_ends_its_sessions_and_logout_forgets_the_sign_in(hub, tmp_path, mon
     hub.client().sign_up(email, PASSWORD)
     assert hub.live_tokens(email) == 1  # (the sign-up's session, kept by its client)
 
-    def run(*args, ok=True):
-        result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
+    def run(*args, ok=True, input=None):
+        result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False, input=input)
         assert (result.exit_code == 0) == ok, result.output
-        return json.loads(result.stdout)
+        return json.loads(result.stdout if ok else result.stderr)  # --json errors go to stderr
 
-    assert run("hub", "login", "--email", email, "--password", PASSWORD)["saved"]
+    assert run("hub", "login", "--email", email, "--password-stdin", input=PASSWORD + "\n")["saved"]
     assert run("hub", "models", "--mine")["total"] == 0  # signs in with the saved password
     assert hub.live_tokens(email) == 1  # both commands revoked the sessions they opened
     assert run("hub", "logout") == {"email": email, "forgotten": True}

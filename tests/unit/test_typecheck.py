@@ -21,15 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CHECKED = ("og_tui/core", "og_tui/sdk")
 
-PENDING = {
-    "og_tui/core/agent.py",
-    "og_tui/core/alpha.py",
-    "og_tui/core/chain.py",
-    "og_tui/core/devnet_proc.py",
-    "og_tui/core/hub.py",
-    "og_tui/core/llm.py",
-    "og_tui/core/tensors.py",
-}
+PENDING: set[str] = set()
 
 
 def _errors_per_file(output: str) -> Counter[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
-from og_tui.core.alpha import WorkflowBook
+from og_tui.core.alpha import AlphaClient, WorkflowBook
 from og_tui.core.chain import ChainClient
 from og_tui.core.devnet_client import DevnetClient
 from og_tui.core.secrets import WalletStore
@@ -23,7 +23,7 @@ from og_tui.tui.screens.modals import UnlockDialog
 from og_tui.tui.screens.workflow_dialogs import AddWorkflowDialog, NewWorkflowDialog, ScheduleDialog
 from og_tui.tui.widgets.history_chart import HistoryChart
 
-from .helpers import TEST_PASSPHRASE, settings_for
+from .helpers import TEST_PASSPHRASE, settings_for, settle
 from .helpers import wait_until as _wait_until
 
 pytestmark = pytest.mark.e2e
@@ -138,11 +138,19 @@ async def test_live_forecasts_of_the_seeded_workflows(fast_seed_devnet, app_env,
         assert "Schedule every 2 s" in _text(screen.query_one("#wf-info"))
         assert "Next run" in _text(screen.query_one("#wf-info"))
         assert "%" in _text(screen.query_one("#wf-latest"))
-        # polling stops when the screen is hidden
+        # polling stops when the screen is hidden: the keeper runs the workflow twice more (a
+        # full 2 s period, five polls of a visible screen) and no new detail is posted
         await pilot.press("f7")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: app.current_mode == "activity")
+        await settle(pilot)  # a poll in flight when the screen was hidden has landed
         count = len(_of(seen, m.WorkflowDetailLoaded))
-        await pilot.pause(1.5)
+        chain = ChainClient(fast_seed_devnet.rpc_url)
+        try:
+            alpha = AlphaClient(chain)
+            runs = alpha.workflow_info(first).result_count
+            await wait_until(pilot, lambda: alpha.workflow_info(first).result_count >= runs + 2)
+        finally:
+            chain.close()
         assert len(_of(seen, m.WorkflowDetailLoaded)) == count
 
 
@@ -346,7 +354,8 @@ async def test_devnet_down_keeps_what_is_shown(fresh_devnet, app_env, fast_polls
         shown = len(screen.query_one("#wf-chart", HistoryChart).values)
         fresh_devnet.stop()
         await wait_until(pilot, lambda: any(e.error for e in _of(seen, m.WorkflowDetailLoaded)), timeout=20)
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: "reach" in _text(screen.query_one("#wf-info")).lower()
+                         or "connect" in _text(screen.query_one("#wf-info")).lower())  # the failed poll is shown
         assert len(screen.query_one("#wf-chart", HistoryChart).values) == shown  # nothing lost
         info = _text(screen.query_one("#wf-info"))
         assert "Model" in info and ("reach" in info.lower() or "connect" in info.lower()), info

@@ -107,7 +107,8 @@ async def test_send_streams_pays_and_persists(devnet, app_env):
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app2.screen, ChatScreen) and app2.screen.conv is not None)
         screen = app2.screen
-        await wait_until(pilot, lambda: [r.shown_text for r in screen.query(AssistantMessage)] == [done.text])
+        await wait_until(pilot, lambda: [(r.shown_text, bool(str(r.query_one(".reply-footer").render())))
+                                         for r in screen.query(AssistantMessage)] == [(done.text, True)])
         assert screen.conv.id == conv_id
         assert screen.conv.title.startswith("Explain how x402")
         assert [u.text for u in screen.query(UserMessage)] == [QUESTION]

@@ -210,7 +210,9 @@ async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_po
         assert lengths == sorted(lengths) and lengths[-1] > lengths[0]  # it only grows
         # after the first read, each poll fetches only the runs that landed since the last one
         increments = [e for e in _of(seen, m.WorkflowDetailLoaded) if e.address == address and e.base_count]
-        assert increments and all(len(e.history) <= 3 for e in increments)
+        # (how many landed between two polls depends on the machine's load: not asserted)
+        assert increments and all(0 < e.base_count and len(e.history) == e.info.result_count - e.base_count
+                                  for e in increments)
         assert len(screen.query_one("#wf-chart", HistoryChart).values) >= 4
         assert "History · " in _text(screen.query_one("#wf-chart-title"))
 

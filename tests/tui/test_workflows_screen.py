@@ -115,7 +115,14 @@ async def test_live_forecasts_of_the_seeded_workflows(fast_seed_devnet, app_env,
     async with app.run_test(size=(100, 30), message_hook=hook) as pilot:
         await wait_until(pilot, lambda: app.net.connected)
         screen = await _open_workflows(pilot)
-        await wait_until(pilot, lambda: _of(seen, m.WorkflowsLoaded), timeout=30)
+
+        def every_model_forecast() -> bool:  # the keeper's first runs land soon after the devnet starts
+            loads = _of(seen, m.WorkflowsLoaded)
+            return bool(loads) and all(((loads[-1].values.get(wm.address) or (None, None))[0] or {}).get(wm.output_key)
+                                       for wm in models)
+
+        await wait_until(pilot, every_model_forecast, timeout=30)
+        await settle(pilot)  # and the list shows them
         values = _of(seen, m.WorkflowsLoaded)[-1].values
         assert {wm.address for wm in models} <= set(values)
         assert all(error is None for _outputs, error in values.values()), values

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
+from textual.notifications import Notify
 
 from og_tui.core.alpha import AlphaClient, WorkflowBook
 from og_tui.core.chain import ChainClient
@@ -326,13 +327,15 @@ async def test_add_by_address_refuses_a_non_workflow(devnet, app_env):
 async def test_no_wallet_and_locked_wallet(devnet, app_env):
     settings = settings_for(app_env, devnet.port)
     app = make_app(settings, poll=False)
-    async with app.run_test(size=(100, 30)) as pilot:
+    seen, hook = _recorder()
+    async with app.run_test(size=(100, 30), message_hook=hook) as pilot:
         await wait_until(pilot, lambda: app.net.connected)
         await _open_workflows(pilot)
         await pilot.press("n")
-        await pilot.pause()
+        # a toast points to the Account screen, and no form opens
+        await wait_until(pilot, lambda: any("Account screen (F2)" in str(n.notification.message)
+                                            for n in _of(seen, Notify)))
         assert not isinstance(app.screen, NewWorkflowDialog)
-        assert any("Account screen (F2)" in str(n.message) for n in app._notifications)
     owner, _ = _wallet(settings, devnet, fund=False, unlock=False)
     app = make_app(settings, poll=False)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -335,7 +335,7 @@ async def test_no_wallet_points_to_the_account_screen(devnet, app_env):
         assert "Account screen (F2)" in _status(screen)
         await _use_model(pilot, screen, cid)
         await pilot.press("ctrl+r")
-        await pilot.pause()
+        await settle(pilot)  # whatever ctrl+r started has finished
         assert "No wallet yet" in _status(screen) and "(F2)" in _status(screen)
         assert not _of(seen, m.InferenceStatus)
 

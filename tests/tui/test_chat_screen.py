@@ -158,7 +158,8 @@ async def test_stop_keeps_partial_then_regenerate(devnet, app_env, monkeypatch):
         screen.query_one("#p-max_tokens").value = "30"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: len(_of(seen, m.ChatFinished)) >= 2, timeout=30)
-        await wait_until(pilot, lambda: screen.store.messages(screen.conv.id)[-1].id != old_id)  # the new reply is stored
+        # the new reply is stored
+        await wait_until(pilot, lambda: screen.store.messages(screen.conv.id)[-1].id != old_id)
         rows = screen.store.messages(screen.conv.id)
         assert [r.role for r in rows] == ["user", "assistant"] and rows[-1].id != old_id
         assert not rows[-1].meta.get("stopped")

@@ -20,6 +20,10 @@ sends a real transaction from the devnet keeper account calling ``run()`` with f
 gas, holding the node lock for that one transaction only. Runs missed while the devnet
 was down are skipped, not replayed in a burst.
 
+The keeper reads the time from ``Keeper.clock`` (``time.time`` unless one is given), and
+one pass of its loop is :meth:`Keeper.step`: a test drives the schedule by setting the
+clock and calling ``step()`` on a keeper that was not started, without waiting.
+
 Settings (environment): ``OG_TUI_DEVNET_SCHEDULER_TICK`` (longest sleep between checks,
 seconds, default 0.5), ``OG_TUI_DEVNET_KEEPER_GAS`` (gas per run, default 8,000,000).
 """
@@ -33,7 +37,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_canonical_address, to_checksum_address
@@ -215,8 +219,10 @@ class Scheduler:
 class Keeper:
     """Background thread running due workflows (one real transaction per run)."""
 
-    def __init__(self, node: Any, tick: Optional[float] = None, gas: Optional[int] = None) -> None:
+    def __init__(self, node: Any, tick: Optional[float] = None, gas: Optional[int] = None,
+                 clock: Optional[Callable[[], float]] = None) -> None:
         self.node = node
+        self.clock: Callable[[], float] = clock or time.time  # seconds since the epoch, as block times
         self.address = to_canonical_address(constants.SCHEDULER_ADDRESS)
         self.tick = float(os.environ.get(TICK_ENV) or DEFAULT_TICK) if tick is None else float(tick)
         self.gas = int(os.environ.get(KEEPER_GAS_ENV) or DEFAULT_KEEPER_GAS) if gas is None else int(gas)
@@ -278,7 +284,7 @@ class Keeper:
             for i in range(count):
                 base = task_slots(i)
                 rows.append([state.get_storage(self.address, base + k) for k in range(5)])
-        now = time.time()
+        now = self.clock()
         fresh: dict[bytes, Task] = {}
         for c, owner, end_time, frequency, registered_at in rows:
             contract = c.to_bytes(32, "big")[12:]
@@ -294,22 +300,27 @@ class Keeper:
             fresh[contract] = task
         self.tasks = fresh
 
+    def step(self) -> float:
+        """One pass: run every task due at ``clock()``; returns the seconds until the next check."""
+        if self._dirty:
+            self.reload()
+        now = self.clock()
+        due = sorted((t for t in self.tasks.values() if t.next_due <= now and t.next_due < t.end_time),
+                     key=lambda t: t.next_due)
+        for task in due:
+            if self._stop.is_set():
+                return 0.0
+            self._run(task)
+        pending = [t.next_due for t in self.tasks.values() if t.next_due < t.end_time]
+        wait = self.tick
+        if pending:
+            wait = max(0.0, min(wait, min(pending) - self.clock()))
+        return wait
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if self._dirty:
-                    self.reload()
-                now = time.time()
-                due = sorted((t for t in self.tasks.values() if t.next_due <= now and t.next_due < t.end_time),
-                             key=lambda t: t.next_due)
-                for task in due:
-                    if self._stop.is_set():
-                        return
-                    self._run(task)
-                pending = [t.next_due for t in self.tasks.values() if t.next_due < t.end_time]
-                wait = self.tick
-                if pending:
-                    wait = max(0.0, min(wait, min(pending) - time.time()))
+                wait = self.step()
             except Exception:  # noqa: BLE001 - the keeper must survive anything
                 log.exception("keeper loop failed")
                 wait = self.tick
@@ -319,7 +330,7 @@ class Keeper:
 
     def _run(self, task: Task) -> None:
         node = self.node
-        started = time.time()
+        started = self.clock()
         drift = started - task.next_due
         ok = False
         try:
@@ -342,7 +353,7 @@ class Keeper:
             log.warning("keeper: run of %s reverted (%d in a row)", to_checksum_address(task.contract),
                         task.failures_in_a_row)
         nxt = task.next_due + task.frequency
-        now = time.time()
+        now = self.clock()
         if nxt < now - task.frequency:  # far behind (devnet was paused): skip to the grid point ahead
             nxt = first_due(task.registered_at, task.frequency, now)
         task.next_due = nxt
@@ -360,14 +371,14 @@ class Keeper:
             i = min(len(drifts) - 1, max(0, math.ceil(p * len(drifts)) - 1))
             return int(drifts[i] * 1e6)
 
-        now = time.time()
+        now = self.clock()
         active = sum(1 for t in self.tasks.values() if t.end_time > now)
         return len(rows), fails, pct(0.5), pct(0.95), int(drifts[-1] * 1e6) if drifts else 0, active
 
 
-def install(node: Any, start: bool = True) -> Keeper:
+def install(node: Any, start: bool = True, clock: Optional[Callable[[], float]] = None) -> Keeper:
     """Register the scheduler contract on ``node`` and start its keeper thread."""
-    keeper = Keeper(node)
+    keeper = Keeper(node, clock=clock)
     node.register_native(constants.SCHEDULER_ADDRESS, Scheduler(keeper), name="scheduler")
     if start:
         keeper.start()

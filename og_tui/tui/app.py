@@ -6,7 +6,7 @@ import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -64,6 +64,10 @@ class OGApp(App):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
+    # False: the cursors of inputs and text areas stay lit instead of blinking (the tests
+    # turn this off, so that a snapshot never depends on the moment it is taken)
+    cursor_blink: bool = True
+
     net: reactive[m.NetState] = reactive(m.NetState, always_update=True)
     tx_version: reactive[int] = reactive(0)
     wallets_version: reactive[int] = reactive(0)
@@ -118,6 +122,13 @@ class OGApp(App):
             self.ctx.settings.save_theme(theme)
         except Exception as exc:  # noqa: BLE001 - a settings file we cannot write is not fatal
             self.call_from_thread(self.notify, f"Could not save the theme: {exc}", severity="warning")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        from textual.widgets import Input, TextArea
+
+        # a cursor only blinks while its widget has the focus
+        if not self.cursor_blink and isinstance(event.widget, (Input, TextArea)):
+            event.widget.cursor_blink = False
 
     # --- navigation & global actions -------------------------------------------------
     async def action_goto(self, name: str) -> None:

@@ -28,14 +28,33 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _settle(pilot, predicate: Callable[[], bool] = lambda: True, timeout: float = 30.0) -> None:
+async def _settle(pilot, predicate: Callable[[], bool] = lambda: True, timeout: float = 30.0,
+                  workers_done: bool = True) -> None:
+    """Wait until ``predicate()`` holds and (``workers_done``) no worker is running, then for the
+    screen to catch up."""
+    from textual.css.query import QueryError
+    from textual.worker import WorkerState
+
+    app = pilot.app
+
+    def ready() -> bool:
+        try:
+            if not predicate():
+                return False
+        except QueryError:  # a widget it looks at is not mounted yet
+            return False
+        return not workers_done or not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("screen did not reach the expected state")
-        await pilot.pause(0.1)
-    await pilot.pause(0.5)
+    while True:
+        while not ready():
+            if loop.time() > deadline:
+                raise TimeoutError("screen did not reach the expected state")
+            await pilot.pause(0.05)
+        await pilot.wait_for_scheduled_animations()
+        if ready():
+            return
 
 
 Step = Callable[[object], Awaitable[None]]
@@ -51,8 +70,13 @@ async def _activity(pilot) -> None:
 
 
 async def _hub(pilot) -> None:
-    await pilot.app.action_goto("hub")
-    await _settle(pilot, lambda: "bafkrei" in _screen_text(pilot.app), timeout=30)
+    from textual.widgets import OptionList
+
+    app = pilot.app
+    await app.action_goto("hub")
+    # a model's detail with its files (and their CIDs) is shown
+    await _settle(pilot, lambda: app.screen.detail is not None
+                  and app.screen.query_one("#hub-files", OptionList).option_count > 0, timeout=30)
 
 
 async def _inference(pilot) -> None:
@@ -64,19 +88,38 @@ async def _inference(pilot) -> None:
     file = detail["versions"][0]["files"][0]
     await app.action_goto("inference")
     app.screen.set_model(file["ipfsCid"], name="iris-classifier", signature=file.get("signature"))
-    await pilot.pause(0.5)
+    await _settle(pilot, lambda: app.screen.signature is not None)
     await pilot.press("ctrl+r")
-    await _settle(pilot, lambda: "probabilities" in _screen_text(app) and "block" in _screen_text(app), timeout=60)
+    await _settle(pilot, lambda: app.screen.last_run is not None, timeout=60)
+
+
+def _chat_ready(app) -> bool:
+    """The chat screen is up and its prompt has the focus."""
+    from og_tui.tui.screens.chat import ChatScreen
+
+    screen = app.screen
+    return isinstance(screen, ChatScreen) and screen.prompt.has_focus
+
+
+def _reply_done(app) -> bool:
+    """The last reply has finished and its footer (cost, tok/s) is drawn."""
+    from og_tui.tui.widgets.chat_view import AssistantMessage
+
+    replies = app.screen.query(AssistantMessage)
+    if not replies:
+        return False
+    last = replies.last()
+    return not last.streaming and "tok/s" in str(last.query_one(".reply-footer").render())
 
 
 async def _chat(pilot) -> None:
     app = pilot.app
     await app.action_goto("chat")
-    await pilot.pause(0.5)
+    await _settle(pilot, lambda: _chat_ready(app))
     for ch in "Write a short note on x402 payments":
         await pilot.press("space" if ch == " " else ch)
     await pilot.press("enter")
-    await _settle(pilot, lambda: "OUSDC" in _screen_text(app) and "tok/s" in _screen_text(app), timeout=60)
+    await _settle(pilot, lambda: _reply_done(app), timeout=60)
 
 
 async def _chat_tools(pilot) -> None:
@@ -90,7 +133,7 @@ async def _chat_tools(pilot) -> None:
     version = detail["versions"][0]
     file = version["files"][0]
     await app.action_goto("chat")
-    await pilot.pause(0.5)
+    await _settle(pilot, lambda: _chat_ready(app))
     await pilot.press("ctrl+n")
     app.screen._save_og_tools([{"kind": "model", "cid": file["ipfsCid"], "title": "iris-classifier",
                                 "version": version.get("version"), "signature": file.get("signature"),
@@ -98,23 +141,27 @@ async def _chat_tools(pilot) -> None:
     for ch in "Run the iris classifier on a flower":
         await pilot.press("space" if ch == " " else ch)
     await pilot.press("enter")
-    await _settle(pilot, lambda: isinstance(app.screen, ToolConfirmDialog), timeout=60)
-    await pilot.pause(0.3)
+    # (the reply's worker waits for the answer meanwhile)
+    await _settle(pilot, lambda: isinstance(app.screen, ToolConfirmDialog) and app.screen.focused is not None,
+                  timeout=60, workers_done=False)
     await pilot.press("enter")
-    await _settle(pilot, lambda: "returned" in _screen_text(app) and "tok/s" in _screen_text(app), timeout=60)
-    await pilot.pause(0.5)
+    # the tool ran on chain and the model answered with its output (no worker left running)
+    await _settle(pilot, lambda: not isinstance(app.screen, ToolConfirmDialog) and _reply_done(app), timeout=60)
     app.screen.query_one("#chat-log").scroll_home(animate=False)
-    await pilot.pause(0.3)
+    await _settle(pilot)
 
 
 async def _workflows(pilot) -> None:
-    await pilot.app.action_goto("workflows")
-    await _settle(pilot, lambda: "%" in _screen_text(pilot.app), timeout=60)
+    from textual.widgets import DataTable
 
+    app = pilot.app
+    await app.action_goto("workflows")
 
-def _screen_text(app) -> str:
-    """The characters currently on screen (to wait for content, not for a fixed time)."""
-    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+    def forecasts_shown() -> bool:  # every listed workflow shows its latest forecast
+        table = app.screen.query_one("#wf-list", DataTable)
+        return bool(table.rows) and all(str(table.get_cell(key, "latest")).endswith("%") for key in table.rows)
+
+    await _settle(pilot, forecasts_shown, timeout=60)
 
 
 async def capture(out_dir: Path) -> list[Path]:

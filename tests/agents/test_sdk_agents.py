@@ -79,7 +79,6 @@ def test_swarm_model_tool_runs_inference(sdk, agent_env):
 
 
 def test_langchain_model_tool_is_a_structured_tool(sdk, agent_env):
-    pytest.importorskip("langchain_core")
     from langchain_core.tools import StructuredTool
 
     og, _ = sdk
@@ -136,7 +135,6 @@ def _has(module: str) -> bool:
 
 
 def test_langchain_agent_turn_with_bind_tools_and_invoke(sdk, agent_env):
-    pytest.importorskip("langchain_core")
     from langchain_core.language_models.chat_models import BaseChatModel
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
@@ -169,7 +167,6 @@ def test_langchain_agent_turn_with_bind_tools_and_invoke(sdk, agent_env):
 
 
 def test_langchain_adapter_streams(sdk, agent_env):
-    pytest.importorskip("langchain_core")
     from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 
     og, acct = sdk
@@ -203,7 +200,6 @@ def test_langchain_adapter_streams(sdk, agent_env):
 
 
 def test_langchain_messages_conversion():
-    pytest.importorskip("langchain_core")
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
     from og_tui.sdk.llm import _langchain_messages, _lc_tool_calls
@@ -241,8 +237,6 @@ def _run_tool(og, agent_env, args, txs):
 
 @pytest.mark.parametrize("typed", [True, False], ids=["openai-types", "plain-objects"])
 def test_openai_adapter_agent_turn(sdk, agent_env, typed):
-    if typed:
-        pytest.importorskip("openai")
     og, acct = sdk
     from og_tui.sdk.llm import openai_adapter
 
@@ -274,8 +268,6 @@ def test_openai_adapter_agent_turn(sdk, agent_env, typed):
 
 @pytest.mark.parametrize("typed", [True, False], ids=["openai-types", "plain-objects"])
 def test_openai_adapter_streaming_agent_turn(sdk, agent_env, typed):
-    if typed:
-        pytest.importorskip("openai")
     og, acct = sdk
     from og_tui.sdk.llm import openai_adapter
 

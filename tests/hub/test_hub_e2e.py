@@ -67,23 +67,36 @@ def test_raw_firebase_shapes(hub_server):
     assert r.status_code == 401 and "detail" in r.json()
 
 
+def wait_for(condition, timeout: float = 30.0):
+    """Poll ``condition()`` until it returns something truthy (and return that)."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+    return result
+
+
 def test_token_refresh_with_short_ttl(tmp_path, devnet_factory):
     server = start_hub(devnet_factory, tmp_path / "short", token_ttl=1)
     try:
         c = server.client(refresh_margin=0)
         c.sign_up("short@example.com", "pass-word")
         first = c.session.id_token
-        time.sleep(1.3)
+        wait_for(lambda: time.time() > c.session.expires_at)  # the token ages (1 s)
         # proactive path disabled by margin 0 -> the request goes out stale? No: expires_at passed,
         # so the client refreshes before sending.
         c.create_model("ttl-model", "d")
         assert c.session.id_token != first
         # a 401 on a stale token (client clock thinks it is still valid) -> one refresh + retry
-        time.sleep(1.3)
-        c.session.expires_at = time.time() + 3600
         stale = c.session.id_token
-        r = httpx.get(server.hub_url + "/models/?author=me", headers={"Authorization": f"Bearer {stale}"})
-        assert r.status_code == 401 and "expired" in r.json()["detail"]
+
+        def rejected() -> httpx.Response | None:
+            r = httpx.get(server.hub_url + "/models/?author=me", headers={"Authorization": f"Bearer {stale}"})
+            return r if r.status_code == 401 else None
+
+        r = wait_for(rejected)  # the server's clock, not a fixed sleep, decides when it has expired
+        assert "expired" in r.json()["detail"]
+        c.session.expires_at = time.time() + 3600
         assert c.create_version("ttl-model", "v")["versionString"] == "0.02"
         assert c.session.id_token != stale
         # a stored refresh token resumes a session
@@ -257,9 +270,13 @@ def test_cancel_registers_nothing(signed_in, hub_server, tmp_path):
 
     with pytest.raises(TransferCancelled):
         signed_in.upload(f, name, "0.01", progress=progress, cancel=stop)
-    time.sleep(0.3)
+    # the server notices the cut upload and removes its partial file: then nothing is registered
+    tmp = hub_server.data_dir / "hub" / "tmp"
+    deadline = time.monotonic() + 30
+    while list(tmp.iterdir()):
+        assert time.monotonic() < deadline, f"the partial upload was not removed: {list(tmp.iterdir())}"
+        time.sleep(0.02)
     assert signed_in.list_files(name, "0.01") == []
-    assert not list((hub_server.data_dir / "hub" / "tmp").iterdir())
     res = signed_in.upload(f, name, "0.01")  # a retry works
     assert res.modelCid == cid_for_file(f)
 

@@ -64,3 +64,21 @@ async def press_ok(pilot) -> None:
     await pilot.pause()  # focus is applied on the next turn of the loop
     assert pilot.app.focused is button
     await pilot.press("enter")
+
+
+async def settle(pilot, ready=None, timeout: float = 20.0) -> None:
+    """Wait until the app is at rest: ``ready()`` holds (when given), no worker is pending or
+    running, and the messages, refreshes and animations they started are done."""
+    from textual.worker import WorkerState
+
+    app = pilot.app
+
+    def done() -> bool:
+        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        return not busy and (ready is None or ready())
+
+    while True:
+        await wait_until(pilot, done, timeout=timeout)
+        await pilot.wait_for_scheduled_animations()
+        if done():  # nothing new started while the screen caught up
+            return

@@ -346,7 +346,6 @@ async def test_devnet_stopped_mid_upload_then_retry(fresh_devnet, app_env, tmp_p
         await pilot.press("u")
         await _pick(pilot, big)
         await wait_until(pilot, lambda: any(p.sent > 0 for p in _of(seen, m.UploadProgress)))
-        await pilot.pause(0.1)
         fresh_devnet.proc.kill()  # the devnet dies mid-upload (no graceful shutdown)
         fresh_devnet.proc.wait(timeout=10)
         await wait_until(pilot, lambda: _of(seen, m.TransferFailed) or _of(seen, m.UploadFinished), timeout=30)

@@ -28,7 +28,7 @@ from og_tui.tui.screens.inference_dialogs import HistoryDialog, ModelPickerDialo
 from og_tui.tui.screens.modals import UnlockDialog
 from og_tui.tui.widgets.tensor_table import TensorTable, input_text, outputs_from_json, outputs_json, short_values
 
-from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, wait_until
+from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, settle, wait_until
 
 IRIS_INPUT = {"features": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}
 
@@ -335,7 +335,7 @@ async def test_no_wallet_points_to_the_account_screen(devnet, app_env):
         assert "Account screen (F2)" in _status(screen)
         await _use_model(pilot, screen, cid)
         await pilot.press("ctrl+r")
-        await pilot.pause()
+        await settle(pilot)  # whatever ctrl+r started has finished
         assert "No wallet yet" in _status(screen) and "(F2)" in _status(screen)
         assert not _of(seen, m.InferenceStatus)
 
@@ -430,7 +430,7 @@ async def test_editing_the_highlighted_json_editor(devnet, app_env):
         await pilot.press("end", "ctrl+e")
         await _type(pilot, ' "x": [1, 2],')
         await pilot.press("enter", "backspace", "backspace", "ctrl+z", "ctrl+y", "up", "delete", "tab")
-        await pilot.pause(0.5)
+        await settle(pilot)  # the edits are parsed, highlighted and drawn
         assert '"x": [1, 2]' in editor.text or '"x": [1, 2' in editor.text
         # F6/F7 stay navigation keys inside the editor
         editor.focus()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.command import CommandInput, CommandList, CommandPalette
 from textual.widgets import HelpPanel, Input
 
 from og_tui.tui.app import make_app
@@ -39,12 +40,38 @@ async def test_palette_and_help(app_env):
         await pilot.press("f1")
         await wait_until(pilot, lambda: not app.screen.query(HelpPanel))
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                         and app.screen.query_one(CommandInput).has_focus)
+        palette = app.screen
         for ch in "go: activity":
             await pilot.press(ch if ch != " " else "space")
-        await pilot.pause(0.5)
+
+        def best_hit_is_activity() -> bool:
+            hits = palette.query_one(CommandList)
+            return hits.highlighted == 0 and "go: activity" in str(hits.get_option_at_index(0).prompt)
+
+        await wait_until(pilot, best_hit_is_activity)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.current_mode == "activity")
+
+
+async def test_focused_fields_do_not_blink_when_the_app_says_so(app_env):
+    from textual.widgets import TextArea
+
+    app = _offline_app(app_env)
+    assert app.cursor_blink is False  # tests/tui/conftest.py: snapshots never catch a cursor mid-blink
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
+        name = app.screen.query_one("#name", Input)
+        name.focus()
+        await wait_until(pilot, lambda: name.has_focus and name.cursor_blink is False)
+        await pilot.press("escape")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.current_mode == "chat")
+        prompt = app.screen.query_one("#prompt", TextArea)
+        prompt.focus()
+        await wait_until(pilot, lambda: prompt.has_focus and prompt.cursor_blink is False)
 
 
 async def test_digits_typed_into_a_field_do_not_navigate(app_env):

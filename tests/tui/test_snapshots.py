@@ -11,7 +11,7 @@ from og_tui.core.store import Store
 from og_tui.tui.app import make_app
 from og_tui.tui.messages import NetState
 
-from .helpers import TEST_KEY, settings_for
+from .helpers import TEST_KEY, settings_for, settle
 
 SIZES = [(80, 24), (120, 40)]
 FIXED_TIME = 1_764_000_000.0  # a fixed moment, shown in UTC
@@ -62,7 +62,20 @@ def _fixed_state(app) -> None:
     app.net = state
 
 
-def _runner(mode: str | None, *keys: str):
+def _dialog_ready(app) -> bool:
+    """A dialog on top has mounted and taken the focus (no dialog: nothing to wait for)."""
+    from textual.screen import ModalScreen
+
+    return not isinstance(app.screen, ModalScreen) or app.screen.focused is not None
+
+
+async def _settled(pilot, ready=None) -> None:
+    """The moment a snapshot is taken: the screen's data is in, workers are done, a dialog has focus."""
+    app = pilot.app
+    await settle(pilot, lambda: _dialog_ready(app) and (ready is None or ready()))
+
+
+def _runner(mode: str | None, *keys: str, ready=None):
     async def run_before(pilot):
         _fixed_state(pilot.app)
         if mode:
@@ -70,7 +83,7 @@ def _runner(mode: str | None, *keys: str):
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.3)
+        await _settled(pilot, ready and (lambda: ready(pilot.app)))
 
     return run_before
 
@@ -87,11 +100,22 @@ def test_account_with_wallet(snap_compare, app_env, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_activity(snap_compare, app_env, size):
-    assert snap_compare(_app(app_env, wallet=True, txs=True), terminal_size=size, run_before=_runner("activity"))
+    def loaded(app) -> bool:
+        from textual.widgets import DataTable
+
+        return app.screen.query_one("#txs", DataTable).row_count == 4
+
+    run = _runner("activity", ready=loaded)
+    assert snap_compare(_app(app_env, wallet=True, txs=True), terminal_size=size, run_before=run)
+
+
+def _modal(name: str):
+    return lambda app: type(app.screen).__name__ == name
 
 
 def test_unlock_dialog(snap_compare, app_env):
-    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_runner(None, "s"))
+    run = _runner(None, "s", ready=_modal("UnlockDialog"))
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=run)
 
 
 def test_send_dialog(snap_compare, app_env):
@@ -99,11 +123,14 @@ def test_send_dialog(snap_compare, app_env):
 
     app = _app(app_env, wallet=True)
     app.ctx.remember_signer(Account.from_key(TEST_KEY))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_runner(None, "s"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_runner(None, "s", ready=_modal("SendDialog")))
 
 
 def test_help_panel(snap_compare, app_env):
-    assert snap_compare(_app(app_env, wallet=True), terminal_size=(120, 40), run_before=_runner(None, "f1"))
+    from textual.widgets import HelpPanel
+
+    run = _runner(None, "f1", ready=lambda app: bool(app.screen.query(HelpPanel)))
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(120, 40), run_before=run)
 
 
 # --- Hub screen: fixed ModelsLoaded / ModelDetailLoaded data, no network -------------------
@@ -198,14 +225,15 @@ def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.3)
-        from textual.screen import ModalScreen
 
-        for _ in range(40):  # under load, let a dialog finish mounting and take focus
-            if not isinstance(app.screen, ModalScreen) or app.screen.focused is not None:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause()
+        def ready() -> bool:
+            if screen.query_one("#hub-models").row_count != len(HUB_MODELS):
+                return False
+            if screen.detail is None or screen.detail.get("name") != "iris-classifier":
+                return False
+            return not upload or screen.query_one("#hub-progress").progress == 42_000_000
+
+        await _settled(pilot, ready)
 
     return run_before
 
@@ -305,7 +333,23 @@ def _inference_runner(*keys: str, text: str | None = None, run: bool = False, pi
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.3)
+
+        def ready() -> bool:
+            from textual.widgets import DataTable, OptionList, Static
+
+            # the input check has run (live or on ctrl+r): a pending one would redraw the problems
+            problems = screen.query_one("#inf-problems", Static)
+            if not (problems.has_class("-ok") or problems.has_class("-final")):
+                return False
+            if run and screen.last_run is None:
+                return False
+            if picker and not app.screen.query_one("#pk-files", OptionList).option_count:
+                return False
+            if "ctrl+f" in keys and app.screen.query_one("#hist-runs", DataTable).row_count != 3:
+                return False
+            return True
+
+        await _settled(pilot, ready)
 
     return run_before
 
@@ -429,7 +473,17 @@ def _workflows_runner(*keys: str, dialog: bool = False):
             form.query_one("#wf-candles").value = "12"
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.3)
+
+        def ready() -> bool:
+            from textual.widgets import DataTable, Static
+
+            if screen.query_one("#wf-list", DataTable).row_count != len(models) + 1:
+                return False
+            if not str(screen.query_one("#wf-info", Static).content):
+                return False
+            return not dialog or bool(str(app.screen.query_one(".dialog-error", Static).content))
+
+        await _settled(pilot, ready)
 
     return run_before
 
@@ -500,19 +554,28 @@ def _chat_offline(monkeypatch):
     monkeypatch.setattr(ChatScreen, "autoload_models", False)
 
 
-def _chat_runner(*keys: str):
+CHAT_MODELS = ["og-devnet/mini", "openai/gpt-4o"]
+
+
+def _chat_runner(*keys: str, ready=None):
     async def run_before(pilot):
         from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.chat import ChatScreen
+        from og_tui.tui.widgets.chat_view import AssistantMessage
 
         app = pilot.app
         _fixed_state(app)
         await pilot.press("f5")
-        await pilot.pause(0.3)
-        app.screen.post_message(msgs.ChatModelsLoaded(["og-devnet/mini", "openai/gpt-4o"], "devnet"))
-        await pilot.pause(0.3)
+        await settle(pilot, lambda: isinstance(app.screen, ChatScreen))
+        screen = app.screen
+        screen.post_message(msgs.ChatModelsLoaded(CHAT_MODELS, "devnet"))
+        # the stored conversation (if any) is open, every reply drawn, the models in
+        await settle(pilot, lambda: screen._models == CHAT_MODELS
+                     and (screen.conv is not None) == bool(screen.store.list_conversations(profile="local"))
+                     and not any(reply.streaming for reply in screen.query(AssistantMessage)))
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.5)
+        await _settled(pilot, ready and (lambda: ready(app)))
 
     return run_before
 
@@ -523,7 +586,8 @@ def test_chat_screen(snap_compare, app_env, _chat_offline, size):
 
 
 def test_chat_params_80x24(snap_compare, app_env, _chat_offline):
-    assert snap_compare(_chat_app(app_env), terminal_size=(80, 24), run_before=_chat_runner("ctrl+o"))
+    run = _chat_runner("ctrl+o", ready=lambda app: app.screen.query_one("#chat-params").display)
+    assert snap_compare(_chat_app(app_env), terminal_size=(80, 24), run_before=run)
 
 
 def test_chat_empty(snap_compare, app_env, _chat_offline):
@@ -531,7 +595,8 @@ def test_chat_empty(snap_compare, app_env, _chat_offline):
 
 
 def test_chat_tools_dialog(snap_compare, app_env, _chat_offline):
-    assert snap_compare(_chat_app(app_env), terminal_size=(100, 30), run_before=_chat_runner("ctrl+t"))
+    run = _chat_runner("ctrl+t", ready=_modal("ToolsDialog"))
+    assert snap_compare(_chat_app(app_env), terminal_size=(100, 30), run_before=run)
 
 
 # --- Chat with OpenGradient tools: a stored agent reply, the tools dialog, the confirm step -----
@@ -584,7 +649,8 @@ def test_chat_agent_reply(snap_compare, app_env, _chat_offline, size):
 
 
 def test_chat_og_tools_dialog(snap_compare, app_env, _chat_offline):
-    assert snap_compare(_agent_chat_app(app_env), terminal_size=(100, 30), run_before=_chat_runner("ctrl+g"))
+    run = _chat_runner("ctrl+g", ready=_modal("OGToolsDialog"))
+    assert snap_compare(_agent_chat_app(app_env), terminal_size=(100, 30), run_before=run)
 
 
 def test_chat_tool_confirm_dialog(snap_compare, app_env, _chat_offline):
@@ -597,6 +663,6 @@ def test_chat_tool_confirm_dialog(snap_compare, app_env, _chat_offline):
         estimate = {"gas": 107492, "text": "about 107,492 gas, at most 0.000109 OG"}
         pilot.app.push_screen(ToolConfirmDialog(tool, {"features": [[5.1, 3.5, 1.4, 0.2]]}, estimate,
                                                 "0x" + "ab" * 20))
-        await pilot.pause(0.4)
+        await _settled(pilot, lambda: isinstance(pilot.app.screen, ToolConfirmDialog))
 
     assert snap_compare(_agent_chat_app(app_env), terminal_size=(80, 24), run_before=run_before)

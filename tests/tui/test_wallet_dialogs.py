@@ -11,7 +11,7 @@ from og_tui.tui import messages as m
 from og_tui.tui.app import make_app
 from og_tui.tui.screens.modals import ConfirmDialog, ExportDialog, ProfileDialog, WalletFormDialog
 
-from .helpers import press_ok, TEST_KEY, TEST_PASSPHRASE, settings_for, wait_until
+from .helpers import press_ok, TEST_KEY, TEST_PASSPHRASE, settings_for, settle, wait_until
 
 
 def _offline_app(settings):
@@ -58,7 +58,8 @@ async def test_import_keystore_file(app_env, tmp_path):
     path = tmp_path / "wallet.json"
     path.write_text(json.dumps(keystore))
     app = _offline_app(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
+    seen: list = []
+    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await pilot.press("k")
         await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
         dialog = app.screen
@@ -70,8 +71,10 @@ async def test_import_keystore_file(app_env, tmp_path):
         dialog.query_one("#file-pass").value = "wrong passphrase"
         await press_ok(pilot)
         await wait_until(pilot, lambda: app.screen is not dialog)
-        await pilot.pause(0.5)
-        assert app.net.address is None  # a wrong passphrase imports nothing
+        # the import ran and failed (reported), and imported nothing
+        await wait_until(pilot, lambda: any(isinstance(e, m.OperationFailed) and e.what == "Wallet" for e in seen))
+        await settle(pilot)
+        assert app.net.address is None and not app.ctx.wallets.list_wallets()
         await pilot.press("k")
         await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
         app.screen.query_one("#path").value = str(path)
@@ -105,7 +108,7 @@ async def test_export_then_delete(app_env, tmp_path):
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("escape")  # cancel keeps the wallet
-        await pilot.pause(0.3)
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmDialog))  # closed, nothing started
         assert wallets.get(info.address) is not None
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))

@@ -29,6 +29,7 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import fmt_time, fmt_units
@@ -821,9 +822,7 @@ class ChatScreen(ChatAgent, OGScreen):
                 models.sort(key=lambda name: name != first)  # the devnet's own model first
                 self.post_message(m.ChatModelsLoaded(models, "devnet"))
             except Exception as exc:  # noqa: BLE001 - keep the default model, retry later
-                from og_tui.tui.app import _user_message
-
-                self.post_message(m.ChatModelsLoaded([default_model(ctx)], "devnet", error=_user_message(exc)[0]))
+                self.post_message(m.ChatModelsLoaded([default_model(ctx)], "devnet", error=user_message(exc).text))
             return
         from og_tui.core.types import TEE_LLM
 

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.hub_session import HubSessions, hub_sessions
@@ -31,7 +32,6 @@ from og_tui.tui.screens.hub_transfers import (  # noqa: F401 - fmt_rate, _Transf
     HubTransferScreen,
     _short_cid,
     _Transfer,
-    _user_message,
     fmt_rate,
 )
 
@@ -253,7 +253,7 @@ class HubScreen(HubTransferScreen):
                 else:
                     page += 1
         except Exception as exc:  # noqa: BLE001 - shown in the list status and as a notification
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.HubRequestFailed("models", text, hint, gen=gen))
         finally:
             app.end_op(op)
@@ -404,7 +404,7 @@ class HubScreen(HubTransferScreen):
         try:
             detail = self.sessions.client().model_detail(name)
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.HubRequestFailed("detail", text, hint, name=name))
             return
         if not get_current_worker().is_cancelled:
@@ -588,7 +588,7 @@ class HubScreen(HubTransferScreen):
         try:
             session = sessions.resume()
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.HubAuthFailed(text, hint))
             return
         if session is None:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.hub_session import HubSessions
 from og_tui.tui.screens.modals import Dialog, FieldError
@@ -23,14 +24,6 @@ NAME_RULES = (
     "Letters and digits (any script), '-', '_' and '.'; it starts with a letter or digit; "
     "no spaces, '/', '\\' or '..'; at most 100 characters; unique on the hub, ignoring case."
 )
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
 
 
 class _Failed(Message, bubble=False):
@@ -172,7 +165,7 @@ class HubSignInDialog(HubDialog):
             else:
                 sessions.sign_in(email, password, create=create, passphrase=passphrase)
         except Exception as exc:  # noqa: BLE001 - shown inline, the dialog stays open
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             field = "passphrase" if "passphrase" in text.lower() and not self.keyring else "password"
             if "email" in text.lower() and "password" not in text.lower():
                 field = "email"
@@ -244,7 +237,7 @@ class NewModelDialog(HubDialog):
         try:
             repo = self.sessions.client().create_model(name, description)
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(_Failed(text, hint, "name"))
             return
         self.post_message(m.HubModelCreated(repo.name, repo.initialVersion))
@@ -312,7 +305,7 @@ class NewVersionDialog(HubDialog):
         try:
             data: dict[str, Any] = self.sessions.client().create_version(self.model_name, notes, is_major)
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(_Failed(text, hint, "notes"))
             return
         self.post_message(m.HubVersionCreated(self.model_name, str(data.get("versionString") or "Unknown")))

@@ -16,19 +16,12 @@ from typing import Any, Callable
 from textual import on, work
 from textual.widgets import ProgressBar, Static
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.file_picker import FilePicker, human_size
 
 PROGRESS_EVERY = 0.1  # seconds between progress messages of a transfer
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
 
 
 def fmt_rate(done: int, total: int, elapsed: float) -> str:
@@ -136,7 +129,7 @@ class HubTransferScreen(OGScreen):
             self.post_message(m.TransferFailed("upload", "Upload stopped: nothing was stored.", cancelled=True))
             return
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.TransferFailed("upload", text, hint, cancelled=cancel.is_set()))
             return
         finally:
@@ -211,7 +204,7 @@ class HubTransferScreen(OGScreen):
                                                cancelled=True))
             return
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.TransferFailed("download", text, hint, cancelled=cancel.is_set()))
             return
         finally:

@@ -27,6 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static, TextArea
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import fmt_units, short_hash
@@ -57,14 +58,6 @@ STAGES = {
     "mined": "mined",
     "fetching": "fetching the result from the node API",
 }
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
 
 
 # --- widgets ---------------------------------------------------------------------------------------
@@ -230,7 +223,7 @@ class InferenceScreen(OGScreen):
         try:
             signature = hub_sessions(self.app.ctx).client().model_signature(cid)
         except Exception as exc:  # noqa: BLE001 - shown under the CID
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.InferenceSignatureFailed(cid, text, hint))
             return
         self.post_message(m.InferenceSignatureLoaded(cid, signature))
@@ -507,7 +500,7 @@ class InferenceScreen(OGScreen):
             self.post_message(m.InferenceFailed(run_id, "Stopped before anything was sent: no gas spent.", cancelled=True))
             return
         except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             tx_hash = getattr(exc, "tx_hash", None)
             if tx_hash:
                 try:
@@ -539,7 +532,7 @@ class InferenceScreen(OGScreen):
             )
             record_id = record.id
         except Exception as exc:  # noqa: BLE001 - the outputs are still shown
-            text, _ = _user_message(exc)
+            text, _ = user_message(exc)
             app.post_message(m.OperationFailed("Inference history", f"The run could not be saved: {text}"))
         # the outputs are on screen: refresh the activity list and balances without a toast
         app.call_from_thread(setattr, app, "tx_version", app.tx_version + 1)

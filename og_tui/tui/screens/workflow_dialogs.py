@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.screens.modals import Dialog, FieldError
 
@@ -46,15 +47,6 @@ FIELD_IDS = {
 }
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-
-
-def _user_message(exc: BaseException) -> str:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        hint = getattr(exc, "hint", None)
-        return f"{exc}\n{hint}" if hint else str(exc)
-    return redact(f"{type(exc).__name__}: {exc}")
 
 
 def parse_frequency(text: str) -> Any:
@@ -248,7 +240,7 @@ class NewWorkflowDialog(_FormDialog):
                 if row.get("name") and row.get("latestVersion")
             ]
         except Exception as exc:  # noqa: BLE001 - shown in the form
-            self.post_message(m.WorkflowHubModels([], error=_user_message(exc)))
+            self.post_message(m.WorkflowHubModels([], error=user_message(exc).joined()))
             return
         self.post_message(m.WorkflowHubModels(models))
 
@@ -266,7 +258,7 @@ class NewWorkflowDialog(_FormDialog):
                     except Exception:  # noqa: BLE001 - shown as "no signature"
                         f["signature"] = None
         except Exception as exc:  # noqa: BLE001
-            self.post_message(m.WorkflowModelFiles(name, version, [], error=_user_message(exc)))
+            self.post_message(m.WorkflowModelFiles(name, version, [], error=user_message(exc).joined()))
             return
         self.post_message(m.WorkflowModelFiles(name, version, files))
 
@@ -445,10 +437,10 @@ class NewWorkflowDialog(_FormDialog):
             self.services.alpha().preflight(spec["cid"], spec["input_name"], spec["query"])
         except OGError as exc:
             field = FIELD_IDS.get(getattr(exc, "field", "") or "", None)
-            self.post_message(m.WorkflowChecked(_user_message(exc), field))
+            self.post_message(m.WorkflowChecked(user_message(exc).joined(), field))
             return
         except Exception as exc:  # noqa: BLE001
-            self.post_message(m.WorkflowChecked(_user_message(exc), None))
+            self.post_message(m.WorkflowChecked(user_message(exc).joined(), None))
             return
         self.post_message(m.WorkflowChecked(None, None, spec))
 
@@ -538,7 +530,7 @@ class AddWorkflowDialog(_FormDialog):
         try:
             self.services.alpha().require_workflow(address)
         except Exception as exc:  # noqa: BLE001 - NotAWorkflow, network down...
-            self.post_message(m.WorkflowChecked(_user_message(exc), "wf-address"))
+            self.post_message(m.WorkflowChecked(user_message(exc).joined(), "wf-address"))
             return
         self.post_message(m.WorkflowChecked(None, None, address))
 

@@ -16,16 +16,9 @@ from typing import Any, Callable
 from textual import work
 from textual.worker import get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.format import short_hash
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
 
 
 class _Stopped(Exception):
@@ -185,7 +178,7 @@ class WorkflowOps:
                     scheduled = True
                 except Exception as exc:  # noqa: BLE001 - deployed; only the schedule failed
                     self._record_failure(exc, "workflow-schedule")
-                    text, hint = _user_message(exc)
+                    text, hint = user_message(exc)
                     self.post_message(m.WorkflowDeployed(address, False))
                     self.post_message(m.WorkflowFailed(
                         "schedule", f"Deployed at {address}, but scheduling failed: {text}",
@@ -199,7 +192,7 @@ class WorkflowOps:
                                                spec=spec))
         except Exception as exc:  # noqa: BLE001 - shown, and the form comes back filled in
             self._record_failure(exc, "workflow-deploy")
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             address = box.get("address")
             if address:  # deployed, then something else failed
                 self.post_message(m.WorkflowDeployed(address, False))
@@ -219,7 +212,7 @@ class WorkflowOps:
             self.post_message(m.WorkflowFailed(op, "The wallet is locked again: unlock it and retry.", address=address))
         else:
             self._record_failure(exc, tx_kind)
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.WorkflowFailed(op, text, hint, address=address))
 
     @work(thread=True, exclusive=True, group="wf-run", exit_on_error=False, description="run workflow")

@@ -26,11 +26,12 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import short_hash
 from og_tui.tui.screens.base import OGScreen
-from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, _user_message, flat_outputs, short_address
+from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, flat_outputs, short_address
 from og_tui.tui.widgets.history_chart import HistoryChart
 
 DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
@@ -350,7 +351,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             try:
                 values[address] = (flat_outputs(alpha.read_workflow_result(address)), None)
             except Exception as exc:  # noqa: BLE001 - one broken entry must not hide the others
-                values[address] = (None, _user_message(exc)[0])
+                values[address] = (None, user_message(exc)[0])
         self.post_message(m.WorkflowsLoaded(values, gen))
 
     @on(m.WorkflowsLoaded)
@@ -400,7 +401,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 runs = alpha.read_history_with_times(address, want) if want > 0 else []
                 history = [(run.time, flat_outputs(run.output)) for run in reversed(runs)]
         except Exception as exc:  # noqa: BLE001 - shown in the pane, the last data stays
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.WorkflowDetailLoaded(address, error=text, hint=hint))
             return
         self.post_message(m.WorkflowDetailLoaded(address, info, history, base_count=base))
@@ -585,7 +586,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         try:
             self.services.book().add(self.app.ctx.profile.name, address, source="added", owner=self.app.net.address)
         except Exception as exc:  # noqa: BLE001
-            self.notify(_user_message(exc)[0], title="Workflows", severity="error")
+            self.notify(user_message(exc)[0], title="Workflows", severity="error")
             return
         self.selected = address
         self.rebuild()
@@ -611,7 +612,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         try:
             self.services.book().remove(self.app.ctx.profile.name, entry.address)
         except Exception as exc:  # noqa: BLE001
-            self.notify(_user_message(exc)[0], title="Workflows", severity="error")
+            self.notify(user_message(exc)[0], title="Workflows", severity="error")
             return
         self.selected = None
         self.rebuild()

@@ -1,9 +1,14 @@
 """Chat message widgets: user and assistant messages, tool-call cards, reply footers.
 
-An assistant reply streams through Textual's Markdown stream API: :meth:`AssistantMessage.
-start_stream` runs an async worker that owns a ``Markdown.get_stream`` and feeds it the
-fragments :meth:`feed` queues (the stream coalesces bursts and re-parses only the last
-block); ``await stream.stop()`` runs in its ``finally``. Nothing here does I/O.
+An assistant reply streams into a live ``Markdown`` through its public API only:
+:meth:`AssistantMessage.start_stream` runs an async worker (``_pump``) that takes the
+fragments :meth:`AssistantMessage.feed` queues and writes them with ``Markdown.append``
+(which re-parses only the last block) at most every ``FEED_S``, joining what came in
+between and waiting for the previous frame. It does this itself rather than through
+``Markdown.get_stream`` because it also changes the live Markdown between writes: a long
+reply "rolls over", its finished blocks frozen into static widgets and the live Markdown
+restarted with ``update("")`` + ``append``, so the widget count stays small however long
+the reply gets. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import json
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -489,16 +494,14 @@ class AssistantMessage(ChatItem):
                 before.extend(done)
             else:
                 await self.mount(FrozenMarkdown(done), before=md)
-            # start the live Markdown again with the last block (append(), unlike update(),
-            # notes where the last block starts, and parses on this thread: it is small)
-            md._markdown = ""
-            md._last_parsed_line = 0
+            # start the live Markdown again with the last block: update("") empties it,
+            # append() (unlike update()) notes where the last block starts, so the next
+            # append re-parses only that block
+            await md.update("")
             if tail:
-                await md.remove_children()
                 await md.append(tail)
-            else:  # (hidden now; its blocks go when they go)
+            else:
                 md.display = False
-                md.remove_children()
 
     @property
     def shown_text(self) -> str:
@@ -643,6 +646,8 @@ class ChatLog(VerticalScroll):
         if not self._at_top():
             super().action_scroll_home()
 
-    def _on_mouse_scroll_up(self, event) -> None:
-        if not self._at_top():
-            super()._on_mouse_scroll_up(event)
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        # at the top, the wheel asks for the previous page instead of scrolling (this
+        # handler runs before the base class's, which prevent_default() skips)
+        if self._at_top():
+            event.prevent_default()

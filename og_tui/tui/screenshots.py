@@ -10,7 +10,9 @@ transfer, then drives each screen with Textual's Pilot and saves SVGs with
 from __future__ import annotations
 
 import asyncio
+import html
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -113,8 +115,10 @@ async def _workflows(pilot) -> None:
 
 
 def _screen_text(app) -> str:
-    """The characters currently on screen (to wait for content, not for a fixed time)."""
-    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+    """The characters currently on screen (to wait for content, not for a fixed time): the
+    text runs of the SVG screenshot Textual would save now."""
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))).replace("\xa0", " ")
 
 
 async def capture(out_dir: Path) -> list[Path]:

@@ -71,6 +71,7 @@ class ChatSession:
         self._store: "ChatStore | None" = None
         self._caps: Any = None
         self._clients: dict[tuple, Any] = {}
+        self._retired: list[Any] = []  # clients replaced after a profile switch, closed with the session
         self.history: list[str] = []  # prompts sent during this run (newest last)
         self.on_payment: Any = None
 
@@ -96,15 +97,17 @@ class ChatSession:
         from og_tui.core.llm import LLMClient
 
         profile = self.ctx.profile
+        chain = self.ctx.chain  # (a new one after a profile switch: a client made for the old one is replaced)
         key = (profile.name, profile.llm_url, getattr(signer, "address", None))
         with self._lock:
             client = self._clients.get(key)
-            if client is None:
-                client = LLMClient(profile, signer, store=self.ctx.store, caps=None, chain=None,
+            if client is None or client.chain is not chain:
+                if client is not None:
+                    self._retired.append(client)  # (a reply may still be using it)
+                client = LLMClient(profile, signer, store=self.ctx.store, caps=None, chain=chain,
                                    on_payment=self._paid, timeout=120.0)
                 self._clients[key] = client
         client.caps = self.caps
-        client._chain = self.ctx.chain
         return client
 
     def _paid(self, info: Any) -> None:
@@ -113,9 +116,10 @@ class ChatSession:
 
     def close(self) -> None:
         with self._lock:
-            for client in self._clients.values():
+            for client in [*self._clients.values(), *self._retired]:
                 client.close()
             self._clients.clear()
+            self._retired.clear()
 
 
 _SESSIONS: "weakref.WeakKeyDictionary[Any, ChatSession]" = weakref.WeakKeyDictionary()
@@ -1128,8 +1132,7 @@ class ChatScreen(ChatAgent, OGScreen):
         self.store.update_message(row.id, meta=meta)
         for widget in self.log_view.query(AssistantMessage):
             if widget.message_id == row.id:
-                widget.meta = meta
-                widget._show_footer(force=True)
+                widget.update_meta(meta)
 
     @on(m.ChatFailed)
     def _failed(self, event: m.ChatFailed) -> None:

@@ -581,6 +581,11 @@ class AssistantMessage(ChatItem):
 
         self.when_ready(show)
 
+    def update_meta(self, meta: dict) -> None:
+        """New facts about a finished reply (its payment settled): shown in its footer."""
+        self.meta = dict(meta)
+        self.when_ready(lambda: self._show_footer(force=True))
+
     def _show_footer(self, force: bool = False) -> None:
         footer = self.query_one(".reply-footer", Static)
         if self.streaming and not force:

@@ -67,9 +67,28 @@ class OGApp(App):
         self._op_ids = itertools.count(1)
         self._ops: dict[str, str] = {}
         self.theme = ctx.settings.theme if ctx.settings.theme in self.available_themes else "textual-dark"
+        self.keymap: dict[str, str] = {}  # binding id -> keys, as given to set_keymap / update_keymap
         if getattr(ctx.settings, "keymap", None):
             self.set_keymap(ctx.settings.keymap)
         self.net = m.NetState(profile=ctx.profile.name, is_devnet=ctx.is_devnet)
+
+    def set_keymap(self, keymap: dict[str, str]) -> None:
+        self.keymap = dict(keymap)
+        super().set_keymap(keymap)
+        self._keymap_changed()
+
+    def update_keymap(self, keymap: dict[str, str]) -> None:
+        self.keymap = {**self.keymap, **keymap}
+        super().update_keymap(keymap)
+        self._keymap_changed()
+
+    def _keymap_changed(self) -> None:
+        """The nav strip shows the keys in use (other screens' strips update when shown)."""
+        if self.is_running:
+            from og_tui.tui.screens.base import NavBar
+
+            for bar in self.screen.query(NavBar):
+                bar.show_keys(self.keymap)
 
     # --- lifecycle -------------------------------------------------------------------
     def get_default_screen(self) -> Screen:

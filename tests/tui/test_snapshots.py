@@ -502,13 +502,13 @@ def _chat_offline(monkeypatch):
 
 def _chat_runner(*keys: str):
     async def run_before(pilot):
-        from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.chat import ChatScreen
 
         app = pilot.app
         _fixed_state(app)
         await pilot.press("f5")
         await pilot.pause(0.3)
-        app.screen.post_message(msgs.ChatModelsLoaded(["og-devnet/mini", "openai/gpt-4o"], "devnet"))
+        app.screen.post_message(ChatScreen.ModelsLoaded(["og-devnet/mini", "openai/gpt-4o"], "devnet"))
         await pilot.pause(0.3)
         for key in keys:
             await pilot.press(key)

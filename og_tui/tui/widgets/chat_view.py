@@ -509,7 +509,7 @@ class AssistantMessage(ChatItem):
         return "".join(self._frozen) + self.body.source
 
     def feed(self, text: str) -> None:
-        """Queue a fragment of the streaming reply (called by the screen's ChatChunk handler)."""
+        """Queue a fragment of the streaming reply (called by the screen's Chunk handler)."""
         if not text:
             return
         self._streamed.append(text)

@@ -276,7 +276,7 @@ def _inference_offline(monkeypatch):
 
 def _inference_runner(*keys: str, text: str | None = None, run: bool = False, picker: bool = False):
     async def run_before(pilot):
-        from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.inference import InferenceScreen
 
         app = pilot.app
         _fixed_state(app)
@@ -290,7 +290,7 @@ def _inference_runner(*keys: str, text: str | None = None, run: bool = False, pi
         if run:
             screen.set_mode("TEE")
             screen.running = 7
-            screen.post_message(msgs.InferenceFinished(7, _inference_run(), 1, "iris-classifier"))
+            screen.post_message(InferenceScreen.Finished(7, _inference_run(), 1, "iris-classifier"))
         if picker:
             from og_tui.tui.screens.inference_dialogs import ModelPickerDialog
 
@@ -298,10 +298,10 @@ def _inference_runner(*keys: str, text: str | None = None, run: bool = False, pi
             await pilot.pause()
             dialog = app.screen
             dialog._gen = 1
-            dialog.post_message(msgs.InferenceModelsListed(HUB_MODELS, len(HUB_MODELS), 1))
+            dialog.post_message(ModelPickerDialog.ModelsListed(HUB_MODELS, len(HUB_MODELS), 1))
             await pilot.pause()
             detail = dict(HUB_DETAIL, name="iris-classifier")
-            dialog.post_message(msgs.InferenceModelDetail("iris-classifier", detail))
+            dialog.post_message(ModelPickerDialog.ModelDetail("iris-classifier", detail))
         await pilot.pause()
         for key in keys:
             await pilot.press(key)

@@ -381,7 +381,7 @@ def _workflows_runner(*keys: str, dialog: bool = False):
         from og_tui.core.alpha import Schedule, WorkflowInfo
         from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery
         from og_tui.core.workflow_models import workflow_models
-        from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.workflows import WorkflowsScreen
 
         app = pilot.app
         _fixed_state(app)
@@ -392,7 +392,7 @@ def _workflows_runner(*keys: str, dialog: bool = False):
             wm.address: ({wm.output_key: [round(0.004 * math.sin(i + 1.3), 6)]}, None) for i, wm in enumerate(models)
         }
         values[WF_MINE] = ({"regression_output": [2752.9912]}, None)
-        screen.post_message(msgs.WorkflowsLoaded(values))
+        screen.post_message(WorkflowsScreen.ListLoaded(values))
         first = models[1]  # BTC 1 h price forecast
         screen.query_one("#wf-list").move_cursor(row=1)
         await pilot.pause()
@@ -403,7 +403,7 @@ def _workflows_runner(*keys: str, dialog: bool = False):
         info = WorkflowInfo(first.address, WF_CID, "open_high_low_close", query, schedule, 40, t - 12)
         history = [(t - 12 - 30 * (39 - i), {"regression_output": [0.0015 + 0.001 * math.sin(i / 4) + 0.0002 * (i % 3)]})
                    for i in range(40)]
-        screen.post_message(msgs.WorkflowDetailLoaded(first.address, info, history))
+        screen.post_message(WorkflowsScreen.DetailLoaded(first.address, info, history))
         await pilot.pause()
         if dialog:
             from eth_account import Account
@@ -415,14 +415,14 @@ def _workflows_runner(*keys: str, dialog: bool = False):
             await pilot.pause()
             form = app.screen
             assert isinstance(form, NewWorkflowDialog)
-            form.post_message(msgs.WorkflowHubModels([
+            form.post_message(NewWorkflowDialog.HubModels([
                 {"name": "price-forecast-1h", "version": "0.01", "description": "price forecast"},
                 {"name": "iris-classifier", "version": "0.01", "description": "flowers"},
             ]))
             await pilot.pause()
             form.query_one("#wf-model").value = "price-forecast-1h@0.01"
             await pilot.pause()
-            form.post_message(msgs.WorkflowModelFiles("price-forecast-1h", "0.01", [
+            form.post_message(NewWorkflowDialog.ModelFiles("price-forecast-1h", "0.01", [
                 {"name": "price_forecast_1h.onnx", "ipfsCid": WF_CID, "isOnnx": True, "signature": WF_SIG},
             ]))
             await pilot.pause()

@@ -1,7 +1,11 @@
-"""The app's message bus.
+"""The app-wide message bus: devnet start-up, chain status and balances, wallets,
+transactions submitted and confirmed, operations started / ended / failed, profile
+changes, payments. The app and every screen may post and handle these.
 
-Workers compute and post one of these; ``@on`` handlers in screens and the app own
-all widget state. A worker never touches a widget.
+Messages that belong to one screen, dialog or widget are nested on the class that posts
+them (``ChatScreen.Chunk``, ``InferenceScreen.Finished``, ``ConversationList.Opened``, ...),
+as Textual's own widgets do. Workers compute and post; handlers own all widget state.
+A worker never touches a widget.
 """
 
 from __future__ import annotations
@@ -136,136 +140,6 @@ class NetState:
     token_units: int | None = None
     block: int | None = None
     ops: tuple[str, ...] = field(default_factory=tuple)
-
-
-# --- Model Hub (screens/hub.py, screens/hub_dialogs.py) ---------------------------------
-# Posted by a worker to the screen or dialog that owns it; they do not bubble to the app.
-
-
-class HubSignedIn(Message, bubble=False):
-    """A Model Hub session is open for ``profile`` (never carries the password or tokens)."""
-
-    def __init__(self, profile: str, email: str, created: bool = False) -> None:
-        super().__init__()
-        self.profile = profile
-        self.email = email
-        self.created = created
-
-
-class HubAuthFailed(Message, bubble=False):
-    """Signing in (or resuming a stored sign-in) failed; ``text`` says why."""
-
-    def __init__(self, text: str, hint: str | None = None) -> None:
-        super().__init__()
-        self.text = text
-        self.hint = hint
-
-
-class ModelsLoaded(Message, bubble=False):
-    """One page of the model listing. ``gen`` ties it to the request that asked for it."""
-
-    def __init__(
-        self,
-        models: list[dict[str, Any]],
-        *,
-        page: int = 1,
-        total: int | None = None,
-        done: bool = True,
-        gen: int = 0,
-    ) -> None:
-        super().__init__()
-        self.models = models
-        self.page = page
-        self.total = total
-        self.done = done
-        self.gen = gen
-
-
-class ModelDetailLoaded(Message, bubble=False):
-    """Description, author and versions (with their files and signatures) of one model."""
-
-    def __init__(self, name: str, detail: dict[str, Any]) -> None:
-        super().__init__()
-        self.name = name
-        self.detail = detail
-
-
-class HubRequestFailed(Message, bubble=False):
-    """A hub read failed (``kind``: "models" or "detail"); ``text`` is for the user."""
-
-    def __init__(self, kind: str, text: str, hint: str | None = None, gen: int = 0, name: str | None = None) -> None:
-        super().__init__()
-        self.kind = kind
-        self.text = text
-        self.hint = hint
-        self.gen = gen
-        self.name = name
-
-
-class HubModelCreated(Message, bubble=False):
-    def __init__(self, name: str, version: str) -> None:
-        super().__init__()
-        self.name = name
-        self.version = version
-
-
-class HubVersionCreated(Message, bubble=False):
-    def __init__(self, name: str, version: str) -> None:
-        super().__init__()
-        self.name = name
-        self.version = version
-
-
-class UploadProgress(Message, bubble=False):
-    def __init__(self, name: str, version: str, filename: str, sent: int, total: int, elapsed: float) -> None:
-        super().__init__()
-        self.name = name
-        self.version = version
-        self.filename = filename
-        self.sent = sent
-        self.total = total
-        self.elapsed = elapsed
-
-
-class UploadFinished(Message, bubble=False):
-    def __init__(self, name: str, version: str, filename: str, cid: str, size: int, elapsed: float) -> None:
-        super().__init__()
-        self.name = name
-        self.version = version
-        self.filename = filename
-        self.cid = cid
-        self.size = size
-        self.elapsed = elapsed
-
-
-class DownloadProgress(Message, bubble=False):
-    def __init__(self, cid: str, filename: str, received: int, total: int, elapsed: float) -> None:
-        super().__init__()
-        self.cid = cid
-        self.filename = filename
-        self.received = received
-        self.total = total
-        self.elapsed = elapsed
-
-
-class DownloadFinished(Message, bubble=False):
-    def __init__(self, cid: str, path: str, size: int, elapsed: float) -> None:
-        super().__init__()
-        self.cid = cid
-        self.path = path
-        self.size = size
-        self.elapsed = elapsed
-
-
-class TransferFailed(Message, bubble=False):
-    """An upload or download ended without a result: stopped by the user or an error."""
-
-    def __init__(self, kind: str, text: str, hint: str | None = None, cancelled: bool = False) -> None:
-        super().__init__()
-        self.kind = kind  # "upload" | "download"
-        self.text = text
-        self.hint = hint
-        self.cancelled = cancelled
 
 
 # --- payments (chat replies, agent tools; shown in the status bar and the activity) ------------

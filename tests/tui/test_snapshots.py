@@ -176,20 +176,20 @@ def _hub_offline(monkeypatch):
 
 def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
     async def run_before(pilot):
-        from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.hub import HubScreen
 
         app = pilot.app
         _fixed_state(app)
         await app.action_goto("hub")
         screen = app.screen
-        screen.post_message(msgs.ModelDetailLoaded("iris-classifier", HUB_DETAIL))
-        screen.post_message(msgs.ModelsLoaded(HUB_MODELS, page=1, total=len(HUB_MODELS), done=True, gen=0))
+        screen.post_message(HubScreen.DetailLoaded("iris-classifier", HUB_DETAIL))
+        screen.post_message(HubScreen.ModelsLoaded(HUB_MODELS, page=1, total=len(HUB_MODELS), done=True, gen=0))
         await pilot.pause()
         if upload:
             from og_tui.tui.screens.hub import _Transfer
 
             screen._begin_transfer(_Transfer("upload", "Uploading model.onnx → iris-classifier v0.02"))
-            screen.post_message(msgs.UploadProgress("iris-classifier", "0.02", "model.onnx", 42_000_000, 100_000_000, 2.0))
+            screen.post_message(HubScreen.UploadProgress("iris-classifier", "0.02", "model.onnx", 42_000_000, 100_000_000, 2.0))
         if dialog:
             from og_tui.tui.hub_session import hub_sessions
             from og_tui.tui.screens.hub_dialogs import NewModelDialog

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
@@ -27,6 +28,7 @@ from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.hub_session import HubSessions, hub_sessions
 from og_tui.tui.screens.file_picker import human_size
+from og_tui.tui.screens.hub_dialogs import HubSignInDialog
 from og_tui.tui.screens.hub_table import ModelTable
 from og_tui.tui.screens.hub_transfers import (  # noqa: F401 - fmt_rate, _Transfer re-exported
     HubTransferScreen,
@@ -101,6 +103,52 @@ class HubScreen(HubTransferScreen):
         Binding("s", "sign_in", "Sign in", id="hub.sign_in", show=False, tooltip="Sign in to the Model Hub"),
         Binding("g", "refresh", "Refresh", id="hub.refresh", show=False, tooltip="Reload the list and the model"),
     ]
+
+    class ModelsLoaded(Message, bubble=False):
+        """One page of the model listing. ``gen`` ties it to the request that asked for it."""
+
+        def __init__(
+            self,
+            models: list[dict[str, Any]],
+            *,
+            page: int = 1,
+            total: int | None = None,
+            done: bool = True,
+            gen: int = 0,
+        ) -> None:
+            super().__init__()
+            self.models = models
+            self.page = page
+            self.total = total
+            self.done = done
+            self.gen = gen
+
+    class DetailLoaded(Message, bubble=False):
+        """Description, author and versions (with their files and signatures) of one model."""
+
+        def __init__(self, name: str, detail: dict[str, Any]) -> None:
+            super().__init__()
+            self.name = name
+            self.detail = detail
+
+    class RequestFailed(Message, bubble=False):
+        """A hub read failed (``kind``: "models" or "detail"); ``text`` is for the user."""
+
+        def __init__(self, kind: str, text: str, hint: str | None = None, gen: int = 0, name: str | None = None) -> None:
+            super().__init__()
+            self.kind = kind
+            self.text = text
+            self.hint = hint
+            self.gen = gen
+            self.name = name
+
+    class AuthFailed(Message, bubble=False):
+        """Signing in (or resuming a stored sign-in) failed; ``text`` says why."""
+
+        def __init__(self, text: str, hint: str | None = None) -> None:
+            super().__init__()
+            self.text = text
+            self.hint = hint
 
     def __init__(self) -> None:
         super().__init__()
@@ -244,7 +292,7 @@ class HubScreen(HubTransferScreen):
                 done = len(models) < limit or (total is not None and loaded >= int(total))
                 if worker.is_cancelled:
                     return
-                self.post_message(m.ModelsLoaded(models, page=seq, total=total, done=done, gen=gen))
+                self.post_message(self.ModelsLoaded(models, page=seq, total=total, done=done, gen=gen))
                 if done:
                     return
                 seq += 1
@@ -254,12 +302,12 @@ class HubScreen(HubTransferScreen):
                     page += 1
         except Exception as exc:  # noqa: BLE001 - shown in the list status and as a notification
             text, hint = user_message(exc)
-            self.post_message(m.HubRequestFailed("models", text, hint, gen=gen))
+            self.post_message(self.RequestFailed("models", text, hint, gen=gen))
         finally:
             app.end_op(op)
 
-    @on(m.ModelsLoaded)
-    def _models_loaded(self, event: m.ModelsLoaded) -> None:
+    @on(ModelsLoaded)
+    def _models_loaded(self, event: ModelsLoaded) -> None:
         if event.gen != self._gen:
             return  # an older search or scope
         table = self.query_one("#hub-models", ModelTable)
@@ -297,8 +345,8 @@ class HubScreen(HubTransferScreen):
         rank = {name: index for index, name in enumerate(order)}
         table.sort(key=rank.__getitem__)
 
-    @on(m.HubRequestFailed)
-    def _request_failed(self, event: m.HubRequestFailed) -> None:
+    @on(RequestFailed)
+    def _request_failed(self, event: RequestFailed) -> None:
         if event.kind == "models":
             if event.gen != self._gen:
                 return
@@ -405,13 +453,13 @@ class HubScreen(HubTransferScreen):
             detail = self.sessions.client().model_detail(name)
         except Exception as exc:  # noqa: BLE001
             text, hint = user_message(exc)
-            self.post_message(m.HubRequestFailed("detail", text, hint, name=name))
+            self.post_message(self.RequestFailed("detail", text, hint, name=name))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(m.ModelDetailLoaded(name, detail))
+            self.post_message(self.DetailLoaded(name, detail))
 
-    @on(m.ModelDetailLoaded)
-    def _detail_loaded(self, event: m.ModelDetailLoaded) -> None:
+    @on(DetailLoaded)
+    def _detail_loaded(self, event: DetailLoaded) -> None:
         self._details[event.name] = event.detail
         if event.name == self.current_name() or self.current_name() is None:
             self._show_detail(event.detail)
@@ -589,22 +637,22 @@ class HubScreen(HubTransferScreen):
             session = sessions.resume()
         except Exception as exc:  # noqa: BLE001
             text, hint = user_message(exc)
-            self.post_message(m.HubAuthFailed(text, hint))
+            self.post_message(self.AuthFailed(text, hint))
             return
         if session is None:
-            self.post_message(m.HubAuthFailed("No saved Model Hub sign-in."))
+            self.post_message(self.AuthFailed("No saved Model Hub sign-in."))
             return
-        self.post_message(m.HubSignedIn(sessions.profile_name, session.email))
+        self.post_message(HubSignInDialog.SignedIn(sessions.profile_name, session.email))
 
-    @on(m.HubSignedIn)
-    def _signed_in(self, event: m.HubSignedIn) -> None:
+    @on(HubSignInDialog.SignedIn)
+    def _signed_in(self, event: HubSignInDialog.SignedIn) -> None:
         self._show_who()
         then, self._after_auth = self._after_auth, None
         if then is not None:
             then()
 
-    @on(m.HubAuthFailed)
-    def _auth_failed(self, event: m.HubAuthFailed) -> None:
+    @on(AuthFailed)
+    def _auth_failed(self, event: AuthFailed) -> None:
         then, self._after_auth = self._after_auth, None
         self._open_sign_in(f"The saved sign-in did not work: {event.text}", then)
 

@@ -16,7 +16,6 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from og_tui.core.errors import user_message
-from og_tui.tui import messages as m
 from og_tui.tui.hub_session import HubSessions
 from og_tui.tui.screens.modals import Dialog, FieldError
 
@@ -66,6 +65,15 @@ class HubSignInDialog(HubDialog):
     password is stored encrypted, typing only that passphrase signs in with it.
     Dismisses with the signed-in email.
     """
+
+    class SignedIn(Message, bubble=False):
+        """A Model Hub session is open for ``profile`` (never carries the password or tokens)."""
+
+        def __init__(self, profile: str, email: str, created: bool = False) -> None:
+            super().__init__()
+            self.profile = profile
+            self.email = email
+            self.created = created
 
     OK_LABEL = "Sign in"
 
@@ -171,10 +179,10 @@ class HubSignInDialog(HubDialog):
                 field = "email"
             self.post_message(_Failed(text, hint, field))
             return
-        self.post_message(m.HubSignedIn(sessions.profile_name, sessions.email or email, created=create))
+        self.post_message(self.SignedIn(sessions.profile_name, sessions.email or email, created=create))
 
-    @on(m.HubSignedIn)
-    def _signed_in(self, event: m.HubSignedIn) -> None:
+    @on(SignedIn)
+    def _signed_in(self, event: SignedIn) -> None:
         self.dismiss(event.email)
 
 
@@ -184,6 +192,12 @@ class HubSignInDialog(HubDialog):
 class NewModelDialog(HubDialog):
     """Name + description; creates the model and its first version. Dismisses with
     ``{"name", "version"}``."""
+
+    class Created(Message, bubble=False):
+        def __init__(self, name: str, version: str) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
 
     TITLE_TEXT = "New model"
     OK_LABEL = "Create"
@@ -240,10 +254,10 @@ class NewModelDialog(HubDialog):
             text, hint = user_message(exc)
             self.post_message(_Failed(text, hint, "name"))
             return
-        self.post_message(m.HubModelCreated(repo.name, repo.initialVersion))
+        self.post_message(self.Created(repo.name, repo.initialVersion))
 
-    @on(m.HubModelCreated)
-    def _created(self, event: m.HubModelCreated) -> None:
+    @on(Created)
+    def _created(self, event: Created) -> None:
         self.dismiss({"name": event.name, "version": event.version})
 
 
@@ -252,6 +266,12 @@ class NewModelDialog(HubDialog):
 
 class NewVersionDialog(HubDialog):
     """Notes + minor/major. Dismisses with ``{"name", "version"}``."""
+
+    class Created(Message, bubble=False):
+        def __init__(self, name: str, version: str) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
 
     OK_LABEL = "Create"
 
@@ -308,8 +328,8 @@ class NewVersionDialog(HubDialog):
             text, hint = user_message(exc)
             self.post_message(_Failed(text, hint, "notes"))
             return
-        self.post_message(m.HubVersionCreated(self.model_name, str(data.get("versionString") or "Unknown")))
+        self.post_message(self.Created(self.model_name, str(data.get("versionString") or "Unknown")))
 
-    @on(m.HubVersionCreated)
-    def _created(self, event: m.HubVersionCreated) -> None:
+    @on(Created)
+    def _created(self, event: Created) -> None:
         self.dismiss({"name": event.name, "version": event.version})

@@ -80,7 +80,7 @@ async def _chat_with_iris(pilot, devnet, *, confirm: bool) -> ChatScreen:
     """The Chat screen with the iris model attached (as the tools dialog would save it)."""
     screen = await _open_chat(pilot)
     cid, signature = _iris(devnet)
-    screen._save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
+    screen.save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
                             "mode": "VANILLA", "confirm": confirm}])
     return screen
 

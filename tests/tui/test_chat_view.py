@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 from rich.markdown import Markdown as RichMarkdown
 
-from og_tui.tui.widgets.chat_view import _FrozenPieces, block_starts
+from og_tui.tui.widgets.frozen_markdown import _FrozenPieces, block_starts
 
 SAMPLE = """Here is what an **x402** payment does on the devnet:
 

@@ -48,7 +48,8 @@ class ChatAgent:
             return [dict(e) for e in (conv.params or {}).get("og_tools") or []]
         return [dict(e) for e in self._draft_og_tools]
 
-    def _save_og_tools(self, entries: list[dict[str, Any]]) -> None:
+    def save_og_tools(self, entries: list[dict[str, Any]]) -> None:
+        """The OpenGradient tools the model may call in this conversation (or the next one)."""
         if self.conv is not None:
             params = dict(self.conv.params or {})
             params["og_tools"] = entries
@@ -72,7 +73,7 @@ class ChatAgent:
             self.prompt.focus()
             if entries is None:
                 return
-            self._save_og_tools(entries)
+            self.save_og_tools(entries)
             if entries:
                 names = ", ".join(tool_display_name(e) for e in entries)
                 self.notify(f"The model may call: {names}", title="OpenGradient tools")

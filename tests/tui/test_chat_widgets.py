@@ -109,3 +109,36 @@ async def test_params_pane_fills_checks_and_posts_changed():
             pane.read(decimals=6)
         pane.set_cap("off")
         assert pane.read(decimals=6)["cap"] is None
+
+
+async def test_prompt_keys_send_newline_and_recall():
+    """enter sends (no newline typed), ctrl+j and shift+enter insert one, up/down walk the
+    prompts sent before and come back to the draft; other keys type as in any TextArea."""
+    sent: list[str] = []
+
+    class Host(App):
+        def compose(self):
+            yield PromptArea(id="prompt")
+
+        def on_prompt_area_submitted(self, event) -> None:
+            sent.append(event.text)
+
+    app = Host()
+    async with app.run_test(size=(60, 10)) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        prompt.sent = ["first", "second"]
+        await pilot.press("h", "i", "ctrl+j", "y", "o", "shift+enter", "!")
+        await wait_until(pilot, lambda: prompt.text == "hi\nyo\n!")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: sent == ["hi\nyo\n!"])
+        assert prompt.text == "hi\nyo\n!"  # (the screen clears it once it is stored)
+
+        prompt.text = "draft"
+        await pilot.press("up")
+        await wait_until(pilot, lambda: prompt.text == "second")
+        await pilot.press("up")
+        await wait_until(pilot, lambda: prompt.text == "first")
+        await pilot.press("up")  # the oldest: the key is swallowed
+        await pilot.press("down", "down")
+        await wait_until(pilot, lambda: prompt.text == "draft")

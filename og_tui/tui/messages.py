@@ -65,13 +65,6 @@ class WalletUnlocked(Message):
         self.address = address
 
 
-class UnlockFailed(Message):
-    def __init__(self, address: str, reason: str) -> None:
-        super().__init__()
-        self.address = address
-        self.reason = reason
-
-
 class FaucetFunded(Message):
     def __init__(self, address: str, result: dict[str, Any]) -> None:
         super().__init__()

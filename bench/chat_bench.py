@@ -83,7 +83,6 @@ def _wallet(settings, port: int):
 async def _bench_stream(settings, signer) -> dict:
     from textual import events
 
-    from og_tui.tui import messages as m
     from og_tui.tui.app import make_app
     from og_tui.tui.screens.chat import ChatScreen, PromptArea
     from og_tui.tui.widgets.chat_view import AssistantMessage
@@ -96,7 +95,7 @@ async def _bench_stream(settings, signer) -> dict:
         async with app.run_test(size=(120, 40)) as pilot:
             await _wait(pilot, lambda: app.net.connected, 30)
             await pilot.press("f5")
-            await _wait(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen._models, 30)
+            await _wait(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.params_pane.models, 30)
             screen = app.screen
             screen.query_one("#p-max_tokens").value = str(STREAM_TOKENS)
             screen.query_one("#p-cap").value = "1"
@@ -104,10 +103,10 @@ async def _bench_stream(settings, signer) -> dict:
             original = screen.post_message
 
             def record(message):
-                if isinstance(message, m.ChatChunk):
+                if isinstance(message, ChatScreen.Chunk):
                     posted["chunks"] += 1
                     posted["last"] = time.perf_counter()
-                elif isinstance(message, m.ChatFinished):
+                elif isinstance(message, ChatScreen.Finished):
                     posted["finished"] = message
                 return original(message)
 
@@ -230,7 +229,7 @@ def main() -> None:
                 signer = _wallet(settings, port)
                 s = asyncio.run(_bench_stream(settings, signer))
                 print(f"stream: {s['tokens']} tokens ({s['chars']:,} chars) at {STREAM_RATE}/s in {s['stream_s']:.2f} s "
-                      f"(first chunk {s['first_s'] * 1000:.0f} ms after enter, {s['chunks']} ChatChunk messages, "
+                      f"(first chunk {s['first_s'] * 1000:.0f} ms after enter, {s['chunks']} Chunk messages, "
                       f"{s['tokens_per_s']:.0f} tok/s measured)", flush=True)
                 print(f"stream: final frame {s['final_frame_after_last_token_ms']:.0f} ms after the last token "
                       f"(target <= 200 ms)", flush=True)

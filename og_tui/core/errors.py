@@ -9,7 +9,7 @@ put into its text.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 __all__ = [
     "OGError",
@@ -36,6 +36,8 @@ __all__ = [
     "ToolCallError",
     "redact",
     "REDACTED",
+    "UserMessage",
+    "user_message",
 ]
 
 REDACTED = "[redacted]"
@@ -209,3 +211,29 @@ class StreamInterrupted(LLMError):
 
 class ToolCallError(ValidationError):
     """A tool call whose arguments do not parse as a JSON object."""
+# --- what the user sees ------------------------------------------------------------
+
+
+class UserMessage(NamedTuple):
+    """A sentence for the user and, where there is one, what to do about it."""
+
+    text: str
+    hint: Optional[str] = None
+
+    def joined(self, sep: str = "\n") -> str:
+        """Text and hint in one string (the hint on its own line by default)."""
+        return f"{self.text}{sep}{self.hint}" if self.hint else self.text
+
+
+def user_message(exc: BaseException) -> UserMessage:
+    """What to show for ``exc``: never a traceback, never a key.
+
+    An :class:`OGError` speaks for itself (its sentence and hint). Anything else is an
+    unexpected failure, shown with its type so it can be reported: ``"OSError: disk full"``,
+    or just the type name when the exception carries no text.
+    """
+    if isinstance(exc, OGError):
+        return UserMessage(str(exc), exc.hint)
+    detail = redact(exc)
+    name = type(exc).__name__
+    return UserMessage(redact(f"{name}: {detail}") if detail else name, None)

@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import OGCommands
 from og_tui.tui.context import AppContext
@@ -23,15 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 POLL_SECONDS = 2.0
 FIRST_MODE = "account"  # the screen the app opens on
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    """A sentence for the user and an optional hint; never a traceback, never a key."""
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
 
 
 class OGApp(App):
@@ -79,9 +71,28 @@ class OGApp(App):
         self._op_ids = itertools.count(1)
         self._ops: dict[str, str] = {}
         self.theme = ctx.settings.theme if ctx.settings.theme in self.available_themes else "textual-dark"
+        self.keymap: dict[str, str] = {}  # binding id -> keys, as given to set_keymap / update_keymap
         if getattr(ctx.settings, "keymap", None):
             self.set_keymap(ctx.settings.keymap)
         self.net = m.NetState(profile=ctx.profile.name, is_devnet=ctx.is_devnet)
+
+    def set_keymap(self, keymap: dict[str, str]) -> None:
+        self.keymap = dict(keymap)
+        super().set_keymap(keymap)
+        self._keymap_changed()
+
+    def update_keymap(self, keymap: dict[str, str]) -> None:
+        self.keymap = {**self.keymap, **keymap}
+        super().update_keymap(keymap)
+        self._keymap_changed()
+
+    def _keymap_changed(self) -> None:
+        """The nav strip shows the keys in use (other screens' strips update when shown)."""
+        if self.is_running:
+            from og_tui.tui.screens.base import NavBar
+
+            for bar in self.screen.query(NavBar):
+                bar.show_keys(self.keymap)
 
     # --- lifecycle -------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -172,7 +183,7 @@ class OGApp(App):
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.OperationFailed(what or label, text, hint))
             return None
         finally:
@@ -194,8 +205,7 @@ class OGApp(App):
     def report_worker(self, event: Worker.StateChanged) -> None:
         """Safety net: a worker that died on an unexpected error is reported, not lost."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            text, hint = _user_message(event.worker.error)
-            self.notify(text if not hint else f"{text}\n{hint}", title="Something went wrong", severity="error", timeout=10)
+            self.notify(user_message(event.worker.error).joined(), title="Something went wrong", severity="error", timeout=10)
 
     @on(m.OperationFailed)
     def _op_failed(self, event: m.OperationFailed) -> None:
@@ -223,7 +233,7 @@ class OGApp(App):
                     on_progress=progress,
                 )
             except Exception as exc:  # noqa: BLE001
-                text, hint = _user_message(exc)
+                text, hint = user_message(exc)
                 self.post_message(m.OperationFailed("Local devnet did not start", text, hint))
                 self.post_message(m.ChainStatus(False, error=text))
                 return
@@ -262,7 +272,7 @@ class OGApp(App):
                     token_units=chain.token_balance(token, address) if token else None,
                 )
         except Exception as exc:  # noqa: BLE001 - shown as "disconnected"
-            text, _ = _user_message(exc)
+            text, _ = user_message(exc)
             self.post_message(m.ChainStatus(False, error=text))
             return
         self.post_message(m.ChainStatus(True, block, balances))
@@ -314,7 +324,7 @@ class OGApp(App):
         try:
             active = self.ctx.wallets.active()
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.OperationFailed("Wallets", text, hint))
             active = None
         address = active.address if active else None
@@ -368,13 +378,13 @@ class OGApp(App):
         try:
             settings = load_settings(profile=name)
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(m.OperationFailed("Profile", text, hint))
             return
         try:
             settings.save_profile_choice(name)  # remembered for the next start
         except Exception as exc:  # noqa: BLE001 - switching still works for this session
-            text, _ = _user_message(exc)
+            text, _ = user_message(exc)
             self.notify(f"Could not save the profile choice: {text}", severity="warning")
         old = self.ctx.devnet
         self.ctx.switch_profile(settings)

@@ -33,3 +33,8 @@ def fmt_time(ts: float | None, short: bool = False) -> str:
     if not ts:
         return "–"
     return time.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def short_address(address: str) -> str:
+    """'0x12345678…abcdef': a contract address in a narrow pane."""
+    return f"{address[:8]}…{address[-6:]}"

@@ -135,7 +135,7 @@ async def _chat_tools(pilot) -> None:
     await app.action_goto("chat")
     await _settle(pilot, lambda: _chat_ready(app))
     await pilot.press("ctrl+n")
-    app.screen._save_og_tools([{"kind": "model", "cid": file["ipfsCid"], "title": "iris-classifier",
+    app.screen.save_og_tools([{"kind": "model", "cid": file["ipfsCid"], "title": "iris-classifier",
                                 "version": version.get("version"), "signature": file.get("signature"),
                                 "mode": "VANILLA", "confirm": True}])
     for ch in "Run the iris classifier on a flower":

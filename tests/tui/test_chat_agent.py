@@ -55,7 +55,7 @@ async def _open_chat(pilot) -> ChatScreen:
     await pilot.press("f5")
     await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
     screen = app.screen
-    await wait_until(pilot, lambda: DEVNET_MODEL in screen._models)
+    await wait_until(pilot, lambda: DEVNET_MODEL in screen.params_pane.models)
     return screen
 
 
@@ -80,7 +80,7 @@ async def _chat_with_iris(pilot, devnet, *, confirm: bool) -> ChatScreen:
     """The Chat screen with the iris model attached (as the tools dialog would save it)."""
     screen = await _open_chat(pilot)
     cid, signature = _iris(devnet)
-    screen._save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
+    screen.save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
                             "mode": "VANILLA", "confirm": confirm}])
     return screen
 
@@ -147,10 +147,10 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
         card = screen.query(AgentToolCard).last()
         assert "waiting for your confirmation" in str(card.query_one(".agent-status").render())
         await press_ok(pilot)
-        await wait_until(pilot, lambda: _of(seen, m.AgentDone), timeout=60)
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.AgentDone), timeout=60)
         await wait_until(pilot, lambda: screen._reply is None and not any(w.streaming for w in screen.query(AgentReplyMessage)),
                          timeout=60)
-        done = _of(seen, m.AgentDone)[0]
+        done = _of(seen, ChatScreen.AgentDone)[0]
         assert done.info["stopped"] is None and len(done.info["tx_hashes"]) == 1
         tx_hash = done.info["tx_hashes"][0]
 
@@ -181,9 +181,9 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
 
         # the workflow tool (no confirm: a free read) in the next turn
         await _say(pilot, screen, WORKFLOW_QUESTION)
-        await wait_until(pilot, lambda: len(_of(seen, m.AgentDone)) == 2, timeout=60)
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.AgentDone)) == 2, timeout=60)
         assert not isinstance(app.screen, ToolConfirmDialog)
-        second = _of(seen, m.AgentDone)[1]
+        second = _of(seen, ChatScreen.AgentDone)[1]
         read = next(e for e in second.info["trace"] if e["kind"] in ("tool_result", "tool_error"))
         assert read["kind"] == "tool_result" and read["name"].startswith("read_workflow_")
         latest = AlphaClient(chain).read_workflow_result(VOLATILITY)
@@ -225,8 +225,8 @@ async def test_declined_call_goes_back_to_the_model_and_dont_ask_again_sticks(de
         await _say(pilot, screen, IRIS_QUESTION)
         await wait_until(pilot, lambda: isinstance(app.screen, ToolConfirmDialog), timeout=60)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: _of(seen, m.AgentDone), timeout=60)
-        first = _of(seen, m.AgentDone)[0]
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.AgentDone), timeout=60)
+        first = _of(seen, ChatScreen.AgentDone)[0]
         assert first.info["tx_hashes"] == [] and not _of(seen, m.TxSubmitted)
         await wait_until(pilot, lambda: screen._reply is None)
         card = screen.query(AgentToolCard).first()
@@ -239,13 +239,13 @@ async def test_declined_call_goes_back_to_the_model_and_dont_ask_again_sticks(de
         await wait_until(pilot, lambda: isinstance(app.screen, ToolConfirmDialog), timeout=60)
         app.screen.query_one("#always").value = True
         await press_ok(pilot)
-        await wait_until(pilot, lambda: len(_of(seen, m.AgentDone)) == 2, timeout=60)
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.AgentDone)) == 2, timeout=60)
         assert screen.og_tools()[0]["confirm"] is False
         assert ChatStore(settings.db_path).get_conversation(screen.conv.id).params["og_tools"][0]["confirm"] is False
         await wait_until(pilot, lambda: screen._reply is None)
         await _say(pilot, screen, IRIS_QUESTION)
-        await wait_until(pilot, lambda: len(_of(seen, m.AgentDone)) == 3, timeout=60)
-        third = _of(seen, m.AgentDone)[2]
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.AgentDone)) == 3, timeout=60)
+        third = _of(seen, ChatScreen.AgentDone)[2]
         assert len(third.info["tx_hashes"]) == 1
         assert not any(e["kind"] == "confirm" for e in third.info["trace"])
 
@@ -258,9 +258,9 @@ async def test_stop_while_the_confirm_dialog_waits(devnet, app_env):
         await _say(pilot, screen, IRIS_QUESTION)
         await wait_until(pilot, lambda: isinstance(app.screen, ToolConfirmDialog), timeout=60)
         screen.action_stop()  # (esc on the dialog is Skip; Stop is the chat screen's)
-        await wait_until(pilot, lambda: _of(seen, m.AgentDone), timeout=60)
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.AgentDone), timeout=60)
         await wait_until(pilot, lambda: app.screen is screen and screen._reply is None)
-        done = _of(seen, m.AgentDone)[0]
+        done = _of(seen, ChatScreen.AgentDone)[0]
         assert done.info["stopped"] == "cancelled" and done.info["tx_hashes"] == []
         rows = ChatStore(settings.db_path).messages(screen.conv.id)
         # the conversation stays valid: the call has its (not run) answer, the trace is kept
@@ -275,8 +275,8 @@ async def test_spend_cap_stops_the_reply_and_says_what_to_do(devnet, app_env):
         screen = await _chat_with_iris(pilot, devnet, confirm=False)
         screen.query_one("#p-cap").value = "0.000001"  # below the price of one reply
         await _say(pilot, screen, IRIS_QUESTION)
-        await wait_until(pilot, lambda: _of(seen, m.AgentDone), timeout=60)
-        done = _of(seen, m.AgentDone)[0]
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.AgentDone), timeout=60)
+        done = _of(seen, ChatScreen.AgentDone)[0]
         assert done.info["stopped"] == "spend_cap" and done.info["tx_hashes"] == []
         await wait_until(pilot, lambda: screen._reply is None)
         reply = screen.query(AgentReplyMessage).last()

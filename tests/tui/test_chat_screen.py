@@ -58,7 +58,7 @@ async def _open_chat(pilot, max_tokens: int = 40) -> ChatScreen:
     await pilot.press("f5")  # (a key, so the screen runs in the app's context: message_hook sees it)
     await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
     screen = app.screen
-    await wait_until(pilot, lambda: DEVNET_MODEL in screen._models)
+    await wait_until(pilot, lambda: DEVNET_MODEL in screen.params_pane.models)
     screen.query_one("#p-max_tokens").value = str(max_tokens)
     return screen
 
@@ -77,9 +77,9 @@ async def test_send_streams_pays_and_persists(devnet, app_env):
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         screen = await _open_chat(pilot, max_tokens=60)
         await _say(pilot, screen, QUESTION)
-        await wait_until(pilot, lambda: _of(seen, m.ChatFinished), timeout=30)
-        done = _of(seen, m.ChatFinished)[0]
-        chunks = _of(seen, m.ChatChunk)
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=30)
+        done = _of(seen, ChatScreen.Finished)[0]
+        chunks = _of(seen, ChatScreen.Chunk)
         assert len(chunks) >= 2, "the reply arrives in pieces"
         assert "".join(c.text for c in chunks) == done.text
         assert not done.stopped and not done.interrupted
@@ -130,7 +130,7 @@ async def test_stop_keeps_partial_then_regenerate(devnet, app_env, monkeypatch):
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         screen = await _open_chat(pilot, max_tokens=400)
         await _say(pilot, screen, "Write a long answer about blocks")
-        await wait_until(pilot, lambda: len(_of(seen, m.ChatChunk)) >= 3, timeout=20)
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Chunk)) >= 3, timeout=20)
         # the user scrolls up to read while the reply streams: the view stays where they put it
         log = screen.log_view
         await wait_until(pilot, lambda: log.max_scroll_y > 2, timeout=20)
@@ -142,8 +142,8 @@ async def test_stop_keeps_partial_then_regenerate(devnet, app_env, monkeypatch):
         bottom = log.max_scroll_y
         await wait_until(pilot, lambda: log.max_scroll_y > bottom + 1 and log.scroll_y == log.max_scroll_y, timeout=20)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: _of(seen, m.ChatFinished), timeout=10)
-        done = _of(seen, m.ChatFinished)[0]
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=10)
+        done = _of(seen, ChatScreen.Finished)[0]
         assert done.stopped and done.text and 0 < done.meta["completion_tokens"] < 400  # cut before its end
         reply = screen.query(AssistantMessage).last()
         await wait_until(pilot, lambda: not reply.streaming)
@@ -157,7 +157,7 @@ async def test_stop_keeps_partial_then_regenerate(devnet, app_env, monkeypatch):
         monkeypatch.setattr(ChatScreen, "extra_body", None)
         screen.query_one("#p-max_tokens").value = "30"
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: len(_of(seen, m.ChatFinished)) >= 2, timeout=30)
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Finished)) >= 2, timeout=30)
         # the new reply is stored
         await wait_until(pilot, lambda: screen.store.messages(screen.conv.id)[-1].id != old_id)
         rows = screen.store.messages(screen.conv.id)
@@ -188,8 +188,8 @@ async def test_tool_call_round_trip(devnet, app_env):
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
 
         await _say(pilot, screen, "What is the weather in Paris?")
-        await wait_until(pilot, lambda: _of(seen, m.ChatFinished), timeout=30)
-        first = _of(seen, m.ChatFinished)[0]
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=30)
+        first = _of(seen, ChatScreen.Finished)[0]
         assert first.tool_calls and first.tool_calls[0]["function"]["name"] == "get_weather"
         await wait_until(pilot, lambda: screen.query(ToolCallCard))
         card = screen.query_one(ToolCallCard)
@@ -197,8 +197,8 @@ async def test_tool_call_round_trip(devnet, app_env):
         assert screen._pending_cards() == [card]
         # the prompt takes the tool's result; the conversation continues by itself
         await _say(pilot, screen, '{"temperature_c": 21, "sky": "clear"}')
-        await wait_until(pilot, lambda: len(_of(seen, m.ChatFinished)) >= 2, timeout=30)
-        second = _of(seen, m.ChatFinished)[1]
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Finished)) >= 2, timeout=30)
+        second = _of(seen, ChatScreen.Finished)[1]
         assert second.text and not second.tool_calls
         assert card.result == '{"temperature_c": 21, "sky": "clear"}'
         rows = screen.store.messages(screen.conv.id)
@@ -215,12 +215,12 @@ async def test_spend_cap_asks_before_paying(devnet, app_env):
         screen = await _open_chat(pilot, max_tokens=40)  # 40 units > the 30-unit per-run cap
         await _say(pilot, screen, "Hello there")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), timeout=20)
-        [failed] = _of(seen, m.ChatFailed)
+        [failed] = _of(seen, ChatScreen.Failed)
         assert failed.kind == "spend_cap" and failed.amount == 40
         assert not Store(settings.db_path).list_payments()  # nothing paid before the user agrees
         assert "Raise the per-run cap" in " ".join(str(s.render()) for s in app.screen.query(".dialog-line"))
         await pilot.click("#ok")
-        await wait_until(pilot, lambda: _of(seen, m.ChatFinished), timeout=30)
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=30)
         assert screen.session.caps.per_run >= 40
         assert [p.amount for p in Store(settings.db_path).list_payments()] == [40]
         rows = screen.store.messages(screen.conv.id)
@@ -233,10 +233,10 @@ async def test_unknown_model_keeps_message(devnet, app_env):
     seen: list = []
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         screen = await _open_chat(pilot)
-        screen._set_model_options("nobody/no-such-model")
+        screen.params_pane.set_models(screen.params_pane.models, "nobody/no-such-model")
         await _say(pilot, screen, "Are you there?")
-        await wait_until(pilot, lambda: _of(seen, m.ChatFailed), timeout=20)
-        [failed] = _of(seen, m.ChatFailed)
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.Failed), timeout=20)
+        [failed] = _of(seen, ChatScreen.Failed)
         assert failed.kind == "unknown_model"
         reply = screen.query(AssistantMessage).last()
         assert "ctrl+r" in str(reply.query_one(".reply-error").render())
@@ -253,11 +253,11 @@ async def test_gateway_killed_mid_stream(fresh_devnet, app_env, monkeypatch):
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         screen = await _open_chat(pilot, max_tokens=400)
         await _say(pilot, screen, "Keep talking")
-        await wait_until(pilot, lambda: len(_of(seen, m.ChatChunk)) >= 3, timeout=20)
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Chunk)) >= 3, timeout=20)
         fresh_devnet.proc.kill()  # a crash, not a graceful stop
         fresh_devnet.proc.wait()
-        await wait_until(pilot, lambda: _of(seen, m.ChatFinished), timeout=20)
-        done = _of(seen, m.ChatFinished)[0]
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=20)
+        done = _of(seen, ChatScreen.Finished)[0]
         assert done.interrupted and done.text
         reply = screen.query(AssistantMessage).last()
         await wait_until(pilot, lambda: not reply.streaming)

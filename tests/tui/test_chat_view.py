@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 from rich.markdown import Markdown as RichMarkdown
 
-from og_tui.tui.widgets.chat_view import _FrozenPieces, block_starts
+from og_tui.tui.widgets.frozen_markdown import _FrozenPieces, block_starts
 
 SAMPLE = """Here is what an **x402** payment does on the devnet:
 
@@ -73,3 +73,88 @@ def test_frozen_runs_draw_like_one_document(width):
             previous = cut
         assert _render(pieces, width) == whole, cuts
         assert _render(pieces, width) == whole  # (again, from what each run kept)
+
+
+# --- the widgets in a running app ------------------------------------------------------------
+
+
+def _chat_app(*items):
+    from textual.app import App
+
+    from og_tui.tui.widgets.chat_view import ChatLog
+
+    class ChatApp(App):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reached_top = 0
+
+        def compose(self):
+            yield ChatLog(*items, id="log")
+
+        def on_chat_log_reached_top(self, event) -> None:
+            self.reached_top += 1
+
+    return ChatApp()
+
+
+async def test_long_streaming_reply_rolls_over_and_shows_everything():
+    """A streamed reply past ROLL_CHARS keeps only its last block live (restarted through
+    Markdown.update("") + append) and shows every fragment, in order."""
+    from textual.widgets import Markdown
+
+    from og_tui.tui.widgets.chat_view import ROLL_BLOCKS, AssistantMessage
+
+    from .helpers import wait_until
+
+    reply = AssistantMessage(streaming=True)
+    app = _chat_app(reply)
+    blocks = [f"Paragraph {i}: " + "word " * 30 + "\n\n" for i in range(40)]
+    async with app.run_test(size=(100, 40)) as pilot:
+        sent = ""
+        for block in blocks:
+            for half in (block[: len(block) // 2], block[len(block) // 2 :]):
+                reply.feed(half)
+                sent += half
+            await wait_until(pilot, lambda: reply.shown_text == sent, timeout=30)
+            live = reply.query_one(".assistant-text", Markdown)
+            assert len(live.children) <= ROLL_BLOCKS + 1
+        live = reply.query_one(".assistant-text", Markdown)
+        assert live.source == blocks[-1]  # the live Markdown holds the block being written
+        assert reply.query("FrozenMarkdown")  # the others are frozen
+        # the next append re-parses from the live block only: a new block adds a widget
+        reply.feed("The end.\n")
+        sent += "The end.\n"
+        await wait_until(pilot, lambda: reply.shown_text == sent, timeout=30)
+        reply.finish(sent, {"completion_tokens": 1}, [], None)
+        await wait_until(pilot, lambda: not reply.streaming, timeout=30)
+        assert reply.shown_text == sent
+
+
+async def test_wheel_at_the_top_asks_for_earlier_messages():
+    from textual import events
+
+    from textual.widgets import Static
+
+    from og_tui.tui.widgets.chat_view import ChatLog, LoadEarlier
+
+    from .helpers import wait_until
+
+    app = _chat_app(LoadEarlier(5), *[Static(f"message {i}") for i in range(30)])
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ChatLog)
+        await wait_until(pilot, lambda: log.max_scroll_y > 5)
+
+        def wheel_up() -> None:
+            log.post_message(events.MouseScrollUp(log, 1, 1, 0, -1, 0, False, False, False))
+
+        log.scroll_end(animate=False)
+        await wait_until(pilot, lambda: log.scroll_y == log.max_scroll_y)
+        bottom = log.scroll_y
+        wheel_up()  # away from the top, the wheel scrolls as usual
+        await wait_until(pilot, lambda: log.scroll_y < bottom)
+        assert app.reached_top == 0
+        log.scroll_home(animate=False)
+        await wait_until(pilot, lambda: log.scroll_y == 0 and app.reached_top == 1)  # (reaching the top asks once)
+        seen = app.reached_top
+        wheel_up()  # at the top, it asks for the previous page
+        await wait_until(pilot, lambda: app.reached_top > seen)

@@ -18,7 +18,6 @@ from textual.widgets import Input, OptionList, Static
 from og_tui.core.cid import cid_for_file
 from og_tui.core.hub import HubClient
 from og_tui.core.secrets import WalletStore
-from og_tui.tui import messages as m
 from og_tui.tui.app import make_app
 from og_tui.tui.hub_session import hub_sessions
 from og_tui.tui.screens.file_picker import FilePicker, complete_path, human_size, split_path
@@ -134,11 +133,11 @@ async def test_browse_samples_and_signature(devnet, app_env):
     seen, hook = _recorder()
     async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         screen = await _open_hub(pilot)
-        loaded = _of(seen, m.ModelsLoaded)
+        loaded = _of(seen, HubScreen.ModelsLoaded)
         assert loaded and loaded[-1].done
         assert {"iris-classifier", "linear-regression", "weather-advice"} <= set(screen._models)
         await _select(pilot, screen, "iris-classifier")
-        assert _of(seen, m.ModelDetailLoaded)
+        assert _of(seen, HubScreen.DetailLoaded)
         texts = "\n".join(_file_texts(screen))
         assert "iris_classifier.onnx" in texts
         assert "in  features: float32 [?, 4]" in texts
@@ -161,14 +160,14 @@ async def test_search_filters_with_debounce(devnet, app_env):
     seen, hook = _recorder()
     async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
         screen = await _open_hub(pilot)
-        before = len(_of(seen, m.ModelsLoaded))
+        before = len(_of(seen, HubScreen.ModelsLoaded))
         await pilot.press("slash")
         assert app.focused is screen.query_one("#hub-search")
         await _type(pilot, "weather")
         await wait_until(pilot, lambda: screen.search == "weather" and not screen._loading)
         await wait_until(pilot, lambda: set(screen._models) == {"weather-advice"})
         # typing seven letters fast asked the hub once or twice, not seven times
-        assert len(_of(seen, m.ModelsLoaded)) - before <= 2
+        assert len(_of(seen, HubScreen.ModelsLoaded)) - before <= 2
         status = str(screen.query_one("#hub-list-status", Static).render())
         assert "1 models" in status or "1 model" in status
         await pilot.press("escape")
@@ -199,7 +198,7 @@ async def test_sign_up_create_model_and_upload(devnet, app_env, tmp_path):
         dialog.query_one("#password", Input).value = PASSWORD
         dialog.query_one("#passphrase", Input).value = "remember me please"
         await pilot.click("#signup")
-        await wait_until(pilot, lambda: _of(seen, m.HubSignedIn))
+        await wait_until(pilot, lambda: _of(seen, HubSignInDialog.SignedIn))
         await wait_until(pilot, lambda: isinstance(app.screen, NewModelDialog))
         dialog = app.screen
         # invalid names are explained inline and nothing is sent
@@ -209,22 +208,22 @@ async def test_sign_up_create_model_and_upload(devnet, app_env, tmp_path):
         await pilot.press("enter")  # moves to the empty description field
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is dialog and not _of(seen, m.HubModelCreated)
+        assert app.screen is dialog and not _of(seen, NewModelDialog.Created)
         dialog.query_one("#name", Input).value = name
         dialog.query_one("#description", Input).value = "made by the Hub screen test"
         await pilot.click("#ok")
-        await wait_until(pilot, lambda: _of(seen, m.HubModelCreated))
+        await wait_until(pilot, lambda: _of(seen, NewModelDialog.Created))
         await wait_until(pilot, lambda: screen.detail is not None and screen.detail.get("name") == name)
         assert email in str(screen.query_one("#hub-who", Static).render())
 
         # upload a real ONNX file through the file picker
         await pilot.press("u")
         await _pick(pilot, model_path)
-        await wait_until(pilot, lambda: _of(seen, m.UploadFinished), timeout=30)
-        [done] = _of(seen, m.UploadFinished)
+        await wait_until(pilot, lambda: _of(seen, HubScreen.UploadFinished), timeout=30)
+        [done] = _of(seen, HubScreen.UploadFinished)
         assert done.cid == cid_for_file(model_path)
         assert (done.name, done.version, done.size) == (name, "0.01", model_path.stat().st_size)
-        progress = _of(seen, m.UploadProgress)
+        progress = _of(seen, HubScreen.UploadProgress)
         assert progress and progress[-1].sent == progress[-1].total == model_path.stat().st_size
         await wait_until(pilot, lambda: any("in  x: float32 [1, 3]" in t for t in _file_texts(screen)))
         assert any(done.cid[:13] in t for t in _file_texts(screen))
@@ -237,8 +236,8 @@ async def test_sign_up_create_model_and_upload(devnet, app_env, tmp_path):
         app.screen.query_one("#notes", Input).value = "bigger"
         app.screen.query_one("#kind").value = True
         await pilot.click("#ok")
-        await wait_until(pilot, lambda: _of(seen, m.HubVersionCreated))
-        assert _of(seen, m.HubVersionCreated)[0].version == "1.00"
+        await wait_until(pilot, lambda: _of(seen, NewVersionDialog.Created))
+        assert _of(seen, NewVersionDialog.Created)[0].version == "1.00"
 
         # the same name again: a clear error, the dialog keeps what was typed
         await pilot.press("n")
@@ -272,20 +271,20 @@ async def test_upload_stop_registers_nothing_then_retry(devnet, app_env, tmp_pat
         _slow_uploads(app, 0.03)
         await pilot.press("u")
         await _pick(pilot, big)
-        await wait_until(pilot, lambda: any(p.sent > 0 for p in _of(seen, m.UploadProgress)))
+        await wait_until(pilot, lambda: any(p.sent > 0 for p in _of(seen, HubScreen.UploadProgress)))
         assert screen.query_one("#hub-transfer").display
         await pilot.press("escape")
-        await wait_until(pilot, lambda: _of(seen, m.TransferFailed))
-        [failed] = _of(seen, m.TransferFailed)
+        await wait_until(pilot, lambda: _of(seen, HubScreen.TransferFailed))
+        [failed] = _of(seen, HubScreen.TransferFailed)
         assert failed.cancelled and "nothing was stored" in failed.text
-        assert not _of(seen, m.UploadFinished)
+        assert not _of(seen, HubScreen.UploadFinished)
         client = HubClient(f"{devnet.url}/api/v0")
         assert client.list_files(name, "0.01") == []
         # t retries the same upload
         _slow_uploads(app, 0)
         await pilot.press("t")
-        await wait_until(pilot, lambda: _of(seen, m.UploadFinished), timeout=60)
-        assert _of(seen, m.UploadFinished)[0].cid == cid_for_file(big)
+        await wait_until(pilot, lambda: _of(seen, HubScreen.UploadFinished), timeout=60)
+        assert _of(seen, HubScreen.UploadFinished)[0].cid == cid_for_file(big)
         [stored] = client.list_files(name, "0.01")
         assert stored["ipfsCid"] == cid_for_file(big) and stored["isOnnx"] is False
         await wait_until(pilot, lambda: any("not ONNX" in t for t in _file_texts(screen)))
@@ -323,12 +322,12 @@ async def test_upload_errors_are_explained(devnet, app_env, tmp_path):
         assert "No file" in str(picker.query_one(".dialog-error").render())
         picker.query_one("#fp-path", Input).value = str(model_path)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: _of(seen, m.TransferFailed))
-        [failed] = _of(seen, m.TransferFailed)
+        await wait_until(pilot, lambda: _of(seen, HubScreen.TransferFailed))
+        [failed] = _of(seen, HubScreen.TransferFailed)
         assert not failed.cancelled
         assert "belongs to samples" in failed.text and "owner" in (failed.hint or "")
         assert "belongs to samples" in str(screen.query_one("#hub-transfer-label", Static).render())
-        assert not _of(seen, m.UploadFinished)
+        assert not _of(seen, HubScreen.UploadFinished)
 
 
 async def test_devnet_stopped_mid_upload_then_retry(fresh_devnet, app_env, tmp_path):
@@ -345,12 +344,12 @@ async def test_devnet_stopped_mid_upload_then_retry(fresh_devnet, app_env, tmp_p
         _slow_uploads(app, 0.05)
         await pilot.press("u")
         await _pick(pilot, big)
-        await wait_until(pilot, lambda: any(p.sent > 0 for p in _of(seen, m.UploadProgress)))
+        await wait_until(pilot, lambda: any(p.sent > 0 for p in _of(seen, HubScreen.UploadProgress)))
         fresh_devnet.proc.kill()  # the devnet dies mid-upload (no graceful shutdown)
         fresh_devnet.proc.wait(timeout=10)
-        await wait_until(pilot, lambda: _of(seen, m.TransferFailed) or _of(seen, m.UploadFinished), timeout=30)
-        assert not _of(seen, m.UploadFinished)
-        [failed] = _of(seen, m.TransferFailed)
+        await wait_until(pilot, lambda: _of(seen, HubScreen.TransferFailed) or _of(seen, HubScreen.UploadFinished), timeout=30)
+        assert not _of(seen, HubScreen.UploadFinished)
+        [failed] = _of(seen, HubScreen.TransferFailed)
         assert not failed.cancelled
         assert "t retries" in str(screen.query_one("#hub-transfer-rate", Static).render())
         fresh_devnet.start()
@@ -358,8 +357,8 @@ async def test_devnet_stopped_mid_upload_then_retry(fresh_devnet, app_env, tmp_p
         assert client.list_files(name, "0.01") == []  # nothing registered
         _slow_uploads(app, 0)
         await pilot.press("t")
-        await wait_until(pilot, lambda: _of(seen, m.UploadFinished), timeout=60)
-        assert _of(seen, m.UploadFinished)[0].cid == cid_for_file(big)
+        await wait_until(pilot, lambda: _of(seen, HubScreen.UploadFinished), timeout=60)
+        assert _of(seen, HubScreen.UploadFinished)[0].cid == cid_for_file(big)
         assert [f["ipfsCid"] for f in client.list_files(name, "0.01")] == [cid_for_file(big)]
 
 
@@ -374,12 +373,12 @@ async def test_download_round_trip(devnet, app_env, tmp_path):
         version, f = screen.selected_file()
         await pilot.press("d")
         await _pick(pilot, dest_dir)  # a folder: the file keeps its hub name
-        await wait_until(pilot, lambda: _of(seen, m.DownloadFinished), timeout=30)
-        [done] = _of(seen, m.DownloadFinished)
+        await wait_until(pilot, lambda: _of(seen, HubScreen.DownloadFinished), timeout=30)
+        [done] = _of(seen, HubScreen.DownloadFinished)
         path = Path(done.path)
         assert path == dest_dir / f["name"]
         assert cid_for_file(path) == f["ipfsCid"] == done.cid
-        assert _of(seen, m.DownloadProgress)
+        assert _of(seen, HubScreen.DownloadProgress)
         # a second download to the same place refuses to overwrite
         await pilot.press("d")
         await _pick(pilot, path)
@@ -426,7 +425,7 @@ async def test_sign_in_wrong_password_and_account_line(devnet, app_env):
         assert app.screen is dialog and dialog.query_one("#email", Input).value == email
         dialog.query_one("#password", Input).value = PASSWORD
         await pilot.click("#ok")
-        await wait_until(pilot, lambda: _of(seen, m.HubSignedIn))
+        await wait_until(pilot, lambda: _of(seen, HubSignInDialog.SignedIn))
         await wait_until(pilot, lambda: not isinstance(app.screen, HubSignInDialog))
         line = str(app.screen.query_one("#acct-hub", Static).render())
         assert f"signed in as {email}" in line

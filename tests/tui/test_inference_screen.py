@@ -111,15 +111,15 @@ async def _use_model(pilot, screen, cid: str) -> None:
     await wait_until(pilot, lambda: screen.signature is not None and screen._editor().text.strip())
 
 
-async def _run(pilot, screen, seen, key: str = "ctrl+r") -> m.InferenceFinished:
-    before = len(_of(seen, m.InferenceFinished)) + len(_of(seen, m.InferenceFailed))
+async def _run(pilot, screen, seen, key: str = "ctrl+r") -> InferenceScreen.Finished:
+    before = len(_of(seen, InferenceScreen.Finished)) + len(_of(seen, InferenceScreen.Failed))
     await pilot.press(key)
     await wait_until(
-        pilot, lambda: len(_of(seen, m.InferenceFinished)) + len(_of(seen, m.InferenceFailed)) > before, timeout=60
+        pilot, lambda: len(_of(seen, InferenceScreen.Finished)) + len(_of(seen, InferenceScreen.Failed)) > before, timeout=60
     )
     await wait_until(pilot, lambda: screen.running is None)
-    failed = _of(seen, m.InferenceFailed)
-    finished = _of(seen, m.InferenceFinished)
+    failed = _of(seen, InferenceScreen.Failed)
+    finished = _of(seen, InferenceScreen.Finished)
     if failed and (not finished or failed[-1].run_id > finished[-1].run_id):
         raise AssertionError(f"inference failed: {failed[-1].text}")
     return finished[-1]
@@ -170,7 +170,7 @@ async def test_pick_from_hub_run_vanilla_and_tee(devnet, app_env, tmp_path):
         status = _status(screen)
         assert "mined" in status and f"block {done.run.block:,}" in status and done.run.tx_hash in status
         # the live status went estimating -> sent -> mined
-        stages = [s.stage for s in _of(seen, m.InferenceStatus) if s.run_id == done.run_id]
+        stages = [s.stage for s in _of(seen, InferenceScreen.Status) if s.run_id == done.run_id]
         assert stages.index("estimating") < stages.index("sent") < stages.index("mined")
         table = screen.query_one("#inf-outputs", TensorTable)
         assert set(table.outputs) == {"probabilities", "label"}
@@ -228,10 +228,10 @@ async def test_history_reopen_and_rerun(devnet, app_env, tmp_path):
         await pilot.press("ctrl+f")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryDialog))
         await wait_until(pilot, lambda: app.screen.query_one("#hist-runs").row_count == 1)
-        before = len(_of(seen, m.InferenceFinished))
+        before = len(_of(seen, InferenceScreen.Finished))
         await pilot.press("r")
-        await wait_until(pilot, lambda: len(_of(seen, m.InferenceFinished)) > before, timeout=60)
-        again = _of(seen, m.InferenceFinished)[-1]
+        await wait_until(pilot, lambda: len(_of(seen, InferenceScreen.Finished)) > before, timeout=60)
+        again = _of(seen, InferenceScreen.Finished)[-1]
         assert again.run.tx_hash != first.run.tx_hash
         np.testing.assert_allclose(again.run.model_output["sum"], first.run.model_output["sum"])
     assert len(Store(settings.db_path).list_runs("local", model=cid)) == 2
@@ -264,7 +264,7 @@ async def test_validation_errors_are_shown_before_sending(devnet, app_env):
             assert screen.query_one("#inf-problems").has_class("-final")
             assert screen._editor().text == text  # nothing the user typed is lost
             assert screen.running is None
-        assert not _of(seen, m.InferenceStatus) and not _of(seen, m.TxSubmitted)
+        assert not _of(seen, InferenceScreen.Status) and not _of(seen, m.TxSubmitted)
         # live check while typing: fix the input and the problem goes away
         screen._set_editor_text('{"a": [[1, 2, 3, 4]], "b": [[1, 2, 3, 4]]}')
         await wait_until(pilot, lambda: "matches the signature" in _problems(screen))
@@ -282,7 +282,7 @@ async def test_zkml_refusal_unknown_cid_and_stop(devnet, app_env):
         screen.set_mode("ZKML")
         assert "devnet refuses ZKML" in str(screen.query_one("#inf-mode-note", Static).render())
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: _of(seen, m.InferenceFailed), timeout=60)
+        await wait_until(pilot, lambda: _of(seen, InferenceScreen.Failed), timeout=60)
         status = _status(screen)
         assert "cannot produce ZKML proofs" in status and "refuses instead of faking one" in status
         assert not _of(seen, m.TxSubmitted)
@@ -291,8 +291,8 @@ async def test_zkml_refusal_unknown_cid_and_stop(devnet, app_env):
         screen.set_mode("VANILLA")
         screen.action_run()
         screen.action_stop()
-        await wait_until(pilot, lambda: len(_of(seen, m.InferenceFailed)) == 2, timeout=30)
-        assert _of(seen, m.InferenceFailed)[-1].cancelled
+        await wait_until(pilot, lambda: len(_of(seen, InferenceScreen.Failed)) == 2, timeout=30)
+        assert _of(seen, InferenceScreen.Failed)[-1].cancelled
         assert "no gas spent" in _status(screen)
         assert not _of(seen, m.TxSubmitted) and screen.running is None
 
@@ -303,7 +303,7 @@ async def test_zkml_refusal_unknown_cid_and_stop(devnet, app_env):
         assert "No file with CID" in str(screen.query_one("#inf-sig", Static).render())
         text_before = screen._editor().text
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: len(_of(seen, m.InferenceFailed)) == 3, timeout=60)
+        await wait_until(pilot, lambda: len(_of(seen, InferenceScreen.Failed)) == 3, timeout=60)
         assert "unknown model CID" in _status(screen)
         assert screen._editor().text == text_before
         assert not _of(seen, m.TxSubmitted)
@@ -320,8 +320,8 @@ async def test_locked_wallet_asks_for_the_passphrase(devnet, app_env):
         await wait_until(pilot, lambda: isinstance(app.screen, UnlockDialog))
         await _type(pilot, TEST_PASSPHRASE)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: _of(seen, m.InferenceFinished), timeout=60)
-        run = _of(seen, m.InferenceFinished)[0].run
+        await wait_until(pilot, lambda: _of(seen, InferenceScreen.Finished), timeout=60)
+        run = _of(seen, InferenceScreen.Finished)[0].run
         assert run.model_output["output"].shape == (1, 1)
         assert _of(seen, m.WalletUnlocked)
 
@@ -337,7 +337,7 @@ async def test_no_wallet_points_to_the_account_screen(devnet, app_env):
         await pilot.press("ctrl+r")
         await settle(pilot)  # whatever ctrl+r started has finished
         assert "No wallet yet" in _status(screen) and "(F2)" in _status(screen)
-        assert not _of(seen, m.InferenceStatus)
+        assert not _of(seen, InferenceScreen.Status)
 
 
 async def test_too_little_gas_money(devnet, app_env):
@@ -350,7 +350,7 @@ async def test_too_little_gas_money(devnet, app_env):
         screen = await _open(pilot)
         await _use_model(pilot, screen, cid)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: _of(seen, m.InferenceFailed), timeout=60)
+        await wait_until(pilot, lambda: _of(seen, InferenceScreen.Failed), timeout=60)
         assert "for gas" in _status(screen) and "faucet" in _status(screen)
         assert not _of(seen, m.TxSubmitted)
 
@@ -370,7 +370,7 @@ async def test_load_input_files_and_export(devnet, app_env, tmp_path):
             await wait_until(pilot, lambda: isinstance(app.screen, FilePicker))
             app.screen.query_one("#fp-path", Input).value = str(tmp_path / name)
             await pilot.click("#ok")
-            await wait_until(pilot, lambda: len(_of(seen, m.InferenceInputLoaded)) == (1 if name == "x.npy" else 2))
+            await wait_until(pilot, lambda: len(_of(seen, InferenceScreen.InputLoaded)) == (1 if name == "x.npy" else 2))
             await pilot.pause()
             assert json.loads(screen._editor().text) == {"input": arr.tolist()}
             assert "matches the signature" in _problems(screen)

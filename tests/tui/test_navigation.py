@@ -102,3 +102,36 @@ async def test_fkeys_leave_the_chat_prompt_and_the_json_editor(app_env):
                 await pilot.pause()
                 await pilot.press(target)
                 await wait_until(pilot, lambda: app.current_mode == mode)
+
+
+async def test_nav_strip_shows_the_keys_of_the_keymap(app_env):
+    """A [keymap] that remaps nav.* in config.toml: the strip shows the new keys, and they work."""
+    from pathlib import Path
+
+    from og_tui.tui.screens.base import NavBar
+
+    config = Path(app_env["OG_TUI_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text('[keymap]\n"nav.hub" = "f12,2"\n"nav.chat" = "ctrl+y"\n')
+    app = _offline_app(app_env)
+
+    def strip() -> str:
+        return app.screen.query_one(NavBar).render().plain
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: "F12 Hub" in strip())
+        assert " ^y Chat " in strip()
+        assert "F3 Hub" not in strip() and "F5 Chat" not in strip()
+        assert " F2 Account " in strip() and " F7 Activity " in strip()  # the others keep the registry's keys
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: app.current_mode == "hub")
+        assert "F12 Hub" in strip()  # a screen made later shows them too
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: app.current_mode == "chat")
+        # changed while the app runs: the strip on screen follows at once, the others when shown
+        app.update_keymap({"nav.activity": "f11"})
+        await wait_until(pilot, lambda: " F11 Activity " in strip())
+        await pilot.press("f11")
+        await wait_until(pilot, lambda: app.current_mode == "activity")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: app.current_mode == "hub" and " F11 Activity " in strip())

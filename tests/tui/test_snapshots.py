@@ -203,20 +203,20 @@ def _hub_offline(monkeypatch):
 
 def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
     async def run_before(pilot):
-        from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.hub import HubScreen
 
         app = pilot.app
         _fixed_state(app)
         await app.action_goto("hub")
         screen = app.screen
-        screen.post_message(msgs.ModelDetailLoaded("iris-classifier", HUB_DETAIL))
-        screen.post_message(msgs.ModelsLoaded(HUB_MODELS, page=1, total=len(HUB_MODELS), done=True, gen=0))
+        screen.post_message(HubScreen.DetailLoaded("iris-classifier", HUB_DETAIL))
+        screen.post_message(HubScreen.ModelsLoaded(HUB_MODELS, page=1, total=len(HUB_MODELS), done=True, gen=0))
         await pilot.pause()
         if upload:
             from og_tui.tui.screens.hub import _Transfer
 
             screen._begin_transfer(_Transfer("upload", "Uploading model.onnx → iris-classifier v0.02"))
-            screen.post_message(msgs.UploadProgress("iris-classifier", "0.02", "model.onnx", 42_000_000, 100_000_000, 2.0))
+            screen.post_message(HubScreen.UploadProgress("iris-classifier", "0.02", "model.onnx", 42_000_000, 100_000_000, 2.0))
         if dialog:
             from og_tui.tui.hub_session import hub_sessions
             from og_tui.tui.screens.hub_dialogs import NewModelDialog
@@ -304,7 +304,7 @@ def _inference_offline(monkeypatch):
 
 def _inference_runner(*keys: str, text: str | None = None, run: bool = False, picker: bool = False):
     async def run_before(pilot):
-        from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.inference import InferenceScreen
 
         app = pilot.app
         _fixed_state(app)
@@ -318,7 +318,7 @@ def _inference_runner(*keys: str, text: str | None = None, run: bool = False, pi
         if run:
             screen.set_mode("TEE")
             screen.running = 7
-            screen.post_message(msgs.InferenceFinished(7, _inference_run(), 1, "iris-classifier"))
+            screen.post_message(InferenceScreen.Finished(7, _inference_run(), 1, "iris-classifier"))
         if picker:
             from og_tui.tui.screens.inference_dialogs import ModelPickerDialog
 
@@ -326,10 +326,10 @@ def _inference_runner(*keys: str, text: str | None = None, run: bool = False, pi
             await pilot.pause()
             dialog = app.screen
             dialog._gen = 1
-            dialog.post_message(msgs.InferenceModelsListed(HUB_MODELS, len(HUB_MODELS), 1))
+            dialog.post_message(ModelPickerDialog.ModelsListed(HUB_MODELS, len(HUB_MODELS), 1))
             await pilot.pause()
             detail = dict(HUB_DETAIL, name="iris-classifier")
-            dialog.post_message(msgs.InferenceModelDetail("iris-classifier", detail))
+            dialog.post_message(ModelPickerDialog.ModelDetail("iris-classifier", detail))
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
@@ -425,7 +425,7 @@ def _workflows_runner(*keys: str, dialog: bool = False):
         from og_tui.core.alpha import Schedule, WorkflowInfo
         from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery
         from og_tui.core.workflow_models import workflow_models
-        from og_tui.tui import messages as msgs
+        from og_tui.tui.screens.workflows import WorkflowsScreen
 
         app = pilot.app
         _fixed_state(app)
@@ -436,7 +436,7 @@ def _workflows_runner(*keys: str, dialog: bool = False):
             wm.address: ({wm.output_key: [round(0.004 * math.sin(i + 1.3), 6)]}, None) for i, wm in enumerate(models)
         }
         values[WF_MINE] = ({"regression_output": [2752.9912]}, None)
-        screen.post_message(msgs.WorkflowsLoaded(values))
+        screen.post_message(WorkflowsScreen.ListLoaded(values))
         first = models[1]  # BTC 1 h price forecast
         screen.query_one("#wf-list").move_cursor(row=1)
         await pilot.pause()
@@ -447,7 +447,7 @@ def _workflows_runner(*keys: str, dialog: bool = False):
         info = WorkflowInfo(first.address, WF_CID, "open_high_low_close", query, schedule, 40, t - 12)
         history = [(t - 12 - 30 * (39 - i), {"regression_output": [0.0015 + 0.001 * math.sin(i / 4) + 0.0002 * (i % 3)]})
                    for i in range(40)]
-        screen.post_message(msgs.WorkflowDetailLoaded(first.address, info, history))
+        screen.post_message(WorkflowsScreen.DetailLoaded(first.address, info, history))
         await pilot.pause()
         if dialog:
             from eth_account import Account
@@ -459,14 +459,14 @@ def _workflows_runner(*keys: str, dialog: bool = False):
             await pilot.pause()
             form = app.screen
             assert isinstance(form, NewWorkflowDialog)
-            form.post_message(msgs.WorkflowHubModels([
+            form.post_message(NewWorkflowDialog.HubModels([
                 {"name": "price-forecast-1h", "version": "0.01", "description": "price forecast"},
                 {"name": "iris-classifier", "version": "0.01", "description": "flowers"},
             ]))
             await pilot.pause()
             form.query_one("#wf-model").value = "price-forecast-1h@0.01"
             await pilot.pause()
-            form.post_message(msgs.WorkflowModelFiles("price-forecast-1h", "0.01", [
+            form.post_message(NewWorkflowDialog.ModelFiles("price-forecast-1h", "0.01", [
                 {"name": "price_forecast_1h.onnx", "ipfsCid": WF_CID, "isOnnx": True, "signature": WF_SIG},
             ]))
             await pilot.pause()
@@ -559,7 +559,6 @@ CHAT_MODELS = ["og-devnet/mini", "openai/gpt-4o"]
 
 def _chat_runner(*keys: str, ready=None):
     async def run_before(pilot):
-        from og_tui.tui import messages as msgs
         from og_tui.tui.screens.chat import ChatScreen
         from og_tui.tui.widgets.chat_view import AssistantMessage
 
@@ -568,9 +567,9 @@ def _chat_runner(*keys: str, ready=None):
         await pilot.press("f5")
         await settle(pilot, lambda: isinstance(app.screen, ChatScreen))
         screen = app.screen
-        screen.post_message(msgs.ChatModelsLoaded(CHAT_MODELS, "devnet"))
+        screen.post_message(ChatScreen.ModelsLoaded(CHAT_MODELS, "devnet"))
         # the stored conversation (if any) is open, every reply drawn, the models in
-        await settle(pilot, lambda: screen._models == CHAT_MODELS
+        await settle(pilot, lambda: screen.params_pane.models == CHAT_MODELS
                      and (screen.conv is not None) == bool(screen.store.list_conversations(profile="local"))
                      and not any(reply.streaming for reply in screen.query(AssistantMessage)))
         for key in keys:

@@ -22,6 +22,7 @@ from og_tui.tui.app import make_app
 from og_tui.tui.screens import workflows as wf_screen
 from og_tui.tui.screens.modals import UnlockDialog
 from og_tui.tui.screens.workflow_dialogs import AddWorkflowDialog, NewWorkflowDialog, ScheduleDialog
+from og_tui.tui.screens.workflow_ops import WorkflowOps
 from og_tui.tui.widgets.history_chart import HistoryChart
 
 from .helpers import TEST_PASSPHRASE, settings_for, settle
@@ -96,7 +97,7 @@ async def _fill_new_form(pilot, seen, **values) -> NewWorkflowDialog:
     await pilot.press("n")
     await wait_until(pilot, lambda: isinstance(app.screen, NewWorkflowDialog))
     dialog = app.screen
-    await wait_until(pilot, lambda: _of(seen, m.WorkflowHubModels))
+    await wait_until(pilot, lambda: _of(seen, NewWorkflowDialog.HubModels))
     dialog.query_one("#wf-model").value = SAMPLE
     await wait_until(pilot, lambda: dialog.selected_file() is not None and dialog.selected_file().get("signature"))
     assert dialog.query_one("#wf-input").value == "open_high_low_close"  # filled from the signature
@@ -118,13 +119,13 @@ async def test_live_forecasts_of_the_seeded_workflows(fast_seed_devnet, app_env,
         screen = await _open_workflows(pilot)
 
         def every_model_forecast() -> bool:  # the keeper's first runs land soon after the devnet starts
-            loads = _of(seen, m.WorkflowsLoaded)
+            loads = _of(seen, wf_screen.WorkflowsScreen.ListLoaded)
             return bool(loads) and all(((loads[-1].values.get(wm.address) or (None, None))[0] or {}).get(wm.output_key)
                                        for wm in models)
 
         await wait_until(pilot, every_model_forecast, timeout=30)
         await settle(pilot)  # and the list shows them
-        values = _of(seen, m.WorkflowsLoaded)[-1].values
+        values = _of(seen, wf_screen.WorkflowsScreen.ListLoaded)[-1].values
         assert {wm.address for wm in models} <= set(values)
         assert all(error is None for _outputs, error in values.values()), values
         table = screen.query_one("#wf-list")
@@ -151,7 +152,7 @@ async def test_live_forecasts_of_the_seeded_workflows(fast_seed_devnet, app_env,
         await pilot.press("f7")
         await wait_until(pilot, lambda: app.current_mode == "activity")
         await settle(pilot)  # a poll in flight when the screen was hidden has landed
-        count = len(_of(seen, m.WorkflowDetailLoaded))
+        count = len(_of(seen, wf_screen.WorkflowsScreen.DetailLoaded))
         chain = ChainClient(fast_seed_devnet.rpc_url)
         try:
             alpha = AlphaClient(chain)
@@ -159,7 +160,7 @@ async def test_live_forecasts_of_the_seeded_workflows(fast_seed_devnet, app_env,
             await wait_until(pilot, lambda: alpha.workflow_info(first).result_count >= runs + 2)
         finally:
             chain.close()
-        assert len(_of(seen, m.WorkflowDetailLoaded)) == count
+        assert len(_of(seen, wf_screen.WorkflowsScreen.DetailLoaded)) == count
 
 
 async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_polls):
@@ -173,10 +174,10 @@ async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_po
         screen = await _open_workflows(pilot)
         dialog = await _fill_new_form(pilot, seen, **{"wf-base": "btc", "wf-quote": "usdt"})
         await _press_ok(pilot)
-        await wait_until(pilot, lambda: _of(seen, m.WorkflowDeployed) or _of(seen, m.WorkflowFailed), timeout=60)
-        assert not _of(seen, m.WorkflowFailed), _of(seen, m.WorkflowFailed)[0].text
+        await wait_until(pilot, lambda: _of(seen, WorkflowOps.Deployed) or _of(seen, WorkflowOps.Failed), timeout=60)
+        assert not _of(seen, WorkflowOps.Failed), _of(seen, WorkflowOps.Failed)[0].text
         assert not dialog.is_attached
-        address = _of(seen, m.WorkflowDeployed)[0].address
+        address = _of(seen, WorkflowOps.Deployed)[0].address
         # persisted for this wallet, selected in the list
         [entry] = WorkflowBook(settings.data_dir).list(settings.profile_name)
         assert entry["address"] == address and entry["owner"] == owner
@@ -187,11 +188,11 @@ async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_po
 
         # run now: live status, then the result
         await pilot.press("r")
-        await wait_until(pilot, lambda: _of(seen, m.WorkflowResult) or _of(seen, m.WorkflowFailed), timeout=60)
-        assert not _of(seen, m.WorkflowFailed), _of(seen, m.WorkflowFailed)[0].text
-        stages = [s.stage for s in _of(seen, m.WorkflowStatus) if s.op == "run"]
+        await wait_until(pilot, lambda: _of(seen, WorkflowOps.Result) or _of(seen, WorkflowOps.Failed), timeout=60)
+        assert not _of(seen, WorkflowOps.Failed), _of(seen, WorkflowOps.Failed)[0].text
+        stages = [s.stage for s in _of(seen, WorkflowOps.Status) if s.op == "run"]
         assert "sent" in stages and "mined" in stages
-        result = _of(seen, m.WorkflowResult)[0]
+        result = _of(seen, WorkflowOps.Result)[0]
         assert result.address == address and len(result.outputs["regression_output"]) == 1
         assert result.block is not None
         assert "regression_output" in _text(screen.query_one("#wf-latest"))
@@ -205,8 +206,8 @@ async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_po
         app.screen.query_one("#wf-freq").value = "1"
         app.screen.query_one("#wf-until").value = "5m"
         await _press_ok(pilot)
-        await wait_until(pilot, lambda: _of(seen, m.WorkflowScheduled) or _of(seen, m.WorkflowFailed), timeout=30)
-        assert not _of(seen, m.WorkflowFailed), _of(seen, m.WorkflowFailed)[0].text
+        await wait_until(pilot, lambda: _of(seen, WorkflowOps.Scheduled) or _of(seen, WorkflowOps.Failed), timeout=30)
+        assert not _of(seen, WorkflowOps.Failed), _of(seen, WorkflowOps.Failed)[0].text
         await wait_until(pilot, lambda: "every 1 s" in _text(screen.query_one("#wf-info")), timeout=10)
         lengths: list[int] = []
 
@@ -217,7 +218,7 @@ async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_po
         await wait_until(pilot, grown, timeout=30)
         assert lengths == sorted(lengths) and lengths[-1] > lengths[0]  # it only grows
         # after the first read, each poll fetches only the runs that landed since the last one
-        increments = [e for e in _of(seen, m.WorkflowDetailLoaded) if e.address == address and e.base_count]
+        increments = [e for e in _of(seen, wf_screen.WorkflowsScreen.DetailLoaded) if e.address == address and e.base_count]
         # (how many landed between two polls depends on the machine's load: not asserted)
         assert increments and all(0 < e.base_count and len(e.history) == e.info.result_count - e.base_count
                                   for e in increments)
@@ -246,9 +247,9 @@ async def test_bad_input_is_refused_before_anything_is_sent(devnet, app_env):
         error = dialog.query_one(".dialog-error")
 
         async def submit_expect(text: str, focus_id: str | None = None) -> None:
-            checks = len(_of(seen, m.WorkflowChecked))
+            checks = len(_of(seen, NewWorkflowDialog.Checked))
             await _press_ok(pilot)
-            await wait_until(pilot, lambda: text in _text(error) or len(_of(seen, m.WorkflowChecked)) > checks)
+            await wait_until(pilot, lambda: text in _text(error) or len(_of(seen, NewWorkflowDialog.Checked)) > checks)
             await pilot.pause()
             assert text in _text(error), _text(error)
             assert app.screen is dialog  # still open, nothing lost
@@ -284,7 +285,7 @@ async def test_bad_input_is_refused_before_anything_is_sent(devnet, app_env):
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, NewWorkflowDialog))
     assert chain.nonce(owner) == nonce  # no transaction was sent
-    assert not _of(seen, m.TxSubmitted) and not _of(seen, m.WorkflowDeployed)
+    assert not _of(seen, m.TxSubmitted) and not _of(seen, WorkflowOps.Deployed)
 
 
 async def test_add_by_address_refuses_a_non_workflow(devnet, app_env):
@@ -305,20 +306,20 @@ async def test_add_by_address_refuses_a_non_workflow(devnet, app_env):
         await wait_until(pilot, lambda: _text(error) != "")
         assert "address" in _text(error).lower()
         for address in (token, "0x8ba1f109551bD432803012645Ac136ddd64DBA72"):
-            before = len(_of(seen, m.WorkflowChecked))
+            before = len(_of(seen, NewWorkflowDialog.Checked))
             dialog.query_one("#wf-address").value = address
             await _press_ok(pilot)
-            await wait_until(pilot, lambda: len(_of(seen, m.WorkflowChecked)) > before, timeout=20)
+            await wait_until(pilot, lambda: len(_of(seen, NewWorkflowDialog.Checked)) > before, timeout=20)
             await pilot.pause()
             assert "is not a workflow contract" in _text(error), _text(error)
             assert app.screen is dialog and dialog.query_one("#wf-address").value == address
         # a real one is accepted and listed
-        before = len(_of(seen, m.WorkflowChecked))
+        before = len(_of(seen, NewWorkflowDialog.Checked))
         deployed = workflow_models(settings.profile)[0].address
         dialog.query_one("#wf-address").value = deployed.lower()
         await _press_ok(pilot)
         await wait_until(pilot, lambda: not isinstance(app.screen, AddWorkflowDialog) or
-                         len(_of(seen, m.WorkflowChecked)) > before, timeout=20)
+                         len(_of(seen, NewWorkflowDialog.Checked)) > before, timeout=20)
         await pilot.pause()
         assert not isinstance(app.screen, AddWorkflowDialog), _text(error)
         assert screen.selected.lower() == deployed.lower()
@@ -365,7 +366,7 @@ async def test_devnet_down_keeps_what_is_shown(fresh_devnet, app_env, fast_polls
         await wait_until(pilot, lambda: len(screen._history.get(first, [])) >= 1, timeout=30)
         shown = len(screen.query_one("#wf-chart", HistoryChart).values)
         fresh_devnet.stop()
-        await wait_until(pilot, lambda: any(e.error for e in _of(seen, m.WorkflowDetailLoaded)), timeout=20)
+        await wait_until(pilot, lambda: any(e.error for e in _of(seen, wf_screen.WorkflowsScreen.DetailLoaded)), timeout=20)
         await wait_until(pilot, lambda: "reach" in _text(screen.query_one("#wf-info")).lower()
                          or "connect" in _text(screen.query_one("#wf-info")).lower())  # the failed poll is shown
         assert len(screen.query_one("#wf-chart", HistoryChart).values) == shown  # nothing lost
@@ -373,7 +374,7 @@ async def test_devnet_down_keeps_what_is_shown(fresh_devnet, app_env, fast_polls
         assert "Model" in info and ("reach" in info.lower() or "connect" in info.lower()), info
         # run now while the devnet is down: a clear message, no crash
         await pilot.press("r")
-        await wait_until(pilot, lambda: _of(seen, m.WorkflowFailed), timeout=30)
-        failed = _of(seen, m.WorkflowFailed)[0]
+        await wait_until(pilot, lambda: _of(seen, WorkflowOps.Failed), timeout=30)
+        failed = _of(seen, WorkflowOps.Failed)[0]
         assert failed.op == "run" and failed.text
         assert "Traceback" not in failed.text

@@ -68,9 +68,11 @@ class AccountBody(Horizontal):
             yield Static("", id="acct-hub", classes="pane-hint")
 
     def on_mount(self) -> None:
-        self._table().add_columns(" ", "Name", "Address", "Key", "Lock")
+        self.table.add_columns(" ", "Name", "Address", "Key", "Lock")
 
-    def _table(self) -> "DataTable":
+    @property
+    def table(self) -> "DataTable":
+        """The wallets table."""
         from textual.widgets import DataTable
 
         return self.query_one("#wallets", DataTable)
@@ -144,7 +146,7 @@ class AccountScreen(OGScreen):
             self.query_one("#ob-fund" if devnet else "#ob-new", Button).focus()
             return
         self.query_one("#btn-fund", Button).display = devnet
-        table = self.query_one(AccountBody)._table()
+        table = self.query_one(AccountBody).table
         active = self.app.net.address
         cursor = table.cursor_row
         table.clear()

@@ -2,38 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Callable, Mapping
 
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.content import Content
 from textual.widgets import Footer, Static
 
 from og_tui.tui import messages as m
+from og_tui.tui.screens import SCREENS
 from og_tui.tui.widgets.status_bar import StatusBar
 
-NAV = (
-    ("account", "F2", "Account"),
-    ("hub", "F3", "Hub"),
-    ("inference", "F4", "Inference"),
-    ("chat", "F5", "Chat"),
-    ("workflows", "F6", "Workflows"),
-    ("activity", "F7", "Activity"),
-)
+
+def nav_keys(keymap: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each screen's keys (``"f2,1"``): the registry's, or the ``nav.NAME`` entry of ``keymap``."""
+    keymap = keymap or {}
+    return {
+        name: keymap.get(f"nav.{name}") or (f"{spec.fkey},{spec.digit}" if spec.digit else spec.fkey)
+        for name, spec in SCREENS.items()
+    }
+
+
+def key_label(app: App, keys: str) -> str:
+    """How the strip shows a binding's keys: the first one as the app shows keys, F-keys
+    upper-case (``F2``, ``^h``)."""
+    first = keys.split(",")[0].strip()
+    shown = app.get_key_display(Binding(first, ""))
+    return shown.upper() if re.fullmatch(r"f\d{1,2}", shown) else shown
 
 
 class NavBar(Static):
-    """Every screen with its key, the current one highlighted; click to switch."""
+    """Every screen with its key (the active keymap's), the current one highlighted; click to switch."""
 
     def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+        self._shown: dict[str, str] | None = None
+
+    def on_mount(self) -> None:
+        self.show_keys(getattr(self.app, "keymap", None))
+
+    def show_keys(self, keymap: Mapping[str, str] | None) -> None:
+        keys = nav_keys(keymap)
+        if keys == self._shown:
+            return
+        self._shown = keys
         parts = []
-        for name, key, title in NAV:
-            style = "bold $text on $primary 40%" if name == current else "$text-muted"
+        for name, spec in SCREENS.items():
+            style = "bold $text on $primary 40%" if name == self.current else "$text-muted"
             parts.append(
-                Content.from_markup(f"[@click=app.goto('{name}')][{style}] $key $title [/][/]", key=key, title=title)
+                Content.from_markup(
+                    f"[@click=app.goto('{name}')][{style}] $key $title [/][/]",
+                    key=key_label(self.app, keys[name]),
+                    title=spec.title,
+                )
             )
-        super().__init__(Content(" ").join(parts))
+        self.update(Content(" ").join(parts))
 
 
 class OGScreen(Screen):
@@ -49,6 +76,10 @@ class OGScreen(Screen):
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()
+
+    def on_screen_resume(self) -> None:
+        for bar in self.query(NavBar):  # (the keymap may have changed while another screen was shown)
+            bar.show_keys(getattr(self.app, "keymap", None))
 
     def on_worker_state_changed(self, event) -> None:
         self.app.report_worker(event)

@@ -1,270 +1,47 @@
 """Chat screen: conversations (persisted), a streaming message view, prompt, parameters, tools.
 
-Data flow: the user sends → the user message is stored and shown → a thread worker
-(:meth:`ChatScreen._reply_worker`) calls ``LLMClient.chat(stream=True)`` and posts
-:class:`~og_tui.tui.messages.ChatChunk` (bursts coalesced) and one
-:class:`~og_tui.tui.messages.ChatFinished` or :class:`~og_tui.tui.messages.ChatFailed`.
-The handlers own every widget: chunks go to the reply's Markdown stream (an async
-worker on :class:`~og_tui.tui.widgets.chat_view.AssistantMessage`), the finished reply
-is stored with its metadata. Stop (esc) closes the HTTP stream; the partial reply is kept.
+The screen wires its parts together: the conversation list
+(:class:`~og_tui.tui.widgets.conversation_list.ConversationList`), the message view
+(:class:`~og_tui.tui.widgets.chat_view.ChatLog`), the prompt
+(:class:`~og_tui.tui.widgets.prompt_area.PromptArea`) and the parameters pane
+(:class:`~og_tui.tui.widgets.chat_params.ChatParams`), each posting its own messages.
+Replies are made by :class:`~og_tui.tui.screens.chat_reply.ChatReplies` (a thread worker
+posting :class:`ChatScreen.Chunk` / :class:`ChatScreen.Finished` / :class:`ChatScreen.Failed`)
+and, with OpenGradient tools, by :class:`~og_tui.tui.screens.chat_agent.ChatAgent`.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
-import time
-import weakref
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Key
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
-from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
+from textual.widgets import Button, Static
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
+from og_tui.tui.chat_session import ChatSession, chat_session, default_model
 from og_tui.tui.commands import ScreenCommands
-from og_tui.tui.format import fmt_time, fmt_units
+from og_tui.tui.format import fmt_units
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.chat_agent import ChatAgent
-from og_tui.tui.widgets.agent_view import AgentReplyMessage
-from og_tui.tui.widgets.nav_text_area import NavTextArea
-from og_tui.tui.widgets.chat_view import (
-    AssistantMessage,
-    ChatItem,
-    ChatLog,
-    LoadEarlier,
-    ToolCallCard,
-    ToolResultItem,
-    UserMessage,
-    tool_call_parts,
-)
+from og_tui.tui.screens.chat_reply import ChatReplies, _Reply
+from og_tui.tui.widgets.chat_params import ChatParams
+from og_tui.tui.widgets.chat_history import reply_label, stored_widgets
+from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, ChatLog, LoadEarlier, tool_call_parts
+from og_tui.tui.widgets.conversation_list import ConversationList
+from og_tui.tui.widgets.prompt_area import PromptArea
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import ChatMessage, ChatStore, Conversation
-    from og_tui.tui.context import AppContext
 
 PAGE = 40  # messages mounted per page of a long conversation
-FLUSH_S = 0.012  # coalesce stream chunks that arrive closer together than this
-FOOTER_DELAY_S = 0.25  # when a reply ends, its last words are drawn before the footer's keys change
-SETTLEMENTS = ("settle-batch", "settle", "settle-metadata")
-DEFAULT_PARAMS = {"temperature": "0", "max_tokens": "256", "stop": "", "settlement": "settle-batch", "cap": ""}
-
-
-# --- per-app state (plain Python, used from worker threads) ---------------------------------
-
-
-class ChatSession:
-    """What outlives the Chat screen for the app's run: the store, spend caps, LLM clients."""
-
-    def __init__(self, ctx: "AppContext") -> None:
-        self.ctx = ctx
-        self._lock = threading.Lock()
-        self._store: "ChatStore | None" = None
-        self._caps: Any = None
-        self._clients: dict[tuple, Any] = {}
-        self.history: list[str] = []  # prompts sent during this run (newest last)
-        self.on_payment: Any = None
-
-    @property
-    def store(self) -> "ChatStore":
-        with self._lock:
-            if self._store is None:
-                from og_tui.core.chat_store import ChatStore
-
-                self._store = ChatStore(self.ctx.settings.db_path)
-            return self._store
-
-    @property
-    def caps(self) -> Any:
-        with self._lock:
-            if self._caps is None:
-                from og_tui.core.x402 import SpendCaps
-
-                self._caps = SpendCaps.from_settings(self.ctx.settings)
-            return self._caps
-
-    def client(self, signer: Any) -> Any:
-        from og_tui.core.llm import LLMClient
-
-        profile = self.ctx.profile
-        key = (profile.name, profile.llm_url, getattr(signer, "address", None))
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = LLMClient(profile, signer, store=self.ctx.store, caps=None, chain=None,
-                                   on_payment=self._paid, timeout=120.0)
-                self._clients[key] = client
-        client.caps = self.caps
-        client._chain = self.ctx.chain
-        return client
-
-    def _paid(self, info: Any) -> None:
-        if self.on_payment is not None:
-            self.on_payment(info)
-
-    def close(self) -> None:
-        with self._lock:
-            for client in self._clients.values():
-                client.close()
-            self._clients.clear()
-
-
-_SESSIONS: "weakref.WeakKeyDictionary[Any, ChatSession]" = weakref.WeakKeyDictionary()
-
-
-def chat_session(ctx: "AppContext") -> ChatSession:
-    session = _SESSIONS.get(ctx)
-    if session is None:
-        session = _SESSIONS[ctx] = ChatSession(ctx)
-    return session
-
-
-def default_model(ctx: "AppContext") -> str:
-    from og_tui.core.llm import DEVNET_MODEL
-
-    return DEVNET_MODEL if ctx.is_devnet else "openai/gpt-4o"
-
-
-def _title_of(text: str) -> str:
-    line = " ".join(text.strip().split())
-    return (line[:46] + "…") if len(line) > 47 else (line or "New chat")
-
-
-def _classify(exc: BaseException) -> tuple[str, str, str | None, dict[str, Any]]:
-    """(kind, text, hint, extra) for an error that stopped a reply before it started."""
-    from og_tui.core.errors import NetworkUnreachable, OGError, PaymentError, ValidationError, redact
-    from og_tui.core.llm import UnknownModel, UpstreamUnavailable
-    from og_tui.core.x402 import InsufficientTokens, PaymentRejected, SpendCapReached
-
-    hint = getattr(exc, "hint", None)
-    if isinstance(exc, SpendCapReached):
-        return "spend_cap", str(exc), hint, {"amount": exc.amount, "cap": exc.cap, "spent": exc.spent, "cap_kind": exc.kind}
-    if isinstance(exc, InsufficientTokens):
-        return "funds", str(exc), hint, {}
-    if isinstance(exc, PaymentRejected):
-        return "payment", str(exc), hint, {}
-    if isinstance(exc, UnknownModel):
-        return "unknown_model", str(exc), hint, {}
-    if isinstance(exc, UpstreamUnavailable):
-        return "upstream", str(exc), hint, {}
-    if isinstance(exc, NetworkUnreachable):
-        return "network", str(exc), hint, {}
-    if isinstance(exc, PaymentError):
-        return "payment", str(exc), hint, {}
-    if isinstance(exc, ValidationError):
-        return "invalid", str(exc), hint, {}
-    if isinstance(exc, OGError):
-        return "other", str(exc), hint, {}
-    return "other", redact(f"{type(exc).__name__}: {exc}"), None, {}
-
-
-@dataclass
-class _Reply:
-    """A reply in flight."""
-
-    id: int
-    conversation_id: int
-    widget: AssistantMessage | None
-    request: dict[str, Any]
-    cancel: threading.Event = field(default_factory=threading.Event)
-    stream: Any = None
-    started: float = field(default_factory=time.monotonic)
-    last_chunk: float = 0.0
-    agent: dict[str, Any] | None = None  # a reply with OpenGradient tools: its widgets, calls, dialog
-
-
-# --- widgets ----------------------------------------------------------------------------------
-
-
-class PromptArea(NavTextArea):
-    """The prompt: enter sends, shift+enter / ctrl+j insert a newline, up/down recall history."""
-
-    BINDINGS = [
-        Binding("enter", "submit", "Send", id="prompt.send", tooltip="Send the prompt", show=False),
-        Binding("ctrl+j", "newline", "Newline", id="prompt.newline", tooltip="Insert a newline (also shift+enter)",
-                show=False),
-    ]
-
-    class Submitted(Message):
-        def __init__(self, prompt: "PromptArea", text: str) -> None:
-            super().__init__()
-            self.prompt = prompt
-            self.text = text
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(soft_wrap=True, compact=True, highlight_cursor_line=False, **kwargs)
-        self.sent: list[str] = []
-        self._recall: int | None = None  # index into history while recalling
-        self._draft = ""
-
-    async def _on_key(self, event: Key) -> None:
-        key = event.key
-        if key == "enter":
-            event.stop()
-            event.prevent_default()
-            self.action_submit()
-            return
-        if key in ("shift+enter", "ctrl+j"):
-            event.stop()
-            event.prevent_default()
-            self.action_newline()
-            return
-        if key == "up" and (not self.text or self.cursor_location[0] == 0) and self._recall_step(-1):
-            event.stop()
-            event.prevent_default()
-            return
-        if key == "down" and self._recall is not None and self.cursor_location[0] == self.document.line_count - 1:
-            if self._recall_step(1):
-                event.stop()
-                event.prevent_default()
-                return
-        await super()._on_key(event)
-
-    def action_submit(self) -> None:
-        self.post_message(self.Submitted(self, self.text))
-
-    def action_newline(self) -> None:
-        start, end = self.selection
-        self.replace("\n", start, end, maintain_selection_offset=False)
-
-    def _recall_step(self, step: int) -> bool:
-        if not self.sent:
-            return False
-        if self._recall is None:
-            if step > 0:
-                return False
-            self._draft = self.text
-            index = len(self.sent) - 1
-        else:
-            index = self._recall + step
-        if index < 0:
-            return True  # oldest already shown: swallow the key
-        if index >= len(self.sent):
-            self._recall = None
-            self._set(self._draft)
-            return True
-        self._recall = index
-        self._set(self.sent[index])
-        return True
-
-    def _set(self, text: str) -> None:
-        self.text = text
-        last = self.document.line_count - 1
-        self.move_cursor((last, len(self.document.get_line(last))))
-
-    def remember(self, text: str) -> None:
-        if text.strip() and (not self.sent or self.sent[-1] != text):
-            self.sent.append(text)
-        self._recall = None
-        self._draft = ""
 
 
 class ChatCommands(ScreenCommands):
@@ -287,7 +64,7 @@ class ChatCommands(ScreenCommands):
         ]
 
 
-class ChatScreen(ChatAgent, OGScreen):
+class ChatScreen(ChatAgent, ChatReplies, OGScreen):
     MODE = "chat"
     CSS_PATH = "chat.tcss"
     COMMANDS = OGScreen.COMMANDS | {ChatCommands}
@@ -310,6 +87,89 @@ class ChatScreen(ChatAgent, OGScreen):
                 tooltip="Completion mode: send the prompt as raw text"),
     ]
 
+    # --- messages (posted by this screen's workers, handled here and in the mixins) -------------
+    class Chunk(Message, bubble=False):
+        """Text of a streaming reply that arrived since the last chunk (bursts coalesced)."""
+
+        def __init__(self, reply_id: int, text: str) -> None:
+            super().__init__()
+            self.reply_id = reply_id
+            self.text = text
+
+    class Finished(Message, bubble=False):
+        """A reply ended: complete, stopped by the user, or interrupted (partial text kept).
+
+        ``meta`` is ReplyMeta.as_dict(); ``tool_calls`` are OpenAI-shaped; ``error`` says
+        why an interrupted reply broke off."""
+
+        def __init__(self, reply_id: int, text: str, tool_calls: list[dict[str, Any]], meta: dict[str, Any], *,
+                     stopped: bool = False, interrupted: bool = False, error: str | None = None) -> None:
+            super().__init__()
+            self.reply_id = reply_id
+            self.text = text
+            self.tool_calls = tool_calls
+            self.meta = meta
+            self.stopped = stopped
+            self.interrupted = interrupted
+            self.error = error
+
+    class Failed(Message, bubble=False):
+        """A reply could not start. ``kind``: spend_cap, funds, payment, unknown_model,
+        upstream, network, wallet, invalid, other. ``amount``/``cap``/``spent`` for spend_cap."""
+
+        def __init__(self, reply_id: int, kind: str, text: str, hint: str | None = None, *, amount: int | None = None,
+                     cap: int | None = None, spent: int | None = None, cap_kind: str | None = None) -> None:
+            super().__init__()
+            self.reply_id = reply_id
+            self.kind = kind
+            self.text = text
+            self.hint = hint
+            self.amount = amount
+            self.cap = cap
+            self.spent = spent
+            self.cap_kind = cap_kind
+
+    class Settled(Message, bubble=False):
+        """A queued (settle-batch) payment of a stored reply was settled on chain (or failed)."""
+
+        def __init__(self, message_id: int, status: str | None, transaction: str | None) -> None:
+            super().__init__()
+            self.message_id = message_id
+            self.status = status
+            self.transaction = transaction
+
+    class ModelsLoaded(Message, bubble=False):
+        """Model ids the Chat screen can pick from (``source``: "devnet" or "seed")."""
+
+        def __init__(self, models: list[str], source: str, error: str | None = None) -> None:
+            super().__init__()
+            self.models = models
+            self.source = source
+            self.error = error
+
+    class AgentStep(Message, bubble=False):
+        """One event of a reply with OpenGradient tools (``AgentEvent.as_dict()``: kind, round, ...)."""
+
+        def __init__(self, reply_id: int, event: dict[str, Any]) -> None:
+            super().__init__()
+            self.reply_id = reply_id
+            self.event = event
+
+        @property
+        def kind(self) -> str:
+            return str(self.event.get("kind") or "")
+
+    class AgentDone(Message, bubble=False):
+        """The agent loop ended. ``messages`` are the conversation's new messages (assistant
+        tool calls, tool results, the final answer) to store; ``info`` holds stopped, error,
+        tx_hashes, timings and the JSON-able trace."""
+
+        def __init__(self, reply_id: int, messages: list[dict[str, Any]], info: dict[str, Any]) -> None:
+            super().__init__()
+            self.reply_id = reply_id
+            self.messages = messages
+            self.info = info
+
     def __init__(self) -> None:
         super().__init__()
         self.conv: "Conversation | None" = None
@@ -317,48 +177,20 @@ class ChatScreen(ChatAgent, OGScreen):
         self._reply: _Reply | None = None
         self._replies: dict[int, _Reply] = {}
         self._reply_ids = itertools.count(1)
-        self._models: list[str] = []
         self._models_error: str | None = None
         self._selected: ChatItem | None = None
-        self._search = ""
         self._params_shown: bool | None = None
         self._loading_earlier = False
 
     # --- layout -----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
-            with Vertical(id="chat-sidebar"):
-                yield Input(placeholder="search chats…", id="chat-search", compact=True)
-                yield OptionList(id="conversations")
-                yield Static("⏎ open · r rename · d delete", classes="pane-hint", id="chat-list-hint")
+            yield ConversationList(id="chat-sidebar")
             with Vertical(id="chat-main"):
                 yield ChatLog(id="chat-log")
                 yield Static("", id="chat-status")
                 yield PromptArea(id="prompt", placeholder="Message (enter sends · ctrl+j newline · ↑ history)")
-            with VerticalScroll(id="chat-params"):
-                yield Label("Parameters", classes="pane-title")
-                yield Label("Model", classes="p-label")
-                model = default_model(self.app.ctx)
-                yield Select([(model, model)], value=model, id="p-model", allow_blank=False, compact=True)
-                yield Label("Mode", classes="p-label")
-                yield Select([("TEE · x402 over HTTP", "TEE"), ("VANILLA · on chain", "VANILLA")], value="TEE",
-                             allow_blank=False, id="p-mode", compact=True)
-                yield Checkbox("Completion (raw prompt)", id="p-completion", compact=True)
-                yield Label("Temperature (0–2)", classes="p-label")
-                yield Input(id="p-temperature", compact=True)
-                yield Label("Max tokens", classes="p-label")
-                yield Input(id="p-max_tokens", compact=True)
-                yield Label("Stop sequences (comma separated)", classes="p-label")
-                yield Input(id="p-stop", compact=True, placeholder="none")
-                yield Label("Settlement", classes="p-label")
-                yield Select([(s, s) for s in SETTLEMENTS], value="settle-batch", allow_blank=False, id="p-settlement",
-                             compact=True)
-                yield Label("Spend cap per request (OUSDC)", classes="p-label")
-                yield Input(id="p-cap", compact=True)
-                yield Static("", id="p-spent", classes="pane-hint")
-                yield Button("OpenGradient tools… (none)", id="p-og-tools", compact=True)
-                yield Button("Tools… (none)", id="p-tools", compact=True)
-                yield Static("", id="p-error")
+            yield ChatParams(default_model(self.app.ctx), id="chat-params")
 
     @property
     def session(self) -> ChatSession:
@@ -376,13 +208,20 @@ class ChatScreen(ChatAgent, OGScreen):
     def prompt(self) -> PromptArea:
         return self.query_one("#prompt", PromptArea)
 
+    @property
+    def sidebar(self) -> ConversationList:
+        return self.query_one("#chat-sidebar", ConversationList)
+
+    @property
+    def params_pane(self) -> ChatParams:
+        return self.query_one("#chat-params", ChatParams)
+
     def on_mount(self) -> None:
         session = self.session
         app = self.app
         session.on_payment = lambda info: app.post_message(
             m.PaymentMade(info.amount, info.payee, info.mode, info.hash, info.model))
         self.prompt.sent = session.history
-        self.query_one("#chat-search", Input).display = False
         self._apply_width(self.app.size.width)
         self.prompt.focus()
         # after the children's own mount (a Select resets its value when it mounts)
@@ -391,10 +230,9 @@ class ChatScreen(ChatAgent, OGScreen):
     def _first_load(self) -> None:
         self._fill_params(None)
         self._reload_list()
-        convs = self.query_one("#conversations", OptionList)
-        if convs.option_count:
-            convs.highlighted = 0
-            self.open_conversation(int(convs.get_option_at_index(0).id or 0))
+        first = self.sidebar.first_id()
+        if first is not None:
+            self.open_conversation(first)
         else:
             self._show_empty()
         if self.autoload_models:
@@ -402,7 +240,7 @@ class ChatScreen(ChatAgent, OGScreen):
         self._show_spent()
 
     def on_screen_resume(self) -> None:
-        if self.autoload_models and (self._models_error or not self._models):
+        if self.autoload_models and (self._models_error or not self.params_pane.models):
             self.load_models()
         self._show_spent()
 
@@ -410,87 +248,45 @@ class ChatScreen(ChatAgent, OGScreen):
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        params = self.query_one("#chat-params")
+        params = self.params_pane
         if self._params_shown is None:
             params.display = width >= 110
-        sidebar = self.query_one("#chat-sidebar")
-        sidebar.set_class(width < 100, "-narrow")
+        self.sidebar.set_class(width < 100, "-narrow")
 
     # --- conversation list -------------------------------------------------------------------
     def _reload_list(self) -> None:
-        convs = self.query_one("#conversations", OptionList)
-        profile = self.app.ctx.profile.name
-        rows = self.store.list_conversations(profile=profile, search=self._search or None)
-        current = self.conv.id if self.conv else None
-        convs.clear_options()
-        options = []
-        for conv in rows:
-            label = Content.assemble(
-                (conv.title, "bold" if conv.id == current else ""), "\n",
-                (f"{fmt_time(conv.updated, short=True)} · {conv.model or ''}", "$text-muted"),
-            )
-            options.append(Option(label, id=str(conv.id)))
-        convs.add_options(options)
-        if current is not None:
-            for i, conv in enumerate(rows):
-                if conv.id == current:
-                    convs.highlighted = i
-                    break
+        sidebar = self.sidebar
+        rows = self.store.list_conversations(profile=self.app.ctx.profile.name, search=sidebar.search or None)
+        sidebar.show(rows, self.conv.id if self.conv else None)
 
-    @on(OptionList.OptionSelected, "#conversations")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.open_conversation(int(event.option.id))
-            self.prompt.focus()
+    @on(ConversationList.Opened)
+    def _picked(self, event: ConversationList.Opened) -> None:
+        self.open_conversation(event.conv_id)
+        self.prompt.focus()
 
-    @on(Input.Changed, "#chat-search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self._search = event.value.strip()
+    @on(ConversationList.SearchChanged)
+    def _search_changed(self) -> None:
         self._reload_list()
 
-    @on(Input.Submitted, "#chat-search")
-    def _search_done(self) -> None:
-        self.query_one("#conversations", OptionList).focus()
+    @on(ConversationList.SearchClosed)
+    def _search_closed(self) -> None:
+        self.prompt.focus()
+
+    @on(ConversationList.RenameWanted)
+    def _rename_wanted(self, event: ConversationList.RenameWanted) -> None:
+        self.action_rename(event.conv_id)
+
+    @on(ConversationList.DeleteWanted)
+    def _delete_wanted(self, event: ConversationList.DeleteWanted) -> None:
+        self.action_delete(event.conv_id)
 
     def on_key(self, event: Key) -> None:
-        focused = self.focused
-        if isinstance(focused, OptionList) and focused.id == "conversations":
-            if event.key == "r":
-                event.stop()
-                self.action_rename(self._highlighted_conv())
-            elif event.key in ("d", "delete"):
-                event.stop()
-                self.action_delete(self._highlighted_conv())
-            elif event.key == "slash":
-                event.stop()
-                self.action_search()
-        elif focused is not None and focused.id == "chat-search" and event.key == "escape":
-            event.stop()
-            self._close_search()
-        elif isinstance(focused, ChatLog) and event.key in ("c", "y"):
+        if isinstance(self.focused, ChatLog) and event.key in ("c", "y"):
             event.stop()
             self.action_copy()
 
-    def _highlighted_conv(self) -> int | None:
-        convs = self.query_one("#conversations", OptionList)
-        if convs.highlighted is None:
-            return None
-        option = convs.get_option_at_index(convs.highlighted)
-        return int(option.id) if option.id else None
-
     def action_search(self) -> None:
-        box = self.query_one("#chat-search", Input)
-        self.query_one("#chat-sidebar").display = True
-        box.display = True
-        box.focus()
-
-    def _close_search(self) -> None:
-        box = self.query_one("#chat-search", Input)
-        box.value = ""
-        box.display = False
-        self._search = ""
-        self._reload_list()
-        self.prompt.focus()
+        self.sidebar.open_search()
 
     def action_rename(self, conv_id: int | None = None) -> None:
         from og_tui.tui.screens.chat_dialogs import RenameDialog
@@ -592,36 +388,9 @@ class ChatScreen(ChatAgent, OGScreen):
         return history
 
     def _widgets_for(self, rows: list["ChatMessage"], conv: "Conversation") -> list[Any]:
-        """Widgets for stored messages; tool results are shown inside their call's card."""
-        results = {r.tool_call_id: r.content or "" for r in rows if r.role == "tool" and r.tool_call_id}
-        card_ids = {str(tc.get("id") or "") for r in rows if r.role == "assistant" for tc in r.tool_calls}
-        profile = self.app.ctx.profile
-        out: list[Any] = []
-        for r in rows:
-            if r.role == "user":
-                out.append(UserMessage(r.content or "", r.id, completion=r.meta.get("kind") == "completion"))
-            elif r.role == "assistant":
-                # a round of a reply with OpenGradient tools gets their cards
-                agent = r.meta.get("kind") == "agent" or "agent_calls" in r.meta
-                kind, extra = (AgentReplyMessage, {"calls": r.meta.get("agent_calls") or {},
-                                                   "native_symbol": profile.native_symbol}) if agent else (AssistantMessage, {})
-                out.append(kind(
-                    r.content or "", r.id, meta=r.meta, tool_calls=r.tool_calls, results=results,
-                    label=self._label(r.meta) + (" · tools" if agent else ""), decimals=profile.payment_token_decimals,
-                    symbol=profile.payment_token_symbol, **extra,
-                ))
-            elif r.role == "tool" and r.tool_call_id not in card_ids:
-                out.append(ToolResultItem(r.content or "", r.tool_call_id, r.id))
-            elif r.role == "system":
-                out.append(UserMessage(r.content or "", r.id))
-        return out
+        return stored_widgets(rows, self.app.ctx.profile)
 
-    @staticmethod
-    def _label(meta: dict) -> str:
-        model = meta.get("model") or "Assistant"
-        mode = meta.get("mode")
-        kind = " · completion" if meta.get("kind") == "completion" else ""
-        return f"{model}{' · ' + mode if mode else ''}{kind}"
+    _label = staticmethod(reply_label)
 
     @on(Button.Pressed, "#load-earlier")
     def _load_earlier_pressed(self, event: Button.Pressed) -> None:
@@ -660,40 +429,9 @@ class ChatScreen(ChatAgent, OGScreen):
 
     # --- parameters -------------------------------------------------------------------------------
     def _fill_params(self, conv: "Conversation | None") -> None:
-        params = dict(DEFAULT_PARAMS)
-        settings = self.app.ctx.settings
-        params["cap"] = str(settings.llm_cap_per_request or "")
-        if conv is not None:
-            params.update({k: str(v) for k, v in (conv.params or {}).items() if k in params})
-        for key in ("temperature", "max_tokens", "stop", "cap"):
-            self.query_one(f"#p-{key}", Input).value = params[key]
-        self.query_one("#p-settlement", Select).value = params["settlement"] if params["settlement"] in SETTLEMENTS else "settle-batch"
-        mode = (conv.mode if conv else None) or "TEE"
-        self.query_one("#p-mode", Select).value = mode if mode in ("TEE", "VANILLA") else "TEE"
-        self.query_one("#p-completion", Checkbox).value = bool(conv and (conv.params or {}).get("completion"))
-        self._set_model_options((conv.model if conv else None) or self._current_model() or default_model(self.app.ctx))
-        self._show_tools(conv.tools if conv else [])
+        cap = str(self.app.ctx.settings.llm_cap_per_request or "")
+        self.params_pane.fill(conv, cap, default_model(self.app.ctx))
         self._show_og_tools()
-        self.query_one("#p-error", Static).update("")
-
-    def _current_model(self) -> str | None:
-        value = self.query_one("#p-model", Select).value
-        return None if value is Select.NULL else str(value)
-
-    def _set_model_options(self, wanted: str | None) -> None:
-        select = self.query_one("#p-model", Select)
-        models = list(self._models)
-        if wanted and wanted not in models:
-            models.insert(0, wanted)
-        with self.prevent(Select.Changed):
-            select.set_options([(name, name) for name in models])
-            if wanted:
-                select.value = wanted
-
-    def _show_tools(self, tools: list) -> None:
-        names = [t.get("function", {}).get("name", "?") for t in tools or []]
-        label = f"Tools… ({', '.join(names)})" if names else "Tools… (none)"
-        self.query_one("#p-tools", Button).label = label if len(label) < 28 else f"Tools… ({len(names)})"
 
     def _show_spent(self) -> None:
         try:
@@ -701,58 +439,11 @@ class ChatScreen(ChatAgent, OGScreen):
         except Exception:  # noqa: BLE001 - bad cap setting: shown when sending
             return
         run = "no cap" if caps.per_run is None else caps.fmt(caps.per_run)
-        self.query_one("#p-spent", Static).update(f"spent this run {fmt_units(caps.spent, caps.decimals, 6)} / {run}")
+        self.params_pane.show_spent(f"spent this run {fmt_units(caps.spent, caps.decimals, 6)} / {run}")
 
-    def _read_params(self) -> dict[str, Any]:
-        """The panel's values checked; raises ValueError naming the field (and shows the panel)."""
-        from og_tui.core.amounts import parse_amount
-        from og_tui.core.errors import OGError
-
-        def fail(field_id: str, text: str) -> None:
-            self.query_one("#chat-params").display = True
-            self.query_one("#p-error", Static).update(text)
-            widget = self.query_one(f"#{field_id}")
-            widget.focus()
-            raise ValueError(text)
-
-        raw_t = self.query_one("#p-temperature", Input).value.strip() or "0"
-        try:
-            temperature = float(raw_t)
-        except ValueError:
-            temperature = -1.0
-        if not 0 <= temperature <= 2:
-            fail("p-temperature", f"Temperature must be a number from 0 to 2, not {raw_t!r}.")
-        raw_m = self.query_one("#p-max_tokens", Input).value.strip() or "256"
-        if not raw_m.isdigit() or not 1 <= int(raw_m) <= 100_000:
-            fail("p-max_tokens", f"Max tokens must be a whole number from 1 to 100000, not {raw_m!r}.")
-        stop_raw = self.query_one("#p-stop", Input).value
-        stop = [s.strip() for s in stop_raw.split(",") if s.strip()]
-        if len(stop) > 4:
-            fail("p-stop", "At most 4 stop sequences.")
-        model = self._current_model()
-        if not model:
-            fail("p-model", "Pick a model first.")
-        profile = self.app.ctx.profile
-        raw_cap = self.query_one("#p-cap", Input).value.strip()
-        cap: int | None = None
-        if raw_cap and raw_cap.lower() not in ("none", "off"):
-            try:
-                cap = parse_amount(raw_cap, profile.payment_token_decimals)
-            except OGError as exc:
-                fail("p-cap", f"Spend cap: {exc}")
-        self.query_one("#p-error", Static).update("")
-        return {
-            "model": model,
-            "mode": str(self.query_one("#p-mode", Select).value),
-            "completion": bool(self.query_one("#p-completion", Checkbox).value),
-            "temperature": temperature,
-            "max_tokens": int(raw_m),
-            "stop": stop,
-            "stop_text": stop_raw,
-            "settlement": str(self.query_one("#p-settlement", Select).value),
-            "cap": cap,
-            "cap_text": raw_cap,
-        }
+    def read_params(self) -> dict[str, Any]:
+        """The pane's values checked; raises ValueError naming the field (and shows the pane)."""
+        return self.params_pane.read(self.app.ctx.profile.payment_token_decimals)
 
     def _params_json(self, p: dict[str, Any]) -> dict[str, Any]:
         params = {"temperature": str(p["temperature"]).rstrip("0").rstrip(".") if "." in str(p["temperature"]) else str(p["temperature"]),
@@ -763,24 +454,23 @@ class ChatScreen(ChatAgent, OGScreen):
             params["og_tools"] = og_tools
         return params
 
-    @on(Select.Changed, "#p-model")
-    @on(Select.Changed, "#p-mode")
-    @on(Checkbox.Changed, "#p-completion")
+    @on(ChatParams.Changed)
     def _param_changed(self) -> None:
         if self.conv is None:
             self._show_status()
             return
-        model = self._current_model()
-        mode = str(self.query_one("#p-mode", Select).value)
+        pane = self.params_pane
         params = dict(self.conv.params or {})
-        params["completion"] = bool(self.query_one("#p-completion", Checkbox).value)
-        self.conv = self.store.update_conversation(self.conv.id, model=model, mode=mode, params=params, touch=False) or self.conv
+        params["completion"] = pane.completion
+        self.conv = self.store.update_conversation(self.conv.id, model=pane.model, mode=pane.mode, params=params,
+                                                   touch=False) or self.conv
         self._show_status()
 
     def _show_status(self, bindings: bool = True) -> None:
-        model = self._current_model() or "no model"
-        mode = str(self.query_one("#p-mode", Select).value)
-        completion = " · completion" if self.query_one("#p-completion", Checkbox).value else ""
+        pane = self.params_pane
+        model = pane.model or "no model"
+        mode = pane.mode
+        completion = " · completion" if pane.completion else ""
         tools = len(self.conv.tools) if self.conv and self.conv.tools else 0
         if self.og_tools():
             tools = 0  # JSON tools are not offered beside OpenGradient tools
@@ -803,7 +493,7 @@ class ChatScreen(ChatAgent, OGScreen):
         cards = self._pending_cards()
         if cards:
             return f"Result of tool {cards[0].tool_name} (enter sends it to the model)"
-        if self.query_one("#p-completion", Checkbox).value:
+        if self.params_pane.completion:
             return "Raw prompt to complete (enter sends · ctrl+j newline)"
         return "Message (enter sends · ctrl+j newline · ↑ history)"
 
@@ -819,50 +509,45 @@ class ChatScreen(ChatAgent, OGScreen):
                     models = [str(d.get("id")) for d in client.models() if d.get("id")]
                 first = default_model(ctx)
                 models.sort(key=lambda name: name != first)  # the devnet's own model first
-                self.post_message(m.ChatModelsLoaded(models, "devnet"))
+                self.post_message(self.ModelsLoaded(models, "devnet"))
             except Exception as exc:  # noqa: BLE001 - keep the default model, retry later
-                from og_tui.tui.app import _user_message
-
-                self.post_message(m.ChatModelsLoaded([default_model(ctx)], "devnet", error=_user_message(exc)[0]))
+                self.post_message(self.ModelsLoaded([default_model(ctx)], "devnet", error=user_message(exc).text))
             return
         from og_tui.core.types import TEE_LLM
 
-        self.post_message(m.ChatModelsLoaded([model.value for model in TEE_LLM], "seed"))
+        self.post_message(self.ModelsLoaded([model.value for model in TEE_LLM], "seed"))
 
-    @on(m.ChatModelsLoaded)
-    def _models_loaded(self, event: m.ChatModelsLoaded) -> None:
-        self._models = list(event.models)
+    @on(ModelsLoaded)
+    def _models_loaded(self, event: ModelsLoaded) -> None:
         self._models_error = event.error
-        self._set_model_options(self._current_model() or (self.conv.model if self.conv else None) or default_model(self.app.ctx))
+        pane = self.params_pane
+        pane.set_models(event.models, pane.model or (self.conv.model if self.conv else None) or default_model(self.app.ctx))
         self._show_status()
 
     def action_pick_model(self) -> None:
         self._params_shown = True
-        self.query_one("#chat-params").display = True
-        select = self.query_one("#p-model", Select)
-        select.focus()
-        select.action_show_overlay()
+        self.params_pane.pick_model()
 
     # --- panels -------------------------------------------------------------------------------------
     def action_toggle_params(self) -> None:
-        params = self.query_one("#chat-params")
+        params = self.params_pane
         params.display = not params.display
         self._params_shown = bool(params.display)
         if not params.display:
             self.prompt.focus()
 
     def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one("#chat-sidebar")
+        sidebar = self.sidebar
         sidebar.display = not sidebar.display
         if sidebar.display:
-            self.query_one("#conversations", OptionList).focus()
+            sidebar.options.focus()
         else:
             self.prompt.focus()
 
     def action_toggle_completion(self) -> None:
-        box = self.query_one("#p-completion", Checkbox)
-        box.value = not box.value
-        self.notify("Completion mode: the prompt is sent as raw text" if box.value else "Chat mode", title="Chat")
+        pane = self.params_pane
+        pane.completion = not pane.completion
+        self.notify("Completion mode: the prompt is sent as raw text" if pane.completion else "Chat mode", title="Chat")
 
     def action_new_chat(self) -> None:
         self.conv = None
@@ -893,7 +578,7 @@ class ChatScreen(ChatAgent, OGScreen):
                 self.conv = self.store.update_conversation(self.conv.id, tools=result, touch=False) or self.conv
             else:
                 self._draft_tools = result
-            self._show_tools(result)
+            self.params_pane.show_tools(result)
             self._show_status()
             self.notify(f"{len(result)} tool(s) offered to the model" if result else "No tools offered", title="Tools")
 
@@ -918,365 +603,6 @@ class ChatScreen(ChatAgent, OGScreen):
         text = item.copy_text()
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters (OSC 52)", title="Copied")
-
-    # --- sending ------------------------------------------------------------------------------------------
-    @on(PromptArea.Submitted)
-    def _submitted(self, event: PromptArea.Submitted) -> None:
-        text = event.text
-        if not text.strip():
-            return
-        if self._reply is not None:
-            self.notify("A reply is still streaming: esc stops it.", severity="warning")
-            return
-        cards = self._pending_cards()
-        if cards:
-            self._supply_result(cards[0], text)
-            self.prompt.text = ""
-            return
-        try:
-            params = self._read_params()
-        except ValueError:
-            return
-        self._ensure_wallet(params, lambda: self._send(text, params))
-
-    def _ensure_wallet(self, params: dict[str, Any], then: Any) -> None:
-        """A paying, unlocked wallet (TEE pays with x402; VANILLA sends a transaction)."""
-        why = "replies are paid from it" if params.get("mode") == "TEE" else "on-chain replies are transactions"
-        self.with_wallet(lambda _address: then(), why=why, on_cancel=self.prompt.focus)
-
-    def _send(self, text: str, params: dict[str, Any]) -> None:
-        store = self.store
-        if self.conv is None:
-            self.conv = store.create_conversation(
-                _title_of(text), model=params["model"], mode=params["mode"], params=self._params_json(params),
-                tools=getattr(self, "_draft_tools", []), profile=self.app.ctx.profile.name,
-            )
-            self._draft_tools = []
-            self._draft_og_tools = []
-            self.log_view.remove_children()
-        else:
-            self.conv = store.update_conversation(self.conv.id, model=params["model"], mode=params["mode"],
-                                                  params=self._params_json(params)) or self.conv
-        meta = {"kind": "completion"} if params["completion"] else None
-        row = store.add_message(self.conv.id, "user", text, meta=meta)
-        self.prompt.remember(text)
-        if not self.session.history or self.session.history[-1] != text:
-            self.session.history.append(text)
-        self.prompt.text = ""
-        self.log_view.mount(UserMessage(text, row.id, completion=params["completion"]))
-        self._start_reply(params)
-        self._reload_list()
-
-    def _start_reply(self, params: dict[str, Any]) -> None:
-        assert self.conv is not None
-        profile = self.app.ctx.profile
-        reply_id = next(self._reply_ids)
-        og_tools = [] if params["completion"] else self.og_tools()
-        meta = {"model": params["model"], "mode": params["mode"], "kind": "completion" if params["completion"] else "chat"}
-        request = dict(params, conversation_id=self.conv.id, tools=list(self.conv.tools or []),
-                       signer_address=self.app.net.address, extra_body=self.extra_body, og_tools=og_tools)
-        reply = _Reply(reply_id, self.conv.id, None, request)
-        if og_tools:
-            widget: AssistantMessage = self._new_round_widget(reply)
-        else:
-            widget = AssistantMessage("", None, meta=meta, label=self._label(meta), streaming=True,
-                                      decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol)
-        reply.widget = widget
-        self._reply = reply
-        self._replies[reply_id] = reply
-        log = self.log_view
-        log.query("#chat-empty").remove()
-        log.mount(widget)
-        log.anchor()
-        self._show_status()
-        if og_tools:
-            self._start_agent(reply)
-        else:
-            self._reply_worker(reply)
-
-    @work(thread=True, exclusive=True, group="chat-reply", exit_on_error=False, description="chat reply")
-    def _reply_worker(self, reply: _Reply) -> None:
-        from og_tui.core.llm import StreamInterrupted
-
-        app = self.app
-        req = reply.request
-        post = self.post_message
-        op_id = app.begin_op("LLM reply")
-        buf: list[str] = []
-        last = 0.0
-        stream = None
-        try:
-            signer = app.ctx.signer(req["signer_address"]) if req.get("signer_address") else None
-            session = self.session
-            client = session.client(signer)
-            caps = session.caps
-            caps.per_request = req["cap"]
-            rows = session.store.messages(req["conversation_id"])
-            if req["completion"]:
-                prompt = next((r.content for r in reversed(rows) if r.role == "user"), "") or ""
-                result = client.completion(req["model"], prompt, mode=req["mode"], max_tokens=req["max_tokens"],
-                                           temperature=req["temperature"], stop=req["stop"] or None,
-                                           settlement=req["settlement"])
-                text = result.completion_output or ""
-                post(m.ChatChunk(reply.id, text))
-                post(m.ChatFinished(reply.id, text, [], result.meta.as_dict() if result.meta else {}))
-                return
-            messages = [r.api() for r in rows if r.role in ("user", "assistant", "tool", "system")]
-            stream = client.chat(req["model"], messages, mode=req["mode"], max_tokens=req["max_tokens"],
-                                 temperature=req["temperature"], stop=req["stop"] or None, tools=req["tools"] or None,
-                                 settlement=req["settlement"], stream=True, cancel=reply.cancel,
-                                 extra_body=req.get("extra_body"))
-            reply.stream = stream
-            if reply.cancel.is_set():
-                stream.close()
-            for chunk in stream:
-                if chunk.content:
-                    buf.append(chunk.content)
-                    now = time.monotonic()
-                    if now - last >= FLUSH_S:
-                        post(m.ChatChunk(reply.id, "".join(buf)))
-                        buf.clear()
-                        last = now
-            if buf:
-                post(m.ChatChunk(reply.id, "".join(buf)))
-            post(m.ChatFinished(reply.id, stream.text, stream.tool_calls, stream.meta.as_dict(),
-                                stopped=bool(stream.meta.cancelled)))
-        except StreamInterrupted as exc:
-            if buf:
-                post(m.ChatChunk(reply.id, "".join(buf)))
-            meta = exc.meta.as_dict() if exc.meta is not None else (stream.meta.as_dict() if stream else {})
-            post(m.ChatFinished(reply.id, exc.partial_text, exc.tool_calls, meta, interrupted=True, error=str(exc)))
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-            if stream is not None and (buf or stream.text):
-                if buf:
-                    post(m.ChatChunk(reply.id, "".join(buf)))
-                post(m.ChatFinished(reply.id, stream.text, stream.tool_calls, stream.meta.as_dict(), interrupted=True,
-                                    error=_classify(exc)[1]))
-            else:
-                kind, text, hint, extra = _classify(exc)
-                post(m.ChatFailed(reply.id, kind, text, hint, **extra))
-        finally:
-            app.end_op(op_id)
-            if get_current_worker().is_cancelled and stream is not None:
-                stream.close()
-
-    @on(m.ChatChunk)
-    def _chunk(self, event: m.ChatChunk) -> None:
-        reply = self._replies.get(event.reply_id)
-        if reply is not None and reply.widget is not None and reply.widget.is_attached:
-            reply.widget.feed(event.text)
-
-    @on(m.ChatFinished)
-    def _finished(self, event: m.ChatFinished) -> None:
-        reply = self._replies.pop(event.reply_id, None)
-        if reply is None:
-            return
-        if self._reply is reply:
-            self._reply = None
-        meta = dict(event.meta)
-        meta.update({"kind": reply.request.get("kind") or meta.get("kind"), "stopped": event.stopped,
-                     "interrupted": event.interrupted})
-        if event.error:
-            meta["error"] = event.error
-        if not meta.get("kind"):
-            meta["kind"] = "completion" if reply.request.get("completion") else "chat"
-        text = event.text or ""
-        row = None
-        if text or event.tool_calls or event.stopped or event.interrupted:
-            try:
-                row = self.store.add_message(reply.conversation_id, "assistant", text, tool_calls=event.tool_calls or None,
-                                             meta=meta)
-            except Exception as exc:  # noqa: BLE001
-                self.notify(f"Could not save the reply: {exc}", severity="error")
-        widget = reply.widget
-        if widget is not None and widget.is_attached:
-            widget.finish(text, meta, event.tool_calls, row.id if row else None)
-        if row is not None and meta.get("settlement_status") == "queued" and meta.get("payment_hash"):
-            self._follow_settlement(row.id, meta["payment_hash"], reply.request.get("signer_address"))
-        if event.interrupted:
-            self.notify(f"{event.error or 'The reply broke off.'}\nThe partial reply was kept; ctrl+r retries.",
-                        title="Reply interrupted", severity="warning", timeout=10)
-        # the footer's keys (esc Stop goes) a moment later: rebuilding the footer would hold
-        # back the frame with the reply's last words
-        self._show_status(bindings=False)
-        self.set_timer(FOOTER_DELAY_S, self.refresh_bindings)
-        self._show_spent()
-        if event.tool_calls:
-            self.call_after_refresh(self._show_status)
-
-    @work(thread=True, group="chat-settle", exit_on_error=False, description="settlement status")
-    def _follow_settlement(self, message_id: int, processing_hash: str, address: str | None) -> None:
-        """A settle-batch payment is queued: find out where it was settled (a few batch intervals)."""
-        client = self.session.client(self.app.ctx.signer(address) if address else None)
-        worker = get_current_worker()
-        deadline = time.monotonic() + 60
-        while not worker.is_cancelled and time.monotonic() < deadline:
-            time.sleep(1.0)
-            try:
-                status = client.settlement_status(processing_hash)
-            except Exception:  # noqa: BLE001 - the footer keeps saying "queued"
-                return
-            if status.get("status") not in (None, "queued", "pending"):
-                self.post_message(m.ChatSettled(message_id, status.get("status"), status.get("transaction")))
-                return
-
-    @on(m.ChatSettled)
-    def _settled(self, event: m.ChatSettled) -> None:
-        row = self.store.get_message(event.message_id)
-        if row is None:
-            return
-        meta = dict(row.meta, settlement_status=event.status, settlement_tx=event.transaction or row.meta.get("settlement_tx"))
-        self.store.update_message(row.id, meta=meta)
-        for widget in self.log_view.query(AssistantMessage):
-            if widget.message_id == row.id:
-                widget.meta = meta
-                widget._show_footer(force=True)
-
-    @on(m.ChatFailed)
-    def _failed(self, event: m.ChatFailed) -> None:
-        reply = self._replies.pop(event.reply_id, None)
-        if reply is None:
-            return
-        if self._reply is reply:
-            self._reply = None
-        hint = event.hint
-        if event.kind == "funds" and self.app.ctx.is_devnet:
-            hint = "Top up from the devnet faucet: F2 (Account), then f. Then ctrl+r to retry."
-        elif event.kind in ("upstream", "network", "payment", "unknown_model"):
-            hint = f"{hint + ' ' if hint else ''}ctrl+r retries; your message is kept."
-        if reply.widget is not None and reply.widget.is_attached:
-            reply.widget.fail(event.text, hint)
-        self._show_status()
-        self._show_spent()
-        if event.kind == "spend_cap" and event.amount is not None:
-            self._ask_raise_cap(reply, event)
-
-    def _ask_raise_cap(self, reply: _Reply, event: m.ChatFailed) -> None:
-        from og_tui.tui.screens.modals import ConfirmDialog
-
-        caps = self.session.caps
-        amount = int(event.amount or 0)
-        if event.cap_kind == "request":
-            lines = [f"This request costs {caps.fmt(amount)}, over the per-request cap of {caps.fmt(event.cap or 0)}.",
-                     "Nothing was signed. Raise this conversation's per-request cap to "
-                     f"{caps.fmt(amount)} and pay?"]
-        else:
-            new_cap = max(int(event.cap or 0) * 2, (event.spent or 0) + amount)
-            lines = [f"Paid so far in this run: {caps.fmt(event.spent or 0)}; per-run cap {caps.fmt(event.cap or 0)}.",
-                     f"This request costs {caps.fmt(amount)}. Nothing was signed.",
-                     f"Raise the per-run cap to {caps.fmt(new_cap)} for this session and pay?"]
-
-        def done(ok: bool | None) -> None:
-            if not ok:
-                self.prompt.focus()
-                return
-            if event.cap_kind == "request":
-                from og_tui.core.amounts import format_amount
-
-                self.query_one("#p-cap", Input).value = format_amount(amount, caps.decimals)
-            else:
-                caps.per_run = new_cap
-                self.notify(f"Per-run spend cap raised to {caps.fmt(new_cap)} until og-tui exits.", title="Spend cap")
-            self._show_spent()
-            self.action_regenerate()
-
-        self.app.push_screen(ConfirmDialog("Spend cap reached", lines, ok_label="Pay"), done)
-
-    @on(m.PaymentMade)
-    def _paid(self) -> None:
-        self._show_spent()
-
-    # --- stop / regenerate ----------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
-            return self._reply is not None
-        return True
-
-    def action_stop(self) -> None:
-        reply = self._reply
-        if reply is None:
-            return
-        reply.cancel.set()
-        stream = reply.stream
-        if stream is not None:
-            stream.close()
-        self.query_one("#chat-status", Static).update("stopping…")
-
-    def action_regenerate(self) -> None:
-        if self._reply is not None:
-            self.notify("A reply is still streaming: esc stops it first.", severity="warning")
-            return
-        if self.conv is None:
-            self.notify("Nothing to regenerate yet: send a message.", severity="warning")
-            return
-        rows = self.store.messages(self.conv.id, limit=PAGE * 4)
-        last_user = next((i for i in range(len(rows) - 1, -1, -1) if rows[i].role == "user"), None)
-        if last_user is None:
-            self.notify("Nothing to regenerate yet: send a message.", severity="warning")
-            return
-        try:
-            params = self._read_params()
-        except ValueError:
-            return
-        drop = [r.id for r in rows[last_user + 1:]]
-
-        def go() -> None:
-            assert self.conv is not None
-            self.store.delete_messages(drop)
-            log = self.log_view
-            doomed = [w for w in log.query(ChatItem) if w.message_id in drop]
-            # failed replies (never stored) after the last user message go too
-            children = list(log.children)
-            users = [w for w in children if isinstance(w, UserMessage)]
-            if users:
-                doomed += [w for w in children[children.index(users[-1]) + 1:] if isinstance(w, AssistantMessage)]
-            for widget in set(doomed):
-                widget.remove()
-            self._selected = None
-            self.conv = self.store.update_conversation(self.conv.id, model=params["model"], mode=params["mode"],
-                                                       params=self._params_json(params)) or self.conv
-            self._start_reply(params)
-
-        self._ensure_wallet(params, go)
-
-    # --- tools ------------------------------------------------------------------------------------------------
-    def _pending_cards(self) -> list[ToolCallCard]:
-        replies = list(self.log_view.query(AssistantMessage))
-        if not replies:
-            return []
-        return [card for card in replies[-1].cards() if card.result is None]
-
-    @on(ToolCallCard.ResultWanted)
-    def _result_wanted(self, event: ToolCallCard.ResultWanted) -> None:
-        from og_tui.tui.screens.chat_dialogs import ToolResultDialog
-
-        card = event.card
-
-        def done(text: str | None) -> None:
-            if text is not None:
-                self._supply_result(card, text)
-
-        self.app.push_screen(ToolResultDialog(card.tool_name, card.args_text, card.error, self.prompt.text), done)
-
-    def _supply_result(self, card: ToolCallCard, text: str) -> None:
-        if self.conv is None:
-            return
-        self.store.add_message(self.conv.id, "tool", text, tool_call_id=card.call_id or None)
-        card.set_result(text)
-        self._show_status()
-        if not self._pending_cards():
-            try:
-                params = self._read_params()
-            except ValueError:
-                return
-            self._ensure_wallet(params, lambda: self._start_reply(params))
-
-    # --- teardown ---------------------------------------------------------------------------------------------
-    def on_unmount(self) -> None:
-        if self._reply is not None:
-            self._reply.cancel.set()
-            if self._reply.stream is not None:
-                self._reply.stream.close()
 
 
 __all__ = ["ChatScreen", "ChatSession", "chat_session", "PromptArea", "tool_call_parts"]

@@ -4,13 +4,13 @@ The tools of a conversation live in its ``params["og_tools"]`` (the entry format
 :mod:`og_tui.tui.screens.chat_agent_dialogs`). When a conversation has some, a reply is made by
 :func:`og_tui.core.agent.run_agent` in a thread worker instead of one LLM call:
 
-- every agent event is posted as :class:`~og_tui.tui.messages.AgentStep` (stream deltas
-  as ChatChunk, bursts coalesced); the handlers below grow the reply on screen: one
+- every agent event is posted as ``ChatScreen.AgentStep`` (stream deltas
+  as ``ChatScreen.Chunk``, bursts coalesced); the handlers below grow the reply on screen: one
   :class:`~og_tui.tui.widgets.agent_view.AgentReplyMessage` per LLM round, one card per
   tool call following it through confirm -> transaction -> result;
 - a tool whose "ask" switch is on waits for :class:`ToolConfirmDialog` (the worker
   blocks on an Event; Stop dismisses it);
-- :class:`~og_tui.tui.messages.AgentDone` stores the new messages (assistant tool
+- ``ChatScreen.AgentDone`` stores the new messages (assistant tool
   calls, tool results, the answer) with each round's cards in ``meta["agent_calls"]``
   and the whole trace in the last one's ``meta["agent"]``, so a reopened conversation
   shows the same thing and later turns send valid history.
@@ -23,13 +23,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.widgets import Button
 
 from og_tui.tui import messages as m
 from og_tui.tui.widgets.agent_view import AgentReplyMessage, apply_event
 
 if TYPE_CHECKING:  # pragma: no cover
-    from og_tui.tui.screens.chat import _Reply
+    from og_tui.tui.screens.chat import ChatScreen
+    from og_tui.tui.screens.chat_reply import _Reply
 
 __all__ = ["ChatAgent", "AGENT_FLUSH_S"]
 
@@ -48,7 +48,8 @@ class ChatAgent:
             return [dict(e) for e in (conv.params or {}).get("og_tools") or []]
         return [dict(e) for e in self._draft_og_tools]
 
-    def _save_og_tools(self, entries: list[dict[str, Any]]) -> None:
+    def save_og_tools(self, entries: list[dict[str, Any]]) -> None:
+        """The OpenGradient tools the model may call in this conversation (or the next one)."""
         if self.conv is not None:
             params = dict(self.conv.params or {})
             params["og_tools"] = entries
@@ -61,7 +62,7 @@ class ChatAgent:
     def _show_og_tools(self) -> None:
         entries = self.og_tools()
         label = f"OpenGradient tools… ({len(entries)})" if entries else "OpenGradient tools… (none)"
-        self.query_one("#p-og-tools", Button).label = label
+        self.params_pane.show_og_tools(label)
 
     def action_og_tools(self) -> None:
         from og_tui.tui.screens.chat_agent_dialogs import OGToolsDialog, tool_display_name
@@ -72,7 +73,7 @@ class ChatAgent:
             self.prompt.focus()
             if entries is None:
                 return
-            self._save_og_tools(entries)
+            self.save_og_tools(entries)
             if entries:
                 names = ", ".join(tool_display_name(e) for e in entries)
                 self.notify(f"The model may call: {names}", title="OpenGradient tools")
@@ -115,7 +116,7 @@ class ChatAgent:
     @work(thread=True, exclusive=True, group="chat-reply", exit_on_error=False, description="chat reply with tools")
     def _agent_worker(self, reply: "_Reply") -> None:
         from og_tui.core.agent import DEFAULT_MAX_ROUNDS, AgentTools, run_agent
-        from og_tui.tui.screens.chat import _classify
+        from og_tui.tui.screens.chat_reply import _classify
 
         app = self.app
         req = reply.request
@@ -127,7 +128,7 @@ class ChatAgent:
 
         def flush() -> None:
             if buf:
-                post(m.ChatChunk(reply.id, "".join(buf)))
+                post(self.Chunk(reply.id, "".join(buf)))
                 buf.clear()
 
         def on_event(event: Any) -> None:
@@ -143,7 +144,7 @@ class ChatAgent:
                 state["call"] = event.data.get("id")
             elif event.kind in ("tx_sent", "tx", "tool_error"):
                 self._record_tx(event, pending, req.get("signer_address"))
-            post(m.AgentStep(reply.id, event.as_dict()))
+            post(self.AgentStep(reply.id, event.as_dict()))
 
         def confirm(tool: Any, args: dict, estimate: dict) -> bool:
             if estimate.get("error"):
@@ -168,7 +169,7 @@ class ChatAgent:
                                            mode=entry.get("mode") or "VANILLA", confirm=bool(entry.get("confirm", True)))
                 described[tool.name] = {"label": tool.label, "tool_kind": tool.kind,
                                         "mode": (entry.get("mode") or "VANILLA") if tool.kind == "model" else None}
-            post(m.AgentStep(reply.id, {"kind": "tools", "round": 0, "tools": described}))
+            post(self.AgentStep(reply.id, {"kind": "tools", "round": 0, "tools": described}))
             result = run_agent(client, req["model"], history, tools, mode=req["mode"], max_rounds=DEFAULT_MAX_ROUNDS,
                                confirm=confirm, on_event=on_event, max_tokens=req["max_tokens"],
                                temperature=req["temperature"], stream=True, cancel=reply.cancel,
@@ -178,11 +179,11 @@ class ChatAgent:
                     "tool_rounds": result.tool_rounds, "tx_hashes": result.tx_hashes,
                     "llm_tx_hashes": result.llm_tx_hashes,
                     "timings": {k: round(v, 4) for k, v in result.timings.items()}, "trace": result.trace_dicts()}
-            post(m.AgentDone(reply.id, result.messages[len(history):], info))
+            post(self.AgentDone(reply.id, result.messages[len(history):], info))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             flush()
             kind, text, hint, extra = _classify(exc)
-            post(m.ChatFailed(reply.id, kind, text, hint, **extra))
+            post(self.Failed(reply.id, kind, text, hint, **extra))
         finally:
             app.end_op(op_id)
 
@@ -224,7 +225,7 @@ class ChatAgent:
         described = {"name": tool.name, "label": tool.label, "kind": tool.kind, "model_cid": tool.model_cid,
                      "workflow_address": tool.workflow_address, "mode_name": InferenceMode(tool.mode).name}
         if call_id:
-            self.post_message(m.AgentStep(reply.id, {"kind": "confirm_wait", "id": call_id, "estimate": estimate}))
+            self.post_message(self.AgentStep(reply.id, {"kind": "confirm_wait", "id": call_id, "estimate": estimate}))
 
         def ask() -> None:
             def answered(result: dict[str, Any] | None) -> None:
@@ -267,7 +268,7 @@ class ChatAgent:
             dialog.dismiss(None)
 
     # --- events ---------------------------------------------------------------------------------
-    def on_agent_step(self, event: m.AgentStep) -> None:
+    def on_chat_screen_agent_step(self, event: "ChatScreen.AgentStep") -> None:
         reply = self._replies.get(event.reply_id)
         if reply is None or reply.agent is None:
             return
@@ -311,7 +312,7 @@ class ChatAgent:
                 card.refresh_info()
         self._show_status()
 
-    def on_agent_done(self, event: m.AgentDone) -> None:
+    def on_chat_screen_agent_done(self, event: "ChatScreen.AgentDone") -> None:
         reply = self._replies.pop(event.reply_id, None)
         if reply is None or reply.agent is None:
             return

@@ -267,7 +267,7 @@ class WorkflowToolDialog(Dialog):
     @work(thread=True, exclusive=True, group="wf-check", exit_on_error=False, description="check workflow")
     def _check(self, address: str) -> None:
         from og_tui.core.alpha import AlphaClient
-        from og_tui.core.errors import OGError
+        from og_tui.core.errors import OGError, user_message
 
         try:
             address = AlphaClient(self.app.ctx.chain).require_workflow(address)
@@ -275,7 +275,7 @@ class WorkflowToolDialog(Dialog):
             self.app.call_from_thread(self._failed, str(exc))
             return
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self._failed, f"Could not check {address}: {type(exc).__name__}: {exc}")
+            self.app.call_from_thread(self._failed, f"Could not check {address}: {user_message(exc).text}")
             return
         title = next((t for a, t in self.known if a.lower() == address.lower()), address)
         self.app.call_from_thread(self.dismiss, {"address": address, "title": title})

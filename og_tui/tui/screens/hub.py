@@ -12,38 +12,33 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
-from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.hub_session import HubSessions, hub_sessions
-from og_tui.tui.screens.file_picker import human_size
+from og_tui.tui.screens.hub_dialogs import HubSignInDialog
 from og_tui.tui.screens.hub_table import ModelTable
 from og_tui.tui.screens.hub_transfers import (  # noqa: F401 - fmt_rate, _Transfer re-exported
     HubTransferScreen,
-    _short_cid,
     _Transfer,
-    _user_message,
     fmt_rate,
 )
+from og_tui.tui.widgets.hub_detail import HubDetail
 
 SORTS = ("name", "updated", "author")
 FIRST_PAGE = 200  # rows of the first request: the table shows them at once
 PAGE_SIZE = 1000  # rows of each later request
 SEARCH_DEBOUNCE = 0.3
 DETAIL_DEBOUNCE = 0.12
-
-
-def _day(iso: Any) -> str:
-    return str(iso)[:10] if iso else "–"
 
 
 class HubCommands(ScreenCommands):
@@ -102,20 +97,63 @@ class HubScreen(HubTransferScreen):
         Binding("g", "refresh", "Refresh", id="hub.refresh", show=False, tooltip="Reload the list and the model"),
     ]
 
+    class ModelsLoaded(Message, bubble=False):
+        """One page of the model listing. ``gen`` ties it to the request that asked for it."""
+
+        def __init__(
+            self,
+            models: list[dict[str, Any]],
+            *,
+            page: int = 1,
+            total: int | None = None,
+            done: bool = True,
+            gen: int = 0,
+        ) -> None:
+            super().__init__()
+            self.models = models
+            self.page = page
+            self.total = total
+            self.done = done
+            self.gen = gen
+
+    class DetailLoaded(Message, bubble=False):
+        """Description, author and versions (with their files and signatures) of one model."""
+
+        def __init__(self, name: str, detail: dict[str, Any]) -> None:
+            super().__init__()
+            self.name = name
+            self.detail = detail
+
+    class RequestFailed(Message, bubble=False):
+        """A hub read failed (``kind``: "models" or "detail"); ``text`` is for the user."""
+
+        def __init__(self, kind: str, text: str, hint: str | None = None, gen: int = 0, name: str | None = None) -> None:
+            super().__init__()
+            self.kind = kind
+            self.text = text
+            self.hint = hint
+            self.gen = gen
+            self.name = name
+
+    class AuthFailed(Message, bubble=False):
+        """Signing in (or resuming a stored sign-in) failed; ``text`` says why."""
+
+        def __init__(self, text: str, hint: str | None = None) -> None:
+            super().__init__()
+            self.text = text
+            self.hint = hint
+
     def __init__(self) -> None:
         super().__init__()
         self.mine = False
         self.sort = "name"
         self.search = ""
-        self.detail: dict[str, Any] | None = None
         self._gen = 0
         self._models: dict[str, dict[str, Any]] = {}
         self._total: int | None = None
         self._loading = False
         self._keep: str | None = None
         self._details: dict[str, dict[str, Any]] = {}
-        self._file_options: dict[str, tuple[str, dict[str, Any] | None]] = {}
-        self._focus_cid: str | None = None
         self._search_timer: Timer | None = None
         self._detail_timer: Timer | None = None
         self._transfer: _Transfer | None = None
@@ -124,6 +162,23 @@ class HubScreen(HubTransferScreen):
         self._last_upload_path: Path | None = None
         self._last_download_dir: Path | None = None
         self._profile: str | None = None
+
+    @property
+    def detail_pane(self) -> HubDetail:
+        return self.query_one(HubDetail)
+
+    @property
+    def detail(self) -> dict[str, Any] | None:
+        """The model shown on the right (None: loading or none)."""
+        return self.detail_pane.detail
+
+    @property
+    def _focus_cid(self) -> str | None:
+        return self.detail_pane.focus_cid
+
+    @_focus_cid.setter
+    def _focus_cid(self, cid: str | None) -> None:
+        self.detail_pane.focus_cid = cid
 
     @property
     def sessions(self) -> HubSessions:
@@ -139,9 +194,7 @@ class HubScreen(HubTransferScreen):
             with Vertical(id="hub-list-pane"):
                 yield ModelTable(id="hub-models")
                 yield Static("", id="hub-list-status", classes="pane-hint")
-            with Vertical(id="hub-detail-pane"):
-                yield Static("", id="hub-detail-head")
-                yield OptionList(id="hub-files")
+            yield HubDetail(id="hub-detail-pane")
         with Vertical(id="hub-transfer"):
             yield Static("", id="hub-transfer-label")
             with Horizontal(id="hub-transfer-row"):
@@ -244,7 +297,7 @@ class HubScreen(HubTransferScreen):
                 done = len(models) < limit or (total is not None and loaded >= int(total))
                 if worker.is_cancelled:
                     return
-                self.post_message(m.ModelsLoaded(models, page=seq, total=total, done=done, gen=gen))
+                self.post_message(self.ModelsLoaded(models, page=seq, total=total, done=done, gen=gen))
                 if done:
                     return
                 seq += 1
@@ -253,13 +306,13 @@ class HubScreen(HubTransferScreen):
                 else:
                     page += 1
         except Exception as exc:  # noqa: BLE001 - shown in the list status and as a notification
-            text, hint = _user_message(exc)
-            self.post_message(m.HubRequestFailed("models", text, hint, gen=gen))
+            text, hint = user_message(exc)
+            self.post_message(self.RequestFailed("models", text, hint, gen=gen))
         finally:
             app.end_op(op)
 
-    @on(m.ModelsLoaded)
-    def _models_loaded(self, event: m.ModelsLoaded) -> None:
+    @on(ModelsLoaded)
+    def _models_loaded(self, event: ModelsLoaded) -> None:
         if event.gen != self._gen:
             return  # an older search or scope
         table = self.query_one("#hub-models", ModelTable)
@@ -297,8 +350,8 @@ class HubScreen(HubTransferScreen):
         rank = {name: index for index, name in enumerate(order)}
         table.sort(key=rank.__getitem__)
 
-    @on(m.HubRequestFailed)
-    def _request_failed(self, event: m.HubRequestFailed) -> None:
+    @on(RequestFailed)
+    def _request_failed(self, event: RequestFailed) -> None:
         if event.kind == "models":
             if event.gen != self._gen:
                 return
@@ -307,9 +360,7 @@ class HubScreen(HubTransferScreen):
         elif event.kind == "detail":
             if event.name != self.current_name():
                 return
-            self.query_one("#hub-detail-head", Static).update(
-                Text.assemble((f"{event.name}\n", "bold"), (event.text, "red"), "\ng to retry")
-            )
+            self.detail_pane.show_failed(event.name, event.text)
         self.app.notify(event.text if not event.hint else f"{event.text}\n{event.hint}",
                         title="Model Hub", severity="error", timeout=8)
 
@@ -392,11 +443,7 @@ class HubScreen(HubTransferScreen):
             files.focus()
 
     def _show_loading(self, name: str) -> None:
-        model = self._models.get(name, {})
-        head = Text.assemble((name, "bold"), "\n", (str(model.get("description") or ""), "dim"))
-        self.query_one("#hub-detail-head", Static).update(head)
-        self.query_one("#hub-files", OptionList).set_options([Option(Text("loading…", style="dim"), disabled=True)])
-        self.detail = None
+        self.detail_pane.show_loading(name, self._models.get(name, {}))
         self._sync_bindings()
 
     @work(thread=True, exclusive=True, group="hub-detail", exit_on_error=False, description="model detail")
@@ -404,123 +451,28 @@ class HubScreen(HubTransferScreen):
         try:
             detail = self.sessions.client().model_detail(name)
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
-            self.post_message(m.HubRequestFailed("detail", text, hint, name=name))
+            text, hint = user_message(exc)
+            self.post_message(self.RequestFailed("detail", text, hint, name=name))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(m.ModelDetailLoaded(name, detail))
+            self.post_message(self.DetailLoaded(name, detail))
 
-    @on(m.ModelDetailLoaded)
-    def _detail_loaded(self, event: m.ModelDetailLoaded) -> None:
+    @on(DetailLoaded)
+    def _detail_loaded(self, event: DetailLoaded) -> None:
         self._details[event.name] = event.detail
         if event.name == self.current_name() or self.current_name() is None:
             self._show_detail(event.detail)
 
     def _show_detail(self, detail: dict[str, Any] | None) -> None:
-        head = self.query_one("#hub-detail-head", Static)
-        files = self.query_one("#hub-files", OptionList)
-        self.detail = detail
-        self._file_options.clear()
-        if detail is None:
-            head.update(Text("Select a model to see its versions, files and signatures.", style="dim"))
-            files.set_options([])
-            self._sync_bindings()
-            return
-        versions = list(detail.get("versions") or [])
-        text = Text()
-        text.append(str(detail.get("name")), style="bold")
-        text.append(f"  v{detail.get('latestVersion') or '–'}", style="dim")
-        meta = [f"by {detail.get('authorUsername') or '–'}"]
-        if detail.get("taskName"):
-            meta.append(str(detail["taskName"]))
-        meta.append(f"created {_day(detail.get('createdAt'))}")
-        text.append("\n" + " · ".join(meta), style="dim")
-        if detail.get("description"):
-            text.append("\n" + str(detail["description"]))
-        head.update(text)
-        wide = self.query_one("#hub-detail-pane").size.width >= 62
-        options: list[Option] = []
-        focus_index: int | None = None
-        for version in reversed(versions):
-            vs = str(version.get("versionString") or "?")
-            prompt = Text.assemble((f"v{vs}", "bold"))
-            if version.get("isMajor"):
-                prompt.append(" major", style="dim")
-            notes = str(version.get("notes") or "")
-            if notes:
-                prompt.append(f"  {notes}", style="italic")
-            prompt.append(f"  {_day(version.get('createdAt'))}", style="dim")
-            vid = f"v:{vs}"
-            self._file_options[vid] = (vs, None)
-            options.append(Option(prompt, id=vid))
-            vfiles = list(version.get("files") or [])
-            if not vfiles:
-                options.append(Option(Text("   no files yet · u uploads one", style="dim"), disabled=True))
-            for index, f in enumerate(vfiles):
-                fid = f"f:{vs}:{index}"
-                self._file_options[fid] = (vs, f)
-                options.append(Option(self._file_prompt(f, wide), id=fid))
-                if self._focus_cid and f.get("ipfsCid") == self._focus_cid:
-                    focus_index = len(options) - 1
-        files.set_options(options)
-        if focus_index is not None:
-            files.highlighted = focus_index
-            self._focus_cid = None
-        elif options:
-            first_file = next((i for i, o in enumerate(options) if o.id and o.id.startswith("f:")), 0)
-            files.highlighted = first_file
+        self.detail_pane.show(detail)
         self._sync_bindings()
 
-    @staticmethod
-    def _file_prompt(f: dict[str, Any], wide: bool) -> Text:
-        cid = str(f.get("ipfsCid") or "")
-        text = Text("  ")
-        text.append(str(f.get("name") or "?"), style="bold")
-        text.append(f"  {human_size(f.get('size'))}", style="dim")
-        text.append(f"\n  {cid if wide else _short_cid(cid)}", style="cyan")
-        signature = f.get("signature")
-        if signature:
-            from og_tui.core.onnx_sig import format_signature
-
-            for line in format_signature(signature):
-                text.append(f"\n    {line}")
-        elif f.get("isOnnx") is False:
-            text.append("\n  ! not ONNX: opaque file, cannot be run", style="bold yellow")
-        else:
-            reason = f.get("error") or "no signature"
-            text.append(f"\n  ! {reason}", style="yellow")
-        return text
-
     def selected_version(self) -> str | None:
-        files = self.query_one("#hub-files", OptionList)
-        option = files.highlighted_option
-        if option is not None and option.id in self._file_options:
-            return self._file_options[option.id][0]
-        if self.detail is not None:
-            versions = self.detail.get("versions") or []
-            if versions:
-                return str(versions[-1].get("versionString"))
-            return self.detail.get("latestVersion")
-        return None
+        return self.detail_pane.selected_version()
 
     def selected_file(self) -> tuple[str, dict[str, Any]] | None:
         """(version, file) of the highlighted file, else the first file of the highlighted version."""
-        if self.detail is None:
-            return None
-        files = self.query_one("#hub-files", OptionList)
-        option = files.highlighted_option
-        if option is not None and option.id in self._file_options:
-            version, f = self._file_options[option.id]
-            if f is not None:
-                return version, f
-            for v in self.detail.get("versions") or []:
-                if str(v.get("versionString")) == version and v.get("files"):
-                    return version, v["files"][0]
-            return None
-        for v in reversed(self.detail.get("versions") or []):
-            if v.get("files"):
-                return str(v.get("versionString")), v["files"][0]
-        return None
+        return self.detail_pane.selected_file()
 
     # --- bindings: what applies now -------------------------------------------------------------
     def _sync_bindings(self) -> None:
@@ -588,23 +540,23 @@ class HubScreen(HubTransferScreen):
         try:
             session = sessions.resume()
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
-            self.post_message(m.HubAuthFailed(text, hint))
+            text, hint = user_message(exc)
+            self.post_message(self.AuthFailed(text, hint))
             return
         if session is None:
-            self.post_message(m.HubAuthFailed("No saved Model Hub sign-in."))
+            self.post_message(self.AuthFailed("No saved Model Hub sign-in."))
             return
-        self.post_message(m.HubSignedIn(sessions.profile_name, session.email))
+        self.post_message(HubSignInDialog.SignedIn(sessions.profile_name, session.email))
 
-    @on(m.HubSignedIn)
-    def _signed_in(self, event: m.HubSignedIn) -> None:
+    @on(HubSignInDialog.SignedIn)
+    def _signed_in(self, event: HubSignInDialog.SignedIn) -> None:
         self._show_who()
         then, self._after_auth = self._after_auth, None
         if then is not None:
             then()
 
-    @on(m.HubAuthFailed)
-    def _auth_failed(self, event: m.HubAuthFailed) -> None:
+    @on(AuthFailed)
+    def _auth_failed(self, event: AuthFailed) -> None:
         then, self._after_auth = self._after_auth, None
         self._open_sign_in(f"The saved sign-in did not work: {event.text}", then)
 

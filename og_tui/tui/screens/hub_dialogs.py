@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from og_tui.tui import messages as m
+from og_tui.core.errors import user_message
 from og_tui.tui.hub_session import HubSessions
 from og_tui.tui.screens.modals import Dialog, FieldError
 
@@ -23,14 +23,6 @@ NAME_RULES = (
     "Letters and digits (any script), '-', '_' and '.'; it starts with a letter or digit; "
     "no spaces, '/', '\\' or '..'; at most 100 characters; unique on the hub, ignoring case."
 )
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
 
 
 class _Failed(Message, bubble=False):
@@ -73,6 +65,15 @@ class HubSignInDialog(HubDialog):
     password is stored encrypted, typing only that passphrase signs in with it.
     Dismisses with the signed-in email.
     """
+
+    class SignedIn(Message, bubble=False):
+        """A Model Hub session is open for ``profile`` (never carries the password or tokens)."""
+
+        def __init__(self, profile: str, email: str, created: bool = False) -> None:
+            super().__init__()
+            self.profile = profile
+            self.email = email
+            self.created = created
 
     OK_LABEL = "Sign in"
 
@@ -178,16 +179,16 @@ class HubSignInDialog(HubDialog):
             else:
                 sessions.sign_in(email, password, create=create, passphrase=passphrase)
         except Exception as exc:  # noqa: BLE001 - shown inline, the dialog stays open
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             field = "passphrase" if "passphrase" in text.lower() and not self.keyring else "password"
             if "email" in text.lower() and "password" not in text.lower():
                 field = "email"
             self.post_message(_Failed(text, hint, field))
             return
-        self.post_message(m.HubSignedIn(sessions.profile_name, sessions.email or email, created=create))
+        self.post_message(self.SignedIn(sessions.profile_name, sessions.email or email, created=create))
 
-    @on(m.HubSignedIn)
-    def _signed_in(self, event: m.HubSignedIn) -> None:
+    @on(SignedIn)
+    def _signed_in(self, event: SignedIn) -> None:
         self.dismiss(event.email)
 
 
@@ -197,6 +198,12 @@ class HubSignInDialog(HubDialog):
 class NewModelDialog(HubDialog):
     """Name + description; creates the model and its first version. Dismisses with
     ``{"name", "version"}``."""
+
+    class Created(Message, bubble=False):
+        def __init__(self, name: str, version: str) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
 
     TITLE_TEXT = "New model"
     OK_LABEL = "Create"
@@ -250,13 +257,13 @@ class NewModelDialog(HubDialog):
         try:
             repo = self.sessions.client().create_model(name, description)
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(_Failed(text, hint, "name"))
             return
-        self.post_message(m.HubModelCreated(repo.name, repo.initialVersion))
+        self.post_message(self.Created(repo.name, repo.initialVersion))
 
-    @on(m.HubModelCreated)
-    def _created(self, event: m.HubModelCreated) -> None:
+    @on(Created)
+    def _created(self, event: Created) -> None:
         self.dismiss({"name": event.name, "version": event.version})
 
 
@@ -265,6 +272,12 @@ class NewModelDialog(HubDialog):
 
 class NewVersionDialog(HubDialog):
     """Notes + minor/major. Dismisses with ``{"name", "version"}``."""
+
+    class Created(Message, bubble=False):
+        def __init__(self, name: str, version: str) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
 
     OK_LABEL = "Create"
 
@@ -318,11 +331,11 @@ class NewVersionDialog(HubDialog):
         try:
             data: dict[str, Any] = self.sessions.client().create_version(self.model_name, notes, is_major)
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             self.post_message(_Failed(text, hint, "notes"))
             return
-        self.post_message(m.HubVersionCreated(self.model_name, str(data.get("versionString") or "Unknown")))
+        self.post_message(self.Created(self.model_name, str(data.get("versionString") or "Unknown")))
 
-    @on(m.HubVersionCreated)
-    def _created(self, event: m.HubVersionCreated) -> None:
+    @on(Created)
+    def _created(self, event: Created) -> None:
         self.dismiss({"name": event.name, "version": event.version})

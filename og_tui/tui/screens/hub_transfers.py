@@ -14,21 +14,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from textual import on, work
+from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
-from og_tui.tui import messages as m
+from og_tui.core.errors import user_message
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.file_picker import FilePicker, human_size
 
 PROGRESS_EVERY = 0.1  # seconds between progress messages of a transfer
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
 
 
 def fmt_rate(done: int, total: int, elapsed: float) -> str:
@@ -59,6 +52,53 @@ class _Transfer:
 
 class HubTransferScreen(OGScreen):
     """Uploads and downloads of the Hub screen (see ``HubScreen`` for the rest)."""
+
+    class UploadProgress(Message, bubble=False):
+        def __init__(self, name: str, version: str, filename: str, sent: int, total: int, elapsed: float) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
+            self.filename = filename
+            self.sent = sent
+            self.total = total
+            self.elapsed = elapsed
+
+    class UploadFinished(Message, bubble=False):
+        def __init__(self, name: str, version: str, filename: str, cid: str, size: int, elapsed: float) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
+            self.filename = filename
+            self.cid = cid
+            self.size = size
+            self.elapsed = elapsed
+
+    class DownloadProgress(Message, bubble=False):
+        def __init__(self, cid: str, filename: str, received: int, total: int, elapsed: float) -> None:
+            super().__init__()
+            self.cid = cid
+            self.filename = filename
+            self.received = received
+            self.total = total
+            self.elapsed = elapsed
+
+    class DownloadFinished(Message, bubble=False):
+        def __init__(self, cid: str, path: str, size: int, elapsed: float) -> None:
+            super().__init__()
+            self.cid = cid
+            self.path = path
+            self.size = size
+            self.elapsed = elapsed
+
+    class TransferFailed(Message, bubble=False):
+        """An upload or download ended without a result: stopped by the user or an error."""
+
+        def __init__(self, kind: str, text: str, hint: str | None = None, cancelled: bool = False) -> None:
+            super().__init__()
+            self.kind = kind  # "upload" | "download"
+            self.text = text
+            self.hint = hint
+            self.cancelled = cancelled
 
     detail: dict[str, Any] | None
     _transfer: _Transfer | None
@@ -127,29 +167,29 @@ class HubTransferScreen(OGScreen):
             now = time.monotonic()
             if sent in (0, total) or now - last[0] >= PROGRESS_EVERY:
                 last[0] = now
-                self.post_message(m.UploadProgress(name, version, path.name, sent, total, now - start))
+                self.post_message(self.UploadProgress(name, version, path.name, sent, total, now - start))
 
         op = app.begin_op(f"Uploading {path.name}")
         try:
             result = self.sessions.client().upload(path, name, version, progress=progress, cancel=cancel)
         except TransferCancelled:
-            self.post_message(m.TransferFailed("upload", "Upload stopped: nothing was stored.", cancelled=True))
+            self.post_message(self.TransferFailed("upload", "Upload stopped: nothing was stored.", cancelled=True))
             return
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
-            self.post_message(m.TransferFailed("upload", text, hint, cancelled=cancel.is_set()))
+            text, hint = user_message(exc)
+            self.post_message(self.TransferFailed("upload", text, hint, cancelled=cancel.is_set()))
             return
         finally:
             app.end_op(op)
-        self.post_message(m.UploadFinished(name, version, path.name, result.modelCid, result.size,
+        self.post_message(self.UploadFinished(name, version, path.name, result.modelCid, result.size,
                                            time.monotonic() - start))
 
-    @on(m.UploadProgress)
-    def _upload_progress(self, event: m.UploadProgress) -> None:
+    @on(UploadProgress)
+    def _upload_progress(self, event: UploadProgress) -> None:
         self._progress(event.sent, event.total, event.elapsed)
 
-    @on(m.UploadFinished)
-    def _upload_finished(self, event: m.UploadFinished) -> None:
+    @on(UploadFinished)
+    def _upload_finished(self, event: UploadFinished) -> None:
         self._end_transfer(
             f"Uploaded {event.filename} → {event.name} v{event.version}",
             f"{human_size(event.size)} · CID {_short_cid(event.cid)} · c copies it",
@@ -201,30 +241,30 @@ class HubTransferScreen(OGScreen):
             now = time.monotonic()
             if received in (0, total) or now - last[0] >= PROGRESS_EVERY:
                 last[0] = now
-                self.post_message(m.DownloadProgress(cid, dest.name, received, total, now - start))
+                self.post_message(self.DownloadProgress(cid, dest.name, received, total, now - start))
 
         op = app.begin_op(f"Downloading {dest.name}")
         try:
             path = self.sessions.client().download(cid, dest, progress=progress, cancel=cancel)
         except TransferCancelled:
-            self.post_message(m.TransferFailed("download", "Download stopped: the partial file was removed.",
+            self.post_message(self.TransferFailed("download", "Download stopped: the partial file was removed.",
                                                cancelled=True))
             return
         except Exception as exc:  # noqa: BLE001
-            text, hint = _user_message(exc)
-            self.post_message(m.TransferFailed("download", text, hint, cancelled=cancel.is_set()))
+            text, hint = user_message(exc)
+            self.post_message(self.TransferFailed("download", text, hint, cancelled=cancel.is_set()))
             return
         finally:
             app.end_op(op)
         size = path.stat().st_size if path.exists() else 0
-        self.post_message(m.DownloadFinished(cid, str(path), size, time.monotonic() - start))
+        self.post_message(self.DownloadFinished(cid, str(path), size, time.monotonic() - start))
 
-    @on(m.DownloadProgress)
-    def _download_progress(self, event: m.DownloadProgress) -> None:
+    @on(DownloadProgress)
+    def _download_progress(self, event: DownloadProgress) -> None:
         self._progress(event.received, event.total, event.elapsed)
 
-    @on(m.DownloadFinished)
-    def _download_finished(self, event: m.DownloadFinished) -> None:
+    @on(DownloadFinished)
+    def _download_finished(self, event: DownloadFinished) -> None:
         self._end_transfer(f"Downloaded to {event.path}", f"{human_size(event.size)} · CID checked")
         self._retry = None
         self.app.notify(event.path, title="Download finished")
@@ -258,8 +298,8 @@ class HubTransferScreen(OGScreen):
         self.query_one("#hub-transfer-rate", Static).update(detail)
         self._sync_bindings()
 
-    @on(m.TransferFailed)
-    def _transfer_failed(self, event: m.TransferFailed) -> None:
+    @on(TransferFailed)
+    def _transfer_failed(self, event: TransferFailed) -> None:
         transfer = self._transfer
         self._transfer = None
         self._retry = transfer.retry if transfer is not None else None

@@ -1,22 +1,23 @@
 """Inference screen: run an ONNX model on chain and see its outputs and transaction.
 
-Model (a CID typed or picked from the Hub, with its signature) -> mode (VANILLA / ZKML /
-TEE) -> input (JSON editor pre-filled with a template from the signature, or loaded
-from .json/.npy/.npz/.csv) -> validation inline, before any gas is spent -> Run
-(ctrl+r / ctrl+j), Stop (esc: cancel before signing, or stop waiting) -> live status,
-outputs per tensor, TEE attestation, copy/export, history (reopen, re-run).
+Model (a CID typed or picked from the Hub, with its signature:
+:class:`~og_tui.tui.widgets.model_selector.ModelSelector`) -> mode
+(:class:`~og_tui.tui.widgets.mode_picker.ModePicker`) -> input (a JSON editor pre-filled
+with a template from the signature, or loaded from .json/.npy/.npz/.csv, checked as you
+type before any gas is spent: :class:`~og_tui.tui.widgets.input_editor.InputEditor`) ->
+Run (ctrl+r / ctrl+j), Stop (esc: cancel before signing, or stop waiting) -> live status
+(:class:`~og_tui.tui.widgets.run_status.RunStatus`), outputs per tensor, TEE attestation,
+copy/export, history (reopen, re-run).
 
-Workers call core and post typed messages (messages.py); the ``@on`` handlers here own
-every widget. The editor's text is never replaced without a way back (``ctrl+z``).
+The run worker calls core and posts the messages nested here (:class:`InferenceScreen.Status`,
+:class:`~InferenceScreen.Finished`, :class:`~InferenceScreen.Failed`); the handlers own
+every widget.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -24,30 +25,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static, TextArea
+from textual.message import Message
+from textual.widgets import Footer
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
-from og_tui.tui.format import fmt_units, short_hash
+from og_tui.tui.format import short_hash
 from og_tui.tui.screens.base import OGScreen
-from og_tui.tui.widgets.nav_text_area import NavTextArea
-from og_tui.tui.screens.inference_io import (
-    INPUT_EXTENSIONS,
-    check_input_text,
-    fit_outputs,
-    jsonable_input,
-    load_input_file,
-)
+from og_tui.tui.screens.inference_files import InferenceFiles, mode_name
+from og_tui.tui.screens.inference_io import fit_outputs, jsonable_input
+from og_tui.tui.widgets.input_editor import InputEditor, JsonEditor
+from og_tui.tui.widgets.mode_picker import MODES, ModePicker
+from og_tui.tui.widgets.model_selector import ModelSelector
+from og_tui.tui.widgets.run_status import RunStatus
 from og_tui.tui.widgets.tensor_table import TensorTable, input_text, outputs_from_json, outputs_json
 
-MODES = ("VANILLA", "ZKML", "TEE")
-MODE_NOTES = {
-    "VANILLA": "plain run, outputs on chain",
-    "ZKML": "with a zero-knowledge proof",
-    "TEE": "outputs signed by a TEE node",
-}
-LIVE_CHECK_LIMIT = 200_000  # characters; longer inputs are checked when Run is pressed
+__all__ = ["InferenceScreen", "JsonEditor", "MODES"]
+
 STAGES = {
     "encoding": "encoding the input",
     "estimating": "estimating gas",
@@ -57,21 +52,6 @@ STAGES = {
     "mined": "mined",
     "fetching": "fetching the result from the node API",
 }
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
-
-
-# --- widgets ---------------------------------------------------------------------------------------
-
-
-class JsonEditor(NavTextArea):
-    """The JSON input editor (F6/F7 stay screen keys)."""
 
 
 class InferenceCommands(ScreenCommands):
@@ -88,7 +68,7 @@ class InferenceCommands(ScreenCommands):
         ]
 
 
-class InferenceScreen(OGScreen):
+class InferenceScreen(InferenceFiles, OGScreen):
     MODE = "inference"
     CSS_PATH = "inference.tcss"
     COMMANDS = {InferenceCommands}
@@ -108,21 +88,46 @@ class InferenceScreen(OGScreen):
         Binding("ctrl+f", "history", "History", id="inference.history", tooltip="Past runs: reopen one or run it again"),
     ]
 
+    # --- messages (posted by this screen's workers) ---------------------------------------------
+    class Status(Message, bubble=False):
+        """A stage of run ``run_id``: encoding, estimating, signed, sent, mined, fetching, retry."""
+
+        def __init__(self, run_id: int, stage: str, info: dict[str, Any]) -> None:
+            super().__init__()
+            self.run_id = run_id
+            self.stage = stage
+            self.info = info
+
+    class Finished(Message, bubble=False):
+        """Run ``run_id`` was mined: ``run`` is the core ``InferenceRun``; ``record_id`` its history row."""
+
+        def __init__(self, run_id: int, run: Any, record_id: int | None = None, model_name: str | None = None) -> None:
+            super().__init__()
+            self.run_id = run_id
+            self.run = run
+            self.record_id = record_id
+            self.model_name = model_name
+
+    class Failed(Message, bubble=False):
+        """Run ``run_id`` ended without outputs. ``cancelled``: stopped before anything was sent."""
+
+        def __init__(self, run_id: int, text: str, hint: str | None = None, *, cancelled: bool = False,
+                     field: str | None = None, tx_hash: str | None = None) -> None:
+            super().__init__()
+            self.run_id = run_id
+            self.text = text
+            self.hint = hint
+            self.cancelled = cancelled
+            self.field = field
+            self.tx_hash = tx_hash
+
     def __init__(self) -> None:
         super().__init__()
-        self.signature: dict[str, Any] | None = None
-        self.model_name: str | None = None
-        self._sig_cid: str | None = None  # the CID the signature (or its error) belongs to
-        self._sig_state = "none"  # none | loading | ok | failed
-        self._template_text: str | None = None
-        self._cid_timer: Timer | None = None
-        self._check_timer: Timer | None = None
         self._run_seq = 0
         self.running: int | None = None  # run id in flight
         self._cancel: threading.Event | None = None
         self._sent_hash: str | None = None
         self._run_mode: str | None = None
-        self._mode = MODES[0]
         self._input_refused = False
         self._detached: set[int] = set()
         self.outputs: dict[str, Any] = {}
@@ -134,31 +139,19 @@ class InferenceScreen(OGScreen):
     # --- layout --------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
         with Vertical(id="inf-top"):
-            with Horizontal(id="inf-model-row"):
-                yield Label("Model", classes="inf-label")
-                yield Input(placeholder="type a model CID, or ctrl+o to pick from the Hub", id="inf-cid", compact=True)
-                yield Button("Pick…", id="inf-pick", compact=True)
-            yield Static("", id="inf-sig")
-            with Horizontal(id="inf-mode-row"):
-                yield Label("Mode", classes="inf-label")
-                with RadioSet(id="inf-mode", compact=True):
-                    for i, name in enumerate(MODES):
-                        yield RadioButton(name, value=i == 0, id=f"mode-{name.lower()}", compact=True)
-                yield Static("", id="inf-mode-note")
-        yield Static("", id="inf-status")
+            yield ModelSelector(id="inf-model")
+            yield ModePicker(id="inf-mode-row")
+        yield RunStatus("", id="inf-status")
         with Horizontal(id="inf-main"):
-            with Vertical(id="inf-left"):
-                yield JsonEditor("", language="json", id="inf-editor", soft_wrap=False, tab_behavior="focus",
-                                 show_line_numbers=False, placeholder="{ \"input name\": [[values]] }")
-                yield Static("", id="inf-problems")
+            yield InputEditor(id="inf-left")
             yield TensorTable(id="inf-outputs", placeholder="Outputs appear here after a run.")
 
     def on_mount(self) -> None:
-        self.query_one("#inf-editor", JsonEditor).border_title = "Input · JSON"
         self.query_one("#inf-outputs", TensorTable).border_title = "Outputs"
         self._layout_for(self.app.size.width)
-        self._show_sig()
-        self._show_mode_note()
+        picker = self.query_one(ModePicker)
+        picker.devnet = self.app.ctx.is_devnet
+        picker.show_note()
         self.watch(self.app, "net", self._net_changed, init=True)
         if self._pending_cid:
             cid, self._pending_cid = self._pending_cid, None
@@ -170,230 +163,101 @@ class InferenceScreen(OGScreen):
     def _layout_for(self, width: int) -> None:
         self.query_one(Footer).compact = width < 100
 
-    # --- public --------------------------------------------------------------------------------
+    # --- parts ---------------------------------------------------------------------------------
+    @property
+    def selector(self) -> ModelSelector:
+        return self.query_one(ModelSelector)
+
+    @property
+    def input_editor(self) -> InputEditor:
+        return self.query_one(InputEditor)
+
+    @property
+    def signature(self) -> dict[str, Any] | None:
+        return self.selector.signature
+
+    @property
+    def model_name(self) -> str | None:
+        return self.selector.model_name
+
+    def _cid(self) -> str:
+        return self.selector.cid
+
+    def _editor(self) -> JsonEditor:
+        return self.input_editor.editor
+
+    def _set_editor_text(self, text: str) -> None:
+        self.input_editor.set_text(text)
+
+    def _check_now(self) -> tuple[dict | None, list[str]]:
+        return self.input_editor.check()
+
+    def _status(self, text: Text | str, kind: str = "") -> None:
+        self.query_one(RunStatus).show(text, kind)
+
+    # --- model ---------------------------------------------------------------------------------
     def set_model(self, cid: str, name: str | None = None, signature: dict[str, Any] | None = None) -> None:
         """Use the ONNX file ``cid`` (the Hub screen calls this after switching here)."""
         if not self.is_mounted:
             self._pending_cid = cid
             return
-        cid = cid.strip()
-        field = self.query_one("#inf-cid", Input)
-        with field.prevent(Input.Changed):
-            field.value = cid
-        self.model_name = name
-        if signature:
-            self._signature_ready(cid, signature, name)
+        self.selector.set_model(cid, name, signature)
+        self._editor().focus()
+
+    @on(ModelSelector.Chosen)
+    def _model_chosen(self, event: ModelSelector.Chosen) -> None:
+        editor = self.input_editor
+        editor.signature = event.signature
+        if editor.untouched:
+            editor.put_template()
         else:
-            self._fetch_signature(cid)
-        self.query_one("#inf-editor", JsonEditor).focus()
+            editor.check()
 
-    # --- model and signature ----------------------------------------------------------------------
-    def _cid(self) -> str:
-        return self.query_one("#inf-cid", Input).value.strip()
+    @on(ModelSelector.Cleared)
+    def _model_cleared(self) -> None:
+        self.input_editor.signature = None
 
-    @on(Input.Changed, "#inf-cid")
-    def _cid_changed(self, event: Input.Changed) -> None:
-        if self._cid_timer is not None:
-            self._cid_timer.stop()
-        cid = event.value.strip()
-        if cid == self._sig_cid:
-            return
-        self.model_name = None
-        self.signature = None
-        self._sig_cid = None
-        self._sig_state = "none"
-        self._show_sig()
-        if len(cid) >= 8 and " " not in cid:
-            self._cid_timer = self.set_timer(0.6, lambda: self._fetch_signature(cid))
+    @on(ModelSelector.Submitted)
+    def _cid_submitted(self) -> None:
+        self._editor().focus()
 
-    @on(Input.Submitted, "#inf-cid")
-    def _cid_submitted(self, event: Input.Submitted) -> None:
-        cid = event.value.strip()
-        if cid and cid != self._sig_cid:
-            self._fetch_signature(cid)
-        self.query_one("#inf-editor", JsonEditor).focus()
+    @on(ModelSelector.PickWanted)
+    def _pick_wanted(self) -> None:
+        self.action_pick_model()
 
-    def _fetch_signature(self, cid: str) -> None:
-        if self._cid_timer is not None:
-            self._cid_timer.stop()
-        if not cid or (cid == self._sig_cid and self._sig_state in ("loading", "ok")):
-            return
-        self._sig_cid = cid
-        self._sig_state = "loading"
-        self._show_sig()
-        self._signature_worker(cid)
-
-    @work(thread=True, exclusive=True, group="inference-signature", exit_on_error=False, description="model signature")
-    def _signature_worker(self, cid: str) -> None:
-        from og_tui.tui.hub_session import hub_sessions
-
-        try:
-            signature = hub_sessions(self.app.ctx).client().model_signature(cid)
-        except Exception as exc:  # noqa: BLE001 - shown under the CID
-            text, hint = _user_message(exc)
-            self.post_message(m.InferenceSignatureFailed(cid, text, hint))
-            return
-        self.post_message(m.InferenceSignatureLoaded(cid, signature))
-
-    @on(m.InferenceSignatureLoaded)
-    def _signature_loaded(self, event: m.InferenceSignatureLoaded) -> None:
-        if event.cid != self._cid():
-            return
-        self._signature_ready(event.cid, event.signature, event.name or self.model_name)
-
-    def _signature_ready(self, cid: str, signature: dict[str, Any], name: str | None) -> None:
-        self.signature = signature
-        self.model_name = name
-        self._sig_cid = cid
-        self._sig_state = "ok"
-        self._show_sig()
-        editor = self.query_one("#inf-editor", JsonEditor)
-        current = editor.text
-        if not current.strip() or current == self._template_text:
-            self._put_template()
-        else:
-            self._check_now()
-
-    @on(m.InferenceSignatureFailed)
-    def _signature_failed(self, event: m.InferenceSignatureFailed) -> None:
-        if event.cid != self._cid():
-            return
-        self.signature = None
-        self._sig_state = "failed"
-        self._show_sig(error=event.text if not event.hint else f"{event.text} {event.hint}")
-
-    def _show_sig(self, error: str | None = None) -> None:
-        from og_tui.tui.screens.inference_dialogs import signature_text
-
-        sig = self.query_one("#inf-sig", Static)
-        sig.set_class(bool(error), "-error")
-        if error:
-            sig.update(Text(f"✕ {error}"))
-            return
-        if self._sig_state == "loading":
-            sig.update(Text("loading the model's signature…", style="italic"))
-            return
-        if self.signature:
-            text = Text()
-            if self.model_name:
-                text.append(self.model_name + "  ", style="bold")
-            text.append_text(signature_text(self.signature))
-            sig.update(text)
-            return
-        sig.update(Text("No model yet: type a CID above or press ctrl+o to pick one from the Hub.", style="dim"))
-
-    # --- mode ---------------------------------------------------------------------------------------
+    # --- mode ----------------------------------------------------------------------------------
     def mode(self) -> str:
-        return self._mode
+        return self.query_one(ModePicker).mode
 
     def set_mode(self, name: str) -> None:
-        name = name.upper()
-        if name in MODES:
-            self._mode = name
-            self.query_one(f"#mode-{name.lower()}", RadioButton).value = True
-            self._show_mode_note()
-
-    @on(RadioSet.Changed, "#inf-mode")
-    def _mode_changed(self, event: RadioSet.Changed) -> None:
-        if 0 <= event.index < len(MODES):
-            self._mode = MODES[event.index]
-        self._show_mode_note()
-
-    def _show_mode_note(self) -> None:
-        mode = self.mode()
-        note = MODE_NOTES[mode]
-        if self.app.ctx.is_devnet:
-            if mode == "ZKML":
-                note = "devnet refuses ZKML: it makes no proofs"
-            elif mode == "TEE":
-                note = "signed by a devnet key, not hardware"
-        self.query_one("#inf-mode-note", Static).update(note)
+        self.query_one(ModePicker).set_mode(name)
 
     def action_cycle_mode(self) -> None:
-        mode = self.mode()
-        self.set_mode(MODES[(MODES.index(mode) + 1) % len(MODES)])
+        self.query_one(ModePicker).cycle()
 
-    # --- input editor ----------------------------------------------------------------------------------
-    def _editor(self) -> JsonEditor:
-        return self.query_one("#inf-editor", JsonEditor)
-
-    def _set_editor_text(self, text: str) -> None:
-        """Replace the whole text as one edit (ctrl+z brings the old text back)."""
-        editor = self._editor()
-        editor.replace(text, (0, 0), editor.document.end)
-        editor.move_cursor((0, 0))
-        editor.scroll_home(animate=False)
-
-    def _put_template(self) -> None:
-        from og_tui.core.inference import input_template
-
-        if not self.signature:
-            return
-        text = input_text(input_template(self.signature))
-        self._template_text = text
-        self._set_editor_text(text)
-        self._check_now()
-
+    # --- input ---------------------------------------------------------------------------------
     def action_template(self) -> None:
-        if not self.signature:
-            self._problems(["Pick a model first (ctrl+o): the template is built from its signature."], final=True)
+        if not self.input_editor.put_template():
+            self.input_editor.show_problems(["Pick a model first (ctrl+o): the template is built from its signature."],
+                                            final=True)
             return
-        self._put_template()
         self.notify("Input reset to the template. ctrl+z brings your text back.", title="Template")
 
-    @on(TextArea.Changed, "#inf-editor")
-    def _editor_changed(self) -> None:
-        if self._check_timer is not None:
-            self._check_timer.stop()
-        if len(self._editor().text) <= LIVE_CHECK_LIMIT:
-            self._check_timer = self.set_timer(0.35, self._check_now)
-
-    def _check_now(self) -> tuple[dict | None, list[str]]:
-        data, problems = check_input_text(self._editor().text, self.signature)
-        self._problems(problems, final=False)
-        if not problems and self._input_refused:
+    @on(InputEditor.Checked)
+    def _input_checked(self, event: InputEditor.Checked) -> None:
+        if not event.problems and self._input_refused:
             self._input_refused = False
             if self.running is None:
                 self._status(self._idle_text(self.app.net), "idle")
-        return data, problems
 
-    def _problems(self, problems: list[str], final: bool) -> None:
-        widget = self.query_one("#inf-problems", Static)
-        widget.set_class(bool(problems) and final, "-final")
-        widget.set_class(not problems, "-ok")
-        if not problems:
-            ok = "input matches the signature" if self.signature else ""
-            widget.update(Text(f"✓ {ok}" if ok else ""))
-            return
-        shown = problems[:4]
-        more = len(problems) - len(shown)
-        text = Text("\n".join(f"✕ {p}" for p in shown))
-        if more:
-            text.append(f"\n… and {more} more")
-        widget.update(text)
-
-    # --- status ---------------------------------------------------------------------------------------
-    def _status(self, text: Text | str, kind: str = "") -> None:
-        widget = self.query_one("#inf-status", Static)
-        for name in ("-busy", "-ok", "-error", "-idle"):
-            widget.set_class(name == f"-{kind}", name)
-        widget.update(text)
-
+    # --- status --------------------------------------------------------------------------------
     def _net_changed(self, state: m.NetState) -> None:
-        if self.running is None and self.last_run is None and not self.query_one("#inf-status", Static).has_class("-error"):
+        if self.running is None and self.last_run is None and not self.query_one(RunStatus).is_error:
             self._status(self._idle_text(state), "idle")
 
-    def _idle_text(self, state: m.NetState) -> Text:
-        text = Text()
-        if not state.address:
-            text.append("No wallet yet: create or import one on the Account screen (F2).")
-            return text
-        text.append("Ready. ", style="bold")
-        text.append(f"ctrl+r runs the model, signed by {state.wallet_name or 'your wallet'}")
-        if state.native_wei is not None:
-            text.append(f" ({fmt_units(state.native_wei, 18, 4)} OG)")
-        text.append(".")
-        return text
+    @staticmethod
+    def _idle_text(state: m.NetState) -> Text:
+        return RunStatus.idle_text(state.address, state.wallet_name, state.native_wei)
 
     # --- run --------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -411,12 +275,9 @@ class InferenceScreen(OGScreen):
         cid = self._cid()
         if not cid:
             self._status("Choose a model first: type its CID or pick one from the Hub (ctrl+o).", "error")
-            self.query_one("#inf-cid", Input).focus()
+            self.query_one("#inf-cid").focus()
             return
-        if self._check_timer is not None:
-            self._check_timer.stop()
-        data, problems = check_input_text(self._editor().text, self.signature)
-        self._problems(problems, final=True)
+        data, _problems = self.input_editor.check(final=True)
         if data is None:
             self._input_refused = True
             self._status("Fix the input first: nothing was sent, no gas spent.", "error")
@@ -497,17 +358,17 @@ class InferenceScreen(OGScreen):
                 except Exception:  # noqa: BLE001 - the activity list is a bonus, the run goes on
                     pass
                 app.post_message(m.TxSubmitted(safe["hash"], "inference", summary))
-            self.post_message(m.InferenceStatus(run_id, stage, safe))
+            self.post_message(self.Status(run_id, stage, safe))
 
         op = app.begin_op(summary)
         try:
             run = self._client(profile).infer(signer, cid, mode, model_input, on_status=on_status, cancel=cancel.is_set)
             run.model_output = fit_outputs(run.model_output, signature)
         except InferenceCancelled:
-            self.post_message(m.InferenceFailed(run_id, "Stopped before anything was sent: no gas spent.", cancelled=True))
+            self.post_message(self.Failed(run_id, "Stopped before anything was sent: no gas spent.", cancelled=True))
             return
         except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             tx_hash = getattr(exc, "tx_hash", None)
             if tx_hash:
                 try:
@@ -516,7 +377,7 @@ class InferenceScreen(OGScreen):
                     pass
                 app.post_message(m.TxConfirmed(tx_hash, "inference", "failed", None, None))
             self.post_message(
-                m.InferenceFailed(run_id, text, hint, field=getattr(exc, "field", None), tx_hash=tx_hash)
+                self.Failed(run_id, text, hint, field=getattr(exc, "field", None), tx_hash=tx_hash)
             )
             return
         finally:
@@ -539,15 +400,15 @@ class InferenceScreen(OGScreen):
             )
             record_id = record.id
         except Exception as exc:  # noqa: BLE001 - the outputs are still shown
-            text, _ = _user_message(exc)
+            text, _ = user_message(exc)
             app.post_message(m.OperationFailed("Inference history", f"The run could not be saved: {text}"))
         # the outputs are on screen: refresh the activity list and balances without a toast
         app.call_from_thread(setattr, app, "tx_version", app.tx_version + 1)
         app.call_from_thread(app.poll_chain)
-        self.post_message(m.InferenceFinished(run_id, run, record_id, model_name))
+        self.post_message(self.Finished(run_id, run, record_id, model_name))
 
-    @on(m.InferenceStatus)
-    def _run_status(self, event: m.InferenceStatus) -> None:
+    @on(Status)
+    def _run_status(self, event: Status) -> None:
         if event.run_id != self.running:
             return
         info = event.info
@@ -573,8 +434,8 @@ class InferenceScreen(OGScreen):
     def mode_of_run(self) -> str:
         return self._run_mode or self.mode()
 
-    @on(m.InferenceFinished)
-    def _run_finished(self, event: m.InferenceFinished) -> None:
+    @on(Finished)
+    def _run_finished(self, event: Finished) -> None:
         run = event.run
         if event.run_id in self._detached:
             self._detached.discard(event.run_id)
@@ -591,7 +452,7 @@ class InferenceScreen(OGScreen):
         self.outputs = dict(run.model_output)
         self._show_result(
             tx_hash=run.tx_hash, block=run.block, gas_used=run.gas_used, latency_s=run.latency_s,
-            mode=_mode_name(run.mode), fee_wei=run.fee_wei, attestation=run.attestation.as_dict() if run.attestation else None,
+            mode=mode_name(run.mode), fee_wei=run.fee_wei, attestation=run.attestation.as_dict() if run.attestation else None,
             source=run.source,
         )
         self._show_outputs()
@@ -602,52 +463,12 @@ class InferenceScreen(OGScreen):
         table.show(self.outputs)
         self.refresh_bindings()
 
-    def _show_result(
-        self,
-        *,
-        tx_hash: str | None,
-        block: int | None,
-        gas_used: int | None,
-        latency_s: float | None,
-        mode: str,
-        fee_wei: int | None = None,
-        attestation: dict[str, Any] | None = None,
-        source: str | None = None,
-        when: str | None = None,
-    ) -> None:
-        wide = self.app.size.width >= 100
-        text = Text()
-        text.append(f"✓ {when}" if when else "✓ mined", style="bold")
-        text.append(f" · {mode}")
-        if block is not None:
-            text.append(f" · block {block:,}")
-        if gas_used is not None:
-            text.append(f" · gas {gas_used:,}")
-        if latency_s is not None:
-            text.append(f" · {latency_s * 1000:,.0f} ms")
-        if fee_wei and (wide or not when):
-            text.append(f" · fee {fmt_units(fee_wei, 18, 8)} OG", style="dim")
-        text.append("\ntx ", style="dim")
-        text.append(tx_hash or "–")
+    def _show_result(self, *, tx_hash: str | None, **fields: Any) -> None:
         link = self.app.ctx.profile.explorer_tx_url(tx_hash) if tx_hash else None
-        if link:
-            text.append(" explorer", style=f"link {link} underline")
-        if source == "node-api":
-            text.append(" · outputs from the node API", style="dim")
-        if attestation:
-            note = str(attestation.get("note") or "")
-            devnet = "devnet" in note.lower() or self.app.ctx.is_devnet
-            text.append("\nTEE attestation verified ✓", style="bold")
-            text.append(" (devnet key, not hardware)" if devnet else "")
-            text.append(f"\nsigner {attestation.get('signer')}")
-            if wide and devnet:
-                text.append(" · proves which node signed, not that an enclave ran it", style="dim")
-            elif wide and note:
-                text.append(f" · {note}", style="dim")
-        self._status(text, "ok")
+        self.query_one(RunStatus).show_result(tx_hash=tx_hash, link=link, devnet=self.app.ctx.is_devnet, **fields)
 
-    @on(m.InferenceFailed)
-    def _run_failed(self, event: m.InferenceFailed) -> None:
+    @on(Failed)
+    def _run_failed(self, event: Failed) -> None:
         if event.run_id in self._detached:
             self._detached.discard(event.run_id)
             self.notify(event.text, title="The stopped inference failed", severity="warning")
@@ -679,7 +500,7 @@ class InferenceScreen(OGScreen):
             text.append(f"\ntx {event.tx_hash}", style="dim")
         self._status(text, "error")
         if event.field and event.field not in ("model", "mode"):
-            self._problems([event.text], final=True)
+            self.input_editor.show_problems([event.text], final=True)
 
     def action_stop(self) -> None:
         if self.running is None or self._cancel is None:
@@ -706,11 +527,6 @@ class InferenceScreen(OGScreen):
         )
         self.refresh_bindings()
 
-    # --- buttons ---------------------------------------------------------------------------------------
-    @on(Button.Pressed, "#inf-pick")
-    def _pick_pressed(self) -> None:
-        self.action_pick_model()
-
     # --- model picker ----------------------------------------------------------------------------------
     def action_pick_model(self) -> None:
         from og_tui.tui.screens.inference_dialogs import ModelPickerDialog
@@ -721,118 +537,6 @@ class InferenceScreen(OGScreen):
             self.set_model(choice["cid"], name=choice.get("name"), signature=choice.get("signature"))
 
         self.app.push_screen(ModelPickerDialog(self._cid() or None), picked)
-
-    # --- load input ------------------------------------------------------------------------------------
-    def action_load_input(self) -> None:
-        from og_tui.tui.screens.file_picker import FilePicker
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self._last_dir = str(Path(path).parent)
-                self._load_worker(Path(path), self.signature)
-
-        self.app.push_screen(
-            FilePicker("Load the model input (.json, .npy, .npz, .csv)", start=self._last_dir, extensions=INPUT_EXTENSIONS),
-            picked,
-        )
-
-    @work(thread=True, exclusive=True, group="inference-file", exit_on_error=False, description="load input")
-    def _load_worker(self, path: Path, signature: dict[str, Any] | None) -> None:
-        try:
-            data, summary = load_input_file(path, signature)
-            text = input_text(data)
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.post_message(m.InferenceFileFailed("load", f"Cannot load {path.name}: {reason}"))
-            return
-        self.post_message(m.InferenceInputLoaded(str(path), text, summary))
-
-    @on(m.InferenceInputLoaded)
-    def _input_loaded(self, event: m.InferenceInputLoaded) -> None:
-        self._set_editor_text(event.text)
-        self._check_now()
-        self._editor().focus()
-        self.notify(f"Loaded {event.summary}. ctrl+z brings the previous input back.", title="Input loaded")
-
-    @on(m.InferenceFileFailed)
-    def _file_failed(self, event: m.InferenceFileFailed) -> None:
-        self.notify(event.text, title="Load input" if event.kind == "load" else "Export", severity="error", timeout=8)
-
-    # --- copy and export ---------------------------------------------------------------------------------
-    def action_copy_outputs(self) -> None:
-        if not self.outputs:
-            return
-        text = json.dumps(outputs_json(self.outputs), ensure_ascii=False)
-        self.app.copy_to_clipboard(text)
-        self.notify(f"{len(self.outputs)} output tensor{'s' if len(self.outputs) != 1 else ''} as JSON "
-                    f"({len(text):,} characters)", title="Outputs copied")
-
-    def action_export(self) -> None:
-        if not self.outputs:
-            return
-        from og_tui.tui.screens.file_picker import FilePicker
-
-        tx = getattr(self.last_run, "tx_hash", None) or ""
-        default = f"og-outputs-{tx[2:10] or 'run'}.npz"
-
-        def picked(path: Path | None) -> None:
-            if path is None:
-                return
-            path = Path(path)
-            if path.suffix.lower() not in (".json", ".npz"):
-                self.notify("Name the file .json or .npz (the ending chooses the format).", title="Export",
-                            severity="warning")
-                return
-            self._export_worker(path, dict(self.outputs), self._run_summary())
-
-        self.app.push_screen(
-            FilePicker("Export the outputs (.npz or .json; nothing is overwritten)", mode="save",
-                       start=self._last_dir, default_name=default, extensions=(".json", ".npz")),
-            picked,
-        )
-
-    def _run_summary(self) -> dict[str, Any]:
-        run = self.last_run
-        if run is None:
-            return {}
-        return {
-            "model_cid": getattr(run, "model_cid", None) or getattr(run, "model", None),
-            "mode": _mode_name(getattr(run, "mode", 0)),
-            "transaction_hash": getattr(run, "tx_hash", None),
-            "block": getattr(run, "block", None),
-            "gas_used": getattr(run, "gas_used", None),
-        }
-
-    @work(thread=True, exclusive=True, group="inference-file", exit_on_error=False, description="export outputs")
-    def _export_worker(self, path: Path, outputs: dict[str, Any], summary: dict[str, Any]) -> None:
-        import io
-
-        try:
-            if path.suffix.lower() == ".npz":
-                import numpy as np
-
-                arrays = {name: np.asarray(value) for name, value in outputs.items()}
-                buf = io.BytesIO()
-                np.savez(buf, **{k: (v if v.dtype.kind != "O" else v.astype(str)) for k, v in arrays.items()})
-                data = buf.getvalue()
-            else:
-                data = json.dumps({**summary, "outputs": outputs_json(outputs)}, indent=2, ensure_ascii=False).encode()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # never overwrite
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-        except FileExistsError:
-            self.post_message(m.InferenceFileFailed("export", f"{path} exists already: nothing was overwritten."))
-            return
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.post_message(m.InferenceFileFailed("export", f"Cannot write {path}: {reason}"))
-            return
-        self.post_message(m.InferenceExported(str(path), len(data)))
-
-    @on(m.InferenceExported)
-    def _exported(self, event: m.InferenceExported) -> None:
-        self._last_dir = str(Path(event.path).parent)
-        self.notify(f"{event.path} ({event.size:,} bytes)", title="Outputs exported")
 
     # --- history -----------------------------------------------------------------------------------------
     def action_history(self) -> None:
@@ -855,16 +559,8 @@ class InferenceScreen(OGScreen):
             return
         from og_tui.tui.format import fmt_time
 
-        field = self.query_one("#inf-cid", Input)
-        same = field.value.strip() == record.model
-        with field.prevent(Input.Changed):
-            field.value = record.model
-        if not same:
-            self.signature = None
-            self.model_name = record.model_name
-            self._sig_cid = None
-            self._sig_state = "none"
-            self._fetch_signature(record.model)
+        if self.selector.show_model(record.model, record.model_name):
+            self.input_editor.signature = None  # (until the other model's signature is in)
         self.set_mode(record.mode)
         self._set_editor_text(input_text(record.inputs or {}))
         self._check_now()
@@ -878,12 +574,3 @@ class InferenceScreen(OGScreen):
         )
         self._show_outputs()
         self._editor().focus()
-
-
-def _mode_name(mode: Any) -> str:
-    if isinstance(mode, str):
-        return mode.upper()
-    try:
-        return MODES[int(mode)]
-    except (TypeError, ValueError, IndexError):
-        return str(mode)

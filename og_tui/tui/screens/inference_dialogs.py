@@ -13,23 +13,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from og_tui.tui import messages as m
+from og_tui.core.errors import user_message
 from og_tui.tui.format import fmt_time, short_hash
 from og_tui.tui.widgets.tensor_table import describe_shape
-
-
-def _user_text(exc: BaseException) -> str:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        hint = getattr(exc, "hint", None)
-        return f"{exc} {hint}" if hint else str(exc)
-    return redact(f"{type(exc).__name__}: {exc}")
 
 
 def tensor_spec(spec: dict[str, Any]) -> str:
@@ -87,6 +79,24 @@ class ModelPickerDialog(ModalScreen):
         Binding("slash", "search", "Search", id="inference.picker.search", tooltip="Search hub models"),
     ]
 
+    class ModelsListed(Message, bubble=False):
+        """The model picker's hub listing (``gen`` ties it to the search that asked)."""
+
+        def __init__(self, models: list[dict[str, Any]], total: int | None, gen: int) -> None:
+            super().__init__()
+            self.models = models
+            self.total = total
+            self.gen = gen
+
+    class ModelDetail(Message, bubble=False):
+        """The model picker's detail of one hub model (versions, files, signatures)."""
+
+        def __init__(self, name: str, detail: dict[str, Any] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.name = name
+            self.detail = detail
+            self.error = error
+
     def __init__(self, current_cid: str | None = None) -> None:
         super().__init__()
         self.current_cid = current_cid
@@ -130,10 +140,10 @@ class ModelPickerDialog(ModalScreen):
         try:
             data = hub_sessions(self.app.ctx).client().list_models(page=1, limit=100, search=search or None)
         except Exception as exc:  # noqa: BLE001 - shown in the dialog
-            self.post_message(m.InferenceModelsListed([], None, gen=-gen))
-            self.post_message(m.InferenceModelDetail("", None, error=_user_text(exc)))
+            self.post_message(self.ModelsListed([], None, gen=-gen))
+            self.post_message(self.ModelDetail("", None, error=user_message(exc).joined(" ")))
             return
-        self.post_message(m.InferenceModelsListed(list(data.get("models") or []), data.get("total"), gen))
+        self.post_message(self.ModelsListed(list(data.get("models") or []), data.get("total"), gen))
 
     @work(thread=True, exclusive=False, group="picker-detail", exit_on_error=False, description="hub model")
     def _detail(self, name: str) -> None:
@@ -142,16 +152,16 @@ class ModelPickerDialog(ModalScreen):
         try:
             detail = hub_sessions(self.app.ctx).client().model_detail(name)
         except Exception as exc:  # noqa: BLE001
-            self.post_message(m.InferenceModelDetail(name, None, error=_user_text(exc)))
+            self.post_message(self.ModelDetail(name, None, error=user_message(exc).joined(" ")))
             return
-        self.post_message(m.InferenceModelDetail(name, detail))
+        self.post_message(self.ModelDetail(name, detail))
 
     # --- handlers -----------------------------------------------------------------------
     def _status(self, text: str) -> None:
         self.query_one(".dialog-error", Static).update(text)
 
-    @on(m.InferenceModelsListed)
-    def _listed(self, event: m.InferenceModelsListed) -> None:
+    @on(ModelsListed)
+    def _listed(self, event: ModelsListed) -> None:
         if event.gen < 0:
             return
         if event.gen != self._gen:
@@ -182,8 +192,8 @@ class ModelPickerDialog(ModalScreen):
             self._timer.stop()
         self._timer = self.set_timer(0.12, lambda: self._detail(name))
 
-    @on(m.InferenceModelDetail)
-    def _detail_loaded(self, event: m.InferenceModelDetail) -> None:
+    @on(ModelDetail)
+    def _detail_loaded(self, event: ModelDetail) -> None:
         if event.detail is None:
             if event.name:
                 self._failed[event.name] = event.error or "unavailable"
@@ -309,6 +319,14 @@ class HistoryDialog(ModalScreen):
         Binding("r", "rerun", "Re-run", id="inference.history.rerun", tooltip="Run the same model, mode and input again"),
     ]
 
+    class RunsListed(Message, bubble=False):
+        """The history dialog's rows (store records, newest first)."""
+
+        def __init__(self, runs: list[Any], error: str | None = None) -> None:
+            super().__init__()
+            self.runs = runs
+            self.error = error
+
     def __init__(self, profile: str) -> None:
         super().__init__()
         self.profile = profile
@@ -334,12 +352,12 @@ class HistoryDialog(ModalScreen):
         try:
             runs = self.app.ctx.store.list_runs(self.profile, limit=500)
         except Exception as exc:  # noqa: BLE001
-            self.post_message(m.InferenceRunsListed([], error=_user_text(exc)))
+            self.post_message(self.RunsListed([], error=user_message(exc).joined(" ")))
             return
-        self.post_message(m.InferenceRunsListed(runs))
+        self.post_message(self.RunsListed(runs))
 
-    @on(m.InferenceRunsListed)
-    def _listed(self, event: m.InferenceRunsListed) -> None:
+    @on(RunsListed)
+    def _listed(self, event: RunsListed) -> None:
         status = self.query_one(".dialog-error", Static)
         if event.error:
             status.update(event.error)

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from og_tui.core.inference import fit_outputs  # noqa: F401 - re-exported
 
-__all__ = ["load_input_file", "check_input_text", "fit_outputs", "jsonable_input", "INPUT_EXTENSIONS"]
+__all__ = ["load_input_file", "check_input_text", "fit_outputs", "jsonable_input", "export_bytes", "INPUT_EXTENSIONS"]
 
 INPUT_EXTENSIONS = (".json", ".npy", ".npz", ".csv")
 
@@ -170,3 +170,23 @@ def jsonable_input(model_input: Mapping[str, Any]) -> dict:
     for name, value in model_input.items():
         out[name] = short_values(value) if hasattr(value, "dtype") else value
     return out
+
+
+# --- export (pure; called from a worker) ----------------------------------------------------------
+
+
+def export_bytes(path: Path, outputs: Mapping[str, Any], summary: Mapping[str, Any]) -> bytes:
+    """The outputs as a file's bytes: ``.npz`` (one array per tensor; strings as text) or JSON
+    with the run's summary."""
+    if path.suffix.lower() == ".npz":
+        import io
+
+        import numpy as np
+
+        arrays = {name: np.asarray(value) for name, value in outputs.items()}
+        buf = io.BytesIO()
+        np.savez(buf, **{k: (v if v.dtype.kind != "O" else v.astype(str)) for k, v in arrays.items()})
+        return buf.getvalue()
+    from og_tui.tui.widgets.tensor_table import outputs_json
+
+    return json.dumps({**summary, "outputs": outputs_json(dict(outputs))}, indent=2, ensure_ascii=False).encode()

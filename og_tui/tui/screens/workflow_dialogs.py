@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
-from og_tui.tui import messages as m
+from og_tui.core.errors import user_message
 from og_tui.tui.screens.modals import Dialog, FieldError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,15 +47,6 @@ FIELD_IDS = {
 }
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-
-
-def _user_message(exc: BaseException) -> str:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        hint = getattr(exc, "hint", None)
-        return f"{exc}\n{hint}" if hint else str(exc)
-    return redact(f"{type(exc).__name__}: {exc}")
 
 
 def parse_frequency(text: str) -> Any:
@@ -128,6 +120,25 @@ def describe_signature(signature: dict[str, Any] | None) -> str:
 class _FormDialog(Dialog):
     """A Dialog whose errors may point at a Select / SelectionList as well as an Input."""
 
+    class Checked(Message, bubble=False):
+        """A dialog's network check finished: ``error`` None means it passed; ``field`` to fix."""
+
+        def __init__(self, error: str | None = None, field: str | None = None, value: Any = None) -> None:
+            super().__init__()
+            self.error = error
+            self.field = field
+            self.value = value
+
+    @on(Checked)
+    def _checked(self, event: Checked) -> None:
+        """A network check finished: the dialog closes with the value, or the field says why not."""
+        self._checking = False
+        self.busy(None)
+        if event.error:
+            self.show_field_error(event.error, event.field)
+            return
+        self.dismiss(event.value)
+
     def fail(self, text: str, field_id: str | None) -> None:
         """Raise the error for ``field_id`` (the base dialog focuses Inputs; others here)."""
         if field_id:
@@ -158,6 +169,24 @@ class _FormDialog(Dialog):
 class NewWorkflowDialog(_FormDialog):
     """Model (from the hub, with its signature), pair, candles, order, candle types,
     input tensor name and an optional schedule. Dismisses with a spec dict."""
+
+    class HubModels(Message, bubble=False):
+        """Models of the hub for the create form: ``[{"name", "version", "description"}]`` or an error."""
+
+        def __init__(self, models: list[dict[str, Any]], error: str | None = None) -> None:
+            super().__init__()
+            self.models = models
+            self.error = error
+
+    class ModelFiles(Message, bubble=False):
+        """ONNX files (with their signatures) of one model version, for the create form."""
+
+        def __init__(self, name: str, version: str, files: list[dict[str, Any]], error: str | None = None) -> None:
+            super().__init__()
+            self.name = name
+            self.version = version
+            self.files = files
+            self.error = error
 
     TITLE_TEXT = "New workflow"
     OK_LABEL = "Deploy"
@@ -248,9 +277,9 @@ class NewWorkflowDialog(_FormDialog):
                 if row.get("name") and row.get("latestVersion")
             ]
         except Exception as exc:  # noqa: BLE001 - shown in the form
-            self.post_message(m.WorkflowHubModels([], error=_user_message(exc)))
+            self.post_message(self.HubModels([], error=user_message(exc).joined()))
             return
-        self.post_message(m.WorkflowHubModels(models))
+        self.post_message(self.HubModels(models))
 
     @work(thread=True, exclusive=True, group="wf-files", exit_on_error=False, description="model files")
     def _load_files(self, name: str, version: str) -> None:
@@ -266,12 +295,12 @@ class NewWorkflowDialog(_FormDialog):
                     except Exception:  # noqa: BLE001 - shown as "no signature"
                         f["signature"] = None
         except Exception as exc:  # noqa: BLE001
-            self.post_message(m.WorkflowModelFiles(name, version, [], error=_user_message(exc)))
+            self.post_message(self.ModelFiles(name, version, [], error=user_message(exc).joined()))
             return
-        self.post_message(m.WorkflowModelFiles(name, version, files))
+        self.post_message(self.ModelFiles(name, version, files))
 
-    @on(m.WorkflowHubModels)
-    def _models_loaded(self, event: m.WorkflowHubModels) -> None:
+    @on(HubModels)
+    def _models_loaded(self, event: HubModels) -> None:
         select = self.query_one("#wf-model", Select)
         if event.error:
             select.prompt = "the hub did not answer"
@@ -299,8 +328,8 @@ class NewWorkflowDialog(_FormDialog):
         if self.services is not None:
             self._load_files(name, version)
 
-    @on(m.WorkflowModelFiles)
-    def _files_loaded(self, event: m.WorkflowModelFiles) -> None:
+    @on(ModelFiles)
+    def _files_loaded(self, event: ModelFiles) -> None:
         if self._model_key() != f"{event.name}@{event.version}":
             return  # an older answer
         if event.error:
@@ -445,21 +474,12 @@ class NewWorkflowDialog(_FormDialog):
             self.services.alpha().preflight(spec["cid"], spec["input_name"], spec["query"])
         except OGError as exc:
             field = FIELD_IDS.get(getattr(exc, "field", "") or "", None)
-            self.post_message(m.WorkflowChecked(_user_message(exc), field))
+            self.post_message(self.Checked(user_message(exc).joined(), field))
             return
         except Exception as exc:  # noqa: BLE001
-            self.post_message(m.WorkflowChecked(_user_message(exc), None))
+            self.post_message(self.Checked(user_message(exc).joined(), None))
             return
-        self.post_message(m.WorkflowChecked(None, None, spec))
-
-    @on(m.WorkflowChecked)
-    def _checked(self, event: m.WorkflowChecked) -> None:
-        self._checking = False
-        self.busy(None)
-        if event.error:
-            self.show_field_error(event.error, event.field)
-            return
-        self.dismiss(event.value)
+        self.post_message(self.Checked(None, None, spec))
 
 
 class ScheduleDialog(_FormDialog):
@@ -538,15 +558,6 @@ class AddWorkflowDialog(_FormDialog):
         try:
             self.services.alpha().require_workflow(address)
         except Exception as exc:  # noqa: BLE001 - NotAWorkflow, network down...
-            self.post_message(m.WorkflowChecked(_user_message(exc), "wf-address"))
+            self.post_message(self.Checked(user_message(exc).joined(), "wf-address"))
             return
-        self.post_message(m.WorkflowChecked(None, None, address))
-
-    @on(m.WorkflowChecked)
-    def _checked(self, event: m.WorkflowChecked) -> None:
-        self._checking = False
-        self.busy(None)
-        if event.error:
-            self.show_field_error(event.error, event.field)
-            return
-        self.dismiss(event.value)
+        self.post_message(self.Checked(None, None, address))

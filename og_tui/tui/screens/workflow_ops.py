@@ -14,18 +14,12 @@ import time
 from typing import Any, Callable
 
 from textual import work
+from textual.message import Message
 from textual.worker import get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
-from og_tui.tui.format import short_hash
-
-
-def _user_message(exc: BaseException) -> tuple[str, str | None]:
-    from og_tui.core.errors import OGError, redact
-
-    if isinstance(exc, OGError):
-        return str(exc), getattr(exc, "hint", None)
-    return redact(f"{type(exc).__name__}: {exc}"), None
+from og_tui.tui.format import short_address, short_hash
 
 
 class _Stopped(Exception):
@@ -90,16 +84,81 @@ def flat_outputs(output: Any) -> dict[str, list[float]]:
     return out
 
 
-def short_address(address: str) -> str:
-    return f"{address[:8]}…{address[-6:]}"
-
-
 class WorkflowOps:
     """Wallet unlock and the transactions of the Workflows screen (deploy, run now, schedule).
 
-    Mixed into :class:`WorkflowsScreen`: workers here call core and post ``Workflow*``
-    messages; the screen's handlers own every widget.
+    Mixed into :class:`WorkflowsScreen`: workers here call core and post the messages
+    nested below; the handlers at the end (naming-convention, ``on_workflow_ops_*``) update
+    the screen's list and detail pane.
     """
+
+    class Status(Message, bubble=False):
+        """Live status of a deploy / run / schedule in flight (``op``), e.g. "sent 0xab…"."""
+
+        def __init__(self, op: str, address: str | None, stage: str, text: str) -> None:
+            super().__init__()
+            self.op = op
+            self.address = address
+            self.stage = stage
+            self.text = text
+
+    class Result(Message, bubble=False):
+        """A run now finished: its outputs (name -> flat numbers) and the mined transaction."""
+
+        def __init__(
+            self,
+            address: str,
+            outputs: dict[str, list[float]],
+            tx_hash: str | None = None,
+            block: int | None = None,
+            gas_used: int | None = None,
+        ) -> None:
+            super().__init__()
+            self.address = address
+            self.outputs = outputs
+            self.tx_hash = tx_hash
+            self.block = block
+            self.gas_used = gas_used
+
+    class Deployed(Message, bubble=False):
+        """A workflow contract was deployed from this wallet (and scheduled when asked)."""
+
+        def __init__(self, address: str, scheduled: bool, tx_hash: str | None = None) -> None:
+            super().__init__()
+            self.address = address
+            self.scheduled = scheduled
+            self.tx_hash = tx_hash
+
+    class Scheduled(Message, bubble=False):
+        def __init__(self, address: str, frequency: int, end_time: int) -> None:
+            super().__init__()
+            self.address = address
+            self.frequency = frequency
+            self.end_time = end_time
+
+    class Failed(Message, bubble=False):
+        """A deploy / run / schedule failed or was stopped. ``spec`` holds what the user typed
+        (a create form's values), so the form can come back with nothing lost."""
+
+        def __init__(
+            self,
+            op: str,
+            text: str,
+            hint: str | None = None,
+            *,
+            address: str | None = None,
+            field: str | None = None,
+            spec: dict[str, Any] | None = None,
+            cancelled: bool = False,
+        ) -> None:
+            super().__init__()
+            self.op = op
+            self.text = text
+            self.hint = hint
+            self.address = address
+            self.field = field
+            self.spec = spec
+            self.cancelled = cancelled
 
     # --- wallet ------------------------------------------------------------------------------------------------
     def _with_signer(self, then: Callable[[str], None]) -> None:
@@ -132,7 +191,7 @@ class WorkflowOps:
                                                info.get("block")))
             text = _stage_text(op, stage, info)
             if text:
-                self.post_message(m.WorkflowStatus(op, address, stage, text))
+                self.post_message(self.Status(op, address, stage, text))
 
         return on_status
 
@@ -185,42 +244,42 @@ class WorkflowOps:
                     scheduled = True
                 except Exception as exc:  # noqa: BLE001 - deployed; only the schedule failed
                     self._record_failure(exc, "workflow-schedule")
-                    text, hint = _user_message(exc)
-                    self.post_message(m.WorkflowDeployed(address, False))
-                    self.post_message(m.WorkflowFailed(
+                    text, hint = user_message(exc)
+                    self.post_message(self.Deployed(address, False))
+                    self.post_message(self.Failed(
                         "schedule", f"Deployed at {address}, but scheduling failed: {text}",
                         hint or "Select it and press s to schedule it again.", address=address))
                     return
-            self.post_message(m.WorkflowDeployed(address, scheduled))
+            self.post_message(self.Deployed(address, scheduled))
         except _Stopped:
-            self.post_message(m.WorkflowFailed("deploy", "Stopped: nothing was sent.", spec=spec, cancelled=True))
+            self.post_message(self.Failed("deploy", "Stopped: nothing was sent.", spec=spec, cancelled=True))
         except _NoSigner:
-            self.post_message(m.WorkflowFailed("deploy", "The wallet is locked again: unlock it and retry.",
+            self.post_message(self.Failed("deploy", "The wallet is locked again: unlock it and retry.",
                                                spec=spec))
         except Exception as exc:  # noqa: BLE001 - shown, and the form comes back filled in
             self._record_failure(exc, "workflow-deploy")
-            text, hint = _user_message(exc)
+            text, hint = user_message(exc)
             address = box.get("address")
             if address:  # deployed, then something else failed
-                self.post_message(m.WorkflowDeployed(address, False))
-                self.post_message(m.WorkflowFailed("schedule", f"Deployed at {address}, but: {text}", hint,
+                self.post_message(self.Deployed(address, False))
+                self.post_message(self.Failed("schedule", f"Deployed at {address}, but: {text}", hint,
                                                    address=address))
             else:
                 field = getattr(exc, "field", None) if isinstance(exc, OGError) else None
-                self.post_message(m.WorkflowFailed("deploy", text, hint, field=field, spec=spec))
+                self.post_message(self.Failed("deploy", text, hint, field=field, spec=spec))
         finally:
             app.end_op(op_id)
 
     def _report_failure(self, op: str, exc: BaseException, address: str, tx_kind: str) -> None:
         """A run or schedule worker failed: Stop before sending, a wallet locked meanwhile, or an error."""
         if isinstance(exc, _Stopped):
-            self.post_message(m.WorkflowFailed(op, "Stopped: nothing was sent.", address=address, cancelled=True))
+            self.post_message(self.Failed(op, "Stopped: nothing was sent.", address=address, cancelled=True))
         elif isinstance(exc, _NoSigner):
-            self.post_message(m.WorkflowFailed(op, "The wallet is locked again: unlock it and retry.", address=address))
+            self.post_message(self.Failed(op, "The wallet is locked again: unlock it and retry.", address=address))
         else:
             self._record_failure(exc, tx_kind)
-            text, hint = _user_message(exc)
-            self.post_message(m.WorkflowFailed(op, text, hint, address=address))
+            text, hint = user_message(exc)
+            self.post_message(self.Failed(op, text, hint, address=address))
 
     @work(thread=True, exclusive=True, group="wf-run", exit_on_error=False, description="run workflow")
     def _run_worker(self, address: str, owner: str, title: str) -> None:
@@ -235,7 +294,7 @@ class WorkflowOps:
             on_status = self._status_callback("run", box, "workflow-run", summary)
             outcome = self.services.alpha().run_workflow_tx(signer, address, on_status=on_status)
             tx = outcome.tx
-            self.post_message(m.WorkflowResult(address, flat_outputs(outcome.output), getattr(tx, "hash", None),
+            self.post_message(self.Result(address, flat_outputs(outcome.output), getattr(tx, "hash", None),
                                                getattr(tx, "block", None), getattr(tx, "gas_used", None)))
         except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
             self._report_failure("run", exc, address, "workflow-run")
@@ -257,11 +316,96 @@ class WorkflowOps:
             frequency, end_time = check_schedule_fields(data["frequency_text"], data["until_text"])
             on_status = self._status_callback("schedule", box, "workflow-schedule", f"Schedule {short_address(address)}")
             self.services.alpha().register_task(signer, address, end_time, frequency, on_status=on_status)
-            self.post_message(m.WorkflowScheduled(address, frequency, end_time))
+            self.post_message(self.Scheduled(address, frequency, end_time))
         except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
             self._report_failure("schedule", exc, address, "workflow-schedule")
         finally:
             app.end_op(op_id)
+
+    # --- operations (transactions) --------------------------------------------------------------------------------
+    def _begin(self, group: str, address: str | None, worker: Any) -> None:
+        self._ops[group] = worker
+        self.refresh_bindings()
+
+    def _end(self, group: str) -> None:
+        self._ops.pop(group, None)
+        self.refresh_bindings()
+
+    def _set_status(self, address: str | None, text: str, kind: str = "busy") -> None:
+        self._status[address or ""] = (text, kind)
+        if address is None or address == self.selected:
+            self._show_status()
+
+    # deploy ---------------------------------------------------------------------------------------------------------
+    def _deploy_begin(self, spec: dict[str, Any]) -> None:
+        owner = self.app.net.address
+        if not owner:
+            return
+        self._set_status(None, "Deploying the workflow…")
+        self._begin("wf-deploy", None, self._deploy_worker(spec, owner))
+
+    def on_workflow_ops_deployed(self, event: "WorkflowOps.Deployed") -> None:
+        self._end("wf-deploy")
+        self._status.pop("", None)
+        self.selected = event.address
+        self.rebuild()
+        self._set_status(
+            event.address,
+            f"Deployed{' and scheduled' if event.scheduled else ''} · r runs it now"
+            + ("" if event.scheduled else " · s schedules it"),
+            "ok",
+        )
+        self.notify(f"{event.address}", title="Workflow deployed" + (" and scheduled" if event.scheduled else ""))
+        if self._visible and self.autoload:
+            self.poll_detail()
+            self.poll_list()
+
+    # run ---------------------------------------------------------------------------------------------------------------
+    def on_workflow_ops_result(self, event: "WorkflowOps.Result") -> None:
+        self._end("wf-run")
+        self._latest[event.address] = event.outputs
+        where = f" in block {event.block}" if event.block is not None else ""
+        gas = f" · gas {event.gas_used:,}" if event.gas_used is not None else ""
+        self._set_status(event.address, f"Ran now{where}{gas}", "ok")
+        self._update_latest_cell(event.address)
+        if event.address == self.selected:
+            self.show_detail()
+        if self._visible and self.autoload:
+            self.poll_detail()
+
+    # schedule ---------------------------------------------------------------------------------------------------------
+    def on_workflow_ops_scheduled(self, event: "WorkflowOps.Scheduled") -> None:
+        self._end("wf-schedule")
+        until = time.strftime("%m-%d %H:%M", time.localtime(event.end_time))
+        self._set_status(event.address, f"Scheduled every {event.frequency} s until {until}", "ok")
+        self.notify(f"Runs every {event.frequency} s until {until}", title="Workflow scheduled")
+        if self._visible and self.autoload:
+            self.poll_detail()
+
+    # status and failures --------------------------------------------------------------------------------------------
+    def on_workflow_ops_status(self, event: "WorkflowOps.Status") -> None:
+        self._set_status(event.address, event.text, "busy")
+
+    def on_workflow_ops_failed(self, event: "WorkflowOps.Failed") -> None:
+        group = {"deploy": "wf-deploy", "run": "wf-run", "schedule": "wf-schedule"}.get(event.op)
+        if group:
+            self._end(group)
+            if event.op == "schedule" and event.address and "wf-deploy" in self._ops:
+                self._end("wf-deploy")
+        if event.op == "deploy":
+            self._status.pop("", None)
+            self._show_status()
+        text = event.text if not event.hint else f"{event.text}\n{event.hint}"
+        title = {"deploy": "Deploy failed", "run": "Run failed", "schedule": "Schedule failed"}.get(event.op, "Workflows")
+        if event.cancelled:
+            title = "Stopped"
+        if event.address:
+            self._set_status(event.address, event.text, "error" if not event.cancelled else "ok")
+        self.notify(text, title=title, severity="warning" if event.cancelled else "error", timeout=10)
+        if event.op == "deploy" and event.spec is not None and not event.cancelled:
+            # the form comes back with everything typed and the reason beside it
+            self.action_new(spec=event.spec, error=event.text)
+
 
 
 class _NoSigner(Exception):

@@ -22,21 +22,22 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import get_current_worker
 
+from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
-from og_tui.tui.format import short_hash
 from og_tui.tui.screens.base import OGScreen
-from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, _user_message, flat_outputs, short_address
-from og_tui.tui.widgets.history_chart import HistoryChart
+from og_tui.tui.format import short_address
+from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, flat_outputs
+from og_tui.tui.widgets.workflow_detail import FOREVER, WorkflowDetail, fmt_ago, fmt_clock, fmt_number, fmt_outputs, fmt_span  # noqa: F401 - re-exported
 
 DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
 LIST_POLL = 15.0  # seconds between refreshes of the list's latest values
 HISTORY_MAX = 120  # runs kept for the chart (new ones are read incrementally)
-FOREVER = 2**39  # an end time this far out means "no end" (the seeded workflows)
 _clock = time.time  # snapshot tests pin it
 
 
@@ -52,13 +53,6 @@ class Entry:
     note: dict[str, Any] = field(default_factory=dict)  # the WorkflowBook entry
 
 
-def fmt_number(value: float) -> str:
-    if value == 0:
-        return "0"
-    mag = abs(value)
-    return f"{value:.6g}" if mag >= 1e-3 and mag < 1e6 else f"{value:.3e}"
-
-
 def fmt_list_value(entry: Entry, outputs: dict[str, list[float]]) -> str:
     """The list's "Latest" cell: a public forecast as a percentage, otherwise the first number."""
     if not outputs:
@@ -67,43 +61,6 @@ def fmt_list_value(entry: Entry, outputs: dict[str, list[float]]) -> str:
         return f"{outputs[entry.output_key][0]:+.4%}"
     name, values = next(iter(outputs.items()))
     return fmt_number(values[0]) if values else "–"
-
-
-def fmt_outputs(outputs: dict[str, list[float]], percent_key: str | None = None, limit: int = 3) -> str:
-    if not outputs:
-        return "no result yet"
-    parts = []
-    for name, values in list(outputs.items())[:limit]:
-        if len(values) == 1:
-            shown = fmt_number(values[0])
-            if name == percent_key:
-                shown += f" ({values[0]:+.4%})"
-        else:
-            shown = "[" + ", ".join(fmt_number(v) for v in values[:4]) + (", …" if len(values) > 4 else "") + "]"
-        parts.append(f"{name} = {shown}")
-    return " · ".join(parts)
-
-
-def fmt_clock(ts: float | None) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "–"
-
-
-def fmt_ago(seconds: float) -> str:
-    """``now - then``: '12 s ago', or 'in 3 s' for a time to come."""
-    if seconds < 0:
-        ahead = int(-seconds + 0.999)
-        return f"in {fmt_span(ahead)}" if ahead > 0 else "now"
-    return f"{fmt_span(int(seconds))} ago"
-
-
-def fmt_span(seconds: int) -> str:
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 5400:
-        return f"{seconds // 60} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
 
 
 # --- palette -------------------------------------------------------------------------------------------
@@ -152,6 +109,42 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         Binding("escape", "stop", "Stop", id="workflows.stop", tooltip="Stop the operation before it is sent"),
     ]
 
+    # --- messages (posted by the polling workers) --------------------------------------------
+    class ListLoaded(Message, bubble=False):
+        """Latest result of every listed workflow: ``{address: (outputs or None, error or None)}``,
+        outputs as ``{name: flat list of floats}`` (empty when the workflow never ran)."""
+
+        def __init__(self, values: dict[str, tuple[dict[str, list[float]] | None, str | None]], gen: int = 0) -> None:
+            super().__init__()
+            self.values = values
+            self.gen = gen
+
+    class DetailLoaded(Message, bubble=False):
+        """One poll of the selected workflow.
+
+        ``info`` is a core ``WorkflowInfo`` (None on error); ``history`` is ``[(time, outputs)]``
+        oldest first (all of it, or the new runs after ``base_count``), or None when the
+        result count did not change since the last poll;
+        ``error`` is a sentence for the user (the network is down, not a workflow, ...).
+        """
+
+        def __init__(
+            self,
+            address: str,
+            info: Any = None,
+            history: list[tuple[int | None, dict[str, list[float]]]] | None = None,
+            error: str | None = None,
+            hint: str | None = None,
+            base_count: int | None = None,
+        ) -> None:
+            super().__init__()
+            self.address = address
+            self.info = info
+            self.history = history
+            self.error = error
+            self.hint = hint
+            self.base_count = base_count  # not None: ``history`` holds only the runs after this many
+
     def __init__(self) -> None:
         super().__init__()
         self.services: WorkflowServices | None = None
@@ -181,13 +174,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 yield Label("Workflows", classes="pane-title")
                 yield DataTable(id="wf-list", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="wf-list-hint", classes="pane-hint")
-            with Vertical(id="wf-detail-pane"):
-                yield Label("", id="wf-title", classes="pane-title")
-                yield Static("", id="wf-info")
-                yield Static("", id="wf-latest")
-                yield Static("", id="wf-status")
-                yield Label("History", id="wf-chart-title")
-                yield HistoryChart(id="wf-chart")
+            yield WorkflowDetail(id="wf-detail-pane")
 
     def on_mount(self) -> None:
         self.services = WorkflowServices(self.app.ctx)
@@ -306,6 +293,15 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             return "…" if entry.address not in self._errors else "error"
         return fmt_list_value(entry, outputs)
 
+    def _update_latest_cell(self, address: str) -> None:
+        entry = self.entry(address)
+        if entry is None:
+            return
+        try:
+            self.query_one("#wf-list", DataTable).update_cell(address, "latest", self._list_value(entry), update_width=True)
+        except Exception:  # noqa: BLE001 - the row went away meanwhile
+            pass
+
     def entry(self, address: str | None) -> Entry | None:
         if not address:
             return None
@@ -350,12 +346,11 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             try:
                 values[address] = (flat_outputs(alpha.read_workflow_result(address)), None)
             except Exception as exc:  # noqa: BLE001 - one broken entry must not hide the others
-                values[address] = (None, _user_message(exc)[0])
-        self.post_message(m.WorkflowsLoaded(values, gen))
+                values[address] = (None, user_message(exc)[0])
+        self.post_message(self.ListLoaded(values, gen))
 
-    @on(m.WorkflowsLoaded)
-    def _list_loaded(self, event: m.WorkflowsLoaded) -> None:
-        table = self.query_one("#wf-list", DataTable)
+    @on(ListLoaded)
+    def _list_loaded(self, event: ListLoaded) -> None:
         for address, (outputs, error) in event.values.items():
             if error:
                 self._errors[address] = error
@@ -363,13 +358,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 self._errors.pop(address, None)
                 if outputs is not None:
                     self._latest[address] = outputs
-            entry = self.entry(address)
-            if entry is None:
-                continue
-            try:
-                table.update_cell(address, "latest", self._list_value(entry), update_width=True)
-            except Exception:  # noqa: BLE001 - the row went away meanwhile
-                pass
+            self._update_latest_cell(address)
 
     def poll_detail(self) -> None:
         """Read the selected workflow (skipped while a read of the same one is in flight)."""
@@ -400,13 +389,13 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 runs = alpha.read_history_with_times(address, want) if want > 0 else []
                 history = [(run.time, flat_outputs(run.output)) for run in reversed(runs)]
         except Exception as exc:  # noqa: BLE001 - shown in the pane, the last data stays
-            text, hint = _user_message(exc)
-            self.post_message(m.WorkflowDetailLoaded(address, error=text, hint=hint))
+            text, hint = user_message(exc)
+            self.post_message(self.DetailLoaded(address, error=text, hint=hint))
             return
-        self.post_message(m.WorkflowDetailLoaded(address, info, history, base_count=base))
+        self.post_message(self.DetailLoaded(address, info, history, base_count=base))
 
-    @on(m.WorkflowDetailLoaded)
-    def _detail_loaded(self, event: m.WorkflowDetailLoaded) -> None:
+    @on(DetailLoaded)
+    def _detail_loaded(self, event: DetailLoaded) -> None:
         address = event.address
         if event.error:
             self._errors[address] = event.error
@@ -425,108 +414,25 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 self._counts[address] = event.info.result_count
                 if history:
                     self._latest[address] = history[-1][1]
-                entry = self.entry(address)
-                if entry is not None:
-                    try:
-                        self.query_one("#wf-list", DataTable).update_cell(
-                            address, "latest", self._list_value(entry), update_width=True
-                        )
-                    except Exception:  # noqa: BLE001 - the row went away meanwhile
-                        pass
+                self._update_latest_cell(address)
         if address == self.selected:
             self.show_detail()
 
     # --- the detail pane ----------------------------------------------------------------------------------
-    def chart_key(self, entry: Entry | None, history: list[tuple[int | None, dict[str, list[float]]]]) -> str | None:
-        if entry is not None and entry.output_key:
-            return entry.output_key
-        for _t, outputs in reversed(history):
-            if outputs:
-                return next(iter(outputs))
-        return None
-
     def show_detail(self) -> None:
         entry = self.selected_entry()
-        title = self.query_one("#wf-title", Label)
-        info_w = self.query_one("#wf-info", Static)
-        latest_w = self.query_one("#wf-latest", Static)
+        pane = self.query_one(WorkflowDetail)
         if entry is None:
-            title.update("No workflow selected")
-            info_w.update("")
-            latest_w.update("")
-            self._show_status()
-            self._show_chart(None, [])
-            return
-        title.update(entry.title)
-        info = self._infos.get(entry.address)
-        lines = [f"Address  {short_address(entry.address)}"]
-        if info is None:
-            error = self._errors.get(entry.address)
-            lines.append("[$error]" + error.replace("[", r"\[") + "[/]" if error else "[dim]reading the contract…[/]")
+            pane.show_empty()
         else:
-            q = info.query
-            types = " ".join(t.name.lower() for t in q.candle_types) if q.candle_types else "?"
-            order = {"ASCENDING": "asc", "DESCENDING": "desc"}.get(getattr(q.order, "name", ""), str(q.order))
-            lines.append(f"Model    {short_hash(info.model_id, 12, 6)}")
-            lines.append(f"Input    {info.input_name}")
-            lines.append(f"Query    {q.base}/{q.quote} · {q.total_candles} × {q.candle_duration_in_mins} min · {order}")
-            lines.append(f"Candles  {types}")
-            now = _clock()
-            sched = info.schedule
-            if sched is None:
-                lines.append("Schedule not scheduled · s to schedule")
-            elif not sched.active(now):
-                lines.append(f"Schedule every {sched.frequency} s · ended {fmt_clock(sched.end_time)}")
-            else:
-                until = "no end" if sched.end_time >= FOREVER else f"until {time.strftime('%m-%d %H:%M', time.localtime(sched.end_time))}"
-                nxt = sched.next_run(now)
-                lines.append(f"Schedule every {sched.frequency} s · {until}")
-                lines.append(f"Next run {fmt_clock(nxt)} ({fmt_ago(now - nxt)})" if nxt else "Next run –")
-            runs = info.result_count
-            last = f" · last {fmt_clock(info.last_run_time)} ({fmt_ago(now - info.last_run_time)})" if info.last_run_time else ""
-            lines.append(f"Runs     {runs if runs is not None else '?'}{last}")
-            error = self._errors.get(entry.address)
-            if error:
-                lines.append("[$warning]" + error.replace("[", r"\[") + "[/]")
-        info_w.update("\n".join(lines))
-        outputs = self._latest.get(entry.address)
-        if outputs is None and self._history.get(entry.address) == []:
-            outputs = {}
-        latest_w.update(
-            "Latest   " + (fmt_outputs(outputs, entry.output_key) if outputs is not None else "–")
-        )
+            address = entry.address
+            pane.show(title=entry.title, address=address, output_key=entry.output_key, info=self._infos.get(address),
+                      error=self._errors.get(address), outputs=self._latest.get(address),
+                      history=self._history.get(address, []), history_read=address in self._history, now=_clock())
         self._show_status()
-        self._show_chart(entry, self._history.get(entry.address, []))
 
     def _show_status(self) -> None:
-        status = self._status.get("") or self._status.get(self.selected or "")
-        widget = self.query_one("#wf-status", Static)
-        if not status:
-            widget.update("")
-            widget.display = False
-            return
-        text, kind = status
-        widget.display = True
-        widget.update(text)
-        widget.set_class(kind == "error", "-error")
-        widget.set_class(kind == "ok", "-ok")
-        widget.set_class(kind == "busy", "-busy")
-
-    def _show_chart(self, entry: Entry | None, history: list[tuple[int | None, dict[str, list[float]]]]) -> None:
-        chart = self.query_one("#wf-chart", HistoryChart)
-        key = self.chart_key(entry, history)
-        points = [(t, outputs[key][0]) for t, outputs in history if key and outputs.get(key)]
-        chart.set_values([v for _t, v in points], [t for t, _v in points])
-        if entry is None:
-            chart.empty_text = ""
-        elif entry.address in self._history:
-            chart.empty_text = "No runs yet · r runs it now"
-        else:
-            chart.empty_text = "reading the history…"
-        title = f"History · {len(points)} run{'s' if len(points) != 1 else ''}"
-        if key:
-            title += f" · {key}"
-        self.query_one("#wf-chart-title", Label).update(title)
+        self.query_one(WorkflowDetail).show_status(self._status.get("") or self._status.get(self.selected or ""))
 
     # --- actions -------------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -585,7 +491,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         try:
             self.services.book().add(self.app.ctx.profile.name, address, source="added", owner=self.app.net.address)
         except Exception as exc:  # noqa: BLE001
-            self.notify(_user_message(exc)[0], title="Workflows", severity="error")
+            self.notify(user_message(exc)[0], title="Workflows", severity="error")
             return
         self.selected = address
         self.rebuild()
@@ -611,7 +517,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         try:
             self.services.book().remove(self.app.ctx.profile.name, entry.address)
         except Exception as exc:  # noqa: BLE001
-            self.notify(_user_message(exc)[0], title="Workflows", severity="error")
+            self.notify(user_message(exc)[0], title="Workflows", severity="error")
             return
         self.selected = None
         self.rebuild()
@@ -634,97 +540,3 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             worker.cancel()
         self.notify("Stopping: anything not sent yet is dropped; a sent transaction still gets mined.",
                     title="Workflows")
-
-    # --- operations (transactions) --------------------------------------------------------------------------------
-    def _begin(self, group: str, address: str | None, worker: Any) -> None:
-        self._ops[group] = worker
-        self.refresh_bindings()
-
-    def _end(self, group: str) -> None:
-        self._ops.pop(group, None)
-        self.refresh_bindings()
-
-    def _set_status(self, address: str | None, text: str, kind: str = "busy") -> None:
-        self._status[address or ""] = (text, kind)
-        if address is None or address == self.selected:
-            self._show_status()
-
-    # deploy ---------------------------------------------------------------------------------------------------------
-    def _deploy_begin(self, spec: dict[str, Any]) -> None:
-        owner = self.app.net.address
-        if not owner:
-            return
-        self._set_status(None, "Deploying the workflow…")
-        self._begin("wf-deploy", None, self._deploy_worker(spec, owner))
-
-    @on(m.WorkflowDeployed)
-    def _deployed(self, event: m.WorkflowDeployed) -> None:
-        self._end("wf-deploy")
-        self._status.pop("", None)
-        self.selected = event.address
-        self.rebuild()
-        self._set_status(
-            event.address,
-            f"Deployed{' and scheduled' if event.scheduled else ''} · r runs it now"
-            + ("" if event.scheduled else " · s schedules it"),
-            "ok",
-        )
-        self.notify(f"{event.address}", title="Workflow deployed" + (" and scheduled" if event.scheduled else ""))
-        if self._visible and self.autoload:
-            self.poll_detail()
-            self.poll_list()
-
-    # run ---------------------------------------------------------------------------------------------------------------
-    @on(m.WorkflowResult)
-    def _run_done(self, event: m.WorkflowResult) -> None:
-        self._end("wf-run")
-        self._latest[event.address] = event.outputs
-        entry = self.entry(event.address)
-        where = f" in block {event.block}" if event.block is not None else ""
-        gas = f" · gas {event.gas_used:,}" if event.gas_used is not None else ""
-        self._set_status(event.address, f"Ran now{where}{gas}", "ok")
-        if entry is not None:
-            try:
-                self.query_one("#wf-list", DataTable).update_cell(event.address, "latest", self._list_value(entry), update_width=True)
-            except Exception:  # noqa: BLE001
-                pass
-        if event.address == self.selected:
-            self.show_detail()
-        if self._visible and self.autoload:
-            self.poll_detail()
-
-    # schedule ---------------------------------------------------------------------------------------------------------
-    @on(m.WorkflowScheduled)
-    def _scheduled(self, event: m.WorkflowScheduled) -> None:
-        self._end("wf-schedule")
-        until = time.strftime("%m-%d %H:%M", time.localtime(event.end_time))
-        self._set_status(event.address, f"Scheduled every {event.frequency} s until {until}", "ok")
-        self.notify(f"Runs every {event.frequency} s until {until}", title="Workflow scheduled")
-        if self._visible and self.autoload:
-            self.poll_detail()
-
-    # status and failures --------------------------------------------------------------------------------------------
-    @on(m.WorkflowStatus)
-    def _op_status(self, event: m.WorkflowStatus) -> None:
-        self._set_status(event.address, event.text, "busy")
-
-    @on(m.WorkflowFailed)
-    def _op_failed(self, event: m.WorkflowFailed) -> None:
-        group = {"deploy": "wf-deploy", "run": "wf-run", "schedule": "wf-schedule"}.get(event.op)
-        if group:
-            self._end(group)
-            if event.op == "schedule" and event.address and "wf-deploy" in self._ops:
-                self._end("wf-deploy")
-        if event.op == "deploy":
-            self._status.pop("", None)
-            self._show_status()
-        text = event.text if not event.hint else f"{event.text}\n{event.hint}"
-        title = {"deploy": "Deploy failed", "run": "Run failed", "schedule": "Schedule failed"}.get(event.op, "Workflows")
-        if event.cancelled:
-            title = "Stopped"
-        if event.address:
-            self._set_status(event.address, event.text, "error" if not event.cancelled else "ok")
-        self.notify(text, title=title, severity="warning" if event.cancelled else "error", timeout=10)
-        if event.op == "deploy" and event.spec is not None and not event.cancelled:
-            # the form comes back with everything typed and the reason beside it
-            self.action_new(spec=event.spec, error=event.text)

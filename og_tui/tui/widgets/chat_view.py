@@ -1,9 +1,14 @@
 """Chat message widgets: user and assistant messages, tool-call cards, reply footers.
 
-An assistant reply streams through Textual's Markdown stream API: :meth:`AssistantMessage.
-start_stream` runs an async worker that owns a ``Markdown.get_stream`` and feeds it the
-fragments :meth:`feed` queues (the stream coalesces bursts and re-parses only the last
-block); ``await stream.stop()`` runs in its ``finally``. Nothing here does I/O.
+An assistant reply streams into a live ``Markdown`` through its public API only:
+:meth:`AssistantMessage.start_stream` runs an async worker (``_pump``) that takes the
+fragments :meth:`AssistantMessage.feed` queues and writes them with ``Markdown.append``
+(which re-parses only the last block) at most every ``FEED_S``, joining what came in
+between and waiting for the previous frame. It does this itself rather than through
+``Markdown.get_stream`` because it also changes the live Markdown between writes: a long
+reply "rolls over", its finished blocks frozen into static widgets and the live Markdown
+restarted with ``update("")`` + ``append``, so the widget count stays small however long
+the reply gets. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import json
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -20,6 +25,7 @@ from textual.message import Message
 from textual.widgets import Button, Markdown, Static
 
 from og_tui.tui.format import fmt_units, short_hash
+from og_tui.tui.widgets.frozen_markdown import FrozenMarkdown, block_starts, hold_full_gc, release_full_gc
 
 __all__ = [
     "ChatItem",
@@ -93,103 +99,6 @@ FREEZE_CHARS = 1200
 DRAWN_TIMEOUT_S = 0.5  # (a write waits for the last one to be drawn at most this long)
 HOLD_S = 0.1  # (the frame after the reply ends waits for its last write at most this long)
 GC_RELEASE_S = 1.0  # full garbage collections wait while a reply streams, and this long after
-
-
-_gc_holds = 0
-_gc_thresholds: tuple[int, int, int] | None = None
-
-
-def hold_full_gc() -> None:
-    """While a reply streams, Python's full collections wait: with Textual and Rich loaded one
-    takes 100-200 ms, a frozen frame and keys that wait, and widget churn makes them come
-    every second or so. The young generations are still collected. (Textual pauses the
-    collector the same way during smooth scrolls: ``App.PAUSE_GC_ON_SCROLL``.)"""
-    global _gc_holds, _gc_thresholds
-    import gc
-
-    if _gc_holds == 0:
-        _gc_thresholds = gc.get_threshold()
-        gc.set_threshold(_gc_thresholds[0], _gc_thresholds[1], 1 << 30)
-    _gc_holds += 1
-
-
-def release_full_gc() -> None:
-    global _gc_holds
-    import gc
-
-    _gc_holds = max(0, _gc_holds - 1)
-    if _gc_holds == 0 and _gc_thresholds is not None:
-        gc.set_threshold(*_gc_thresholds)
-
-
-_parser: Any = None
-
-
-def block_starts(source: str) -> list[int]:
-    """The lines where the top-level Markdown blocks of ``source`` start (as Textual's Markdown parses it)."""
-    global _parser
-    if _parser is None:
-        from markdown_it import MarkdownIt
-
-        _parser = MarkdownIt("gfm-like")
-    tokens = _parser.parse(source)
-    return sorted({t.map[0] for t in tokens if t.level == 0 and t.map is not None})
-
-
-class _FrozenPieces:
-    """Runs of finished Markdown blocks drawn with Rich's Markdown as one document would be
-    (a blank line between blocks). Each run is rendered once per width and kept: Textual
-    renders a Static's content to measure its height and again to draw it, and when a run
-    is added the earlier ones are not rendered again (code blocks go through Pygments)."""
-
-    # blocks with blocks inside (Rich's Markdown puts the blank line before them itself)
-    _CONTAINERS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"})
-
-    def __init__(self) -> None:
-        # (Rich Markdown, a blank line goes before it, a blank line goes after it)
-        self.pieces: list[tuple[Any, bool, bool]] = []
-        self._cache: dict[int, tuple[Any, list]] = {}  # piece index -> (options key, segments)
-
-    def add(self, source: str) -> None:
-        from rich.markdown import Markdown as RichMarkdown
-
-        md = RichMarkdown(source, code_theme="monokai")
-        top = [t for t in md.parsed if t.level == 0]
-        before = bool(top) and top[0].type not in self._CONTAINERS
-        after = not top or top[-1].type != "hr"  # (Rich's HorizontalRule.new_line)
-        self.pieces.append((md, before, after))
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.segment import Segment
-
-        key = (options.max_width, options.min_width, options.justify, options.overflow, options.no_wrap,
-               console.color_system)
-        for index, (md, before, _after) in enumerate(self.pieces):
-            if index and before and self.pieces[index - 1][2]:
-                yield Segment.line()
-            cached = self._cache.get(index)
-            if cached is None or cached[0] != key:
-                cached = self._cache[index] = (key, list(console.render(md, options)))
-            yield from cached[1]
-
-
-class FrozenMarkdown(Static):
-    """Finished blocks of a reply, drawn as one widget (Rich's Markdown): a stored reply, or
-    the blocks a long streaming reply has finished."""
-
-    DEFAULT_CLASSES = "frozen-markdown"
-
-    def __init__(self, source: str) -> None:
-        self._pieces = _FrozenPieces()
-        self._pieces.add(source)
-        super().__init__(self._pieces)
-        self.source = source
-
-    def extend(self, source: str) -> None:
-        """More finished blocks, drawn as if they had come with the first ones."""
-        self.source += source
-        self._pieces.add(source)
-        self.update(self._pieces)
 
 
 class ChatItem(Vertical):
@@ -489,16 +398,14 @@ class AssistantMessage(ChatItem):
                 before.extend(done)
             else:
                 await self.mount(FrozenMarkdown(done), before=md)
-            # start the live Markdown again with the last block (append(), unlike update(),
-            # notes where the last block starts, and parses on this thread: it is small)
-            md._markdown = ""
-            md._last_parsed_line = 0
+            # start the live Markdown again with the last block: update("") empties it,
+            # append() (unlike update()) notes where the last block starts, so the next
+            # append re-parses only that block
+            await md.update("")
             if tail:
-                await md.remove_children()
                 await md.append(tail)
-            else:  # (hidden now; its blocks go when they go)
+            else:
                 md.display = False
-                md.remove_children()
 
     @property
     def shown_text(self) -> str:
@@ -506,7 +413,7 @@ class AssistantMessage(ChatItem):
         return "".join(self._frozen) + self.body.source
 
     def feed(self, text: str) -> None:
-        """Queue a fragment of the streaming reply (called by the screen's ChatChunk handler)."""
+        """Queue a fragment of the streaming reply (called by the screen's Chunk handler)."""
         if not text:
             return
         self._streamed.append(text)
@@ -578,6 +485,11 @@ class AssistantMessage(ChatItem):
 
         self.when_ready(show)
 
+    def update_meta(self, meta: dict) -> None:
+        """New facts about a finished reply (its payment settled): shown in its footer."""
+        self.meta = dict(meta)
+        self.when_ready(lambda: self._show_footer(force=True))
+
     def _show_footer(self, force: bool = False) -> None:
         footer = self.query_one(".reply-footer", Static)
         if self.streaming and not force:
@@ -643,6 +555,8 @@ class ChatLog(VerticalScroll):
         if not self._at_top():
             super().action_scroll_home()
 
-    def _on_mouse_scroll_up(self, event) -> None:
-        if not self._at_top():
-            super()._on_mouse_scroll_up(event)
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        # at the top, the wheel asks for the previous page instead of scrolling (this
+        # handler runs before the base class's, which prevent_default() skips)
+        if self._at_top():
+            event.prevent_default()

@@ -22,8 +22,15 @@ from og_tui.core import constants
     default=None,
     help="Where the chain is kept [default: the platform data dir / devnet, or $OG_TUI_DEVNET_DATA_DIR].",
 )
-def devnet(host: str, port: int, data_dir: str | None) -> None:
+@click.option(
+    "--x402-network",
+    type=click.Choice(["og-devnet", "og-evm"]),
+    default=None,
+    help="Network name of the LLM gateway's x402 payments [default: og-devnet, or $OG_TUI_DEVNET_X402_NETWORK]. "
+    "og-evm lets unmodified OpenGradient SDK clients pay; the token's EIP-712 domain stays devnet-only.",
+)
+def devnet(host: str, port: int, data_dir: str | None, x402_network: str | None) -> None:
     """Run the local devnet (chain, faucet, hub, LLM gateway) on one port."""
     from og_tui.devnet.server import serve
 
-    raise SystemExit(serve(host, port, data_dir))
+    raise SystemExit(serve(host, port, data_dir, x402_network))

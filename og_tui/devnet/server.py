@@ -131,6 +131,8 @@ def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str
         f"og-tui devnet (LOCAL network, chain id {node.config.chain_id}) ready in {elapsed:.2f}s",
         f"  url:       {url}",
         f"  rpc:       {url}/rpc",
+        f"  x402:      network {node.config.x402_network}, token domain {node.config.payment_token_name!r} "
+        f"chain {node.config.x402_domain_chain_id} (devnet-only signatures)",
         f"  data dir:  {data_dir}",
         f"  block:     {node.chain.block_number}",
         f"  OUSDC:     {constants.OUSDC_ADDRESS}",
@@ -142,8 +144,20 @@ def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str
     return "\n".join(lines)
 
 
-def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, data_dir: str | Path | None = None) -> int:
-    """Run the devnet until interrupted. Returns a process exit code."""
+def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, data_dir: str | Path | None = None,
+          x402_network: str | None = None) -> int:
+    """Run the devnet until interrupted. Returns a process exit code.
+
+    ``x402_network`` (default: ``$OG_TUI_DEVNET_X402_NETWORK`` or ``og-devnet``) is the
+    network name the LLM gateway's payments use; see :mod:`og_tui.devnet.compat_x402`.
+    """
+    from og_tui.devnet.compat_x402 import ENV_X402_NETWORK, x402_settings
+
+    try:
+        x402 = x402_settings(x402_network or os.environ.get(ENV_X402_NETWORK) or constants.DEVNET_X402_NETWORK)
+    except ValueError as exc:
+        print(f"og-tui devnet: {exc}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     try:
         sock = _bind(host, port)
@@ -160,9 +174,9 @@ def serve(host: str = constants.DEVNET_HOST, port: int = constants.DEVNET_PORT, 
     actual_port = sock.getsockname()[1]
     data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
     try:
-        from og_tui.devnet.node import DevnetNode
+        from og_tui.devnet.node import DevnetConfig, DevnetNode
 
-        node = DevnetNode(data_dir)
+        node = DevnetNode(data_dir, DevnetConfig(**x402))
     except Exception:
         sock.close()
         raise

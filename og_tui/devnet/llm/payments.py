@@ -241,7 +241,8 @@ class PaymentService:
     def __init__(self, node: Any, batch_seconds: float = 5.0, timeout_seconds: int = 300) -> None:
         self.node = node
         self.network = node.config.x402_network
-        self.chain_id = node.config.chain_id
+        self.chain_id = node.config.x402_domain_chain_id
+        self.token_name = node.config.payment_token_name
         self.token = to_canonical_address(constants.OUSDC_ADDRESS)
         self.batch_seconds = batch_seconds
         self.timeout_seconds = timeout_seconds
@@ -251,7 +252,7 @@ class PaymentService:
         pk = KeyAPI.PrivateKey
         self.facilitator = pk(self._facilitator_key).public_key.to_checksum_address()
         self.payee = pk(self._payee_key).public_key.to_checksum_address()
-        self.domain_separator = OUSDCToken(self.token, self.chain_id, None, name=constants.OUSDC_NAME,
+        self.domain_separator = OUSDCToken(self.token, self.chain_id, None, name=self.token_name,
                                            version=constants.OUSDC_VERSION).domain_separator
         self._lock = threading.Lock()
         self._inflight: set[tuple[str, bytes]] = set()
@@ -287,7 +288,7 @@ class PaymentService:
             "payTo": self.payee,
             "maxTimeoutSeconds": int(self.timeout_seconds),
             "asset": constants.OUSDC_ADDRESS,
-            "extra": {"name": constants.OUSDC_NAME, "version": constants.OUSDC_VERSION},
+            "extra": {"name": self.token_name, "version": constants.OUSDC_VERSION},
         }
 
     def required_body(self, requirement: dict, error: str, code: Optional[str] = None) -> dict:

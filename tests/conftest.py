@@ -1,7 +1,7 @@
 """Shared fixtures: a real devnet process for end-to-end tests.
 
-- ``devnet_factory(data_dir=None, port=None) -> DevnetProcess``: start a devnet subprocess
-  (``python -m og_tui devnet --port P --data-dir D``) and wait for ``/health``.
+- ``devnet_factory(data_dir=None, port=None, extra_args=()) -> DevnetProcess``: start a devnet
+  subprocess (``python -m og_tui devnet --port P --data-dir D [extra_args]``) and wait for ``/health``.
   Every process it starts is stopped at the end of the session.
 - ``devnet`` (session): one shared devnet for tests that only add state.
 - ``fresh_devnet`` (function): a clean chain in a temp dir, restartable.
@@ -47,8 +47,10 @@ class DevnetRpcError(Exception):
 class DevnetProcess:
     RpcError = DevnetRpcError  # use ``devnet.RpcError`` in tests (conftest is not importable as a module)
 
-    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1",
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.data_dir = Path(data_dir)
+        self.extra_args = tuple(extra_args)
         self.host = host
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
@@ -74,7 +76,7 @@ class DevnetProcess:
         started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "og_tui", "devnet", "--host", self.host, "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
+             "--data-dir", str(self.data_dir), *self.extra_args],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=str(ROOT),
@@ -148,10 +150,10 @@ class DevnetProcess:
 def devnet_factory(tmp_path_factory):
     started: list[DevnetProcess] = []
 
-    def make(data_dir: Path | None = None, port: int | None = None) -> DevnetProcess:
+    def make(data_dir: Path | None = None, port: int | None = None, extra_args: tuple[str, ...] = ()) -> DevnetProcess:
         if data_dir is None:
             data_dir = tmp_path_factory.mktemp("devnet") / "data"
-        proc = DevnetProcess(Path(data_dir), port)
+        proc = DevnetProcess(Path(data_dir), port, extra_args=extra_args)
         started.append(proc)
         return proc.start()
 

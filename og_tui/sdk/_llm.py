@@ -93,6 +93,9 @@ def _chat(client: SdkClient, model_cid: Any, messages: List[Dict[str, Any]], inf
     onchain = _is_onchain(inference_mode)
     # on chain the reference ignores ``stream`` and returns the whole result
     want_stream = bool(stream) and not onchain
+    if onchain and not tool_choice:
+        # the reference's on-chain request: "auto" whenever a tools list is passed, even an empty one
+        tool_choice = "" if tools is None else "auto"
     out = _llm(client).chat(model_cid, messages, mode=inference_mode, max_tokens=max_tokens, temperature=temperature,
                             stop=stop_sequence, tools=tools, tool_choice=tool_choice,
                             settlement=x402_settlement_mode, stream=want_stream)

@@ -243,4 +243,4 @@ class Client(SdkClient):
         from og_tui.sdk._llm import _chat
 
         return _chat(self, model_cid, messages, inference_mode, max_tokens, stop_sequence, temperature,
-                     list(tools or []), tool_choice, x402_settlement_mode, stream)
+                     tools, tool_choice, x402_settlement_mode, stream)

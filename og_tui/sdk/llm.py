@@ -240,9 +240,13 @@ def _chat_model_class() -> Any:
             tools = kwargs.get("tools")
             tools = [convert_to_openai_tool(t) for t in tools] if tools else self.tools
             choice = _lc_tool_choice(kwargs.get("tool_choice", self.tool_choice))
-            return dict(mode=_mode(self.mode), max_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
+            mode = _mode(self.mode)
+            if not tools and mode == LlmInferenceMode.VANILLA:
+                # as the reference adapter (its tool list is [] until bind_tools): "auto", no tools
+                choice = "auto"
+            return dict(mode=mode, max_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
                         temperature=float(kwargs.get("temperature", self.temperature)), stop=stop,
-                        tools=tools or None, tool_choice=choice if tools else None)
+                        tools=tools or None, tool_choice=choice if tools or mode == LlmInferenceMode.VANILLA else None)
 
         def _meta(self, meta: Any, finish: Optional[str], tx: Optional[str]) -> Dict[str, Any]:
             info: Dict[str, Any] = {"finish_reason": finish, "model_name": self.model_cid, "mode": self.mode}

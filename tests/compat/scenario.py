@@ -294,6 +294,23 @@ def _langchain():
             "tool_calls": [{"name": c["name"], "args": c["args"]} for c in tool_reply.tool_calls]}
 
 
+# --- a Client object ------------------------------------------------------------------------
+@section("client")
+def _client():
+    c = og.new_client(email, password, key) if which == "ref" else og.new_client(email, password, key,
+                                                                                  rpc_url=f"{url}/rpc")
+    chat = c.llm_chat(MODEL_ID, [{"role": "user", "content": "Say hello"}], max_tokens=30)
+    tee = c.llm_completion(TEE_ID, "Say hello", max_tokens=20, inference_mode=og.LlmInferenceMode.TEE)
+    repo = c.create_model(f"{MODEL}-client", "made by a client object", "2.00")
+    version = c.create_version(repo.name, "notes", True)
+    files = c.list_files("linear-regression", "0.01")
+    r = c.infer(files[0]["ipfsCid"], og.InferenceMode.VANILLA, {"input": np.ones((1, 3, 4), dtype=np.float32)})
+    wf = c.alpha.read_workflow_result("0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845")
+    return {"type": type(c).__name__, "chat": text_out(chat), "tee": text_out(tee),
+            "repo": [repo.name.replace(MODEL, "<model>"), repo.initialVersion], "version": version,
+            "infer": r.model_output, "workflow": {"type": type(wf).__name__, "numbers": sorted(wf.numbers)}}
+
+
 # --- exceptions -------------------------------------------------------------------------------
 @section("exceptions")
 def _exceptions():

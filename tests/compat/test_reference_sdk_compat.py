@@ -99,7 +99,7 @@ SECTIONS = [
     "hub", "infer_vanilla", "infer_tee", "llm_completion_chain", "llm_chat_chain", "llm_chat_chain_tools",
     "llm_chat_chain_stream", "llm_completion_tee", "llm_chat_tee_settle", "llm_chat_tee_settle-metadata",
     "llm_chat_tee_settle-batch", "llm_chat_tee_tools", "llm_chat_tee_stream", "x402_auth", "alphasense", "langchain",
-    "exceptions",
+    "client", "exceptions",
 ]
 
 
@@ -137,6 +137,11 @@ def test_reference_results_are_real(results):
     assert ref["alphasense"]["names"] == ["linear", "eth_volatility", "linear_swarm"]
     assert ref["alphasense"]["run"] == ref["alphasense"]["swarm"] and ref["alphasense"]["read_is_number"]
     assert ref["exceptions"] == {"caught": "OpenGradientError", "has_status": True}
+    client = ref["client"]
+    assert client["type"] == "Client" and client["chat"]["chat_output"]["content"]
+    assert client["tee"]["tx"] == "external" and client["tee"]["completion_output"]
+    assert client["repo"] == ["<model>-client", "0.01"] and client["version"] == {"versionString": "1.00"}
+    assert client["workflow"] == {"type": "ModelOutput", "numbers": ["Y"]}
 
 
 def test_zkml_refused_by_both(results):

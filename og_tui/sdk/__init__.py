@@ -28,7 +28,7 @@ from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
 from og_tui.sdk._infer import infer  # noqa: E402
 
 # The seed's submodules, reachable as attributes (og.alpha.new_workflow, ...).
-from og_tui.sdk import alpha, alphasense, exceptions, llm, types, workflow_models, x402_auth  # noqa: E402
+from og_tui.sdk import alpha, alphasense, defaults, exceptions, llm, types, workflow_models, x402_auth  # noqa: E402
 
 __all__ = ["init", "new_client", "Client", "login", "create_model", "create_version", "upload", "list_files", "llm_chat", "llm_completion", "infer", *_types_all]
 

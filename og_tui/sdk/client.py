@@ -34,6 +34,11 @@ from og_tui.core.types import (
     x402SettlementMode,
 )
 from og_tui.sdk._state import SdkClient
+from og_tui.sdk.defaults import (
+    DEFAULT_LLM_SERVER_URL,
+    DEFAULT_OPENGRADIENT_LLM_SERVER_URL,
+    DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL,
+)
 from og_tui.sdk.exceptions import translating
 from og_tui.sdk.types import TextGenerationStream
 
@@ -43,10 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Client", "resolve_network", "devnet_profile"]
 
-# the reference's defaults (opengradient.defaults)
-DEFAULT_LLM_SERVER_URL = "http://35.225.197.84:8000"
-DEFAULT_OPENGRADIENT_LLM_SERVER_URL = "https://llmogevm.opengradient.ai"
-DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL = "https://llmogevm.opengradient.ai"
 
 
 def _devnet_info(rpc_url: str, timeout: float = 3.0) -> Optional[Dict[str, Any]]:

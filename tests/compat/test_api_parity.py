@@ -40,7 +40,9 @@ module = {n: sig(getattr(og, n)) for n in ("init", "new_client", "upload", "crea
 types = sorted(n for n, v in vars(T).items() if isinstance(v, type) and v.__module__ == T.__name__)
 excs = sorted(n for n, v in vars(E).items() if isinstance(v, type) and issubclass(v, Exception) and v.__module__ == E.__name__)
 enums = {n: {m.name: m.value for m in getattr(T, n)} for n in ("LLM", "TEE_LLM", "x402SettlementMode", "CandleType", "CandleOrder", "InferenceMode", "LlmInferenceMode")}
-print(json.dumps({"methods": methods, "module": module, "types": types, "exceptions": excs,
+from opengradient import defaults as D
+consts = {n: v for n, v in vars(D).items() if n.startswith("DEFAULT_")}
+print(json.dumps({"defaults": consts, "methods": methods, "module": module, "types": types, "exceptions": excs,
                   "x402auth": sig(X.X402Auth.__init__), "enums": enums}))
 """
 
@@ -104,3 +106,9 @@ def test_x402auth_parameters(reference):
 
     ours = [p for p, _ in _sig(X402Auth.__init__)]
     assert ours[: len(reference["x402auth"])] == [p for p, _ in reference["x402auth"]]
+
+
+def test_defaults_module_same_values(reference):
+    from og_tui.sdk import defaults
+
+    assert {n: getattr(defaults, n, None) for n in reference["defaults"]} == reference["defaults"]

@@ -42,6 +42,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Dict, Generator, Iterator, List, Optional, Sequence, Union
 
 from og_tui.core.types import LlmInferenceMode
+from og_tui.sdk.exceptions import translating
 
 if TYPE_CHECKING:
     from langchain_core.messages import InvalidToolCall, ToolCall
@@ -258,6 +259,7 @@ def _chat_model_class() -> Any:
                     info["payment_hash"] = meta.payment_hash
             return info
 
+        @translating()
         def _generate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                       run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
             out = self._llm.chat(self.model_cid, _langchain_messages(messages), **self._request(messages, stop, kwargs))
@@ -406,6 +408,7 @@ class _Completions:
     def __init__(self, owner: "OpenGradientOpenAI") -> None:
         self._owner = owner
 
+    @translating()
     def create(self, model: Any, messages: Sequence[Any], tools: Optional[List[dict[str, Any]]] = None, tool_choice: Any = None,
                stream: bool = False, parallel_tool_calls: bool = False, max_tokens: int = 200,
                temperature: float = 0.25, stop: Union[str, List[str], None] = None, **_ignored: Any) -> Any:
@@ -413,7 +416,7 @@ class _Completions:
 
         ``parallel_tool_calls`` is accepted for compatibility (the network answers with at
         most what the model gives). Raises og-tui errors (ValidationError, LLMError,
-        SpendCapExceeded...)."""
+        SpendCapExceeded...), which are also og_tui.sdk.exceptions classes."""
         owner = self._owner
         model_id = str(getattr(model, "value", model))
         msgs = _openai_messages(messages)

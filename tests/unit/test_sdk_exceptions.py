@@ -49,3 +49,13 @@ def test_sdk_classes_behave_like_reference():
     err = X.OpenGradientError("boom", status_code=500)
     assert str(err) == "boom (Status code: 500)"
     assert str(X.FileNotFoundError("/x")) == "File not found: /x (Status code: None)"
+
+
+def test_langchain_adapter_errors_are_sdk_exceptions():
+    pytest.importorskip("langchain_core")
+    from og_tui.sdk.llm import langchain_adapter
+
+    chat = langchain_adapter("0x" + "11" * 32, "openai/gpt-4o", rpc_url="http://127.0.0.1:9/rpc")  # nothing listens
+    with pytest.raises(X.OpenGradientError) as info:
+        chat.invoke("hello")
+    assert isinstance(info.value, E.OGError) and "127.0.0.1:9" in str(info.value)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.compat.test_reference_sdk_compat import _reference_python
+from .refenv import reference_python
 
 DUMP = r"""
 import inspect, json
@@ -49,7 +49,7 @@ print(json.dumps({"defaults": consts, "methods": methods, "module": module, "typ
 
 @pytest.fixture(scope="module")
 def reference():
-    proc = subprocess.run([_reference_python(), "-c", DUMP], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([reference_python(), "-c", DUMP], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

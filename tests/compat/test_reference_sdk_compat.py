@@ -27,19 +27,12 @@ from pathlib import Path
 
 import pytest
 
+from .refenv import ROOT, reference_python
+
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = Path(__file__).with_name("scenario.py")
 PASSWORD = "Compat-Passw0rd!"
-
-
-def _reference_python() -> str:
-    python = os.environ.get("OG_TUI_REFERENCE_SDK_PYTHON") or str(ROOT / ".venv-ref" / "bin" / "python")
-    assert os.path.exists(python), (
-        f"No reference SDK environment at {python}: run `make test` (it builds .venv-ref with opengradient==0.5.13) "
-        "or set OG_TUI_REFERENCE_SDK_PYTHON to a python that has it.")
-    return python
 
 
 def _sign_up(url: str, email: str) -> None:
@@ -80,7 +73,7 @@ def _result(proc: subprocess.Popen) -> dict:
 
 @pytest.fixture(scope="module")
 def results(devnet_factory, tmp_path_factory):
-    python = _reference_python()
+    python = reference_python()
     dn = devnet_factory(extra_args=("--x402-network", "og-evm"))
     procs = {}
     for i, which in enumerate(("ref", "ogtui")):  # both at once, each with its own wallet and hub account

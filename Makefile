@@ -8,6 +8,10 @@ LOCK   := requirements.lock
 # extra uv options for `make lock`, e.g. LOCK_ARGS=--upgrade (newest versions of everything)
 # or LOCK_ARGS="--upgrade-package textual"
 LOCK_ARGS ?=
+# The reference OpenGradient SDK, in its own environment (its pins must not enter .venv):
+# tests/compat/ runs it against a devnet next to og_tui.sdk. Built once, then cached.
+REF_VENV := .venv-ref
+REF_SDK  := opengradient==0.5.13
 
 .PHONY: run test bench snapshots-update screenshots clean lock
 
@@ -40,12 +44,18 @@ lock: | $(BIN)/python
 	$(BIN)/python -m uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
 		--quiet --output-file $(LOCK) $(LOCK_ARGS)
 	@echo "$(LOCK): $$(grep -c '==' $(LOCK)) pins"
+$(REF_VENV)/.installed:
+	$(PYTHON) -m venv $(REF_VENV)
+	$(REF_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(REF_VENV)/bin/python -m pip install --quiet $(REF_SDK)
+	touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/og-tui $(ARGS)
 
-test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q $(ARGS)
+test: $(VENV)/.installed-test $(REF_VENV)/.installed
+	OG_TUI_REFERENCE_SDK_PYTHON=$${OG_TUI_REFERENCE_SDK_PYTHON:-$(CURDIR)/$(REF_VENV)/bin/python} \
+		$(BIN)/python -m pytest -q $(ARGS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench $(ARGS)
@@ -57,4 +67,4 @@ screenshots: $(VENV)/.installed-test
 	$(BIN)/python -m og_tui.tui.screenshots screenshots
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(REF_VENV)

@@ -55,7 +55,14 @@ from og_tui.devnet import limits as L
               help="eth_call / eth_estimateGas requests run at once; more wait their turn.")
 @click.option("--tx-evm-timeout", default=L.DEFAULT_TX_TIMEOUT, show_default=True, type=click.FloatRange(0),
               help="Seconds one transaction may run; a longer one is refused, not mined (0 = no limit).")
-def devnet(host: str, port: int, data_dir: Optional[str], allow_remote: bool, public_url: Optional[str],
+@click.option(
+    "--x402-network",
+    type=click.Choice(["og-devnet", "og-evm"]),
+    default=None,
+    help="Network name of the LLM gateway's x402 payments [default: og-devnet, or $OG_TUI_DEVNET_X402_NETWORK]. "
+    "og-evm lets unmodified OpenGradient SDK clients pay; the token's EIP-712 domain stays devnet-only.",
+)
+def devnet(host: str, port: int, data_dir: Optional[str], x402_network: Optional[str], allow_remote: bool, public_url: Optional[str],
            cors: tuple[str, ...], max_body_mib: float, max_json_depth: int, rpc_batch_limit: int,
            rpc_response_mib: float, rpc_max_filters: int, rpc_filter_timeout: float, rpc_gas_cap: int,
            rpc_evm_timeout: float, rpc_evm_concurrency: int, tx_evm_timeout: float) -> None:
@@ -81,5 +88,5 @@ def devnet(host: str, port: int, data_dir: Optional[str], allow_remote: bool, pu
         evm_concurrency=rpc_evm_concurrency,
         tx_timeout=tx_evm_timeout,
     )
-    raise SystemExit(serve(host, port, data_dir, limits=limits, allow_remote=allow_remote,
+    raise SystemExit(serve(host, port, data_dir, x402_network, limits=limits, allow_remote=allow_remote,
                            public_url=public_url, cors=cors))

@@ -42,6 +42,7 @@ from eth_utils import is_checksum_address, is_hex_address, to_canonical_address,
 from og_tui.core import constants
 from og_tui.devnet.chain import ChainError, DevChain
 from og_tui.devnet.limits import DevnetLimits
+from og_tui.devnet.compat_x402 import x402_domain_note
 from og_tui.devnet.native import NativeHandler, selector
 from og_tui.devnet.token import OUSDCToken, balance_slot
 
@@ -56,7 +57,14 @@ class DevnetConfig:
     faucet_token_units: int = 1_000 * 10**constants.OUSDC_DECIMALS
     dev_account_token_units: int = 10_000 * 10**constants.OUSDC_DECIMALS
     x402_network: str = constants.DEVNET_X402_NETWORK
+    # the payment token's EIP-712 domain (name, chainId); see og_tui.devnet.compat_x402
+    x402_chain_id: int = 0  # 0: the chain's own id
+    payment_token_name: str = constants.OUSDC_NAME
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def x402_domain_chain_id(self) -> int:
+        return self.x402_chain_id or self.chain_id
 
 
 class FaucetError(ValueError):
@@ -92,9 +100,9 @@ class DevnetNode:
             self.chain.open(extra_genesis=self._genesis)
             self._token = OUSDCToken(
                 self.token_address,
-                self.config.chain_id,
+                self.config.x402_domain_chain_id,
                 minter=self.chain.faucet_address,
-                name=constants.OUSDC_NAME,
+                name=self.config.payment_token_name,
                 symbol=constants.OUSDC_NAME,
                 version=constants.OUSDC_VERSION,
                 decimals=constants.OUSDC_DECIMALS,
@@ -142,6 +150,7 @@ class DevnetNode:
         return {
             "chain_id": self.config.chain_id,
             "x402_network": self.config.x402_network,
+            "x402_chain_id": self.config.x402_domain_chain_id,
             "base_url": base_url,
             "rpc_url": f"{base_url}/rpc",
             "hub_url": f"{base_url}/api/v0",
@@ -157,12 +166,13 @@ class DevnetNode:
             },
             "payment_token": {
                 "address": constants.OUSDC_ADDRESS,
-                "name": constants.OUSDC_NAME,
+                "name": self.config.payment_token_name,
                 "version": constants.OUSDC_VERSION,
                 "decimals": constants.OUSDC_DECIMALS,
                 "symbol": constants.OUSDC_NAME,
             },
             "dev_accounts": [{"address": a.address, "private_key": a.private_key} for a in self.dev_accounts],
+            "x402_domain": x402_domain_note(self.config),
             "faucet": {
                 "native_wei": self.config.faucet_native_wei,
                 "token_units": self.config.faucet_token_units,

@@ -169,6 +169,8 @@ def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str
         f"og-tui devnet (LOCAL network, chain id {node.config.chain_id}) ready in {elapsed:.2f}s",
         f"  url:       {url}",
         f"  rpc:       {url}/rpc",
+        f"  x402:      network {node.config.x402_network}, token domain {node.config.payment_token_name!r} "
+        f"chain {node.config.x402_domain_chain_id} (devnet-only signatures)",
         f"  data dir:  {data_dir}",
         f"  limits:    {_limits_line(node)}",
         f"  block:     {node.chain.block_number}",
@@ -199,13 +201,25 @@ def serve(
     host: str = constants.DEVNET_HOST,
     port: int = constants.DEVNET_PORT,
     data_dir: str | Path | None = None,
+    x402_network: str | None = None,
     *,
     limits: DevnetLimits | None = None,
     allow_remote: bool = False,
     public_url: str | None = None,
     cors: Sequence[str] = (),
 ) -> int:
-    """Run the devnet until interrupted. Returns a process exit code."""
+    """Run the devnet until interrupted. Returns a process exit code.
+
+    ``x402_network`` (default: ``$OG_TUI_DEVNET_X402_NETWORK`` or ``og-devnet``) is the
+    network name the LLM gateway's payments use; see :mod:`og_tui.devnet.compat_x402`.
+    """
+    from og_tui.devnet.compat_x402 import ENV_X402_NETWORK, x402_settings
+
+    try:
+        x402 = x402_settings(x402_network or os.environ.get(ENV_X402_NETWORK) or constants.DEVNET_X402_NETWORK)
+    except ValueError as exc:
+        print(f"og-tui devnet: {exc}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     limits = limits or DevnetLimits()
     limits.cors_origins = list(cors)
@@ -234,9 +248,9 @@ def serve(
     data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
     threading.stack_size(THREAD_STACK_SIZE)  # threads started from here on (workers, keeper)
     try:
-        from og_tui.devnet.node import DevnetNode
+        from og_tui.devnet.node import DevnetConfig, DevnetNode
 
-        node = DevnetNode(data_dir, limits=limits)
+        node = DevnetNode(data_dir, DevnetConfig(**x402), limits=limits)
     except Exception:
         sock.close()
         raise

@@ -15,24 +15,22 @@ checks the not-initialized error for every public function automatically.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Any, Optional
 
 from og_tui.core.constants import INFERENCE_HUB_ADDRESS, OG_API_URL, OG_RPC_URL
 from og_tui.core.types import *  # noqa: F401,F403 - the seed's types are part of this API
 from og_tui.core.types import __all__ as _types_all
 from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client
-
-if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
+from og_tui.sdk.client import Client
 
 from og_tui.sdk._hub import create_model, create_version, list_files, login, upload  # noqa: E402
 from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
 from og_tui.sdk._infer import infer  # noqa: E402
 
 # The seed's submodules, reachable as attributes (og.alpha.new_workflow, ...).
-from og_tui.sdk import alpha, alphasense, llm, workflow_models, x402_auth  # noqa: E402
+from og_tui.sdk import alpha, alphasense, defaults, exceptions, llm, types, workflow_models, x402_auth  # noqa: E402
 
-__all__ = ["init", "login", "create_model", "create_version", "upload", "list_files", "llm_chat", "llm_completion", "infer", *_types_all]
+__all__ = ["init", "new_client", "Client", "login", "create_model", "create_version", "upload", "list_files", "llm_chat", "llm_completion", "infer", *_types_all]
 
 
 def init(
@@ -43,7 +41,7 @@ def init(
     api_url: str = "https://sdk-devnet.opengradient.ai",
     contract_address: str = "0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE",
     profile: Optional[str] = None,
-) -> SdkClient:
+) -> "Client":
     """Initialize the SDK with authentication and network settings.
 
     Arguments:
@@ -58,7 +56,11 @@ def init(
             ``"opengradient"``); it supplies ``rpc_url``, ``api_url`` and
             ``contract_address`` unless those are passed with a non-default value.
 
-    Returns the resolved client (its ``repr`` shows no secret).
+    Without a profile, an ``rpc_url`` that belongs to an og-tui devnet (``.../rpc``) is
+    enough: its ``/devnet/info`` supplies the hub, LLM gateway, x402 network and contract
+    addresses (``api_url`` and ``contract_address`` too, unless passed).
+
+    Returns the :class:`Client` (its ``repr`` shows no secret); the module functions use it.
     """
     prof = None
     if profile is not None:
@@ -72,27 +74,34 @@ def init(
         if contract_address == INFERENCE_HUB_ADDRESS:
             contract_address = prof.inference_contract
 
-    account: Optional[LocalAccount] = None
-    if private_key:
-        from og_tui.core.amounts import parse_private_key
-
-        key = parse_private_key(private_key)
-        from eth_account import Account
-
-        account = Account.from_key(key)
-        del key
-
-    client = SdkClient(
-        email=email,
-        password=password,
-        account=account,
+    client = Client(
+        private_key=private_key,
         rpc_url=rpc_url,
         api_url=api_url,
         contract_address=contract_address,
+        email=email,
+        password=password,
         profile=prof,
     )
     set_client(client)
     return client
+
+
+def new_client(
+    email: Optional[str],
+    password: Optional[str],
+    private_key: str,
+    rpc_url: str = OG_RPC_URL,
+    api_url: str = OG_API_URL,
+    contract_address: str = INFERENCE_HUB_ADDRESS,
+    **kwargs: Any,
+) -> Client:
+    """A new, independent :class:`Client` (``init`` builds the module's one); same parameters as the reference.
+
+    ``kwargs`` go to :class:`Client` (``og_llm_server_url``, ``profile``, ...).
+    """
+    return Client(private_key=private_key, rpc_url=rpc_url, api_url=api_url, contract_address=contract_address,
+                  email=email, password=password, **kwargs)
 
 
 # --- features --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from og_tui.core.constants import OG_AUTH_URL, OG_HUB_URL
 from og_tui.core.types import FileUploadResult, ModelRepository
 from og_tui.sdk._state import SdkClient, _require_client
+from og_tui.sdk.exceptions import translating
 
 if TYPE_CHECKING:
     from og_tui.core.hub import HubClient
@@ -47,6 +48,7 @@ def _hub(client: SdkClient, *, auth: bool = True) -> HubClient:
     return hub
 
 
+@translating()
 def login(email: str, password: str) -> Dict[str, Any]:
     """Sign in to the Model Hub (replaces init's credentials); returns the account (no tokens)."""
     client = _require_client()
@@ -56,29 +58,49 @@ def login(email: str, password: str) -> Dict[str, Any]:
     return session.public()
 
 
-def create_model(model_name: str, model_desc: str, model_path: Optional[str] = None) -> ModelRepository:
-    """Create a model repository (and its first version); upload ``model_path`` to it if given."""
-    client = _require_client()
+def _create_model(client: SdkClient, model_name: str, model_desc: str, version: str = "1.00",
+                  model_path: Optional[str] = None) -> ModelRepository:
     hub = _hub(client)
-    repo = hub.create_model(model_name, model_desc)
+    repo = hub.create_model(model_name, model_desc, version)
     if model_path:
         hub.upload(model_path, repo.name, repo.initialVersion)
-    return repo
+    return ModelRepository(repo.name, repo.initialVersion)
 
 
+def _create_version(client: SdkClient, model_name: str, notes: Optional[str] = None, is_major: bool = False) -> Dict[str, Any]:
+    answer = _hub(client).create_version(model_name, notes or "", bool(is_major))
+    # the reference returns only the version string ("Unknown" when the hub gave none)
+    return {"versionString": answer.get("versionString") or "Unknown"}
+
+
+def _upload(client: SdkClient, model_path: str, model_name: str, version: str) -> FileUploadResult:
+    up = _hub(client).upload(model_path, model_name, version)
+    return FileUploadResult(up.modelCid, up.size)
+
+
+def _list_files(client: SdkClient, model_name: str, version: str) -> List[Dict[str, Any]]:
+    return _hub(client, auth=False).list_files(model_name, version)
+
+
+@translating()
+def create_model(model_name: str, model_desc: str, model_path: Optional[str] = None) -> ModelRepository:
+    """Create a model repository (and its first version); upload ``model_path`` to it if given."""
+    return _create_model(_require_client(), model_name, model_desc, model_path=model_path)
+
+
+@translating()
 def create_version(model_name: str, notes: Optional[str] = None, is_major: bool = False) -> Dict[str, Any]:
-    """Create a new version of a model; returns the hub's answer (``versionString``, ...)."""
-    client = _require_client()
-    return _hub(client).create_version(model_name, notes or "", bool(is_major))
+    """Create a new version of a model; returns ``{"versionString": ...}`` as the reference does."""
+    return _create_version(_require_client(), model_name, notes, is_major)
 
 
+@translating("upload")
 def upload(model_path: str, model_name: str, version: str) -> FileUploadResult:
     """Upload a model file (streamed) to ``model_name`` ``version``; returns FileUploadResult(modelCid, size)."""
-    client = _require_client()
-    return _hub(client).upload(model_path, model_name, version)
+    return _upload(_require_client(), model_path, model_name, version)
 
 
+@translating()
 def list_files(model_name: str, version: str) -> List[Dict[str, Any]]:
     """Files of a model version: dicts with name, size, ipfsCid, isOnnx, signature."""
-    client = _require_client()
-    return _hub(client, auth=False).list_files(model_name, version)
+    return _list_files(_require_client(), model_name, version)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 
 from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery, ModelOutput, SchedulerParams
 from og_tui.sdk._state import SdkClient, _require_client
+from og_tui.sdk.exceptions import translating
 
 if TYPE_CHECKING:
     from og_tui.core.alpha import AlphaClient
@@ -74,6 +75,31 @@ def _alpha(client: SdkClient) -> AlphaClient:
     return alpha
 
 
+def _new_workflow(client: SdkClient, model_cid: str, input_query: HistoricalInputQuery, input_tensor_name: str,
+                  scheduler_params: Optional[SchedulerParams] = None) -> str:
+    signer = client.require_account()
+    from og_tui.core.alpha import ScheduleFailed
+
+    try:
+        return _alpha(client).new_workflow(signer, model_cid, input_query, input_tensor_name, scheduler_params)
+    except ScheduleFailed as exc:
+        print(f"Warning: {exc}", file=sys.stderr)
+        return exc.address
+
+
+def _run_workflow(client: SdkClient, contract_address: str) -> ModelOutput:
+    return _alpha(client).run_workflow(client.require_account(), contract_address)
+
+
+def _read_workflow_result(client: SdkClient, contract_address: str) -> ModelOutput:
+    return _alpha(client).read_workflow_result(contract_address)
+
+
+def _read_workflow_history(client: SdkClient, contract_address: str, num_results: int) -> List[ModelOutput]:
+    return _alpha(client).read_workflow_history(contract_address, num_results)
+
+
+@translating()
 def new_workflow(
     model_cid: str,
     input_query: HistoricalInputQuery,
@@ -85,30 +111,46 @@ def new_workflow(
     With ``scheduler_params`` it is also registered to run every ``frequency`` seconds for
     ``duration_hours`` hours. Raises RuntimeError before init, og_tui errors for bad input.
     """
-    client = _require_client()
-    signer = client.require_account()
-    from og_tui.core.alpha import ScheduleFailed
-
-    try:
-        return _alpha(client).new_workflow(signer, model_cid, input_query, input_tensor_name, scheduler_params)
-    except ScheduleFailed as exc:
-        print(f"Warning: {exc}", file=sys.stderr)
-        return exc.address
+    return _new_workflow(_require_client(), model_cid, input_query, input_tensor_name, scheduler_params)
 
 
+@translating()
 def run_workflow(contract_address: str) -> ModelOutput:
     """Run the workflow now (a transaction) and return the output of this run."""
-    client = _require_client()
-    return _alpha(client).run_workflow(client.require_account(), contract_address)
+    return _run_workflow(_require_client(), contract_address)
 
 
+@translating()
 def read_workflow_result(contract_address: str) -> ModelOutput:
     """The latest result stored by the workflow (read-only call)."""
-    client = _require_client()
-    return _alpha(client).read_workflow_result(contract_address)
+    return _read_workflow_result(_require_client(), contract_address)
 
 
+@translating()
 def read_workflow_history(contract_address: str, num_results: int) -> List[ModelOutput]:
     """The last ``num_results`` results, most recent first (read-only call)."""
-    client = _require_client()
-    return _alpha(client).read_workflow_history(contract_address, num_results)
+    return _read_workflow_history(_require_client(), contract_address, num_results)
+
+
+class Alpha:
+    """``client.alpha``: the alpha functions bound to one :class:`og_tui.sdk.Client`."""
+
+    def __init__(self, client: SdkClient) -> None:
+        self._client = client
+
+    @translating()
+    def new_workflow(self, model_cid: str, input_query: HistoricalInputQuery, input_tensor_name: str,
+                     scheduler_params: Optional[SchedulerParams] = None) -> str:
+        return _new_workflow(self._client, model_cid, input_query, input_tensor_name, scheduler_params)
+
+    @translating()
+    def run_workflow(self, contract_address: str) -> ModelOutput:
+        return _run_workflow(self._client, contract_address)
+
+    @translating()
+    def read_workflow_result(self, contract_address: str) -> ModelOutput:
+        return _read_workflow_result(self._client, contract_address)
+
+    @translating()
+    def read_workflow_history(self, contract_address: str, num_results: int) -> List[ModelOutput]:
+        return _read_workflow_history(self._client, contract_address, num_results)

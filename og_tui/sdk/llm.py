@@ -42,6 +42,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Dict, Generator, Iterator, List, Optional, Sequence, Union
 
 from og_tui.core.types import LlmInferenceMode
+from og_tui.sdk.exceptions import translating
 
 if TYPE_CHECKING:
     from langchain_core.messages import InvalidToolCall, ToolCall
@@ -240,9 +241,13 @@ def _chat_model_class() -> Any:
             tools = kwargs.get("tools")
             tools = [convert_to_openai_tool(t) for t in tools] if tools else self.tools
             choice = _lc_tool_choice(kwargs.get("tool_choice", self.tool_choice))
-            return dict(mode=_mode(self.mode), max_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
+            mode = _mode(self.mode)
+            if not tools and mode == LlmInferenceMode.VANILLA:
+                # as the reference adapter (its tool list is [] until bind_tools): "auto", no tools
+                choice = "auto"
+            return dict(mode=mode, max_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
                         temperature=float(kwargs.get("temperature", self.temperature)), stop=stop,
-                        tools=tools or None, tool_choice=choice if tools else None)
+                        tools=tools or None, tool_choice=choice if tools or mode == LlmInferenceMode.VANILLA else None)
 
         def _meta(self, meta: Any, finish: Optional[str], tx: Optional[str]) -> Dict[str, Any]:
             info: Dict[str, Any] = {"finish_reason": finish, "model_name": self.model_cid, "mode": self.mode}
@@ -254,6 +259,7 @@ def _chat_model_class() -> Any:
                     info["payment_hash"] = meta.payment_hash
             return info
 
+        @translating()
         def _generate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
                       run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
             out = self._llm.chat(self.model_cid, _langchain_messages(messages), **self._request(messages, stop, kwargs))
@@ -402,6 +408,7 @@ class _Completions:
     def __init__(self, owner: "OpenGradientOpenAI") -> None:
         self._owner = owner
 
+    @translating()
     def create(self, model: Any, messages: Sequence[Any], tools: Optional[List[dict[str, Any]]] = None, tool_choice: Any = None,
                stream: bool = False, parallel_tool_calls: bool = False, max_tokens: int = 200,
                temperature: float = 0.25, stop: Union[str, List[str], None] = None, **_ignored: Any) -> Any:
@@ -409,7 +416,7 @@ class _Completions:
 
         ``parallel_tool_calls`` is accepted for compatibility (the network answers with at
         most what the model gives). Raises og-tui errors (ValidationError, LLMError,
-        SpendCapExceeded...)."""
+        SpendCapExceeded...), which are also og_tui.sdk.exceptions classes."""
         owner = self._owner
         model_id = str(getattr(model, "value", model))
         msgs = _openai_messages(messages)

@@ -3,8 +3,9 @@
     auth = X402Auth(account)                                  # signs for network "og-evm"
     async with httpx.AsyncClient(auth=auth) as http: ...      # or httpx.Client
 
-On a 402 it selects the first ``exact`` requirement on ``network_filter`` (default
-``og-evm``, as the reference's streaming path does), refuses amounts over ``max_value``
+On a 402 it selects the first requirement of scheme ``scheme_filter`` (default
+``exact``, the only scheme it can sign) on ``network_filter`` (default ``og-evm``, as
+the reference's streaming path does), refuses amounts over ``max_value``
 (before signing), signs an EIP-3009 authorization with ``account`` and retries once with
 ``X-Payment``. The signing chain id comes from the network name (og-evm 10740,
 og-devnet 107401) unless ``chain_id`` is given.
@@ -33,6 +34,7 @@ class X402Auth(X402PaymentAuth):
         max_value: Optional[int] = None,
         payment_requirements_selector: Optional[Callable[..., dict[str, Any]]] = None,
         network_filter: Optional[str] = constants.OG_X402_NETWORK,
+        scheme_filter: Optional[str] = None,
         chain_id: Optional[int] = None,
     ) -> None:
         if chain_id is None:
@@ -42,8 +44,11 @@ class X402Auth(X402PaymentAuth):
         self.account = account
         self.max_value = max_value
         self._selector = payment_requirements_selector
+        self.network_filter = network_filter
+        self.scheme_filter = scheme_filter
 
     def _select(self, accepts: Any) -> dict[str, Any]:
+        scheme = self.scheme_filter or "exact"
         if self._selector is not None:
-            return self._selector(accepts, self.network, "exact", self.max_value)
-        return select_requirements(accepts, self.network)
+            return self._selector(accepts, self.network, scheme, self.max_value)
+        return select_requirements(accepts, self.network, scheme)

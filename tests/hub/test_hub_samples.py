@@ -91,3 +91,18 @@ def test_streamed_signature_matches_onnx_load(tmp_path, monkeypatch):
     truncated.write_bytes(SAMPLES[0].data[:-7])
     with pytest.raises(onnx_sig.NotOnnx):
         onnx_sig.signature_from_file(truncated)
+
+
+def test_iris_classifier_is_trained_on_the_iris_data():
+    from og_tui.devnet.hub.samples import iris_data, iris_split
+
+    x, y = iris_data()
+    assert x.shape == (150, 4) and np.bincount(y).tolist() == [50, 50, 50]
+    (_train_x, _train_y), (held_x, held_y) = iris_split()
+    assert len(held_y) == 30 and np.bincount(held_y).tolist() == [10, 10, 10]
+    sess = ort.InferenceSession(next(s for s in SAMPLES if s.name == "iris-classifier").data)
+    _probs, label = sess.run(None, {"features": held_x})
+    assert label.tolist() == held_y.tolist()  # every held-out flower gets its species
+    _probs, label = sess.run(None, {"features": np.array([[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2],
+                                                          [5.9, 3.0, 4.2, 1.5]], np.float32)})
+    assert label.tolist() == [2, 0, 1]  # virginica, setosa, versicolor

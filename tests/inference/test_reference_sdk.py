@@ -1,14 +1,9 @@
 """The reference SDK (opengradient==0.5.13) runs ``infer`` against devnet, unmodified.
 
-It needs its own interpreter (its dependencies must not enter our venv). Set
-``OG_TUI_REFERENCE_SDK_PYTHON`` to a python with it installed, e.g.::
-
-    python3 -m venv /tmp/og_ref_venv
-    /tmp/og_ref_venv/bin/pip download opengradient==0.5.13 --no-deps -d /tmp/og_ref
-    /tmp/og_ref_venv/bin/pip install /tmp/og_ref/opengradient-0.5.13-py3-none-any.whl
-    OG_TUI_REFERENCE_SDK_PYTHON=/tmp/og_ref_venv/bin/python make test
-
-Skipped cleanly otherwise.
+It needs its own interpreter (its dependencies must not enter our venv): ``make test``
+builds it once (``.venv-ref``) and sets ``OG_TUI_REFERENCE_SDK_PYTHON``; run by hand
+(plain pytest, without that variable) it is skipped. tests/compat/ covers every other
+function of the SDK the same way.
 """
 
 from __future__ import annotations

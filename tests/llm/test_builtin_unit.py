@@ -129,3 +129,26 @@ def test_sign_payment_matches_token_verification():
     digest = keccak(b"\x19\x01" + token.domain_separator + struct)
     pub = KeyAPI.Signature(vrs=(sig[64] - 27, int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"))).recover_public_key_from_msg_hash(digest)
     assert pub.to_checksum_address() == acct.address
+
+
+def test_text_after_tool_result_is_one_whole_sentence():
+    from og_tui.devnet.llm.builtin import _OBJECTS, _SUBJECTS, _TAILS, _VERBS
+
+    tools = [{"type": "function", "function": {"name": "get_price", "description": "price",
+                                                "parameters": {"type": "object", "properties": {}}}}]
+    for seed in range(40):
+        msgs = [{"role": "user", "content": f"price please {seed}"},
+                {"role": "assistant", "content": None,
+                 "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_price", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": json.dumps({"price": 3000 + seed})}]
+        text = generate(GenRequest("chat", "m", messages=msgs, tools=tools, seed=seed, max_tokens=500)).text
+        assert "**price**" in text and str(3000 + seed) in text
+        after = text.split("Based on that result, ", 1)[1]
+        subject = next((s for s in _SUBJECTS if after.startswith(s + " ")), None)
+        assert subject is not None, after  # starts with a whole subject, lower-case
+        rest = after[len(subject) + 1:]
+        verb = next(v for v in _VERBS if rest.startswith(v + " "))
+        rest = rest[len(verb) + 1:]
+        obj = next((o for o in _OBJECTS if rest.startswith(o + " ")), None)
+        assert obj is not None, after
+        assert any(rest[len(obj) + 1:].startswith(t + ".") for t in _TAILS), after

@@ -1,5 +1,9 @@
 """Sample ONNX models generated with onnx.helper (deterministic weights, nothing downloaded).
 
+The iris classifier is trained when the samples are built, deterministically, on the iris
+measurements shipped beside this module (``iris.csv``, 150 rows); every fifth row is
+held out for its test.
+
 They are published under the ``samples`` account at the hub's first start so a new user
 has something to browse and run at once. :func:`build_samples` returns the serialized
 models; :func:`sample_models` returns ``{name: cid}`` for a devnet data dir (publishing
@@ -10,6 +14,7 @@ Every sample is verified to run in onnxruntime by tests/hub/test_samples.py.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -85,29 +90,79 @@ def _regression() -> Sample:
     )
 
 
-def _classifier() -> Sample:
+IRIS_CSV = os.path.join(os.path.dirname(__file__), "iris.csv")
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+
+
+def iris_data():
+    """The shipped iris measurements: ``(features [150, 4] float32, species [150] int64)``."""
     import numpy as np
+
+    rows = [line.split(",") for line in open(IRIS_CSV, encoding="utf-8")
+            if line.strip() and not line.startswith(("#", "sepal"))]
+    return (np.array([[float(v) for v in r[:4]] for r in rows], dtype=np.float32),
+            np.array([int(r[4]) for r in rows], dtype=np.int64))
+
+
+def iris_split():
+    """Training rows and held-out rows (every fifth measurement: 10 per species)."""
+    import numpy as np
+
+    x, y = iris_data()
+    held = np.arange(len(y)) % 5 == 4
+    return (x[~held], y[~held]), (x[held], y[held])
+
+
+@functools.lru_cache(maxsize=1)
+def _train_iris():
+    """Softmax regression fitted to the training rows (full-batch gradient descent from zeros:
+    the same weights on every machine), folded back to raw centimetres for the Gemm node."""
+    import numpy as np
+
+    (x, y), _held = iris_split()
+    x = x.astype(np.float64)
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    z = (x - mu) / sd
+    onehot = np.eye(3)[y]
+    w, b = np.zeros((4, 3)), np.zeros(3)
+    for _ in range(5000):
+        logits = z @ w + b
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        grad = (p - onehot) / len(y)
+        w -= 0.5 * (z.T @ grad)
+        b -= 0.5 * grad.sum(axis=0)
+    w_raw = w / sd[:, None]
+    b_raw = b - (mu / sd) @ w
+    # rounded, so that the last bits of a machine's BLAS cannot change the model (or its CID)
+    return np.round(w_raw, 4).astype(np.float32), np.round(b_raw, 4).astype(np.float32)
+
+
+def _classifier() -> Sample:
     from onnx import TensorProto, helper, numpy_helper
 
+    w, b = _train_iris()
     graph = helper.make_graph(
         [
             helper.make_node("Gemm", ["features", "W", "B"], ["logits"]),
             helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
             helper.make_node("ArgMax", ["probabilities"], ["label"], axis=1, keepdims=0),
         ],
-        "iris_like_classifier",
+        "iris_classifier",
         [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 4])],
         [
             helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 3]),
             helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]),
         ],
-        initializer=[numpy_helper.from_array(_weights(3, [4, 3], 1.0), "W"),
-                     numpy_helper.from_array(_weights(4, [3], 0.1), "B")],
+        initializer=[numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")],
     )
     return Sample(
         "iris-classifier", "iris_classifier.onnx",
-        "A 3-class classifier over 4 features with two outputs: class probabilities and the label index.",
-        "Initial sample release", _model(graph, doc="classifier sample"),
+        "A 3-class classifier over 4 features with two outputs: class probabilities and the label index. "
+        "Iris species (0 setosa, 1 versicolor, 2 virginica) from sepal length, sepal width, petal length and "
+        "petal width in cm, trained on Fisher's iris measurements.",
+        "Initial sample release", _model(graph, doc="iris classifier: softmax regression trained on the iris data set"),
         {"features": [[5.1, 3.5, 1.4, 0.2]]}, "classification",
     )
 

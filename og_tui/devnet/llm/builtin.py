@@ -127,8 +127,12 @@ class _Writer:
         n = max(2, int(round(len(pool) * self.breadth)))
         return pool[self.rng.randrange(min(n, len(pool)))]
 
+    def clause(self) -> str:
+        """One sentence as it reads inside another (lower-case start), with its full stop."""
+        return f"{self.pick(_SUBJECTS)} {self.pick(_VERBS)} {self.pick(_OBJECTS)} {self.pick(_TAILS)}."
+
     def sentence(self) -> str:
-        s = f"{self.pick(_SUBJECTS)} {self.pick(_VERBS)} {self.pick(_OBJECTS)} {self.pick(_TAILS)}."
+        s = self.clause()
         return s[0].upper() + s[1:]
 
     def paragraph(self, lo: int = 2, hi: int = 4) -> str:
@@ -229,7 +233,7 @@ def _compose_tool_report(messages: list, w: _Writer) -> str:
         body = f"The tool {label} returned:\n\n{lines}"
     else:
         body = f"The tool {label} returned: {content.strip()}"
-    return f"{body}\n\nBased on that result, {w.sentence()[0].lower()}{w.sentence()[1:]} {w._choice(_CLOSERS)}"
+    return f"{body}\n\nBased on that result, {w.clause()} {w._choice(_CLOSERS)}"
 
 
 # --- JSON schema values -------------------------------------------------------------------

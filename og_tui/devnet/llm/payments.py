@@ -127,7 +127,8 @@ class PaymentService:
                  max_reply_seconds: float = 120.0, margin_seconds: float = 10.0) -> None:
         self.node = node
         self.network = node.config.x402_network
-        self.chain_id = node.config.chain_id
+        self.chain_id = node.config.x402_domain_chain_id
+        self.token_name = node.config.payment_token_name
         self.token = to_canonical_address(constants.OUSDC_ADDRESS)
         self.batch_seconds = batch_seconds
         self.timeout_seconds = timeout_seconds
@@ -139,7 +140,7 @@ class PaymentService:
         pk = KeyAPI.PrivateKey
         self.facilitator = pk(self._facilitator_key).public_key.to_checksum_address()
         self.payee = pk(self._payee_key).public_key.to_checksum_address()
-        self.domain_separator = OUSDCToken(self.token, self.chain_id, None, name=constants.OUSDC_NAME,
+        self.domain_separator = OUSDCToken(self.token, self.chain_id, None, name=self.token_name,
                                            version=constants.OUSDC_VERSION).domain_separator
         self.store = SettlementStore(Path(node.data_dir) / DB_FILE)
         self._lock = threading.Lock()
@@ -187,7 +188,7 @@ class PaymentService:
             "payTo": self.payee,
             "maxTimeoutSeconds": self.max_timeout_seconds,
             "asset": constants.OUSDC_ADDRESS,
-            "extra": {"name": constants.OUSDC_NAME, "version": constants.OUSDC_VERSION},
+            "extra": {"name": self.token_name, "version": constants.OUSDC_VERSION},
         }
 
     def required_body(self, requirement: dict, error: str, code: Optional[str] = None) -> dict:

@@ -1,0 +1,39 @@
+"""The reference SDK's ``opengradient.defaults``: the public network's default endpoints and addresses.
+
+og_tui.sdk uses them as the defaults of :func:`og_tui.sdk.init`, :func:`og_tui.sdk.new_client`
+and :class:`og_tui.sdk.Client`; pointing at a devnet needs only its ``rpc_url``.
+"""
+
+from __future__ import annotations
+
+from og_tui.core import constants as _C
+
+__all__ = [
+    "DEFAULT_RPC_URL",
+    "DEFAULT_API_URL",
+    "DEFAULT_OG_FAUCET_URL",
+    "DEFAULT_HUB_SIGNUP_URL",
+    "DEFAULT_INFERENCE_CONTRACT_ADDRESS",
+    "DEFAULT_SCHEDULER_ADDRESS",
+    "DEFAULT_BLOCKCHAIN_EXPLORER",
+    "DEFAULT_IMAGE_GEN_HOST",
+    "DEFAULT_IMAGE_GEN_PORT",
+    "DEFAULT_LLM_SERVER_URL",
+    "DEFAULT_OPENGRADIENT_LLM_SERVER_URL",
+    "DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL",
+    "DEFAULT_NETWORK_FILTER",
+]
+
+DEFAULT_RPC_URL = _C.OG_RPC_URL
+DEFAULT_API_URL = _C.OG_API_URL
+DEFAULT_OG_FAUCET_URL = _C.OG_FAUCET_URL
+DEFAULT_HUB_SIGNUP_URL = "https://hub.opengradient.ai/signup"
+DEFAULT_INFERENCE_CONTRACT_ADDRESS = _C.INFERENCE_HUB_ADDRESS
+DEFAULT_SCHEDULER_ADDRESS = _C.SCHEDULER_ADDRESS
+DEFAULT_BLOCKCHAIN_EXPLORER = f"{_C.OG_EXPLORER_URL}tx/"
+DEFAULT_IMAGE_GEN_HOST = "18.217.25.69"
+DEFAULT_IMAGE_GEN_PORT = 5125
+DEFAULT_LLM_SERVER_URL = "http://35.225.197.84:8000"
+DEFAULT_OPENGRADIENT_LLM_SERVER_URL = _C.OG_LLM_URL
+DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL = _C.OG_LLM_URL
+DEFAULT_NETWORK_FILTER = _C.OG_X402_NETWORK

@@ -145,3 +145,29 @@ def test_restart_keeps_state(fresh_devnet):
         w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction), timeout=10)
     assert receipt["blockNumber"] > before["block"] and receipt["status"] == 1
     assert dn.post("/faucet", {"address": user})[0] == 200
+
+
+def test_restart_answers_before_its_services_and_they_follow(fresh_devnet):
+    """An existing chain answers at once; the hub, the LLM routes and the price feed are served once loaded."""
+    import json
+    import urllib.request
+
+    dn = fresh_devnet
+    dn.restart()
+    with urllib.request.urlopen(dn.url + "/health") as resp:
+        health = json.loads(resp.read())
+    assert health["status"] == "ok" and health["services"] in ("starting", "ready")
+    # these wait for the services rather than failing while they load
+    status, body = dn.post("/rpc", {"jsonrpc": "2.0", "id": 1, "method": "eth_call",
+                                    "params": [{"to": constants.PRICE_FEED_PRECOMPILE_ADDRESS, "data": "0x"}]})
+    assert status == 200 and "price feed" in body["error"]["message"]  # the feed's own answer, not the placeholder code
+    with urllib.request.urlopen(dn.url + "/api/v0/models?limit=100") as resp:
+        names = {m["name"] for m in json.loads(resp.read())["models"]}
+    assert "iris-classifier" in names
+    with urllib.request.urlopen(dn.url + "/v1/models") as resp:
+        assert json.loads(resp.read())["data"]
+    with urllib.request.urlopen(dn.url + "/health") as resp:
+        assert json.loads(resp.read())["services"] == "ready"
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(dn.url + "/no-such-route")
+    assert err.value.code == 404

@@ -26,7 +26,6 @@ Design notes
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import itertools
 import json
 import os
@@ -49,25 +48,12 @@ from eth_keys import KeyAPI
 from eth_utils import keccak, to_canonical_address
 
 from og_tui.core import constants
+from og_tui.devnet import keccak_choice  # noqa: F401 - first: selects the C keccak before anything hashes
 from og_tui.devnet.db import SqliteKV
 from og_tui.devnet.gas import TRANSFER_GAS, estimate_gas_fast, is_plain_transfer
 from og_tui.devnet.limits import (DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, DEFAULT_TX_TIMEOUT, EvmTimeout, check_deadline,
                                   evm_deadline)
 from og_tui.devnet.native import ERROR_SELECTOR, NativeHandler, make_precompile
-
-
-def _prefer_c_keccak() -> None:
-    """Hash with safe-pysha3's C keccak when it is installed (eth-hash picks pycryptodome first).
-
-    Every trie node, account and header is hashed: the C backend is ~4x faster per hash
-    (same digests). eth-hash reads the choice on its first hash (importing py-evm hashes
-    nothing); an explicit ``ETH_HASH_BACKEND`` is left alone.
-    """
-    if "ETH_HASH_BACKEND" not in os.environ and importlib.util.find_spec("sha3") is not None:
-        os.environ["ETH_HASH_BACKEND"] = "pysha3"
-
-
-_prefer_c_keccak()
 
 # The well-known public development mnemonic (Hardhat/Anvil): its keys are published
 # everywhere, which is exactly what devnet-only keys should be.

@@ -1,7 +1,8 @@
 """Devnet benchmark, side by side with anvil when it is installed (see ``bench/_anvil.py``).
 
-Rows: start to the first ``eth_blockNumber`` answer (existing chain) and RSS then; the time
-``ensure_devnet`` takes to have a devnet answering (warm data dir, new data dir); 200
+Rows: start to the first ``eth_blockNumber`` answer (existing chain) and RSS then, and RSS
+once the services (hub, LLM gateway, workflows) are in; the time ``ensure_devnet`` takes to
+have a devnet answering (existing data dir, new data dir, or one already running); 200
 sequential signed transfers over raw JSON-RPC (sign, ``eth_sendRawTransaction``, receipt)
 and through the app's ``ChainClient.transfer_native`` (nonce, estimate, price, balance,
 send, receipt), with the node's CPU seconds; ``eth_call`` p50 on a small contract.
@@ -114,10 +115,11 @@ def start_rows(tmp: Path, anvil: Optional[str]) -> dict[str, tuple[str, str]]:
     port = free_port()
     proc, _, _ = start_until_block(devnet_command(port, data), port)  # creates the chain
     _stop(proc)
-    ours, ours_rss, ref, ref_rss = [], [], [], []
+    ours, ours_rss, full_rss, ref, ref_rss = [], [], [], [], []
     for _ in range(RUNS):
         port = free_port()
         proc, secs, rss = start_until_block(devnet_command(port, data), port)
+        full_rss.append(_rss_with_services(proc, port))
         _stop(proc)
         ours.append(secs)
         ours_rss.append(rss)
@@ -129,7 +131,23 @@ def start_rows(tmp: Path, anvil: Optional[str]) -> dict[str, tuple[str, str]]:
             ref_rss.append(rss)
     row = (f"{statistics.median(ours):.2f} s, RSS {statistics.median(ours_rss):.0f} MB",
            f"{statistics.median(ref):.2f} s, RSS {statistics.median(ref_rss):.0f} MB" if ref else "-")
-    return {"start to first eth_blockNumber (existing chain)": row}
+    return {"start to first eth_blockNumber (existing chain)": row,
+            "RSS once the hub, LLM and workflow services are loaded": (f"{statistics.median(full_rss):.0f} MB", "-")}
+
+
+def _rss_with_services(proc: subprocess.Popen, port: int, timeout: float = 60.0) -> float:
+    """RSS MB once ``/health`` says the services are in (a devnet without that field has them already)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/health")
+            if json.loads(conn.getresponse().read()).get("services", "ready") == "ready":
+                break
+        finally:
+            conn.close()
+        time.sleep(0.02)
+    return _proc_stat(proc.pid)[1]
 
 
 def connect_rows(tmp: Path) -> dict[str, tuple[str, str]]:
@@ -148,13 +166,32 @@ def connect_rows(tmp: Path) -> dict[str, tuple[str, str]]:
             rpc.close()
             handle.stop()
 
+    def reuse(port: int) -> float:
+        t0 = time.perf_counter()
+        handle = ensure_devnet("127.0.0.1", port, timeout=60)
+        rpc = Rpc(port)
+        try:
+            rpc("eth_blockNumber")
+            return time.perf_counter() - t0
+        finally:
+            rpc.close()
+            handle.stop()  # not ours: a no-op
+
     warm_dir = tmp / "connect-warm"
     connect(warm_dir)  # the chain and the hub's samples exist from here on
     warm = [connect(warm_dir) for _ in range(RUNS)]
     cold = [connect(tmp / f"connect-cold{i}") for i in range(RUNS)]
+    # what a devnet kept running between app runs (a daemon) would give: ensure_devnet reuses it
+    port = free_port()
+    kept = ensure_devnet("127.0.0.1", port, data_dir=warm_dir, timeout=60)
+    try:
+        reused = [reuse(port) for _ in range(RUNS)]
+    finally:
+        kept.stop()
     return {
         "connected, app starts its devnet (existing data dir)": (f"{statistics.median(warm):.2f} s", "-"),
         "connected, app starts its devnet (new data dir)": (f"{statistics.median(cold):.2f} s", "-"),
+        "connected, devnet already running (reused)": (f"{statistics.median(reused):.3f} s", "-"),
     }
 
 

@@ -136,7 +136,14 @@ class Services:
             await self.app.router.not_found(scope, receive, send)
             return
         await self.wait()
+        if self.failed is not None:
+            await JSONResponse({"error": self.failure()}, status_code=503)(scope, receive, send)
+            return
         await self.app.router.app(scope, receive, send)
+
+    def failure(self) -> str:
+        return (f"the devnet could not start its services ({type(self.failed).__name__}: {self.failed}) "
+                "and is stopping; see its log")
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._thread is not None:
@@ -190,6 +197,9 @@ def create_app(node: "DevnetNode", site: Optional[Site] = None, services: bool =
         services: Optional[Services] = getattr(request.app.state, "services", None)
         if services is not None and not services.ready.is_set() and not _methods(payload).isdisjoint(NEEDS_SERVICES):
             await services.wait()
+            if services.failed is not None:
+                error = {"code": -32603, "message": services.failure()}
+                return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error})
         if _uses_evm(payload):
             raw = await anyio.to_thread.run_sync(node.rpc.respond, payload, limiter=evm_threads)
         else:

@@ -171,3 +171,19 @@ def test_restart_answers_before_its_services_and_they_follow(fresh_devnet):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(dn.url + "/no-such-route")
     assert err.value.code == 404
+
+
+def test_services_that_cannot_start_stop_the_devnet_with_a_message(fresh_devnet):
+    """The hub's database unusable on an existing chain: the devnet still exits 1 with the reason in its log."""
+    dn = fresh_devnet
+    dn.stop()
+    hub_db = dn.data_dir / "hub" / "hub.sqlite3"
+    hub_db.unlink()
+    hub_db.mkdir()  # a directory where the database file should be: SQLite cannot open it
+    result = subprocess.run(
+        [sys.executable, "-m", "og_tui", "devnet", "--port", str(dn.port), "--data-dir", str(dn.data_dir)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+    )
+    assert result.returncode == 1
+    assert "could not start its services" in result.stderr
+    assert "key 0x" not in result.stderr  # the traceback shows no keys

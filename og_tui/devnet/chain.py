@@ -446,15 +446,17 @@ class DevChain:
         except Exception as exc:  # py-evm ValidationError and friends
             self.chain.header = self.chain.create_header_from_parent(parent)
             raise ChainError(f"invalid transaction: {exc}") from None
-        self._mine((receipt,) if len(pending.transactions) == 1 else None)
+        self._mine(pending.transactions, (receipt,) if len(pending.transactions) == 1 else None)
         return tx.hash
 
-    def _mine(self, receipts: tuple | None = None) -> None:
+    def _mine(self, pending: tuple | None = None, receipts: tuple | None = None) -> None:
         """Seal the pending block (as eth-tester mines post-merge: a random prevrandao) and flush it.
 
-        ``receipts``: those of the pending block's transactions, when the caller has them.
+        ``pending``/``receipts``: the pending block's transactions and their receipts, when the
+        caller has them (else the transactions are read back from the pending block).
         """
-        pending = self.chain.get_block().transactions
+        if pending is None:
+            pending = self.chain.get_block().transactions
         block = self.chain.mine_block(
             coinbase=ZERO_ADDRESS,
             mix_hash=os.urandom(32),

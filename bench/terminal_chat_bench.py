@@ -190,7 +190,11 @@ class Terminal:
             raise
 
     def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True).stdout
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            why = done.stderr.strip() or f"exit status {done.returncode}"
+            raise RuntimeError(f"tmux {args[0]} failed ({why}): did the program in the terminal exit?")
+        return done.stdout
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "bench")
@@ -289,7 +293,8 @@ def _finish(term: Terminal, upstream: Upstream, lat: list[float], result: dict, 
     )
     shown = screen.count(PROBE) - term.probes_before
     if shown != len(lat):  # something else on screen gained or lost the probe character
-        result["warning"] = f"{len(lat)} probe keys typed but {shown} more {PROBE!r} on screen at the end"
+        result["warning"] = (f"{len(lat)} probe keys typed but {shown} more {PROBE!r} on screen at the end "
+                             "(scrolled away, or shown elsewhere too)")
     if devnet_end is not None:
         result["devnet_cpu_s"] = devnet_end - result.pop("_devnet_cpu0")
     return result
@@ -352,7 +357,7 @@ def run_og_tui(tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, lo
         if term is not None:
             try:
                 log("last screen:\n" + term.screen())
-            except subprocess.CalledProcessError:
+            except RuntimeError:
                 pass
         raise
     finally:
@@ -392,7 +397,7 @@ def run_other(command: str, tokens: int, rate: float, keys: int, tmp: Path, log:
         if term is not None:
             try:
                 log("last screen:\n" + term.screen())
-            except subprocess.CalledProcessError:
+            except RuntimeError:
                 pass
         raise
     finally:
@@ -444,6 +449,7 @@ def main(argv: list | None = None) -> None:
     parser.add_argument("--scrypt-n", type=int, default=1024,
                         help="scrypt N of the wallet's keystore (default 1024; geth's is 262144)")
     parser.add_argument("--other-cmd", default=None, help="another chat TUI's command line ({base_url}, {model})")
+    parser.add_argument("--other-name", default=None, help="its name in the table (default: the command's first word)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the last screen when a run fails")
     # `python -m bench terminal-chat ...` passes the bench names along in sys.argv: ignore them
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
@@ -470,7 +476,7 @@ def main(argv: list | None = None) -> None:
     for rate in rates:
         runs = [("og-tui", lambda tmp, rate=rate: run_og_tui(args.tokens, rate, args.keys, args.scrypt_n, tmp, log))]
         if args.other_cmd:
-            name = Path(shlex.split(args.other_cmd)[0]).name
+            name = args.other_name or Path(shlex.split(args.other_cmd)[0]).name
             runs.append((name, lambda tmp, rate=rate: run_other(args.other_cmd, args.tokens, rate, args.keys, tmp, log)))
         for name, run in runs:
             label = f"{name} @{rate:g}/s"

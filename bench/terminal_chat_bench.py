@@ -18,7 +18,8 @@ Measured:
 
 - keystroke latency: from ``tmux send-keys`` until the typed character shows in
   ``tmux capture-pane -p`` (polled every millisecond; one capture takes a few ms, which is
-  the resolution), p50/p95/max over the probes typed while the upstream was streaming;
+  the resolution), p50/p95/max over the probes typed while the upstream was streaming
+  (spread evenly over the stream, at least 30 ms apart);
 - last frame: from the upstream writing its last token until the reply's final text is on screen;
 - the app's CPU seconds (``/proc/PID/stat`` utime+stime) from the first token to the last
   frame, and the devnet's over the same window;
@@ -265,13 +266,15 @@ def _probe(term: Terminal, upstream: Upstream, keys: int) -> list[float]:
         captures.append(time.perf_counter() - t0)
     term.capture_ms = statistics.median(captures) * 1000
     term.probes_before = term.screen().count(PROBE)
+    # spread over the whole stream: the reply grows, and so may the cost of a key
+    start, spacing = time.perf_counter(), max(0.03, upstream.tokens / upstream.rate / keys)
     while upstream.last is None and len(lat) < keys:
+        time.sleep(max(0.0, start + len(lat) * spacing - time.perf_counter()))
         before = term.screen().count(PROBE)
         t0 = time.perf_counter()
         term.keys(PROBE, literal=True)
         term.wait_for(lambda s, before=before: s.count(PROBE) > before, "a typed probe key", timeout=30)
         lat.append(time.perf_counter() - t0)
-        time.sleep(0.03)
     return lat
 
 

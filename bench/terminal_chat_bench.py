@@ -28,6 +28,9 @@ Measured:
   ``--scrypt-n 262144`` to see it), and steady (``VmRSS`` one second after the reply ended);
 - the 1-minute load average when the run started.
 
+``--floor`` adds a plain print client (stdlib, straight from the upstream; the terminal itself
+echoes the keys): the least the bench can measure. For these other programs the bench reads
+the tmux scrollback too (``capture-pane -S -``), so that text scrolled away still counts.
 ``--other-cmd`` runs the same stream and probes against another chat TUI talking straight
 to the upstream: ``{base_url}`` (``http://127.0.0.1:PORT/v1``) and ``{model}`` in the
 command are replaced, and ``OPENAI_BASE_URL``/``OPENAI_API_KEY`` are set. The bench waits
@@ -64,6 +67,23 @@ WORDS = ["the", "devnet", "settles", "every", "payment", "on", "chain", "and", "
          "that", "a", "reply", "can", "be", "audited", "later", "while", "the", "gateway", "streams", "tokens",
          "to", "the", "app", "at", "a", "steady", "pace"]
 SIZE = (120, 40)
+# --floor: a plain print client (the terminal echoes the keys itself): what the bench can see at best
+PRINT_CLIENT = """
+import json, sys, urllib.request
+prompt = input("> ")
+body = {"model": sys.argv[2], "stream": True, "messages": [{"role": "user", "content": prompt}]}
+req = urllib.request.Request(sys.argv[1] + "/chat/completions", data=json.dumps(body).encode(),
+                             headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req) as resp:
+    for line in resp:
+        if line.startswith(b"data: {"):
+            text = json.loads(line[6:])["choices"][0]["delta"].get("content")
+            if text:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+print()
+input()
+"""
 
 
 # --- the fake upstream ------------------------------------------------------------------------
@@ -174,7 +194,8 @@ class Upstream:
 class Terminal:
     """One detached tmux session on a private tmux server (its own socket), killed as a whole."""
 
-    def __init__(self, command: list[str], env: dict[str, str], cwd: str) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], cwd: str, history: bool = False) -> None:
+        self.history = history  # read the scrollback too (for programs that scroll rather than redraw)
         self.socket = f"og-bench-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
         env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
         self.pid = -1
@@ -198,7 +219,7 @@ class Terminal:
         return done.stdout
 
     def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "bench")
+        return self.tmux("capture-pane", "-p", "-t", "bench", *(["-S", "-"] if self.history else []))
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         self.tmux("send-keys", "-t", "bench", *(["-l"] if literal else []), *keys)
@@ -379,7 +400,7 @@ def run_other(command: str, tokens: int, rate: float, keys: int, tmp: Path, log:
         base = upstream.url + "/v1"
         line = command.replace("{base_url}", base).replace("{model}", MODEL)
         env = {"OPENAI_BASE_URL": base, "OPENAI_API_BASE": base, "OPENAI_API_KEY": "bench"}
-        term = Terminal(["sh", "-c", "exec " + line], env, str(tmp))
+        term = Terminal(["sh", "-c", "exec " + line], env, str(tmp), history=True)
         # its first screen: some text that stays the same for a second
         previous, stable_since, deadline = "", time.perf_counter(), time.perf_counter() + 60
         while time.perf_counter() < deadline:
@@ -453,6 +474,8 @@ def main(argv: list | None = None) -> None:
                         help="scrypt N of the wallet's keystore (default 1024; geth's is 262144)")
     parser.add_argument("--other-cmd", default=None, help="another chat TUI's command line ({base_url}, {model})")
     parser.add_argument("--other-name", default=None, help="its name in the table (default: the command's first word)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also run a plain print client (the terminal echoes the keys): the bench's floor")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the last screen when a run fails")
     # `python -m bench terminal-chat ...` passes the bench names along in sys.argv: ignore them
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
@@ -481,6 +504,9 @@ def main(argv: list | None = None) -> None:
         if args.other_cmd:
             name = args.other_name or Path(shlex.split(args.other_cmd)[0]).name
             runs.append((name, lambda tmp, rate=rate: run_other(args.other_cmd, args.tokens, rate, args.keys, tmp, log)))
+        if args.floor:
+            floor_cmd = shlex.join([sys.executable, "-c", PRINT_CLIENT]) + " {base_url} {model}"
+            runs.append(("print-client", lambda tmp, rate=rate, cmd=floor_cmd: run_other(cmd, args.tokens, rate, args.keys, tmp, log)))
         for name, run in runs:
             label = f"{name} @{rate:g}/s"
             print(f"terminal-chat: {label}, {args.tokens} tokens ...", flush=True)

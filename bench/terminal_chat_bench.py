@@ -194,7 +194,8 @@ class Upstream:
 class Terminal:
     """One detached tmux session on a private tmux server (its own socket), killed as a whole."""
 
-    def __init__(self, command: list[str], env: dict[str, str], cwd: str, history: bool = False) -> None:
+    def __init__(self, command: str, env: dict[str, str], cwd: str, history: bool = False) -> None:
+        """Run the shell command line ``command`` (exec'd by tmux's shell: the pane's pid is the program's)."""
         self.history = history  # read the scrollback too (for programs that scroll rather than redraw)
         self.socket = f"og-bench-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
         env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
@@ -204,7 +205,7 @@ class Terminal:
         self.socket_path = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / self.socket
         try:
             self.tmux("new-session", "-d", "-s", "bench", "-x", str(SIZE[0]), "-y", str(SIZE[1]), "-c", cwd,
-                      *env_args, shlex.join(command))
+                      *env_args, "exec " + command)
             pid, path = self.tmux("display-message", "-p", "-t", "bench", "#{pane_pid} #{socket_path}").strip().split(" ", 1)
             self.pid, self.socket_path = int(pid), Path(path)
         except Exception:
@@ -343,7 +344,7 @@ def run_og_tui(tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, lo
         port = url.rsplit(":", 1)[1]
         env = {"OG_TUI_CONFIG_DIR": str(tmp / "config"), "OG_TUI_DATA_DIR": str(tmp / "data"),
                "OG_TUI_PROFILE": "local", "OG_TUI_DEVNET_PORT": port, "OG_TUI_KEYRING": "file",
-               "OG_TUI_SCRYPT_N": str(scrypt_n), "OG_TUI_PASSPHRASE": PASSPHRASE,
+               "OG_TUI_SCRYPT_N": str(scrypt_n),
                "OG_TUI_LLM_CAP_PER_REQUEST": "100", "OG_TUI_LLM_CAP_PER_RUN": "1000",
                "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[1]),
                                                           os.environ.get("PYTHONPATH", "")) if p)}
@@ -359,14 +360,14 @@ def run_og_tui(tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, lo
                                           "settlement": "settle-batch", "cap": "100", "completion": False})
         store.close()
 
-        term = Terminal([sys.executable, "-m", "og_tui"], env, str(tmp))
+        term = Terminal(shlex.join([sys.executable, "-m", "og_tui"]), env, str(tmp))
         term.wait_for(lambda s: "F5" in s or "Chat" in s, "the first screen", timeout=60, step=0.01)
         time.sleep(0.5)
         term.keys("F5")
         term.wait_for(lambda s: MODEL in s, f"the Chat screen with model {MODEL}", timeout=60, step=0.01)
         time.sleep(0.5)
         term.keys(PROMPT, literal=True)
-        term.wait_for(lambda s: PROMPT[-12:] in s, "the typed prompt", timeout=30)
+        term.wait_for(lambda s: PROMPT in s, "the typed prompt", timeout=30)
         result["peak_before_unlock_mb"] = memory_mb(term.pid)["VmHWM"]
         term.keys("Enter")
         term.wait_for(lambda s: "assphrase" in s, "the unlock dialog", timeout=30)
@@ -400,7 +401,7 @@ def run_other(command: str, tokens: int, rate: float, keys: int, tmp: Path, log:
         base = upstream.url + "/v1"
         line = command.replace("{base_url}", base).replace("{model}", MODEL)
         env = {"OPENAI_BASE_URL": base, "OPENAI_API_BASE": base, "OPENAI_API_KEY": "bench"}
-        term = Terminal(["sh", "-c", "exec " + line], env, str(tmp), history=True)
+        term = Terminal(line, env, str(tmp), history=True)
         # its first screen: some text that stays the same for a second
         previous, stable_since, deadline = "", time.perf_counter(), time.perf_counter() + 60
         while time.perf_counter() < deadline:

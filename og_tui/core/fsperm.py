@@ -239,7 +239,16 @@ def connect_private(path: PathLike, *, private_parent: bool = True, **kwargs: An
     name = os.fspath(path)
     if not _is_memory(name):
         private_dir(Path(name).parent, tighten_existing=private_parent)
-        os.close(_open_fd(name, os.O_RDWR | os.O_CREAT))
+        if os.path.lexists(name):
+            # never open the file here: closing any descriptor of a file drops every POSIX
+            # lock this process holds on it, SQLite's included (another connection of this
+            # process would then read a stale snapshot and may checkpoint under a writer)
+            os.chmod(name, PRIVATE_FILE_MODE)
+        else:
+            try:
+                os.close(_open_fd(name, os.O_RDWR | os.O_CREAT | os.O_EXCL))
+            except FileExistsError:  # created meanwhile by another connection
+                os.chmod(name, PRIVATE_FILE_MODE)
         for sidecar in sqlite_sidecars(name):
             tighten(sidecar)
     conn: sqlite3.Connection = sqlite3.connect(name, **kwargs)

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Union
 
-from og_tui.core.db import StoreError, last_row_id, open_database
+from og_tui.core.db import StoreError, open_database
 from og_tui.core.errors import OGError, ValidationError
 
 __all__ = ["KEY_PREFIX", "GatewayKey", "GatewayRequest", "KeyBook", "KeyRefused", "day_start", "hash_key"]
@@ -92,6 +92,20 @@ class GatewayRequest:
     profile: Optional[str]
 
 
+class _Done:
+    """The rows and the new row id of a finished statement (what the callers read)."""
+
+    def __init__(self, rows: list, lastrowid: Optional[int]) -> None:
+        self.rows = rows
+        self.lastrowid = lastrowid
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list:
+        return self.rows
+
+
 def _key(row: sqlite3.Row) -> GatewayKey:
     return GatewayKey(row["id"], row["name"], row["prefix"], row["per_request"], row["per_day"], row["total"],
                       row["created_at"], row["revoked_at"], row["last_used_at"])
@@ -104,6 +118,12 @@ def _request(row: sqlite3.Row) -> GatewayRequest:
         row["settlement_mode"], row["settlement_status"], row["settlement_tx"], row["latency_s"], row["created_at"],
         row["profile"],
     )
+
+
+def _row_id(done: "_Done") -> int:
+    if done.lastrowid is None:
+        raise StoreError("The history database did not report the id of the new row.")
+    return int(done.lastrowid)
 
 
 def _budget(value: Optional[int], what: str) -> Optional[int]:
@@ -132,12 +152,33 @@ class KeyBook:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+    def _execute(self, sql: str, params: Iterable[Any] = ()) -> "_Done":
+        """Run one statement to its end and close its cursor, so that no half-read SELECT
+        keeps this connection on an old snapshot (other processes write keys too)."""
         with self._lock:
             try:
-                return self._conn.execute(sql, tuple(params))
+                cur = self._conn.execute(sql, tuple(params))
+                try:
+                    return _Done(cur.fetchall(), cur.lastrowid)
+                finally:
+                    cur.close()
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"History database error: {exc}.") from None
+
+    def _fresh(self, sql: str, params: Iterable[Any]) -> Optional[sqlite3.Row]:
+        """One row read on a connection of its own: a key revoked or issued by another
+        process (``og-tui gateway keys ...``) counts at the next request."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"Cannot open the history database {self.path}: {exc}.") from None
+        try:
+            conn.row_factory = sqlite3.Row
+            return conn.execute(sql, tuple(params)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"History database error: {exc}.") from None
+        finally:
+            conn.close()
 
     # -- keys ------------------------------------------------------------------------------
     def create(self, name: str, *, per_request: Optional[int] = None, per_day: Optional[int] = None,
@@ -153,7 +194,7 @@ class KeyBook:
             (name, secret[:10], hash_key(secret), _budget(per_request, "per-request"), _budget(per_day, "per-day"),
              _budget(total, "total"), time.time()),
         )
-        key = self.get(last_row_id(cur))
+        key = self.get(_row_id(cur))
         assert key is not None
         return key, secret
 
@@ -193,7 +234,7 @@ class KeyBook:
         if not secret:
             raise KeyRefused("No API key: send 'Authorization: Bearer <key>' with a key from "
                              "'og-tui gateway keys new'.", code="missing_api_key")
-        row = self._execute("SELECT * FROM gateway_keys WHERE key_hash = ?", (hash_key(secret),)).fetchone()
+        row = self._fresh("SELECT * FROM gateway_keys WHERE key_hash = ?", (hash_key(secret),))
         if row is None:
             raise KeyRefused("Invalid API key: this gateway did not issue it ('og-tui gateway keys list' shows "
                              "the keys it knows).", code="invalid_api_key")
@@ -228,7 +269,7 @@ class KeyBook:
              int(completion_tokens or 0), int(cost or 0), payment_hash, settlement_mode, settlement_status,
              settlement_tx, latency_s, time.time() if created_at is None else created_at, profile),
         )
-        return last_row_id(cur)
+        return _row_id(cur)
 
     def requests(self, key_id: Optional[int] = None, limit: int = 100) -> List[GatewayRequest]:
         if key_id is None:

@@ -295,6 +295,18 @@ class Gateway:
         cid = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         err: Optional[GatewayError] = None
+        recorded = False
+
+        def finish() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            stream.close()
+            try:
+                self._record(key, "chat", model, True, started, meta=stream.meta, error=err)
+            finally:
+                reservation.done()
 
         def event(choices: list, **extra: Any) -> str:
             return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
@@ -314,18 +326,16 @@ class Gateway:
                             for i, tc in enumerate(ch.delta.tool_calls)]
                     if delta or ch.finish_reason:
                         yield event([{"index": 0, "delta": delta, "finish_reason": ch.finish_reason}])
+            finish()  # recorded before the client sees the end
             if include_usage:
                 yield event([], usage=self._usage(stream.meta), x402=self._x402(stream.meta))
             yield "data: [DONE]\n\n"
         except Exception as exc:  # noqa: BLE001 - said in the stream: the status line is gone
             err = error_of(exc)
+            finish()
             yield "data: " + json.dumps({"error": {"message": err.message, "type": err.type, "code": err.code}}) + "\n\n"
         finally:
-            stream.close()
-            try:
-                self._record(key, "chat", model, True, started, meta=stream.meta, error=err)
-            finally:
-                reservation.done()
+            finish()  # the client went away mid-stream
 
     async def completions(self, request: Request) -> Response:
         started = time.monotonic()

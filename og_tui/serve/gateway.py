@@ -3,8 +3,8 @@
 Routes (all need ``Authorization: Bearer <key>`` with a key from ``og-tui gateway keys new``):
 
 * ``POST /v1/chat/completions``: messages, tools and tool calls, ``stream`` by SSE
-  (``stream_options.include_usage`` adds the usage chunk), ``response_format`` and ``seed``
-  passed on;
+  (``stream_options.include_usage`` adds the usage chunk), ``response_format``, ``seed``,
+  ``top_p`` and the penalties passed on;
 * ``POST /v1/completions``: a raw prompt (``stream`` answers the whole text as one chunk);
 * ``GET /v1/models``: the active profile's LLMs.
 
@@ -42,7 +42,10 @@ __all__ = ["Gateway", "GatewayError", "DEFAULT_PORT", "DEFAULT_MAX_TOKENS", "err
 
 DEFAULT_PORT = 8746
 DEFAULT_MAX_TOKENS = 512
-_PASSED_ON = ("response_format", "seed")
+# request fields handed to the network as they are (tokens_per_second and ignore_eos: the
+# devnet's pacing knobs, for benchmarks)
+_PASSED_ON = ("response_format", "seed", "top_p", "presence_penalty", "frequency_penalty", "user",
+              "parallel_tool_calls", "tokens_per_second", "ignore_eos")
 
 
 class GatewayError(Exception):

@@ -81,7 +81,11 @@ def gateway(ctx: click.Context, host: str, port: int, allow_remote: bool, wallet
         raise ValidationError(f"--host {host} is not a loopback address: anyone who can reach it could spend the wallet "
                               "with a key.", hint="Add --allow-remote if that is what you mean.")
     settings = settings_of(ctx)
-    keys = _book(ctx).list(include_revoked=False)
+    from og_tui.serve.keys import KeyBook
+
+    settings.ensure_dirs()
+    with KeyBook(settings.db_path) as book:  # closed before the gateway opens the file for good
+        keys = book.list(include_revoked=False)
     chain, handle = open_chain(settings)
     try:
         signer = _signer(settings, wallet)

@@ -137,14 +137,22 @@ def _budget(value: Optional[int], what: str) -> Optional[int]:
 class KeyBook:
     """Keys and request rows on the app's SQLite file (its own connection; thread-safe)."""
 
-    def __init__(self, path: Union[str, Any]) -> None:
-        self.path = str(path)
-        self._lock = threading.RLock()
-        self._conn, _ = open_database(self.path)
+    def __init__(self, path: Union[str, Any], *, store: Any = None) -> None:
+        """On ``path`` with a connection of its own, or on ``store``'s connection (the
+        gateway: one connection to the file per process, see Store.shared_connection)."""
+        self._owned = store is None
+        if store is None:
+            self.path = str(path)
+            self._lock: Any = threading.RLock()
+            self._conn, _ = open_database(self.path)
+        else:
+            self.path = str(store.path)
+            self._conn, self._lock = store.shared_connection()
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        if self._owned:
+            with self._lock:
+                self._conn.close()
 
     def __enter__(self) -> "KeyBook":
         return self
@@ -154,7 +162,7 @@ class KeyBook:
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> "_Done":
         """Run one statement to its end and close its cursor, so that no half-read SELECT
-        keeps this connection on an old snapshot (other processes write keys too)."""
+        keeps the connection on an old snapshot (other processes write keys too)."""
         with self._lock:
             try:
                 cur = self._conn.execute(sql, tuple(params))
@@ -164,21 +172,6 @@ class KeyBook:
                     cur.close()
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"History database error: {exc}.") from None
-
-    def _fresh(self, sql: str, params: Iterable[Any]) -> Optional[sqlite3.Row]:
-        """One row read on a connection of its own: a key revoked or issued by another
-        process (``og-tui gateway keys ...``) counts at the next request."""
-        try:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"Cannot open the history database {self.path}: {exc}.") from None
-        try:
-            conn.row_factory = sqlite3.Row
-            return conn.execute(sql, tuple(params)).fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"History database error: {exc}.") from None
-        finally:
-            conn.close()
 
     # -- keys ------------------------------------------------------------------------------
     def create(self, name: str, *, per_request: Optional[int] = None, per_day: Optional[int] = None,
@@ -234,7 +227,7 @@ class KeyBook:
         if not secret:
             raise KeyRefused("No API key: send 'Authorization: Bearer <key>' with a key from "
                              "'og-tui gateway keys new'.", code="missing_api_key")
-        row = self._fresh("SELECT * FROM gateway_keys WHERE key_hash = ?", (hash_key(secret),))
+        row = self._execute("SELECT * FROM gateway_keys WHERE key_hash = ?", (hash_key(secret),)).fetchone()
         if row is None:
             raise KeyRefused("Invalid API key: this gateway did not issue it ('og-tui gateway keys list' shows "
                              "the keys it knows).", code="invalid_api_key")

@@ -41,7 +41,7 @@ def build_gateway(profile: Any, signer: Any, db_path: Any, *, caps: Any = None, 
     from og_tui.core.store import Store
 
     store = Store(db_path)
-    book = KeyBook(db_path)
+    book = KeyBook(db_path, store=store)  # one connection to the file in this process
     gcaps = GatewayCaps(book, caps, decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol)
     client = LLMClient(profile, signer, store=store, caps=gcaps, chain=chain)
     return Gateway(client, book, gcaps, settlement=settlement, default_max_tokens=default_max_tokens, store=store)

@@ -103,3 +103,33 @@ def test_concurrent_requests_of_one_key_cannot_overshoot(book):
     for t in threads:
         t.join()
     assert (len(ok), len(refused)) == (5, 5) and caps.in_flight(key.id) == 50
+
+
+def test_a_key_revoked_by_another_process_is_refused_at_once(tmp_path):
+    """The gateway's process keeps one connection to the file (shared with the history);
+    what `og-tui gateway keys ...` writes from other processes counts at the next request."""
+    import subprocess
+    import sys
+
+    from og_tui.core.store import Store
+
+    path = tmp_path / "og-tui.db"
+    store = Store(path)
+    book = KeyBook(path, store=store)
+    try:
+        key, secret = book.create("k")
+        store.add_payment(1, payee="0x0", mode="settle", hash="0x1")
+        assert book.authenticate(secret).id == key.id
+
+        def other(code: str) -> None:
+            subprocess.run([sys.executable, "-c", f"from og_tui.serve.keys import KeyBook; b = KeyBook({str(path)!r}); "
+                                                  f"{code}; b.close()"], check=True)
+
+        other("b.list()")
+        other(f"b.revoke({key.id})")
+        with pytest.raises(KeyRefused) as exc:
+            book.authenticate(secret)
+        assert exc.value.code == "api_key_revoked"
+    finally:
+        book.close()
+        store.close()

@@ -13,7 +13,6 @@ and a gateway in this process. Numbers are printed, nothing is asserted.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ STREAM_RATE = 1000.0
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def _line(label: str, values: list[float]) -> str:

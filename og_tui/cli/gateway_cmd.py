@@ -101,7 +101,7 @@ def gateway(ctx: click.Context, host: str, port: int, allow_remote: bool, wallet
             raise
         click.echo(f"og-tui gateway on {server.url} (profile {settings.profile_name}, paying from "
                    f"{gw.client.signer.address}, settlement {settlement}).")
-        click.echo("Use it from the OpenAI client:  OpenAI(base_url=%r, api_key=\"ogk_...\")" % server.url)
+        click.echo(f"Use it from the OpenAI client:  OpenAI(base_url={server.url!r}, api_key=\"ogk_...\")")
         if keys:
             click.echo(f"{len(keys)} API key(s) can use it (og-tui gateway keys list). Ctrl-C stops it and locks the wallet.")
         else:

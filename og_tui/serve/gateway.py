@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -113,7 +113,7 @@ def _bearer(request: Request) -> Optional[str]:
     return request.headers.get("x-api-key") or None
 
 
-def _stop(value: Any) -> Optional[list]:
+def _stop(value: Any) -> Optional[List[str]]:
     if value is None:
         return None
     if isinstance(value, str):
@@ -123,7 +123,7 @@ def _stop(value: Any) -> Optional[list]:
     raise GatewayError(400, "'stop' must be a string or an array of strings.", code="invalid_stop")
 
 
-def _tool_calls(calls: Any) -> list:
+def _tool_calls(calls: Any) -> List[Dict[str, Any]]:
     out = []
     for i, tc in enumerate(calls or []):
         fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
@@ -151,8 +151,8 @@ class Gateway:
         self.in_flight = 0
         self.served = 0
         self.spent_by_key: Dict[int, int] = {}
-        self.last_errors: deque = deque(maxlen=20)
-        self._models: Optional[tuple[float, list]] = None
+        self.last_errors: Deque[Dict[str, Any]] = deque(maxlen=20)
+        self._models: Optional[tuple[float, List[Dict[str, Any]]]] = None
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
             Route("/v1/completions", self.completions, methods=["POST"]),
@@ -311,7 +311,7 @@ class Gateway:
             finally:
                 reservation.done()
 
-        def event(choices: list, **extra: Any) -> str:
+        def event(choices: List[Dict[str, Any]], **extra: Any) -> str:
             return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
                                           "choices": choices, **extra}, separators=(",", ":")) + "\n\n"
 

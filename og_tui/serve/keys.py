@@ -95,14 +95,14 @@ class GatewayRequest:
 class _Done:
     """The rows and the new row id of a finished statement (what the callers read)."""
 
-    def __init__(self, rows: list, lastrowid: Optional[int]) -> None:
+    def __init__(self, rows: List[sqlite3.Row], lastrowid: Optional[int]) -> None:
         self.rows = rows
         self.lastrowid = lastrowid
 
     def fetchone(self) -> Any:
         return self.rows[0] if self.rows else None
 
-    def fetchall(self) -> list:
+    def fetchall(self) -> List[sqlite3.Row]:
         return self.rows
 
 

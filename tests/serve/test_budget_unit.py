@@ -122,8 +122,8 @@ def test_a_key_revoked_by_another_process_is_refused_at_once(tmp_path):
         assert book.authenticate(secret).id == key.id
 
         def other(code: str) -> None:
-            subprocess.run([sys.executable, "-c", f"from og_tui.serve.keys import KeyBook; b = KeyBook({str(path)!r}); "
-                                                  f"{code}; b.close()"], check=True)
+            script = f"from og_tui.serve.keys import KeyBook; b = KeyBook({str(path)!r}); {code}; b.close()"
+            subprocess.run([sys.executable, "-c", script], check=True)
 
         other("b.list()")
         other(f"b.revoke({key.id})")

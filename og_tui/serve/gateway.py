@@ -176,8 +176,8 @@ class Gateway:
                                          "code": error.code, "message": error.message})
 
     def _record(self, key: Optional[GatewayKey], endpoint: str, model: Optional[str], stream: bool, started: float,
-                meta: Any = None, error: Optional[GatewayError] = None) -> None:
-        cost = int(getattr(meta, "cost", 0) or 0) if meta is not None else 0
+                meta: Any = None, error: Optional[GatewayError] = None, paid: int = 0) -> None:
+        cost = int(getattr(meta, "cost", 0) or 0) if meta is not None else int(paid)
         try:
             self.book.record(
                 key_id=key.id if key else None, endpoint=endpoint, model=model, stream=stream,
@@ -228,9 +228,22 @@ class Gateway:
         with self.caps.bound(key) as reservation:
             try:
                 return fn(), reservation
-            except BaseException:
-                reservation.done()
+            except BaseException as exc:
+                exc.gateway_reservation = reservation  # type: ignore[attr-defined]
                 raise
+
+    def _failed(self, exc: Exception, key: Optional[GatewayKey], endpoint: str, model: Optional[str], stream: bool,
+                started: float) -> Response:
+        """Record a request that failed; a payment the server took before it failed (the
+        answer did not parse, ...) stays charged to the key."""
+        err = error_of(exc)
+        reservation = getattr(exc, "gateway_reservation", None)
+        try:
+            self._record(key, endpoint, model, stream, started, error=err, paid=reservation.amount if reservation else 0)
+        finally:
+            if reservation is not None:
+                reservation.done()
+        return err.response()
 
     # -- routes ------------------------------------------------------------------------------
     async def health(self, request: Request) -> Response:
@@ -269,10 +282,8 @@ class Gateway:
             kwargs.update(tools=tools, tool_choice=body.get("tool_choice") if tools else None)
             result, reservation = await run_in_threadpool(
                 self._run, key, lambda: self.client.chat(model, messages, stream=stream, **kwargs))
-        except Exception as exc:  # noqa: BLE001
-            err = error_of(exc)
-            self._record(key, "chat", model, stream, started, error=err)
-            return err.response()
+        except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
+            return self._failed(exc, key, "chat", model, stream, started)
         if stream:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return StreamingResponse(self._chat_events(result, reservation, key, model, started, include_usage),
@@ -357,10 +368,8 @@ class Gateway:
                 raise GatewayError(400, "'prompt' must be a string (one prompt per request).", code="invalid_prompt")
             kwargs = self._common(body)
             result, reservation = await run_in_threadpool(self._run, key, lambda: self.client.completion(model, prompt, **kwargs))
-        except Exception as exc:  # noqa: BLE001
-            err = error_of(exc)
-            self._record(key, "completion", model, stream, started, error=err)
-            return err.response()
+        except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
+            return self._failed(exc, key, "completion", model, stream, started)
         meta = result.meta
         try:
             self._record(key, "completion", model, stream, started, meta=meta)

@@ -75,30 +75,24 @@ def gateway(ctx: click.Context, host: str, port: int, allow_remote: bool, wallet
     from og_tui.cli.chat import _signer
     from og_tui.core.errors import ValidationError
     from og_tui.core.x402 import SpendCaps
-    from og_tui.serve.runner import GatewayServer, build_gateway, is_loopback
+    from og_tui.serve.keys import KeyBook
+    from og_tui.serve.runner import GatewayServer, build_gateway, check_port, is_loopback
 
     if not is_loopback(host) and not allow_remote:
         raise ValidationError(f"--host {host} is not a loopback address: anyone who can reach it could spend the wallet "
                               "with a key.", hint="Add --allow-remote if that is what you mean.")
+    check_port(host, port)  # before the passphrase is asked for
     settings = settings_of(ctx)
-    from og_tui.serve.keys import KeyBook
-
     settings.ensure_dirs()
     with KeyBook(settings.db_path) as book:  # closed before the gateway opens the file for good
         keys = book.list(include_revoked=False)
     chain, handle = open_chain(settings)
     try:
         signer = _signer(settings, wallet)
-        settings.ensure_dirs()
         gw = build_gateway(settings.profile, signer, settings.db_path, caps=SpendCaps.from_settings(settings), chain=chain,
                            settlement=settlement, default_max_tokens=max_tokens)
         del signer
         server = GatewayServer(gw, host, port)
-        try:
-            server.check_port()
-        except BaseException:
-            server.close()
-            raise
         click.echo(f"og-tui gateway on {server.url} (profile {settings.profile_name}, paying from "
                    f"{gw.client.signer.address}, settlement {settlement}).")
         click.echo(f"Use it from the OpenAI client:  OpenAI(base_url={server.url!r}, api_key=\"ogk_...\")")

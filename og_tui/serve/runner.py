@@ -22,7 +22,7 @@ from og_tui.serve.budget import GatewayCaps
 from og_tui.serve.gateway import DEFAULT_MAX_TOKENS, DEFAULT_PORT, Gateway
 from og_tui.serve.keys import KeyBook
 
-__all__ = ["GatewayServer", "build_gateway", "is_loopback"]
+__all__ = ["GatewayServer", "build_gateway", "check_port", "is_loopback"]
 
 
 def is_loopback(host: str) -> bool:
@@ -32,6 +32,16 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_port(host: str, port: int) -> None:
+    """ValidationError naming the address when the gateway could not listen there."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        try:
+            s.bind((host, int(port)))
+        except OSError as exc:
+            raise ValidationError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}).",
+                                  hint="Another program may use that port: pick another with --port.") from None
 
 
 def build_gateway(profile: Any, signer: Any, db_path: Any, *, caps: Any = None, chain: Any = None,
@@ -69,13 +79,7 @@ class GatewayServer:
         return f"http://{host}:{self.port}/v1"
 
     def check_port(self) -> None:
-        """ValidationError naming the port when something else listens there."""
-        with socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET) as s:
-            try:
-                s.bind((self.host, self.port))
-            except OSError as exc:
-                raise ValidationError(f"Cannot listen on {self.host}:{self.port} ({exc.strerror or exc}).",
-                                      hint="Another program uses that port: pick another with --port.") from None
+        check_port(self.host, self.port)
 
     def run(self) -> None:
         """Serve in the foreground until interrupted; then forget the wallet."""

@@ -83,6 +83,13 @@ def test_keys_and_the_foreground_gateway(cli):
     remote = cli("gateway", "--host", "0.0.0.0", ok=False)
     assert remote.returncode == 2 and "--allow-remote" in remote.stderr
 
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        used = taken.getsockname()[1]
+        busy = cli("gateway", "--port", str(used), ok=False)
+    assert busy.returncode == 2 and f"127.0.0.1:{used}" in busy.stderr and "--port" in busy.stderr
+
     port = _free_port()
     proc = _start(cli, port)
     try:

@@ -14,6 +14,7 @@ BENCHES = [
     "bench.hub_bench",
     "bench.inference_bench",
     "bench.llm_bench",
+    "bench.gateway_bench",
     "bench.agent_bench",
     "bench.workflow_bench",
     "bench.chat_bench",

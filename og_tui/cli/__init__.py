@@ -61,6 +61,7 @@ SUBCOMMANDS = {
     "workflow": "og_tui.cli.workflow:workflow",
     "infer": "og_tui.cli.infer:infer",
     "config": "og_tui.cli.config_cmd:config",
+    "gateway": "og_tui.cli.gateway_cmd:gateway",
 }
 
 

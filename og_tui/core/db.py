@@ -126,6 +126,44 @@ MIGRATIONS: Sequence[str] = (
         settlement_tx = json_extract(detail, '$.transaction');
     CREATE INDEX payments_status ON payments (status);
     """,
+    # 6: the OpenAI-compatible gateway (og_tui.serve): the API keys it issued (only a hash of
+    # each is kept) with their budgets in atomic payment-token units (NULL: none), and one row
+    # per request it served or refused (its payment is in ``payments`` like any other)
+    """
+    CREATE TABLE gateway_keys (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT NOT NULL,
+        prefix      TEXT NOT NULL,
+        key_hash    TEXT NOT NULL UNIQUE,
+        per_request INTEGER,
+        per_day     INTEGER,
+        total       INTEGER,
+        created_at  REAL NOT NULL,
+        revoked_at  REAL,
+        last_used_at REAL
+    );
+    CREATE TABLE gateway_requests (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        key_id            INTEGER REFERENCES gateway_keys (id),
+        endpoint          TEXT NOT NULL,
+        model             TEXT,
+        stream            INTEGER NOT NULL DEFAULT 0,
+        status            INTEGER NOT NULL,
+        error_code        TEXT,
+        error             TEXT,
+        prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost              INTEGER NOT NULL DEFAULT 0,
+        payment_hash      TEXT,
+        settlement_mode   TEXT,
+        settlement_status TEXT,
+        settlement_tx     TEXT,
+        latency_s         REAL,
+        created_at        REAL NOT NULL,
+        profile           TEXT
+    );
+    CREATE INDEX gateway_requests_key_created ON gateway_requests (key_id, created_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -157,6 +157,13 @@ class Store:
         with self._lock:
             self._conn.close()
 
+    def shared_connection(self) -> tuple[sqlite3.Connection, threading.RLock]:
+        """This store's connection and the lock to hold while using it, for another part of
+        the same process keeping its own tables in the file: one connection per process
+        (opening a second one through connect_private closes a descriptor of the file, which
+        drops the POSIX locks SQLite holds for the first)."""
+        return self._conn, self._lock
+
     def __enter__(self) -> "Store":
         return self
 

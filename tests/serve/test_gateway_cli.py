@@ -1,0 +1,113 @@
+"""`og-tui gateway` as a user runs it: keys issued, listed and revoked from the CLI, the
+server started in the foreground (a real subprocess unlocking an imported wallet with
+OG_TUI_PASSPHRASE) and used by the official openai client, stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+openai = pytest.importorskip("openai")
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cli(devnet, tmp_path_factory):
+    from eth_account import Account
+
+    tmp = tmp_path_factory.mktemp("gatewaycli")
+    acct = Account.create()
+    assert devnet.post("/faucet", {"address": acct.address})[0] == 200
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OG_TUI_")}
+    env.update(OG_TUI_CONFIG_DIR=str(tmp / "config"), OG_TUI_DATA_DIR=str(tmp / "data"),
+               OG_TUI_DEVNET_PORT=str(devnet.port), OG_TUI_KEYRING="file", OG_TUI_SCRYPT_N="1024",
+               OG_TUI_PASSPHRASE="gateway cli pass")
+    key = tmp / "key.txt"
+    key.write_text(acct.key.hex())
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "og_tui", "--profile", "local", *args], capture_output=True,
+                              text=True, env=env, cwd=ROOT, timeout=90)
+        if ok:
+            assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    run("account", "import", "--key-file", str(key), "--name", "gw")
+    run.env = env
+    run.address = acct.address
+    return run
+
+
+def _start(cli, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "--profile", "local", "gateway", "--port", str(port),
+                             "--settlement", "settle", "--max-tokens", "16"],
+                            env=cli.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("the gateway did not start: " + str(proc.communicate()))
+
+
+def test_keys_and_the_foreground_gateway(cli):
+    made = json.loads(cli("gateway", "keys", "new", "script", "--per-day", "0.00005", "--json").stdout)
+    secret = made["key"]
+    assert secret.startswith("ogk_") and made["per_day"] == 50 and made["per_request"] is None
+    listed = json.loads(cli("gateway", "keys", "list", "--json").stdout)
+    assert [k["name"] for k in listed] == ["script"] and "key" not in listed[0] and secret not in json.dumps(listed)
+    bad = cli("gateway", "keys", "new", "x", "--per-day", "lots", ok=False)
+    assert bad.returncode == 2 and "--per-day" in bad.stderr and "'lots'" in bad.stderr
+    remote = cli("gateway", "--host", "0.0.0.0", ok=False)
+    assert remote.returncode == 2 and "--allow-remote" in remote.stderr
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        used = taken.getsockname()[1]
+        busy = cli("gateway", "--port", str(used), ok=False)
+    assert busy.returncode == 2 and f"127.0.0.1:{used}" in busy.stderr and "--port" in busy.stderr
+
+    port = _free_port()
+    proc = _start(cli, port)
+    try:
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0)
+        out = client.chat.completions.create(model="og-devnet/mini", messages=[{"role": "user", "content": "hi"}])
+        assert out.choices[0].message.content and out.model_extra["x402"]["cost"] == "16"  # --max-tokens 16
+        assert out.model_extra["x402"]["settlement_status"] == "settled"
+        spent = json.loads(cli("gateway", "keys", "list", "--json").stdout)[0]
+        assert spent["spent_today"] == spent["spent_total"] == 16
+        reqs = json.loads(cli("gateway", "requests", "--json").stdout)
+        assert reqs[0]["status"] == 200 and reqs[0]["cost"] == 16 and reqs[0]["settlement_tx"].startswith("0x")
+        cli("gateway", "keys", "revoke", "script")
+        with pytest.raises(openai.AuthenticationError) as exc:
+            client.chat.completions.create(model="og-devnet/mini", messages=[{"role": "user", "content": "hi"}])
+        assert exc.value.body["code"] == "api_key_revoked"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/v1" in stdout and cli.address in stdout
+    assert "locked again" in stderr and "Traceback" not in stderr
+    assert secret not in stdout + stderr

@@ -500,6 +500,7 @@ class HubScreen(HubTransferScreen):
 
     @on(OptionList.OptionHighlighted, "#hub-files")
     def _file_highlighted(self) -> None:
+        self.detail_pane.show_target()
         self._sync_bindings()
 
     @on(OptionList.OptionSelected, "#hub-files")

@@ -94,6 +94,8 @@ class AccountScreen(OGScreen):
         Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Refresh balances"),
         Binding("p", "profile", "Profile", id="account.profile", tooltip="Switch network profile"),
         Binding("h", "hub_sign_in", "Hub sign-in", id="account.hub_sign_in", tooltip="Sign in to the Model Hub"),
+        Binding("D", "app.devnet_restart", "Devnet", id="account.devnet", show=False,
+                tooltip="Start the local devnet, or restart the one og-tui started"),
     ]
 
     def compose_body(self) -> ComposeResult:

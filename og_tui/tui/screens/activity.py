@@ -19,6 +19,10 @@ PAGE = 500
 PAYMENT_STYLES = {"settled": "green", "failed": "red", "not charged": "cyan", "pending": "yellow", "queued": "yellow"}
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class ActivityScreen(OGScreen):
     MODE = "activity"
 
@@ -55,7 +59,8 @@ class ActivityScreen(OGScreen):
         table.add_column("Gas", key="gas")
         table.add_column("Block", key="block")
         payments = self.query_one("#payments", DataTable)
-        for label, key in (("Time", "time"), ("Model", "model"), ("Amount", "amount"), ("Mode", "mode"),
+        symbol = self.app.ctx.profile.payment_token_symbol
+        for label, key in (("Time", "time"), ("Model", "model"), (f"Paid {symbol}", "amount"),
                            ("Status", "status"), ("Settlement", "settlement")):
             payments.add_column(label, key=key)
         self.watch(self.app, "tx_version", lambda _v: self.load(), init=True)
@@ -92,7 +97,7 @@ class ActivityScreen(OGScreen):
                 fmt_time(row.created_at, short=True),
                 row.kind,
                 f"[{style}]{status}[/]" if style else status,
-                short_hash(row.hash, 8, 4),
+                short_hash(row.hash, 6, 4),
                 f"{row.gas_used:,}" if row.gas_used else "–",
                 str(row.block) if row.block is not None else "–",
                 key=row.hash,
@@ -118,11 +123,10 @@ class ActivityScreen(OGScreen):
             style = PAYMENT_STYLES.get(status, "")
             table.add_row(
                 fmt_time(row.created_at, short=True),
-                (row.model or "–")[:24],
-                f"{fmt_units(row.amount, profile.payment_token_decimals, 6)} {profile.payment_token_symbol}",
-                row.mode or "–",
+                _clip(row.model or "–", 18),
+                fmt_units(row.amount, profile.payment_token_decimals, 6),
                 f"[{style}]{status}[/]" if style else status,
-                short_hash(row.settlement_tx, 8, 4) if row.settlement_tx else "–",
+                short_hash(row.settlement_tx, 6, 4) if row.settlement_tx else "–",
                 key=key,
             )
         table.display = bool(rows)
@@ -187,7 +191,7 @@ class ActivityScreen(OGScreen):
             f"gas    {row.gas_used if row.gas_used else '–'}",
             f"from   {row.from_addr or '–'}",
             f"to     {row.to_addr or '–'}",
-            f"value  {row.value or '–'} {row.token or ''}".rstrip(),
+            f"value  {self._amount(row.value, row.token)}",
             f"profile {row.profile}",
         ]
         if row.error:
@@ -196,6 +200,21 @@ class ActivityScreen(OGScreen):
         if link and row.profile == self.app.ctx.profile.name:
             lines.append(f"[link={link}]open in the explorer[/link]")
         self.query_one("#tx-detail", Static).update("\n".join(lines))
+
+    def _amount(self, value: str | None, token: str | None) -> str:
+        """A stored amount (wei / atomic units) in OG or the token's units."""
+        if not value:
+            return "–"
+        try:
+            units = int(value)
+        except ValueError:
+            return f"{value} {token or ''}".rstrip()
+        profile = self.app.ctx.profile
+        if not token or token == "OG":
+            return f"{fmt_units(units, 18, 6)} OG"
+        if token in (profile.payment_token_symbol, "OUSDC"):
+            return f"{fmt_units(units, profile.payment_token_decimals, 6)} {token}"
+        return f"{units} {token} (atomic units)"
 
     def action_copy_hash(self) -> None:
         if self.focused is self.query_one("#payments", DataTable):

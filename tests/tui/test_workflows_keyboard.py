@@ -161,3 +161,32 @@ async def test_enter_in_the_new_workflow_form_opens_a_review_first(devnet, app_e
         assert chain.nonce(info.address) == nonce
         await pilot.press("escape")
     chain.close()
+
+
+async def test_workflows_with_the_same_query_are_told_apart(app_env):
+    from og_tui.core.alpha import WorkflowBook
+    from og_tui.core.secrets import WalletStore
+
+    from .helpers import TEST_KEY, TEST_PASSPHRASE
+
+    settings = settings_for(app_env)
+    wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+    owner = wallets.import_key("main", TEST_KEY, TEST_PASSPHRASE).address
+    wallets.set_active(owner)
+    query = {"base": "ETH", "quote": "USDT", "total_candles": 10, "candle_duration_in_mins": 60}
+    book = WorkflowBook(settings.data_dir)
+    first, second = "0x" + "1" * 36 + "aaaa", "0x" + "2" * 36 + "bbbb"
+    for address in (first, second):
+        book.add(settings.profile_name, address, model="bafy", input="x", query=query, owner=owner)
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    app.connect = lambda: None
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.action_goto("workflows")
+        screen = app.screen
+        screen.autoload = False
+        screen.rebuild()
+        await pilot.pause()
+        titles = {e.address: e.title for e in screen.entries if e.kind == "mine"}
+        assert set(titles) == {first, second}
+        assert titles[first] != titles[second]
+        assert "aaaa" in titles[first] and "bbbb" in titles[second]

@@ -256,6 +256,10 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 title = f"mine {pair} {query.get('total_candles', '?')}×{query.get('candle_duration_in_mins', '?')}m"
                 kind = "mine"
             out.append(Entry(address, title, kind, None, dict(row)))
+        titles = [e.title for e in out]
+        for entry in out:  # the same query twice: the address tells them apart
+            if titles.count(entry.title) > 1:
+                entry.title = f"{entry.title} …{entry.address[-4:]}"
         return out
 
     def rebuild(self) -> None:

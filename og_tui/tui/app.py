@@ -365,6 +365,7 @@ class OGApp(DevnetControl, App):
             if event.gas_used is not None
             else f"{event.kind} {event.status}"
         )
+        text += f"\ntx {event.tx_hash}"
         link = self.ctx.profile.explorer_tx_url(event.tx_hash)
         if link:
             text += f"\n[link={link}]open in the explorer[/link]"

@@ -126,8 +126,9 @@ class DevnetControl:
             self._unavailable(reason, detail)
         elif self._devnet_user_stopped:
             return
-        elif self.devnet_managed:
-            self._unavailable("devnet not reachable", event.error or "")
+        elif self.devnet_managed and handle is not None and not handle.started:
+            # a devnet another program started went away: poll until it is back; start ours on a key
+            self._set_down("disconnected · f12 starts a devnet", event.error or "")
         else:
             self._set_down((event.error or "not reachable").splitlines()[0][:80], event.error or "")
 

@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Label, Static
 
 from og_tui.tui import messages as m
 from og_tui.tui.format import fmt_units
+from og_tui.tui.keymap import key_for
 from og_tui.tui.messages import NetState
 from og_tui.tui.screens.base import OGScreen
 
@@ -139,7 +140,8 @@ class AccountScreen(OGScreen):
             self.query_one("#ob-fund", Button).display = devnet
             self.query_one("#onboard-intro", Static).update(
                 "You are on the LOCAL DEVNET: a private OpenGradient-compatible network on this "
-                "machine. Nothing here costs real money.\n\nPress f to create a wallet and fill it "
+                "machine. Nothing here costs real money.\n\n"
+                f"Press {key_for(self.app, 'account.fund', 'f')} to create a wallet and fill it "
                 "from the faucet, or choose below."
                 if devnet
                 else f"You are on the {self.app.ctx.profile.name} network. Create a wallet or import "
@@ -191,8 +193,10 @@ class AccountScreen(OGScreen):
             return
         from og_tui.tui.hub_session import hub_sessions
 
-        status = hub_sessions(self.app.ctx).status_line()
-        self.query_one("#acct-hub", Static).update(f"Hub account: {status} · h to sign in")
+        sessions = hub_sessions(self.app.ctx)
+        key = key_for(self.app, "account.hub_sign_in", "h")
+        action = "switch account" if sessions.signed_in else "sign in"
+        self.query_one("#acct-hub", Static).update(f"Hub account: {sessions.status_line()} · {key} to {action}")
 
     def action_hub_sign_in(self) -> None:
         from og_tui.tui.hub_session import hub_sessions
@@ -341,23 +345,11 @@ class AccountScreen(OGScreen):
         default = str(Path.home() / f"og-keystore-{address[2:10].lower()}.json")
         from og_tui.tui.screens.modals import ExportDialog
 
-        self.app.push_screen(ExportDialog(address, default, True), lambda d: d and self._export(address, d))
+        def exported(path: str | None) -> None:
+            if path:
+                self.app.notify(f"Encrypted keystore written to {path}", title="Exported")
 
-    @work(thread=True, exclusive=True, group="wallet", exit_on_error=False, description="export")
-    def _export(self, address: str, data: dict[str, Any]) -> None:
-        import os
-
-        def export() -> str:
-            text = self.app.ctx.wallets.export_keystore(address, data["passphrase"])
-            path = data["path"]
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            return str(path)
-
-        path = self.app.run_op("Exporting keystore", export, what="Export")
-        if path:
-            self.app.call_from_thread(self.app.notify, f"Encrypted keystore written to {path}", title="Exported")
+        self.app.push_screen(ExportDialog(address, default, True), exported)
 
     def action_delete(self) -> None:
         address = self._selected_address()
@@ -396,6 +388,7 @@ class AccountScreen(OGScreen):
             self.notify(f"Copied {address}", title="Address copied")
 
     def action_refresh(self) -> None:
+        self.app.refresh_wallet_state()  # wallets the CLI created or removed meanwhile
         self.app.poll_chain()
 
     def action_profile(self) -> None:

@@ -267,14 +267,41 @@ class ExportDialog(Dialog):
     def on_mount(self) -> None:
         self.query_one("#pass", Input).focus()
 
-    def collect(self) -> dict[str, Any]:
+    def collect(self) -> None:
+        """Check the fields, then export in a worker; the dialog stays open on a wrong passphrase."""
         path = Path(self.query_one("#path", Input).value.strip()).expanduser()
         if not str(path) or path.is_dir():
-            raise ValueError("Give a file path to write, not a directory.")
+            raise FieldError("Give a file path to write, not a directory.", "path")
         if path.exists():
-            raise ValueError(f"{path} exists already: choose another name (nothing is overwritten).")
+            raise FieldError(f"{path} exists already: choose another name (nothing is overwritten).", "path")
         passphrase = _check_passphrase(self.query_one("#pass", Input).value, None)
-        return {"path": path, "passphrase": passphrase}
+        self.show_error("Exporting…")
+        self.query_one("#ok", Button).disabled = True
+        self._export(path, passphrase)
+        return None
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, path: Path, passphrase: str) -> None:
+        import os
+
+        from og_tui.core.errors import user_message
+
+        try:
+            text = self.app.ctx.wallets.export_keystore(self.address, passphrase)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, which stays open
+            self.app.call_from_thread(self._failed, user_message(exc).joined())
+            return
+        self.app.call_from_thread(self.dismiss, str(path))
+
+    def _failed(self, text: str) -> None:
+        self.show_error(text)
+        self.query_one("#ok", Button).disabled = False
+        field = self.query_one("#pass", Input)
+        field.value = ""
+        field.focus()
 
 
 class SendDialog(Dialog):

@@ -42,7 +42,8 @@ class OGApp(DevnetControl, App):
     MODES = {name: spec.factory for name, spec in SCREENS.items() if name != FIRST_MODE}
 
     BINDINGS = [
-        Binding("f1", "toggle_help", "Help", id="app.help", tooltip="Show the keys of the focused widget"),
+        # priority: F1 works in dialogs too (a modal screen hides the app's other bindings)
+        Binding("f1", "toggle_help", "Help", id="app.help", priority=True, tooltip="Show the keys of the focused widget"),
         *[
             Binding(
                 f"{spec.fkey},{spec.digit}" if spec.digit else spec.fkey,

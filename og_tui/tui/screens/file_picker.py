@@ -31,6 +31,8 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from og_tui.tui.widgets.footer import OGFooter
+
 MAX_ENTRIES = 2000
 UP = "\x00up"  # option id of the ".." entry
 
@@ -192,6 +194,7 @@ class FilePicker(ModalScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok_label, variant="primary", id="ok", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one("#fp-path", Input)

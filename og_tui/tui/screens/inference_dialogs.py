@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from og_tui.core.errors import user_message
 from og_tui.tui.format import fmt_time, short_hash
+from og_tui.tui.widgets.footer import OGFooter
 from og_tui.tui.widgets.tensor_table import describe_shape
 
 
@@ -120,6 +121,7 @@ class ModelPickerDialog(ModalScreen):
             yield Static("", classes="dialog-error")
             yield Static("enter: latest ONNX file · tab: choose a file · / search · esc: cancel",
                          classes="dialog-hint")
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         self._status("Loading models…")
@@ -338,6 +340,7 @@ class HistoryDialog(ModalScreen):
             yield DataTable(id="hist-runs", cursor_type="row", zebra_stripes=True)
             yield Static("Loading…", classes="dialog-error")
             yield Static("enter opens the run · r runs it again · esc closes", classes="dialog-hint")
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#hist-runs", DataTable)

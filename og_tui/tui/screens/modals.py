@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from og_tui.tui.widgets.footer import OGFooter
+
 
 class FieldError(ValueError):
     """A validation message tied to the input that caused it (focused for fixing)."""
@@ -39,6 +41,7 @@ class Dialog(ModalScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.OK_LABEL, variant=self.OK_VARIANT, id="ok", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        yield OGFooter(compact=True)
 
     def compose_fields(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()
@@ -363,6 +366,7 @@ class ProfileDialog(ModalScreen):
                 for name, desc in self.profiles
             ]
             yield OptionList(*options, id="profiles")
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -38,22 +38,26 @@ class Onboarding(Vertical):
             with Vertical(classes="onboard-box"):
                 yield Static("Welcome to og-tui", classes="onboard-title")
                 yield Static("", id="onboard-intro")
-                yield Button("f  Create a wallet and fund it", id="ob-fund", variant="primary", compact=True)
-                yield Button("n  Create a wallet", id="ob-new", compact=True)
-                yield Button("i  Import a private key", id="ob-key", compact=True)
-                yield Button("k  Import a keystore file", id="ob-keystore", compact=True)
+                app = self.app
+                yield Button(f"{key_for(app, 'account.fund', 'f')}  Create a wallet and fund it", id="ob-fund",
+                             variant="primary", compact=True)
+                yield Button(f"{key_for(app, 'account.new', 'n')}  Create a wallet", id="ob-new", compact=True)
+                yield Button(f"{key_for(app, 'account.import_key', 'i')}  Import a private key", id="ob-key",
+                             compact=True)
+                yield Button(f"{key_for(app, 'account.import_keystore', 'K')}  Import a keystore file",
+                             id="ob-keystore", compact=True)
 
 
 class AccountBody(Horizontal):
     """Wallets on the left, the active wallet's balances and actions on the right."""
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import DataTable
+        from og_tui.tui.widgets.motions import NavDataTable
 
         with Vertical(id="wallets-pane"):
             yield Label("Wallets", classes="pane-title")
-            yield DataTable(id="wallets", cursor_type="row", zebra_stripes=True)
-            yield Static("enter use · u unlock · e export · d delete · n new · i/k import", classes="pane-hint")
+            yield NavDataTable(id="wallets", cursor_type="row", zebra_stripes=True)
+            yield Static("enter use · u unlock · e export · d delete · n new · i/K import", classes="pane-hint")
         with Vertical(id="balance-pane"):
             yield Label("Balances", classes="pane-title")
             yield Static("", id="acct-name")
@@ -87,7 +91,7 @@ class AccountScreen(OGScreen):
         Binding("s", "send", "Send", id="account.send", tooltip="Send OG or OUSDC to an address"),
         Binding("n", "new_wallet", "New", id="account.new", tooltip="Create a new wallet"),
         Binding("i", "import_key", "Import key", id="account.import_key", tooltip="Import a hex private key"),
-        Binding("k", "import_keystore", "Import keystore", id="account.import_keystore", show=False),
+        Binding("K", "import_keystore", "Import keystore", id="account.import_keystore", show=False),
         Binding("u", "unlock", "Unlock", id="account.unlock", show=False),
         Binding("e", "export", "Export", id="account.export", show=False, tooltip="Export an encrypted keystore"),
         Binding("d", "delete", "Delete", id="account.delete", show=False),

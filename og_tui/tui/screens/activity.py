@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label, Static
 
 from og_tui.tui.format import fmt_time, fmt_units, short_hash
 from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.widgets.motions import NavDataTable
 
 PAGE = 500
 PAYMENT_STYLES = {"settled": "green", "failed": "red", "not charged": "cyan", "pending": "yellow", "queued": "yellow"}
@@ -42,10 +43,10 @@ class ActivityScreen(OGScreen):
         with Horizontal(id="activity-body"):
             with Vertical(id="tx-pane"):
                 yield Label("Transactions", classes="pane-title", id="tx-title")
-                yield DataTable(id="txs", cursor_type="row", zebra_stripes=True)
+                yield NavDataTable(id="txs", cursor_type="row", zebra_stripes=True)
                 yield Static("No transactions yet. Send one from the Account screen (F2).", id="tx-empty")
                 yield Label("Payments", classes="pane-title", id="pay-title")
-                yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
+                yield NavDataTable(id="payments", cursor_type="row", zebra_stripes=True)
             with Vertical(id="tx-detail-pane"):
                 yield Label("Details", classes="pane-title")
                 yield Static("", id="tx-detail")

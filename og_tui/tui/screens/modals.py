@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from og_tui.tui.widgets.footer import OGFooter
+from og_tui.tui.widgets.motions import NavOptionList
 
 
 class FieldError(ValueError):
@@ -365,7 +366,7 @@ class ProfileDialog(ModalScreen):
                 Option(f"{'● ' if name == self.current else '  '}{name}  [dim]{desc}[/]", id=name)
                 for name, desc in self.profiles
             ]
-            yield OptionList(*options, id="profiles")
+            yield NavOptionList(*options, id="profiles")
         yield OGFooter(compact=True)
 
     def on_mount(self) -> None:

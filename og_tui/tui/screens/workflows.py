@@ -34,6 +34,7 @@ from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.format import short_address
 from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, flat_outputs
 from og_tui.tui.widgets.workflow_detail import FOREVER, WorkflowDetail, fmt_ago, fmt_clock, fmt_number, fmt_outputs, fmt_span  # noqa: F401 - re-exported
+from og_tui.tui.widgets.motions import NavDataTable
 
 DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
 LIST_POLL = 15.0  # seconds between refreshes of the list's latest values
@@ -105,7 +106,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         Binding("x", "remove", "Remove", id="workflows.remove", show=False,
                 tooltip="Remove the selected workflow from your list (the contract stays on chain)"),
         Binding("c", "copy", "Copy", id="workflows.copy", show=False, tooltip="Copy the workflow's address (OSC 52)"),
-        Binding("g", "refresh", "Refresh", id="workflows.refresh", show=False, tooltip="Read everything again now"),
+        Binding("R", "refresh", "Refresh", id="workflows.refresh", show=False, tooltip="Read everything again now"),
         Binding("escape", "stop", "Stop", id="workflows.stop", tooltip="Stop the operation before it is sent"),
     ]
 
@@ -172,7 +173,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         with Horizontal(id="wf-body"):
             with Vertical(id="wf-list-pane"):
                 yield Label("Workflows", classes="pane-title")
-                yield DataTable(id="wf-list", cursor_type="row", zebra_stripes=True)
+                yield NavDataTable(id="wf-list", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="wf-list-hint", classes="pane-hint")
             yield WorkflowDetail(id="wf-detail-pane")
 

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from og_tui.tui.screens.file_picker import human_size
 from og_tui.tui.screens.hub_transfers import _short_cid
+from og_tui.tui.widgets.motions import NavOptionList
 
 __all__ = ["HubDetail", "day"]
 
@@ -36,7 +37,7 @@ class HubDetail(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="hub-detail-head")
         yield Static("", id="hub-target")
-        yield OptionList(id="hub-files")
+        yield NavOptionList(id="hub-files")
 
     @property
     def files(self) -> OptionList:
@@ -50,7 +51,7 @@ class HubDetail(Vertical):
 
     def show_failed(self, name: str, text: str) -> None:
         self.query_one("#hub-detail-head", Static).update(
-            Text.assemble((f"{name}\n", "bold"), (text, "red"), "\ng to retry")
+            Text.assemble((f"{name}\n", "bold"), (text, "red"), "\nR to retry")
         )
 
     def show(self, detail: dict[str, Any] | None) -> None:

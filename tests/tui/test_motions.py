@@ -92,3 +92,46 @@ async def test_motions_in_the_hub_lists(devnet, app_env):
         assert table.cursor == len(screen._models) - 1
         await pilot.press("g")
         assert table.current == first
+
+
+async def test_slash_filters_activity_and_esc_clears(app_env):
+    app = _app(app_env, txs=12)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.action_goto("activity")
+        table = app.screen.query_one("#txs")
+        await settle(pilot, lambda: table.row_count == 12)
+        table.focus()
+        await pilot.press("slash")
+        field = app.screen.query_one("#tx-filter")
+        assert app.focused is field and field.display
+        wanted = f"{11:064x}"[-6:]  # the end of one transaction's hash
+        for ch in wanted:
+            await pilot.press(ch)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert "1 of 12" in str(app.screen.query_one("#tx-title").render())
+        await pilot.press("enter")  # back to the list, the filter stays
+        assert app.focused is table and table.row_count == 1
+        await pilot.press("slash")
+        await pilot.press("escape")  # clears it
+        await wait_until(pilot, lambda: table.row_count == 12)
+        assert app.focused is table and not field.display
+
+
+async def test_slash_filters_the_workflow_list(app_env):
+    app = _app(app_env)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.action_goto("workflows")
+        screen = app.screen
+        screen.autoload = False
+        table = screen.query_one("#wf-list")
+        await settle(pilot, lambda: table.row_count == len(screen.entries) > 2)
+        target = screen.entries[1]
+        table.focus()
+        await pilot.press("slash")
+        for ch in target.address[-8:]:
+            await pilot.press(ch)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert screen.selected == target.address
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: table.row_count == len(screen.entries))
+        assert app.focused is table

@@ -10,10 +10,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from og_tui.tui.format import fmt_time, fmt_units, short_hash
 from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.widgets.list_filter import ListFilter, matches
 from og_tui.tui.widgets.motions import NavDataTable
 
 PAGE = 500
@@ -31,6 +32,7 @@ class ActivityScreen(OGScreen):
         Binding("r", "refresh", "Refresh", id="activity.refresh"),
         Binding("c", "copy_hash", "Copy hash", id="activity.copy", tooltip="Copy the transaction hash (OSC 52)"),
         Binding("a", "toggle_all", "All profiles", id="activity.all", tooltip="Show every profile's transactions"),
+        Binding("slash", "filter", "Filter", id="activity.filter", tooltip="Narrow the lists to what you type"),
     ]
 
     def __init__(self) -> None:
@@ -38,10 +40,14 @@ class ActivityScreen(OGScreen):
         self.all_profiles = False
         self._rows: dict[str, Any] = {}
         self._payments: dict[str, Any] = {}
+        self._all_txs: list[Any] = []
+        self._all_payments: list[Any] = []
+        self.filter_text = ""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="activity-body"):
             with Vertical(id="tx-pane"):
+                yield ListFilter("txs", id="tx-filter")
                 yield Label("Transactions", classes="pane-title", id="tx-title")
                 yield NavDataTable(id="txs", cursor_type="row", zebra_stripes=True)
                 yield Static("No transactions yet. Send one from the Account screen (F2).", id="tx-empty")
@@ -69,6 +75,15 @@ class ActivityScreen(OGScreen):
     def action_refresh(self) -> None:
         self.load()
 
+    def action_filter(self) -> None:
+        self.query_one(ListFilter).open()
+
+    @on(Input.Changed, "#tx-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self._show(self._all_txs)
+        self._show_payments(self._all_payments)
+
     def action_toggle_all(self) -> None:
         self.all_profiles = not self.all_profiles
         self.load()
@@ -86,6 +101,10 @@ class ActivityScreen(OGScreen):
             self.app.call_from_thread(self._show_payments, payments)
 
     def _show(self, rows: list[Any]) -> None:
+        self._all_txs = rows
+        if self.filter_text:
+            rows = [r for r in rows if matches(self.filter_text, r.kind, r.status, r.hash, r.from_addr, r.to_addr,
+                                               r.block, r.profile)]
         table = self.query_one("#txs", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -103,15 +122,24 @@ class ActivityScreen(OGScreen):
                 str(row.block) if row.block is not None else "–",
                 key=row.hash,
             )
-        self.query_one("#tx-empty").display = not rows
+        empty = self.query_one("#tx-empty", Static)
+        empty.display = not rows
+        if not rows:
+            empty.update(f"No transaction matches “{self.filter_text}”: esc in the filter clears it."
+                         if self.filter_text else "No transactions yet. Send one from the Account screen (F2).")
         table.display = bool(rows)
         scope = "all profiles" if self.all_profiles else f"profile {self.app.ctx.profile.name}"
-        self.query_one("#tx-title", Label).update(f"Transactions · {scope} · {len(rows)}")
+        shown = f"{len(rows)} of {len(self._all_txs)} match “{self.filter_text}”" if self.filter_text else len(rows)
+        self.query_one("#tx-title", Label).update(f"Transactions · {scope} · {shown}")
         if rows:
             table.move_cursor(row=min(max(keep, 0), len(rows) - 1))
             self._detail(self._current())
 
     def _show_payments(self, rows: list[Any]) -> None:
+        self._all_payments = rows
+        if self.filter_text:
+            rows = [r for r in rows if matches(self.filter_text, "payment", r.model, r.mode, r.status,
+                                               r.settlement_tx, r.payee)]
         table = self.query_one("#payments", DataTable)
         keep = table.cursor_row
         table.clear()

@@ -61,7 +61,7 @@ async def test_file_picker_footer_names_ctrl_t(app_env, tmp_path):
         assert "ctrl+t" in _visible_keys(app.screen)
 
 
-@pytest.mark.parametrize("mode", ["account", "inference", "workflows", "activity"])
+@pytest.mark.parametrize("mode", ["account", "hub", "inference", "workflows", "activity"])
 async def test_quit_and_help_fit_at_80_columns(app_env, mode):
     app = _app(app_env, wallet=True)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -69,6 +69,10 @@ async def test_quit_and_help_fit_at_80_columns(app_env, mode):
         await settle(pilot)
         keys = _visible_keys(app.screen)
         assert keys[:2] == ["ctrl+q", "f1"], keys
+        # the palette key closes the line: no column of the keys behind it shows at the edge
+        footer = app.screen.query_one(OGFooter)
+        [palette] = [w for w in footer.query(FooterKey) if w.has_class("-command-palette")]
+        assert palette.region.right == footer.region.right
 
 
 async def test_radio_and_checkbox_state_has_a_mark(app_env):

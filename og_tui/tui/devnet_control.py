@@ -123,6 +123,8 @@ class DevnetControl:
             detail = f"The devnet og-tui started exited with code {code}."
             if tail:
                 detail += f" Last lines of {handle.log_path}:\n{tail}"
+            self.notify(detail + "\nf12 starts it again.", title="Devnet exited", severity="error",  # type: ignore[attr-defined]
+                        timeout=12)
             self._unavailable(reason, detail)
         elif self._devnet_user_stopped:
             return

@@ -93,3 +93,9 @@ async def test_own_devnet_killed_shows_why_and_f12_starts_it_again(app_env):
         await wait_until(pilot, lambda: app.net.down is not None and "stopped" in app.net.down, timeout=30)
         assert second.process.poll() is not None
         assert app.ctx.devnet is None and "f12 starts it" in _status(app)
+        # the Account screen's D starts it again
+        assert app.current_mode == "account"
+        await pilot.press("D")
+        await wait_until(pilot, lambda: app.net.connected is True and app.ctx.devnet is not None,
+                         timeout=START_TIMEOUT)
+        assert app.ctx.devnet.started and app.net.down is None

@@ -135,3 +135,16 @@ async def test_slash_filters_the_workflow_list(app_env):
         await pilot.press("escape")
         await wait_until(pilot, lambda: table.row_count == len(screen.entries))
         assert app.focused is table
+
+
+async def test_slash_filters_the_wallets(app_env):
+    app = _app(app_env, wallets=3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one("#wallets")
+        await wait_until(pilot, lambda: table.row_count == 3 and app.focused is table)
+        await pilot.press("slash")
+        await pilot.press("w", "2")
+        await wait_until(pilot, lambda: table.row_count == 1)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: table.row_count == 3)
+        assert app.focused is table

@@ -52,10 +52,12 @@ class AccountBody(Horizontal):
     """Wallets on the left, the active wallet's balances and actions on the right."""
 
     def compose(self) -> ComposeResult:
+        from og_tui.tui.widgets.list_filter import ListFilter
         from og_tui.tui.widgets.motions import NavDataTable
 
         with Vertical(id="wallets-pane"):
             yield Label("Wallets", classes="pane-title")
+            yield ListFilter("wallets", id="wallet-filter")
             yield NavDataTable(id="wallets", cursor_type="row", zebra_stripes=True)
             yield Static("enter use · u unlock · e export · d delete · n new · i/K import", classes="pane-hint")
         with Vertical(id="balance-pane"):
@@ -101,7 +103,19 @@ class AccountScreen(OGScreen):
         Binding("h", "hub_sign_in", "Hub sign-in", id="account.hub_sign_in", tooltip="Sign in to the Model Hub"),
         Binding("D", "app.devnet_restart", "Devnet", id="account.devnet", show=False,
                 tooltip="Start the local devnet, or restart the one og-tui started"),
+        Binding("slash", "filter", "Filter", id="account.filter", show=False, tooltip="Narrow the wallet list"),
     ]
+
+    filter_text = ""
+
+    def action_filter(self) -> None:
+        for field in self.query("#wallet-filter"):
+            field.open()
+
+    def on_input_changed(self, event) -> None:
+        if event.input.id == "wallet-filter":
+            self.filter_text = event.value.strip()
+            self._reload_wallets()
 
     def compose_body(self) -> ComposeResult:
         # Only the part that applies is built: start-up pays for one of them.
@@ -158,7 +172,11 @@ class AccountScreen(OGScreen):
         active = self.app.net.address
         cursor = table.cursor_row
         table.clear()
+        from og_tui.tui.widgets.list_filter import matches
+
         for wallet in wallets:
+            if not matches(self.filter_text, wallet.name, wallet.address, wallet.storage):
+                continue
             unlocked = self.app.ctx.signer(wallet.address) is not None
             table.add_row(
                 "●" if active and wallet.address.lower() == active.lower() else " ",

@@ -113,7 +113,7 @@ class AccountScreen(OGScreen):
             field.open()
 
     def on_input_changed(self, event) -> None:
-        if event.input.id == "wallet-filter":
+        if event.input.id == "wallet-filter" and event.value.strip() != self.filter_text:
             self.filter_text = event.value.strip()
             self._reload_wallets()
 

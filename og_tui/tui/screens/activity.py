@@ -80,6 +80,8 @@ class ActivityScreen(OGScreen):
 
     @on(Input.Changed, "#tx-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() == self.filter_text:
+            return  # (the field's first Changed, on mount)
         self.filter_text = event.value.strip()
         self._show(self._all_txs)
         self._show_payments(self._all_payments)

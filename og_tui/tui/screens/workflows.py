@@ -544,6 +544,8 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
 
     @on(Input.Changed, "#wf-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() == self.filter_text:
+            return  # (the field's first Changed, on mount)
         self.filter_text = event.value.strip()
         self.rebuild()
 

@@ -55,7 +55,8 @@ class _Silent:
             conn.close()
 
 
-async def test_latest_is_read_again_after_switching_profile_and_back(devnet, app_env, fast_polls):
+@pytest.mark.parametrize("leave", [True, False], ids=["via-account", "staying-on-workflows"])
+async def test_latest_is_read_again_after_switching_profile_and_back(devnet, app_env, fast_polls, leave):
     silent = _Silent()
     gate = threading.Event()
     config = Path(app_env["OG_TUI_CONFIG_DIR"])
@@ -95,7 +96,8 @@ async def test_latest_is_read_again_after_switching_profile_and_back(devnet, app
             app.switch_profile("remote")
             await wait_until(pilot, lambda: app.net.profile == "remote")
             await wait_until(pilot, lambda: stuck)
-            await pilot.press("f2")
+            if leave:
+                await pilot.press("f2")
             app.switch_profile("local")
             await wait_until(pilot, lambda: app.net.profile == "local" and app.net.connected)
             await pilot.press("f6")

@@ -224,6 +224,12 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
     def _net_changed(self, state: m.NetState) -> None:
         if state.profile != self._profile or state.address != self._owner:
             if state.profile != self._profile:
+                # reads of the other profile still in flight (a slow network) neither block
+                # the new reads nor land in this profile's list
+                self.workers.cancel_group(self, "wf-list")
+                self.workers.cancel_group(self, "wf-detail")
+                self._list_worker = self._detail_worker = None
+                self._list_gen += 1
                 self._infos.clear()
                 self._history.clear()
                 self._counts.clear()
@@ -362,6 +368,8 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
 
     @on(ListLoaded)
     def _list_loaded(self, event: ListLoaded) -> None:
+        if event.gen != self._list_gen:
+            return  # a read started before the profile changed
         for address, (outputs, error) in event.values.items():
             if error:
                 self._errors[address] = error

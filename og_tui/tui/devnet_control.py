@@ -20,7 +20,7 @@ from og_tui.tui import messages as m
 if TYPE_CHECKING:  # pragma: no cover
     from textual.timer import Timer
 
-__all__ = ["DevnetControl", "RETRY_DELAYS", "log_tail"]
+__all__ = ["RETRY_DELAYS", "DevnetControl", "log_tail"]
 
 RETRY_DELAYS: tuple[float, ...] = (2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
@@ -44,10 +44,10 @@ class DevnetControl:
 
     retry_delays: tuple[float, ...] = RETRY_DELAYS
     _devnet_attempts: int = 0
-    _devnet_retry_timer: "Timer | None" = None
+    _devnet_retry_timer: Timer | None = None
     _devnet_user_stopped: bool = False
     _retry_delay: float = 0.0
-    _poll_timer: "Timer | None" = None
+    _poll_timer: Timer | None = None
     devnet_detail: str = ""  # the full reason (log lines, hint): the status bar's tooltip
 
     # --- state --------------------------------------------------------------------------

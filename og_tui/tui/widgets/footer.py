@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-__all__ = ["OGFooter", "PINNED_IDS"]
+__all__ = ["PINNED_IDS", "OGFooter"]
 
 PINNED_IDS = ("app.quit", "app.help")
 

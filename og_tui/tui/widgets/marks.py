@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Checkbox, RadioButton
 
-__all__ = ["MarkedCheckbox", "MarkedRadioButton", "CHECK_ON", "RADIO_ON", "RADIO_OFF"]
+__all__ = ["CHECK_ON", "RADIO_OFF", "RADIO_ON", "MarkedCheckbox", "MarkedRadioButton"]
 
 CHECK_ON, CHECK_OFF = "✓", " "
 RADIO_ON, RADIO_OFF = "●", "○"

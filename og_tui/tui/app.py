@@ -18,6 +18,7 @@ from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import OGCommands
 from og_tui.tui.context import AppContext
+from og_tui.tui.devnet_control import DevnetControl
 from og_tui.tui.screens import SCREENS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +29,7 @@ _log = logging.getLogger(__name__)
 FIRST_MODE = "account"  # the screen the app opens on
 
 
-class OGApp(App):
+class OGApp(DevnetControl, App):
     """Account, Hub, Inference, Chat, Workflows and Activity, one keypress apart."""
 
     TITLE = "og-tui"
@@ -43,7 +44,8 @@ class OGApp(App):
     MODES = {name: spec.factory for name, spec in SCREENS.items() if name != FIRST_MODE}
 
     BINDINGS = [
-        Binding("f1", "toggle_help", "Help", id="app.help", tooltip="Show the keys of the focused widget"),
+        # priority: F1 works in dialogs too (a modal screen hides the app's other bindings)
+        Binding("f1", "toggle_help", "Help", id="app.help", priority=True, tooltip="Show the keys of the focused widget"),
         *[
             Binding(
                 f"{spec.fkey},{spec.digit}" if spec.digit else spec.fkey,
@@ -56,6 +58,8 @@ class OGApp(App):
             for name, spec in SCREENS.items()
         ],
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("f12", "devnet_start", "Devnet", id="app.devnet", show=False,
+                tooltip="Start the local devnet now (after a failed start, or once stopped)"),
     ]
 
     # False: the cursors of inputs and text areas stay lit instead of blinking (the tests
@@ -237,9 +241,10 @@ class OGApp(App):
                     on_progress=progress,
                 )
             except Exception as exc:  # noqa: BLE001
+                from og_tui.core.devnet_proc import DevnetPortInUse
+
                 text, hint = user_message(exc)
-                self.post_message(m.OperationFailed("Local devnet did not start", text, hint))
-                self.post_message(m.ChainStatus(False, error=text))
+                self.post_message(m.DevnetFailed(text, hint, in_use=isinstance(exc, DevnetPortInUse)))
                 return
             if get_current_worker().is_cancelled:
                 if handle.started:
@@ -251,15 +256,15 @@ class OGApp(App):
 
     @on(m.DevnetProgress)
     def _devnet_progress(self, event: m.DevnetProgress) -> None:
-        self.net = replace(self.net, starting=f"{event.text} {event.elapsed:.1f}s")
+        self.net = replace(self.net, starting=f"{event.text} {event.elapsed:.1f}s", down=None)
 
     @on(m.DevnetReady)
     def _devnet_ready(self, event: m.DevnetReady) -> None:
         self.net = replace(self.net, starting=None)
         if event.started:
             self.notify(f"Local devnet started at {event.url}", title="Devnet")
-        if self.poll_enabled:
-            self.set_interval(POLL_SECONDS, self.poll_chain, name="poll")
+        if self.poll_enabled and self._poll_timer is None:
+            self._poll_timer = self.set_interval(POLL_SECONDS, self.poll_chain, name="poll")
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False, description="poll chain")
     def poll_chain(self) -> None:
@@ -365,6 +370,7 @@ class OGApp(App):
             if event.gas_used is not None
             else f"{event.kind} {event.status}"
         )
+        text += f"\ntx {event.tx_hash}"
         link = self.ctx.profile.explorer_tx_url(event.tx_hash)
         if link:
             text += f"\n[link={link}]open in the explorer[/link]"

@@ -68,5 +68,11 @@ class OGCommands(ActionCommands):
             commands.append(
                 ("account: faucet", "on_screen('account', 'fund')", "Fund the active wallet from the devnet faucet")
             )
+        if app.ctx.is_devnet:
+            commands += [
+                ("devnet: start", "devnet_start", "Start the local devnet (or retry a failed start now)"),
+                ("devnet: stop", "devnet_stop", "Stop the devnet og-tui started"),
+                ("devnet: restart", "devnet_restart", "Stop the devnet og-tui started and start it again"),
+            ]
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
         return commands

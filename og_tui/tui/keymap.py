@@ -46,3 +46,12 @@ def unknown_keymap_ids(keymap: Mapping[str, str], known: Iterable[str] | None = 
         guess = f" (did you mean {close[0]!r}?)" if close else ""
         problems.append(f"[keymap] {binding_id!r} is not a binding of og-tui{guess}; it was ignored.")
     return problems
+
+
+def key_for(app, binding_id: str, default: str) -> str:
+    """The key a hint should name for ``binding_id``: the active keymap's first key, else
+    ``default``, as the footer shows it."""
+    from textual.binding import Binding
+
+    keys = (getattr(app, "keymap", None) or {}).get(binding_id) or default
+    return app.get_key_display(Binding(keys.split(",")[0].strip(), ""))

@@ -25,6 +25,24 @@ class DevnetProgress(Message):
         self.text = text
 
 
+class DevnetFailed(Message):
+    """The local devnet could not be started or reused (``in_use``: another program holds the port)."""
+
+    def __init__(self, text: str, hint: str | None = None, in_use: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.hint = hint
+        self.in_use = in_use
+
+
+class DevnetStopped(Message):
+    """The app stopped the devnet it had started (exit code of the process)."""
+
+    def __init__(self, code: int | None) -> None:
+        super().__init__()
+        self.code = code
+
+
 class DevnetReady(Message):
     def __init__(self, url: str, started: bool) -> None:
         super().__init__()
@@ -136,6 +154,7 @@ class NetState:
     is_devnet: bool = True
     connected: bool | None = None
     starting: str | None = None
+    down: str | None = None  # why there is no connection (port taken, devnet exited, stopped, ...)
     address: str | None = None
     wallet_name: str | None = None
     native_wei: int | None = None

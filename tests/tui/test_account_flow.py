@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.notifications import Notify
 
 from og_tui.core.chain import ChainClient
 from og_tui.core.devnet_client import DevnetClient
@@ -160,7 +161,11 @@ async def test_send_token(devnet, app_env):
         await press_ok(pilot)
         await wait_until(pilot, lambda: _of(seen, m.TxConfirmed), timeout=30)
     assert chain.token_balance(token, RECIPIENT) - before == 2_500_000
-    assert _of(seen, m.TxConfirmed)[0].kind == "transfer-token"
+    [confirmed] = _of(seen, m.TxConfirmed)
+    assert confirmed.kind == "transfer-token"
+    # the confirmation names the transaction
+    mined = [n.notification for n in _of(seen, Notify) if n.notification.title == "Transaction mined"]
+    assert mined and confirmed.tx_hash in mined[-1].message
 
 
 async def test_disconnect_and_reconnect(fresh_devnet, app_env):

@@ -10,7 +10,7 @@ from og_tui.core.store import Store
 from og_tui.tui.app import make_app
 from og_tui.tui.messages import NetState
 
-from .helpers import settings_for, wait_until
+from .helpers import settings_for, settle, wait_until
 
 FIXED_TIME = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 SETTLE_TX = "0x" + "5e" * 32
@@ -45,9 +45,10 @@ async def test_payments_with_their_settlement(app_env):
         await app.action_goto("activity")
         table = app.screen.query_one("#payments", DataTable)
         await wait_until(pilot, lambda: table.row_count == 3)
-        statuses = [str(table.get_row_at(i)[4]) for i in range(3)]
+        statuses = [str(table.get_row_at(i)[3]) for i in range(3)]
         assert [s.split("]")[1].split("[")[0] for s in statuses] == ["not charged", "queued", "settled"]
-        assert str(table.get_row_at(2)[2]) == "0.00004 OUSDC"
+        assert str(table.get_row_at(2)[2]) == "0.00004"  # the column says OUSDC
+        assert "OUSDC" in str(table.columns[table.ordered_columns[2].key].label)
         table.focus()
         await pilot.press("down", "down")
         detail = app.screen.query_one("#tx-detail", Static)
@@ -62,7 +63,8 @@ def test_activity_with_payments_snapshot(snap_compare, app_env, size):
         pilot.app.net = NetState(profile="local", is_devnet=True, connected=True, block=1234)
         await pilot.app.action_goto("activity")
         table = pilot.app.screen.query_one("#payments", DataTable)
-        await wait_until(pilot, lambda: table.row_count == 3)
-        await pilot.app.workers.wait_for_complete()
+        # at rest: the rows are in, no load is running, and the table has laid out its columns
+        await settle(pilot, lambda: table.row_count == 3)
+        await pilot.pause()
 
     assert snap_compare(_app(app_env), terminal_size=size, run_before=run_before)

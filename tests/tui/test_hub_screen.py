@@ -24,7 +24,7 @@ from og_tui.tui.screens.file_picker import FilePicker, complete_path, human_size
 from og_tui.tui.screens.hub import HubScreen, fmt_rate
 from og_tui.tui.screens.hub_dialogs import HubSignInDialog, NewModelDialog, NewVersionDialog
 
-from .helpers import TEST_KEY, settings_for, wait_until
+from .helpers import TEST_KEY, press_ok, settings_for, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -420,11 +420,11 @@ async def test_sign_in_wrong_password_and_account_line(devnet, app_env):
         dialog = app.screen
         dialog.query_one("#email", Input).value = email
         dialog.query_one("#password", Input).value = "wrong-password"
-        await pilot.click("#ok")
+        await press_ok(pilot)
         await wait_until(pilot, lambda: "Wrong" in str(dialog.query_one(".dialog-error").render()))
         assert app.screen is dialog and dialog.query_one("#email", Input).value == email
         dialog.query_one("#password", Input).value = PASSWORD
-        await pilot.click("#ok")
+        await press_ok(pilot)  # (waits out the button's press effect from the first try)
         await wait_until(pilot, lambda: _of(seen, HubSignInDialog.SignedIn))
         await wait_until(pilot, lambda: not isinstance(app.screen, HubSignInDialog))
         line = str(app.screen.query_one("#acct-hub", Static).render())

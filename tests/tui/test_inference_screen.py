@@ -508,3 +508,23 @@ async def test_tensor_table_sparkline_and_large_tensor():
         table.show({})
         await pilot.pause()
         assert not app.query(Sparkline)
+
+
+async def test_picking_another_model_clears_the_previous_result(devnet, app_env):
+    app, _settings = _app(devnet, app_env)
+    first_cid, _ = _sample(devnet, "weighted-sum")
+    other_cid, _ = _sample(devnet, "iris-classifier")
+    seen, hook = _recorder()
+    async with app.run_test(size=(100, 32), message_hook=hook) as pilot:
+        screen = await _open(pilot)
+        await _use_model(pilot, screen, first_cid)
+        screen._set_editor_text(input_text({"a": [[1.0, 2.0, 3.0, 4.0]], "b": [[1.0, 1.0, 1.0, 1.0]]}))
+        run = (await _run(pilot, screen, seen)).run
+        assert run.tx_hash in _status(screen) and screen.outputs
+        # ctrl+o → pick another model: the old result and outputs do not stay on screen unmarked
+        screen.set_model(other_cid)
+        await wait_until(pilot, lambda: screen.signature is not None and screen._cid() == other_cid)
+        await wait_until(pilot, lambda: run.tx_hash not in _status(screen))
+        assert "Model changed" in _status(screen)
+        assert not screen.outputs and screen.last_run is None
+        assert "total" not in str(screen.query_one("#inf-outputs", TensorTable).outputs)

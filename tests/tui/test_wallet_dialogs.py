@@ -60,7 +60,7 @@ async def test_import_keystore_file(app_env, tmp_path):
     app = _offline_app(settings)
     seen: list = []
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
-        await pilot.press("k")
+        await pilot.press("K")
         await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
         dialog = app.screen
         dialog.query_one("#path").value = str(tmp_path / "missing.json")
@@ -75,7 +75,7 @@ async def test_import_keystore_file(app_env, tmp_path):
         await wait_until(pilot, lambda: any(isinstance(e, m.OperationFailed) and e.what == "Wallet" for e in seen))
         await settle(pilot)
         assert app.net.address is None and not app.ctx.wallets.list_wallets()
-        await pilot.press("k")
+        await pilot.press("K")
         await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
         app.screen.query_one("#path").value = str(path)
         field = app.screen.query_one("#file-pass")

@@ -20,7 +20,7 @@ from og_tui.core.workflow_models import workflow_models
 from og_tui.tui import messages as m
 from og_tui.tui.app import make_app
 from og_tui.tui.screens import workflows as wf_screen
-from og_tui.tui.screens.modals import UnlockDialog
+from og_tui.tui.screens.modals import ConfirmDialog, UnlockDialog
 from og_tui.tui.screens.workflow_dialogs import AddWorkflowDialog, NewWorkflowDialog, ScheduleDialog
 from og_tui.tui.screens.workflow_ops import WorkflowOps
 from og_tui.tui.widgets.history_chart import HistoryChart
@@ -173,6 +173,9 @@ async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_po
         await wait_until(pilot, lambda: app.net.connected)
         screen = await _open_workflows(pilot)
         dialog = await _fill_new_form(pilot, seen, **{"wf-base": "btc", "wf-quote": "usdt"})
+        await _press_ok(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # the review: gas and fee
+        assert any("Gas" in _text(line) for line in app.screen.query(".dialog-line"))
         await _press_ok(pilot)
         await wait_until(pilot, lambda: _of(seen, WorkflowOps.Deployed) or _of(seen, WorkflowOps.Failed), timeout=60)
         assert not _of(seen, WorkflowOps.Failed), _of(seen, WorkflowOps.Failed)[0].text

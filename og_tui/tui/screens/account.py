@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Label, Static
 
 from og_tui.tui import messages as m
 from og_tui.tui.format import fmt_units
+from og_tui.tui.keymap import key_for
 from og_tui.tui.messages import NetState
 from og_tui.tui.screens.base import OGScreen
 
@@ -37,22 +38,28 @@ class Onboarding(Vertical):
             with Vertical(classes="onboard-box"):
                 yield Static("Welcome to og-tui", classes="onboard-title")
                 yield Static("", id="onboard-intro")
-                yield Button("f  Create a wallet and fund it", id="ob-fund", variant="primary", compact=True)
-                yield Button("n  Create a wallet", id="ob-new", compact=True)
-                yield Button("i  Import a private key", id="ob-key", compact=True)
-                yield Button("k  Import a keystore file", id="ob-keystore", compact=True)
+                app = self.app
+                yield Button(f"{key_for(app, 'account.fund', 'f')}  Create a wallet and fund it", id="ob-fund",
+                             variant="primary", compact=True)
+                yield Button(f"{key_for(app, 'account.new', 'n')}  Create a wallet", id="ob-new", compact=True)
+                yield Button(f"{key_for(app, 'account.import_key', 'i')}  Import a private key", id="ob-key",
+                             compact=True)
+                yield Button(f"{key_for(app, 'account.import_keystore', 'K')}  Import a keystore file",
+                             id="ob-keystore", compact=True)
 
 
 class AccountBody(Horizontal):
     """Wallets on the left, the active wallet's balances and actions on the right."""
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import DataTable
+        from og_tui.tui.widgets.list_filter import ListFilter
+        from og_tui.tui.widgets.motions import NavDataTable
 
         with Vertical(id="wallets-pane"):
             yield Label("Wallets", classes="pane-title")
-            yield DataTable(id="wallets", cursor_type="row", zebra_stripes=True)
-            yield Static("enter use · u unlock · e export · d delete · n new · i/k import", classes="pane-hint")
+            yield ListFilter("wallets", id="wallet-filter")
+            yield NavDataTable(id="wallets", cursor_type="row", zebra_stripes=True)
+            yield Static("enter use · u unlock · e export · d delete · n new · i/K import", classes="pane-hint")
         with Vertical(id="balance-pane"):
             yield Label("Balances", classes="pane-title")
             yield Static("", id="acct-name")
@@ -86,7 +93,7 @@ class AccountScreen(OGScreen):
         Binding("s", "send", "Send", id="account.send", tooltip="Send OG or OUSDC to an address"),
         Binding("n", "new_wallet", "New", id="account.new", tooltip="Create a new wallet"),
         Binding("i", "import_key", "Import key", id="account.import_key", tooltip="Import a hex private key"),
-        Binding("k", "import_keystore", "Import keystore", id="account.import_keystore", show=False),
+        Binding("K", "import_keystore", "Import keystore", id="account.import_keystore", show=False),
         Binding("u", "unlock", "Unlock", id="account.unlock", show=False),
         Binding("e", "export", "Export", id="account.export", show=False, tooltip="Export an encrypted keystore"),
         Binding("d", "delete", "Delete", id="account.delete", show=False),
@@ -94,7 +101,21 @@ class AccountScreen(OGScreen):
         Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Refresh balances"),
         Binding("p", "profile", "Profile", id="account.profile", tooltip="Switch network profile"),
         Binding("h", "hub_sign_in", "Hub sign-in", id="account.hub_sign_in", tooltip="Sign in to the Model Hub"),
+        Binding("D", "app.devnet_restart", "Devnet", id="account.devnet", show=False,
+                tooltip="Start the local devnet, or restart the one og-tui started"),
+        Binding("slash", "filter", "Filter", id="account.filter", show=False, tooltip="Narrow the wallet list"),
     ]
+
+    filter_text = ""
+
+    def action_filter(self) -> None:
+        for field in self.query("#wallet-filter"):
+            field.open()
+
+    def on_input_changed(self, event) -> None:
+        if event.input.id == "wallet-filter" and event.value.strip() != self.filter_text:
+            self.filter_text = event.value.strip()
+            self._reload_wallets()
 
     def compose_body(self) -> ComposeResult:
         # Only the part that applies is built: start-up pays for one of them.
@@ -137,7 +158,8 @@ class AccountScreen(OGScreen):
             self.query_one("#ob-fund", Button).display = devnet
             self.query_one("#onboard-intro", Static).update(
                 "You are on the LOCAL DEVNET: a private OpenGradient-compatible network on this "
-                "machine. Nothing here costs real money.\n\nPress f to create a wallet and fill it "
+                "machine. Nothing here costs real money.\n\n"
+                f"Press {key_for(self.app, 'account.fund', 'f')} to create a wallet and fill it "
                 "from the faucet, or choose below."
                 if devnet
                 else f"You are on the {self.app.ctx.profile.name} network. Create a wallet or import "
@@ -150,7 +172,11 @@ class AccountScreen(OGScreen):
         active = self.app.net.address
         cursor = table.cursor_row
         table.clear()
+        from og_tui.tui.widgets.list_filter import matches
+
         for wallet in wallets:
+            if not matches(self.filter_text, wallet.name, wallet.address, wallet.storage):
+                continue
             unlocked = self.app.ctx.signer(wallet.address) is not None
             table.add_row(
                 "●" if active and wallet.address.lower() == active.lower() else " ",
@@ -189,8 +215,10 @@ class AccountScreen(OGScreen):
             return
         from og_tui.tui.hub_session import hub_sessions
 
-        status = hub_sessions(self.app.ctx).status_line()
-        self.query_one("#acct-hub", Static).update(f"Hub account: {status} · h to sign in")
+        sessions = hub_sessions(self.app.ctx)
+        key = key_for(self.app, "account.hub_sign_in", "h")
+        action = "switch account" if sessions.signed_in else "sign in"
+        self.query_one("#acct-hub", Static).update(f"Hub account: {sessions.status_line()} · {key} to {action}")
 
     def action_hub_sign_in(self) -> None:
         from og_tui.tui.hub_session import hub_sessions
@@ -339,23 +367,11 @@ class AccountScreen(OGScreen):
         default = str(Path.home() / f"og-keystore-{address[2:10].lower()}.json")
         from og_tui.tui.screens.modals import ExportDialog
 
-        self.app.push_screen(ExportDialog(address, default, True), lambda d: d and self._export(address, d))
+        def exported(path: str | None) -> None:
+            if path:
+                self.app.notify(f"Encrypted keystore written to {path}", title="Exported")
 
-    @work(thread=True, exclusive=True, group="wallet", exit_on_error=False, description="export")
-    def _export(self, address: str, data: dict[str, Any]) -> None:
-        import os
-
-        def export() -> str:
-            text = self.app.ctx.wallets.export_keystore(address, data["passphrase"])
-            path = data["path"]
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            return str(path)
-
-        path = self.app.run_op("Exporting keystore", export, what="Export")
-        if path:
-            self.app.call_from_thread(self.app.notify, f"Encrypted keystore written to {path}", title="Exported")
+        self.app.push_screen(ExportDialog(address, default, True), exported)
 
     def action_delete(self) -> None:
         address = self._selected_address()
@@ -394,6 +410,7 @@ class AccountScreen(OGScreen):
             self.notify(f"Copied {address}", title="Address copied")
 
     def action_refresh(self) -> None:
+        self.app.refresh_wallet_state()  # wallets the CLI created or removed meanwhile
         self.app.poll_chain()
 
     def action_profile(self) -> None:

@@ -10,13 +10,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from og_tui.tui.format import fmt_time, fmt_units, short_hash
 from og_tui.tui.screens.base import OGScreen
+from og_tui.tui.widgets.list_filter import ListFilter, matches
+from og_tui.tui.widgets.motions import NavDataTable
 
 PAGE = 500
 PAYMENT_STYLES = {"settled": "green", "failed": "red", "not charged": "cyan", "pending": "yellow", "queued": "yellow"}
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ActivityScreen(OGScreen):
@@ -26,6 +32,7 @@ class ActivityScreen(OGScreen):
         Binding("r", "refresh", "Refresh", id="activity.refresh"),
         Binding("c", "copy_hash", "Copy hash", id="activity.copy", tooltip="Copy the transaction hash (OSC 52)"),
         Binding("a", "toggle_all", "All profiles", id="activity.all", tooltip="Show every profile's transactions"),
+        Binding("slash", "filter", "Filter", id="activity.filter", tooltip="Narrow the lists to what you type"),
     ]
 
     def __init__(self) -> None:
@@ -33,15 +40,19 @@ class ActivityScreen(OGScreen):
         self.all_profiles = False
         self._rows: dict[str, Any] = {}
         self._payments: dict[str, Any] = {}
+        self._all_txs: list[Any] = []
+        self._all_payments: list[Any] = []
+        self.filter_text = ""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="activity-body"):
             with Vertical(id="tx-pane"):
+                yield ListFilter("txs", id="tx-filter")
                 yield Label("Transactions", classes="pane-title", id="tx-title")
-                yield DataTable(id="txs", cursor_type="row", zebra_stripes=True)
+                yield NavDataTable(id="txs", cursor_type="row", zebra_stripes=True)
                 yield Static("No transactions yet. Send one from the Account screen (F2).", id="tx-empty")
                 yield Label("Payments", classes="pane-title", id="pay-title")
-                yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
+                yield NavDataTable(id="payments", cursor_type="row", zebra_stripes=True)
             with Vertical(id="tx-detail-pane"):
                 yield Label("Details", classes="pane-title")
                 yield Static("", id="tx-detail")
@@ -55,13 +66,25 @@ class ActivityScreen(OGScreen):
         table.add_column("Gas", key="gas")
         table.add_column("Block", key="block")
         payments = self.query_one("#payments", DataTable)
-        for label, key in (("Time", "time"), ("Model", "model"), ("Amount", "amount"), ("Mode", "mode"),
+        symbol = self.app.ctx.profile.payment_token_symbol
+        for label, key in (("Time", "time"), ("Model", "model"), (f"Paid {symbol}", "amount"),
                            ("Status", "status"), ("Settlement", "settlement")):
             payments.add_column(label, key=key)
         self.watch(self.app, "tx_version", lambda _v: self.load(), init=True)
 
     def action_refresh(self) -> None:
         self.load()
+
+    def action_filter(self) -> None:
+        self.query_one(ListFilter).open()
+
+    @on(Input.Changed, "#tx-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() == self.filter_text:
+            return  # (the field's first Changed, on mount)
+        self.filter_text = event.value.strip()
+        self._show(self._all_txs)
+        self._show_payments(self._all_payments)
 
     def action_toggle_all(self) -> None:
         self.all_profiles = not self.all_profiles
@@ -80,6 +103,10 @@ class ActivityScreen(OGScreen):
             self.app.call_from_thread(self._show_payments, payments)
 
     def _show(self, rows: list[Any]) -> None:
+        self._all_txs = rows
+        if self.filter_text:
+            rows = [r for r in rows if matches(self.filter_text, r.kind, r.status, r.hash, r.from_addr, r.to_addr,
+                                               r.block, r.profile)]
         table = self.query_one("#txs", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -92,20 +119,29 @@ class ActivityScreen(OGScreen):
                 fmt_time(row.created_at, short=True),
                 row.kind,
                 f"[{style}]{status}[/]" if style else status,
-                short_hash(row.hash, 8, 4),
+                short_hash(row.hash, 6, 4),
                 f"{row.gas_used:,}" if row.gas_used else "–",
                 str(row.block) if row.block is not None else "–",
                 key=row.hash,
             )
-        self.query_one("#tx-empty").display = not rows
+        empty = self.query_one("#tx-empty", Static)
+        empty.display = not rows
+        if not rows:
+            empty.update(f"No transaction matches “{self.filter_text}”: esc in the filter clears it."
+                         if self.filter_text else "No transactions yet. Send one from the Account screen (F2).")
         table.display = bool(rows)
         scope = "all profiles" if self.all_profiles else f"profile {self.app.ctx.profile.name}"
-        self.query_one("#tx-title", Label).update(f"Transactions · {scope} · {len(rows)}")
+        shown = f"{len(rows)} of {len(self._all_txs)} match “{self.filter_text}”" if self.filter_text else len(rows)
+        self.query_one("#tx-title", Label).update(f"Transactions · {scope} · {shown}")
         if rows:
             table.move_cursor(row=min(max(keep, 0), len(rows) - 1))
             self._detail(self._current())
 
     def _show_payments(self, rows: list[Any]) -> None:
+        self._all_payments = rows
+        if self.filter_text:
+            rows = [r for r in rows if matches(self.filter_text, "payment", r.model, r.mode, r.status,
+                                               r.settlement_tx, r.payee)]
         table = self.query_one("#payments", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -118,11 +154,10 @@ class ActivityScreen(OGScreen):
             style = PAYMENT_STYLES.get(status, "")
             table.add_row(
                 fmt_time(row.created_at, short=True),
-                (row.model or "–")[:24],
-                f"{fmt_units(row.amount, profile.payment_token_decimals, 6)} {profile.payment_token_symbol}",
-                row.mode or "–",
+                _clip(row.model or "–", 18),
+                fmt_units(row.amount, profile.payment_token_decimals, 6),
                 f"[{style}]{status}[/]" if style else status,
-                short_hash(row.settlement_tx, 8, 4) if row.settlement_tx else "–",
+                short_hash(row.settlement_tx, 6, 4) if row.settlement_tx else "–",
                 key=key,
             )
         table.display = bool(rows)
@@ -187,7 +222,7 @@ class ActivityScreen(OGScreen):
             f"gas    {row.gas_used if row.gas_used else '–'}",
             f"from   {row.from_addr or '–'}",
             f"to     {row.to_addr or '–'}",
-            f"value  {row.value or '–'} {row.token or ''}".rstrip(),
+            f"value  {self._amount(row.value, row.token)}",
             f"profile {row.profile}",
         ]
         if row.error:
@@ -196,6 +231,21 @@ class ActivityScreen(OGScreen):
         if link and row.profile == self.app.ctx.profile.name:
             lines.append(f"[link={link}]open in the explorer[/link]")
         self.query_one("#tx-detail", Static).update("\n".join(lines))
+
+    def _amount(self, value: str | None, token: str | None) -> str:
+        """A stored amount (wei / atomic units) in OG or the token's units."""
+        if not value:
+            return "–"
+        try:
+            units = int(value)
+        except ValueError:
+            return f"{value} {token or ''}".rstrip()
+        profile = self.app.ctx.profile
+        if not token or token == "OG":
+            return f"{fmt_units(units, 18, 6)} OG"
+        if token in (profile.payment_token_symbol, "OUSDC"):
+            return f"{fmt_units(units, profile.payment_token_decimals, 6)} {token}"
+        return f"{units} {token} (atomic units)"
 
     def action_copy_hash(self) -> None:
         if self.focused is self.query_one("#payments", DataTable):

@@ -10,10 +10,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from og_tui.tui import messages as m
 from og_tui.tui.screens import SCREENS
+from og_tui.tui.widgets.footer import OGFooter
 from og_tui.tui.widgets.status_bar import StatusBar
 
 
@@ -72,7 +73,7 @@ class OGScreen(Screen):
         yield StatusBar()
         yield NavBar(self.MODE)
         yield from self.compose_body()
-        yield Footer()
+        yield OGFooter()
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()

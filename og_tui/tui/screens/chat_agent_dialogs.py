@@ -21,6 +21,7 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from og_tui.tui.screens.modals import Dialog
+from og_tui.tui.widgets.marks import MarkedCheckbox
 
 __all__ = ["OGToolsDialog", "WorkflowToolDialog", "ToolConfirmDialog", "tool_display_name", "MODES"]
 
@@ -333,7 +334,7 @@ class ToolConfirmDialog(Dialog):
         yield Static(cost, classes="dialog-line")
         if self.wallet:
             yield Static(Content.from_markup("Paid by [dim]$w[/]", w=self.wallet), classes="dialog-line")
-        yield Checkbox("Don't ask again for this tool in this conversation", id="always", compact=True)
+        yield MarkedCheckbox("Don't ask again for this tool in this conversation", id="always", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).label = "Run"

@@ -31,6 +31,9 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from og_tui.tui.widgets.footer import OGFooter
+from og_tui.tui.widgets.motions import NavOptionList
+
 MAX_ENTRIES = 2000
 UP = "\x00up"  # option id of the ".." entry
 
@@ -186,12 +189,13 @@ class FilePicker(ModalScreen):
                 placeholder="type a path · tab completes",
             )
             yield Static("", id="fp-filter", classes="fp-hint")
-            yield OptionList(id="fp-list")
+            yield NavOptionList(id="fp-list")
             yield Static("", id="fp-info")
             yield Static("", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok_label, variant="primary", id="ok", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one("#fp-path", Input)

@@ -94,7 +94,7 @@ class HubScreen(HubTransferScreen):
         Binding("escape", "stop", "Stop", id="hub.stop", tooltip="Stop the upload or download"),
         Binding("escape", "leave_search", "Back", id="hub.leave_search", show=False),
         Binding("s", "sign_in", "Sign in", id="hub.sign_in", show=False, tooltip="Sign in to the Model Hub"),
-        Binding("g", "refresh", "Refresh", id="hub.refresh", show=False, tooltip="Reload the list and the model"),
+        Binding("R", "refresh", "Refresh", id="hub.refresh", show=False, tooltip="Reload the list and the model"),
     ]
 
     class ModelsLoaded(Message, bubble=False):
@@ -356,7 +356,7 @@ class HubScreen(HubTransferScreen):
             if event.gen != self._gen:
                 return
             self._loading = False
-            self._list_status(f"[b]could not load:[/b] {event.text} · g to retry")
+            self._list_status(f"[b]could not load:[/b] {event.text} · R to retry")
         elif event.kind == "detail":
             if event.name != self.current_name():
                 return
@@ -500,6 +500,7 @@ class HubScreen(HubTransferScreen):
 
     @on(OptionList.OptionHighlighted, "#hub-files")
     def _file_highlighted(self) -> None:
+        self.detail_pane.show_target()
         self._sync_bindings()
 
     @on(OptionList.OptionSelected, "#hub-files")

@@ -19,6 +19,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from og_tui.tui.widgets.motions import motion_bindings
+
 
 def _fit(text: str, width: int) -> str:
     if width <= 0:
@@ -54,6 +56,7 @@ class ModelTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
+        *motion_bindings("cursor(1)", "cursor(-1)", "jump(0)", "jump(-1)", "page(1)", "page(-1)"),
         Binding("enter", "select", "Open", show=False, tooltip="Move to the model's files"),
     ]
 

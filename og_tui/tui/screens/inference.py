@@ -135,6 +135,7 @@ class InferenceScreen(InferenceFiles, OGScreen):
         self._clients: dict[tuple, Any] = {}
         self._pending_cid: str | None = None
         self._last_dir: str | None = None
+        self._result_cid: str | None = None  # the model the status line and the outputs are about
 
     # --- layout --------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -206,12 +207,26 @@ class InferenceScreen(InferenceFiles, OGScreen):
 
     @on(ModelSelector.Chosen)
     def _model_chosen(self, event: ModelSelector.Chosen) -> None:
+        if self._result_cid is not None and event.cid != self._result_cid and self.running is None:
+            self._clear_result()
         editor = self.input_editor
         editor.signature = event.signature
         if editor.untouched:
             editor.put_template()
         else:
             editor.check()
+
+    def _clear_result(self) -> None:
+        """Another model is chosen: the previous model's result and outputs go (it is in the history)."""
+        self._result_cid = None
+        had_run = self.last_run is not None
+        self.last_run = None
+        self.outputs = {}
+        self._show_outputs()
+        text = self._idle_text(self.app.net)
+        if had_run:
+            text.append("\nModel changed: the previous model's result is in the history (ctrl+f).", style="dim")
+        self._status(text, "idle")
 
     @on(ModelSelector.Cleared)
     def _model_cleared(self) -> None:
@@ -306,6 +321,7 @@ class InferenceScreen(InferenceFiles, OGScreen):
         self._cancel = threading.Event()
         self._sent_hash = None
         self._run_mode = mode
+        self._result_cid = cid
         if self.outputs:
             self.query_one("#inf-outputs", TensorTable).border_title = "Outputs · previous run"
         self._status(Text(f"◌ {mode}: encoding the input… (esc stops)"), "busy")
@@ -559,6 +575,7 @@ class InferenceScreen(InferenceFiles, OGScreen):
             return
         from og_tui.tui.format import fmt_time
 
+        self._result_cid = record.model
         if self.selector.show_model(record.model, record.model_name):
             self.input_editor.signature = None  # (until the other model's signature is in)
         self.set_mode(record.mode)

@@ -21,7 +21,9 @@ from textual.widgets.option_list import Option
 
 from og_tui.core.errors import user_message
 from og_tui.tui.format import fmt_time, short_hash
+from og_tui.tui.widgets.footer import OGFooter
 from og_tui.tui.widgets.tensor_table import describe_shape
+from og_tui.tui.widgets.motions import NavDataTable, NavOptionList
 
 
 def tensor_spec(spec: dict[str, Any]) -> str:
@@ -113,13 +115,14 @@ class ModelPickerDialog(ModalScreen):
             yield Label("Pick a model from the Hub", classes="dialog-title")
             yield Input(placeholder="/ search models", id="pk-search", compact=True)
             with Horizontal(id="pk-body"):
-                yield OptionList(id="pk-models")
+                yield NavOptionList(id="pk-models")
                 with Vertical(id="pk-right"):
                     yield Static("", id="pk-detail")
-                    yield OptionList(id="pk-files")
+                    yield NavOptionList(id="pk-files")
             yield Static("", classes="dialog-error")
             yield Static("enter: latest ONNX file · tab: choose a file · / search · esc: cancel",
                          classes="dialog-hint")
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         self._status("Loading models…")
@@ -335,9 +338,10 @@ class HistoryDialog(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog inf-history"):
             yield Label(f"Inference history · {self.profile}", classes="dialog-title")
-            yield DataTable(id="hist-runs", cursor_type="row", zebra_stripes=True)
+            yield NavDataTable(id="hist-runs", cursor_type="row", zebra_stripes=True)
             yield Static("Loading…", classes="dialog-error")
             yield Static("enter opens the run · r runs it again · esc closes", classes="dialog-hint")
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#hist-runs", DataTable)

@@ -13,6 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from og_tui.tui.widgets.footer import OGFooter
+from og_tui.tui.widgets.motions import NavOptionList
+
 
 class FieldError(ValueError):
     """A validation message tied to the input that caused it (focused for fixing)."""
@@ -39,6 +42,7 @@ class Dialog(ModalScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.OK_LABEL, variant=self.OK_VARIANT, id="ok", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        yield OGFooter(compact=True)
 
     def compose_fields(self) -> ComposeResult:  # pragma: no cover - overridden
         yield from ()
@@ -267,14 +271,41 @@ class ExportDialog(Dialog):
     def on_mount(self) -> None:
         self.query_one("#pass", Input).focus()
 
-    def collect(self) -> dict[str, Any]:
+    def collect(self) -> None:
+        """Check the fields, then export in a worker; the dialog stays open on a wrong passphrase."""
         path = Path(self.query_one("#path", Input).value.strip()).expanduser()
         if not str(path) or path.is_dir():
-            raise ValueError("Give a file path to write, not a directory.")
+            raise FieldError("Give a file path to write, not a directory.", "path")
         if path.exists():
-            raise ValueError(f"{path} exists already: choose another name (nothing is overwritten).")
+            raise FieldError(f"{path} exists already: choose another name (nothing is overwritten).", "path")
         passphrase = _check_passphrase(self.query_one("#pass", Input).value, None)
-        return {"path": path, "passphrase": passphrase}
+        self.show_error("Exporting…")
+        self.query_one("#ok", Button).disabled = True
+        self._export(path, passphrase)
+        return None
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, path: Path, passphrase: str) -> None:
+        import os
+
+        from og_tui.core.errors import user_message
+
+        try:
+            text = self.app.ctx.wallets.export_keystore(self.address, passphrase)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, which stays open
+            self.app.call_from_thread(self._failed, user_message(exc).joined())
+            return
+        self.app.call_from_thread(self.dismiss, str(path))
+
+    def _failed(self, text: str) -> None:
+        self.show_error(text)
+        self.query_one("#ok", Button).disabled = False
+        field = self.query_one("#pass", Input)
+        field.value = ""
+        field.focus()
 
 
 class SendDialog(Dialog):
@@ -335,7 +366,8 @@ class ProfileDialog(ModalScreen):
                 Option(f"{'● ' if name == self.current else '  '}{name}  [dim]{desc}[/]", id=name)
                 for name, desc in self.profiles
             ]
-            yield OptionList(*options, id="profiles")
+            yield NavOptionList(*options, id="profiles")
+        yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

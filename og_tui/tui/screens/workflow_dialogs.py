@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionLis
 
 from og_tui.core.errors import user_message
 from og_tui.tui.screens.modals import Dialog, FieldError
+from og_tui.tui.widgets.marks import MarkedCheckbox
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.tui.screens.workflows import WorkflowServices
@@ -249,7 +250,7 @@ class NewWorkflowDialog(_FormDialog):
                                     id="wf-types", compact=True)
         sched = v.get("schedule") or {}
         with Horizontal(classes="wf-row", id="wf-sched-row"):
-            yield Checkbox("Schedule: every", bool(sched), id="wf-schedule", compact=True)
+            yield MarkedCheckbox("Schedule: every", bool(sched), id="wf-schedule", compact=True)
             yield Input(sched.get("frequency_text", "60"), id="wf-freq", placeholder="60", compact=True,
                         classes="wf-short")
             yield Static(" s for ", classes="wf-sep")
@@ -259,12 +260,21 @@ class NewWorkflowDialog(_FormDialog):
 
     def on_mount(self) -> None:
         self.query_one("#wf-file-row").display = False
+        self._mark_types()
         self._sync_schedule()
         if self.initial_error:
             self.show_error(self.initial_error)
         self.query_one("#wf-model", Select).focus()
         if self.autoload and self.services is not None:
             self._load_models()
+
+    @on(SelectionList.SelectedChanged, "#wf-types")
+    def _mark_types(self) -> None:
+        """A ✓ beside each chosen candle type (not only its colour)."""
+        types = self.query_one("#wf-types", SelectionList)
+        chosen = set(types.selected)
+        for index, name in enumerate(CANDLE_TYPES):
+            types.replace_option_prompt_at_index(index, f"{'✓' if name in chosen else '·'} {name.lower()}")
 
     # --- loading models and files -------------------------------------------------------
     @work(thread=True, exclusive=True, group="wf-hub", exit_on_error=False, description="hub models")

@@ -338,11 +338,57 @@ class WorkflowOps:
 
     # deploy ---------------------------------------------------------------------------------------------------------
     def _deploy_begin(self, spec: dict[str, Any]) -> None:
+        """The form is filled in: estimate the deployment and show it for review first."""
         owner = self.app.net.address
         if not owner:
             return
-        self._set_status(None, "Deploying the workflow…")
-        self._begin("wf-deploy", None, self._deploy_worker(spec, owner))
+        self._set_status(None, "Estimating the deployment…")
+        self._deploy_review(spec, owner)
+
+    @work(thread=True, exclusive=True, group="wf-review", exit_on_error=False, description="estimate deploy")
+    def _deploy_review(self, spec: dict[str, Any], owner: str) -> None:
+        from og_tui.tui.format import fmt_units
+
+        app = self.app
+        ctx = app.ctx
+        query = spec["query"]
+        try:
+            alpha = self.services.alpha()
+            data = alpha.deploy_data(str(spec["cid"]).strip(), str(spec["input_name"]).strip(), query)
+            tx = {"from": owner, "value": 0, "data": data}
+            gas = ctx.chain.estimate_gas(tx)
+            price = ctx.chain.gas_price()
+        except Exception as exc:  # noqa: BLE001 - the form comes back with the reason
+            text, hint = user_message(exc)
+            self.post_message(self.Failed("deploy", f"The deployment cannot be estimated: {text}", hint, spec=spec))
+            return
+        limit = int(gas * 1.2)
+        lines = [
+            f"Deploy   a workflow reading {query.base}/{query.quote}, "
+            f"{query.total_candles} × {query.candle_duration_in_mins} min candles",
+            f"Model    {spec['cid']} (input {spec['input_name']})",
+            f"Gas      {gas:,} × {fmt_units(price, 9, 3)} gwei ≈ {fmt_units(gas * price, 18, 8)} OG "
+            f"(at most {fmt_units(limit * price, 18, 8)} OG)",
+            f"From     {owner}",
+            f"Network  {ctx.profile.name} (chain {ctx.profile.chain_id})",
+        ]
+        sched = spec.get("schedule")
+        if sched:
+            lines.insert(2, f"Then     schedule it every {sched['frequency_text']} s until {sched['until_text']} "
+                            "(a second transaction)")
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._set_status(None, "Deploying the workflow…")
+                self._begin("wf-deploy", None, self._deploy_worker(spec, owner))
+            else:  # back to the form, everything still typed
+                self._status.pop("", None)
+                self._show_status()
+                self.action_new(spec=spec)
+
+        from og_tui.tui.screens.modals import ConfirmDialog
+
+        app.call_from_thread(app.push_screen, ConfirmDialog("Deploy this workflow?", lines, "Deploy"), confirmed)
 
     def on_workflow_ops_deployed(self, event: "WorkflowOps.Deployed") -> None:
         self._end("wf-deploy")

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
 from og_tui.core.errors import user_message
@@ -34,6 +34,8 @@ from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.format import short_address
 from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, flat_outputs
 from og_tui.tui.widgets.workflow_detail import FOREVER, WorkflowDetail, fmt_ago, fmt_clock, fmt_number, fmt_outputs, fmt_span  # noqa: F401 - re-exported
+from og_tui.tui.widgets.list_filter import ListFilter, matches
+from og_tui.tui.widgets.motions import NavDataTable
 
 DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
 LIST_POLL = 15.0  # seconds between refreshes of the list's latest values
@@ -105,7 +107,8 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         Binding("x", "remove", "Remove", id="workflows.remove", show=False,
                 tooltip="Remove the selected workflow from your list (the contract stays on chain)"),
         Binding("c", "copy", "Copy", id="workflows.copy", show=False, tooltip="Copy the workflow's address (OSC 52)"),
-        Binding("g", "refresh", "Refresh", id="workflows.refresh", show=False, tooltip="Read everything again now"),
+        Binding("R", "refresh", "Refresh", id="workflows.refresh", show=False, tooltip="Read everything again now"),
+        Binding("slash", "filter", "Filter", id="workflows.filter", show=False, tooltip="Narrow the list to what you type"),
         Binding("escape", "stop", "Stop", id="workflows.stop", tooltip="Stop the operation before it is sent"),
     ]
 
@@ -166,13 +169,15 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         self._detail_worker: Any = None
         self._detail_address: str | None = None
         self._visible = False
+        self.filter_text = ""
 
     # --- layout -------------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="wf-body"):
             with Vertical(id="wf-list-pane"):
                 yield Label("Workflows", classes="pane-title")
-                yield DataTable(id="wf-list", cursor_type="row", zebra_stripes=True)
+                yield ListFilter("wf-list", id="wf-filter")
+                yield NavDataTable(id="wf-list", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="wf-list-hint", classes="pane-hint")
             yield WorkflowDetail(id="wf-detail-pane")
 
@@ -219,6 +224,12 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
     def _net_changed(self, state: m.NetState) -> None:
         if state.profile != self._profile or state.address != self._owner:
             if state.profile != self._profile:
+                # reads of the other profile still in flight (a slow network) neither block
+                # the new reads nor land in this profile's list
+                self.workers.cancel_group(self, "wf-list")
+                self.workers.cancel_group(self, "wf-detail")
+                self._list_worker = self._detail_worker = None
+                self._list_gen += 1
                 self._infos.clear()
                 self._history.clear()
                 self._counts.clear()
@@ -256,6 +267,10 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 title = f"mine {pair} {query.get('total_candles', '?')}×{query.get('candle_duration_in_mins', '?')}m"
                 kind = "mine"
             out.append(Entry(address, title, kind, None, dict(row)))
+        titles = [e.title for e in out]
+        for entry in out:  # the same query twice: the address tells them apart
+            if titles.count(entry.title) > 1:
+                entry.title = f"{entry.title} …{entry.address[-4:]}"
         return out
 
     def rebuild(self) -> None:
@@ -275,17 +290,19 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         table = self.query_one("#wf-list", DataTable)
         keep = self.selected
         table.clear()
-        for entry in entries:
+        shown = [e for e in entries if matches(self.filter_text, e.title, e.address, e.kind)]
+        for entry in shown:
             table.add_row(entry.title, self._list_value(entry), key=entry.address)
-        index = next((i for i, e in enumerate(entries) if keep and e.address.lower() == keep.lower()), 0)
-        if entries:
+        index = next((i for i, e in enumerate(shown) if keep and e.address.lower() == keep.lower()), 0)
+        if shown:
             table.move_cursor(row=index)
-            self._select(entries[index].address)
+            self._select(shown[index].address)
         n_mine = sum(1 for e in entries if e.kind != "public")
-        self.query_one("#wf-list-hint", Static).update(
-            f"{len(entries) - n_mine} public · {n_mine} yours · n new · a add"
-            if n_mine else f"{len(entries)} public · n creates your own"
-        )
+        hint = (f"{len(entries) - n_mine} public · {n_mine} yours · n new · a add"
+                if n_mine else f"{len(entries)} public · n creates your own")
+        if self.filter_text:
+            hint = f"{len(shown)} of {len(entries)} match “{self.filter_text}” · esc in the filter clears"
+        self.query_one("#wf-list-hint", Static).update(hint)
 
     def _list_value(self, entry: Entry) -> str:
         outputs = self._latest.get(entry.address)
@@ -351,6 +368,8 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
 
     @on(ListLoaded)
     def _list_loaded(self, event: ListLoaded) -> None:
+        if event.gen != self._list_gen:
+            return  # a read started before the profile changed
         for address, (outputs, error) in event.values.items():
             if error:
                 self._errors[address] = error
@@ -527,6 +546,16 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         if entry is not None:
             self.app.copy_to_clipboard(entry.address)
             self.notify(f"Copied {entry.address}", title="Address copied")
+
+    def action_filter(self) -> None:
+        self.query_one(ListFilter).open()
+
+    @on(Input.Changed, "#wf-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() == self.filter_text:
+            return  # (the field's first Changed, on mount)
+        self.filter_text = event.value.strip()
+        self.rebuild()
 
     def action_refresh(self) -> None:
         self.rebuild()

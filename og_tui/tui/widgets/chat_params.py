@@ -16,6 +16,8 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from og_tui.tui.widgets.marks import MarkedCheckbox
+
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import Conversation
 
@@ -50,7 +52,7 @@ class ChatParams(VerticalScroll):
         yield Label("Mode", classes="p-label")
         yield Select([("TEE · x402 over HTTP", "TEE"), ("VANILLA · on chain", "VANILLA")], value="TEE",
                      allow_blank=False, id="p-mode", compact=True)
-        yield Checkbox("Completion (raw prompt)", id="p-completion", compact=True)
+        yield MarkedCheckbox("Completion (raw prompt)", id="p-completion", compact=True)
         yield Label("Temperature (0–2)", classes="p-label")
         yield Input(id="p-temperature", compact=True)
         yield Label("Max tokens", classes="p-label")

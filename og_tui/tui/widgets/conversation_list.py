@@ -20,6 +20,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from og_tui.tui.format import fmt_time
+from og_tui.tui.widgets.motions import NavOptionList
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import Conversation
@@ -63,7 +64,7 @@ class ConversationList(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search chats…", id="chat-search", compact=True)
-        yield OptionList(id="conversations")
+        yield NavOptionList(id="conversations")
         yield Static("⏎ open · r rename · d delete", classes="pane-hint", id="chat-list-hint")
 
     def on_mount(self) -> None:

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from og_tui.tui.screens.file_picker import human_size
 from og_tui.tui.screens.hub_transfers import _short_cid
+from og_tui.tui.widgets.motions import NavOptionList
 
 __all__ = ["HubDetail", "day"]
 
@@ -35,7 +36,8 @@ class HubDetail(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="hub-detail-head")
-        yield OptionList(id="hub-files")
+        yield Static("", id="hub-target")
+        yield NavOptionList(id="hub-files")
 
     @property
     def files(self) -> OptionList:
@@ -49,7 +51,7 @@ class HubDetail(Vertical):
 
     def show_failed(self, name: str, text: str) -> None:
         self.query_one("#hub-detail-head", Static).update(
-            Text.assemble((f"{name}\n", "bold"), (text, "red"), "\ng to retry")
+            Text.assemble((f"{name}\n", "bold"), (text, "red"), "\nR to retry")
         )
 
     def show(self, detail: dict[str, Any] | None) -> None:
@@ -60,6 +62,7 @@ class HubDetail(Vertical):
         if detail is None:
             head.update(Text("Select a model to see its versions, files and signatures.", style="dim"))
             files.set_options([])
+            self.show_target()
             return
         versions = list(detail.get("versions") or [])
         text = Text()
@@ -102,8 +105,26 @@ class HubDetail(Vertical):
             files.highlighted = focus_index
             self.focus_cid = None
         elif options:
-            first_file = next((i for i, o in enumerate(options) if o.id and o.id.startswith("f:")), 0)
-            files.highlighted = first_file
+            # the newest version (listed first) is what u / c / r / d act on until the cursor moves
+            files.highlighted = 0
+        self.show_target()
+
+    def show_target(self) -> None:
+        """Say which version and file u / c / r / d act on (the list's highlight is faint when blurred)."""
+        line = self.query_one("#hub-target", Static)
+        version = self.selected_version() if self.detail is not None else None
+        if version is None:
+            line.update("")
+            return
+        chosen = self.selected_file()
+        text = Text.assemble(("▸ ", "bold"), ("u", "bold"), f" uploads to v{version}")
+        if chosen is not None and chosen[0] == version:
+            text.append(" · ")
+            text.append("c r d", style="bold")
+            text.append(f" use {chosen[1].get('name')}")
+        else:
+            text.append(" · no file in this version yet", style="dim")
+        line.update(text)
 
     @staticmethod
     def _file_prompt(f: dict[str, Any], wide: bool) -> Text:
@@ -137,19 +158,19 @@ class HubDetail(Vertical):
         return None
 
     def selected_file(self) -> tuple[str, dict[str, Any]] | None:
-        """(version, file) of the highlighted file, else the first file of the highlighted version."""
+        """(version, file) of the highlighted file; on a version row, that version's first ONNX
+        file (else its first file); None when the selected version has no files."""
         if self.detail is None:
             return None
+        version = self.selected_version()
         option = self.files.highlighted_option
         if option is not None and option.id in self._file_options:
             version, f = self._file_options[option.id]
             if f is not None:
                 return version, f
-            for v in self.detail.get("versions") or []:
-                if str(v.get("versionString")) == version and v.get("files"):
-                    return version, v["files"][0]
-            return None
-        for v in reversed(self.detail.get("versions") or []):
-            if v.get("files"):
-                return str(v.get("versionString")), v["files"][0]
+        for v in self.detail.get("versions") or []:
+            if str(v.get("versionString")) == version:
+                files = list(v.get("files") or [])
+                runnable = [f for f in files if f.get("isOnnx") is not False]
+                return (version, (runnable or files)[0]) if files else None
         return None

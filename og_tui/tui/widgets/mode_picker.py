@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, RadioButton, RadioSet, Static
 
+from og_tui.tui.widgets.marks import MarkedRadioButton
+
 __all__ = ["ModePicker", "MODES", "MODE_NOTES"]
 
 MODES = ("VANILLA", "ZKML", "TEE")
@@ -29,7 +31,7 @@ class ModePicker(Horizontal):
         yield Label("Mode", classes="inf-label")
         with RadioSet(id="inf-mode", compact=True):
             for i, name in enumerate(MODES):
-                yield RadioButton(name, value=i == 0, id=f"mode-{name.lower()}", compact=True)
+                yield MarkedRadioButton(name, value=i == 0, id=f"mode-{name.lower()}", compact=True)
         yield Static("", id="inf-mode-note")
 
     def set_mode(self, name: str) -> None:

@@ -26,6 +26,8 @@ def status_content(state: NetState) -> Content:
     elif state.connected:
         block = f"#{state.block:,}" if state.block is not None else "connected"
         parts.append(Content.from_markup("[$success]● $block[/]", block=block))
+    elif state.down:
+        parts.append(Content.from_markup("[bold $error]✕ $why[/]", why=state.down))
     else:
         parts.append(Content.from_markup("[bold $error]✕ disconnected[/]"))
     if state.address:
@@ -56,4 +58,8 @@ class StatusBar(Static):
 
     def _render_state(self, state: NetState) -> None:
         self.update(status_content(state))
-        self.tooltip = f"profile {state.profile} · {state.address or 'no wallet'} (click the wallet to copy)"
+        tip = f"profile {state.profile} · {state.address or 'no wallet'} (click the wallet to copy)"
+        detail = getattr(self.app, "devnet_detail", "")
+        if state.down and detail:
+            tip = f"{detail}\n\n{tip}"
+        self.tooltip = tip

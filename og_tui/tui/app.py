@@ -373,30 +373,50 @@ class OGApp(App):
 
     # --- profiles ---------------------------------------------------------------------------
     def switch_profile(self, name: str) -> None:
+        """Switch to profile ``name``. Reading and saving the settings run in a worker, and
+        so does stopping a devnet this app started (up to 10 s); the status bar shows both."""
+        self._load_profile(name)
+
+    @work(thread=True, exclusive=True, group="profile", exit_on_error=False, description="switch profile")
+    def _load_profile(self, name: str) -> None:
         from og_tui.core.config import load_settings
 
+        op_id = self.begin_op(f"Switching to {name}")
         try:
-            settings = load_settings(profile=name)
-        except Exception as exc:  # noqa: BLE001
-            text, hint = user_message(exc)
-            self.post_message(m.OperationFailed("Profile", text, hint))
-            return
-        try:
-            settings.save_profile_choice(name)  # remembered for the next start
-        except Exception as exc:  # noqa: BLE001 - switching still works for this session
-            text, _ = user_message(exc)
-            self.notify(f"Could not save the profile choice: {text}", severity="warning")
+            try:
+                settings = load_settings(profile=name)
+            except Exception as exc:  # noqa: BLE001
+                text, hint = user_message(exc)
+                self.post_message(m.OperationFailed("Profile", text, hint))
+                return
+            warning = None
+            try:
+                settings.save_profile_choice(name)  # remembered for the next start
+            except Exception as exc:  # noqa: BLE001 - switching still works for this session
+                warning = f"Could not save the profile choice: {user_message(exc).text}"
+            self.post_message(m.ProfileLoaded(name, settings, warning))
+        finally:
+            self.end_op(op_id)
+
+    @on(m.ProfileLoaded)
+    def _profile_loaded(self, event: m.ProfileLoaded) -> None:
+        if event.warning:
+            self.notify(event.warning, severity="warning")
         old = self.ctx.devnet
-        self.ctx.switch_profile(settings)
+        self.ctx.switch_profile(event.settings)
         if old is not None and old.started and not self.ctx.is_devnet:
-            old.stop()
             self.ctx.devnet = None
-        self.net = m.NetState(profile=name, is_devnet=self.ctx.is_devnet)
+            self._stop_devnet(old)
+        self.net = m.NetState(profile=event.name, is_devnet=self.ctx.is_devnet, ops=self.net.ops)
         self.refresh_wallet_state()
-        self.post_message(m.ProfileChanged(name))
-        self.notify(f"Now using profile {name}", title="Profile")
+        self.post_message(m.ProfileChanged(event.name))
+        self.notify(f"Now using profile {event.name}", title="Profile")
         self.connect()
 
+    @work(thread=True, group="devnet-stop", exit_on_error=False, description="stop devnet")
+    def _stop_devnet(self, handle: Any) -> None:
+        """Stop a devnet this app started (it settles queued payments first)."""
+        self.run_op("Stopping the local devnet", handle.stop, what="Local devnet")
 
 def make_app(
     settings: "Settings | None" = None,

@@ -128,6 +128,16 @@ class ProfileChanged(Message):
         self.name = name
 
 
+class ProfileLoaded(Message):
+    """The profile switch worker read ``name``'s settings (``warning``: its choice was not saved)."""
+
+    def __init__(self, name: str, settings: Any, warning: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.settings = settings
+        self.warning = warning
+
+
 @dataclass
 class NetState:
     """What the status bar shows; replaced (not mutated) on every change."""

@@ -128,6 +128,15 @@ class ProfileChanged(Message):
         self.name = name
 
 
+class ActiveWallet(Message):
+    """The active wallet as the wallet index says (None: there is none)."""
+
+    def __init__(self, address: str | None, name: str | None) -> None:
+        super().__init__()
+        self.address = address
+        self.name = name
+
+
 class ProfileLoaded(Message):
     """The profile switch worker read ``name``'s settings (``warning``: its choice was not saved)."""
 

@@ -229,6 +229,10 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         profile = self.app.ctx.profile.name
 
         def newest(store: Any) -> LoadedConversation | None:
+            try:
+                session.caps  # noqa: B018 - made here: it imports the payment code and reads settings
+            except Exception:  # noqa: BLE001 - a bad cap setting is shown when sending
+                pass
             rows = store.list_conversations(profile=profile)
             return read_conversation(store, rows[0].id, page=PAGE, profile=profile, search=None) if rows else None
 
@@ -402,6 +406,8 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         self._show_og_tools()
 
     def _show_spent(self) -> None:
+        if not self.session.caps_made:  # (made by the first store job, off the loop)
+            return
         try:
             caps = self.session.caps
         except Exception:  # noqa: BLE001 - bad cap setting: shown when sending

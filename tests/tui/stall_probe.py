@@ -230,13 +230,17 @@ def _allowed(frame: Frame, allowed: dict[str, str]) -> bool:
     return frame.qualname in allowed or frame.defined in allowed
 
 
-def unexplained(stalls: list[Stall], allowed: dict[str, str]) -> list[Stall]:
-    """The stalls not explained by the allow-list (``Class.function`` -> reason), matched
-    against each frame as ``TypeOfSelf.function`` and as where the function is defined.
+def unexplained(stalls: list[Stall], allowed: dict[str, str], app: tuple[str, ...] = ("/og_tui/",)) -> list[Stall]:
+    """The stalls of the app's own doing that the allow-list (``Class.function`` ->
+    reason, matched as ``TypeOfSelf.function`` and as where the function is defined) does
+    not explain.
 
     A ``blocked`` stall (the loop waiting in a call) always counts. A ``cpu`` stall counts
-    when the loop CPU spent outside allowed functions (its share of the busy samples times
-    the loop's CPU time) reaches the threshold.
+    when at least two busy samples show the app's code (a path containing one of ``app``)
+    outside the allowed functions and the app's share reaches the threshold: the loop's
+    CPU time times the share of such samples. Samples in
+    Textual's code alone (drawing, layout, styling, mounting) are Textual's own work: they
+    are listed in the report (:meth:`Stall.details`), not charged to the app.
     """
     def counts(stall: Stall) -> bool:
         if stall.kind != "cpu":
@@ -244,10 +248,14 @@ def unexplained(stalls: list[Stall], allowed: dict[str, str]) -> list[Stall]:
         busy = stall.busy_samples()
         if not busy:
             return True
-        outside = sum(1 for s in busy if not any(_allowed(f, allowed) for f in s))
-        return stall.loop_cpu * outside / len(busy) >= stall.threshold
+        own = sum(1 for s in busy if _is_app(s, app) and not any(_allowed(f, allowed) for f in s))
+        return own >= 2 and stall.loop_cpu * own / len(busy) >= stall.threshold
 
     return [s for s in stalls if counts(s)]
+
+
+def _is_app(sample: list[Frame], app: tuple[str, ...]) -> bool:
+    return any(marker in f.filename for f in sample for marker in app)
 
 
 def allowed_by(stall: Stall, allowed: dict[str, str]) -> list[str]:

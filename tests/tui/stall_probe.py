@@ -117,8 +117,12 @@ class Stall:
         return " ;; ".join(f"{head} (x{n})" if n > 1 else head for head, n in ranked[:3])
 
     def details(self) -> str:
-        """Every busy sample, one line each (for a failure message)."""
-        return "\n".join("      " + _describe(s) for s in self.busy_samples())
+        """Every distinct busy sample, one line each with its count (for a failure message)."""
+        counts: dict[str, int] = {}
+        for sample in self.busy_samples():
+            line = _describe(sample)
+            counts[line] = counts.get(line, 0) + 1
+        return "\n".join(f"      {line}" + (f" (x{n})" if n > 1 else "") for line, n in counts.items())
 
     def __str__(self) -> str:
         cpu = f"{self.kind}, loop cpu {self.loop_cpu * 1000:.0f} ms"

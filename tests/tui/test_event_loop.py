@@ -239,7 +239,7 @@ async def test_leaving_a_devnet_the_app_started_does_not_stall(app_env, monkeypa
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     monkeypatch.setenv("OG_TUI_DEVNET_PORT", str(port))
-    app = make_app(settings_for(app_env), poll=False)
+    app = make_app(settings_for(app_env, port), poll=False)
     seen: list = []
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await wait_until(pilot, lambda: app.net.connected, timeout=120)
@@ -295,3 +295,44 @@ async def test_a_locked_chat_database_does_not_stall_the_loop(app_env, monkeypat
     bad = unexplained(probe.busy(), ALLOWED)
     assert not bad, "event loop stalled:\n" + "\n".join(f"{s}\n{s.details()}" for s in bad)
     assert ChatStore(settings.db_path).get_conversation(conv.id).params.get("completion") is True
+
+
+async def test_a_busy_wallet_store_does_not_stall_the_loop(app_env):
+    """Another thread holds the wallet store (a keyring call waiting on a Secret Service
+    prompt does): asking for the wallet to send waits for it in a worker, and the app
+    keeps drawing and taking keys."""
+    import threading
+
+    settings = settings_for(app_env)
+    wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+    wallets.set_active(wallets.import_key("main", TEST_KEY, TEST_PASSPHRASE).address)
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    release = threading.Event()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.net.address is not None)
+        store = app.ctx.wallets
+        held = threading.Event()
+
+        def hold() -> None:
+            with store._lock:  # what a keyring call in another worker holds while it waits
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        try:
+            await wait_until(pilot, held.is_set)
+            async with StallProbe() as probe:
+                await pilot.press("s")  # send: the wallet must be unlocked first
+                start = probe.beats
+                await wait_until(pilot, lambda: probe.beats >= start + 30)  # the loop keeps turning
+                waiting = "Opening the wallet" in app.net.ops and not isinstance(app.screen, UnlockDialog)
+                release.set()
+                await wait_until(pilot, lambda: isinstance(app.screen, UnlockDialog))
+        finally:
+            release.set()
+            holder.join(5)
+    print("\nstalls with the wallet store busy:\n" + probe.report())
+    bad = unexplained(probe.busy(), ALLOWED)
+    assert not bad, "event loop stalled:\n" + "\n".join(f"{s}\n{s.details()}" for s in bad)
+    assert waiting  # the worker was waiting for the store, shown as work in flight

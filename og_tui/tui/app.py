@@ -440,7 +440,8 @@ class OGApp(App):
         if old is not None and old.started and not self.ctx.is_devnet:
             self.ctx.devnet = None
             self._stop_devnet(old)
-        self.net = m.NetState(profile=event.name, is_devnet=self.ctx.is_devnet, ops=self.net.ops)
+        self.net = m.NetState(profile=event.name, is_devnet=self.ctx.is_devnet, ops=self.net.ops,
+                              address=self.net.address, wallet_name=self.net.wallet_name)  # (re-read below)
         self.refresh_wallet_state()
         self.post_message(m.ProfileChanged(event.name))
         self.notify(f"Now using profile {event.name}", title="Profile")

@@ -10,7 +10,7 @@ from og_tui.core.store import Store
 from og_tui.tui.app import make_app
 from og_tui.tui.messages import NetState
 
-from .helpers import settings_for, wait_until
+from .helpers import settings_for, settle, wait_until
 
 FIXED_TIME = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 SETTLE_TX = "0x" + "5e" * 32
@@ -62,7 +62,6 @@ def test_activity_with_payments_snapshot(snap_compare, app_env, size):
         pilot.app.net = NetState(profile="local", is_devnet=True, connected=True, block=1234)
         await pilot.app.action_goto("activity")
         table = pilot.app.screen.query_one("#payments", DataTable)
-        await wait_until(pilot, lambda: table.row_count == 3)
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot, lambda: table.row_count == 3)
 
     assert snap_compare(_app(app_env), terminal_size=size, run_before=run_before)

@@ -1,15 +1,18 @@
 """The Chat screen's SQLite calls, off the event loop and in the order they were asked.
 
-:meth:`ChatStoreJobs.in_store` runs a store call in a thread worker and hands its result
-to a callback in a handler (:class:`StoreDone`), so handlers keep all widget state and
-the loop never waits on the database (which workers also write to, behind a 10 s busy
-timeout). Jobs run one at a time in the order they were asked: a write is always seen
-by the read asked after it.
+:meth:`ChatStoreJobs.in_store` runs a store call on the chat session's own store thread
+and hands its result to a callback in a handler (:class:`StoreDone`), so handlers keep
+all widget state and the loop never waits on the database (which workers also write to,
+behind a 10 s busy timeout). One thread runs the jobs, one at a time, in the order they
+were asked: a write is always seen by the read asked after it, and the jobs never wait
+for a free thread behind long workers (replies, settlement follow-ups).
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
@@ -23,7 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ChatStoreJobs", "LoadedConversation", "StoreDone", "read_conversation"]
 
-TURN_WAIT_S = 30.0  # a job whose turn never comes (its predecessor was cancelled unstarted) goes anyway
+# one store thread per chat session (so per app)
+_THREADS: "weakref.WeakKeyDictionary[Any, ThreadPoolExecutor]" = weakref.WeakKeyDictionary()
+
+
+def _store_thread(session: Any) -> ThreadPoolExecutor:
+    pool = _THREADS.get(session)
+    if pool is None:
+        pool = _THREADS[session] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-store")
+    return pool
 
 
 class StoreDone(Message, bubble=False):
@@ -35,65 +46,37 @@ class StoreDone(Message, bubble=False):
         self.then = then
 
 
-class _Turns:
-    """Tickets handed out on the loop; a job runs when its ticket is the next one."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._issued = 0
-        self._next = 0
-
-    def take(self) -> int:
-        with self._cond:
-            ticket = self._issued
-            self._issued += 1
-            return ticket
-
-    def wait(self, ticket: int) -> None:
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._next >= ticket, timeout=TURN_WAIT_S):
-                self._next = ticket
-
-    def done(self, ticket: int) -> None:
-        with self._cond:
-            self._next = max(self._next, ticket + 1)
-            self._cond.notify_all()
-
-
 class ChatStoreJobs:
     """Mixed into :class:`~og_tui.tui.screens.chat.ChatScreen`: store jobs, and the actions
     that are mostly store work (list, rename, delete, save the open conversation)."""
 
-    _store_turns: _Turns | None = None
-
     def in_store(self, fn: Callable[[Any], Any], then: Callable[[Any], None] | None = None,
                  what: str = "Chat history", failed: Callable[[], None] | None = None) -> None:
-        """Run ``fn(store)`` (the chat store; no widget) in a worker; then ``then(result)`` on the loop.
+        """Run ``fn(store)`` (the chat store; no widget) on the store thread; then ``then(result)`` on the loop.
 
         A failure is reported as :class:`~og_tui.tui.messages.OperationFailed` titled
         ``what``; ``failed()`` runs on the loop instead of ``then``.
         """
-        if self._store_turns is None:
-            self._store_turns = _Turns()
-        self._store_job(self.session, self._store_turns, self._store_turns.take(), fn, then, what, failed)
+        session = self.session
+        # submitted now, in the order asked (the worker below only waits for it)
+        future = asyncio.wrap_future(_store_thread(session).submit(lambda: fn(session.store)))
+        self._store_job(future, then, what, failed)
 
-    @work(thread=True, group="chat-store", exit_on_error=False, description="chat history")
-    def _store_job(self, session: Any, turns: _Turns, ticket: int, fn: Callable[[Any], Any],
-                   then: Callable[[Any], None] | None, what: str, failed: Callable[[], None] | None) -> None:
-        turns.wait(ticket)
+    @work(group="chat-store", exit_on_error=False, description="chat history")
+    async def _store_job(self, future: "asyncio.Future[Any]", then: Callable[[Any], None] | None, what: str,
+                         failed: Callable[[], None] | None) -> None:
         try:
-            try:
-                result = fn(session.store)  # (the store is opened here the first time)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-                text, hint = user_message(exc)
-                self.app.post_message(m.OperationFailed(what, text, hint))
-                if failed is not None:
-                    self.post_message(StoreDone(None, lambda _none: failed()))
-                return
-            if then is not None:
-                self.post_message(StoreDone(result, then))
-        finally:
-            turns.done(ticket)
+            result = await asyncio.shield(future)  # (a cancelled worker leaves the write to finish)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            text, hint = user_message(exc)
+            self.app.post_message(m.OperationFailed(what, text, hint))
+            if failed is not None:
+                self.post_message(StoreDone(None, lambda _none: failed()))
+            return
+        if then is not None:
+            self.post_message(StoreDone(result, then))
 
     def on_store_done(self, event: StoreDone) -> None:
         event.stop()

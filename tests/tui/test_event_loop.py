@@ -52,6 +52,8 @@ ALLOWED: dict[str, str] = {
     "App._register": "Textual registers newly mounted widgets (styles, bindings)",
     "Widget.recompose": "Textual rebuilds the footer's keys when the screen's bindings change",
     "DOMNode._initialize_data_bind": "Textual binds the reactives of newly mounted widgets (the footer's keys)",
+    "ChatScreen.compose_body": "the Chat screen builds its ~70 widgets on its first show (their constructors)",
+    "HubScreen.compose_body": "the Hub screen builds its widgets on its first show (their constructors)",
     "NavBar.show_keys": "start-up: the nav strip's first markup (Textual's markup parser warms up on first "
                         "use, before the first frame)",
     "FooterKey._on_message": "Textual delivers the mount events of the footer's rebuilt keys",

@@ -80,7 +80,9 @@ class OGApp(DevnetControl, App):
         self.keymap: dict[str, str] = {}  # binding id -> keys, as given to set_keymap / update_keymap
         if getattr(ctx.settings, "keymap", None):
             self.set_keymap(ctx.settings.keymap)
-        self.net = m.NetState(profile=ctx.profile.name, is_devnet=ctx.is_devnet)
+        # the active wallet is read here, before the app runs (later reads are workers')
+        address, name, self._wallet_failed = self._active_wallet()
+        self.net = m.NetState(profile=ctx.profile.name, is_devnet=ctx.is_devnet, address=address, wallet_name=name)
 
     def set_keymap(self, keymap: dict[str, str]) -> None:
         self.keymap = dict(keymap)
@@ -106,7 +108,9 @@ class OGApp(DevnetControl, App):
 
     def on_mount(self) -> None:
         self.add_mode(FIRST_MODE, SCREENS[FIRST_MODE].factory)
-        self.refresh_wallet_state()
+        self.wallets_version += 1
+        if self._wallet_failed is not None:
+            self.post_message(self._wallet_failed)
         for warning in self.ctx.settings.warnings:
             self.notify(warning, title="Settings", severity="warning", timeout=12)
         if self.ctx.settings.keymap:
@@ -114,9 +118,24 @@ class OGApp(DevnetControl, App):
         # Connect once the first frame is on screen: the worker's imports (httpx, the
         # devnet launcher) would otherwise compete with it for the interpreter.
         self.call_after_refresh(self.connect)
+        self.call_after_refresh(self._preload_screens)
 
     def on_unmount(self) -> None:
         self.ctx.close()
+
+    @work(thread=True, exclusive=True, group="preload", exit_on_error=False, description="preload screens")
+    def _preload_screens(self) -> None:
+        """Import the other screens' modules in the background: the first F-key press then
+        shows its screen without stopping the app for the import (100-200 ms for Chat)."""
+        import importlib
+
+        for name, spec in SCREENS.items():
+            if name == FIRST_MODE or get_current_worker().is_cancelled:
+                continue
+            try:
+                importlib.import_module(spec.target.split(":")[0])
+            except Exception:  # noqa: BLE001 - the screen reports it when it is shown
+                continue
 
     # --- settings ----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="settings-keymap", exit_on_error=False, description="check keymap")
@@ -329,19 +348,33 @@ class OGApp(DevnetControl, App):
 
     # --- wallets ----------------------------------------------------------------------------
     def refresh_wallet_state(self) -> None:
-        """Re-read the active wallet (cheap: reads the wallet index, no key material)."""
+        """Re-read the active wallet (the wallet index, no key material) in a worker."""
+        self._read_active_wallet()
+
+    def _active_wallet(self) -> tuple[str | None, str | None, m.OperationFailed | None]:
+        """(address, name) of the active wallet, or the failure to report."""
         try:
             active = self.ctx.wallets.active()
         except Exception as exc:  # noqa: BLE001
             text, hint = user_message(exc)
-            self.post_message(m.OperationFailed("Wallets", text, hint))
-            active = None
-        address = active.address if active else None
+            return None, None, m.OperationFailed("Wallets", text, hint)
+        return (active.address, active.name, None) if active else (None, None, None)
+
+    @work(thread=True, exclusive=True, group="wallet-state", exit_on_error=False, description="read wallets")
+    def _read_active_wallet(self) -> None:
+        address, name, failed = self._active_wallet()
+        if failed is not None:
+            self.post_message(failed)
+        self.post_message(m.ActiveWallet(address, name))
+
+    @on(m.ActiveWallet)
+    def _show_active_wallet(self, event: m.ActiveWallet) -> None:
+        address = event.address
         changed = address != self.net.address
         self.net = replace(
             self.net,
             address=address,
-            wallet_name=active.name if active else None,
+            wallet_name=event.name,
             native_wei=None if changed else self.net.native_wei,
             token_units=None if changed else self.net.token_units,
         )
@@ -383,30 +416,51 @@ class OGApp(DevnetControl, App):
 
     # --- profiles ---------------------------------------------------------------------------
     def switch_profile(self, name: str) -> None:
+        """Switch to profile ``name``. Reading and saving the settings run in a worker, and
+        so does stopping a devnet this app started (up to 10 s); the status bar shows both."""
+        self._load_profile(name)
+
+    @work(thread=True, exclusive=True, group="profile", exit_on_error=False, description="switch profile")
+    def _load_profile(self, name: str) -> None:
         from og_tui.core.config import load_settings
 
+        op_id = self.begin_op(f"Switching to {name}")
         try:
-            settings = load_settings(profile=name)
-        except Exception as exc:  # noqa: BLE001
-            text, hint = user_message(exc)
-            self.post_message(m.OperationFailed("Profile", text, hint))
-            return
-        try:
-            settings.save_profile_choice(name)  # remembered for the next start
-        except Exception as exc:  # noqa: BLE001 - switching still works for this session
-            text, _ = user_message(exc)
-            self.notify(f"Could not save the profile choice: {text}", severity="warning")
+            try:
+                settings = load_settings(profile=name)
+            except Exception as exc:  # noqa: BLE001
+                text, hint = user_message(exc)
+                self.post_message(m.OperationFailed("Profile", text, hint))
+                return
+            warning = None
+            try:
+                settings.save_profile_choice(name)  # remembered for the next start
+            except Exception as exc:  # noqa: BLE001 - switching still works for this session
+                warning = f"Could not save the profile choice: {user_message(exc).text}"
+            self.post_message(m.ProfileLoaded(name, settings, warning))
+        finally:
+            self.end_op(op_id)
+
+    @on(m.ProfileLoaded)
+    def _profile_loaded(self, event: m.ProfileLoaded) -> None:
+        if event.warning:
+            self.notify(event.warning, severity="warning")
         old = self.ctx.devnet
-        self.ctx.switch_profile(settings)
+        self.ctx.switch_profile(event.settings)
         if old is not None and old.started and not self.ctx.is_devnet:
-            old.stop()
             self.ctx.devnet = None
-        self.net = m.NetState(profile=name, is_devnet=self.ctx.is_devnet)
+            self._stop_devnet(old)
+        self.net = m.NetState(profile=event.name, is_devnet=self.ctx.is_devnet, ops=self.net.ops,
+                              address=self.net.address, wallet_name=self.net.wallet_name)  # (re-read below)
         self.refresh_wallet_state()
-        self.post_message(m.ProfileChanged(name))
-        self.notify(f"Now using profile {name}", title="Profile")
+        self.post_message(m.ProfileChanged(event.name))
+        self.notify(f"Now using profile {event.name}", title="Profile")
         self.connect()
 
+    @work(thread=True, group="devnet-stop", exit_on_error=False, description="stop devnet")
+    def _stop_devnet(self, handle: Any) -> None:
+        """Stop a devnet this app started (it settles queued payments first)."""
+        self.run_op("Stopping the local devnet", handle.stop, what="Local devnet")
 
 def make_app(
     settings: "Settings | None" = None,

@@ -47,20 +47,32 @@ class ChatSession:
                 self._caps = SpendCaps.from_settings(self.ctx.settings)
             return self._caps
 
-    def client(self, signer: Any) -> Any:
-        from og_tui.core.llm import LLMClient
+    @property
+    def caps_made(self) -> bool:
+        """The spend caps exist (reading :attr:`caps` then costs no import and no file)."""
+        return self._caps is not None
 
+    def client(self, signer: Any) -> Any:
         profile = self.ctx.profile
         chain = self.ctx.chain  # (a new one after a profile switch: a client made for the old one is replaced)
         key = (profile.name, profile.llm_url, getattr(signer, "address", None))
         with self._lock:
             client = self._clients.get(key)
-            if client is None or client.chain is not chain:
-                if client is not None:
-                    self._retired.append(client)  # (a reply may still be using it)
-                client = LLMClient(profile, signer, store=self.ctx.store, caps=None, chain=chain,
-                                   on_payment=self._paid, timeout=120.0)
-                self._clients[key] = client
+        if client is None or client.chain is not chain:
+            # made outside the lock (imports, the store opened): the Chat screen's handlers
+            # read the caps under it
+            from og_tui.core.llm import LLMClient
+
+            made = LLMClient(profile, signer, store=self.ctx.store, caps=None, chain=chain,
+                             on_payment=self._paid, timeout=120.0)
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None or client.chain is not chain:
+                    if client is not None:
+                        self._retired.append(client)  # (a reply may still be using it)
+                    client = self._clients[key] = made
+                else:
+                    self._retired.append(made)  # another thread made one first
         client.caps = self.caps
         return client
 

@@ -37,12 +37,18 @@ class HubSessions:
         key = (profile.name, profile.hub_url, profile.auth_url)
         with self._lock:
             client = self._clients.get(key)
-            if client is None:
-                from og_tui.core.hub import HubClient
-
-                client = HubClient(profile.hub_url, profile.auth_url, profile.firebase_api_key)
-                self._clients[key] = client
+        if client is not None:
             return client
+        # made outside the lock: the first one imports the HTTP stack, and the screen's
+        # handlers take the lock to ask "signed in?"
+        from og_tui.core.hub import HubClient
+
+        made = HubClient(profile.hub_url, profile.auth_url, profile.firebase_api_key)
+        with self._lock:
+            client = self._clients.setdefault(key, made)
+        if client is not made:
+            made.close()
+        return client
 
     def close(self) -> None:
         with self._lock:

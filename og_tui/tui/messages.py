@@ -146,6 +146,25 @@ class ProfileChanged(Message):
         self.name = name
 
 
+class ActiveWallet(Message):
+    """The active wallet as the wallet index says (None: there is none)."""
+
+    def __init__(self, address: str | None, name: str | None) -> None:
+        super().__init__()
+        self.address = address
+        self.name = name
+
+
+class ProfileLoaded(Message):
+    """The profile switch worker read ``name``'s settings (``warning``: its choice was not saved)."""
+
+    def __init__(self, name: str, settings: Any, warning: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.settings = settings
+        self.warning = warning
+
+
 @dataclass
 class NetState:
     """What the status bar shows; replaced (not mutated) on every change."""

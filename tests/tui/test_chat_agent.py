@@ -191,6 +191,8 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
             assert "Y" in read["content"]
         assert second.info["tx_hashes"] == []
         conv_id = screen.conv.id
+        # (the reply is written by a store job)
+        await wait_until(pilot, lambda: not any(w.group == "chat-store" and not w.is_finished for w in screen.workers))
 
     # saved with the conversation: messages valid for the next turn, cards and the trace
     rows = ChatStore(settings.db_path).messages(conv_id)
@@ -262,6 +264,8 @@ async def test_stop_while_the_confirm_dialog_waits(devnet, app_env):
         await wait_until(pilot, lambda: app.screen is screen and screen._reply is None)
         done = _of(seen, ChatScreen.AgentDone)[0]
         assert done.info["stopped"] == "cancelled" and done.info["tx_hashes"] == []
+        # (the reply is written by a store job)
+        await wait_until(pilot, lambda: not any(w.group == "chat-store" and not w.is_finished for w in screen.workers))
         rows = ChatStore(settings.db_path).messages(screen.conv.id)
         # the conversation stays valid: the call has its (not run) answer, the trace is kept
         assert [r.role for r in rows] == ["user", "assistant", "tool"]

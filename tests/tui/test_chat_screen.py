@@ -33,6 +33,11 @@ def _of(seen, kind):
     return [msg for msg in seen if isinstance(msg, kind)]
 
 
+def _saved(screen) -> bool:
+    """The screen's store jobs are done: what it shows is in the database."""
+    return not any(w.group == "chat-store" and not w.is_finished for w in screen.workers)
+
+
 def _funded_settings(app_env, devnet, **overrides):
     settings = settings_for(app_env, devnet.port)
     for key, value in overrides.items():
@@ -201,6 +206,7 @@ async def test_tool_call_round_trip(devnet, app_env):
         second = _of(seen, ChatScreen.Finished)[1]
         assert second.text and not second.tool_calls
         assert card.result == '{"temperature_c": 21, "sky": "clear"}'
+        await wait_until(pilot, lambda: _saved(screen))
         rows = screen.store.messages(screen.conv.id)
         assert [r.role for r in rows] == ["user", "assistant", "tool", "assistant"]
         assert rows[2].tool_call_id == first.tool_calls[0]["id"]
@@ -223,6 +229,7 @@ async def test_spend_cap_asks_before_paying(devnet, app_env):
         await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=30)
         assert screen.session.caps.per_run >= 40
         assert [p.amount for p in Store(settings.db_path).list_payments()] == [40]
+        await wait_until(pilot, lambda: _saved(screen))
         rows = screen.store.messages(screen.conv.id)
         assert [r.role for r in rows] == ["user", "assistant"]
 

@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Footer, Label, Static
 
 from og_tui.tui import messages as m
@@ -119,13 +120,16 @@ class AccountScreen(OGScreen):
 
     def compose_body(self) -> ComposeResult:
         # Only the part that applies is built: start-up pays for one of them.
-        if self._wallets():
+        self._composed_wallets = self._wallets()
+        if self._composed_wallets:
             yield AccountBody(id="account-body")
         else:
             yield Onboarding(id="onboarding")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "wallets_version", self._reload_wallets, init=True)
+        # the first frame shows the wallets compose read; later changes are read by a worker
+        self.watch(self.app, "wallets_version", self._reload_wallets, init=False)
+        self._show_wallets(self.WalletsRead(self._composed_wallets, None))
         self.watch(self.app, "net", self._show_net, init=True)
 
     def _show_part(self, empty: bool) -> bool:
@@ -148,8 +152,36 @@ class AccountScreen(OGScreen):
             self.notify(str(exc), title="Wallets", severity="error")
             return []
 
+    class WalletsRead(Message):
+        """The wallet index as a worker read it (``error``: it could not be read)."""
+
+        def __init__(self, wallets: list[Any], error: str | None) -> None:
+            super().__init__()
+            self.wallets = wallets
+            self.error = error
+
+    class HubStatusRead(Message):
+        def __init__(self, text: str, signed_in: bool = False) -> None:
+            super().__init__()
+            self.text = text
+            self.signed_in = signed_in
+
     def _reload_wallets(self, _version: int = 0) -> None:
-        wallets = self._wallets()
+        self._read_wallets()
+
+    @work(thread=True, exclusive=True, group="account-wallets", exit_on_error=False, description="read wallets")
+    def _read_wallets(self) -> None:
+        try:
+            wallets, error = list(self.app.ctx.wallets.list_wallets()), None
+        except Exception as exc:  # noqa: BLE001
+            wallets, error = [], str(exc)
+        self.post_message(self.WalletsRead(wallets, error))
+
+    @on(WalletsRead)
+    def _show_wallets(self, event: WalletsRead) -> None:
+        if event.error:
+            self.notify(event.error, title="Wallets", severity="error")
+        wallets = event.wallets
         empty = not wallets
         if not self._show_part(empty):
             return
@@ -213,12 +245,22 @@ class AccountScreen(OGScreen):
     def _show_hub(self, _email: str | None = None) -> None:
         if not self.query(AccountBody):
             return
+        self._read_hub_status()
+
+    @work(thread=True, exclusive=True, group="account-hub", exit_on_error=False, description="hub status")
+    def _read_hub_status(self) -> None:
+        """The hub line (reads the saved sign-in from the wallet index)."""
         from og_tui.tui.hub_session import hub_sessions
 
         sessions = hub_sessions(self.app.ctx)
+        self.post_message(self.HubStatusRead(sessions.status_line(), bool(sessions.signed_in)))
+
+    @on(HubStatusRead)
+    def _show_hub_status(self, event: HubStatusRead) -> None:
         key = key_for(self.app, "account.hub_sign_in", "h")
-        action = "switch account" if sessions.signed_in else "sign in"
-        self.query_one("#acct-hub", Static).update(f"Hub account: {sessions.status_line()} · {key} to {action}")
+        action = "switch account" if event.signed_in else "sign in"
+        for label in self.query("#acct-hub").results(Static):
+            label.update(f"Hub account: {event.text} · {key} to {action}")
 
     def action_hub_sign_in(self) -> None:
         from og_tui.tui.hub_session import hub_sessions
@@ -266,13 +308,13 @@ class AccountScreen(OGScreen):
     def on_data_table_row_selected(self, event: "DataTable.RowSelected") -> None:
         if event.data_table.id != "wallets":
             return
-        address = str(event.row_key.value)
-        try:
-            self.app.ctx.wallets.set_active(address)
-        except Exception as exc:  # noqa: BLE001
-            self.notify(str(exc), severity="error")
-            return
-        self.app.post_message(m.WalletsChanged())
+        self._set_active(str(event.row_key.value))
+
+    @work(thread=True, exclusive=True, group="account-active", exit_on_error=False, description="set active wallet")
+    def _set_active(self, address: str) -> None:
+        if self.app.run_op("Switching wallet", lambda: self.app.ctx.wallets.set_active(address) or True,
+                           what="Wallets"):
+            self.app.post_message(m.WalletsChanged())
 
     def _selected_address(self) -> str | None:
         table: DataTable | None = next(iter(self.query("#wallets")), None)  # type: ignore[assignment]
@@ -286,12 +328,24 @@ class AccountScreen(OGScreen):
         return not self.app.ctx.wallets.keyring_available()
 
     def _open_form(self, mode: str) -> None:
-        count = len(self._wallets())
+        self._prepare_form(mode)
+
+    @work(thread=True, exclusive=True, group="account-form", exit_on_error=False, description="wallet form")
+    def _prepare_form(self, mode: str) -> None:
+        """Count the wallets and ask the OS keyring whether it is there (it can be slow), then open the form."""
+        try:
+            count = len(self.app.ctx.wallets.list_wallets())
+        except Exception:  # noqa: BLE001 - the form names the first wallet "main"
+            count = 0
+        needs = self._needs_passphrase()
+        self.app.call_from_thread(self._show_form, mode, count, needs)
+
+    def _show_form(self, mode: str, count: int, needs_passphrase: bool) -> None:
         from og_tui.tui.screens.modals import WalletFormDialog
 
         form = WalletFormDialog(
             mode=mode,
-            needs_passphrase=self._needs_passphrase() and mode != "keystore",
+            needs_passphrase=needs_passphrase and mode != "keystore",
             default_name="main" if count == 0 else f"wallet-{count + 1}",
         )
         self.app.push_screen(form, self._form_done)

@@ -96,8 +96,9 @@ class OGScreen(Screen):
     ) -> None:
         """Run ``then(address)`` once ``address`` (default: the active wallet) is unlocked.
 
-        Asks for the passphrase when the key is in a keystore file; keys in the OS
-        keyring unlock in a worker; with no wallet at all the user is sent to F2.
+        The wallet index and the OS keyring are read in a worker (a Secret Service unlock
+        prompt can take as long as the user does); a key in the keyring unlocks there, a
+        keystore file asks for its passphrase; with no wallet at all the user is sent to F2.
         """
         address = address or self.app.net.address
         if not address:
@@ -108,24 +109,37 @@ class OGScreen(Screen):
                 timeout=8,
             )
             return
-        ctx = self.app.ctx
-        if ctx.signer(address) is not None:
+        if self.app.ctx.signer(address) is not None:
             then(address)
             return
-        try:
-            needs = ctx.wallets.needs_passphrase(address)
-        except Exception as exc:  # noqa: BLE001 - the wallet index could not be read
-            self.notify(str(exc), title="Wallet", severity="error")
-            return
-        if not needs:
-            self._unlock_in_worker(address, then)
-            return
-        from og_tui.tui.screens.modals import UnlockDialog
+        self._open_wallet(address, then, on_cancel)
 
-        name = next(
-            (w.name for w in ctx.wallets.list_wallets() if w.address.lower() == address.lower()),
-            self.app.net.wallet_name or "wallet",
-        )
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False, description="open wallet")
+    def _open_wallet(self, address: str, then: Callable[[str], None], on_cancel: Callable[[], None] | None) -> None:
+        app = self.app
+        ctx = app.ctx
+
+        def look() -> tuple[bool, str | None]:
+            if not ctx.wallets.needs_passphrase(address):
+                return False, None
+            name = next((w.name for w in ctx.wallets.list_wallets() if w.address.lower() == address.lower()), None)
+            return True, name
+
+        found = app.run_op("Opening the wallet", look, what="Wallet")
+        if found is None:
+            return
+        needs, name = found
+        if needs:
+            app.call_from_thread(self._ask_passphrase, address, name, then, on_cancel)
+            return
+        account = app.run_op("Unlocking", lambda: ctx.unlock(address, None), what="Unlock")
+        if account is not None:
+            app.call_from_thread(then, address)
+
+    def _ask_passphrase(
+        self, address: str, name: str | None, then: Callable[[str], None], on_cancel: Callable[[], None] | None
+    ) -> None:
+        from og_tui.tui.screens.modals import UnlockDialog
 
         def done(ok: bool | None) -> None:
             if ok:
@@ -135,10 +149,4 @@ class OGScreen(Screen):
             elif on_cancel is not None:
                 on_cancel()
 
-        self.app.push_screen(UnlockDialog(address, name), done)
-
-    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
-    def _unlock_in_worker(self, address: str, then: Callable[[str], None]) -> None:
-        account = self.app.run_op("Unlocking", lambda: self.app.ctx.unlock(address, None), what="Unlock")
-        if account is not None:
-            self.app.call_from_thread(then, address)
+        self.app.push_screen(UnlockDialog(address, name or self.app.net.wallet_name or "wallet"), done)

@@ -13,6 +13,7 @@ and, with OpenGradient tools, by :class:`~og_tui.tui.screens.chat_agent.ChatAgen
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -31,6 +32,7 @@ from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import fmt_units
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.chat_agent import ChatAgent
+from og_tui.tui.screens.chat_jobs import ChatStoreJobs, LoadedConversation, read_conversation
 from og_tui.tui.screens.chat_reply import ChatReplies, _Reply
 from og_tui.tui.widgets.chat_params import ChatParams
 from og_tui.tui.widgets.chat_history import reply_label, stored_widgets
@@ -64,7 +66,7 @@ class ChatCommands(ScreenCommands):
         ]
 
 
-class ChatScreen(ChatAgent, ChatReplies, OGScreen):
+class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     MODE = "chat"
     CSS_PATH = "chat.tcss"
     COMMANDS = OGScreen.COMMANDS | {ChatCommands}
@@ -224,15 +226,22 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
         self.prompt.sent = session.history
         self._apply_width(self.app.size.width)
         self.prompt.focus()
-        # after the children's own mount (a Select resets its value when it mounts)
-        self.call_after_refresh(self._first_load)
+        profile = self.app.ctx.profile.name
 
-    def _first_load(self) -> None:
+        def newest(store: Any) -> LoadedConversation | None:
+            try:
+                session.caps  # noqa: B018 - made here: it imports the payment code and reads settings
+            except Exception:  # noqa: BLE001 - a bad cap setting is shown when sending
+                pass
+            rows = store.list_conversations(profile=profile)
+            return read_conversation(store, rows[0].id, page=PAGE, profile=profile, search=None) if rows else None
+
+        self.in_store(newest, self._first_load)
+
+    def _first_load(self, loaded: LoadedConversation | None) -> None:
         self._fill_params(None)
-        self._reload_list()
-        first = self.sidebar.first_id()
-        if first is not None:
-            self.open_conversation(first)
+        if loaded is not None and loaded.conv is not None:
+            self._show_conversation(loaded)
         else:
             self._show_empty()
         if self.autoload_models:
@@ -254,11 +263,6 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
         self.sidebar.set_class(width < 100, "-narrow")
 
     # --- conversation list -------------------------------------------------------------------
-    def _reload_list(self) -> None:
-        sidebar = self.sidebar
-        rows = self.store.list_conversations(profile=self.app.ctx.profile.name, search=sidebar.search or None)
-        sidebar.show(rows, self.conv.id if self.conv else None)
-
     @on(ConversationList.Opened)
     def _picked(self, event: ConversationList.Opened) -> None:
         self.open_conversation(event.conv_id)
@@ -288,50 +292,6 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
     def action_search(self) -> None:
         self.sidebar.open_search()
 
-    def action_rename(self, conv_id: int | None = None) -> None:
-        from og_tui.tui.screens.chat_dialogs import RenameDialog
-
-        conv_id = conv_id or (self.conv.id if self.conv else None)
-        conv = self.store.get_conversation(conv_id) if conv_id else None
-        if conv is None:
-            self.notify("No conversation to rename yet.", severity="warning")
-            return
-
-        def done(title: str | None) -> None:
-            if title:
-                self.store.update_conversation(conv.id, title=title, touch=False)
-                if self.conv and self.conv.id == conv.id:
-                    self.conv.title = title
-                self._reload_list()
-
-        self.app.push_screen(RenameDialog(conv.title), done)
-
-    def action_delete(self, conv_id: int | None = None) -> None:
-        from og_tui.tui.screens.modals import ConfirmDialog
-
-        conv_id = conv_id or (self.conv.id if self.conv else None)
-        conv = self.store.get_conversation(conv_id) if conv_id else None
-        if conv is None:
-            self.notify("No conversation to delete.", severity="warning")
-            return
-        count = self.store.count_messages(conv.id)
-        lines = [f"“{conv.title}”", f"{count} message{'s' if count != 1 else ''} will be deleted from this machine.",
-                 "Payments already made stay in the Activity history."]
-
-        def done(ok: bool | None) -> None:
-            if not ok:
-                return
-            if self._reply is not None and self._reply.conversation_id == conv.id:
-                self.action_stop()
-            self.store.delete_conversation(conv.id)
-            if self.conv and self.conv.id == conv.id:
-                self.conv = None
-                self._show_empty()
-            self._reload_list()
-            self.notify(f"Deleted “{conv.title}”", title="Chat")
-
-        self.app.push_screen(ConfirmDialog("Delete conversation?", lines, ok_label="Delete", danger=True), done)
-
     # --- opening a conversation -----------------------------------------------------------------
     def _show_empty(self) -> None:
         log = self.log_view
@@ -355,14 +315,19 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
         )
 
     def open_conversation(self, conv_id: int) -> None:
-        conv = self.store.get_conversation(conv_id)
+        """Read the conversation in a store job, then show it."""
+        profile, search = self.app.ctx.profile.name, self.sidebar.search or None
+        self.in_store(lambda store: read_conversation(store, conv_id, page=PAGE, profile=profile, search=search),
+                      self._show_conversation)
+
+    def _show_conversation(self, loaded: LoadedConversation) -> None:
+        conv, total, rows = loaded.conv, loaded.total, loaded.rows
         if conv is None:
             self._show_empty()
+            self.sidebar.show(loaded.listing, self.conv.id if self.conv else None)
             return
         self.conv = conv
         self._fill_params(conv)
-        total = self.store.count_messages(conv.id)
-        rows = self.store.messages(conv.id, limit=PAGE)
         log = self.log_view
         self._selected = None
         with self.app.batch_update():
@@ -373,15 +338,14 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
             widgets += self._widgets_for(rows, conv)
             log.mount_all(widgets)
         self._oldest_id = rows[0].id if rows else None
-        self.prompt.sent = self._history_of(conv) or self.session.history
+        self.prompt.sent = self._history_of(loaded.sent) or self.session.history
         self._show_status()
         log.anchor()
         log.scroll_end(animate=False, immediate=False)
-        self._reload_list()
+        self.sidebar.show(loaded.listing, conv.id)
 
-    def _history_of(self, conv: "Conversation") -> list[str]:
-        rows = self.store.messages(conv.id, limit=200)
-        history = [r.content for r in rows if r.role == "user" and r.content]
+    def _history_of(self, sent: list[str]) -> list[str]:
+        history = list(sent)
         for text in self.session.history:
             if text not in history:
                 history.append(text)
@@ -404,13 +368,21 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
     def load_earlier(self) -> None:
         if self.conv is None or self._oldest_id is None or self._loading_earlier:
             return
-        rows = self.store.messages(self.conv.id, limit=PAGE, before_id=self._oldest_id)
-        if not rows:
-            return
         self._loading_earlier = True
+        conv_id, before = self.conv.id, self._oldest_id
+
+        def read(store: Any) -> tuple[list["ChatMessage"], int]:
+            rows = store.messages(conv_id, limit=PAGE, before_id=before)
+            return rows, (store.count_messages(conv_id, before_id=rows[0].id) if rows else 0)
+
+        self.in_store(read, lambda found: self._show_earlier(conv_id, *found))
+
+    def _show_earlier(self, conv_id: int, rows: list["ChatMessage"], remaining: int) -> None:
         log = self.log_view
+        if not rows or self.conv is None or self.conv.id != conv_id or not log.query(LoadEarlier):
+            self._loading_earlier = False
+            return
         button = log.query_one(LoadEarlier)
-        remaining = self.store.count_messages(self.conv.id, before_id=rows[0].id)
         old_height = log.virtual_size.height
         old_y = log.scroll_y
         log.mount_all(self._widgets_for(rows, self.conv), after=button)
@@ -434,6 +406,8 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
         self._show_og_tools()
 
     def _show_spent(self) -> None:
+        if not self.session.caps_made:  # (made by the first store job, off the loop)
+            return
         try:
             caps = self.session.caps
         except Exception:  # noqa: BLE001 - bad cap setting: shown when sending
@@ -462,8 +436,8 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
         pane = self.params_pane
         params = dict(self.conv.params or {})
         params["completion"] = pane.completion
-        self.conv = self.store.update_conversation(self.conv.id, model=pane.model, mode=pane.mode, params=params,
-                                                   touch=False) or self.conv
+        self.conv = replace(self.conv, model=pane.model, mode=pane.mode, params=params)
+        self.save_conversation(model=pane.model, mode=pane.mode, params=params, touch=False)
         self._show_status()
 
     def _show_status(self, bindings: bool = True) -> None:
@@ -575,7 +549,8 @@ class ChatScreen(ChatAgent, ChatReplies, OGScreen):
             if result is None:
                 return
             if self.conv is not None:
-                self.conv = self.store.update_conversation(self.conv.id, tools=result, touch=False) or self.conv
+                self.conv = replace(self.conv, tools=result)
+                self.save_conversation(tools=result, touch=False)
             else:
                 self._draft_tools = result
             self.params_pane.show_tools(result)

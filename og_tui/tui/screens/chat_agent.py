@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -53,7 +54,8 @@ class ChatAgent:
         if self.conv is not None:
             params = dict(self.conv.params or {})
             params["og_tools"] = entries
-            self.conv = self.store.update_conversation(self.conv.id, params=params, touch=False) or self.conv
+            self.conv = replace(self.conv, params=params)
+            self.save_conversation(params=params, touch=False)
         else:
             self._draft_og_tools = entries
         self._show_og_tools()
@@ -84,22 +86,28 @@ class ChatAgent:
 
     def _set_tool_auto(self, conversation_id: int, tool: dict[str, Any]) -> None:
         """"Don't ask again" in the confirm dialog: switch the tool's ask off in its conversation."""
-        conv = self.conv if self.conv is not None and self.conv.id == conversation_id else \
-            self.store.get_conversation(conversation_id)
-        if conv is None:
-            return
-        params = dict(conv.params or {})
-        entries = [dict(e) for e in params.get("og_tools") or []]
-        for e in entries:
-            same = (e.get("kind") == "model" and e.get("cid") == tool.get("model_cid")) or \
-                   (e.get("kind") == "workflow" and str(e.get("address", "")).lower() == str(tool.get("workflow_address") or "").lower())
-            if same:
-                e["confirm"] = False
-        params["og_tools"] = entries
-        updated = self.store.update_conversation(conversation_id, params=params, touch=False)
-        if self.conv is not None and self.conv.id == conversation_id and updated is not None:
-            self.conv = updated
-            self._show_og_tools()
+        current = self.conv if self.conv is not None and self.conv.id == conversation_id else None
+
+        def save(store: Any) -> Any:
+            conv = current or store.get_conversation(conversation_id)
+            if conv is None:
+                return None
+            params = dict(conv.params or {})
+            entries = [dict(e) for e in params.get("og_tools") or []]
+            for e in entries:
+                same = (e.get("kind") == "model" and e.get("cid") == tool.get("model_cid")) or \
+                       (e.get("kind") == "workflow" and str(e.get("address", "")).lower() == str(tool.get("workflow_address") or "").lower())
+                if same:
+                    e["confirm"] = False
+            params["og_tools"] = entries
+            return store.update_conversation(conversation_id, params=params, touch=False)
+
+        def saved(updated: Any) -> None:
+            if self.conv is not None and self.conv.id == conversation_id and updated is not None:
+                self.conv = updated
+                self._show_og_tools()
+
+        self.in_store(save, saved)
 
     # --- starting a reply ---------------------------------------------------------------------
     def _new_round_widget(self, reply: "_Reply") -> AgentReplyMessage:
@@ -321,40 +329,47 @@ class ChatAgent:
         agent = reply.agent
         info = dict(event.info)
         widgets: list[AgentReplyMessage] = [w for w in agent["widgets"] if isinstance(w, AgentReplyMessage)]
-        store = self.store
-        stored: list[tuple[AgentReplyMessage, Any, dict]] = []
+        # what to store, worked out here (the widgets' metadata); written by a store job
+        plan: list[tuple[AgentReplyMessage | None, dict[str, Any]]] = []
         assistant_index = 0
-        try:
-            for msg in event.messages:
-                role = msg.get("role")
-                if role == "assistant":
-                    widget = widgets[assistant_index] if assistant_index < len(widgets) else None
-                    assistant_index += 1
-                    meta = dict(widget.meta if widget is not None else {})
-                    if msg.get("tool_calls") and widget is not None:
-                        meta["agent_calls"] = widget.calls
-                    row = store.add_message(reply.conversation_id, "assistant", msg.get("content") or "",
-                                            tool_calls=msg.get("tool_calls") or None, meta=meta)
-                    if widget is not None:
-                        stored.append((widget, row, meta))
-                elif role == "tool":
-                    store.add_message(reply.conversation_id, "tool", msg.get("content") or "",
-                                      tool_call_id=msg.get("tool_call_id"))
-            # a round cut short (Stop while it streamed, an LLM error): keep what it said
-            leftover = widgets[assistant_index:]
-            for widget in leftover:
-                text = widget.streamed_text
-                if not text:
-                    continue
-                meta = dict(widget.meta, stopped=True)
-                row = store.add_message(reply.conversation_id, "assistant", text, meta=meta)
-                stored.append((widget, row, meta))
+        for msg in event.messages:
+            role = msg.get("role")
+            if role == "assistant":
+                widget = widgets[assistant_index] if assistant_index < len(widgets) else None
+                assistant_index += 1
+                meta = dict(widget.meta if widget is not None else {})
+                if msg.get("tool_calls") and widget is not None:
+                    meta["agent_calls"] = widget.calls
+                plan.append((widget, {"role": "assistant", "content": msg.get("content") or "",
+                                      "tool_calls": msg.get("tool_calls") or None, "meta": meta}))
+            elif role == "tool":
+                plan.append((None, {"role": "tool", "content": msg.get("content") or "",
+                                    "tool_call_id": msg.get("tool_call_id")}))
+        # a round cut short (Stop while it streamed, an LLM error): keep what it said
+        for widget in widgets[assistant_index:]:
+            if widget.streamed_text:
+                plan.append((widget, {"role": "assistant", "content": widget.streamed_text,
+                                      "meta": dict(widget.meta, stopped=True)}))
+        conversation_id = reply.conversation_id
+
+        def save(store: Any) -> list[tuple[AgentReplyMessage, Any, dict]]:
+            stored: list[tuple[AgentReplyMessage, Any, dict]] = []
+            for widget, fields in plan:
+                fields = dict(fields)
+                row = store.add_message(conversation_id, fields.pop("role"), fields.pop("content"), **fields)
+                if widget is not None:
+                    stored.append((widget, row, fields["meta"]))
             if stored:
                 widget, row, meta = stored[-1]
                 meta["agent"] = info
                 store.update_message(row.id, meta=meta)
-        except Exception as exc:  # noqa: BLE001
-            self.notify(f"Could not save the reply: {exc}", severity="error")
+            return stored
+
+        self.in_store(save, lambda stored: self._agent_saved(reply, widgets, info, stored),
+                      what="Could not save the reply", failed=lambda: self._agent_saved(reply, widgets, info, []))
+
+    def _agent_saved(self, reply: "_Reply", widgets: list[AgentReplyMessage], info: dict[str, Any],
+                     stored: list[tuple[AgentReplyMessage, Any, dict]]) -> None:
         # the widgets: finish the ones still streaming, give each its row
         rows_by_widget = {id(w): (row, meta) for w, row, meta in stored}
         for widget in list(widgets):

@@ -90,7 +90,7 @@ class ChatReplies:
         text = event.text
         if not text.strip():
             return
-        if self._reply is not None:
+        if self._reply is not None or self._saving_prompt:
             self.notify("A reply is still streaming: esc stops it.", severity="warning")
             return
         cards = self._pending_cards()
@@ -109,28 +109,41 @@ class ChatReplies:
         why = "replies are paid from it" if params.get("mode") == "TEE" else "on-chain replies are transactions"
         self.with_wallet(lambda _address: then(), why=why, on_cancel=self.prompt.focus)
 
+    _saving_prompt = False  # the user's message is on its way to the store: no second send yet
+
     def _send(self, text: str, params: dict[str, Any]) -> None:
-        store = self.store
-        if self.conv is None:
-            self.conv = store.create_conversation(
-                _title_of(text), model=params["model"], mode=params["mode"], params=self._params_json(params),
-                tools=getattr(self, "_draft_tools", []), profile=self.app.ctx.profile.name,
-            )
-            self._draft_tools = []
-            self._draft_og_tools = []
-            self.log_view.remove_children()
-        else:
-            self.conv = store.update_conversation(self.conv.id, model=params["model"], mode=params["mode"],
-                                                  params=self._params_json(params)) or self.conv
+        """Store the user's message (a store job), then show it and start the reply."""
+        conv, new = self.conv, self.conv is None
+        fields = {"model": params["model"], "mode": params["mode"], "params": self._params_json(params)}
+        tools, profile = list(getattr(self, "_draft_tools", [])), self.app.ctx.profile.name
         meta = {"kind": "completion"} if params["completion"] else None
-        row = store.add_message(self.conv.id, "user", text, meta=meta)
+
+        def save(store: Any) -> tuple[Any, Any]:
+            if conv is None:
+                saved = store.create_conversation(_title_of(text), tools=tools, profile=profile, **fields)
+            else:
+                saved = store.update_conversation(conv.id, **fields) or conv
+            return saved, store.add_message(saved.id, "user", text, meta=meta)
+
+        def sent(result: tuple[Any, Any]) -> None:
+            self._saving_prompt = False
+            saved, row = result
+            self.conv = saved
+            if new:
+                self._draft_tools = []
+                self._draft_og_tools = []
+                self.log_view.remove_children()
+            self.log_view.mount(UserMessage(text, row.id, completion=params["completion"]))
+            self._start_reply(params)
+            self._reload_list()
+
+        self._saving_prompt = True
         self.prompt.remember(text)
         if not self.session.history or self.session.history[-1] != text:
             self.session.history.append(text)
         self.prompt.text = ""
-        self.log_view.mount(UserMessage(text, row.id, completion=params["completion"]))
-        self._start_reply(params)
-        self._reload_list()
+        self.in_store(save, sent, what="Chat: the message was not sent",
+                      failed=lambda: setattr(self, "_saving_prompt", False))
 
     def _start_reply(self, params: dict[str, Any]) -> None:
         assert self.conv is not None
@@ -244,13 +257,20 @@ class ChatReplies:
         if not meta.get("kind"):
             meta["kind"] = "completion" if reply.request.get("completion") else "chat"
         text = event.text or ""
-        row = None
         if text or event.tool_calls or event.stopped or event.interrupted:
-            try:
-                row = self.store.add_message(reply.conversation_id, "assistant", text, tool_calls=event.tool_calls or None,
-                                             meta=meta)
-            except Exception as exc:  # noqa: BLE001
-                self.notify(f"Could not save the reply: {exc}", severity="error")
+
+            def save(store: Any) -> Any:
+                return store.add_message(reply.conversation_id, "assistant", text, tool_calls=event.tool_calls or None,
+                                         meta=meta)
+
+            self.in_store(save, lambda row: self._reply_done(reply, event, text, meta, row),
+                          what="Could not save the reply",
+                          failed=lambda: self._reply_done(reply, event, text, meta, None))
+        else:
+            self._reply_done(reply, event, text, meta, None)
+
+    def _reply_done(self, reply: _Reply, event: "ChatScreen.Finished", text: str, meta: dict[str, Any],
+                    row: Any) -> None:
         widget = reply.widget
         if widget is not None and widget.is_attached:
             widget.finish(text, meta, event.tool_calls, row.id if row else None)
@@ -284,13 +304,24 @@ class ChatReplies:
                 return
 
     def on_chat_screen_settled(self, event: "ChatScreen.Settled") -> None:
-        row = self.store.get_message(event.message_id)
-        if row is None:
+
+        def save(store: Any) -> tuple[int, dict[str, Any]] | None:
+            row = store.get_message(event.message_id)
+            if row is None:
+                return None
+            meta = dict(row.meta, settlement_status=event.status,
+                        settlement_tx=event.transaction or row.meta.get("settlement_tx"))
+            store.update_message(row.id, meta=meta)
+            return row.id, meta
+
+        self.in_store(save, self._show_settled)
+
+    def _show_settled(self, saved: tuple[int, dict[str, Any]] | None) -> None:
+        if saved is None:
             return
-        meta = dict(row.meta, settlement_status=event.status, settlement_tx=event.transaction or row.meta.get("settlement_tx"))
-        self.store.update_message(row.id, meta=meta)
+        message_id, meta = saved
         for widget in self.log_view.query(AssistantMessage):
-            if widget.message_id == row.id:
+            if widget.message_id == message_id:
                 widget.update_meta(meta)
 
     def on_chat_screen_failed(self, event: "ChatScreen.Failed") -> None:
@@ -365,7 +396,12 @@ class ChatReplies:
         if self.conv is None:
             self.notify("Nothing to regenerate yet: send a message.", severity="warning")
             return
-        rows = self.store.messages(self.conv.id, limit=REGENERATE_ROWS)
+        conv_id = self.conv.id
+        self.in_store(lambda store: store.messages(conv_id, limit=REGENERATE_ROWS), self._regenerate)
+
+    def _regenerate(self, rows: list[Any]) -> None:
+        if self._reply is not None or self.conv is None:
+            return
         last_user = next((i for i in range(len(rows) - 1, -1, -1) if rows[i].role == "user"), None)
         if last_user is None:
             self.notify("Nothing to regenerate yet: send a message.", severity="warning")
@@ -378,7 +414,18 @@ class ChatReplies:
 
         def go() -> None:
             assert self.conv is not None
-            self.store.delete_messages(drop)
+            conv_id, fields = self.conv.id, {"model": params["model"], "mode": params["mode"],
+                                             "params": self._params_json(params)}
+
+            def save(store: Any) -> Any:
+                store.delete_messages(drop)
+                return store.update_conversation(conv_id, **fields)
+
+            def saved(conv: Any) -> None:
+                if self.conv is not None and self.conv.id == conv_id:
+                    self.conv = conv or self.conv
+                    self._start_reply(params)
+
             log = self.log_view
             doomed = [w for w in log.query(ChatItem) if w.message_id in drop]
             # failed replies (never stored) after the last user message go too
@@ -389,9 +436,7 @@ class ChatReplies:
             for widget in set(doomed):
                 widget.remove()
             self._selected = None
-            self.conv = self.store.update_conversation(self.conv.id, model=params["model"], mode=params["mode"],
-                                                       params=self._params_json(params)) or self.conv
-            self._start_reply(params)
+            self.in_store(save, saved)
 
         self._ensure_wallet(params, go)
 
@@ -416,9 +461,13 @@ class ChatReplies:
     def _supply_result(self, card: ToolCallCard, text: str) -> None:
         if self.conv is None:
             return
-        self.store.add_message(self.conv.id, "tool", text, tool_call_id=card.call_id or None)
+        conv_id = self.conv.id
         card.set_result(text)
         self._show_status()
+        self.in_store(lambda store: store.add_message(conv_id, "tool", text, tool_call_id=card.call_id or None),
+                      lambda _row: self._result_saved())
+
+    def _result_saved(self) -> None:
         if not self._pending_cards():
             try:
                 params = self.read_params()

@@ -19,6 +19,7 @@ BENCHES = [
     "bench.chat_bench",
     "bench.load_bench",
     "bench.liveness_bench",
+    "bench.terminal_chat_bench",  # `terminal-chat`
 ]
 
 
@@ -26,7 +27,7 @@ def main(argv: list[str]) -> int:
     wanted = [a for a in argv if not a.startswith("-")]
     failed = 0
     for name in BENCHES:
-        short = name.split(".")[-1].removesuffix("_bench")
+        short = name.split(".")[-1].removesuffix("_bench").replace("_", "-")
         if wanted and short not in wanted:
             continue
         print(f"== {short}", flush=True)

@@ -40,6 +40,8 @@ __all__ = [
 ProgressCallback = Callable[[float, str], None]
 
 LOG_NAME = "devnet.log"
+POLL_INTERVAL = 0.01  # seconds between /health attempts while the child is not listening yet
+HEALTH_WAIT = 1.0  # seconds one /health attempt may wait (the child checks in between)
 _PARENT_ENV = "OG_TUI_DEVNET_PARENT_PID"
 
 
@@ -278,7 +280,10 @@ def ensure_devnet(
 
         last_report = 0.0
         while True:
-            health = client.health(timeout=0.5)
+            # the child listens before it loads its chain: a request sent then waits in the
+            # socket's backlog and is answered the moment the chain is open (no poll gap)
+            asked = time.monotonic()
+            health = client.health(timeout=HEALTH_WAIT)
             if health is not None:
                 handle.health = health
                 handle.startup_s = time.monotonic() - t0
@@ -307,7 +312,8 @@ def ensure_devnet(
             if elapsed - last_report >= 0.25:
                 last_report = elapsed
                 progress(f"Waiting for the devnet on {host}:{port}")
-            time.sleep(0.05)
+            if time.monotonic() - asked < POLL_INTERVAL:
+                time.sleep(POLL_INTERVAL)  # refused at once: the child is not listening yet
     finally:
         client.close()
 

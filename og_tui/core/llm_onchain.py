@@ -60,8 +60,17 @@ def _send_tx(client: Any, data: bytes, meta: ReplyMeta, event_sig: str) -> tuple
 
     if client.signer is None:
         raise PaymentError("On-chain (VANILLA) LLM calls are transactions: unlock a wallet first.")
-    outcome = client.chain.send(client.signer, {"to": client.profile.inference_contract, "data": "0x" + data.hex()},
-                              gas_margin=1.5, label="LLM request")
+    from og_tui.core.history import TxRecorder
+
+    recorder = TxRecorder(getattr(client, "store", None), getattr(client.profile, "name", "") or "", "llm",
+                          from_addr=client.signer.address, to_addr=client.profile.inference_contract,
+                          detail={"model": meta.model, "kind": meta.kind})
+    try:
+        outcome = client.chain.send(client.signer, {"to": client.profile.inference_contract, "data": "0x" + data.hex()},
+                                    gas_margin=1.5, label="LLM request", on_status=recorder)
+    except BaseException as exc:
+        recorder.failed(exc)
+        raise
     meta.transaction_hash = outcome.hash
     meta.gas_fee_wei = outcome.gas_used * (outcome.gas_price or 0)
     meta.elapsed_s = time.monotonic() - meta.started

@@ -1,11 +1,13 @@
-"""The devnet chain: py-evm (Prague) behind eth-tester's PyEVMBackend, auto-mined, persisted.
+"""The devnet chain: py-evm (Prague), auto-mined, persisted.
 
-``DevChain`` owns the py-evm ``MiningChain`` (wrapped in a :class:`DevnetBackend`, an
-eth-tester ``PyEVMBackend`` that is built on our own chain class and database instead
-of eth-tester's hard-coded test chain), the native system-contract table, and the
-SQLite-backed key/value store. It speaks Python values (bytes, ints, py-evm objects);
-``rpc.py`` turns them into the JSON-RPC wire format. It is not thread-safe: the node
-serializes every access with one lock (calls hold it only to build their state).
+``DevChain`` owns the py-evm ``MiningChain`` (our own chain class, chain id and database;
+blocks are sealed the way eth-tester's PyEVMBackend mines post-merge, whose genesis
+parameters and HD dev keys it uses when a chain is created), the native system-contract
+table, and the SQLite-backed key/value store. Opening an existing chain replays nothing
+and imports no eth-tester: py-evm reads the head and the state trie on demand. It speaks
+Python values (bytes, ints, py-evm objects); ``rpc.py`` turns them into the JSON-RPC wire
+format. It is not thread-safe: the node serializes every access with one lock (calls hold
+it only to build their state).
 
 Design notes
 - One block per transaction: ``send_raw`` applies the transaction to the pending block,
@@ -36,21 +38,19 @@ from eth.chains.base import MiningChain
 from eth.consensus import ConsensusApplier, NoProofConsensus
 from eth.db.atomic import AtomicDB
 from eth.exceptions import HeaderNotFound, OutOfGas, Revert, TransactionNotFound, VMError
+from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 from eth_keys import KeyAPI
-from eth_tester.backends.pyevm.main import (
-    PyEVMBackend,
-    get_account_keys_from_mnemonic,
-    get_default_genesis_params,
-)
 from eth_utils import keccak, to_canonical_address
 
 from og_tui.core import constants
+from og_tui.devnet import keccak_choice  # noqa: F401 - first: selects the C keccak before anything hashes
 from og_tui.devnet.db import SqliteKV
+from og_tui.devnet.gas import TRANSFER_GAS, estimate_gas_fast, is_plain_transfer
 from og_tui.devnet.limits import (
     DEFAULT_EVM_TIMEOUT,
     DEFAULT_GAS_CAP,
@@ -71,6 +71,8 @@ FAUCET_BALANCE = 10**9 * 10**18
 NATIVE_CODE = b"\xfe"  # one INVALID byte: non-empty code so extcodesize checks pass
 
 DB_FILE = "chain.sqlite3"
+ZERO_ADDRESS = b"\x00" * 20
+RECENT_BLOCKS = 64  # mined blocks (with receipts) kept in memory
 
 
 class ChainError(Exception):
@@ -112,52 +114,6 @@ def decode_revert_reason(data: bytes) -> str | None:
 class DevAccount:
     address: str  # checksummed
     private_key: str  # 0x hex; devnet-only, public
-
-
-# --- gas estimation ----------------------------------------------------------------------
-
-
-def estimate_gas_fast(state, transaction, cap: int | None = None) -> int:
-    """Smallest gas limit that lets ``transaction`` succeed, found in few runs.
-
-    Runs once at the block gas limit (raising the VM error if even that fails, e.g. a
-    revert), then starts from the gas that run actually used: usually enough already;
-    otherwise (63/64 rule, refunds) it steps up and bisects a small interval. py-evm's
-    plain bisection over [intrinsic, block limit] would need ~26 runs per estimate.
-    """
-
-    def run(gas: int):
-        snapshot = state.snapshot()
-        try:
-            return state.apply_transaction(SpoofTransaction(transaction, gas=gas, gas_price=0))
-        finally:
-            state.revert(snapshot)
-
-    top = state.gas_limit if cap is None else min(state.gas_limit, cap)
-    first = run(top)
-    if first.is_error:
-        raise first.error
-    used = max(transaction.intrinsic_gas, top - first.get_gas_remaining())
-
-    def ok(gas: int) -> bool:
-        return not run(gas).is_error
-
-    if ok(used):
-        return used
-    lo, hi = used, used
-    while True:
-        lo, hi = hi, min(top, hi + max(hi // 8, 5_000))
-        if ok(hi):
-            break
-        if hi == top:
-            return top
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
 
 
 # --- classes -------------------------------------------------------------------------------
@@ -230,14 +186,6 @@ def _build_chain_class(chain_id: int, natives: dict):
     return DevnetChain
 
 
-class DevnetBackend(PyEVMBackend):
-    """eth-tester's py-evm backend, on a chain we built (own chain id, VM and database)."""
-
-    def __init__(self, chain, account_keys) -> None:  # noqa: D107 - deliberately not calling super
-        self.chain = chain
-        self.account_keys = tuple(account_keys)
-
-
 # --- the chain ----------------------------------------------------------------------------------
 
 
@@ -264,8 +212,11 @@ class DevChain:
         self.db = SqliteKV(self.data_dir / DB_FILE)
         self.dev_accounts: list[DevAccount] = []
         self.faucet_key: bytes = b""
-        self.backend: DevnetBackend | None = None
+        self._chain: MiningChain | None = None
         self.created = False
+        # the last mined blocks and their receipts (blocks never change once mined: no reorgs),
+        # so a receipt or "latest" block asked for right after mining is not read back from the tries
+        self._recent: dict[bytes, tuple] = {}
 
     # -- start-up ---------------------------------------------------------------------------
     def open(self, extra_genesis: Callable[[dict], None] | None = None) -> None:
@@ -276,6 +227,10 @@ class DevChain:
         """
         keys_json = self.db.get_meta("dev_keys")
         if keys_json is None:
+            # eth-tester (and the HD wallet code it brings) only for a new chain: an existing
+            # one reads its keys from the database
+            from eth_tester.backends.pyevm.main import get_account_keys_from_mnemonic
+
             keys = get_account_keys_from_mnemonic(DEV_MNEMONIC, DEV_ACCOUNT_COUNT, DEV_HD_PATH)
             self.dev_accounts = [
                 DevAccount(k.public_key.to_checksum_address(), "0x" + k.to_bytes().hex()) for k in keys
@@ -285,9 +240,7 @@ class DevChain:
             data = json.loads(keys_json)
             self.dev_accounts = [DevAccount(a["address"], a["private_key"]) for a in data["accounts"]]
             self.faucet_key = bytes.fromhex(data["faucet_key"])
-        key_api = KeyAPI()
-        self.faucet_address = key_api.PrivateKey(self.faucet_key).public_key.to_canonical_address()
-        account_keys = [key_api.PrivateKey(bytes.fromhex(a.private_key[2:])) for a in self.dev_accounts]
+        self.faucet_address = KeyAPI().PrivateKey(self.faucet_key).public_key.to_canonical_address()
 
         base_db = AtomicDB(self.db)
         if self.db.get_meta("genesis") is None:
@@ -299,10 +252,11 @@ class DevChain:
                 alloc.setdefault(address, _account())["code"] = NATIVE_CODE
             if extra_genesis is not None:
                 extra_genesis(alloc)
+            from eth_tester.backends.pyevm.main import get_default_genesis_params
+
             params = get_default_genesis_params({"gas_limit": self.gas_limit})
-            chain = self.chain_class.from_genesis(base_db, params, alloc)
+            self._chain = self.chain_class.from_genesis(base_db, params, alloc)
             self.created = True
-            self.backend = DevnetBackend(chain, account_keys)
             self.db.flush(
                 {
                     "genesis": "1",
@@ -315,15 +269,15 @@ class DevChain:
                 }
             )
         else:
-            chain = self.chain_class(base_db)
-            self.backend = DevnetBackend(chain, account_keys)
+            # no replay: the head pointer, headers and the state trie are read on demand
+            self._chain = self.chain_class(base_db)
         for address in self.natives_to_deploy():
             self.ensure_code(address)
         self._pending_native_code.clear()
 
     @property
     def chain(self):
-        return self.backend.chain
+        return self._chain
 
     def close(self) -> None:
         self.db.flush()
@@ -334,7 +288,7 @@ class DevChain:
         label = name or getattr(handler, "__name__", None) or type(handler).__name__
         self.natives[address] = make_precompile(handler, label)
         self.native_names[address] = label
-        if self.backend is None:
+        if self._chain is None:
             self._pending_native_code.add(address)
         else:
             self.ensure_code(address)
@@ -378,12 +332,21 @@ class DevChain:
             return self.chain.get_canonical_block_header_by_number(tag)
         raise ChainError(f"invalid block tag {tag!r}", code=-32602)
 
+    def _block(self, header):
+        recent = self._recent.get(header.hash)
+        return recent[0] if recent is not None else self.chain.get_block_by_header(header)
+
+    def _remember(self, block, receipts: tuple | None) -> None:
+        self._recent[block.hash] = (block, receipts)
+        while len(self._recent) > RECENT_BLOCKS:
+            del self._recent[next(iter(self._recent))]
+
     def block_by_number(self, tag):
         try:
             header = self.header_for(tag)
         except ChainError:
             return None
-        return self.chain.get_block_by_header(header)
+        return self._block(header)
 
     def block_by_hash(self, block_hash: bytes):
         try:
@@ -393,9 +356,12 @@ class DevChain:
         canonical = self.chain.get_canonical_block_header_by_number(header.block_number)
         if canonical.hash != header.hash:
             return None
-        return self.chain.get_block_by_header(header)
+        return self._block(header)
 
     def receipts(self, block) -> tuple:
+        recent = self._recent.get(block.hash)
+        if recent is not None and recent[1] is not None:
+            return recent[1]
         return block.get_receipts(self.chain.chaindb)
 
     def find_transaction(self, tx_hash: bytes):
@@ -404,7 +370,7 @@ class DevChain:
             number, index = self.chain.get_canonical_transaction_index(tx_hash)
         except (TransactionNotFound, KeyError):
             return None
-        block = self.chain.get_block_by_header(self.chain.get_canonical_block_header_by_number(number))
+        block = self._block(self.chain.get_canonical_block_header_by_number(number))
         tx = block.transactions[index]
         if tx.hash != tx_hash:
             return None
@@ -476,7 +442,7 @@ class DevChain:
         self.chain.header = self.chain.header.copy(timestamp=max(int(time.time()), parent.timestamp))
         try:
             with evm_deadline(self.tx_timeout):  # a runaway transaction must not hold the node lock for minutes
-                self.chain.apply_transaction(tx)
+                pending, receipt, _computation = self.chain.apply_transaction(tx)
         except VMError as exc:
             raise ChainError(f"transaction failed: {exc}") from None
         except EvmTimeout as exc:  # nothing was persisted: the pending block is as before
@@ -486,12 +452,24 @@ class DevChain:
         except Exception as exc:  # py-evm ValidationError and friends
             self.chain.header = self.chain.create_header_from_parent(parent)
             raise ChainError(f"invalid transaction: {exc}") from None
-        self._mine()
+        self._mine(pending.transactions, (receipt,) if len(pending.transactions) == 1 else None)
         return tx.hash
 
-    def _mine(self) -> None:
-        self.backend.mine_blocks(1)
+    def _mine(self, pending: tuple | None = None, receipts: tuple | None = None) -> None:
+        """Seal the pending block (as eth-tester mines post-merge: a random prevrandao) and flush it.
+
+        ``pending``/``receipts``: the pending block's transactions and their receipts, when the
+        caller has them (else the transactions are read back from the pending block).
+        """
+        if pending is None:
+            pending = self.chain.get_block().transactions
+        block = self.chain.mine_block(
+            coinbase=ZERO_ADDRESS,
+            mix_hash=os.urandom(32),
+            blob_gas_used=sum(get_total_blob_gas(tx) for tx in pending),
+        )
         self.db.flush()
+        self._remember(block, receipts if receipts is not None and len(receipts) == len(block.transactions) else None)
 
     def _spoof(self, state, tx: dict, gas: int):
         sender = tx.get("from") or b"\x00" * 20
@@ -547,6 +525,8 @@ class DevChain:
         """``eth_estimateGas`` up to the call gas cap; ``lock`` as in :meth:`call`."""
         cap = self.call_gas_cap()
         state, spoof = self._prepare(tx, tag, cap, lock)
+        if is_plain_transfer(state, tx, self.natives, cap):
+            return TRANSFER_GAS
         with evm_deadline(self.evm_timeout):
             try:
                 return estimate_gas_fast(state, spoof, cap)

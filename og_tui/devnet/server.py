@@ -1,7 +1,8 @@
 """The devnet HTTP server: one Starlette app on one port (uvicorn).
 
 Routes: ``POST /rpc`` (JSON-RPC), ``POST /faucet``, ``GET /health``, ``GET /devnet/info``,
-plus whatever ``og_tui.devnet.hub.routes(node)`` returns when that module exists.
+plus the services' routes (``og_tui.devnet.hub.routes(node)``, the LLM gateway, inference),
+which :class:`Services` installs while the chain already answers.
 Every request passes :class:`og_tui.devnet.guard.Guard` first (Host, Origin, Content-Type,
 body size and JSON depth, catch-all); the limits are the node's :class:`DevnetLimits`.
 The devnet listens on loopback only unless started with ``--allow-remote``.
@@ -56,11 +57,99 @@ THREAD_STACK_SIZE = 64 * 1024 * 1024  # room for RECURSION_LIMIT frames in every
 SWITCH_INTERVAL = 0.001  # seconds (Python's default is 0.005)
 
 
+# JSON-RPC methods that run contract code or read what the services install (the price feed,
+# the scheduler, seeded workflows): while the services start, these wait for them; every
+# other method (block number, chain id, balances, blocks, receipts, ...) is answered at once
+NEEDS_SERVICES = frozenset({
+    "eth_call", "eth_estimateGas", "eth_sendRawTransaction", "eth_sendTransaction", "eth_getCode", "eth_getStorageAt",
+})
+
+
+def _methods(payload: Any) -> set:
+    items = payload if isinstance(payload, list) else [payload]
+    return {i.get("method") for i in items if isinstance(i, dict)}
+
+
 def _uses_evm(payload: Any) -> bool:
     from og_tui.devnet.rpc import UNLOCKED_METHODS
 
-    items = payload if isinstance(payload, list) else [payload]
-    return any(isinstance(i, dict) and i.get("method") in UNLOCKED_METHODS for i in items)
+    return not _methods(payload).isdisjoint(UNLOCKED_METHODS)
+
+
+class Services:
+    """Everything beyond the chain: the hub, the LLM gateway, the inference routes and the workflows.
+
+    On an existing chain ``serve`` answers ``/health``, ``/devnet/info``, ``/faucet`` and the
+    chain's read methods as soon as the chain is open, and installs these from a thread
+    meanwhile (their imports are most of a start-up; they mine no block on a chain that has
+    them already). A request for one of their routes, or a JSON-RPC method in
+    :data:`NEEDS_SERVICES`, waits until they are in place. A new chain gets them before it
+    answers anything, so its first blocks (the seeded workflows) precede every request. If
+    they fail, the devnet stops with their traceback, as a failed start always did.
+    """
+
+    def __init__(self, node: "DevnetNode", app: Starlette) -> None:
+        self.node = node
+        self.app = app
+        self.ready = threading.Event()
+        self.failed: Optional[BaseException] = None
+        self.workflows: Any = None
+        self._thread: Optional[threading.Thread] = None
+        app.router.default = self._route_later
+
+    def start(self) -> None:
+        """Install the services: from a thread on an existing chain, at once on a new one."""
+        if getattr(self.node.chain, "created", False):
+            self._install()
+            return
+        self._thread = threading.Thread(target=self._install, name="devnet-services", daemon=True)
+        self._thread.start()
+
+    def _install(self) -> None:
+        try:
+            extra = _service_routes(self.node)
+            # one assignment: the event loop sees the old list or the whole new one
+            self.app.router.routes = list(self.app.router.routes) + extra
+            from og_tui.devnet.workflow_seed import install as _install_workflows
+
+            self.workflows = _install_workflows(self.node)  # price feed 0xF5, scheduler + keeper, seeded workflows
+        except BaseException as exc:  # reported, and the devnet stops
+            self.failed = exc
+            import traceback
+
+            if self._thread is None:
+                raise
+            traceback.print_exc()
+            print("og-tui devnet: could not start its services (above); stopping.", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        finally:
+            self.app.router.default = self.app.router.not_found
+            self.ready.set()
+
+    async def wait(self) -> None:
+        if not self.ready.is_set():
+            await anyio.to_thread.run_sync(self.ready.wait)
+
+    async def _route_later(self, scope: Any, receive: Any, send: Any) -> None:
+        """No route matched yet: wait for the services' routes, then route the request again."""
+        if self.ready.is_set():
+            await self.app.router.not_found(scope, receive, send)
+            return
+        await self.wait()
+        if self.failed is not None:
+            await JSONResponse({"error": self.failure()}, status_code=503)(scope, receive, send)
+            return
+        await self.app.router.app(scope, receive, send)
+
+    def failure(self) -> str:
+        return (f"the devnet could not start its services ({type(self.failed).__name__}: {self.failed}) "
+                "and is stopping; see its log")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.workflows is not None:
+            self.workflows.stop()
 
 
 def _hub_routes(node: "DevnetNode") -> list:
@@ -80,8 +169,18 @@ def _llm_routes(node: "DevnetNode") -> list:
     return list(routes(node))  # /v1/... LLM gateway with x402 (og_tui/devnet/llm/)
 
 
-def create_app(node: "DevnetNode", site: Optional[Site] = None) -> Starlette:
-    """The devnet's app. ``site`` says where it listens (default: loopback, any port)."""
+def _service_routes(node: "DevnetNode") -> list:
+    from og_tui.devnet.inference_routes import routes as _inference_routes
+
+    return _hub_routes(node) + _llm_routes(node) + list(_inference_routes(node))
+
+
+def create_app(node: "DevnetNode", site: Optional[Site] = None, services: bool = True) -> Starlette:
+    """The devnet's app. ``site`` says where it listens (default: loopback, any port).
+
+    ``services=False`` leaves out the hub, LLM and inference routes: :class:`Services`
+    adds them (``serve`` does that, after the chain answers).
+    """
     site = site or Site()
     limits: DevnetLimits = getattr(node, "limits", None) or DevnetLimits()
     # eth_call / eth_estimateGas run on their own few threads: a burst of slow calls queues
@@ -95,6 +194,12 @@ def create_app(node: "DevnetNode", site: Optional[Site] = None) -> Starlette:
         except ValueError as exc:
             error = {"code": -32700, "message": f"parse error: {exc}"}
             return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error})
+        services: Optional[Services] = getattr(request.app.state, "services", None)
+        if services is not None and not services.ready.is_set() and not _methods(payload).isdisjoint(NEEDS_SERVICES):
+            await services.wait()
+            if services.failed is not None:
+                error = {"code": -32603, "message": services.failure()}
+                return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error})
         if _uses_evm(payload):
             raw = await anyio.to_thread.run_sync(node.rpc.respond, payload, limiter=evm_threads)
         else:
@@ -118,7 +223,11 @@ def create_app(node: "DevnetNode", site: Optional[Site] = None) -> Starlette:
         return JSONResponse(result)
 
     async def health(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(node.health))
+        body = await run_in_threadpool(node.health)
+        services: Optional[Services] = getattr(request.app.state, "services", None)
+        if services is not None:  # "starting": the hub, LLM and workflow routes are still loading
+            body["services"] = "ready" if services.ready.is_set() else "starting"
+        return JSONResponse(body)
 
     async def info(request: Request) -> Response:
         # the Guard has replaced the Host header by the configured one: never the request's own
@@ -130,11 +239,8 @@ def create_app(node: "DevnetNode", site: Optional[Site] = None) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Route("/devnet/info", info, methods=["GET"]),
     ]
-    routes += _hub_routes(node)
-    routes += _llm_routes(node)
-    from og_tui.devnet.inference_routes import routes as _inference_routes
-
-    routes += _inference_routes(node)
+    if services:
+        routes += _service_routes(node)
     app = Starlette(routes=routes, middleware=[Middleware(Guard, limits=limits, site=site)])
     app.state.node = node
     app.state.site = site
@@ -262,10 +368,14 @@ def serve(
     # the other requests get it back quickly while such a call runs
     sys.setswitchinterval(SWITCH_INTERVAL)
     site = Site(host=host, port=actual_port, public_url=public_url, cors_origins=list(cors))
-    app = create_app(node, site)
-    from og_tui.devnet.workflow_seed import install as _install_workflows
-
-    workflows = _install_workflows(node)  # price feed 0xF5, scheduler + keeper, seeded workflows
+    app = create_app(node, site, services=False)
+    services = app.state.services = Services(node, app)
+    try:
+        services.start()
+    except BaseException:
+        node.close()
+        sock.close()
+        raise
     url = site.url
     if not is_loopback(host):
         print(remote_exposure(shown_host(host), actual_port, limits), flush=True)
@@ -276,7 +386,7 @@ def serve(
     # the handler that was there before it: make that handler end the process through the
     # ``finally`` below (settle queued payments, stop the keeper, close the chain)
     def _stop(signum: int, frame: object) -> None:
-        raise SystemExit(0)
+        raise SystemExit(1 if services.failed is not None else 0)
 
     signal.signal(signal.SIGTERM, _stop)
     try:
@@ -284,7 +394,7 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        workflows.stop()
+        services.stop()
         gateway = getattr(node, "_og_llm_gateway", None)
         if gateway is not None:
             gateway.payments.close(flush=True)  # settle the payments still waiting for their batch

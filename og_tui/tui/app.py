@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.config import Settings
 
 POLL_SECONDS = 2.0
+_log = logging.getLogger(__name__)
 FIRST_MODE = "account"  # the screen the app opens on
 
 
@@ -205,10 +207,12 @@ class OGApp(App):
     def report_worker(self, event: Worker.StateChanged) -> None:
         """Safety net: a worker that died on an unexpected error is reported, not lost."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
+            _log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
             self.notify(user_message(event.worker.error).joined(), title="Something went wrong", severity="error", timeout=10)
 
     @on(m.OperationFailed)
     def _op_failed(self, event: m.OperationFailed) -> None:
+        _log.warning("%s: %s", event.what, event.text)
         text = event.text if not event.hint else f"{event.text}\n{event.hint}"
         self.notify(text, title=event.what, severity="error", timeout=8)
 

@@ -17,6 +17,9 @@ def run_app(profile: str | None = None) -> int:
         if hint:
             print(hint, file=sys.stderr)
         return 2
+    import logging
+
+    logging.getLogger("og_tui.tui").info("og-tui started (profile %s)", settings.profile_name)
     from og_tui.tui.app import make_app
 
     app = make_app(settings)

@@ -145,3 +145,45 @@ def test_restart_keeps_state(fresh_devnet):
         w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction), timeout=10)
     assert receipt["blockNumber"] > before["block"] and receipt["status"] == 1
     assert dn.post("/faucet", {"address": user})[0] == 200
+
+
+def test_restart_answers_before_its_services_and_they_follow(fresh_devnet):
+    """An existing chain answers at once; the hub, the LLM routes and the price feed are served once loaded."""
+    import json
+    import urllib.request
+
+    dn = fresh_devnet
+    dn.restart()
+    with urllib.request.urlopen(dn.url + "/health") as resp:
+        health = json.loads(resp.read())
+    assert health["status"] == "ok" and health["services"] in ("starting", "ready")
+    # these wait for the services rather than failing while they load
+    status, body = dn.post("/rpc", {"jsonrpc": "2.0", "id": 1, "method": "eth_call",
+                                    "params": [{"to": constants.PRICE_FEED_PRECOMPILE_ADDRESS, "data": "0x"}]})
+    assert status == 200 and "price feed" in body["error"]["message"]  # the feed's own answer, not the placeholder code
+    with urllib.request.urlopen(dn.url + "/api/v0/models?limit=100") as resp:
+        names = {m["name"] for m in json.loads(resp.read())["models"]}
+    assert "iris-classifier" in names
+    with urllib.request.urlopen(dn.url + "/v1/models") as resp:
+        assert json.loads(resp.read())["data"]
+    with urllib.request.urlopen(dn.url + "/health") as resp:
+        assert json.loads(resp.read())["services"] == "ready"
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(dn.url + "/no-such-route")
+    assert err.value.code == 404
+
+
+def test_services_that_cannot_start_stop_the_devnet_with_a_message(fresh_devnet):
+    """The hub's database unusable on an existing chain: the devnet still exits 1 with the reason in its log."""
+    dn = fresh_devnet
+    dn.stop()
+    hub_db = dn.data_dir / "hub" / "hub.sqlite3"
+    hub_db.unlink()
+    hub_db.mkdir()  # a directory where the database file should be: SQLite cannot open it
+    result = subprocess.run(
+        [sys.executable, "-m", "og_tui", "devnet", "--port", str(dn.port), "--data-dir", str(dn.data_dir)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+    )
+    assert result.returncode == 1
+    assert "could not start its services" in result.stderr
+    assert "key 0x" not in result.stderr  # the traceback shows no keys

@@ -38,6 +38,7 @@ def cli(llm_devnet, tmp_path_factory):
 
     run("account", "import", "--key-file", str(key), "--name", "llm")
     run.address = acct.address
+    run.data_dir = tmp / "data"
     return run
 
 
@@ -73,3 +74,18 @@ def test_chat_tools_and_errors(cli, tmp_path):
 def test_complete_json(cli):
     out = json.loads(cli("complete", "Once", "upon", "--json", "--max-tokens", "8", "--stop", "zzz").stdout)
     assert out["completion"] and out["meta"]["cost"] == "8"
+
+
+
+def test_on_chain_chat_and_payments_are_in_the_history(cli):
+    """One history: the CLI's on-chain LLM transaction and its x402 payments are where Activity reads."""
+    from og_tui.core.store import Store
+
+    out = json.loads(cli("chat", "Explain", "x402", "--mode", "VANILLA", "--json", "--max-tokens", "8").stdout)
+    tx = out["transaction_hash"]
+    cli("chat", "Explain", "x402", "--json", "--max-tokens", "8", "--settlement", "settle")
+    with Store(cli.data_dir / "og-tui.db") as store:
+        row = store.get_tx(tx)
+        payments = store.list_payments()
+    assert row is not None and row.kind == "llm" and row.status == "confirmed" and row.block and row.gas_used
+    assert payments and payments[0].status == "settled" and payments[0].settlement_tx

@@ -19,9 +19,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable, Optional
 
 from bench._devnet import free_port
-from typing import Callable, Optional
 
 
 def _rss_kib(pid: int) -> int:

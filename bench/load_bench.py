@@ -132,8 +132,8 @@ def _client(index: int, url: str, info: dict, cid: str, sample_input, barrier: t
 def main(argv: list[str] | None = None) -> None:
     import httpx
 
-    from og_tui.devnet.hub.samples import build_samples
     from og_tui.core.cid import cid_for_bytes
+    from og_tui.devnet.hub.samples import build_samples
 
     seconds = _duration(sys.argv[1:] if argv is None else argv)
     sample = next(s for s in build_samples() if s.name == "linear-regression")

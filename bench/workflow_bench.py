@@ -12,6 +12,7 @@ devnet (temp data dir) and prints numbers only:
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import statistics
@@ -20,7 +21,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import json
 from pathlib import Path
 
 from bench._devnet import free_port

@@ -232,9 +232,9 @@ def send_cmd(
     ctx: click.Context, to: str, amount: str, token: str, from_wallet: Optional[str], yes: bool, as_json: bool
 ) -> None:
     """Send OG or OUSDC to an address."""
+    from og_tui.core import wallet_ops
     from og_tui.core.amounts import format_amount, parse_address, parse_amount
     from og_tui.core.constants import NATIVE_DECIMALS
-    from og_tui.core import wallet_ops
 
     settings = settings_of(ctx)
     profile = settings.profile

@@ -18,7 +18,14 @@ from typing import Any, Iterator, Optional, Tuple
 import click
 
 from og_tui.cli._common import (
-    emit, handle_errors, json_option, local_devnet, new_passphrase, passphrase, settings_of, wallet_store,
+    emit,
+    handle_errors,
+    json_option,
+    local_devnet,
+    new_passphrase,
+    passphrase,
+    settings_of,
+    wallet_store,
 )
 
 EMAIL_ENV = "OG_TUI_HUB_EMAIL"

@@ -16,7 +16,15 @@ from typing import Any, Optional
 import click
 
 from og_tui.cli._common import (
-    emit, handle_errors, history, json_option, open_chain, passphrase, progress, settings_of, wallet_store,
+    emit,
+    handle_errors,
+    history,
+    json_option,
+    open_chain,
+    passphrase,
+    progress,
+    settings_of,
+    wallet_store,
 )
 
 

@@ -21,7 +21,14 @@ from typing import Any, Optional
 import click
 
 from og_tui.cli._common import (
-    emit, handle_errors, history, json_option, open_chain, progress, settings_of, wallet_store,
+    emit,
+    handle_errors,
+    history,
+    json_option,
+    open_chain,
+    progress,
+    settings_of,
+    wallet_store,
 )
 from og_tui.core.history import TxRecorder
 

@@ -28,11 +28,10 @@ from decimal import Context, Decimal
 from itertools import repeat
 from typing import Any, Iterable, Mapping
 
+from og_tui.core.errors import ValidationError
 from og_tui.core.shortest_digits import CHUNK as _CHUNK
 from og_tui.core.shortest_digits import KINDS as _KINDS
 from og_tui.core.shortest_digits import fast_chunk as _fast_chunk
-
-from og_tui.core.errors import ValidationError
 
 __all__ = [
     "TensorError",
@@ -391,8 +390,9 @@ def _get(obj: Any, key: str, index: int, default: Any = None) -> Any:
 
 def _value_arrays(values: Any) -> tuple[Any, Any, Any, Any]:
     """Number list -> (v, d) int64 arrays, or (None, None, vs, ds) style fallback lists."""
-    import numpy as np
     from itertools import chain
+
+    import numpy as np
 
     vals = values if isinstance(values, list) else list(values)
     n = len(vals)
@@ -410,8 +410,8 @@ def _value_arrays(values: Any) -> tuple[Any, Any, Any, Any]:
         vs = [v[0] for v in vals]
         ds = [v[1] for v in vals]
     else:
-        vs = [getattr(v, "value") for v in vals]
-        ds = [getattr(v, "decimals") for v in vals]
+        vs = [v.value for v in vals]
+        ds = [v.decimals for v in vals]
     vs = [int(x) for x in vs]
     ds = [int(x) for x in ds]
     try:

@@ -51,8 +51,14 @@ from og_tui.core import constants
 from og_tui.devnet import keccak_choice  # noqa: F401 - first: selects the C keccak before anything hashes
 from og_tui.devnet.db import SqliteKV
 from og_tui.devnet.gas import TRANSFER_GAS, estimate_gas_fast, is_plain_transfer
-from og_tui.devnet.limits import (DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, DEFAULT_TX_TIMEOUT, EvmTimeout, check_deadline,
-                                  evm_deadline)
+from og_tui.devnet.limits import (
+    DEFAULT_EVM_TIMEOUT,
+    DEFAULT_GAS_CAP,
+    DEFAULT_TX_TIMEOUT,
+    EvmTimeout,
+    check_deadline,
+    evm_deadline,
+)
 from og_tui.devnet.native import ERROR_SELECTOR, NativeHandler, make_precompile
 
 # The well-known public development mnemonic (Hardhat/Anvil): its keys are published
@@ -529,7 +535,7 @@ class DevChain:
             except OutOfGas:
                 raise ChainError(f"gas required exceeds allowance ({cap})") from None
             except VMError as exc:
-                raise _execution_error(exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"")
+                raise _execution_error(exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"") from None
             except Exception as exc:
                 raise ChainError(str(exc)) from None
 

@@ -30,7 +30,7 @@ import json
 import types
 import urllib.request
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 __all__ = ["use_devnet", "devnet_info", "PUBLIC_HUB_PREFIX", "PUBLIC_AUTH_PREFIX"]
 

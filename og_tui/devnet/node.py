@@ -41,8 +41,8 @@ from eth_utils import is_checksum_address, is_hex_address, to_canonical_address,
 
 from og_tui.core import constants
 from og_tui.devnet.chain import ChainError, DevChain
-from og_tui.devnet.limits import DevnetLimits
 from og_tui.devnet.compat_x402 import x402_domain_note
+from og_tui.devnet.limits import DevnetLimits
 from og_tui.devnet.native import NativeHandler, selector
 from og_tui.devnet.token import OUSDCToken, balance_slot
 

@@ -25,7 +25,8 @@ from typing import Callable, Optional
 
 from eth_abi import encode as abi_encode
 from eth_keys import KeyAPI
-from eth_keys.exceptions import BadSignature, ValidationError as KeysValidationError
+from eth_keys.exceptions import BadSignature
+from eth_keys.exceptions import ValidationError as KeysValidationError
 from eth_utils import keccak
 
 from og_tui.devnet.native import NativeCall, NativeRevert, selector, topic

@@ -20,15 +20,14 @@ from typing import Any, Optional
 from og_tui.core.constants import INFERENCE_HUB_ADDRESS, OG_API_URL, OG_RPC_URL
 from og_tui.core.types import *  # noqa: F401,F403 - the seed's types are part of this API
 from og_tui.core.types import __all__ as _types_all
-from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client
-from og_tui.sdk.client import Client
-
-from og_tui.sdk._hub import create_model, create_version, list_files, login, upload  # noqa: E402
-from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
-from og_tui.sdk._infer import infer  # noqa: E402
 
 # The seed's submodules, reachable as attributes (og.alpha.new_workflow, ...).
-from og_tui.sdk import alpha, alphasense, defaults, exceptions, llm, types, workflow_models, x402_auth  # noqa: E402
+from og_tui.sdk import alpha, alphasense, defaults, exceptions, llm, types, workflow_models, x402_auth  # noqa: E402, F401
+from og_tui.sdk._hub import create_model, create_version, list_files, login, upload  # noqa: E402
+from og_tui.sdk._infer import infer  # noqa: E402
+from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
+from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client  # noqa: F401 - re-exported
+from og_tui.sdk.client import Client
 
 __all__ = ["init", "new_client", "Client", "login", "create_model", "create_version", "upload", "list_files", "llm_chat", "llm_completion", "infer", *_types_all]
 

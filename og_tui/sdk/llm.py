@@ -47,7 +47,7 @@ from og_tui.sdk.exceptions import translating
 if TYPE_CHECKING:
     from langchain_core.messages import InvalidToolCall, ToolCall
 
-__all__ = ["langchain_adapter", "openai_adapter", "OpenGradientOpenAI", "OpenGradientChatModel"]
+__all__ = ["langchain_adapter", "openai_adapter", "OpenGradientOpenAI", "OpenGradientChatModel"]  # noqa: F822 - the last is built lazily (__getattr__)
 
 _FINISH = {"stop", "length", "tool_calls", "content_filter", "function_call"}
 
@@ -386,7 +386,7 @@ def _as_dict(message: Any) -> dict[str, Any]:
 
 def _openai_messages(messages: Sequence[Any]) -> List[dict[str, Any]]:
     out = []
-    for i, m in enumerate(messages):
+    for m in messages:
         d = _plain(_as_dict(m))
         msg: Dict[str, Any] = {"role": d.get("role"), "content": _text(d.get("content"))}
         for key in ("name", "tool_call_id"):

@@ -34,8 +34,10 @@ from og_tui.core.types import (
     StreamDelta,
     StreamUsage,
     TextGenerationOutput,
-    TextGenerationStream as _CoreStream,
     x402SettlementMode,
+)
+from og_tui.core.types import (
+    TextGenerationStream as _CoreStream,
 )
 
 __all__ = [

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-import httpx
-
 from og_tui.core import constants
 from og_tui.core.x402 import SpendCaps, X402PaymentAuth, select_requirements
 

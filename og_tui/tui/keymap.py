@@ -17,9 +17,10 @@ from typing import Iterable, Mapping
 
 def known_binding_ids() -> set[str]:
     """Every ``Binding(id=...)`` declared by the app, its screens, dialogs and widgets."""
-    import og_tui.tui as package
     from textual.binding import Binding
     from textual.dom import DOMNode
+
+    import og_tui.tui as package
 
     ids: set[str] = set()
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):

@@ -165,9 +165,9 @@ async def _workflows(pilot) -> None:
 
 
 async def capture(out_dir: Path) -> list[Path]:
+    from og_tui.core import wallet_ops
     from og_tui.core.chain import ChainClient
     from og_tui.core.config import load_settings
-    from og_tui.core import wallet_ops
     from og_tui.core.devnet_proc import ensure_devnet
     from og_tui.core.secrets import WalletStore
     from og_tui.core.store import Store

@@ -185,6 +185,8 @@ def test_nonce_errors_are_named(w3, dev):
 def test_pending_nonce_and_unknown_receipt(w3, dev):
     assert w3.eth.get_transaction_count(dev.address, "pending") == w3.eth.get_transaction_count(dev.address)
     missing = "0x" + os.urandom(32).hex()
-    with pytest.raises(Exception):
+    from web3.exceptions import TransactionNotFound
+
+    with pytest.raises(TransactionNotFound):
         w3.eth.get_transaction_receipt(missing)
     assert w3.provider.make_request("eth_getTransactionReceipt", [missing])["result"] is None

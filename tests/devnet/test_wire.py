@@ -7,7 +7,6 @@ import re
 import pytest
 from eth_account import Account
 
-
 pytestmark = pytest.mark.e2e
 
 HEX_QUANTITY = re.compile(r"^0x(0|[1-9a-f][0-9a-f]*)$")

@@ -6,12 +6,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from hub_helpers import unique
 
 from og_tui.cli import main
 from og_tui.core.cid import cid_for_file
 from og_tui.devnet.hub.samples import build_samples
-
-from hub_helpers import unique
 
 pytestmark = pytest.mark.e2e
 

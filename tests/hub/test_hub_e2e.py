@@ -9,13 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hub_helpers import start_hub, unique
 
 from og_tui.core.cid import cid_for_bytes, cid_for_file
 from og_tui.core.errors import AuthError, HubError, ValidationError
 from og_tui.core.hub import HubClient, TransferCancelled
 from og_tui.devnet.hub.samples import build_samples
-
-from hub_helpers import start_hub, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -308,9 +307,8 @@ def test_server_killed_mid_upload_then_retry(tmp_path, devnet_factory):
 
 def test_disk_full_leaves_nothing(tmp_path, monkeypatch):
     """ENOSPC while writing: 507 with a clear message, no temp file, nothing registered."""
-    import errno
-
     import asyncio
+    import errno
 
     from og_tui.devnet.hub import blobs as blobs_mod
     from og_tui.devnet.hub.app import create_app

@@ -8,7 +8,6 @@ import os
 
 import httpx
 import pytest
-
 from hub_helpers import unique
 
 from og_tui.core.cid import cid_for_bytes, cid_for_file

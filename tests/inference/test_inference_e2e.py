@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+import models_for_tests as M
 import numpy as np
 import pytest
 
@@ -12,8 +13,6 @@ from og_tui.core import inference_abi as A
 from og_tui.core.errors import InsufficientFunds, TxReverted, ValidationError
 from og_tui.core.inference import AttestationError, verify_attestation
 from og_tui.core.types import InferenceMode, InferenceResult
-
-import models_for_tests as M
 
 pytestmark = pytest.mark.e2e
 

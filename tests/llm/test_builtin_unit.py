@@ -107,8 +107,8 @@ def test_spend_caps_unit():
 
 def test_sign_payment_matches_token_verification():
     """The client's EIP-712 signature recovers to the payer with the devnet token's own digest."""
-    from eth_account import Account
     from eth_abi import encode
+    from eth_account import Account
     from eth_keys import KeyAPI
     from eth_utils import keccak
 

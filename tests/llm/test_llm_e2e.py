@@ -8,11 +8,18 @@ import threading
 import time
 
 import httpx
-from eth_utils import keccak
 import pytest
+from eth_utils import keccak
 
 from og_tui.core import constants
-from og_tui.core.llm import DEVNET_MODEL, LLMError, StreamInterrupted, UnknownModel, UpstreamUnavailable, parse_tool_arguments
+from og_tui.core.llm import (
+    DEVNET_MODEL,
+    LLMError,
+    StreamInterrupted,
+    UnknownModel,
+    UpstreamUnavailable,
+    parse_tool_arguments,
+)
 from og_tui.core.x402 import InsufficientTokens, SpendCapReached, SpendCaps, sign_payment
 from tests.llm.conftest import DOWN_MODEL, UPSTREAM_MODEL
 

@@ -18,7 +18,7 @@ from og_tui.tui import messages as m
 from og_tui.tui.app import make_app
 from og_tui.tui.screens.modals import ConfirmDialog, SendDialog, UnlockDialog, WalletFormDialog
 
-from .helpers import press_ok, TEST_KEY, TEST_PASSPHRASE, settings_for, wait_until
+from .helpers import TEST_KEY, TEST_PASSPHRASE, press_ok, settings_for, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -132,7 +132,6 @@ async def test_long_streaming_reply_rolls_over_and_shows_everything():
 
 async def test_wheel_at_the_top_asks_for_earlier_messages():
     from textual import events
-
     from textual.widgets import Static
 
     from og_tui.tui.widgets.chat_view import ChatLog, LoadEarlier

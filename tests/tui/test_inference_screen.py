@@ -23,8 +23,8 @@ from og_tui.tui import messages as m
 from og_tui.tui.app import make_app
 from og_tui.tui.screens.file_picker import FilePicker
 from og_tui.tui.screens.inference import InferenceScreen, JsonEditor
-from og_tui.tui.screens.inference_io import check_input_text, fit_outputs, load_input_file
 from og_tui.tui.screens.inference_dialogs import HistoryDialog, ModelPickerDialog, onnx_files, signature_text
+from og_tui.tui.screens.inference_io import check_input_text, fit_outputs, load_input_file
 from og_tui.tui.screens.modals import UnlockDialog
 from og_tui.tui.widgets.tensor_table import TensorTable, input_text, outputs_from_json, outputs_json, short_values
 

@@ -7,7 +7,7 @@ import pytest
 
 from og_tui.core.alpha import NotAWorkflow
 from og_tui.core.errors import NetworkUnreachable, ValidationError
-from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery, SchedulerParams
+from og_tui.core.types import CandleOrder, HistoricalInputQuery, SchedulerParams
 from og_tui.devnet.market import Market
 
 pytestmark = pytest.mark.e2e
@@ -101,10 +101,10 @@ def test_schedule_validation_and_not_a_workflow(wf, ohlc_query):
 
 
 def test_devnet_down_is_a_clear_error(ohlc_query):
+    import socket
+
     from og_tui.core.alpha import AlphaClient
     from og_tui.core.chain import ChainClient
-
-    import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

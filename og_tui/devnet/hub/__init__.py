@@ -14,7 +14,6 @@ Settings (``node.config`` key, else environment variable, else default):
 
 from __future__ import annotations
 
-import os
 from typing import Any, List, Optional
 
 __all__ = ["routes", "get_service", "HubService"]

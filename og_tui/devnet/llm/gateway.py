@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from og_tui.devnet.llm import builtin, upstream
 from og_tui.devnet.llm.builtin import GenRequest, GenResult
-from og_tui.devnet.llm.catalog import BACKEND_BUILTIN, BACKEND_UPSTREAM, Catalog, GatewayConfig, ModelSpec
+from og_tui.devnet.llm.catalog import BACKEND_UPSTREAM, Catalog, GatewayConfig, ModelSpec
 from og_tui.devnet.llm.payments import (
     DEFAULT_SETTLEMENT,
     SETTLEMENT_MODES,

@@ -270,7 +270,7 @@ class PaymentService:
             owed = sum(d.value for d in debts)
             if owed and p.value < (owed if debt_only else required + owed):
                 need = owed if debt_only else required + owed
-                raise PaymentInvalid.owing(need, 
+                raise PaymentInvalid.owing(need,
                     "payment_owed",
                     f"Payment refused: the payer {p.payer} owes {owed} OUSDC units for {len(debts)} served "
                     f"{'reply' if len(debts) == 1 else 'replies'} whose payment failed at settlement "

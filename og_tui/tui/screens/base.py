@@ -8,8 +8,8 @@ from typing import Callable, Mapping
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.content import Content
+from textual.screen import Screen
 from textual.widgets import Static
 
 from og_tui.tui import messages as m

@@ -34,8 +34,8 @@ from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.chat_agent import ChatAgent
 from og_tui.tui.screens.chat_jobs import ChatStoreJobs, LoadedConversation, read_conversation
 from og_tui.tui.screens.chat_reply import ChatReplies, _Reply
-from og_tui.tui.widgets.chat_params import ChatParams
 from og_tui.tui.widgets.chat_history import reply_label, stored_widgets
+from og_tui.tui.widgets.chat_params import ChatParams
 from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, ChatLog, LoadEarlier, tool_call_parts
 from og_tui.tui.widgets.conversation_list import ConversationList
 from og_tui.tui.widgets.prompt_area import PromptArea

@@ -22,8 +22,8 @@ from textual.widgets.option_list import Option
 from og_tui.core.errors import user_message
 from og_tui.tui.format import fmt_time, short_hash
 from og_tui.tui.widgets.footer import OGFooter
-from og_tui.tui.widgets.tensor_table import describe_shape
 from og_tui.tui.widgets.motions import NavDataTable, NavOptionList
+from og_tui.tui.widgets.tensor_table import describe_shape
 
 
 def tensor_spec(spec: dict[str, Any]) -> str:

@@ -30,12 +30,20 @@ from textual.worker import get_current_worker
 from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
-from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.format import short_address
+from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, flat_outputs
-from og_tui.tui.widgets.workflow_detail import FOREVER, WorkflowDetail, fmt_ago, fmt_clock, fmt_number, fmt_outputs, fmt_span  # noqa: F401 - re-exported
 from og_tui.tui.widgets.list_filter import ListFilter, matches
 from og_tui.tui.widgets.motions import NavDataTable
+from og_tui.tui.widgets.workflow_detail import (  # noqa: F401 - re-exported
+    FOREVER,
+    WorkflowDetail,
+    fmt_ago,
+    fmt_clock,
+    fmt_number,
+    fmt_outputs,
+    fmt_span,
+)
 
 DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
 LIST_POLL = 15.0  # seconds between refreshes of the list's latest values

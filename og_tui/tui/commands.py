@@ -69,4 +69,5 @@ class OGCommands(ActionCommands):
                 ("account: faucet", "on_screen('account', 'fund')", "Fund the active wallet from the devnet faucet")
             )
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
+        commands.append(("app: log file", "show_log_path", "Where og-tui writes its log (copied to the clipboard)"))
         return commands

@@ -67,13 +67,16 @@ SUBCOMMANDS = {
 
 @click.group(cls=LazyGroup, lazy=SUBCOMMANDS, invoke_without_command=True)
 @click.option("--profile", "profile", default=None, help="Profile to use (default: local devnet).")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              default=None, help="Detail of the log in the data dir (og-tui.log; default INFO, or $OG_TUI_LOG_LEVEL).")
 @click.version_option(package_name="og-tui")
 @click.pass_context
-def main(ctx: click.Context, profile: str | None) -> None:
+def main(ctx: click.Context, profile: str | None, log_level: str | None) -> None:
     """og-tui: the OpenGradient network from your terminal."""
     ctx.ensure_object(dict)
     ctx.obj["profile"] = profile
+    ctx.obj["log_level"] = log_level
     if ctx.invoked_subcommand is None:
         from og_tui.tui.run import run_app
 
-        raise SystemExit(run_app(profile=profile))
+        raise SystemExit(run_app(profile=profile, log_level=log_level))

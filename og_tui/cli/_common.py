@@ -62,6 +62,12 @@ def settings_of(ctx: click.Context) -> "Settings":
         from og_tui.core.config import load_settings
 
         settings = load_settings(root.obj.get("profile"))
+        from og_tui.core.log import setup_logging
+
+        setup_logging(settings.data_dir, root.obj.get("log_level"))
+        import logging
+
+        logging.getLogger("og_tui.cli").info("og-tui %s (profile %s)", " ".join(sys.argv[1:2]), settings.profile_name)
         for warning in settings.warnings:  # e.g. an incomplete profile that was skipped
             click.echo(f"Warning: {warning}", err=True)
         root.obj["_settings"] = settings
@@ -172,12 +178,18 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except OGError as exc:
+            import logging
+
+            logging.getLogger("og_tui.cli").warning("%s failed: %s", fn.__name__, exc)
             fail(as_json, str(exc), exc.hint, exit_code(exc))
         except (click.exceptions.Exit, click.Abort, click.ClickException, SystemExit):
             raise
         except KeyboardInterrupt:
             fail(as_json, "Interrupted.", code=130)
-        except Exception as exc:  # noqa: BLE001 - no tracebacks for users
+        except Exception as exc:  # noqa: BLE001 - no tracebacks for users (the log has it)
+            import logging
+
+            logging.getLogger("og_tui.cli").exception("unexpected error in %s", fn.__name__)
             text = str(exc).splitlines()[0] if str(exc) else ""
             fail(as_json, f"Unexpected error ({type(exc).__name__}): {text}".rstrip(": "), code=EXIT_FAILED)
 

@@ -26,6 +26,7 @@ web3 is not used; ``eth_abi`` is imported inside the functions that need it.
 
 from __future__ import annotations
 
+import logging
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,8 @@ from og_tui.core.errors import ChainError, OGError, TxReverted, ValidationError
 from og_tui.core.hexutil import StatusCallback, hex_bytes, notify, selector_hex
 from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery, ModelOutput, SchedulerParams
 from og_tui.core.workflow_book import WorkflowBook
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "AlphaClient",
@@ -536,7 +539,7 @@ class AlphaClient:
                 types = [CandleType(int(t)) for t in raw_types]
                 known = True
             except Exception:  # noqa: BLE001
-                pass
+                _log.debug("workflow info: the candle types did not decode; shown as unknown", exc_info=True)
         count = None
         if not isinstance(r[5], Exception):
             try:
@@ -549,7 +552,7 @@ class AlphaClient:
                 (times,) = decode(["uint256[]"], hex_bytes(r[6]))
                 last_time = int(times[0]) if times else None
             except Exception:  # noqa: BLE001
-                pass
+                _log.debug("workflow info: the run times did not decode; the last run is shown as unknown", exc_info=True)
         schedule = None if isinstance(r[7], Exception) else decode_schedule(hex_bytes(r[7]))
         try:
             order_enum = CandleOrder(int(order))

@@ -14,6 +14,7 @@ app, which no ``atexit`` hook survives).
 
 from __future__ import annotations
 
+import logging
 import atexit
 import os
 import signal
@@ -27,6 +28,8 @@ from typing import Any, Callable, Optional
 
 from og_tui.core.constants import DEVNET_HOST, DEVNET_PORT
 from og_tui.core.errors import OGError
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "DevnetHandle",
@@ -99,7 +102,7 @@ def _stop_all_at_exit() -> None:
         try:
             handle.stop(timeout=3.0)
         except Exception:  # noqa: BLE001 - best effort at interpreter exit
-            pass
+            _log.debug("best effort at interpreter exit", exc_info=True)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:

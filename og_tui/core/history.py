@@ -13,7 +13,10 @@ break the call they record.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from og_tui.core.store import Store
@@ -53,7 +56,7 @@ class TxRecorder:
                         tx_hash, status="confirmed" if int(info.get("status", 1)) == 1 else "failed",
                         gas_used=info.get("gas_used"), block=info.get("block"))
             except Exception:  # noqa: BLE001 - the history must not break the call it records
-                pass
+                _log.debug("the history must not break the call it records", exc_info=True)
         if self.then is not None:
             self.then(stage, info)
 
@@ -66,4 +69,4 @@ class TxRecorder:
             if self.store.get_tx(tx_hash) is not None:
                 self.store.update_tx(tx_hash, status="failed", error=getattr(exc, "reason", None) or str(exc))
         except Exception:  # noqa: BLE001
-            pass
+            _log.debug("history: marking the transaction failed did not work", exc_info=True)

@@ -260,11 +260,17 @@ class HubClient:
         return self.session
 
     def sign_in(self, email: str, password: str) -> HubSession:
+        from og_tui.core.log import register_secret
+
+        register_secret(password)
         with self._lock:
             data = self._auth_post("signInWithPassword", {"email": email, "password": password, "returnSecureToken": True})
             return self._set_session(data, email)
 
     def sign_up(self, email: str, password: str, display_name: Optional[str] = None) -> HubSession:
+        from og_tui.core.log import register_secret
+
+        register_secret(password)
         body: Dict[str, Any] = {"email": email, "password": password, "returnSecureToken": True}
         if display_name:
             body["displayName"] = display_name

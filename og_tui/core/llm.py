@@ -25,6 +25,7 @@ Nothing heavy is imported at module level (httpx only); eth_abi / eth_account la
 
 from __future__ import annotations
 
+import logging
 import json
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
@@ -56,6 +57,8 @@ from og_tui.core.llm_onchain import (
 )
 from og_tui.core.llm_stream import ChatResult, ChatStream, ReplyMeta, stream_of
 from og_tui.core.types import LlmInferenceMode, x402SettlementMode
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from og_tui.core.x402 import PaymentPolicy
@@ -378,7 +381,7 @@ class LLMClient:
             for row in self.store.payments_by_processing_hash(meta.payment_hash):
                 self.store.set_payment_status(row.id, meta.settlement_status, settlement_tx=meta.settlement_tx)
         except Exception:  # noqa: BLE001 - the history must not break a paid reply
-            pass
+            _log.debug("the history must not break a paid reply", exc_info=True)
 
     def completion(self, model: Any, prompt: str, *, mode: Any = LlmInferenceMode.TEE, max_tokens: int = 100,
                    temperature: float = 0.0, stop: Optional[List[str]] = None, settlement: Any = None,

@@ -12,6 +12,7 @@ the partial text; an ``{"error": ...}`` event before any text raises the matchin
 
 from __future__ import annotations
 
+import logging
 import json
 import socket
 import threading
@@ -31,6 +32,8 @@ from og_tui.core.types import (
     TextGenerationOutput,
     TextGenerationStream,
 )
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["ReplyMeta", "ChatResult", "ChatStream", "stream_of"]
 
@@ -250,7 +253,7 @@ class ChatStream(TextGenerationStream):
         try:
             resp.close()
         except Exception:  # noqa: BLE001
-            pass
+            _log.debug("closing a stream's response failed", exc_info=True)
 
     def close(self) -> None:
         """Stop the stream now (thread-safe): the HTTP connection is shut at once."""
@@ -274,7 +277,7 @@ class ChatStream(TextGenerationStream):
         try:
             super().close()
         except Exception:  # noqa: BLE001 - the generator is running in another thread
-            pass
+            _log.debug("the generator is running in another thread", exc_info=True)
         self.meta.elapsed_s = time.monotonic() - self.meta.started
 
 

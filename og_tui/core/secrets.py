@@ -20,6 +20,7 @@ Heavy libraries (keyring, eth_account) are imported lazily inside methods.
 
 from __future__ import annotations
 
+import logging
 import json
 import os
 import re
@@ -36,6 +37,8 @@ from .errors import (
     WalletNotFound,
     WrongPassphrase,
 )
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from eth_account.signers.local import LocalAccount
@@ -269,7 +272,7 @@ class WalletStore:
         try:
             self._backend().delete_password(KEYRING_SERVICE, username)
         except Exception:
-            pass
+            _log.debug("keyring: deleting the entry failed (it may not exist)", exc_info=True)
 
     @staticmethod
     def _wallet_user(address: str) -> str:
@@ -344,6 +347,7 @@ class WalletStore:
         """
         if not passphrase:
             raise ValidationError("Enter a passphrase to encrypt the export with.", field="passphrase")
+        _never_log(passphrase)
         key = self._load_key(address, passphrase)
         from eth_account import Account
         from eth_typing import HexStr
@@ -430,6 +434,7 @@ class WalletStore:
                 )
             has_keystore = False
             if passphrase:
+                _never_log(passphrase)
                 keystore = Account.encrypt(HexStr(key_hex), passphrase, kdf="scrypt", iterations=self.kdf_n)
                 _write_private(self.keystore_path(address), json.dumps(keystore))
                 has_keystore = True
@@ -449,6 +454,7 @@ class WalletStore:
     def _decrypt_keystore(self, keystore: Dict[str, Any], passphrase: str) -> str:
         from eth_account import Account
 
+        _never_log(passphrase)
         try:
             key = Account.decrypt(keystore, passphrase)
         except ValueError as exc:
@@ -582,9 +588,16 @@ class WalletStore:
 # --- encrypted envelope for small secrets (hub passwords) ------------------------------
 
 
+def _never_log(secret: Optional[str]) -> None:
+    from og_tui.core.log import register_secret
+
+    register_secret(secret)
+
+
 def _scrypt(passphrase: str, salt: bytes, dklen: int, n: int, r: int, p: int) -> bytes:
     from Crypto.Protocol.KDF import scrypt
 
+    _never_log(passphrase)
     # pycryptodome's stub says str for password and salt; the function takes bytes (and
     # returns one key, not a tuple of keys, with the default num_keys=1)
     key = scrypt(passphrase.encode("utf-8"), salt, dklen, N=n, r=r, p=p)  # type: ignore[arg-type]

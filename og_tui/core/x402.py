@@ -16,6 +16,7 @@ eth_account is imported lazily (start-up time of the TUI).
 
 from __future__ import annotations
 
+import logging
 import base64
 import json
 import os
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Dict, Generator
 import httpx
 
 from og_tui.core.errors import PaymentError, SpendCapExceeded
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from eth_account.datastructures import SignedMessage
@@ -491,6 +494,6 @@ class X402PaymentAuth(httpx.Auth):
                     status=status, settlement_tx=info.transaction if status == "settled" else None,
                 )
             except Exception:  # noqa: BLE001 - history must not break a paid request
-                pass
+                _log.debug("history must not break a paid request", exc_info=True)
         if self.on_payment is not None:
             self.on_payment(info)

@@ -184,6 +184,13 @@ class OGApp(DevnetControl, App):
         else:
             self.action_show_help_panel()
 
+    def action_show_log_path(self) -> None:
+        from og_tui.core.log import log_path
+
+        path = str(log_path(self.ctx.settings.data_dir))
+        self.copy_to_clipboard(path)
+        self.notify(f"{path}\n(copied; more detail with og-tui --log-level DEBUG)", title="Log file", timeout=10)
+
     def action_copy_address(self) -> None:
         address = self.net.address
         if not address:

@@ -75,4 +75,5 @@ class OGCommands(ActionCommands):
                 ("devnet: restart", "devnet_restart", "Stop the devnet og-tui started and start it again"),
             ]
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
+        commands.append(("app: log file", "show_log_path", "Where og-tui writes its log (copied to the clipboard)"))
         return commands

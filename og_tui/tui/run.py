@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 
 
-def run_app(profile: str | None = None) -> int:
+def run_app(profile: str | None = None, log_level: str | None = None) -> int:
     from og_tui.core.config import load_settings
     from og_tui.core.errors import OGError
 
     try:
         settings = load_settings(profile=profile)
+        from og_tui.core.log import setup_logging
+
+        setup_logging(settings.data_dir, log_level)
     except OGError as exc:
         print(f"og-tui: {exc}", file=sys.stderr)
         hint = getattr(exc, "hint", None)

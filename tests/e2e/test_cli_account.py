@@ -39,6 +39,7 @@ class Cli:
             OG_TUI_KEYRING="file",
             OG_TUI_SCRYPT_N="1024",
             OG_TUI_PASSPHRASE=PASSPHRASE,
+            OG_TUI_LOG_LEVEL="DEBUG",
             **extra,
         )
         self.data_dir = tmp / "data"
@@ -70,7 +71,9 @@ class Cli:
         return [bytes(store.unlock(w.address, PASSPHRASE).key).hex() for w in store.list_wallets()]
 
     def assert_no_secrets(self, extra_keys: list[str] = ()) -> None:
-        text = "\n".join(self.outputs).lower()
+        log = self.data_dir / "og-tui.log"  # written at DEBUG by every command (OG_TUI_LOG_LEVEL)
+        assert log.exists() and log.stat().st_size > 0 and (log.stat().st_mode & 0o777) == 0o600
+        text = "\n".join([*self.outputs, log.read_text()]).lower()
         for key in [*self.keys(), *extra_keys]:
             assert key.lower().removeprefix("0x") not in text
         assert PASSPHRASE.lower() not in text

@@ -52,7 +52,7 @@ def test_startup_modules_are_light():
     code = (
         "import sys\n"
         "import og_tui.core.config, og_tui.core.store, og_tui.core.errors, og_tui.core.types,"
-        " og_tui.core.amounts, og_tui.core.secrets\n"
+        " og_tui.core.amounts, og_tui.core.secrets, og_tui.core.log, og_tui.core.fsperm\n"
         "heavy = [m for m in ('web3', 'eth_account', 'numpy', 'keyring', 'eth_utils', 'tomlkit',"
         " 'textual') if m in sys.modules]\n"
         "assert not heavy, heavy\n"

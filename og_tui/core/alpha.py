@@ -26,8 +26,8 @@ web3 is not used; ``eth_abi`` is imported inside the functions that need it.
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional

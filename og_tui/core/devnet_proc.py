@@ -14,8 +14,8 @@ app, which no ``atexit`` hook survives).
 
 from __future__ import annotations
 
-import logging
 import atexit
+import logging
 import os
 import signal
 import socket

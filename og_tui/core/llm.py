@@ -25,8 +25,8 @@ Nothing heavy is imported at module level (httpx only); eth_abi / eth_account la
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 

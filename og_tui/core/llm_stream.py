@@ -12,8 +12,8 @@ the partial text; an ``{"error": ...}`` event before any text raises the matchin
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import socket
 import threading
 import time

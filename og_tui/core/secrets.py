@@ -20,8 +20,8 @@ Heavy libraries (keyring, eth_account) are imported lazily inside methods.
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import os
 import re
 import threading

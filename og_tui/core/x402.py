@@ -16,9 +16,9 @@ eth_account is imported lazily (start-up time of the TUI).
 
 from __future__ import annotations
 
-import logging
 import base64
 import json
+import logging
 import os
 import threading
 import time

@@ -14,11 +14,14 @@ Settings (``node.config`` key, else environment variable, else default):
 
 from __future__ import annotations
 
+import logging
 from typing import Any, List, Optional
 
 __all__ = ["routes", "get_service", "HubService"]
 
 from og_tui.devnet.hub.service import HubService  # noqa: E402
+
+_log = logging.getLogger(__name__)
 
 
 def _cfg(node: Any, key: str) -> Optional[Any]:
@@ -32,7 +35,7 @@ def _cfg(node: Any, key: str) -> Optional[Any]:
         try:
             return getter(key)
         except Exception:
-            pass
+            _log.debug("the hub's config getter failed; the default is used", exc_info=True)
     value = getattr(config, key, None)
     if value is None:
         extra = getattr(config, "extra", None)

@@ -13,6 +13,7 @@ and, with OpenGradient tools, by :class:`~og_tui.tui.screens.chat_agent.ChatAgen
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ from og_tui.tui.widgets.chat_params import ChatParams
 from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, ChatLog, LoadEarlier, tool_call_parts
 from og_tui.tui.widgets.conversation_list import ConversationList
 from og_tui.tui.widgets.prompt_area import PromptArea
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import ChatMessage, ChatStore, Conversation
@@ -232,7 +235,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
             try:
                 session.caps  # noqa: B018 - made here: it imports the payment code and reads settings
             except Exception:  # noqa: BLE001 - a bad cap setting is shown when sending
-                pass
+                _log.debug("a bad cap setting is shown when sending", exc_info=True)
             rows = store.list_conversations(profile=profile)
             return read_conversation(store, rows[0].id, page=PAGE, profile=profile, search=None) if rows else None
 

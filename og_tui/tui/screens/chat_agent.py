@@ -18,6 +18,7 @@ The tools of a conversation live in its ``params["og_tools"]`` (the entry format
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -27,6 +28,8 @@ from textual import work
 
 from og_tui.tui import messages as m
 from og_tui.tui.widgets.agent_view import AgentReplyMessage, apply_event
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.tui.screens.chat import ChatScreen
@@ -219,7 +222,7 @@ class ChatAgent:
                 store.update_tx(tx_hash, status="failed", error=str(data.get("error") or "failed"))
                 app.post_message(m.TxConfirmed(tx_hash, "inference", "failed", None, None))
         except Exception:  # noqa: BLE001 - the activity list is a bonus, the reply goes on
-            pass
+            _log.debug("the activity list is a bonus, the reply goes on", exc_info=True)
 
     def _confirm_from_worker(self, reply: "_Reply", tool: Any, args: dict, estimate: dict, call_id: str | None) -> bool:
         """Ask the user (a dialog on the UI thread) and wait; Stop answers "no"."""
@@ -267,7 +270,7 @@ class ChatAgent:
             try:
                 app.call_from_thread(self._set_tool_auto, reply.conversation_id, described)
             except Exception:  # noqa: BLE001
-                pass
+                _log.debug("could not save the tool as auto for this conversation", exc_info=True)
         return bool(result and result.get("run"))
 
     def _dismiss_confirm(self, reply: "_Reply") -> None:

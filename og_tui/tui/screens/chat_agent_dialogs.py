@@ -10,6 +10,7 @@ A tool entry (kept in the conversation's ``params["og_tools"]``) is a plain dict
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from textual import on, work
@@ -22,6 +23,8 @@ from textual.widgets.option_list import Option
 
 from og_tui.tui.screens.modals import Dialog
 from og_tui.tui.widgets.marks import MarkedCheckbox
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["OGToolsDialog", "WorkflowToolDialog", "ToolConfirmDialog", "tool_display_name", "MODES"]
 
@@ -230,7 +233,7 @@ class WorkflowToolDialog(Dialog):
             for row in WorkflowBook(ctx.settings.data_dir).list(ctx.profile.name):
                 self.known.append((str(row.get("address")), str(row.get("title") or row.get("name") or "my workflow")))
         except Exception:  # noqa: BLE001 - an unreadable book just lists the public ones
-            pass
+            _log.debug("an unreadable book just lists the public ones", exc_info=True)
         for model in workflow_models(ctx.profile):
             self.known.append((model.address, model.title))
         listing = self.query_one("#wf-known", OptionList)

@@ -16,6 +16,7 @@ every widget.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -40,6 +41,8 @@ from og_tui.tui.widgets.mode_picker import MODES, ModePicker
 from og_tui.tui.widgets.model_selector import ModelSelector
 from og_tui.tui.widgets.run_status import RunStatus
 from og_tui.tui.widgets.tensor_table import TensorTable, input_text, outputs_from_json, outputs_json
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["InferenceScreen", "JsonEditor", "MODES"]
 
@@ -372,7 +375,7 @@ class InferenceScreen(InferenceFiles, OGScreen):
                         detail={"model": cid, "mode": mode, "model_name": model_name},
                     )
                 except Exception:  # noqa: BLE001 - the activity list is a bonus, the run goes on
-                    pass
+                    _log.debug("the activity list is a bonus, the run goes on", exc_info=True)
                 app.post_message(m.TxSubmitted(safe["hash"], "inference", summary))
             self.post_message(self.Status(run_id, stage, safe))
 
@@ -390,7 +393,7 @@ class InferenceScreen(InferenceFiles, OGScreen):
                 try:
                     store.update_tx(tx_hash, status="failed", error=text)
                 except Exception:  # noqa: BLE001
-                    pass
+                    _log.debug("could not mark the failed inference transaction in the history", exc_info=True)
                 app.post_message(m.TxConfirmed(tx_hash, "inference", "failed", None, None))
             self.post_message(
                 self.Failed(run_id, text, hint, field=getattr(exc, "field", None), tx_hash=tx_hash)

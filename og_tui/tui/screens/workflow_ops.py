@@ -9,6 +9,7 @@ every widget. Stop (Escape) cancels a worker, which gives up before anything is 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable
@@ -20,6 +21,8 @@ from textual.worker import get_current_worker
 from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.format import short_address, short_hash
+
+_log = logging.getLogger(__name__)
 
 
 class _Stopped(Exception):
@@ -201,7 +204,7 @@ class WorkflowOps:
             try:
                 self.app.ctx.store.update_tx(tx_hash, status="failed", error=str(exc))
             except Exception:  # noqa: BLE001
-                pass
+                _log.debug("could not mark the failed workflow transaction in the history", exc_info=True)
             self.app.post_message(m.TxConfirmed(tx_hash, kind, "failed", None, None))
 
     @work(thread=True, exclusive=True, group="wf-deploy", exit_on_error=False, description="deploy workflow")

@@ -14,6 +14,7 @@ that has not been sent yet.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,8 @@ from og_tui.tui.widgets.workflow_detail import (  # noqa: F401 - re-exported
     fmt_outputs,
     fmt_span,
 )
+
+_log = logging.getLogger(__name__)
 
 DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
 LIST_POLL = 15.0  # seconds between refreshes of the list's latest values
@@ -325,7 +328,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         try:
             self.query_one("#wf-list", DataTable).update_cell(address, "latest", self._list_value(entry), update_width=True)
         except Exception:  # noqa: BLE001 - the row went away meanwhile
-            pass
+            _log.debug("the row went away meanwhile", exc_info=True)
 
     def entry(self, address: str | None) -> Entry | None:
         if not address:

@@ -18,13 +18,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_devnet(data_dir: Path, log_path: Optional[Path] = None, env: Optional[dict] = None,
-                 timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+def start_devnet(
+    data_dir: Path, log_path: Optional[Path] = None, env: Optional[dict] = None, timeout: float = 60.0
+) -> tuple[subprocess.Popen, str]:
     """``og-tui devnet`` on a free port with ``data_dir``; returns (process, base URL) once /health answers."""
     port = free_port()
     log = open(log_path, "wb") if log_path is not None else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(data_dir)],
-                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, **(env or {})),
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:

@@ -59,8 +59,10 @@ def _measure(llm, tools, mode: str) -> dict:
 def _report(label: str, data: dict) -> None:
     totals, steps = data["totals"], data["steps"]
     whole = sum(totals)
-    print(f"agent round trip ({label}), {len(totals)} runs: p50 {_ms(totals):.1f} ms, "
-          f"min {min(totals) * 1000:.1f} ms, max {max(totals) * 1000:.1f} ms")
+    print(
+        f"agent round trip ({label}), {len(totals)} runs: p50 {_ms(totals):.1f} ms, "
+        f"min {min(totals) * 1000:.1f} ms, max {max(totals) * 1000:.1f} ms"
+    )
     for name, values in steps.items():
         print(f"  {name:<13} p50 {_ms(values):7.1f} ms   share {100 * sum(values) / whole:5.1f} %")
 
@@ -82,8 +84,13 @@ def main() -> None:
         try:
             info = httpx.get(url + "/devnet/info", timeout=10).json()
             prof = builtin_profiles()["local"].replace(
-                rpc_url=url + "/rpc", api_url=url, hub_url=url + "/api/v0", auth_url=url + "/auth", llm_url=url,
-                inference_contract=info["contracts"]["inference_hub"])
+                rpc_url=url + "/rpc",
+                api_url=url,
+                hub_url=url + "/api/v0",
+                auth_url=url + "/auth",
+                llm_url=url,
+                inference_contract=info["contracts"]["inference_hub"],
+            )
             acct = Account.create()
             httpx.post(url + "/faucet", json={"address": acct.address}, timeout=30)
             chain = ChainClient(prof.rpc_url, timeout=60.0)

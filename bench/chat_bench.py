@@ -63,8 +63,14 @@ async def _after_refresh(app) -> float:
 def _settings(tmp: Path, port: int, name: str):
     from og_tui.core.config import load_settings
 
-    env = dict(os.environ, OG_TUI_CONFIG_DIR=str(tmp / name / "config"), OG_TUI_DATA_DIR=str(tmp / name / "data"),
-               OG_TUI_DEVNET_PORT=str(port), OG_TUI_KEYRING="file", OG_TUI_SCRYPT_N="1024")
+    env = dict(
+        os.environ,
+        OG_TUI_CONFIG_DIR=str(tmp / name / "config"),
+        OG_TUI_DATA_DIR=str(tmp / name / "data"),
+        OG_TUI_DEVNET_PORT=str(port),
+        OG_TUI_KEYRING="file",
+        OG_TUI_SCRYPT_N="1024",
+    )
     os.environ.update({k: env[k] for k in ("OG_TUI_KEYRING", "OG_TUI_SCRYPT_N")})
     return load_settings(env=env)
 
@@ -136,11 +142,16 @@ async def _bench_stream(settings, signer) -> dict:
             await _wait(pilot, lambda: reply.shown_text == done.text and not reply.streaming, 60, 0.001)
             t_frame = await _after_refresh(app)
             out.update(
-                tokens=done.meta.get("completion_tokens"), chars=len(done.text), chunks=posted["chunks"],
-                first_s=t_first - t_send, stream_s=posted["last"] - t_send,
+                tokens=done.meta.get("completion_tokens"),
+                chars=len(done.text),
+                chunks=posted["chunks"],
+                first_s=t_first - t_send,
+                stream_s=posted["last"] - t_send,
                 final_frame_after_last_token_ms=(t_frame - posted["last"]) * 1000,
-                keys=len(lat), key_p50_ms=statistics.median(lat) * 1000 if lat else None,
-                key_p95_ms=_pct(lat, 0.95) * 1000 if lat else None, key_max_ms=max(lat) * 1000 if lat else None,
+                keys=len(lat),
+                key_p50_ms=statistics.median(lat) * 1000 if lat else None,
+                key_p95_ms=_pct(lat, 0.95) * 1000 if lat else None,
+                key_max_ms=max(lat) * 1000 if lat else None,
                 tokens_per_s=done.meta.get("tokens_per_s"),
             )
     finally:
@@ -158,9 +169,17 @@ async def _bench_open(settings) -> dict:
 
     store = ChatStore(settings.db_path)
     big = store.create_conversation("A 1,000-message conversation", model="og-devnet/mini", mode="TEE", profile="local")
-    meta = {"model": "og-devnet/mini", "mode": "TEE", "completion_tokens": 60, "tokens_per_s": 200.0, "cost": "256",
-            "payment_hash": "0x" + "ab" * 32, "settlement_mode": "settle-batch", "settlement_status": "settled",
-            "backend": "builtin"}
+    meta = {
+        "model": "og-devnet/mini",
+        "mode": "TEE",
+        "completion_tokens": 60,
+        "tokens_per_s": 200.0,
+        "cost": "256",
+        "payment_hash": "0x" + "ab" * 32,
+        "settlement_mode": "settle-batch",
+        "settlement_status": "settled",
+        "backend": "builtin",
+    }
     rows = []
     for i in range(N_MESSAGES // 2):
         rows.append({"role": "user", "content": f"Question {i}: how does settlement number {i} work?"})
@@ -209,9 +228,14 @@ async def _bench_open(settings) -> dict:
                 steps.append(time.perf_counter() - t1)
                 if len(steps) > 3000 or time.perf_counter() - t_all > 120:
                     break
-            out.update(pageups=len(steps), scroll_total_s=time.perf_counter() - t_all,
-                       pageup_p50_ms=statistics.median(steps) * 1000, pageup_p95_ms=_pct(steps, 0.95) * 1000,
-                       pageup_max_ms=max(steps) * 1000, mounted_at_top=len(log.query(ChatItem)))
+            out.update(
+                pageups=len(steps),
+                scroll_total_s=time.perf_counter() - t_all,
+                pageup_p50_ms=statistics.median(steps) * 1000,
+                pageup_p95_ms=_pct(steps, 0.95) * 1000,
+                pageup_max_ms=max(steps) * 1000,
+                mounted_at_top=len(log.query(ChatItem)),
+            )
     finally:
         ChatScreen.autoload_models = True
     return out
@@ -228,19 +252,32 @@ def main() -> None:
                 settings = _settings(tmp, port, "stream")
                 signer = _wallet(settings, port)
                 s = asyncio.run(_bench_stream(settings, signer))
-                print(f"stream: {s['tokens']} tokens ({s['chars']:,} chars) at {STREAM_RATE}/s in {s['stream_s']:.2f} s "
-                      f"(first chunk {s['first_s'] * 1000:.0f} ms after enter, {s['chunks']} Chunk messages, "
-                      f"{s['tokens_per_s']:.0f} tok/s measured)", flush=True)
-                print(f"stream: final frame {s['final_frame_after_last_token_ms']:.0f} ms after the last token "
-                      f"(target <= 200 ms)", flush=True)
-                print(f"keys while streaming: {s['keys']} presses, p50 {s['key_p50_ms']:.1f} ms, "
-                      f"p95 {s['key_p95_ms']:.1f} ms, max {s['key_max_ms']:.1f} ms (target p95 <= 50 ms)", flush=True)
+                print(
+                    f"stream: {s['tokens']} tokens ({s['chars']:,} chars) at {STREAM_RATE}/s in {s['stream_s']:.2f} s "
+                    f"(first chunk {s['first_s'] * 1000:.0f} ms after enter, {s['chunks']} Chunk messages, "
+                    f"{s['tokens_per_s']:.0f} tok/s measured)",
+                    flush=True,
+                )
+                print(
+                    f"stream: final frame {s['final_frame_after_last_token_ms']:.0f} ms after the last token "
+                    f"(target <= 200 ms)",
+                    flush=True,
+                )
+                print(
+                    f"keys while streaming: {s['keys']} presses, p50 {s['key_p50_ms']:.1f} ms, "
+                    f"p95 {s['key_p95_ms']:.1f} ms, max {s['key_max_ms']:.1f} ms (target p95 <= 50 ms)",
+                    flush=True,
+                )
             o = asyncio.run(_bench_open(_settings(tmp, port, "open")))
-            print(f"open: {N_MESSAGES}-message conversation shown in {o['open_s'] * 1000:.0f} ms "
-                  f"({o['mounted']} newest mounted; store insert {o['insert_s'] * 1000:.0f} ms) (target <= 1 s)")
-            print(f"scroll: {o['pageups']} page-ups in {o['scroll_total_s']:.2f} s (to the first message unless cut at 120 s), "
-                  f"p50 {o['pageup_p50_ms']:.1f} ms, p95 {o['pageup_p95_ms']:.1f} ms, max {o['pageup_max_ms']:.1f} ms "
-                  f"per page-up ({o['mounted_at_top']} items mounted at the end)")
+            print(
+                f"open: {N_MESSAGES}-message conversation shown in {o['open_s'] * 1000:.0f} ms "
+                f"({o['mounted']} newest mounted; store insert {o['insert_s'] * 1000:.0f} ms) (target <= 1 s)"
+            )
+            print(
+                f"scroll: {o['pageups']} page-ups in {o['scroll_total_s']:.2f} s (to the first message unless cut at 120 s), "
+                f"p50 {o['pageup_p50_ms']:.1f} ms, p95 {o['pageup_p95_ms']:.1f} ms, max {o['pageup_max_ms']:.1f} ms "
+                f"per page-up ({o['mounted_at_top']} items mounted at the end)"
+            )
         finally:
             stop_devnet(proc)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -97,7 +97,9 @@ def start_until_block(command: list[str], port: int, timeout: float = 60.0) -> t
             raise RuntimeError(f"{command[0]} exited with {proc.returncode}")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            conn.request("POST", "/rpc" if "og_tui.devnet" in command else "/", body, {"Content-Type": "application/json"})
+            conn.request(
+                "POST", "/rpc" if "og_tui.devnet" in command else "/", body, {"Content-Type": "application/json"}
+            )
             reply = json.loads(conn.getresponse().read())
             if "result" in reply:
                 elapsed = time.perf_counter() - t0
@@ -129,10 +131,14 @@ def start_rows(tmp: Path, anvil: Optional[str]) -> dict[str, tuple[str, str]]:
             _stop(proc)
             ref.append(secs)
             ref_rss.append(rss)
-    row = (f"{statistics.median(ours):.2f} s, RSS {statistics.median(ours_rss):.0f} MB",
-           f"{statistics.median(ref):.2f} s, RSS {statistics.median(ref_rss):.0f} MB" if ref else "-")
-    return {"start to first eth_blockNumber (existing chain)": row,
-            "RSS once the hub, LLM and workflow services are loaded": (f"{statistics.median(full_rss):.0f} MB", "-")}
+    row = (
+        f"{statistics.median(ours):.2f} s, RSS {statistics.median(ours_rss):.0f} MB",
+        f"{statistics.median(ref):.2f} s, RSS {statistics.median(ref_rss):.0f} MB" if ref else "-",
+    )
+    return {
+        "start to first eth_blockNumber (existing chain)": row,
+        "RSS once the hub, LLM and workflow services are loaded": (f"{statistics.median(full_rss):.0f} MB", "-"),
+    }
 
 
 def _rss_with_services(proc: subprocess.Popen, port: int, timeout: float = 60.0) -> float:
@@ -219,8 +225,9 @@ def _transfers_raw(rpc: Rpc, pid: int, key: str, chain_id: int) -> tuple[float, 
     t0 = time.perf_counter()
     for i in range(TRANSFERS):
         t1 = time.perf_counter()
-        raw = acct.sign_transaction({"to": to, "value": 1, "gas": 21_000, "gasPrice": price,
-                                     "nonce": nonce + i, "chainId": chain_id}).raw_transaction
+        raw = acct.sign_transaction(
+            {"to": to, "value": 1, "gas": 21_000, "gasPrice": price, "nonce": nonce + i, "chainId": chain_id}
+        ).raw_transaction
         tx_hash = rpc("eth_sendRawTransaction", "0x" + bytes(raw).hex())
         receipt = _receipt(rpc, tx_hash)
         if receipt["status"] != "0x1":
@@ -255,8 +262,9 @@ def _calls(rpc: Rpc, key: str, chain_id: int) -> float:
     acct = Account.from_key(key)
     nonce = int(rpc("eth_getTransactionCount", acct.address, "pending"), 16)
     price = 2 * int(rpc("eth_gasPrice"), 16)
-    raw = acct.sign_transaction({"data": "0x" + INITCODE, "value": 0, "gas": 100_000, "gasPrice": price,
-                                 "nonce": nonce, "chainId": chain_id}).raw_transaction
+    raw = acct.sign_transaction(
+        {"data": "0x" + INITCODE, "value": 0, "gas": 100_000, "gasPrice": price, "nonce": nonce, "chainId": chain_id}
+    ).raw_transaction
     receipt = _receipt(rpc, rpc("eth_sendRawTransaction", "0x" + bytes(raw).hex()))
     address = receipt["contractAddress"]
     return _call_p50(rpc, {"to": address, "data": "0x"})
@@ -272,15 +280,21 @@ def _call_p50(rpc: Rpc, tx: dict) -> float:
     return statistics.median(times)
 
 
-def _pace(port: int, path: str, pid: int, key: str, chain_id: int, url: str,
-          extra: Optional[Callable[[Rpc], dict[str, str]]] = None) -> dict[str, str]:
+def _pace(
+    port: int,
+    path: str,
+    pid: int,
+    key: str,
+    chain_id: int,
+    url: str,
+    extra: Optional[Callable[[Rpc], dict[str, str]]] = None,
+) -> dict[str, str]:
     rpc = Rpc(port, path)
     try:
         raw_tps, raw_p50, raw_cpu = _transfers_raw(rpc, pid, key, chain_id)
         call = _calls(rpc, key, chain_id)
         out = {
-            f"{TRANSFERS} sequential signed transfers, raw JSON-RPC":
-                f"{raw_tps:.0f} tx/s, p50 {raw_p50 * 1000:.1f} ms, node {raw_cpu:.2f} CPU-s",
+            f"{TRANSFERS} sequential signed transfers, raw JSON-RPC": f"{raw_tps:.0f} tx/s, p50 {raw_p50 * 1000:.1f} ms, node {raw_cpu:.2f} CPU-s",
             "eth_call p50 (small contract)": f"{call * 1000:.2f} ms",
         }
         if extra is not None:
@@ -289,7 +303,8 @@ def _pace(port: int, path: str, pid: int, key: str, chain_id: int, url: str,
         rpc.close()
     app_tps, app_p50, app_cpu = _transfers_app(url, pid, key)
     out[f"{TRANSFERS} sequential transfers, ChainClient.transfer_native"] = (
-        f"{app_tps:.0f} tx/s, p50 {app_p50 * 1000:.1f} ms, node {app_cpu:.2f} CPU-s")
+        f"{app_tps:.0f} tx/s, p50 {app_p50 * 1000:.1f} ms, node {app_cpu:.2f} CPU-s"
+    )
     return out
 
 

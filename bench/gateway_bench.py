@@ -44,8 +44,9 @@ def main() -> None:
     from og_tui.serve.runner import GatewayServer, build_gateway
 
     with tempfile.TemporaryDirectory(prefix="og-gateway-bench-") as tmp:
-        proc, url = start_devnet(Path(tmp) / "data", Path(tmp) / "devnet.log",
-                                 env={"OG_TUI_DEVNET_X402_BATCH_SECONDS": "1"})
+        proc, url = start_devnet(
+            Path(tmp) / "data", Path(tmp) / "devnet.log", env={"OG_TUI_DEVNET_X402_BATCH_SECONDS": "1"}
+        )
         server = None
         try:
             acct = Account.create()
@@ -70,13 +71,16 @@ def main() -> None:
                 through.append(time.perf_counter() - t)
             print(_line("paid chat, LLMClient -> devnet LLM gateway", straight))
             print(_line("paid chat, openai -> og-tui gateway -> devnet", through))
-            print(f"gateway overhead per request: p50 {_pct(through, 0.5) - _pct(straight, 0.5):+.2f} ms, "
-                  f"p95 {_pct(through, 0.95) - _pct(straight, 0.95):+.2f} ms")
+            print(
+                f"gateway overhead per request: p50 {_pct(through, 0.5) - _pct(straight, 0.5):+.2f} ms, "
+                f"p95 {_pct(through, 0.95) - _pct(straight, 0.95):+.2f} ms"
+            )
 
             pace = {"tokens_per_second": STREAM_RATE, "ignore_eos": True}
             t0 = time.perf_counter()
-            s = direct.chat(DEVNET_MODEL, msgs, max_tokens=STREAM_TOKENS, stream=True, settlement="settle-batch",
-                            extra_body=pace)
+            s = direct.chat(
+                DEVNET_MODEL, msgs, max_tokens=STREAM_TOKENS, stream=True, settlement="settle-batch", extra_body=pace
+            )
             n_direct, first_d, last_d = 0, None, 0.0
             for chunk in s:
                 if chunk.content:
@@ -85,19 +89,24 @@ def main() -> None:
                     first_d = last_d if first_d is None else first_d
             t0 = time.perf_counter()
             n_gw, first_g, last_g, text = 0, None, 0.0, []
-            for chunk in client.chat.completions.create(model=DEVNET_MODEL, messages=msgs, max_tokens=STREAM_TOKENS,
-                                                        stream=True, extra_body=pace):
+            for chunk in client.chat.completions.create(
+                model=DEVNET_MODEL, messages=msgs, max_tokens=STREAM_TOKENS, stream=True, extra_body=pace
+            ):
                 if chunk.choices and chunk.choices[0].delta.content:
                     n_gw += 1
                     text.append(chunk.choices[0].delta.content)
                     last_g = time.perf_counter() - t0
                     first_g = last_g if first_g is None else first_g
             ideal = (STREAM_TOKENS - 1) / STREAM_RATE
-            print(f"stream {STREAM_TOKENS} tokens at {STREAM_RATE:.0f} tok/s straight: {n_direct} received, first "
-                  f"{(first_d or 0) * 1000:.1f} ms, last {last_d:.3f} s (ideal {ideal:.3f} s after the first)")
-            print(f"stream {STREAM_TOKENS} tokens at {STREAM_RATE:.0f} tok/s via gateway: {n_gw} received "
-                  f"({n_direct - n_gw} lost), first {(first_g or 0) * 1000:.1f} ms, last {last_g:.3f} s; "
-                  f"added lag at the last token {(last_g - last_d) * 1000:+.1f} ms")
+            print(
+                f"stream {STREAM_TOKENS} tokens at {STREAM_RATE:.0f} tok/s straight: {n_direct} received, first "
+                f"{(first_d or 0) * 1000:.1f} ms, last {last_d:.3f} s (ideal {ideal:.3f} s after the first)"
+            )
+            print(
+                f"stream {STREAM_TOKENS} tokens at {STREAM_RATE:.0f} tok/s via gateway: {n_gw} received "
+                f"({n_direct - n_gw} lost), first {(first_g or 0) * 1000:.1f} ms, last {last_g:.3f} s; "
+                f"added lag at the last token {(last_g - last_d) * 1000:+.1f} ms"
+            )
             direct.close()
         finally:
             if server is not None:

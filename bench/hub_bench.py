@@ -68,9 +68,19 @@ def _start_server(data_dir: Path, port: int) -> subprocess.Popen:
     import httpx
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "og_tui.devnet.hub.app", "--data-dir", str(data_dir), "--port", str(port),
-         "--max-upload", str(4 * 1024**3)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "og_tui.devnet.hub.app",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--max-upload",
+            str(4 * 1024**3),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -150,13 +160,25 @@ def main(argv: Optional[list] = None) -> None:
             owner = svc.auth.user_by_username("bench")
             now = time.time()
             with svc.db.tx() as conn:
-                rows = [(f"bulk-model-{i:05d}", model_name_key(f"bulk-model-{i:05d}"), f"bulk model number {i}",
-                         owner.id, now + i * 1e-3) for i in range(args.models)]
-                conn.executemany("INSERT INTO models (name, name_key, description, owner_id, created_at) "
-                                 "VALUES (?, ?, ?, ?, ?)", rows)
-                conn.executemany("INSERT INTO versions (model_id, major, minor, notes, created_at) "
-                                 "SELECT id, 0, 1, '', created_at FROM models WHERE name = ?",
-                                 [(r[0],) for r in rows])
+                rows = [
+                    (
+                        f"bulk-model-{i:05d}",
+                        model_name_key(f"bulk-model-{i:05d}"),
+                        f"bulk model number {i}",
+                        owner.id,
+                        now + i * 1e-3,
+                    )
+                    for i in range(args.models)
+                ]
+                conn.executemany(
+                    "INSERT INTO models (name, name_key, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                conn.executemany(
+                    "INSERT INTO versions (model_id, major, minor, notes, created_at) "
+                    "SELECT id, 0, 1, '', created_at FROM models WHERE name = ?",
+                    [(r[0],) for r in rows],
+                )
             svc.close()
             q_s, listing = _timed(lambda: svc_query(tmp_path / "devnet", args.models))
             api_s, listing = _timed(lambda: client.list_models(page=1, limit=args.models, author="bench"))

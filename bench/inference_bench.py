@@ -142,10 +142,14 @@ def _latency(url: str, info: dict) -> None:
                 polling.append(run.timings["receipt_wait"])
             wall = time.perf_counter() - t0
         client.close()
-    print(f"infer latency (linear-regression, VANILLA, {RUNS} runs): p50 {_pct(lat, 0.5) * 1000:.1f} ms, "
-          f"p95 {_pct(lat, 0.95) * 1000:.1f} ms, mean {statistics.mean(lat) * 1000:.1f} ms")
-    print(f"  time sleeping: {sleeps.total / wall * 100:.1f}% ({sleeps.total * 1000:.1f} ms in total); "
-          f"receipt polling (sent -> receipt, incl. RPC): {sum(polling) / wall * 100:.1f}%")
+    print(
+        f"infer latency (linear-regression, VANILLA, {RUNS} runs): p50 {_pct(lat, 0.5) * 1000:.1f} ms, "
+        f"p95 {_pct(lat, 0.95) * 1000:.1f} ms, mean {statistics.mean(lat) * 1000:.1f} ms"
+    )
+    print(
+        f"  time sleeping: {sleeps.total / wall * 100:.1f}% ({sleeps.total * 1000:.1f} ms in total); "
+        f"receipt polling (sent -> receipt, incl. RPC): {sum(polling) / wall * 100:.1f}%"
+    )
     t = run.timings
     print("  last run: " + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in t.items()))
     print(f"sequential throughput: {RUNS / wall:.1f} inferences/s")
@@ -169,8 +173,10 @@ def _big_input(tmp: Path, default_url: str, default_info: dict) -> None:
     t = time.perf_counter()
     data = A.encode_run_call("cid", 0, (numbers, strings))
     t_abi = time.perf_counter() - t
-    print(f"{BIG:,}-element input: fixed-point encode {t_codec * 1000:.0f} ms, ABI encode {t_abi * 1000:.0f} ms, "
-          f"{len(data) / 1e6:.1f} MB calldata, intrinsic gas {calldata_gas(data):,}")
+    print(
+        f"{BIG:,}-element input: fixed-point encode {t_codec * 1000:.0f} ms, ABI encode {t_abi * 1000:.0f} ms, "
+        f"{len(data) / 1e6:.1f} MB calldata, intrinsic gas {calldata_gas(data):,}"
+    )
 
     signer = Account.create()
     DevnetClient(default_url).fund(signer.address)
@@ -190,7 +196,9 @@ def _big_input(tmp: Path, default_url: str, default_info: dict) -> None:
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-c", _SERVE_BIG_BLOCKS, str(port), str(tmp / "big"), "300000000"],
-        cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=str(ROOT),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_health(url)
@@ -205,10 +213,12 @@ def _big_input(tmp: Path, default_url: str, default_info: dict) -> None:
             client.close()
         t = run.timings
         got = float(run.model_output["total"].ravel()[0])
-        print(f"  300 M gas devnet: total {run.latency_s * 1000:.0f} ms = validate+encode {t['validate_encode'] * 1000:.0f} ms"
-              f" + ABI {t['abi_encode'] * 1000:.0f} ms + estimate/sign/send(mined) {t['estimate_sign_send'] * 1000:.0f} ms"
-              f" + receipt {t['receipt_wait'] * 1000:.0f} ms + decode {t['decode'] * 1000:.0f} ms; gas used {run.gas_used:,};"
-              f" sum {got:.3f} (numpy {float(x.sum(dtype=np.float64)):.3f})")
+        print(
+            f"  300 M gas devnet: total {run.latency_s * 1000:.0f} ms = validate+encode {t['validate_encode'] * 1000:.0f} ms"
+            f" + ABI {t['abi_encode'] * 1000:.0f} ms + estimate/sign/send(mined) {t['estimate_sign_send'] * 1000:.0f} ms"
+            f" + receipt {t['receipt_wait'] * 1000:.0f} ms + decode {t['decode'] * 1000:.0f} ms; gas used {run.gas_used:,};"
+            f" sum {got:.3f} (numpy {float(x.sum(dtype=np.float64)):.3f})"
+        )
     finally:
         proc.terminate()
         try:

@@ -53,8 +53,10 @@ class Looper:
         with httpx.Client(timeout=120) as http:
             while not self.stop.is_set():
                 t0 = time.perf_counter()
-                body = http.post(self.url + "/rpc", json={"jsonrpc": "2.0", "id": 1, "method": "eth_call",
-                                                          "params": [{"data": LOOP}, "latest"]}).json()
+                body = http.post(
+                    self.url + "/rpc",
+                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [{"data": LOOP}, "latest"]},
+                ).json()
                 self.durations.append(time.perf_counter() - t0)
                 self.errors.append(body.get("error", {}).get("message", "no error (unexpected)"))
 
@@ -83,8 +85,18 @@ def _probe(url: str, seconds: float) -> dict[str, list[float]]:
             out["/health"].append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             fee = int(_rpc(http, url, "eth_gasPrice"), 16)
-            signed = sender.sign_transaction({"type": 2, "chainId": chain_id, "nonce": nonce, "to": to, "value": 1,
-                                              "gas": 21_000, "maxFeePerGas": 2 * fee, "maxPriorityFeePerGas": 10**9})
+            signed = sender.sign_transaction(
+                {
+                    "type": 2,
+                    "chainId": chain_id,
+                    "nonce": nonce,
+                    "to": to,
+                    "value": 1,
+                    "gas": 21_000,
+                    "maxFeePerGas": 2 * fee,
+                    "maxPriorityFeePerGas": 10**9,
+                }
+            )
             tx = _rpc(http, url, "eth_sendRawTransaction", "0x" + bytes(signed.raw_transaction).hex())
             if _rpc(http, url, "eth_getTransactionReceipt", tx)["status"] != "0x1":
                 raise RuntimeError("transfer failed")
@@ -97,8 +109,10 @@ def _probe(url: str, seconds: float) -> dict[str, list[float]]:
 def _report(title: str, probes: dict[str, list[float]]) -> None:
     print(title)
     for name, values in probes.items():
-        print(f"  {name:16s} n={len(values):4d}  p50 {_pct(values, 0.5) * 1000:7.1f} ms  "
-              f"p95 {_pct(values, 0.95) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms")
+        print(
+            f"  {name:16s} n={len(values):4d}  p50 {_pct(values, 0.5) * 1000:7.1f} ms  "
+            f"p95 {_pct(values, 0.95) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms"
+        )
 
 
 def main() -> None:
@@ -113,8 +127,10 @@ def main() -> None:
                 looper.close()
                 _report(f"while {count} infinite-loop eth_call{'s' if count > 1 else ''} run:", probes)
                 if looper.durations:
-                    print(f"  loop calls stopped after {min(looper.durations):.2f}-{max(looper.durations):.2f} s: "
-                          f"{looper.errors[0]}")
+                    print(
+                        f"  loop calls stopped after {min(looper.durations):.2f}-{max(looper.durations):.2f} s: "
+                        f"{looper.errors[0]}"
+                    )
         finally:
             stop_devnet(proc)
 

@@ -38,8 +38,9 @@ def main() -> None:
     from og_tui.core.x402 import sign_payment
 
     with tempfile.TemporaryDirectory(prefix="og-llm-bench-") as tmp:
-        proc, url = start_devnet(Path(tmp) / "data", Path(tmp) / "devnet.log",
-                                 env={"OG_TUI_DEVNET_X402_BATCH_SECONDS": "1"})
+        proc, url = start_devnet(
+            Path(tmp) / "data", Path(tmp) / "devnet.log", env={"OG_TUI_DEVNET_X402_BATCH_SECONDS": "1"}
+        )
         try:
             acct = Account.create()
             httpx.post(url + "/faucet", json={"address": acct.address}, timeout=30)
@@ -71,13 +72,23 @@ def main() -> None:
                 batch_t.append(time.perf_counter() - t)
             print(f"x402 sign (client, EIP-712)           p50 {_p50(sign_t):7.2f} ms")
             print(f"unpaid round trip (402 answer)        p50 {_p50(unpaid):7.2f} ms")
-            print(f"paid request, settle (sign+verify+tx) p50 {_p50(settle_t):7.2f} ms  "
-                  f"-> x402 overhead ~{_p50(settle_t) - _p50(unpaid):.2f} ms over an unpaid round trip")
-            print(f"paid request, settle-batch            p50 {_p50(batch_t):7.2f} ms  (settlement off the request path)")
+            print(
+                f"paid request, settle (sign+verify+tx) p50 {_p50(settle_t):7.2f} ms  "
+                f"-> x402 overhead ~{_p50(settle_t) - _p50(unpaid):.2f} ms over an unpaid round trip"
+            )
+            print(
+                f"paid request, settle-batch            p50 {_p50(batch_t):7.2f} ms  (settlement off the request path)"
+            )
 
             t0 = time.perf_counter()
-            stream = client.chat(DEVNET_MODEL, msgs, max_tokens=STREAM_TOKENS, stream=True, settlement="settle-batch",
-                                 extra_body={"tokens_per_second": STREAM_RATE, "ignore_eos": True})
+            stream = client.chat(
+                DEVNET_MODEL,
+                msgs,
+                max_tokens=STREAM_TOKENS,
+                stream=True,
+                settlement="settle-batch",
+                extra_body={"tokens_per_second": STREAM_RATE, "ignore_eos": True},
+            )
             first = last = None
             n = 0
             for chunk in stream:
@@ -87,9 +98,11 @@ def main() -> None:
                     if first is None:
                         first = last
             ideal = (STREAM_TOKENS - 1) / STREAM_RATE
-            print(f"stream {n} tokens at {STREAM_RATE:.0f} tok/s: first token {first * 1000:.1f} ms, last token {last:.3f} s "
-                  f"(ideal {ideal + first:.3f} s from first token; lag {last - first - ideal:+.3f} s), "
-                  f"{stream.meta.tokens_per_s:.0f} tok/s measured")
+            print(
+                f"stream {n} tokens at {STREAM_RATE:.0f} tok/s: first token {first * 1000:.1f} ms, last token {last:.3f} s "
+                f"(ideal {ideal + first:.3f} s from first token; lag {last - first - ideal:+.3f} s), "
+                f"{stream.meta.tokens_per_s:.0f} tok/s measured"
+            )
             client.close()
         finally:
             stop_devnet(proc)

@@ -73,8 +73,9 @@ class _Results:
             self.first_error.setdefault(kind, f"{type(exc).__name__}: {str(exc)[:160]}")
 
 
-def _client(index: int, url: str, info: dict, cid: str, sample_input, barrier: threading.Barrier, clock: dict,
-            res: _Results) -> None:
+def _client(
+    index: int, url: str, info: dict, cid: str, sample_input, barrier: threading.Barrier, clock: dict, res: _Results
+) -> None:
     import numpy as np
     from eth_account import Account
 
@@ -113,8 +114,14 @@ def _client(index: int, url: str, info: dict, cid: str, sample_input, barrier: t
                         shape = np.asarray(sample_input["input"]).shape
                         inference.infer(acct, cid, 0, {"input": rng.random(shape, dtype=np.float32)})
                     else:
-                        stream = llm.chat(DEVNET_MODEL, msgs, max_tokens=CHAT_TOKENS, stream=True, settlement="settle-batch",
-                                          extra_body={"tokens_per_second": 2000, "ignore_eos": True})
+                        stream = llm.chat(
+                            DEVNET_MODEL,
+                            msgs,
+                            max_tokens=CHAT_TOKENS,
+                            stream=True,
+                            settlement="settle-batch",
+                            extra_body={"tokens_per_second": 2000, "ignore_eos": True},
+                        )
                         for _ in stream:
                             pass
                         if stream.meta.payment_hash:
@@ -139,16 +146,21 @@ def main(argv: list[str] | None = None) -> None:
     sample = next(s for s in build_samples() if s.name == "linear-regression")
     cid = cid_for_bytes(sample.data)
     with tempfile.TemporaryDirectory(prefix="og-load-bench-") as tmp:
-        proc, url = start_devnet(Path(tmp) / "data", Path(tmp) / "devnet.log",
-                                 env={"OG_TUI_DEVNET_X402_BATCH_SECONDS": "2"})
+        proc, url = start_devnet(
+            Path(tmp) / "data", Path(tmp) / "devnet.log", env={"OG_TUI_DEVNET_X402_BATCH_SECONDS": "2"}
+        )
         try:
             info = httpx.get(url + "/devnet/info", timeout=10).json()
             rss_before = _rss_mb(proc.pid)
             res = _Results()
             clock: dict = {}
             barrier = threading.Barrier(CLIENTS + 1, action=lambda: clock.update(stop_at=time.monotonic() + seconds))
-            threads = [threading.Thread(target=_client, args=(i, url, info, cid, sample.example_input, barrier, clock, res),
-                                        daemon=True) for i in range(CLIENTS)]
+            threads = [
+                threading.Thread(
+                    target=_client, args=(i, url, info, cid, sample.example_input, barrier, clock, res), daemon=True
+                )
+                for i in range(CLIENTS)
+            ]
             for th in threads:
                 th.start()
             barrier.wait(timeout=300)  # returns once every client has its funded account
@@ -158,8 +170,10 @@ def main(argv: list[str] | None = None) -> None:
             wall = time.perf_counter() - t0
             rss_after = _rss_mb(proc.pid)
             total = sum(len(v) for v in res.latency.values())
-            print(f"{CLIENTS} clients, {seconds:.0f} s (wall {wall:.1f} s until the last operation ended): "
-                  f"{total} operations, {total / wall:.1f} ops/s")
+            print(
+                f"{CLIENTS} clients, {seconds:.0f} s (wall {wall:.1f} s until the last operation ended): "
+                f"{total} operations, {total / wall:.1f} ops/s"
+            )
             for kind in KINDS:
                 lat = res.latency[kind]
                 line = f"  {kind:<10} {len(lat):5d} ok, {res.errors[kind]:3d} errors, {len(lat) / wall:6.2f} ops/s"

@@ -97,7 +97,9 @@ def main() -> None:
         finally:
             handle.stop()
     app_med, hello_med = statistics.median(app_times), statistics.median(hello_times)
-    print(f"startup: og-tui first screen median {app_med:.3f} s (min {min(app_times):.3f}, max {max(app_times):.3f}, n={RUNS})")
+    print(
+        f"startup: og-tui first screen median {app_med:.3f} s (min {min(app_times):.3f}, max {max(app_times):.3f}, n={RUNS})"
+    )
     print(f"startup: textual hello-world median {hello_med:.3f} s (min {min(hello_times):.3f})")
     print(f"startup: og-tui minus hello-world {app_med - hello_med:+.3f} s")
     print(f"startup: og-tui peak RSS after 4 s connected {rss[0]:.1f} MB")

@@ -63,9 +63,39 @@ PASSPHRASE = "bench passphrase 1"
 PROMPT = "Write a very long answer about the devnet"
 PROBE = "Z"  # typed into the prompt; neither the reply nor hashes and amounts contain it
 END = "ENDMARK-4217"
-WORDS = ["the", "devnet", "settles", "every", "payment", "on", "chain", "and", "records", "its", "hash", "so",
-         "that", "a", "reply", "can", "be", "audited", "later", "while", "the", "gateway", "streams", "tokens",
-         "to", "the", "app", "at", "a", "steady", "pace"]
+WORDS = [
+    "the",
+    "devnet",
+    "settles",
+    "every",
+    "payment",
+    "on",
+    "chain",
+    "and",
+    "records",
+    "its",
+    "hash",
+    "so",
+    "that",
+    "a",
+    "reply",
+    "can",
+    "be",
+    "audited",
+    "later",
+    "while",
+    "the",
+    "gateway",
+    "streams",
+    "tokens",
+    "to",
+    "the",
+    "app",
+    "at",
+    "a",
+    "steady",
+    "pace",
+]
 SIZE = (120, 40)
 # --floor: a plain print client (the terminal echoes the keys itself): what the bench can see at best
 PRINT_CLIENT = """
@@ -120,11 +150,21 @@ class Upstream:
                 upstream.requests += 1
                 if not body.get("stream"):
                     text = "".join(upstream.token(i) for i in range(upstream.tokens))
-                    self._json({"id": "bench", "object": "chat.completion", "model": MODEL,
-                                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                             "finish_reason": "stop"}],
-                                "usage": {"prompt_tokens": 8, "completion_tokens": upstream.tokens,
-                                          "total_tokens": upstream.tokens + 8}})
+                    self._json(
+                        {
+                            "id": "bench",
+                            "object": "chat.completion",
+                            "model": MODEL,
+                            "choices": [
+                                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                            ],
+                            "usage": {
+                                "prompt_tokens": 8,
+                                "completion_tokens": upstream.tokens,
+                                "total_tokens": upstream.tokens + 8,
+                            },
+                        }
+                    )
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -170,18 +210,34 @@ class Upstream:
             if due <= i:
                 time.sleep(max(0.0, t0 + i / self.rate - time.perf_counter()))
                 continue
-            chunk = b"".join(event({"id": "bench", "object": "chat.completion.chunk", "model": MODEL,
-                                    "choices": [{"index": 0, "delta": {"content": self.token(k)}, "finish_reason": None}]})
-                             for k in range(i, due))
+            chunk = b"".join(
+                event(
+                    {
+                        "id": "bench",
+                        "object": "chat.completion.chunk",
+                        "model": MODEL,
+                        "choices": [{"index": 0, "delta": {"content": self.token(k)}, "finish_reason": None}],
+                    }
+                )
+                for k in range(i, due)
+            )
             out.write(chunk)
             out.flush()
             if self.first is None:
                 self.first = time.perf_counter()
             i = due
         self.last = time.perf_counter()
-        out.write(event({"id": "bench", "object": "chat.completion.chunk", "model": MODEL,
-                         "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                         "usage": {"prompt_tokens": 8, "completion_tokens": self.tokens, "total_tokens": self.tokens + 8}}))
+        out.write(
+            event(
+                {
+                    "id": "bench",
+                    "object": "chat.completion.chunk",
+                    "model": MODEL,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 8, "completion_tokens": self.tokens, "total_tokens": self.tokens + 8},
+                }
+            )
+        )
         out.write(b"data: [DONE]\n\n")
         out.flush()
 
@@ -204,9 +260,23 @@ class Terminal:
         self.probes_before = 0
         self.socket_path = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / self.socket
         try:
-            self.tmux("new-session", "-d", "-s", "bench", "-x", str(SIZE[0]), "-y", str(SIZE[1]), "-c", cwd,
-                      *env_args, "exec " + command)
-            pid, path = self.tmux("display-message", "-p", "-t", "bench", "#{pane_pid} #{socket_path}").strip().split(" ", 1)
+            self.tmux(
+                "new-session",
+                "-d",
+                "-s",
+                "bench",
+                "-x",
+                str(SIZE[0]),
+                "-y",
+                str(SIZE[1]),
+                "-c",
+                cwd,
+                *env_args,
+                "exec " + command,
+            )
+            pid, path = (
+                self.tmux("display-message", "-p", "-t", "bench", "#{pane_pid} #{socket_path}").strip().split(" ", 1)
+            )
             self.pid, self.socket_path = int(pid), Path(path)
         except Exception:
             self.close()
@@ -310,16 +380,23 @@ def _finish(term: Terminal, upstream: Upstream, lat: list[float], result: dict, 
     time.sleep(1.0)
     mem = memory_mb(term.pid)
     result.update(
-        stream_s=upstream.last - upstream.first, last_frame_s=t_frame - upstream.last,
-        keys=len(lat), key_p50_ms=statistics.median(lat) * 1000 if lat else None,
-        key_p95_ms=_pct(lat, 0.95) * 1000 if lat else None, key_max_ms=max(lat) * 1000 if lat else None,
-        app_cpu_s=cpu_end - result.pop("_cpu0"), peak_mb=mem["VmHWM"], steady_mb=mem["VmRSS"],
+        stream_s=upstream.last - upstream.first,
+        last_frame_s=t_frame - upstream.last,
+        keys=len(lat),
+        key_p50_ms=statistics.median(lat) * 1000 if lat else None,
+        key_p95_ms=_pct(lat, 0.95) * 1000 if lat else None,
+        key_max_ms=max(lat) * 1000 if lat else None,
+        app_cpu_s=cpu_end - result.pop("_cpu0"),
+        peak_mb=mem["VmHWM"],
+        steady_mb=mem["VmRSS"],
         capture_ms=term.capture_ms,
     )
     shown = screen.count(PROBE) - term.probes_before
     if shown != len(lat):  # something else on screen gained or lost the probe character
-        result["warning"] = (f"{len(lat)} probe keys typed but {shown} more {PROBE!r} on screen at the end "
-                             "(scrolled away, or shown elsewhere too)")
+        result["warning"] = (
+            f"{len(lat)} probe keys typed but {shown} more {PROBE!r} on screen at the end "
+            "(scrolled away, or shown elsewhere too)"
+        )
     if devnet_end is not None:
         result["devnet_cpu_s"] = devnet_end - result.pop("_devnet_cpu0")
     return result
@@ -339,15 +416,25 @@ def run_og_tui(tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, lo
     upstream = Upstream(tokens, rate)
     devnet = term = None
     try:
-        devnet, url = start_devnet(tmp / "devnet", log_path=tmp / "devnet.log",
-                                   env={"OG_TUI_DEVNET_LLM_UPSTREAM": f"{MODEL}={upstream.url}/v1#{MODEL}"})
+        devnet, url = start_devnet(
+            tmp / "devnet",
+            log_path=tmp / "devnet.log",
+            env={"OG_TUI_DEVNET_LLM_UPSTREAM": f"{MODEL}={upstream.url}/v1#{MODEL}"},
+        )
         port = url.rsplit(":", 1)[1]
-        env = {"OG_TUI_CONFIG_DIR": str(tmp / "config"), "OG_TUI_DATA_DIR": str(tmp / "data"),
-               "OG_TUI_PROFILE": "local", "OG_TUI_DEVNET_PORT": port, "OG_TUI_KEYRING": "file",
-               "OG_TUI_SCRYPT_N": str(scrypt_n),
-               "OG_TUI_LLM_CAP_PER_REQUEST": "100", "OG_TUI_LLM_CAP_PER_RUN": "1000",
-               "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[1]),
-                                                          os.environ.get("PYTHONPATH", "")) if p)}
+        env = {
+            "OG_TUI_CONFIG_DIR": str(tmp / "config"),
+            "OG_TUI_DATA_DIR": str(tmp / "data"),
+            "OG_TUI_PROFILE": "local",
+            "OG_TUI_DEVNET_PORT": port,
+            "OG_TUI_KEYRING": "file",
+            "OG_TUI_SCRYPT_N": str(scrypt_n),
+            "OG_TUI_LLM_CAP_PER_REQUEST": "100",
+            "OG_TUI_LLM_CAP_PER_RUN": "1000",
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")) if p
+            ),
+        }
         settings = load_settings(env=dict(os.environ, **env))
         settings.ensure_dirs()
         wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=scrypt_n)
@@ -355,9 +442,20 @@ def run_og_tui(tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, lo
         wallets.set_active(info.address)
         DevnetClient(url).fund(info.address)
         store = ChatStore(settings.db_path)
-        store.create_conversation("terminal bench", model=MODEL, mode="TEE", profile="local",
-                                  params={"temperature": "0", "max_tokens": str(tokens), "stop": "",
-                                          "settlement": "settle-batch", "cap": "100", "completion": False})
+        store.create_conversation(
+            "terminal bench",
+            model=MODEL,
+            mode="TEE",
+            profile="local",
+            params={
+                "temperature": "0",
+                "max_tokens": str(tokens),
+                "stop": "",
+                "settlement": "settle-batch",
+                "cap": "100",
+                "completion": False,
+            },
+        )
         store.close()
 
         term = Terminal(shlex.join([sys.executable, "-m", "og_tui"]), env, str(tmp))
@@ -471,12 +569,16 @@ def main(argv: list | None = None) -> None:
     parser.add_argument("--tokens", type=int, default=5000, help="tokens per reply (default 5000)")
     parser.add_argument("--rate", default="1000,200", help="tokens/s, comma separated (default 1000,200)")
     parser.add_argument("--keys", type=int, default=60, help="probe keys per run at most (default 60)")
-    parser.add_argument("--scrypt-n", type=int, default=1024,
-                        help="scrypt N of the wallet's keystore (default 1024; geth's is 262144)")
+    parser.add_argument(
+        "--scrypt-n", type=int, default=1024, help="scrypt N of the wallet's keystore (default 1024; geth's is 262144)"
+    )
     parser.add_argument("--other-cmd", default=None, help="another chat TUI's command line ({base_url}, {model})")
     parser.add_argument("--other-name", default=None, help="its name in the table (default: the command's first word)")
-    parser.add_argument("--floor", action="store_true",
-                        help="also run a plain print client (the terminal echoes the keys): the bench's floor")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run a plain print client (the terminal echoes the keys): the bench's floor",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print the last screen when a run fails")
     # `python -m bench terminal-chat ...` passes the bench names along in sys.argv: ignore them
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
@@ -504,10 +606,17 @@ def main(argv: list | None = None) -> None:
         runs = [("og-tui", lambda tmp, rate=rate: run_og_tui(args.tokens, rate, args.keys, args.scrypt_n, tmp, log))]
         if args.other_cmd:
             name = args.other_name or Path(shlex.split(args.other_cmd)[0]).name
-            runs.append((name, lambda tmp, rate=rate: run_other(args.other_cmd, args.tokens, rate, args.keys, tmp, log)))
+            runs.append(
+                (name, lambda tmp, rate=rate: run_other(args.other_cmd, args.tokens, rate, args.keys, tmp, log))
+            )
         if args.floor:
             floor_cmd = shlex.join([sys.executable, "-c", PRINT_CLIENT]) + " {base_url} {model}"
-            runs.append(("print-client", lambda tmp, rate=rate, cmd=floor_cmd: run_other(cmd, args.tokens, rate, args.keys, tmp, log)))
+            runs.append(
+                (
+                    "print-client",
+                    lambda tmp, rate=rate, cmd=floor_cmd: run_other(cmd, args.tokens, rate, args.keys, tmp, log),
+                )
+            )
         for name, run in runs:
             label = f"{name} @{rate:g}/s"
             print(f"terminal-chat: {label}, {args.tokens} tokens ...", flush=True)
@@ -523,7 +632,9 @@ def main(argv: list | None = None) -> None:
     print_table(columns)
     failed = [name for name, res in columns if "error" in res]
     if failed:
-        raise RuntimeError(f"terminal-chat: {', '.join(failed)} did not run to the end (see above; -v shows the screen)")
+        raise RuntimeError(
+            f"terminal-chat: {', '.join(failed)} did not run to the end (see above; -v shows the screen)"
+        )
 
 
 if __name__ == "__main__":

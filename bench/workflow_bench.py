@@ -55,8 +55,12 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="wf-bench-"))
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(tmp / "d")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "og_tui", "devnet", "--port", str(port), "--data-dir", str(tmp / "d")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=str(ROOT),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -75,8 +79,14 @@ def main() -> int:
         alpha = AlphaClient(chain, signature_provider=hub.model_signature)
         acct = Account.from_key(info["dev_accounts"][2]["private_key"])
         cid = hub.list_files("price-forecast-1h", "0.01")[0]["ipfsCid"]
-        query = HistoricalInputQuery("ETH", "USDT", 10, 60, CandleOrder.ASCENDING,
-                                     [CandleType.OPEN, CandleType.HIGH, CandleType.LOW, CandleType.CLOSE])
+        query = HistoricalInputQuery(
+            "ETH",
+            "USDT",
+            10,
+            60,
+            CandleOrder.ASCENDING,
+            [CandleType.OPEN, CandleType.HIGH, CandleType.LOW, CandleType.CLOSE],
+        )
 
         def infer_once() -> float:
             t = time.perf_counter()
@@ -95,17 +105,24 @@ def main() -> int:
             t = time.perf_counter()
             alpha.run_workflow(acct, addresses[0])
             runs.append(time.perf_counter() - t)
-        print(f"deploy latency (validate + dry run + create tx): p50 {_ms(statistics.median(deploys))}, "
-              f"max {_ms(max(deploys))} (n={len(deploys)})")
-        print(f"run latency (estimate + run() tx + event decode): p50 {_ms(statistics.median(runs))}, "
-              f"max {_ms(max(runs))} (n={len(runs)})")
+        print(
+            f"deploy latency (validate + dry run + create tx): p50 {_ms(statistics.median(deploys))}, "
+            f"max {_ms(max(deploys))} (n={len(deploys)})"
+        )
+        print(
+            f"run latency (estimate + run() tx + event decode): p50 {_ms(statistics.median(runs))}, "
+            f"max {_ms(max(runs))} (n={len(runs)})"
+        )
 
         idle = [infer_once() for _ in range(60)]
-        print(f"inference over RPC, idle: p50 {_ms(statistics.median(idle))}, p95 {_ms(_pct(idle, 0.95))} (n={len(idle)})")
+        print(
+            f"inference over RPC, idle: p50 {_ms(statistics.median(idle))}, p95 {_ms(_pct(idle, 0.95))} (n={len(idle)})"
+        )
 
         while len(addresses) < N_WORKFLOWS:
-            addresses.append(alpha.new_workflow(acct, cid, query, "open_high_low_close", preflight=False,
-                                                validate_signature=False))
+            addresses.append(
+                alpha.new_workflow(acct, cid, query, "open_high_low_close", preflight=False, validate_signature=False)
+            )
         end_time = int(time.time() + LOAD_SECONDS + 25)
         for a in addresses[:N_WORKFLOWS]:
             alpha.register_task(acct, a, end_time, FREQUENCY)
@@ -116,11 +133,15 @@ def main() -> int:
             loaded.append(infer_once())
             time.sleep(0.05)
         stats = alpha.keeper_stats(since)
-        print(f"scheduler, {N_WORKFLOWS} workflows every {FREQUENCY} s for {LOAD_SECONDS:.0f} s: "
-              f"{stats.runs} runs ({stats.failures} failed), drift p50 {stats.drift_p50_ms:.1f} ms, "
-              f"p95 {stats.drift_p95_ms:.1f} ms, max {stats.drift_max_ms:.1f} ms")
-        print(f"inference over RPC, under that load: p50 {_ms(statistics.median(loaded))}, "
-              f"p95 {_ms(_pct(loaded, 0.95))} (n={len(loaded)})")
+        print(
+            f"scheduler, {N_WORKFLOWS} workflows every {FREQUENCY} s for {LOAD_SECONDS:.0f} s: "
+            f"{stats.runs} runs ({stats.failures} failed), drift p50 {stats.drift_p50_ms:.1f} ms, "
+            f"p95 {stats.drift_p95_ms:.1f} ms, max {stats.drift_max_ms:.1f} ms"
+        )
+        print(
+            f"inference over RPC, under that load: p50 {_ms(statistics.median(loaded))}, "
+            f"p95 {_ms(_pct(loaded, 0.95))} (n={len(loaded)})"
+        )
         chain.close()
         hub.close()
     finally:

@@ -47,8 +47,13 @@ class DevnetRpcError(Exception):
 class DevnetProcess:
     RpcError = DevnetRpcError  # use ``devnet.RpcError`` in tests (conftest is not importable as a module)
 
-    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1",
-                 extra_args: tuple[str, ...] | list[str] = ()) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        extra_args: tuple[str, ...] | list[str] = (),
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
         self.extra_args = [str(a) for a in extra_args]
@@ -75,8 +80,19 @@ class DevnetProcess:
         log = open(self._log_path, "ab")
         started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "og_tui", "devnet", "--host", self.host, "--port", str(self.port),
-             "--data-dir", str(self.data_dir), *self.extra_args],
+            [
+                sys.executable,
+                "-m",
+                "og_tui",
+                "devnet",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                *self.extra_args,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=str(ROOT),

@@ -67,8 +67,12 @@ SUBCOMMANDS = {
 
 @click.group(cls=LazyGroup, lazy=SUBCOMMANDS, invoke_without_command=True)
 @click.option("--profile", "profile", default=None, help="Profile to use (default: local devnet).")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              default=None, help="Detail of the log in the data dir (og-tui.log; default INFO, or $OG_TUI_LOG_LEVEL).")
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default=None,
+    help="Detail of the log in the data dir (og-tui.log; default INFO, or $OG_TUI_LOG_LEVEL).",
+)
 @click.version_option(package_name="og-tui")
 @click.pass_context
 def main(ctx: click.Context, profile: str | None, log_level: str | None) -> None:

@@ -98,7 +98,9 @@ def history(settings: "Settings") -> "Store":
 
 
 def json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON (never contains keys).")(fn)
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON (never contains keys).")(
+        fn
+    )
 
 
 def emit(as_json: bool, data: Any, text: Optional[str] = None) -> None:
@@ -268,8 +270,11 @@ def local_devnet(settings: "Settings", as_json: bool = False) -> Optional["Devne
 
     handle = ensure_local_devnet(settings, on_progress=on_progress)
     if handle.started:
-        progress(as_json, f"Local devnet started at {handle.url} in {handle.startup_s:.1f} s "
-                          "(stops when this command ends; its chain is kept).")
+        progress(
+            as_json,
+            f"Local devnet started at {handle.url} in {handle.startup_s:.1f} s "
+            "(stops when this command ends; its chain is kept).",
+        )
     return handle
 
 

@@ -95,13 +95,19 @@ def _next_name(store: Any) -> str:
 
 
 @account.command("import")
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="File holding the hex private key.")
-@click.option("--keystore", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Ethereum V3 keystore JSON file.")
+@click.option(
+    "--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="File holding the hex private key."
+)
+@click.option(
+    "--keystore", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Ethereum V3 keystore JSON file."
+)
 @click.option("--name", default=None, help="Wallet name (default: wallet-N).")
 @json_option
 @click.pass_context
 @handle_errors
-def import_cmd(ctx: click.Context, key_file: Optional[Path], keystore: Optional[Path], name: Optional[str], as_json: bool) -> None:
+def import_cmd(
+    ctx: click.Context, key_file: Optional[Path], keystore: Optional[Path], name: Optional[str], as_json: bool
+) -> None:
     """Import a private key (from --key-file or a hidden prompt) or a keystore file."""
     from og_tui.core.errors import ValidationError
 
@@ -124,7 +130,11 @@ def import_cmd(ctx: click.Context, key_file: Optional[Path], keystore: Optional[
         secret = new_passphrase("New passphrase" + ("" if required else " (empty: OS keyring only)"), required=required)
         info = store.import_key(name, key, secret)
         del key
-    emit(as_json, _wallet_dict(info, _active_address(store)), f"Imported wallet {info.name}: {info.address} ({info.storage})")
+    emit(
+        as_json,
+        _wallet_dict(info, _active_address(store)),
+        f"Imported wallet {info.name}: {info.address} ({info.storage})",
+    )
 
 
 @account.command("list")
@@ -143,7 +153,11 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         emit(False, None, "No wallets yet; create one with `og-tui account new`.")
         return
     width = max(len(r["name"]) for r in rows)
-    emit(False, None, "\n".join(f"{'*' if r['active'] else ' '} {r['name']:<{width}}  {r['address']}  {r['storage']}" for r in rows))
+    emit(
+        False,
+        None,
+        "\n".join(f"{'*' if r['active'] else ' '} {r['name']:<{width}}  {r['address']}  {r['storage']}" for r in rows),
+    )
 
 
 @account.command("show")
@@ -175,12 +189,20 @@ def balance_cmd(ctx: click.Context, address: Optional[str], as_json: bool) -> No
     from og_tui.core.wallet_ops import get_balances
 
     settings = settings_of(ctx)
-    address = parse_address(address) if address and address.startswith("0x") else _resolve_wallet(wallet_store(settings), address).address
+    address = (
+        parse_address(address)
+        if address and address.startswith("0x")
+        else _resolve_wallet(wallet_store(settings), address).address
+    )
     chain, _devnet = open_chain(settings, as_json)
     with chain:
         bal = get_balances(chain, settings.profile, address)
     data = bal.as_dict()
-    emit(as_json, data, f"{address}\n  {data['native']} {bal.native_symbol}\n  {data['token']} {bal.token_symbol}\n  (block {bal.block})")
+    emit(
+        as_json,
+        data,
+        f"{address}\n  {data['native']} {bal.native_symbol}\n  {data['token']} {bal.token_symbol}\n  (block {bal.block})",
+    )
 
 
 @account.command("fund")
@@ -196,11 +218,17 @@ def fund_cmd(ctx: click.Context, address: Optional[str], as_json: bool) -> None:
 
     settings = settings_of(ctx)
     profile = settings.profile
-    address = parse_address(address) if address and address.startswith("0x") else _resolve_wallet(wallet_store(settings), address).address
+    address = (
+        parse_address(address)
+        if address and address.startswith("0x")
+        else _resolve_wallet(wallet_store(settings), address).address
+    )
     if not profile.is_devnet:
         link = profile.faucet_link(address)
         data = {"address": address, "faucet_url": link}
-        emit(as_json, data, f"Request funds in the browser: {link}" if link else f"Profile {profile.name} has no faucet.")
+        emit(
+            as_json, data, f"Request funds in the browser: {link}" if link else f"Profile {profile.name} has no faucet."
+        )
         return
     chain, _devnet = open_chain(settings, as_json)
     with chain, history(settings) as records:
@@ -281,7 +309,9 @@ def send_cmd(
 
 @account.command("export")
 @click.argument("wallet", required=False)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Keystore file to write.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Keystore file to write."
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @json_option
 @click.pass_context
@@ -304,7 +334,11 @@ def export_cmd(ctx: click.Context, wallet: Optional[str], out: Path, force: bool
     private_dir(out.parent, tighten_existing=False)  # a folder it creates is 0700; the user's own stays as it is
     with open_private(out, "w", encoding="utf-8") as fh:
         fh.write(text)
-    emit(as_json, {"name": info.name, "address": info.address, "path": str(out)}, f"Wrote keystore of {info.name} to {out}")
+    emit(
+        as_json,
+        {"name": info.name, "address": info.address, "path": str(out)},
+        f"Wrote keystore of {info.name} to {out}",
+    )
 
 
 @account.command("delete")

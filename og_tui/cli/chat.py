@@ -52,7 +52,9 @@ def _default_model(ctx: click.Context) -> str:
     return DEVNET_MODEL if settings_of(ctx).profile.is_devnet else "openai/gpt-4o"
 
 
-def _read_messages(words: tuple, messages_json: Optional[str], messages_file: Optional[Path], system: Optional[str]) -> list:
+def _read_messages(
+    words: tuple, messages_json: Optional[str], messages_file: Optional[Path], system: Optional[str]
+) -> list:
     from og_tui.core.errors import ValidationError
     from og_tui.core.llm import parse_messages
 
@@ -70,7 +72,9 @@ def _read_messages(words: tuple, messages_json: Optional[str], messages_file: Op
         if not text.strip():
             raise ValidationError("Standard input is empty: nothing to send.")
         stripped = text.lstrip()
-        messages = parse_messages(text) if stripped.startswith(("[", "{")) else [{"role": "user", "content": text.strip()}]
+        messages = (
+            parse_messages(text) if stripped.startswith(("[", "{")) else [{"role": "user", "content": text.strip()}]
+        )
     else:
         raise ValidationError("Nothing to send: give a message, --messages, --messages-file or pipe text in.")
     if system:
@@ -105,7 +109,9 @@ def _meta_line(meta: Any) -> str:
     if meta.mode == "TEE":
         parts.append(f"cost {meta.cost_text or meta.cost}")
         if meta.settlement_tx:
-            parts.append(f"{meta.settlement_mode} {meta.settlement_status or ''} tx {meta.settlement_tx}".replace("  ", " "))
+            parts.append(
+                f"{meta.settlement_mode} {meta.settlement_status or ''} tx {meta.settlement_tx}".replace("  ", " ")
+            )
         elif meta.settlement_mode:
             parts.append(f"{meta.settlement_mode} {meta.settlement_status or 'pending'}")
         if meta.payment_hash:
@@ -136,9 +142,16 @@ def _check_tool_calls(calls: list) -> None:
 
 @click.command("chat")
 @click.argument("message", nargs=-1)
-@click.option("--model", "-m", default=None, help="Model id (default: og-devnet/mini on devnet, openai/gpt-4o elsewhere).")
-@click.option("--mode", type=click.Choice(["VANILLA", "TEE"], case_sensitive=False), default="TEE", show_default=True,
-              help="TEE: HTTP paid with x402; VANILLA: on chain.")
+@click.option(
+    "--model", "-m", default=None, help="Model id (default: og-devnet/mini on devnet, openai/gpt-4o elsewhere)."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["VANILLA", "TEE"], case_sensitive=False),
+    default="TEE",
+    show_default=True,
+    help="TEE: HTTP paid with x402; VANILLA: on chain.",
+)
 @click.option("--messages", "messages_json", default=None, help="Conversation as a JSON array of {role, content}.")
 @click.option("--messages-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 @click.option("--system", default=None, help="A system message put first.")
@@ -154,10 +167,25 @@ def _check_tool_calls(calls: list) -> None:
 @json_option
 @click.pass_context
 @handle_errors
-def chat(ctx: click.Context, message: tuple, model: Optional[str], mode: str, messages_json: Optional[str],
-         messages_file: Optional[Path], system: Optional[str], tools: Optional[str], tools_file: Optional[Path],
-         tool_choice: Optional[str], max_tokens: int, temperature: float, stop: tuple, settlement: str, stream: bool,
-         wallet: Optional[str], as_json: bool) -> None:
+def chat(
+    ctx: click.Context,
+    message: tuple,
+    model: Optional[str],
+    mode: str,
+    messages_json: Optional[str],
+    messages_file: Optional[Path],
+    system: Optional[str],
+    tools: Optional[str],
+    tools_file: Optional[Path],
+    tool_choice: Optional[str],
+    max_tokens: int,
+    temperature: float,
+    stop: tuple,
+    settlement: str,
+    stream: bool,
+    wallet: Optional[str],
+    as_json: bool,
+) -> None:
     """Chat with an LLM: og-tui chat "Explain x402" [--stream]."""
     from og_tui.core.llm import StreamInterrupted
 
@@ -165,15 +193,29 @@ def chat(ctx: click.Context, message: tuple, model: Optional[str], mode: str, me
     tool_list = _read_tools(tools, tools_file)
     model = model or _default_model(ctx)
     client = _client(ctx, wallet, as_json, mode)
-    kwargs = dict(mode=mode.upper(), max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None,
-                  tools=tool_list or None, tool_choice=_tool_choice(tool_choice), settlement=settlement)
+    kwargs = dict(
+        mode=mode.upper(),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        stop=list(stop) or None,
+        tools=tool_list or None,
+        tool_choice=_tool_choice(tool_choice),
+        settlement=settlement,
+    )
     if not stream:
         out = client.chat(model, messages, **kwargs)
         msg = out.chat_output or {}
         calls = _tool_calls_of(msg)
-        data = {"model": model, "mode": mode.upper(), "finish_reason": out.finish_reason, "content": msg.get("content"),
-                "tool_calls": calls, "transaction_hash": out.transaction_hash, "payment_hash": out.payment_hash,
-                "meta": out.meta.as_dict() if out.meta else None}
+        data = {
+            "model": model,
+            "mode": mode.upper(),
+            "finish_reason": out.finish_reason,
+            "content": msg.get("content"),
+            "tool_calls": calls,
+            "transaction_hash": out.transaction_hash,
+            "payment_hash": out.payment_hash,
+            "meta": out.meta.as_dict() if out.meta else None,
+        }
         _check_tool_calls(calls)
         if as_json:
             emit(True, data)
@@ -197,7 +239,9 @@ def chat(ctx: click.Context, message: tuple, model: Optional[str], mode: str, me
                 sys.stdout.flush()
     except StreamInterrupted as exc:
         if as_json:
-            click.echo(json.dumps({"type": "error", "error": str(exc), "interrupted": True, "partial_text": exc.partial_text}))
+            click.echo(
+                json.dumps({"type": "error", "error": str(exc), "interrupted": True, "partial_text": exc.partial_text})
+            )
             sys.exit(1)
         click.echo("", err=False)
         fail(False, f"{exc} (partial reply above, {len(exc.partial_text)} characters)")
@@ -205,8 +249,17 @@ def chat(ctx: click.Context, message: tuple, model: Optional[str], mode: str, me
     flat = [{"id": tc["id"], "name": tc["function"]["name"], "arguments": tc["function"]["arguments"]} for tc in calls]
     _check_tool_calls(flat)
     if as_json:
-        click.echo(json.dumps({"type": "done", "finish_reason": s.meta.finish_reason, "content": s.text, "tool_calls": flat,
-                               "meta": s.meta.as_dict()}))
+        click.echo(
+            json.dumps(
+                {
+                    "type": "done",
+                    "finish_reason": s.meta.finish_reason,
+                    "content": s.text,
+                    "tool_calls": flat,
+                    "meta": s.meta.as_dict(),
+                }
+            )
+        )
         return
     if s.text and not s.text.endswith("\n"):
         click.echo()
@@ -217,7 +270,9 @@ def chat(ctx: click.Context, message: tuple, model: Optional[str], mode: str, me
 
 @click.command("complete")
 @click.argument("prompt", nargs=-1)
-@click.option("--model", "-m", default=None, help="Model id (default: og-devnet/mini on devnet, openai/gpt-4o elsewhere).")
+@click.option(
+    "--model", "-m", default=None, help="Model id (default: og-devnet/mini on devnet, openai/gpt-4o elsewhere)."
+)
 @click.option("--mode", type=click.Choice(["VANILLA", "TEE"], case_sensitive=False), default="TEE", show_default=True)
 @click.option("--prompt-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 @click.option("--max-tokens", type=click.IntRange(1, 100_000), default=100, show_default=True)
@@ -228,8 +283,19 @@ def chat(ctx: click.Context, message: tuple, model: Optional[str], mode: str, me
 @json_option
 @click.pass_context
 @handle_errors
-def complete(ctx: click.Context, prompt: tuple, model: Optional[str], mode: str, prompt_file: Optional[Path],
-             max_tokens: int, temperature: float, stop: tuple, settlement: str, wallet: Optional[str], as_json: bool) -> None:
+def complete(
+    ctx: click.Context,
+    prompt: tuple,
+    model: Optional[str],
+    mode: str,
+    prompt_file: Optional[Path],
+    max_tokens: int,
+    temperature: float,
+    stop: tuple,
+    settlement: str,
+    wallet: Optional[str],
+    as_json: bool,
+) -> None:
     """Complete a raw prompt: og-tui complete "Once upon a time"."""
     from og_tui.core.errors import ValidationError
 
@@ -245,12 +311,28 @@ def complete(ctx: click.Context, prompt: tuple, model: Optional[str], mode: str,
         raise ValidationError("Nothing to complete: give a prompt, --prompt-file or pipe text in.")
     model = model or _default_model(ctx)
     client = _client(ctx, wallet, as_json, mode)
-    out = client.completion(model, text, mode=mode.upper(), max_tokens=max_tokens, temperature=temperature,
-                            stop=list(stop) or None, settlement=settlement)
+    out = client.completion(
+        model,
+        text,
+        mode=mode.upper(),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        stop=list(stop) or None,
+        settlement=settlement,
+    )
     if as_json:
-        emit(True, {"model": model, "mode": mode.upper(), "completion": out.completion_output, "finish_reason": out.finish_reason,
-                    "transaction_hash": out.transaction_hash, "payment_hash": out.payment_hash,
-                    "meta": out.meta.as_dict() if out.meta else None})
+        emit(
+            True,
+            {
+                "model": model,
+                "mode": mode.upper(),
+                "completion": out.completion_output,
+                "finish_reason": out.finish_reason,
+                "transaction_hash": out.transaction_hash,
+                "payment_hash": out.payment_hash,
+                "meta": out.meta.as_dict() if out.meta else None,
+            },
+        )
         return
     click.echo(out.completion_output)
     if out.meta:

@@ -29,8 +29,7 @@ def path_cmd(ctx: click.Context, as_json: bool) -> None:
     from og_tui.core.config import CONFIG_FILENAME, default_config_dir, default_data_dir
 
     cfg = default_config_dir() / CONFIG_FILENAME
-    emit(as_json, {"config": str(cfg), "exists": cfg.exists(), "data_dir": str(default_data_dir())},
-         str(cfg))
+    emit(as_json, {"config": str(cfg), "exists": cfg.exists(), "data_dir": str(default_data_dir())}, str(cfg))
 
 
 @config.command("show")
@@ -52,8 +51,13 @@ def show_cmd(ctx: click.Context, as_json: bool) -> None:
     profile = settings.profile.to_dict()
     if profile.get("firebase_api_key"):
         profile["firebase_api_key"] = "***"
-    data = {"config": str(settings.config_path), "settings": rows, "active_profile": profile,
-            "profiles": settings.profile_names, "warnings": list(settings.warnings)}
+    data = {
+        "config": str(settings.config_path),
+        "settings": rows,
+        "active_profile": profile,
+        "profiles": settings.profile_names,
+        "warnings": list(settings.warnings),
+    }
     if as_json:
         emit(True, data)
         return

@@ -57,18 +57,35 @@ def _when(ts: Optional[float]) -> str:
 
 
 @click.group("gateway", invoke_without_command=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only, "
-              "unless --allow-remote).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback only, unless --allow-remote).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8746, show_default=True)
 @click.option("--allow-remote", is_flag=True, help="Allow a --host that is not a loopback address.")
 @click.option("--wallet", default=None, help="Paying wallet (name or address; default: the active one).")
 @click.option("--settlement", type=click.Choice(SETTLEMENTS), default="settle-batch", show_default=True)
-@click.option("--max-tokens", "max_tokens", type=click.IntRange(1, 100_000), default=512, show_default=True,
-              help="max_tokens for requests that give none (the price is per token of max_tokens).")
+@click.option(
+    "--max-tokens",
+    "max_tokens",
+    type=click.IntRange(1, 100_000),
+    default=512,
+    show_default=True,
+    help="max_tokens for requests that give none (the price is per token of max_tokens).",
+)
 @click.pass_context
 @handle_errors
-def gateway(ctx: click.Context, host: str, port: int, allow_remote: bool, wallet: Optional[str], settlement: str,
-            max_tokens: int) -> None:
+def gateway(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    wallet: Optional[str],
+    settlement: str,
+    max_tokens: int,
+) -> None:
     """Serve an OpenAI-compatible API paid from the wallet: og-tui gateway [--port 8746]."""
     if ctx.invoked_subcommand is not None:
         return
@@ -79,8 +96,10 @@ def gateway(ctx: click.Context, host: str, port: int, allow_remote: bool, wallet
     from og_tui.serve.runner import GatewayServer, build_gateway, check_port, is_loopback
 
     if not is_loopback(host) and not allow_remote:
-        raise ValidationError(f"--host {host} is not a loopback address: anyone who can reach it could spend the wallet "
-                              "with a key.", hint="Add --allow-remote if that is what you mean.")
+        raise ValidationError(
+            f"--host {host} is not a loopback address: anyone who can reach it could spend the wallet with a key.",
+            hint="Add --allow-remote if that is what you mean.",
+        )
     check_port(host, port)  # before the passphrase is asked for
     settings = settings_of(ctx)
     settings.ensure_dirs()
@@ -89,15 +108,26 @@ def gateway(ctx: click.Context, host: str, port: int, allow_remote: bool, wallet
     chain, handle = open_chain(settings)
     try:
         signer = _signer(settings, wallet)
-        gw = build_gateway(settings.profile, signer, settings.db_path, caps=SpendCaps.from_settings(settings), chain=chain,
-                           settlement=settlement, default_max_tokens=max_tokens)
+        gw = build_gateway(
+            settings.profile,
+            signer,
+            settings.db_path,
+            caps=SpendCaps.from_settings(settings),
+            chain=chain,
+            settlement=settlement,
+            default_max_tokens=max_tokens,
+        )
         del signer
         server = GatewayServer(gw, host, port)
-        click.echo(f"og-tui gateway on {server.url} (profile {settings.profile_name}, paying from "
-                   f"{gw.client.signer.address}, settlement {settlement}).")
-        click.echo(f"Use it from the OpenAI client:  OpenAI(base_url={server.url!r}, api_key=\"ogk_...\")")
+        click.echo(
+            f"og-tui gateway on {server.url} (profile {settings.profile_name}, paying from "
+            f"{gw.client.signer.address}, settlement {settlement})."
+        )
+        click.echo(f'Use it from the OpenAI client:  OpenAI(base_url={server.url!r}, api_key="ogk_...")')
         if keys:
-            click.echo(f"{len(keys)} API key(s) can use it (og-tui gateway keys list). Ctrl-C stops it and locks the wallet.")
+            click.echo(
+                f"{len(keys)} API key(s) can use it (og-tui gateway keys list). Ctrl-C stops it and locks the wallet."
+            )
         else:
             click.echo("No API key yet: create one in another terminal with 'og-tui gateway keys new NAME'.")
         try:
@@ -123,18 +153,30 @@ def keys() -> None:
 @json_option
 @click.pass_context
 @handle_errors
-def keys_new(ctx: click.Context, name: str, per_request: Optional[str], per_day: Optional[str], total: Optional[str],
-             as_json: bool) -> None:
+def keys_new(
+    ctx: click.Context,
+    name: str,
+    per_request: Optional[str],
+    per_day: Optional[str],
+    total: Optional[str],
+    as_json: bool,
+) -> None:
     """Issue a key: og-tui gateway keys new editor --per-day 1. Its secret is shown once."""
-    budgets = dict(per_request=_units(ctx, per_request, "per-request"), per_day=_units(ctx, per_day, "per-day"),
-                   total=_units(ctx, total, "total"))
+    budgets = dict(
+        per_request=_units(ctx, per_request, "per-request"),
+        per_day=_units(ctx, per_day, "per-day"),
+        total=_units(ctx, total, "total"),
+    )
     key, secret = _book(ctx).create(name, **budgets)
     if as_json:
         emit(True, dict(key.as_dict(), key=secret))
         return
     click.echo(secret)
-    progress(False, f"Key {key.id} ({key.name}): budgets per request {_fmt(ctx, key.per_request)}, per day "
-                    f"{_fmt(ctx, key.per_day)}, total {_fmt(ctx, key.total)}. This is the only time the key is shown.")
+    progress(
+        False,
+        f"Key {key.id} ({key.name}): budgets per request {_fmt(ctx, key.per_request)}, per day "
+        f"{_fmt(ctx, key.per_day)}, total {_fmt(ctx, key.total)}. This is the only time the key is shown.",
+    )
 
 
 @keys.command("list")
@@ -157,9 +199,11 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
         return
     for r in rows:
         state = f"revoked {_when(r['revoked_at'])}" if r["revoked_at"] else "active"
-        click.echo(f"{r['id']:>3}  {r['name']:<16} {r['prefix']}...  {state:<24} per request {_fmt(ctx, r['per_request'])}, "
-                   f"per day {_fmt(ctx, r['per_day'])} (spent {_fmt(ctx, r['spent_today'])}), total {_fmt(ctx, r['total'])} "
-                   f"(spent {_fmt(ctx, r['spent_total'])}), last used {_when(r['last_used_at'])}")
+        click.echo(
+            f"{r['id']:>3}  {r['name']:<16} {r['prefix']}...  {state:<24} per request {_fmt(ctx, r['per_request'])}, "
+            f"per day {_fmt(ctx, r['per_day'])} (spent {_fmt(ctx, r['spent_today'])}), total {_fmt(ctx, r['total'])} "
+            f"(spent {_fmt(ctx, r['spent_total'])}), last used {_when(r['last_used_at'])}"
+        )
 
 
 @keys.command("revoke")
@@ -191,7 +235,13 @@ def requests_cmd(ctx: click.Context, key_ref: Optional[str], limit: int, as_json
         emit(True, [asdict(r) for r in rows])
         return
     for r in rows:
-        what = f"{r.error_code}: {r.error}" if r.error_code else (
-            f"{r.completion_tokens} tokens, {_fmt(ctx, r.cost)}, {r.settlement_status or '-'} {r.settlement_tx or ''}")
-        click.echo(f"{_when(r.created_at)}  key {r.key_id or '-'}  {r.endpoint:<10} {r.model or '-':<20} {r.status}  {what}")
-
+        what = (
+            f"{r.error_code}: {r.error}"
+            if r.error_code
+            else (
+                f"{r.completion_tokens} tokens, {_fmt(ctx, r.cost)}, {r.settlement_status or '-'} {r.settlement_tx or ''}"
+            )
+        )
+        click.echo(
+            f"{_when(r.created_at)}  key {r.key_id or '-'}  {r.endpoint:<10} {r.model or '-':<20} {r.status}  {what}"
+        )

@@ -51,8 +51,11 @@ def _hub(ctx: click.Context, as_json: bool) -> Iterator[Any]:
     settings = settings_of(ctx)
     profile = settings.profile
     handle = local_devnet(settings, as_json)
-    client = HubClient(profile.hub_url, profile.auth_url,
-                       getattr(profile, "firebase_api_key", None) or os.environ.get("FIREBASE_API_KEY") or None)
+    client = HubClient(
+        profile.hub_url,
+        profile.auth_url,
+        getattr(profile, "firebase_api_key", None) or os.environ.get("FIREBASE_API_KEY") or None,
+    )
     try:
         yield client
     finally:
@@ -63,8 +66,9 @@ def _hub(ctx: click.Context, as_json: bool) -> Iterator[Any]:
             handle.stop()
 
 
-def _credentials(ctx: click.Context, email: Optional[str], password: Optional[str],
-                 *, use_store: bool = True, confirm: bool = False) -> Tuple[str, str]:
+def _credentials(
+    ctx: click.Context, email: Optional[str], password: Optional[str], *, use_store: bool = True, confirm: bool = False
+) -> Tuple[str, str]:
     email = email or os.environ.get(EMAIL_ENV) or None
     password = password or os.environ.get(PASSWORD_ENV) or None
     if use_store and (email is None or password is None):
@@ -72,7 +76,11 @@ def _credentials(ctx: click.Context, email: Optional[str], password: Optional[st
         store = wallet_store(settings)
         stored_email = store.hub_email(settings.profile_name)
         if stored_email and (email is None or email == stored_email):
-            pp = passphrase("Passphrase of the saved hub sign-in") if store.hub_needs_passphrase(settings.profile_name) else None
+            pp = (
+                passphrase("Passphrase of the saved hub sign-in")
+                if store.hub_needs_passphrase(settings.profile_name)
+                else None
+            )
             creds = store.get_hub_credentials(settings.profile_name, pp)
             if creds is not None:
                 return creds.email, creds.password
@@ -81,8 +89,10 @@ def _credentials(ctx: click.Context, email: Optional[str], password: Optional[st
         if not interactive:
             from og_tui.core.errors import AuthError
 
-            raise AuthError("No Model Hub account given.",
-                            hint=f"Run og-tui hub login, or pass --email with --password-stdin, or set {EMAIL_ENV} and {PASSWORD_ENV}.")
+            raise AuthError(
+                "No Model Hub account given.",
+                hint=f"Run og-tui hub login, or pass --email with --password-stdin, or set {EMAIL_ENV} and {PASSWORD_ENV}.",
+            )
         email = click.prompt("Email")
     if password is None:
         if not interactive:
@@ -125,15 +135,27 @@ def _no_password_argument(ctx: click.Context, param: click.Parameter, value: Opt
     if value is not None:
         raise click.UsageError(
             "Passwords are not taken as arguments (other users can read them in the process list): "
-            f"use --password-stdin, set {PASSWORD_ENV}, or answer the prompt.", ctx=ctx)
+            f"use --password-stdin, set {PASSWORD_ENV}, or answer the prompt.",
+            ctx=ctx,
+        )
 
 
 def account_options(fn):
-    fn = click.option("--password", "_password_argument", default=None, hidden=True, expose_value=False,
-                      callback=_no_password_argument)(fn)
-    fn = click.option("--password-stdin", "password", is_flag=True, callback=_password_from_stdin,
-                      help=f"Read the hub password from standard input (default: ${PASSWORD_ENV}, "
-                           "the saved sign-in, or a prompt).")(fn)
+    fn = click.option(
+        "--password",
+        "_password_argument",
+        default=None,
+        hidden=True,
+        expose_value=False,
+        callback=_no_password_argument,
+    )(fn)
+    fn = click.option(
+        "--password-stdin",
+        "password",
+        is_flag=True,
+        callback=_password_from_stdin,
+        help=f"Read the hub password from standard input (default: ${PASSWORD_ENV}, the saved sign-in, or a prompt).",
+    )(fn)
     fn = click.option("--email", default=None, help=f"Hub email (default: ${EMAIL_ENV} or the saved sign-in).")(fn)
     return fn
 
@@ -155,8 +177,11 @@ def login(ctx: click.Context, email: Optional[str], password: Optional[str], sav
     with _hub(ctx, as_json) as client:
         session = client.sign_in(e, p)
     storage = _save(ctx, e, p) if save else None
-    emit(as_json, {"email": session.email, "localId": session.local_id, "saved": storage},
-         f"Signed in as {session.email}." + (f" Sign-in saved ({storage})." if storage else ""))
+    emit(
+        as_json,
+        {"email": session.email, "localId": session.local_id, "saved": storage},
+        f"Signed in as {session.email}." + (f" Sign-in saved ({storage})." if storage else ""),
+    )
 
 
 @hub.command()
@@ -166,15 +191,24 @@ def login(ctx: click.Context, email: Optional[str], password: Optional[str], sav
 @json_option
 @click.pass_context
 @handle_errors
-def signup(ctx: click.Context, email: Optional[str], password: Optional[str], display_name: Optional[str],
-           save: bool, as_json: bool) -> None:
+def signup(
+    ctx: click.Context,
+    email: Optional[str],
+    password: Optional[str],
+    display_name: Optional[str],
+    save: bool,
+    as_json: bool,
+) -> None:
     """Create a Model Hub account (devnet; on the public network use https://hub.opengradient.ai/signup)."""
     e, p = _credentials(ctx, email, password, use_store=False, confirm=True)
     with _hub(ctx, as_json) as client:
         session = client.sign_up(e, p, display_name)
     storage = _save(ctx, e, p) if save else None
-    emit(as_json, {"email": session.email, "localId": session.local_id, "saved": storage},
-         f"Account {session.email} created and signed in." + (f" Sign-in saved ({storage})." if storage else ""))
+    emit(
+        as_json,
+        {"email": session.email, "localId": session.local_id, "saved": storage},
+        f"Account {session.email} created and signed in." + (f" Sign-in saved ({storage})." if storage else ""),
+    )
 
 
 @hub.command()
@@ -188,8 +222,11 @@ def logout(ctx: click.Context, as_json: bool) -> None:
     email = store.hub_email(settings.profile_name)
     if email:
         store.delete_hub_credentials(settings.profile_name)
-    emit(as_json, {"email": email, "forgotten": bool(email)},
-         f"Forgot the saved sign-in of {email}." if email else "No Model Hub sign-in was saved for this profile.")
+    emit(
+        as_json,
+        {"email": email, "forgotten": bool(email)},
+        f"Forgot the saved sign-in of {email}." if email else "No Model Hub sign-in was saved for this profile.",
+    )
 
 
 @hub.command()
@@ -218,7 +255,9 @@ def models(ctx, mine, search, author, page, limit, email, password, as_json) -> 
     width = min(40, max(len(m["name"]) for m in rows))
     for m in rows:
         desc = (m.get("description") or "").replace("\n", " ")
-        click.echo(f"{m['name']:<{width}}  {m.get('authorUsername') or '':<14}  {m.get('latestVersion') or '-':>6}  {desc[:60]}")
+        click.echo(
+            f"{m['name']:<{width}}  {m.get('authorUsername') or '':<14}  {m.get('latestVersion') or '-':>6}  {desc[:60]}"
+        )
     total = result.get("total")
     if total is not None:
         click.echo(f"-- page {result.get('page')} ({len(rows)} of {total})", err=True)
@@ -293,8 +332,13 @@ def _upload(client: Any, path: str, name: str, version: str, as_json: bool) -> A
         return client.upload(path, name, version)
     cancel = threading.Event()
     label = os.path.basename(path)
-    with click.progressbar(length=max(1, os.path.getsize(path)), label=f"Uploading {label}",
-                           file=sys.stderr, show_eta=True, show_percent=True) as bar:
+    with click.progressbar(
+        length=max(1, os.path.getsize(path)),
+        label=f"Uploading {label}",
+        file=sys.stderr,
+        show_eta=True,
+        show_percent=True,
+    ) as bar:
         last = [0]
 
         def on_progress(sent: int, total: int) -> None:
@@ -321,8 +365,7 @@ def upload(ctx, path, name, version, email, password, as_json) -> None:
     with _hub(ctx, as_json) as client:
         _signed_in(ctx, client, email, password)
         res = _upload(client, path, name, version, as_json)
-    emit(as_json, {"modelCid": res.modelCid, "size": res.size},
-         f"Uploaded {res.size} bytes.\nCID: {res.modelCid}")
+    emit(as_json, {"modelCid": res.modelCid, "size": res.size}, f"Uploaded {res.size} bytes.\nCID: {res.modelCid}")
 
 
 @hub.command()

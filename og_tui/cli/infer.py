@@ -166,9 +166,15 @@ def infer(
         from og_tui.core.history import TxRecorder
 
         with history(settings) as store:
-            recorder = TxRecorder(store, profile.name, "inference", from_addr=signer.address,
-                                  to_addr=profile.inference_contract,
-                                  detail={"model": model_cid, "mode": mode.upper(), "source": "cli"}, then=on_status)
+            recorder = TxRecorder(
+                store,
+                profile.name,
+                "inference",
+                from_addr=signer.address,
+                to_addr=profile.inference_contract,
+                detail={"model": model_cid, "mode": mode.upper(), "source": "cli"},
+                then=on_status,
+            )
             try:
                 run = client.infer(signer, model_cid, mode, model_input, max_retries=max_retries, on_status=recorder)
             except BaseException as exc:

@@ -45,14 +45,21 @@ def _alpha(settings: Any, chain: Any):
         from og_tui.core.hub import HubClient
 
         try:
-            with HubClient(profile.hub_url, profile.auth_url,
-                           getattr(profile, "firebase_api_key", None) or os.environ.get("FIREBASE_API_KEY") or None) as hub:
+            with HubClient(
+                profile.hub_url,
+                profile.auth_url,
+                getattr(profile, "firebase_api_key", None) or os.environ.get("FIREBASE_API_KEY") or None,
+            ) as hub:
                 return hub.model_signature(cid)
         except OGError:
             return None  # the price-feed dry run still checks the shape
 
-    return AlphaClient(chain, signature_provider=signature, scheduler_address=profile.scheduler_address,
-                       price_feed_address=profile.price_feed_precompile)
+    return AlphaClient(
+        chain,
+        signature_provider=signature,
+        scheduler_address=profile.scheduler_address,
+        price_feed_address=profile.price_feed_precompile,
+    )
 
 
 def _signer(settings: Any, wallet: Optional[str]):
@@ -105,10 +112,20 @@ def workflow() -> None:
 @click.option("--quote", default=None, help="Quote asset (instead of --pair).")
 @click.option("--candles", "total_candles", type=int, required=True, help="Number of candles fed to the model.")
 @click.option("--duration", "duration", type=int, required=True, help="Candle duration in minutes.")
-@click.option("--order", type=click.Choice(["asc", "desc", "ascending", "descending"], case_sensitive=False),
-              default="asc", show_default=True, help="Candle order (asc: oldest first).")
-@click.option("--types", "types", default="open,high,low,close", show_default=True,
-              help="Candle types, comma separated, in tensor column order (high, low, open, close, volume).")
+@click.option(
+    "--order",
+    type=click.Choice(["asc", "desc", "ascending", "descending"], case_sensitive=False),
+    default="asc",
+    show_default=True,
+    help="Candle order (asc: oldest first).",
+)
+@click.option(
+    "--types",
+    "types",
+    default="open,high,low,close",
+    show_default=True,
+    help="Candle types, comma separated, in tensor column order (high, low, open, close, volume).",
+)
 @click.option("--frequency", type=int, default=None, help="Also schedule: seconds between runs.")
 @click.option("--hours", type=float, default=None, help="Also schedule: for how many hours (default 2).")
 @click.option("--from", "wallet", default=None, help="Deploying wallet (address or name; default: active).")
@@ -116,10 +133,23 @@ def workflow() -> None:
 @json_option
 @click.pass_context
 @handle_errors
-def new_cmd(ctx: click.Context, model_cid: str, input_name: str, pair: Optional[str], base: Optional[str],
-            quote: Optional[str], total_candles: int, duration: int, order: str, types: str,
-            frequency: Optional[int], hours: Optional[float], wallet: Optional[str], no_check: bool,
-            as_json: bool) -> None:
+def new_cmd(
+    ctx: click.Context,
+    model_cid: str,
+    input_name: str,
+    pair: Optional[str],
+    base: Optional[str],
+    quote: Optional[str],
+    total_candles: int,
+    duration: int,
+    order: str,
+    types: str,
+    frequency: Optional[int],
+    hours: Optional[float],
+    wallet: Optional[str],
+    no_check: bool,
+    as_json: bool,
+) -> None:
     """Deploy a workflow contract (optionally scheduled)."""
     from og_tui.core.alpha import WorkflowBook, check_query, check_schedule, query_to_dict
     from og_tui.core.errors import ValidationError
@@ -131,14 +161,21 @@ def new_cmd(ctx: click.Context, model_cid: str, input_name: str, pair: Optional[
         base, quote = pair.split("/", 1)
     if not base or not quote:
         raise ValidationError("Give --pair BASE/QUOTE (or --base and --quote).", field="pair")
-    query = check_query(HistoricalInputQuery(
-        base, quote, total_candles, duration, "DESCENDING" if order.lower().startswith("d") else "ASCENDING",
-        [t for t in types.replace(" ", "").split(",") if t],
-    ))
+    query = check_query(
+        HistoricalInputQuery(
+            base,
+            quote,
+            total_candles,
+            duration,
+            "DESCENDING" if order.lower().startswith("d") else "ASCENDING",
+            [t for t in types.replace(" ", "").split(",") if t],
+        )
+    )
     params = None
     if frequency is not None or hours is not None:
-        params = SchedulerParams(frequency=frequency if frequency is not None else 600,
-                                 duration_hours=hours if hours is not None else 2)
+        params = SchedulerParams(
+            frequency=frequency if frequency is not None else 600, duration_hours=hours if hours is not None else 2
+        )
         check_schedule(params)  # before unlocking anything
     settings = settings_of(ctx)
     chain, _devnet = open_chain(settings, as_json)
@@ -146,23 +183,33 @@ def new_cmd(ctx: click.Context, model_cid: str, input_name: str, pair: Optional[
         alpha = _alpha(settings, chain)
         signer = _signer(settings, wallet)
         with history(settings) as store:
-            recorder = TxRecorder(store, settings.profile_name, "workflow-deploy", from_addr=signer.address,
-                                  detail={"model": model_cid, "source": "cli"},
-                                  kind_after={"scheduling": "workflow-schedule"}, then=_status_printer(as_json))
+            recorder = TxRecorder(
+                store,
+                settings.profile_name,
+                "workflow-deploy",
+                from_addr=signer.address,
+                detail={"model": model_cid, "source": "cli"},
+                kind_after={"scheduling": "workflow-schedule"},
+                then=_status_printer(as_json),
+            )
             try:
-                address = alpha.new_workflow(signer, model_cid, query, input_name, params,
-                                             validate_signature=not no_check, on_status=recorder)
+                address = alpha.new_workflow(
+                    signer, model_cid, query, input_name, params, validate_signature=not no_check, on_status=recorder
+                )
             except BaseException as exc:
                 recorder.failed(exc)
                 raise
         owner = signer.address
         del signer
-        WorkflowBook(settings.data_dir).add(settings.profile_name, address, model=model_cid, input=input_name,
-                                            query=query_to_dict(query), owner=owner)
+        WorkflowBook(settings.data_dir).add(
+            settings.profile_name, address, model=model_cid, input=input_name, query=query_to_dict(query), owner=owner
+        )
         info = alpha.workflow_info(address)
     data = info.as_dict()
-    text = f"Workflow deployed at {address}\n  model {model_cid}\n  query {query.base}/{query.quote}, " \
-           f"{query.total_candles} x {query.candle_duration_in_mins} min candles"
+    text = (
+        f"Workflow deployed at {address}\n  model {model_cid}\n  query {query.base}/{query.quote}, "
+        f"{query.total_candles} x {query.candle_duration_in_mins} min candles"
+    )
     if info.schedule:
         text += f"\n  scheduled every {info.schedule.frequency} s until {_fmt_time(info.schedule.end_time)}"
     emit(as_json, data, text)
@@ -185,15 +232,26 @@ def run_cmd(ctx: click.Context, address: str, wallet: Optional[str], as_json: bo
         address = alpha.require_workflow(address)
         signer = _signer(settings, wallet)
         with history(settings) as store:
-            recorder = TxRecorder(store, settings.profile_name, "workflow-run", from_addr=signer.address,
-                                  to_addr=address, detail={"source": "cli"}, then=_status_printer(as_json))
+            recorder = TxRecorder(
+                store,
+                settings.profile_name,
+                "workflow-run",
+                from_addr=signer.address,
+                to_addr=address,
+                detail={"source": "cli"},
+                then=_status_printer(as_json),
+            )
             try:
                 outcome = alpha.run_workflow_tx(signer, address, on_status=recorder)
             except BaseException as exc:
                 recorder.failed(exc)
                 raise
         del signer
-    data = {"address": address, "tx": outcome.tx.as_dict() if outcome.tx else None, "output": output_to_dict(outcome.output)}
+    data = {
+        "address": address,
+        "tx": outcome.tx.as_dict() if outcome.tx else None,
+        "output": output_to_dict(outcome.output),
+    }
     emit(as_json, data, f"Ran {address} in block {outcome.tx.block}\n{_output_text(outcome.output)}")
 
 
@@ -263,8 +321,10 @@ def info_cmd(ctx: click.Context, address: str, as_json: bool) -> None:
     ]
     if info.schedule:
         s = info.schedule
-        text.append(f"  schedule   every {s.frequency} s until {_fmt_time(s.end_time)} "
-                    f"({'active' if s.active() else 'ended'}), next run {_fmt_time(info.next_run)}")
+        text.append(
+            f"  schedule   every {s.frequency} s until {_fmt_time(s.end_time)} "
+            f"({'active' if s.active() else 'ended'}), next run {_fmt_time(info.next_run)}"
+        )
     else:
         text.append("  schedule   not scheduled")
     emit(as_json, info.as_dict(), "\n".join(text))
@@ -278,8 +338,9 @@ def info_cmd(ctx: click.Context, address: str, as_json: bool) -> None:
 @json_option
 @click.pass_context
 @handle_errors
-def schedule_cmd(ctx: click.Context, address: str, frequency: int, hours: float, wallet: Optional[str],
-                 as_json: bool) -> None:
+def schedule_cmd(
+    ctx: click.Context, address: str, frequency: int, hours: float, wallet: Optional[str], as_json: bool
+) -> None:
     """Register a workflow with the scheduler."""
     from og_tui.core.alpha import check_schedule
     from og_tui.core.types import SchedulerParams
@@ -293,9 +354,15 @@ def schedule_cmd(ctx: click.Context, address: str, frequency: int, hours: float,
         alpha.require_workflow(address)
         signer = _signer(settings, wallet)
         with history(settings) as store:
-            recorder = TxRecorder(store, settings.profile_name, "workflow-schedule", from_addr=signer.address,
-                                  to_addr=address, detail={"frequency": frequency, "source": "cli"},
-                                  then=_status_printer(as_json))
+            recorder = TxRecorder(
+                store,
+                settings.profile_name,
+                "workflow-schedule",
+                from_addr=signer.address,
+                to_addr=address,
+                detail={"frequency": frequency, "source": "cli"},
+                then=_status_printer(as_json),
+            )
             try:
                 outcome = alpha.schedule(signer, address, params, on_status=recorder)
             except BaseException as exc:
@@ -323,8 +390,16 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     with chain:
         alpha = _alpha(settings, chain)
         for m in workflow_models(profile):
-            row = {"kind": "model", "name": m.function, "title": m.title, "address": m.address,
-                   "output": m.output_key, "result": None, "link": None, "error": None}
+            row = {
+                "kind": "model",
+                "name": m.function,
+                "title": m.title,
+                "address": m.address,
+                "output": m.output_key,
+                "result": None,
+                "link": None,
+                "error": None,
+            }
             try:
                 out = read_workflow_model(alpha, m, profile.explorer_url)
                 row["result"], row["link"] = out.result, out.block_explorer_link or None
@@ -332,9 +407,18 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
                 row["error"] = str(exc)
             rows.append(row)
         for entry in WorkflowBook(settings.data_dir).list(settings.profile_name):
-            row = {"kind": "mine", "name": None, "title": None, "address": entry["address"], "output": None,
-                   "result": None, "link": None, "error": None, "model": entry.get("model"),
-                   "query": entry.get("query")}
+            row = {
+                "kind": "mine",
+                "name": None,
+                "title": None,
+                "address": entry["address"],
+                "output": None,
+                "result": None,
+                "link": None,
+                "error": None,
+                "model": entry.get("model"),
+                "query": entry.get("query"),
+            }
             try:
                 out = alpha.read_workflow_result(entry["address"])
                 row["result"] = {k: v.tolist() for k, v in out.numbers.items()}
@@ -343,8 +427,11 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
             rows.append(row)
     lines = []
     for r in rows:
-        label = r["title"] or f"mine {r.get('query', {}).get('base', '?')}/{r.get('query', {}).get('quote', '?')}" \
-            if r["kind"] == "mine" else r["title"]
+        label = (
+            r["title"] or f"mine {r.get('query', {}).get('base', '?')}/{r.get('query', {}).get('quote', '?')}"
+            if r["kind"] == "mine"
+            else r["title"]
+        )
         shown = r["result"] if r["result"] is not None else f"({r['error']})"
         lines.append(f"{r['address']}  {label:<28} {shown}")
     emit(as_json, rows, "\n".join(lines) if lines else "No workflows.")

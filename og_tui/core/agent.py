@@ -110,13 +110,23 @@ class AgentTool:
     formatter: Optional[Callable[[Any], str]] = field(default=None, repr=False)
 
     def openai_tool(self) -> dict[str, Any]:
-        return {"type": "function", "function": {"name": self.name, "description": self.description,
-                                                  "parameters": self.parameters}}
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "label": self.label, "model_cid": self.model_cid,
-                "workflow_address": self.workflow_address, "mode": self.mode, "confirm": self.confirm,
-                "description": self.description, "parameters": self.parameters}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "label": self.label,
+            "model_cid": self.model_cid,
+            "workflow_address": self.workflow_address,
+            "mode": self.mode,
+            "confirm": self.confirm,
+            "description": self.description,
+            "parameters": self.parameters,
+        }
 
 
 class AgentTools:
@@ -127,9 +137,18 @@ class AgentTools:
     ``cid -> signature``) used when a model is added without its signature.
     """
 
-    def __init__(self, chain: Any, signer: Any = None, *, contract_address: Optional[str] = None,
-                 api_url: Optional[str] = None, hub: Any = None, inference: Any = None, alpha: Any = None,
-                 profile: Any = None) -> None:
+    def __init__(
+        self,
+        chain: Any,
+        signer: Any = None,
+        *,
+        contract_address: Optional[str] = None,
+        api_url: Optional[str] = None,
+        hub: Any = None,
+        inference: Any = None,
+        alpha: Any = None,
+        profile: Any = None,
+    ) -> None:
         self.chain = chain
         self.signer = signer
         self.profile = profile
@@ -201,10 +220,19 @@ class AgentTools:
             raise ValidationError(f"The hub gave no signature for model {cid}.")
         return signature
 
-    def add_model(self, model_cid: str, signature: Optional[Mapping[str, Any]] = None, *, name: Optional[str] = None,
-                  description: Optional[str] = None, title: Optional[str] = None, mode: Any = InferenceMode.VANILLA,
-                  confirm: bool = True, formatter: Optional[Callable[[Any], str]] = None,
-                  parameters: Optional[dict[str, Any]] = None) -> AgentTool:
+    def add_model(
+        self,
+        model_cid: str,
+        signature: Optional[Mapping[str, Any]] = None,
+        *,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        title: Optional[str] = None,
+        mode: Any = InferenceMode.VANILLA,
+        confirm: bool = True,
+        formatter: Optional[Callable[[Any], str]] = None,
+        parameters: Optional[dict[str, Any]] = None,
+    ) -> AgentTool:
         """A tool that runs ``model_cid`` on chain. Its JSON schema comes from the signature
         (fetched from the hub when not given). ``title`` (e.g. the hub model name) names it."""
         from og_tui.core.inference import parse_mode
@@ -220,14 +248,31 @@ class AgentTools:
             f"Run the OpenGradient model {label} on chain (one inference transaction, costs gas) and return its "
             f"outputs. {describe_signature(sig)}."
         )
-        tool = AgentTool(name=name or tool_name_for(label.replace("-", "_"), "run_"), description=desc,
-                         parameters=parameters or schema_from_signature(sig), kind="model", model_cid=model_cid,
-                         signature=sig, mode=parse_mode(mode), confirm=confirm, label=label, formatter=formatter)
+        tool = AgentTool(
+            name=name or tool_name_for(label.replace("-", "_"), "run_"),
+            description=desc,
+            parameters=parameters or schema_from_signature(sig),
+            kind="model",
+            model_cid=model_cid,
+            signature=sig,
+            mode=parse_mode(mode),
+            confirm=confirm,
+            label=label,
+            formatter=formatter,
+        )
         return self.add(tool)
 
-    def add_workflow(self, address: str, *, name: Optional[str] = None, description: Optional[str] = None,
-                     title: Optional[str] = None, confirm: bool = False, validate: bool = True,
-                     formatter: Optional[Callable[[Any], str]] = None) -> AgentTool:
+    def add_workflow(
+        self,
+        address: str,
+        *,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        title: Optional[str] = None,
+        confirm: bool = False,
+        validate: bool = True,
+        formatter: Optional[Callable[[Any], str]] = None,
+    ) -> AgentTool:
         """A no-argument tool reading the latest result of workflow ``address``.
 
         With ``validate`` the address is checked now: NotAWorkflow ("0x… is not a workflow
@@ -242,16 +287,39 @@ class AgentTools:
             f"Read the latest result of the OpenGradient workflow {label} (a read-only call; no gas). "
             "Takes no arguments; returns the workflow model's latest output tensors."
         )
-        tool = AgentTool(name=name or tool_name_for(f"read_workflow_{address[2:10]}"), description=desc,
-                         parameters={"type": "object", "properties": {}}, kind="workflow",
-                         workflow_address=address, confirm=confirm, label=label, formatter=formatter)
+        tool = AgentTool(
+            name=name or tool_name_for(f"read_workflow_{address[2:10]}"),
+            description=desc,
+            parameters={"type": "object", "properties": {}},
+            kind="workflow",
+            workflow_address=address,
+            confirm=confirm,
+            label=label,
+            formatter=formatter,
+        )
         return self.add(tool)
 
-    def add_function(self, name: str, description: str, parameters: dict[str, Any], func: Callable[..., Any],
-                     *, confirm: bool = False) -> AgentTool:
+    def add_function(
+        self,
+        name: str,
+        description: str,
+        parameters: dict[str, Any],
+        func: Callable[..., Any],
+        *,
+        confirm: bool = False,
+    ) -> AgentTool:
         """Any Python callable ``func(**args) -> str`` as a tool."""
-        return self.add(AgentTool(name=name, description=description, parameters=parameters, kind="function",
-                                  func=func, confirm=confirm, label=name))
+        return self.add(
+            AgentTool(
+                name=name,
+                description=description,
+                parameters=parameters,
+                kind="function",
+                func=func,
+                confirm=confirm,
+                label=name,
+            )
+        )
 
     # -- estimate and run ---------------------------------------------------------------------------
     def estimate(self, tool: AgentTool, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -273,10 +341,19 @@ class AgentTools:
         from og_tui.core.amounts import format_amount
 
         symbol = getattr(self.profile, "native_symbol", "OG") if self.profile is not None else "OG"
-        return {"gas": gas, "gas_price": price, "fee_wei": fee,
-                "text": f"about {gas:,} gas, at most {format_amount(fee, 18)} {symbol}"}
+        return {
+            "gas": gas,
+            "gas_price": price,
+            "fee_wei": fee,
+            "text": f"about {gas:,} gas, at most {format_amount(fee, 18)} {symbol}",
+        }
 
-    def execute(self, tool: AgentTool, args: Mapping[str, Any], on_status: Optional[Callable[[str, dict[str, Any]], None]] = None) -> ToolOutcome:
+    def execute(
+        self,
+        tool: AgentTool,
+        args: Mapping[str, Any],
+        on_status: Optional[Callable[[str, dict[str, Any]], None]] = None,
+    ) -> ToolOutcome:
         """Run ``tool`` with ``args``. Failures come back as ``ok=False`` with an ``Error: …`` content."""
         t0 = time.perf_counter()
         try:
@@ -297,8 +374,9 @@ class AgentTools:
             except ValidationError as exc:
                 sig = describe_signature(tool.signature or {})
                 msg = f"The arguments do not fit model {tool.label}: {exc} The model takes {sig}."
-                return ToolOutcome(content=f"Error: {msg} Call the tool again with arguments of that shape.",
-                                   ok=False, error=msg)
+                return ToolOutcome(
+                    content=f"Error: {msg} Call the tool again with arguments of that shape.", ok=False, error=msg
+                )
             if self.signer is None:
                 raise ValidationError("Running a model is a transaction: unlock a wallet first.")
             from og_tui.core.inference import fit_outputs
@@ -308,8 +386,14 @@ class AgentTools:
             run.model_output = fit_outputs(run.model_output, tool.signature)
             outputs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in run.model_output.items()}
             text = tool.formatter(run) if tool.formatter is not None else format_tensors(run.model_output)
-            return ToolOutcome(content=str(text), tx_hash=run.tx_hash, block=run.block, gas_used=run.gas_used,
-                               fee_wei=run.fee_wei, outputs=outputs)
+            return ToolOutcome(
+                content=str(text),
+                tx_hash=run.tx_hash,
+                block=run.block,
+                gas_used=run.gas_used,
+                fee_wei=run.fee_wei,
+                outputs=outputs,
+            )
         if tool.kind == "workflow":
             output = self.alpha.read_workflow_result(tool.workflow_address)
             numbers = dict(output.numbers or {})
@@ -384,8 +468,16 @@ def _nested_calls(calls: List[dict[str, Any]]) -> List[dict[str, Any]]:
     for i, tc in enumerate(calls or []):
         fn: dict[str, Any] = tc["function"] if isinstance(tc.get("function"), dict) else tc
         args = fn.get("arguments", "")
-        out.append({"id": tc.get("id") or f"call_{i}", "type": "function",
-                    "function": {"name": fn.get("name", ""), "arguments": args if isinstance(args, str) else json.dumps(args)}})
+        out.append(
+            {
+                "id": tc.get("id") or f"call_{i}",
+                "type": "function",
+                "function": {
+                    "name": fn.get("name", ""),
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+        )
     return out
 
 
@@ -450,12 +542,23 @@ def run_agent(
                 return halt("cancelled", rnd, "Stopped: the agent run was cancelled.")
             rnd += 1
             result.rounds = rnd
-            emit("llm_call", rnd, model=str(getattr(model, "value", model)), messages=len(convo), tools=[s["function"]["name"] for s in specs])
+            emit(
+                "llm_call",
+                rnd,
+                model=str(getattr(model, "value", model)),
+                messages=len(convo),
+                tools=[s["function"]["name"] for s in specs],
+            )
             t0 = time.perf_counter()
             try:
-                kw: Dict[str, Any] = dict(mode=mode, max_tokens=max_tokens, temperature=temperature,
-                                          tools=specs or None, tool_choice="auto" if specs else None,
-                                          settlement=settlement)
+                kw: Dict[str, Any] = dict(
+                    mode=mode,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    tools=specs or None,
+                    tool_choice="auto" if specs else None,
+                    settlement=settlement,
+                )
                 if stop:
                     kw["stop"] = list(stop)
                 if extra_body:
@@ -490,10 +593,18 @@ def run_agent(
             llm_tx = getattr(meta, "transaction_hash", None) if meta is not None else None
             if llm_tx:
                 result.llm_tx_hashes.append(llm_tx)
-            emit("llm_reply", rnd, content=text, tool_calls=calls, finish_reason=finish, elapsed_s=round(dt, 4),
-                 transaction_hash=llm_tx, cost=getattr(meta, "cost", 0) if meta is not None else 0,
-                 cost_text=getattr(meta, "cost_text", "") if meta is not None else "",
-                 meta=meta.as_dict() if hasattr(meta, "as_dict") else {})
+            emit(
+                "llm_reply",
+                rnd,
+                content=text,
+                tool_calls=calls,
+                finish_reason=finish,
+                elapsed_s=round(dt, 4),
+                transaction_hash=llm_tx,
+                cost=getattr(meta, "cost", 0) if meta is not None else 0,
+                cost_text=getattr(meta, "cost_text", "") if meta is not None else "",
+                meta=meta.as_dict() if hasattr(meta, "as_dict") else {},
+            )
             result.finish_reason = finish
             if not calls:
                 result.text = text
@@ -505,18 +616,33 @@ def run_agent(
                 names = ", ".join(c["function"]["name"] for c in calls)
                 # keep the conversation valid for a later turn: each call gets an answer
                 for c in calls:
-                    convo.append({"role": "tool", "tool_call_id": c["id"], "name": c["function"]["name"],
-                                  "content": "Not run: the limit of tool rounds for this reply was reached."})
-                return halt("max_rounds", rnd,
-                            f"Stopped after {tool_rounds} tool round{'s' if tool_rounds != 1 else ''} (the limit per "
-                            f"reply): the model asked for more tools ({names}) and they were not run. Ask again to "
-                            "continue.")
+                    convo.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": c["id"],
+                            "name": c["function"]["name"],
+                            "content": "Not run: the limit of tool rounds for this reply was reached.",
+                        }
+                    )
+                return halt(
+                    "max_rounds",
+                    rnd,
+                    f"Stopped after {tool_rounds} tool round{'s' if tool_rounds != 1 else ''} (the limit per "
+                    f"reply): the model asked for more tools ({names}) and they were not run. Ask again to "
+                    "continue.",
+                )
             tool_rounds += 1
             result.tool_rounds = tool_rounds
             for c in calls:
                 if _is_cancelled(cancel):
-                    convo.append({"role": "tool", "tool_call_id": c["id"], "name": c["function"]["name"],
-                                  "content": "Not run: cancelled."})
+                    convo.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": c["id"],
+                            "name": c["function"]["name"],
+                            "content": "Not run: cancelled.",
+                        }
+                    )
                     return halt("cancelled", rnd, "Stopped: the agent run was cancelled.")
                 name = c["function"]["name"]
                 t1 = time.perf_counter()
@@ -529,8 +655,15 @@ def run_agent(
         result.timings = {"llm_s": llm_s, "tools_s": tools_s, "total_s": time.perf_counter() - t_start}
 
 
-def _run_call(tools: Optional[AgentTools], call: dict[str, Any], rnd: int, emit: Callable[..., None], confirm: Any,
-              parse_tool_arguments: Any, ToolCallError: Any) -> ToolOutcome:
+def _run_call(
+    tools: Optional[AgentTools],
+    call: dict[str, Any],
+    rnd: int,
+    emit: Callable[..., None],
+    confirm: Any,
+    parse_tool_arguments: Any,
+    ToolCallError: Any,
+) -> ToolOutcome:
     name = call["function"]["name"]
     tool = tools.get(name) if tools is not None else None
     raw = call["function"].get("arguments", "")
@@ -541,9 +674,17 @@ def _run_call(tools: Optional[AgentTools], call: dict[str, Any], rnd: int, emit:
         msg = str(exc)
         emit("tool_error", rnd, id=call["id"], name=name, error=msg)
         return ToolOutcome(content=f"Error: {msg}", ok=False, error=msg)
-    emit("tool_call", rnd, id=call["id"], name=name, arguments=raw, args=args,
-         tool_kind=tool.kind if tool else None, model_cid=tool.model_cid if tool else None,
-         workflow_address=tool.workflow_address if tool else None)
+    emit(
+        "tool_call",
+        rnd,
+        id=call["id"],
+        name=name,
+        arguments=raw,
+        args=args,
+        tool_kind=tool.kind if tool else None,
+        model_cid=tool.model_cid if tool else None,
+        workflow_address=tool.workflow_address if tool else None,
+    )
     if tool is None:
         known = ", ".join(t.name for t in tools or []) or "none"
         msg = f"There is no tool named {name!r} (available: {known})."
@@ -565,11 +706,26 @@ def _run_call(tools: Optional[AgentTools], call: dict[str, Any], rnd: int, emit:
 
     outcome = tools.execute(tool, args, on_status=on_status)
     if outcome.tx_hash:
-        emit("tx", rnd, id=call["id"], name=name, hash=outcome.tx_hash, block=outcome.block,
-             gas_used=outcome.gas_used, fee_wei=str(outcome.fee_wei) if outcome.fee_wei is not None else None)
+        emit(
+            "tx",
+            rnd,
+            id=call["id"],
+            name=name,
+            hash=outcome.tx_hash,
+            block=outcome.block,
+            gas_used=outcome.gas_used,
+            fee_wei=str(outcome.fee_wei) if outcome.fee_wei is not None else None,
+        )
     if outcome.ok:
-        emit("tool_result", rnd, id=call["id"], name=name, content=outcome.content, outputs=outcome.outputs,
-             elapsed_s=round(outcome.elapsed_s, 4))
+        emit(
+            "tool_result",
+            rnd,
+            id=call["id"],
+            name=name,
+            content=outcome.content,
+            outputs=outcome.outputs,
+            elapsed_s=round(outcome.elapsed_s, 4),
+        )
     else:
         emit("tool_error", rnd, id=call["id"], name=name, error=outcome.error, content=outcome.content)
     return outcome

@@ -71,15 +71,21 @@ def schema_from_signature(signature: Mapping[str, Any]) -> dict[str, Any]:
             schema = _nested([size if size is not None else None], {"type": "string"})
         else:
             schema = _nested(list(shape) if shape is not None else [None], _item_schema(dtype))
-        schema["description"] = f"Input tensor {name!r}: {dtype} values, shape {_shape_text(shape)} (nested lists, one level per dimension)."
+        schema["description"] = (
+            f"Input tensor {name!r}: {dtype} values, shape {_shape_text(shape)} (nested lists, one level per dimension)."
+        )
         props[name] = schema
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
 def describe_signature(signature: Mapping[str, Any]) -> str:
     """``input: float32 [1, 3, 4]; ...`` -> ``output: float32 [1, 1]`` (one line)."""
-    ins = "; ".join(f"{s.get('name')}: {s.get('dtype')} {_shape_text(s.get('shape'))}" for s in signature.get("inputs") or [])
-    outs = "; ".join(f"{s.get('name')}: {s.get('dtype')} {_shape_text(s.get('shape'))}" for s in signature.get("outputs") or [])
+    ins = "; ".join(
+        f"{s.get('name')}: {s.get('dtype')} {_shape_text(s.get('shape'))}" for s in signature.get("inputs") or []
+    )
+    outs = "; ".join(
+        f"{s.get('name')}: {s.get('dtype')} {_shape_text(s.get('shape'))}" for s in signature.get("outputs") or []
+    )
     return f"inputs {ins or 'none'} -> outputs {outs or 'none'}"
 
 
@@ -140,7 +146,7 @@ def _reshape(flat: list[Any], shape: list[Any]) -> Any:
     if len(shape) == 1:
         return list(flat)
     step = _product(shape[1:])
-    return [_reshape(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [_reshape(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def fit_arguments(args: Mapping[str, Any], signature: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,7 +167,9 @@ def fit_arguments(args: Mapping[str, Any], signature: Mapping[str, Any]) -> dict
         value = model_input[name]
         if isinstance(value, (list, tuple)):
             flat = _flatten(value)
-            if len(flat) == _product(shape) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat):
+            if len(flat) == _product(shape) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat
+            ):
                 model_input[name] = _reshape(flat, list(shape))
     problems = input_problems(model_input, signature)
     if problems:

@@ -105,7 +105,9 @@ EXT_SIGNATURES = {
     "keeperStats": "keeperStats(uint256)",
     "taskCount": "taskCount()",
 }
-EVENT_RESULT = "InferenceResultEmitted(address,((string,(int128,int128)[],uint32[])[],(string,string[])[],(string,string)[],bool))"
+EVENT_RESULT = (
+    "InferenceResultEmitted(address,((string,(int128,int128)[],uint32[])[],(string,string[])[],(string,string)[],bool))"
+)
 EVENT_RESULT_TOPIC = "0x5a1ed425a160d1bc929890b991acc0e3d25a6f5db1ac65c07ee4c917708f76d4"
 
 RUN_GAS = 30_000_000  # the reference SDK's fixed gas for run()
@@ -233,7 +235,9 @@ class AlphaClient:
         Raises ValidationError with the network's reason (unknown pair, shape mismatch,
         unknown model...).
         """
-        data = SEL_PRICE_FEED + self._enc(["string", "string", QUERY_TYPE], [model_cid, input_name, query.to_abi_format()])
+        data = SEL_PRICE_FEED + self._enc(
+            ["string", "string", QUERY_TYPE], [model_cid, input_name, query.to_abi_format()]
+        )
         try:
             raw = self._call(self.price_feed_address, data)
         except TxReverted as exc:
@@ -300,14 +304,24 @@ class AlphaClient:
         notify(on_status, "validating", {"model": model_cid})
         sched = check_schedule(scheduler_params) if scheduler_params is not None else None
         query = self.validate_workflow(
-            model_cid, input_query, input_tensor_name,
-            validate_signature=validate_signature, signature=signature, preflight=preflight,
+            model_cid,
+            input_query,
+            input_tensor_name,
+            validate_signature=validate_signature,
+            signature=signature,
+            preflight=preflight,
         )
         data = self.deploy_data(model_cid.strip(), input_tensor_name.strip(), query)
         tx_fields: Dict[str, Any] = {"to": None, "value": 0, "data": data}
         try:
-            outcome = self.chain.send(signer, tx_fields, on_status=on_status, gas_margin=1.2,
-                                      receipt_timeout=DEPLOY_TIMEOUT, label="workflow deployment")
+            outcome = self.chain.send(
+                signer,
+                tx_fields,
+                on_status=on_status,
+                gas_margin=1.2,
+                receipt_timeout=DEPLOY_TIMEOUT,
+                label="workflow deployment",
+            )
         except TxReverted as exc:
             if exc.tx_hash:
                 raise
@@ -332,31 +346,46 @@ class AlphaClient:
         return address
 
     # -- schedule -----------------------------------------------------------------------------------
-    def schedule(self, signer: Any, address: str, params: SchedulerParams,
-                 on_status: Optional[StatusCallback] = None) -> Any:
+    def schedule(
+        self, signer: Any, address: str, params: SchedulerParams, on_status: Optional[StatusCallback] = None
+    ) -> Any:
         """Register ``address`` with the scheduler: run every ``params.frequency`` s for ``params.duration_hours``."""
         end_time, frequency = check_schedule(params)
         return self.register_task(signer, address, end_time, frequency, on_status=on_status)
 
-    def register_task(self, signer: Any, address: str, end_time: int, frequency: int,
-                      on_status: Optional[StatusCallback] = None) -> Any:
+    def register_task(
+        self, signer: Any, address: str, end_time: int, frequency: int, on_status: Optional[StatusCallback] = None
+    ) -> Any:
         """``registerTask(address, endTime, frequency)`` (validated first); returns the TxOutcome."""
         end_time, frequency = check_schedule(frequency=frequency, end_time=end_time)
         address = self.require_workflow(address)
         notify(on_status, "scheduling", {"address": address, "end_time": end_time, "frequency": frequency})
         data = SEL_REGISTER + self._enc(["address", "uint256", "uint256"], [address, end_time, frequency])
-        outcome = self.chain.send(signer, {"to": self.scheduler_address, "value": 0, "data": "0x" + data},
-                                  on_status=on_status, receipt_timeout=REGISTER_TIMEOUT, label="schedule registration")
-        notify(on_status, "scheduled", {"address": address, "end_time": end_time, "frequency": frequency,
-                                         "hash": outcome.hash})
+        outcome = self.chain.send(
+            signer,
+            {"to": self.scheduler_address, "value": 0, "data": "0x" + data},
+            on_status=on_status,
+            receipt_timeout=REGISTER_TIMEOUT,
+            label="schedule registration",
+        )
+        notify(
+            on_status,
+            "scheduled",
+            {"address": address, "end_time": end_time, "frequency": frequency, "hash": outcome.hash},
+        )
         return outcome
 
     def cancel_schedule(self, signer: Any, address: str, on_status: Optional[StatusCallback] = None) -> Any:
         """Stop the scheduled runs of ``address`` (devnet scheduler extension; owner only)."""
         address = _addr(address)
         data = selector_hex(EXT_SIGNATURES["cancelTask"]) + self._enc(["address"], [address])
-        return self.chain.send(signer, {"to": self.scheduler_address, "value": 0, "data": "0x" + data},
-                               on_status=on_status, receipt_timeout=REGISTER_TIMEOUT, label="schedule cancellation")
+        return self.chain.send(
+            signer,
+            {"to": self.scheduler_address, "value": 0, "data": "0x" + data},
+            on_status=on_status,
+            receipt_timeout=REGISTER_TIMEOUT,
+            label="schedule cancellation",
+        )
 
     def get_schedule(self, address: str) -> Optional[Schedule]:
         """The scheduler's registration of ``address``, or None (also when the scheduler cannot tell)."""
@@ -382,8 +411,9 @@ class AlphaClient:
         """Call ``run()`` now (a transaction from ``signer``) and return this run's output."""
         return self.run_workflow_tx(signer, address, on_status=on_status).output
 
-    def run_workflow_tx(self, signer: Any, address: str, on_status: Optional[StatusCallback] = None,
-                        gas: Optional[int] = None) -> RunOutcome:
+    def run_workflow_tx(
+        self, signer: Any, address: str, on_status: Optional[StatusCallback] = None, gas: Optional[int] = None
+    ) -> RunOutcome:
         address = self.require_workflow(address)
         tx_fields: Dict[str, Any] = {"to": address, "value": 0, "data": "0x" + SEL_RUN}
         if gas is None:
@@ -392,13 +422,17 @@ class AlphaClient:
             est = self.chain.estimate_gas({"from": signer.address, "to": address, "data": "0x" + SEL_RUN})
             gas = min(RUN_GAS, max(int(est * 1.5), 100_000))
         tx_fields["gas"] = int(gas)
-        outcome = self.chain.send(signer, tx_fields, on_status=on_status, receipt_timeout=RUN_TIMEOUT,
-                                  label="workflow run")
+        outcome = self.chain.send(
+            signer, tx_fields, on_status=on_status, receipt_timeout=RUN_TIMEOUT, label="workflow run"
+        )
         output = None
         for log in outcome.receipt.get("logs") or []:
             topics = log.get("topics") or []
-            if topics and str(topics[0]).lower() == EVENT_RESULT_TOPIC and \
-                    str(log.get("address", "")).lower() == address.lower():
+            if (
+                topics
+                and str(topics[0]).lower() == EVENT_RESULT_TOPIC
+                and str(log.get("address", "")).lower() == address.lower()
+            ):
                 output = decode_model_output_bytes(hex_bytes(log.get("data")))
                 break
         if output is None:
@@ -422,8 +456,9 @@ class AlphaClient:
         try:
             return decode_model_output_bytes(raw)
         except Exception:
-            raise NotAWorkflow(f"{address} is not a workflow contract (its getInferenceResult() answer "
-                               "is not a ModelOutput).") from None
+            raise NotAWorkflow(
+                f"{address} is not a workflow contract (its getInferenceResult() answer is not a ModelOutput)."
+            ) from None
 
     def read_workflow_history(self, address: str, num_results: int) -> List[ModelOutput]:
         """The last ``num_results`` results, most recent first."""
@@ -442,8 +477,10 @@ class AlphaClient:
         try:
             (items,) = decode([MODEL_OUTPUT_TYPE + "[]"], raw)
         except Exception:
-            raise NotAWorkflow(f"{address} is not a workflow contract (its getLastInferenceResults() answer "
-                               "is not a list of ModelOutput).") from None
+            raise NotAWorkflow(
+                f"{address} is not a workflow contract (its getLastInferenceResults() answer "
+                "is not a list of ModelOutput)."
+            ) from None
         return [_to_model_output(item) for item in items]
 
     def read_history_with_times(self, address: str, num_results: int) -> List[WorkflowRun]:
@@ -474,11 +511,13 @@ class AlphaClient:
     def require_workflow(self, address: str) -> str:
         """The checksummed address, or NotAWorkflow ("0x… is not a workflow contract")."""
         address = _addr(address)
-        results = self.chain.rpc_batch([
-            ("eth_getCode", [address, "latest"]),
-            ("eth_call", [{"to": address, "data": "0x" + SEL_MODEL_ID}, "latest"]),
-            ("eth_call", [{"to": address, "data": "0x" + SEL_INPUT_QUERY}, "latest"]),
-        ])
+        results = self.chain.rpc_batch(
+            [
+                ("eth_getCode", [address, "latest"]),
+                ("eth_call", [{"to": address, "data": "0x" + SEL_MODEL_ID}, "latest"]),
+                ("eth_call", [{"to": address, "data": "0x" + SEL_INPUT_QUERY}, "latest"]),
+            ]
+        )
         for r in results:
             if isinstance(r, Exception) and not isinstance(r, TxReverted):
                 raise r
@@ -511,8 +550,16 @@ class AlphaClient:
             ("eth_call", [{"to": address, "data": "0x" + SEL_INPUT_QUERY}, "latest"]),
             ("eth_call", [{"to": address, "data": "0x" + selector_hex(EXT_SIGNATURES["inputCandleTypes"])}, "latest"]),
             ("eth_call", [{"to": address, "data": "0x" + selector_hex(EXT_SIGNATURES["resultCount"])}, "latest"]),
-            ("eth_call", [{"to": address, "data": "0x" + selector_hex(EXT_SIGNATURES["getLastRunTimes"])
-                           + self._enc(["uint256"], [1])}, "latest"]),
+            (
+                "eth_call",
+                [
+                    {
+                        "to": address,
+                        "data": "0x" + selector_hex(EXT_SIGNATURES["getLastRunTimes"]) + self._enc(["uint256"], [1]),
+                    },
+                    "latest",
+                ],
+            ),
             ("eth_call", [{"to": self.scheduler_address, "data": sched_data}, "latest"]),
         ]
         r = self.chain.rpc_batch(calls)
@@ -526,7 +573,9 @@ class AlphaClient:
                 raise ValueError
             (model_id,) = decode(["string"], hex_bytes(r[1]))
             (input_name,) = decode(["string"], hex_bytes(r[2]))
-            base, quote, total, duration, order = decode(["string", "string", "uint32", "uint32", "uint8"], hex_bytes(r[3]))
+            base, quote, total, duration, order = decode(
+                ["string", "string", "uint32", "uint32", "uint8"], hex_bytes(r[3])
+            )
         except Exception:
             raise NotAWorkflow(
                 f"{address} is not a workflow contract (it does not answer modelId() and inputQuery())."
@@ -552,7 +601,9 @@ class AlphaClient:
                 (times,) = decode(["uint256[]"], hex_bytes(r[6]))
                 last_time = int(times[0]) if times else None
             except Exception:  # noqa: BLE001
-                _log.debug("workflow info: the run times did not decode; the last run is shown as unknown", exc_info=True)
+                _log.debug(
+                    "workflow info: the run times did not decode; the last run is shown as unknown", exc_info=True
+                )
         schedule = None if isinstance(r[7], Exception) else decode_schedule(hex_bytes(r[7]))
         try:
             order_enum = CandleOrder(int(order))

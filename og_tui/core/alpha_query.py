@@ -90,8 +90,14 @@ def check_query(query: Any) -> HistoricalInputQuery:
     total = whole("total_candles", query.total_candles, MAX_CANDLES)
     duration = whole("candle_duration_in_mins", query.candle_duration_in_mins, MAX_DURATION_MINS)
     try:
-        order = query.order if isinstance(query.order, CandleOrder) else (
-            CandleOrder[query.order.strip().upper()] if isinstance(query.order, str) else CandleOrder(int(query.order))
+        order = (
+            query.order
+            if isinstance(query.order, CandleOrder)
+            else (
+                CandleOrder[query.order.strip().upper()]
+                if isinstance(query.order, str)
+                else CandleOrder(int(query.order))
+            )
         )
     except (KeyError, ValueError, TypeError):
         raise ValidationError(f"order must be ASCENDING or DESCENDING, not {query.order!r}.", field="order") from None
@@ -135,7 +141,16 @@ def query_input_shape(query: HistoricalInputQuery) -> List[int]:
     return [1, int(query.total_candles), len(query.candle_types)]
 
 
-_FLOAT_DTYPES = ("float32", "float64", "float16", "double", "float", "tensor(float)", "tensor(double)", "tensor(float16)")
+_FLOAT_DTYPES = (
+    "float32",
+    "float64",
+    "float16",
+    "double",
+    "float",
+    "tensor(float)",
+    "tensor(double)",
+    "tensor(float16)",
+)
 
 
 def check_query_fits(signature: Dict[str, Any], input_name: str, query: HistoricalInputQuery) -> None:
@@ -146,11 +161,14 @@ def check_query_fits(signature: Dict[str, Any], input_name: str, query: Historic
     """
     inputs = list((signature or {}).get("inputs") or [])
     if not inputs:
-        raise ValidationError("The model's signature lists no inputs; cannot check the query against it.", field="model")
+        raise ValidationError(
+            "The model's signature lists no inputs; cannot check the query against it.", field="model"
+        )
     names = [str(i.get("name")) for i in inputs]
     if not input_name:
-        raise ValidationError(f"Give the model's input tensor name (the model takes: {', '.join(names)}).",
-                              field="input_name")
+        raise ValidationError(
+            f"Give the model's input tensor name (the model takes: {', '.join(names)}).", field="input_name"
+        )
     entry = next((i for i in inputs if i.get("name") == input_name), None)
     if entry is None:
         raise ValidationError(
@@ -209,19 +227,23 @@ def check_schedule(
         try:
             hours = float(params.duration_hours)
         except (TypeError, ValueError):
-            raise ValidationError(f"duration_hours must be a number, not {params.duration_hours!r}.",
-                                  field="duration_hours") from None
+            raise ValidationError(
+                f"duration_hours must be a number, not {params.duration_hours!r}.", field="duration_hours"
+            ) from None
         if hours <= 0:
-            raise ValidationError(f"duration_hours must be positive, not {params.duration_hours}: the end time "
-                                  "would be in the past.", field="duration_hours")
+            raise ValidationError(
+                f"duration_hours must be positive, not {params.duration_hours}: the end time would be in the past.",
+                field="duration_hours",
+            )
         end_time = int(now) + int(round(hours * 3600))
     try:
         if isinstance(frequency, bool) or (isinstance(frequency, float) and not frequency.is_integer()):
             raise ValueError
         freq = int(frequency)
     except (TypeError, ValueError):
-        raise ValidationError(f"frequency must be a whole number of seconds, not {frequency!r}.",
-                              field="frequency") from None
+        raise ValidationError(
+            f"frequency must be a whole number of seconds, not {frequency!r}.", field="frequency"
+        ) from None
     if freq <= 0:
         raise ValidationError(f"frequency must be a positive number of seconds, not {freq}.", field="frequency")
     try:

@@ -182,7 +182,7 @@ def short_address(address: Optional[str], head: int = 4, tail: int = 4, sep: str
         return ""
     addr = str(address)
     prefix = "0x" if addr[:2] in ("0x", "0X") else ""
-    body = addr[len(prefix):]
+    body = addr[len(prefix) :]
     if len(body) <= head + tail + len(sep):
         return addr
     return f"{prefix}{body[:head]}{sep}{body[-tail:]}"
@@ -195,9 +195,7 @@ def parse_private_key(text: object, *, field: Optional[str] = "private_key") -> 
     """
     if isinstance(text, (bytes, bytearray)):
         if len(text) != 32:
-            raise ValidationError(
-                f"A private key is 32 bytes; this one has {len(text)}.", field=field
-            )
+            raise ValidationError(f"A private key is 32 bytes; this one has {len(text)}.", field=field)
         body = bytes(text).hex()
     elif isinstance(text, str):
         body = _strip_0x(text.strip())
@@ -224,7 +222,5 @@ def parse_private_key(text: object, *, field: Optional[str] = "private_key") -> 
     if value == 0:
         raise ValidationError("A private key cannot be zero.", field=field)
     if value >= SECP256K1_N:
-        raise ValidationError(
-            "This is not a valid secp256k1 private key (it is out of range).", field=field
-        )
+        raise ValidationError("This is not a valid secp256k1 private key (it is out of range).", field=field)
     return "0x" + body.lower()

@@ -211,7 +211,9 @@ class ChainClient:
                 hint="The node may be overloaded or down; try again in a moment.",
             ) from None
         except httpx.HTTPError as exc:
-            raise NetworkUnreachable(f"Talking to the chain RPC at {self.rpc_url} failed ({_short_exc(exc)}).") from None
+            raise NetworkUnreachable(
+                f"Talking to the chain RPC at {self.rpc_url} failed ({_short_exc(exc)})."
+            ) from None
         try:
             payload = resp.json()
         except ValueError:
@@ -368,7 +370,9 @@ class ChainClient:
         attempts = max(1, int(max_retries))
         for attempt in range(1, attempts + 1):
             try:
-                outcome = self._send_once(signer, tx_fields, on_status, gas_margin, receipt_timeout, check_balance, label)
+                outcome = self._send_once(
+                    signer, tx_fields, on_status, gas_margin, receipt_timeout, check_balance, label
+                )
                 outcome.attempts = attempt
                 return outcome
             except NonceError as exc:
@@ -396,7 +400,9 @@ class ChainClient:
         with self._sender_lock(sender):
             notify(on_status, "estimating", {"from": sender, "to": to, "value": value})
             call_tx = {"from": sender, "to": to, "value": value, "data": data}
-            nonce, gas, gas_price, _estimate = self._prepare(sender, call_tx, tx_fields, gas_margin, check_balance, label)
+            nonce, gas, gas_price, _estimate = self._prepare(
+                sender, call_tx, tx_fields, gas_margin, check_balance, label
+            )
             chain_id = self.chain_id()
             tx = {
                 "nonce": nonce,
@@ -410,7 +416,9 @@ class ChainClient:
                 tx["to"] = to
             signed = signer.sign_transaction(tx)
             local_hash = "0x" + bytes(signed.hash).hex()
-            notify(on_status, "signed", {"hash": local_hash, "nonce": nonce, "gas": int(gas), "gas_price": int(gas_price)})
+            notify(
+                on_status, "signed", {"hash": local_hash, "nonce": nonce, "gas": int(gas), "gas_price": int(gas_price)}
+            )
             tx_hash = self.send_raw(bytes(signed.raw_transaction))
         notify(on_status, "sent", {"hash": tx_hash, "nonce": nonce})
         receipt = self.wait_receipt(tx_hash, timeout=receipt_timeout)
@@ -434,7 +442,13 @@ class ChainClient:
         return outcome
 
     def _prepare(
-        self, sender: str, call_tx: dict[str, Any], tx_fields: dict[str, Any], gas_margin: float, check_balance: bool, label: str
+        self,
+        sender: str,
+        call_tx: dict[str, Any],
+        tx_fields: dict[str, Any],
+        gas_margin: float,
+        check_balance: bool,
+        label: str,
     ) -> tuple[int, int, int, int]:
         """Nonce, gas limit, gas price and raw gas estimate, in one batched round trip.
 
@@ -463,7 +477,11 @@ class ChainClient:
         value = int(call_tx.get("value") or 0)
         estimate = results.get("eth_estimateGas")
         if isinstance(estimate, Exception):
-            if check_balance and isinstance(estimate, (InsufficientFunds, ChainError)) and not isinstance(estimate, TxReverted):
+            if (
+                check_balance
+                and isinstance(estimate, (InsufficientFunds, ChainError))
+                and not isinstance(estimate, TxReverted)
+            ):
                 # Say it in our words when the balance explains the failure.
                 self._require_native(sender, value, 21000 * gas_price, quantity(results["eth_getBalance"]), label)
             if isinstance(estimate, TxReverted) and (not estimate.reason or estimate.reason == "no reason given"):
@@ -565,7 +583,13 @@ def _rpc_tx(tx: dict[str, Any]) -> dict[str, Any]:
 def _reason_from_message(message: str) -> str:
     text = message.strip()
     low = text.lower()
-    for prefix in ("execution reverted:", "execution reverted", "vm exception while processing transaction: revert", "reverted:", "revert"):
+    for prefix in (
+        "execution reverted:",
+        "execution reverted",
+        "vm exception while processing transaction: revert",
+        "reverted:",
+        "revert",
+    ):
         if low.startswith(prefix):
             text = text[len(prefix) :].strip(" :")
             break

@@ -107,14 +107,28 @@ class ChatStore:
     @staticmethod
     def _conv(row: sqlite3.Row) -> Conversation:
         return Conversation(
-            id=row["id"], title=row["title"], model=row["model"], mode=row["mode"],
-            params=_loads(row["params"], {}) or {}, tools=_loads(row["tools"], []) or [],
-            created=row["created"], updated=row["updated"], profile=row["profile"],
+            id=row["id"],
+            title=row["title"],
+            model=row["model"],
+            mode=row["mode"],
+            params=_loads(row["params"], {}) or {},
+            tools=_loads(row["tools"], []) or [],
+            created=row["created"],
+            updated=row["updated"],
+            profile=row["profile"],
         )
 
-    def create_conversation(self, title: str = "New chat", *, model: Optional[str] = None, mode: Optional[str] = None,
-                            params: Optional[dict[str, Any]] = None, tools: Optional[list[Any]] = None, profile: Optional[str] = None,
-                            created: Optional[float] = None) -> Conversation:
+    def create_conversation(
+        self,
+        title: str = "New chat",
+        *,
+        model: Optional[str] = None,
+        mode: Optional[str] = None,
+        params: Optional[dict[str, Any]] = None,
+        tools: Optional[list[Any]] = None,
+        profile: Optional[str] = None,
+        created: Optional[float] = None,
+    ) -> Conversation:
         now = created if created is not None else time.time()
         with self._lock:
             cur = self._execute(
@@ -128,8 +142,9 @@ class ChatStore:
         row = self._execute("SELECT * FROM conversations WHERE id = ?", (int(conversation_id),)).fetchone()
         return self._conv(row) if row else None
 
-    def list_conversations(self, profile: Optional[str] = None, search: Optional[str] = None,
-                           limit: int = 500, offset: int = 0) -> List[Conversation]:
+    def list_conversations(
+        self, profile: Optional[str] = None, search: Optional[str] = None, limit: int = 500, offset: int = 0
+    ) -> List[Conversation]:
         """Newest first, without reading any message (``search`` matches titles and message text)."""
         where, params = [], []  # type: List[str], List[Any]
         if profile is not None:
@@ -137,8 +152,10 @@ class ChatStore:
             params.append(profile)
         if search:
             like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM chat_messages m "
-                         "WHERE m.conversation_id = conversations.id AND m.content LIKE ? ESCAPE '\\'))")
+            where.append(
+                "(title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM chat_messages m "
+                "WHERE m.conversation_id = conversations.id AND m.content LIKE ? ESCAPE '\\'))"
+            )
             params += [like, like]
         sql = "SELECT * FROM conversations"
         if where:
@@ -146,7 +163,9 @@ class ChatStore:
         sql += " ORDER BY updated DESC, id DESC LIMIT ? OFFSET ?"
         return [self._conv(r) for r in self._execute(sql, (*params, int(limit), int(offset))).fetchall()]
 
-    def update_conversation(self, conversation_id: int, /, *, touch: bool = True, **fields: Any) -> Optional[Conversation]:
+    def update_conversation(
+        self, conversation_id: int, /, *, touch: bool = True, **fields: Any
+    ) -> Optional[Conversation]:
         unknown = set(fields) - _CONV_FIELDS
         if unknown:
             raise ValueError(f"cannot update conversation fields: {', '.join(sorted(unknown))}")
@@ -169,21 +188,41 @@ class ChatStore:
     @staticmethod
     def _msg(row: sqlite3.Row) -> ChatMessage:
         return ChatMessage(
-            id=row["id"], conversation_id=row["conversation_id"], role=row["role"], content=row["content"],
-            tool_calls=_loads(row["tool_calls"], []) or [], tool_call_id=row["tool_call_id"],
-            meta=_loads(row["meta"], {}) or {}, created=row["created"],
+            id=row["id"],
+            conversation_id=row["conversation_id"],
+            role=row["role"],
+            content=row["content"],
+            tool_calls=_loads(row["tool_calls"], []) or [],
+            tool_call_id=row["tool_call_id"],
+            meta=_loads(row["meta"], {}) or {},
+            created=row["created"],
         )
 
-    def add_message(self, conversation_id: int, role: str, content: Optional[str], *, tool_calls: Optional[list[Any]] = None,
-                    tool_call_id: Optional[str] = None, meta: Optional[dict[str, Any]] = None,
-                    created: Optional[float] = None) -> ChatMessage:
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: Optional[str],
+        *,
+        tool_calls: Optional[list[Any]] = None,
+        tool_call_id: Optional[str] = None,
+        meta: Optional[dict[str, Any]] = None,
+        created: Optional[float] = None,
+    ) -> ChatMessage:
         now = created if created is not None else time.time()
         with self._lock:
             cur = self._execute(
                 "INSERT INTO chat_messages (conversation_id, role, content, tool_calls, tool_call_id, meta, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (int(conversation_id), role, content, _dumps(tool_calls) if tool_calls else None, tool_call_id,
-                 _dumps(meta) if meta else None, now),
+                (
+                    int(conversation_id),
+                    role,
+                    content,
+                    _dumps(tool_calls) if tool_calls else None,
+                    tool_call_id,
+                    _dumps(meta) if meta else None,
+                    now,
+                ),
             )
             self._execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, int(conversation_id)))
             return self.get_message(last_row_id(cur))  # type: ignore[return-value]
@@ -197,9 +236,18 @@ class ChatStore:
                 self._conn.executemany(
                     "INSERT INTO chat_messages (conversation_id, role, content, tool_calls, tool_call_id, meta, created) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(int(conversation_id), r["role"], r.get("content"), _dumps(r.get("tool_calls")) if r.get("tool_calls") else None,
-                      r.get("tool_call_id"), _dumps(r.get("meta")) if r.get("meta") else None, r.get("created", now))
-                     for r in rows],
+                    [
+                        (
+                            int(conversation_id),
+                            r["role"],
+                            r.get("content"),
+                            _dumps(r.get("tool_calls")) if r.get("tool_calls") else None,
+                            r.get("tool_call_id"),
+                            _dumps(r.get("meta")) if r.get("meta") else None,
+                            r.get("created", now),
+                        )
+                        for r in rows
+                    ],
                 )
                 self._conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, int(conversation_id)))
                 self._conn.execute("COMMIT")
@@ -216,8 +264,10 @@ class ChatStore:
         unknown = set(fields) - _MSG_FIELDS
         if unknown:
             raise ValueError(f"cannot update message fields: {', '.join(sorted(unknown))}")
-        values = {k: (_dumps(v) if k in ("tool_calls", "meta") and v else (None if k in ("tool_calls", "meta") else v))
-                  for k, v in fields.items()}
+        values = {
+            k: (_dumps(v) if k in ("tool_calls", "meta") and v else (None if k in ("tool_calls", "meta") else v))
+            for k, v in fields.items()
+        }
         if not values:
             return self.get_message(message_id)
         cols = ", ".join(f"{k} = ?" for k in values)
@@ -232,7 +282,9 @@ class ChatStore:
         with self._lock:
             self._execute(f"DELETE FROM chat_messages WHERE id IN ({','.join('?' * len(ids))})", ids)
 
-    def messages(self, conversation_id: int, *, limit: Optional[int] = None, before_id: Optional[int] = None) -> List[ChatMessage]:
+    def messages(
+        self, conversation_id: int, *, limit: Optional[int] = None, before_id: Optional[int] = None
+    ) -> List[ChatMessage]:
         """Oldest first; with ``limit``, the newest ``limit`` (before ``before_id`` when given)."""
         sql = "SELECT * FROM chat_messages WHERE conversation_id = ?"
         params: List[Any] = [int(conversation_id)]

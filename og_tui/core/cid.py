@@ -18,7 +18,15 @@ import hashlib
 import os
 from typing import BinaryIO, Callable, Optional, Union
 
-__all__ = ["CidHasher", "cid_from_digest", "cid_for_bytes", "cid_for_file", "cid_for_stream", "is_cid", "digest_from_cid"]
+__all__ = [
+    "CidHasher",
+    "cid_from_digest",
+    "cid_for_bytes",
+    "cid_for_file",
+    "cid_for_stream",
+    "is_cid",
+    "digest_from_cid",
+]
 
 _PREFIX = bytes([0x01, 0x55, 0x12, 0x20])
 CHUNK = 1 << 20

@@ -74,15 +74,24 @@ class SettingSpec:
 SETTINGS_SCHEMA: Dict[str, SettingSpec] = {
     spec.key: spec
     for spec in (
-        SettingSpec("profile", "the name of a profile (built-in: local, opengradient)", DEFAULT_PROFILE,
-                    "OG_TUI_PROFILE"),
-        SettingSpec("theme", "a Textual theme name, e.g. \"textual-dark\"", DEFAULT_THEME, "OG_TUI_THEME"),
+        SettingSpec(
+            "profile", "the name of a profile (built-in: local, opengradient)", DEFAULT_PROFILE, "OG_TUI_PROFILE"
+        ),
+        SettingSpec("theme", 'a Textual theme name, e.g. "textual-dark"', DEFAULT_THEME, "OG_TUI_THEME"),
         SettingSpec("devnet_autostart", "true or false", True, "OG_TUI_DEVNET_AUTOSTART"),
-        SettingSpec("llm_cap_per_request", "an OUSDC amount such as \"0.5\", or \"off\"",
-                    DEFAULT_LLM_CAP_PER_REQUEST, "OG_TUI_LLM_CAP_PER_REQUEST"),
-        SettingSpec("llm_cap_per_run", "an OUSDC amount such as \"5\", or \"off\"", DEFAULT_LLM_CAP_PER_RUN,
-                    "OG_TUI_LLM_CAP_PER_RUN"),
-        SettingSpec("keymap", "a [keymap] table of binding id = \"key\"", {}),
+        SettingSpec(
+            "llm_cap_per_request",
+            'an OUSDC amount such as "0.5", or "off"',
+            DEFAULT_LLM_CAP_PER_REQUEST,
+            "OG_TUI_LLM_CAP_PER_REQUEST",
+        ),
+        SettingSpec(
+            "llm_cap_per_run",
+            'an OUSDC amount such as "5", or "off"',
+            DEFAULT_LLM_CAP_PER_RUN,
+            "OG_TUI_LLM_CAP_PER_RUN",
+        ),
+        SettingSpec("keymap", 'a [keymap] table of binding id = "key"', {}),
         SettingSpec("profiles", "[profiles.NAME] tables", {}),
     )
 }
@@ -212,9 +221,7 @@ def _build_profile(name: str, spec: Mapping[str, Any]) -> Profile:
     explicit = set(spec.get("_explicit", ()))
     kind = data.get("kind", "remote")
     if kind not in PROFILE_KINDS:
-        raise ConfigError(
-            f"Profile {name!r}: kind must be one of {', '.join(PROFILE_KINDS)}, not {kind!r}."
-        )
+        raise ConfigError(f"Profile {name!r}: kind must be one of {', '.join(PROFILE_KINDS)}, not {kind!r}.")
     if kind == "devnet":
         host = data.get("devnet_host") or C.DEVNET_HOST
         port = data.get("devnet_port") or C.DEVNET_PORT
@@ -222,7 +229,11 @@ def _build_profile(name: str, spec: Mapping[str, Any]) -> Profile:
         for key, url in devnet_urls(host, int(port)).items():
             if key not in explicit or not data.get(key):
                 data[key] = url
-    missing = [f for f in ("rpc_url", "api_url", "hub_url", "auth_url", "llm_url", "chain_id", "x402_network") if data.get(f) in (None, "")]
+    missing = [
+        f
+        for f in ("rpc_url", "api_url", "hub_url", "auth_url", "llm_url", "chain_id", "x402_network")
+        if data.get(f) in (None, "")
+    ]
     if missing:
         raise ConfigError(f"Profile {name!r} is missing {', '.join(missing)}.")
     data["name"] = name
@@ -249,9 +260,7 @@ def _coerce(profile: str, key: str, value: Any, source: str) -> Any:
         try:
             ivalue = int(str(value).strip(), 0) if isinstance(value, str) else int(value)
         except (TypeError, ValueError):
-            raise ConfigError(
-                f"{source}: {key} of profile {profile!r} must be an integer, not {value!r}."
-            ) from None
+            raise ConfigError(f"{source}: {key} of profile {profile!r} must be an integer, not {value!r}.") from None
         if key == "devnet_port" and not (0 < ivalue < 65536):
             raise ConfigError(f"{source}: devnet_port must be between 1 and 65535, not {ivalue}.")
         return ivalue
@@ -404,9 +413,7 @@ def _read_toml(path: Path) -> Dict[str, Any]:
         ) from None
 
 
-def _resolve_profiles(
-    file_profiles: Mapping[str, Any], source: str
-) -> Dict[str, Dict[str, Any]]:
+def _resolve_profiles(file_profiles: Mapping[str, Any], source: str) -> Dict[str, Dict[str, Any]]:
     specs: Dict[str, Dict[str, Any]] = {n: dict(s) for n, s in _builtin_specs().items()}
     for s in specs.values():
         s["_explicit"] = set(k for k in s if k in _URL_FIELDS)
@@ -536,13 +543,16 @@ def load_settings(
         raise ConfigError(f"{source}: devnet_autostart must be true or false.")
 
     caps: Dict[str, Optional[str]] = {}
-    for cap, default in (("llm_cap_per_request", DEFAULT_LLM_CAP_PER_REQUEST), ("llm_cap_per_run", DEFAULT_LLM_CAP_PER_RUN)):
+    for cap, default in (
+        ("llm_cap_per_request", DEFAULT_LLM_CAP_PER_REQUEST),
+        ("llm_cap_per_run", DEFAULT_LLM_CAP_PER_RUN),
+    ):
         value: Any = env.get(ENV_PREFIX + cap.upper(), raw.get(cap, default))
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "off")):
             caps[cap] = None
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ConfigError(f"{source}: {cap} must be an OUSDC amount such as \"0.5\".")
+            raise ConfigError(f'{source}: {cap} must be an OUSDC amount such as "0.5".')
         if value == default:  # a valid amount: start-up need not import the parser for it
             caps[cap] = default
             continue
@@ -560,7 +570,7 @@ def load_settings(
     if not isinstance(keymap_raw, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in keymap_raw.items()
     ):
-        raise ConfigError(f"{source}: [keymap] maps binding ids to keys, e.g. quit = \"ctrl+q\".")
+        raise ConfigError(f'{source}: [keymap] maps binding ids to keys, e.g. quit = "ctrl+q".')
 
     return Settings(
         profile_name=name,
@@ -586,5 +596,5 @@ def _unknown_setting(source: str, key: str) -> ConfigError:
     return ConfigError(
         f"{source}: unknown setting {key!r}.{guess}",
         hint=f"Valid top-level settings: {allowed}. Nothing was started with this file; "
-             "fix it, or check it with `og-tui config validate`.",
+        "fix it, or check it with `og-tui config validate`.",
     )

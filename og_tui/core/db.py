@@ -182,8 +182,7 @@ def migrate(
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if current > len(steps):
         raise error(
-            f"The history database has schema version {current}, newer than this og-tui "
-            f"understands ({len(steps)}).",
+            f"The history database has schema version {current}, newer than this og-tui understands ({len(steps)}).",
             hint="Upgrade og-tui, or point OG_TUI_DATA_DIR at another folder.",
         )
     for version in range(current + 1, target + 1):

@@ -68,7 +68,9 @@ class DevnetClient:
         except (httpx.ConnectError, httpx.ConnectTimeout):
             raise NetworkUnreachable(f"Cannot reach the devnet at {self.base_url}.") from None
         except httpx.HTTPError as exc:
-            raise NetworkUnreachable(f"Talking to the devnet at {self.base_url} failed ({type(exc).__name__}).") from None
+            raise NetworkUnreachable(
+                f"Talking to the devnet at {self.base_url} failed ({type(exc).__name__})."
+            ) from None
         try:
             data = resp.json()
         except ValueError:

@@ -123,7 +123,7 @@ def _connect_host(host: str) -> str:
 
 
 def _port_state(host: str, port: int) -> str:
-    """"free" when nothing accepts connections on host:port, else "busy"."""
+    """ "free" when nothing accepts connections on host:port, else "busy"."""
     try:
         with socket.create_connection((_connect_host(host), port), timeout=0.5):
             return "busy"
@@ -267,7 +267,9 @@ def ensure_devnet(
         _rotate(log_path)
         # append: a concurrent starter must not truncate the winner's log; 0600: it lists the dev keys
         with open_private(log_path, "ab") as log:
-            log.write(f"--- og-tui devnet start {time.strftime('%Y-%m-%d %H:%M:%S')} (parent pid {os.getpid()})\n".encode())
+            log.write(
+                f"--- og-tui devnet start {time.strftime('%Y-%m-%d %H:%M:%S')} (parent pid {os.getpid()})\n".encode()
+            )
             log.flush()
             log_offset = log.tell()
             kwargs: dict[str, Any] = {}
@@ -321,7 +323,9 @@ def ensure_devnet(
         client.close()
 
 
-def _wait_for_other_devnet(client: Any, who: Optional[str], deadline: float, progress: Callable[[str], None]) -> Optional[dict[str, Any]]:
+def _wait_for_other_devnet(
+    client: Any, who: Optional[str], deadline: float, progress: Callable[[str], None]
+) -> Optional[dict[str, Any]]:
     """If ``who`` (the port's listener) is an og-tui devnet still starting, wait for its /health."""
     if not who or "devnet" not in who or not ("og_tui" in who or "og-tui" in who):
         return None

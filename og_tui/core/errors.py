@@ -111,9 +111,7 @@ class KeyringUnavailable(SecretsError):
 class ValidationError(OGError):
     """Bad user input (address, amount, key, field of a form)."""
 
-    def __init__(
-        self, message: str = "", *, field: Optional[str] = None, hint: Optional[str] = None
-    ) -> None:
+    def __init__(self, message: str = "", *, field: Optional[str] = None, hint: Optional[str] = None) -> None:
         self.field = field
         super().__init__(message, hint=hint)
 
@@ -155,9 +153,7 @@ class NonceError(ChainError):
 
 
 class HubError(OGError):
-    def __init__(
-        self, message: str = "", *, status: Optional[int] = None, hint: Optional[str] = None
-    ) -> None:
+    def __init__(self, message: str = "", *, status: Optional[int] = None, hint: Optional[str] = None) -> None:
         self.status = status
         super().__init__(message, hint=hint)
 
@@ -180,8 +176,15 @@ class SpendCapExceeded(PaymentError):
 class LLMError(OGError):
     """The LLM server or the on-chain LLM call failed; ``status``/``code``/``backend`` say where."""
 
-    def __init__(self, message: str = "", *, status: Optional[int] = None, code: Optional[str] = None,
-                 backend: Optional[str] = None, hint: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: Optional[int] = None,
+        code: Optional[str] = None,
+        backend: Optional[str] = None,
+        hint: Optional[str] = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.code = code
@@ -201,8 +204,15 @@ class StreamInterrupted(LLMError):
 
     default_hint = "The partial reply was kept; retry to get a full one."
 
-    def __init__(self, message: str, *, partial_text: str = "", tool_calls: Optional[list[dict[str, Any]]] = None,
-                 meta: Any = None, hint: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_text: str = "",
+        tool_calls: Optional[list[dict[str, Any]]] = None,
+        meta: Any = None,
+        hint: Optional[str] = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.partial_text = partial_text
         self.tool_calls = tool_calls or []
@@ -211,6 +221,8 @@ class StreamInterrupted(LLMError):
 
 class ToolCallError(ValidationError):
     """A tool call whose arguments do not parse as a JSON object."""
+
+
 # --- what the user sees ------------------------------------------------------------
 
 

@@ -190,8 +190,9 @@ def open_private(path: PathLike, mode: str = "w", *, exclusive: bool = False, **
         raise
 
 
-def write_private(path: PathLike, data: Union[str, bytes], *, encoding: str = "utf-8",
-                  private_parent: bool = True) -> Path:
+def write_private(
+    path: PathLike, data: Union[str, bytes], *, encoding: str = "utf-8", private_parent: bool = True
+) -> Path:
     """Write ``data`` to ``path`` atomically with mode 0600 and return the path.
 
     The parent directory is created (mode 0700) when missing, and tightened to 0700 when

@@ -27,10 +27,18 @@ __all__ = ["TxRecorder"]
 class TxRecorder:
     """An ``on_status(stage, info)`` callback that writes what it sees to the history."""
 
-    def __init__(self, store: Optional["Store"], profile: str, kind: str, *, from_addr: Optional[str] = None,
-                 to_addr: Optional[str] = None, detail: Optional[Dict[str, Any]] = None,
-                 kind_after: Optional[Dict[str, str]] = None,
-                 then: Optional[Callable[[str, Dict[str, Any]], None]] = None) -> None:
+    def __init__(
+        self,
+        store: Optional["Store"],
+        profile: str,
+        kind: str,
+        *,
+        from_addr: Optional[str] = None,
+        to_addr: Optional[str] = None,
+        detail: Optional[Dict[str, Any]] = None,
+        kind_after: Optional[Dict[str, str]] = None,
+        then: Optional[Callable[[str, Dict[str, Any]], None]] = None,
+    ) -> None:
         self.store = store
         self.profile = profile
         self.kind = kind
@@ -48,13 +56,22 @@ class TxRecorder:
             try:
                 if stage == "sent":
                     self.hashes.append(tx_hash)
-                    self.store.add_tx(tx_hash, self.kind, status="pending", from_addr=self.from_addr,
-                                      to_addr=info.get("to") or self.to_addr, profile=self.profile,
-                                      detail=self.detail)
+                    self.store.add_tx(
+                        tx_hash,
+                        self.kind,
+                        status="pending",
+                        from_addr=self.from_addr,
+                        to_addr=info.get("to") or self.to_addr,
+                        profile=self.profile,
+                        detail=self.detail,
+                    )
                 elif stage == "mined":
                     self.store.update_tx(
-                        tx_hash, status="confirmed" if int(info.get("status", 1)) == 1 else "failed",
-                        gas_used=info.get("gas_used"), block=info.get("block"))
+                        tx_hash,
+                        status="confirmed" if int(info.get("status", 1)) == 1 else "failed",
+                        gas_used=info.get("gas_used"),
+                        block=info.get("block"),
+                    )
             except Exception:  # noqa: BLE001 - the history must not break the call it records
                 _log.debug("the history must not break the call it records", exc_info=True)
         if self.then is not None:

@@ -73,8 +73,11 @@ class TransferCancelled(HubError):
 
 def _refuse_existing(target: Path) -> None:
     if target.exists() and not target.is_dir():
-        raise ValidationError(f"{target} exists already; nothing was downloaded.", field="dest",
-                              hint="Choose another name, or pass --force to replace it.")
+        raise ValidationError(
+            f"{target} exists already; nothing was downloaded.",
+            field="dest",
+            hint="Choose another name, or pass --force to replace it.",
+        )
 
 
 def download_filename(name: object) -> Optional[str]:
@@ -123,7 +126,10 @@ class HubSession:
 
 
 _AUTH_MESSAGES = {
-    "EMAIL_NOT_FOUND": ("No Model Hub account exists for this email.", "Check the address, or sign up first (og-tui hub signup)."),
+    "EMAIL_NOT_FOUND": (
+        "No Model Hub account exists for this email.",
+        "Check the address, or sign up first (og-tui hub signup).",
+    ),
     "INVALID_PASSWORD": ("Wrong password for this Model Hub account.", "Type it again; passwords are case-sensitive."),
     "INVALID_LOGIN_CREDENTIALS": ("Wrong email or password.", "Check both; passwords are case-sensitive."),
     "EMAIL_EXISTS": ("An account with this email already exists.", "Sign in instead (og-tui hub login)."),
@@ -132,8 +138,10 @@ _AUTH_MESSAGES = {
     "MISSING_EMAIL": ("An email address is required.", None),
     "MISSING_PASSWORD": ("A password is required.", None),
     "USER_DISABLED": ("This Model Hub account is disabled.", None),
-    "TOO_MANY_ATTEMPTS_TRY_LATER": ("Too many failed sign-in attempts for this account.",
-                                    "Wait, then try again with the right password: each further failure makes the wait longer."),
+    "TOO_MANY_ATTEMPTS_TRY_LATER": (
+        "Too many failed sign-in attempts for this account.",
+        "Wait, then try again with the right password: each further failure makes the wait longer.",
+    ),
     "TOKEN_REVOKED": ("Your Model Hub session has ended.", "Sign in again."),
     "TOKEN_EXPIRED": ("Your Model Hub session has expired.", "Sign in again."),
     "INVALID_REFRESH_TOKEN": ("Your Model Hub session is no longer valid.", "Sign in again."),
@@ -195,8 +203,10 @@ class HubClient:
         if self.api_key:
             url += "?key=" + quote(self.api_key, safe="")
         elif host.endswith("googleapis.com"):
-            raise AuthError("The profile has no Firebase API key, which the OpenGradient hub sign-in needs.",
-                            hint="Set firebase_api_key in the profile (config.toml) or FIREBASE_API_KEY.")
+            raise AuthError(
+                "The profile has no Firebase API key, which the OpenGradient hub sign-in needs.",
+                hint="Set firebase_api_key in the profile (config.toml) or FIREBASE_API_KEY.",
+            )
         return url
 
     def _model_url(self, name: str, *rest: str) -> str:
@@ -235,8 +245,11 @@ class HubClient:
                 text = f"{text[:-1]}: {detail.strip()}."
             return AuthError(text, status=status, hint=hint) if hint else AuthError(text, status=status)
         if "API key not valid" in message or "API_KEY_INVALID" in message:
-            return AuthError("The Firebase API key of this profile is not valid.", status=status,
-                             hint="Check firebase_api_key in the profile.")
+            return AuthError(
+                "The Firebase API key of this profile is not valid.",
+                status=status,
+                hint="Check firebase_api_key in the profile.",
+            )
         return AuthError(f"Sign-in failed (HTTP {status}{': ' + message if message else ''}).", status=status)
 
     def _set_session(self, data: Dict[str, Any], email: Optional[str] = None) -> HubSession:
@@ -264,7 +277,9 @@ class HubClient:
 
         register_secret(password)
         with self._lock:
-            data = self._auth_post("signInWithPassword", {"email": email, "password": password, "returnSecureToken": True})
+            data = self._auth_post(
+                "signInWithPassword", {"email": email, "password": password, "returnSecureToken": True}
+            )
             return self._set_session(data, email)
 
     def sign_up(self, email: str, password: str, display_name: Optional[str] = None) -> HubSession:
@@ -295,8 +310,11 @@ class HubClient:
         if (urlsplit(self.auth_url).hostname or "").endswith("googleapis.com"):
             return False
         try:
-            resp = self._http.post(self._auth_endpoint("signOut"), json={"refreshToken": session.refresh_token},
-                                   timeout=min(self.timeout, 10.0))
+            resp = self._http.post(
+                self._auth_endpoint("signOut"),
+                json={"refreshToken": session.refresh_token},
+                timeout=min(self.timeout, 10.0),
+            )
             return resp.status_code == 200 and bool(resp.json().get("revoked"))
         except (httpx.HTTPError, ValueError, AttributeError, AuthError):
             return False  # unreachable or an older hub: the token lapses on its own
@@ -309,7 +327,9 @@ class HubClient:
         with self._lock:
             if self.session is None:
                 raise AuthError("Not signed in to the Model Hub.", hint="Sign in first (og-tui hub login).")
-            data = self._auth_post("token", {"grant_type": "refresh_token", "refresh_token": self.session.refresh_token})
+            data = self._auth_post(
+                "token", {"grant_type": "refresh_token", "refresh_token": self.session.refresh_token}
+            )
             return self._set_session(data)
 
     def _margin(self) -> float:
@@ -393,10 +413,15 @@ class HubClient:
         detail = self._detail(resp)
         prefix = f"{what}: " if what else ""
         if status == 401:
-            return AuthError(f"{prefix}the hub did not accept your session ({detail or 'unauthorized'}).", status=status)
+            return AuthError(
+                f"{prefix}the hub did not accept your session ({detail or 'unauthorized'}).", status=status
+            )
         if status == 403:
-            return HubError(f"{prefix}{detail or 'permission denied'}", status=status,
-                            hint="Only a model's owner can add versions or files; create a model of your own.")
+            return HubError(
+                f"{prefix}{detail or 'permission denied'}",
+                status=status,
+                hint="Only a model's owner can add versions or files; create a model of your own.",
+            )
         if status == 404:
             return HubError(f"{prefix}{detail or 'not found'}", status=status)
         if status == 409:
@@ -404,8 +429,11 @@ class HubClient:
         if status == 413:
             return HubError(f"{prefix}{detail or 'the file is larger than the hub accepts'}", status=status)
         if status >= 500:
-            return HubError(f"{prefix}the hub had an internal error (HTTP {status}){': ' + detail if detail else ''}.",
-                            status=status, hint="Try again later.")
+            return HubError(
+                f"{prefix}the hub had an internal error (HTTP {status}){': ' + detail if detail else ''}.",
+                status=status,
+                hint="Try again later.",
+            )
         return HubError(f"{prefix}{detail or f'HTTP {status}'}", status=status)
 
     # ---- models and versions -----------------------------------------------------------
@@ -416,8 +444,13 @@ class HubClient:
         ``version`` only goes into its notes.
         """
         name = validate_model_name(name)
-        resp = self._request("POST", f"{self.hub_url}/models/", auth="required",
-                             json={"name": name, "description": desc or ""}, what=f"Creating model {name!r}")
+        resp = self._request(
+            "POST",
+            f"{self.hub_url}/models/",
+            auth="required",
+            json={"name": name, "description": desc or ""},
+            what=f"Creating model {name!r}",
+        )
         data = resp.json() if resp.content else {}
         created = data.get("name") if isinstance(data, dict) else None
         if not created:
@@ -426,16 +459,26 @@ class HubClient:
         return ModelRepository(created, v.get("versionString") or "Unknown")
 
     def create_version(self, name: str, notes: Optional[str] = "", is_major: bool = False) -> Dict[str, Any]:
-        resp = self._request("POST", self._model_url(name, "versions"), auth="required",
-                             json={"notes": notes or "", "is_major": bool(is_major)},
-                             what=f"Creating a version of {name!r}")
+        resp = self._request(
+            "POST",
+            self._model_url(name, "versions"),
+            auth="required",
+            json={"notes": notes or "", "is_major": bool(is_major)},
+            what=f"Creating a version of {name!r}",
+        )
         data = resp.json() if resp.content else {}
         if isinstance(data, list):  # the reference accepts [] as "Unknown"
             return {"versionString": "Unknown"}
         return data
 
-    def list_models(self, page: int = 1, limit: int = 100, search: Optional[str] = None,
-                    mine: bool = False, author: Optional[str] = None) -> Dict[str, Any]:
+    def list_models(
+        self,
+        page: int = 1,
+        limit: int = 100,
+        search: Optional[str] = None,
+        mine: bool = False,
+        author: Optional[str] = None,
+    ) -> Dict[str, Any]:
         """``{"models": [...], "total", "page", "limit"}`` (a bare list from a hub is wrapped)."""
         params: Dict[str, Any] = {"page": page, "limit": limit}
         if search:
@@ -444,8 +487,13 @@ class HubClient:
             params["author"] = "me"
         elif author:
             params["author"] = author
-        resp = self._request("GET", f"{self.hub_url}/models/", params=params,
-                             auth="required" if mine else "optional", what="Listing models")
+        resp = self._request(
+            "GET",
+            f"{self.hub_url}/models/",
+            params=params,
+            auth="required" if mine else "optional",
+            what="Listing models",
+        )
         data = resp.json()
         if isinstance(data, list):
             return {"models": data, "total": None, "page": page, "limit": limit}
@@ -454,18 +502,28 @@ class HubClient:
         return data
 
     def model_detail(self, name: str) -> Dict[str, Any]:
-        return _json_object(self._request("GET", self._model_url(name), what=f"Model {name!r}").json(), f"Model {name!r}")
+        return _json_object(
+            self._request("GET", self._model_url(name), what=f"Model {name!r}").json(), f"Model {name!r}"
+        )
 
     def list_files(self, name: str, version: str) -> List[Dict[str, Any]]:
-        resp = self._request("GET", self._model_url(name, "versions", version, "files"),
-                             what=f"Files of {name!r} version {version}")
+        resp = self._request(
+            "GET", self._model_url(name, "versions", version, "files"), what=f"Files of {name!r} version {version}"
+        )
         data = resp.json()
         return data if isinstance(data, list) else list(data.get("files", []))
 
     # ---- files -------------------------------------------------------------------------
-    def upload(self, path: Union[str, os.PathLike[str]], name: str, version: str, *,
-               progress: Optional[Progress] = None, cancel: Optional[threading.Event] = None,
-               filename: Optional[str] = None) -> FileUploadResult:
+    def upload(
+        self,
+        path: Union[str, os.PathLike[str]],
+        name: str,
+        version: str,
+        *,
+        progress: Optional[Progress] = None,
+        cancel: Optional[threading.Event] = None,
+        filename: Optional[str] = None,
+    ) -> FileUploadResult:
         """Stream ``path`` to ``name``/``version``; ``progress(sent, total)``; set ``cancel`` to stop."""
         p = Path(path).expanduser()
         if not p.exists():
@@ -485,8 +543,10 @@ class HubClient:
         fname = safe_filename(filename or p.name)
         boundary = "og-tui-" + os.urandom(12).hex()
         disp_name = fname.replace("\\", "\\\\").replace('"', '\\"')
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{disp_name}\"\r\n"
-                "Content-Type: application/octet-stream\r\n\r\n").encode("utf-8")
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{disp_name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode("utf-8")
         tail = f"\r\n--{boundary}--\r\n".encode("ascii")
 
         def body() -> Iterator[bytes]:
@@ -511,10 +571,15 @@ class HubClient:
 
         timeout = httpx.Timeout(self.timeout, read=self.upload_timeout, write=self.upload_timeout)
         resp = self._request(
-            "POST", self._model_url(name, "versions", version, "files"), auth="required",
-            body_factory=body, timeout=timeout,
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                     "Content-Length": str(len(head) + total + len(tail))},
+            "POST",
+            self._model_url(name, "versions", version, "files"),
+            auth="required",
+            body_factory=body,
+            timeout=timeout,
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(len(head) + total + len(tail)),
+            },
             what=f"Uploading {fname} to {name!r} version {version}",
         )
         if resp.status_code != 201:
@@ -527,9 +592,16 @@ class HubClient:
             raise HubError(f"Uploading {fname}: the hub answered without a CID.")
         return FileUploadResult(str(data["ipfsCid"]), int(data.get("size", total)))
 
-    def download(self, cid: str, dest: Union[str, os.PathLike[str]], *, progress: Optional[Progress] = None,
-                 cancel: Optional[threading.Event] = None, verify: bool = True,
-                 overwrite: bool = False) -> Path:
+    def download(
+        self,
+        cid: str,
+        dest: Union[str, os.PathLike[str]],
+        *,
+        progress: Optional[Progress] = None,
+        cancel: Optional[threading.Event] = None,
+        verify: bool = True,
+        overwrite: bool = False,
+    ) -> Path:
         """Stream file ``cid`` to ``dest`` (a file path, or an existing directory: the hub's
         filename, without path parts or leading dots, or else the CID is used). Written to
         ``<dest>.part`` and renamed when complete; the bytes are checked against the CID.
@@ -540,8 +612,9 @@ class HubClient:
 
         if not overwrite:
             _refuse_existing(Path(dest).expanduser())
-        resp = self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}", stream=True,
-                             what=f"Downloading {cid}")
+        resp = self._request(
+            "GET", f"{self.hub_url}/files/{quote(cid, safe='')}", stream=True, what=f"Downloading {cid}"
+        )
         part: Optional[Path] = None
         try:
             target = Path(dest).expanduser()
@@ -597,8 +670,14 @@ class HubClient:
             if part is not None:
                 part.unlink(missing_ok=True)
 
-    def model_signature(self, cid: Optional[str] = None, *, name: Optional[str] = None,
-                        version: Optional[str] = None, download: bool = True) -> Dict[str, Any]:
+    def model_signature(
+        self,
+        cid: Optional[str] = None,
+        *,
+        name: Optional[str] = None,
+        version: Optional[str] = None,
+        download: bool = True,
+    ) -> Dict[str, Any]:
         """Signature ({inputs, outputs}) of an ONNX file, by CID or by model name + version.
 
         Uses the hub's listing when it has one, else (unless ``download`` is False: then
@@ -612,8 +691,12 @@ class HubClient:
         if cid is None:
             raise ValidationError("Give a CID, or a model name and version.")
         try:
-            return _json_object(self._request("GET", f"{self.hub_url}/files/{quote(cid, safe='')}/signature",
-                                              what=f"Signature of {cid}").json(), f"The signature of {cid}")
+            return _json_object(
+                self._request(
+                    "GET", f"{self.hub_url}/files/{quote(cid, safe='')}/signature", what=f"Signature of {cid}"
+                ).json(),
+                f"The signature of {cid}",
+            )
         except HubError as exc:
             if exc.status not in (404, 405) or not download:  # 422: stored, but not valid ONNX
                 raise

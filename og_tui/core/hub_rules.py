@@ -42,18 +42,22 @@ def validate_model_name(name: object) -> str:
         raise ValidationError("A model name is required.", field="name")
     name = unicodedata.normalize("NFC", name)
     if len(name) > MODEL_NAME_MAX:
-        raise ValidationError(f"A model name is at most {MODEL_NAME_MAX} characters (this one has {len(name)}).", field="name")
+        raise ValidationError(
+            f"A model name is at most {MODEL_NAME_MAX} characters (this one has {len(name)}).", field="name"
+        )
     for ch in name:
         if ch in "/\\":
-            raise ValidationError("A model name cannot contain '/' or '\\'.", field="name",
-                                  hint="Use '-' or '_' instead.")
+            raise ValidationError(
+                "A model name cannot contain '/' or '\\'.", field="name", hint="Use '-' or '_' instead."
+            )
         if unicodedata.category(ch).startswith("C"):
             raise ValidationError("A model name cannot contain control or invisible characters.", field="name")
         if ch.isspace():
             raise ValidationError("A model name cannot contain spaces.", field="name", hint="Use '-' or '_' instead.")
         if not (ch.isalnum() or ch in _NAME_PUNCT):
-            raise ValidationError(f"A model name cannot contain {ch!r}; use letters, digits, '-', '_' and '.'.",
-                                  field="name")
+            raise ValidationError(
+                f"A model name cannot contain {ch!r}; use letters, digits, '-', '_' and '.'.", field="name"
+            )
     if ".." in name:
         raise ValidationError("A model name cannot contain '..'.", field="name")
     if not name[0].isalnum():

@@ -319,7 +319,9 @@ def verify_attestation(
 class InferenceClient:
     """Runs inferences on one hub contract through a :class:`ChainClient`."""
 
-    def __init__(self, chain: ChainClient, contract_address: str, api_url: Optional[str] = None, *, http_timeout: float = 30.0) -> None:
+    def __init__(
+        self, chain: ChainClient, contract_address: str, api_url: Optional[str] = None, *, http_timeout: float = 30.0
+    ) -> None:
         self.chain = chain
         self.contract_address = contract_address
         self.api_url = api_url.rstrip("/") if api_url else None
@@ -550,7 +552,11 @@ def _is_empty_output(output: A.ModelOutputValue) -> bool:
 
 def _output_tuple_from_json(m: dict[str, Any]) -> A.ModelOutputValue:
     numbers = [
-        (str(t["name"]), [(int(v["value"]), int(v["decimals"])) for v in t.get("values") or []], [int(s) for s in t.get("shape") or []])
+        (
+            str(t["name"]),
+            [(int(v["value"]), int(v["decimals"])) for v in t.get("values") or []],
+            [int(s) for s in t.get("shape") or []],
+        )
         for t in m.get("numbers") or []
     ]
     strings = [(str(t["name"]), [str(v) for v in t.get("values") or []]) for t in m.get("strings") or []]
@@ -572,7 +578,20 @@ def model_signature(hub_url: str, cid: str, *, auth_url: Optional[str] = None) -
         client.close()
 
 
-_NUMPY_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"}
+_NUMPY_DTYPES = {
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+}
 
 
 def _dims(spec: dict[str, Any]) -> list[int]:
@@ -621,7 +640,9 @@ def input_problems(model_input: Any, signature: Mapping[str, Any]) -> list[tuple
         return [("", "The input is empty.")]
     for name in model_input:
         if name not in specs:
-            problems.append((str(name), f"Unknown input {name!r}; the model takes {', '.join(map(str, specs)) or 'nothing'}."))
+            problems.append(
+                (str(name), f"Unknown input {name!r}; the model takes {', '.join(map(str, specs)) or 'nothing'}.")
+            )
     for name, spec in specs.items():
         if name not in model_input:
             problems.append((str(name), f"Missing input {name!r}."))

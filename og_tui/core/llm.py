@@ -97,7 +97,9 @@ def _load_json(text: str | bytes, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"Malformed {what} JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", field=what) from None
+        raise ValidationError(
+            f"Malformed {what} JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.", field=what
+        ) from None
     except UnicodeDecodeError:
         raise ValidationError(f"Malformed {what} JSON: the bytes are not UTF-8 text.", field=what) from None
 
@@ -118,13 +120,18 @@ def parse_tools(value: Any) -> List[dict[str, Any]]:
             tool = {"type": "function", "function": tool}
         fn = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"].strip():
-            raise ValidationError(f"Malformed tool #{i + 1}: it needs a function with a name "
-                                  '({"type": "function", "function": {"name": ..., "parameters": {...}}}).', field="tools")
+            raise ValidationError(
+                f"Malformed tool #{i + 1}: it needs a function with a name "
+                '({"type": "function", "function": {"name": ..., "parameters": {...}}}).',
+                field="tools",
+            )
         params = fn.get("parameters", {"type": "object", "properties": {}})
         if isinstance(params, str):
             params = _load_json(params, f"parameters of tool {fn['name']}")
         if not isinstance(params, dict):
-            raise ValidationError(f"Malformed tool {fn['name']!r}: parameters must be a JSON schema object.", field="tools")
+            raise ValidationError(
+                f"Malformed tool {fn['name']!r}: parameters must be a JSON schema object.", field="tools"
+            )
         out.append({"type": "function", "function": dict(fn, parameters=params)})
     return out
 
@@ -155,11 +162,15 @@ def parse_tool_arguments(tool_call: dict[str, Any]) -> dict[str, Any]:
         args = json.loads(raw or "{}")
     except (ValueError, TypeError) as exc:
         why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
-        raise ToolCallError(f"The model called tool {name!r} with arguments that do not parse as JSON ({why}): {str(raw)[:200]}",
-                            field="tool_calls") from None
+        raise ToolCallError(
+            f"The model called tool {name!r} with arguments that do not parse as JSON ({why}): {str(raw)[:200]}",
+            field="tool_calls",
+        ) from None
     if not isinstance(args, dict):
-        raise ToolCallError(f"The model called tool {name!r} with arguments that are not a JSON object: {str(raw)[:200]}",
-                            field="tool_calls")
+        raise ToolCallError(
+            f"The model called tool {name!r} with arguments that are not a JSON object: {str(raw)[:200]}",
+            field="tool_calls",
+        )
     return args
 
 
@@ -182,16 +193,27 @@ def _settlement_of(value: Any) -> str:
         return x402SettlementMode.SETTLE_BATCH.value
     text = str(getattr(value, "value", value)).strip().lower()
     if text not in {m.value for m in x402SettlementMode}:
-        raise ValidationError(f"Settlement must be settle, settle-metadata or settle-batch, not {value!r}.", field="settlement")
+        raise ValidationError(
+            f"Settlement must be settle, settle-metadata or settle-batch, not {value!r}.", field="settlement"
+        )
     return text
 
 
 class LLMClient:
     """Chat and completion for one profile and wallet (``signer`` may be None for unpaid use)."""
 
-    def __init__(self, profile: Any, signer: Any = None, store: Any = None, caps: Any = None, *,
-                 chain: Any = None, on_payment: Optional[Callable[[Any], None]] = None,
-                 timeout: float = 60.0, llm_url: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        profile: Any,
+        signer: Any = None,
+        store: Any = None,
+        caps: Any = None,
+        *,
+        chain: Any = None,
+        on_payment: Optional[Callable[[Any], None]] = None,
+        timeout: float = 60.0,
+        llm_url: Optional[str] = None,
+    ) -> None:
         self.profile = profile
         self.signer = signer
         self.store = store
@@ -202,8 +224,9 @@ class LLMClient:
             self.base_url = self.base_url[:-3]
         self._chain = chain
         self._devnet_payee: Optional[str] = None
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=15.0, write=30.0, pool=10.0),
-                                  follow_redirects=False)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=15.0, write=30.0, pool=10.0), follow_redirects=False
+        )
         self.last_payment = None
 
     def close(self) -> None:
@@ -233,8 +256,15 @@ class LLMClient:
                 self.on_payment(info)
 
         return X402PaymentAuth(
-            self.signer, self.profile.x402_network, self.profile.chain_id, caps=self.caps, settlement=settlement,
-            model=model, store=self.store, profile_name=getattr(self.profile, "name", None), on_payment=on_payment,
+            self.signer,
+            self.profile.x402_network,
+            self.profile.chain_id,
+            caps=self.caps,
+            settlement=settlement,
+            model=model,
+            store=self.store,
+            profile_name=getattr(self.profile, "name", None),
+            on_payment=on_payment,
             policy=self.payment_policy(),
         )
 
@@ -276,23 +306,39 @@ class LLMClient:
         code = err.get("code") if isinstance(err, dict) else None
         backend = (body.get("backend") if isinstance(body, dict) else None) or resp.headers.get("x-og-backend")
         if code == "unknown_model" or (resp.status_code == 404 and "model" in str(msg).lower()):
-            return UnknownModel(str(msg) or f"Unknown model {model!r}.", status=resp.status_code, code=code, backend=backend)
+            return UnknownModel(
+                str(msg) or f"Unknown model {model!r}.", status=resp.status_code, code=code, backend=backend
+            )
         if code == "upstream_unavailable" or resp.status_code in (502, 503, 504):
-            return UpstreamUnavailable(str(msg) or f"The LLM backend is unavailable (HTTP {resp.status_code}).",
-                                       status=resp.status_code, code=code, backend=backend)
-        return LLMError(f"The LLM server answered HTTP {resp.status_code}: {msg}".rstrip(": "), status=resp.status_code,
-                        code=code, backend=backend)
+            return UpstreamUnavailable(
+                str(msg) or f"The LLM backend is unavailable (HTTP {resp.status_code}).",
+                status=resp.status_code,
+                code=code,
+                backend=backend,
+            )
+        return LLMError(
+            f"The LLM server answered HTTP {resp.status_code}: {msg}".rstrip(": "),
+            status=resp.status_code,
+            code=code,
+            backend=backend,
+        )
 
-    def _send(self, path: str, body: dict[str, Any], settlement: str, model: str, stream: bool) -> tuple[httpx.Response, Any]:
+    def _send(
+        self, path: str, body: dict[str, Any], settlement: str, model: str, stream: bool
+    ) -> tuple[httpx.Response, Any]:
         auth = self._auth(settlement, model)
         request = self._http.build_request("POST", self.base_url + path, json=body, headers=self._headers(settlement))
         try:
             resp = self._http.send(request, auth=auth, stream=stream)
         except httpx.ConnectError as exc:
-            raise NetworkUnreachable(f"Cannot reach the LLM server at {self.base_url} ({exc}).",
-                                     hint="Start the devnet (og-tui devnet) or check the profile's llm_url.") from None
+            raise NetworkUnreachable(
+                f"Cannot reach the LLM server at {self.base_url} ({exc}).",
+                hint="Start the devnet (og-tui devnet) or check the profile's llm_url.",
+            ) from None
         except httpx.TimeoutException as exc:
-            raise LLMError(f"The LLM server at {self.base_url} did not answer in time ({type(exc).__name__}).") from None
+            raise LLMError(
+                f"The LLM server at {self.base_url} did not answer in time ({type(exc).__name__})."
+            ) from None
         except httpx.TransportError as exc:
             raise LLMError(f"The connection to the LLM server at {self.base_url} failed ({exc}).") from None
         if not 200 <= resp.status_code < 300:
@@ -303,7 +349,9 @@ class LLMClient:
         return resp, auth
 
     def _meta(self, model: str, mode: LlmInferenceMode, kind: str, settlement: Optional[str]) -> ReplyMeta:
-        return ReplyMeta(model=str(getattr(model, "value", model)), mode=mode.name, kind=kind, settlement_mode=settlement)
+        return ReplyMeta(
+            model=str(getattr(model, "value", model)), mode=mode.name, kind=kind, settlement_mode=settlement
+        )
 
     def _payment_meta(self, meta: ReplyMeta, resp: httpx.Response, auth: Any) -> None:
         from og_tui.core.x402 import decode_payment_response
@@ -320,13 +368,27 @@ class LLMClient:
             meta.payee = info.payee
             from og_tui.core.amounts import format_amount
 
-            meta.cost_text = f"{format_amount(info.amount, self.profile.payment_token_decimals)} {self.profile.payment_token_symbol}"
+            meta.cost_text = (
+                f"{format_amount(info.amount, self.profile.payment_token_decimals)} {self.profile.payment_token_symbol}"
+            )
 
     # -- chat --------------------------------------------------------------------------------------
-    def chat(self, model: Any, messages: List[dict[str, Any]], *, mode: Any = LlmInferenceMode.TEE, max_tokens: int = 100,
-             temperature: float = 0.0, stop: Optional[List[str]] = None, tools: Optional[List[dict[str, Any]]] = None,
-             tool_choice: Any = None, settlement: Any = None, stream: bool = False, cancel: Any = None,
-             extra_body: Optional[dict[str, Any]] = None) -> Union[ChatResult, ChatStream]:
+    def chat(
+        self,
+        model: Any,
+        messages: List[dict[str, Any]],
+        *,
+        mode: Any = LlmInferenceMode.TEE,
+        max_tokens: int = 100,
+        temperature: float = 0.0,
+        stop: Optional[List[str]] = None,
+        tools: Optional[List[dict[str, Any]]] = None,
+        tool_choice: Any = None,
+        settlement: Any = None,
+        stream: bool = False,
+        cancel: Any = None,
+        extra_body: Optional[dict[str, Any]] = None,
+    ) -> Union[ChatResult, ChatStream]:
         mode = _mode_of(mode)
         messages = parse_messages(messages)
         tools = parse_tools(tools) if tools else []
@@ -336,8 +398,12 @@ class LLMClient:
                 return stream_of(result)
             return result
         settlement = _settlement_of(settlement)
-        body: Dict[str, Any] = {"model": bare_model(model), "messages": messages, "max_tokens": int(max_tokens),
-                                "temperature": float(temperature)}
+        body: Dict[str, Any] = {
+            "model": bare_model(model),
+            "messages": messages,
+            "max_tokens": int(max_tokens),
+            "temperature": float(temperature),
+        }
         if stop:
             body["stop"] = list(stop)
         if tools:
@@ -358,8 +424,13 @@ class LLMClient:
             raise LLMError("The LLM server answered without choices.")
         message = choices[0].get("message") or {}
         self._finish_meta(meta, data, choices[0].get("finish_reason"))
-        return ChatResult(transaction_hash="external", finish_reason=choices[0].get("finish_reason"),
-                          chat_output=message, payment_hash=meta.payment_hash, meta=meta)
+        return ChatResult(
+            transaction_hash="external",
+            finish_reason=choices[0].get("finish_reason"),
+            chat_output=message,
+            payment_hash=meta.payment_hash,
+            meta=meta,
+        )
 
     def _finish_meta(self, meta: ReplyMeta, data: dict[str, Any], finish: Optional[str]) -> None:
         usage = data.get("usage") or {}
@@ -383,17 +454,30 @@ class LLMClient:
         except Exception:  # noqa: BLE001 - the history must not break a paid reply
             _log.debug("the history must not break a paid reply", exc_info=True)
 
-    def completion(self, model: Any, prompt: str, *, mode: Any = LlmInferenceMode.TEE, max_tokens: int = 100,
-                   temperature: float = 0.0, stop: Optional[List[str]] = None, settlement: Any = None,
-                   extra_body: Optional[dict[str, Any]] = None) -> ChatResult:
+    def completion(
+        self,
+        model: Any,
+        prompt: str,
+        *,
+        mode: Any = LlmInferenceMode.TEE,
+        max_tokens: int = 100,
+        temperature: float = 0.0,
+        stop: Optional[List[str]] = None,
+        settlement: Any = None,
+        extra_body: Optional[dict[str, Any]] = None,
+    ) -> ChatResult:
         mode = _mode_of(mode)
         if not isinstance(prompt, str):
             raise ValidationError("The prompt must be text.", field="prompt")
         if mode == LlmInferenceMode.VANILLA:
             return completion_onchain(self, model, prompt, max_tokens, temperature, stop)
         settlement = _settlement_of(settlement)
-        body: Dict[str, Any] = {"model": bare_model(model), "prompt": prompt, "max_tokens": int(max_tokens),
-                                "temperature": float(temperature)}
+        body: Dict[str, Any] = {
+            "model": bare_model(model),
+            "prompt": prompt,
+            "max_tokens": int(max_tokens),
+            "temperature": float(temperature),
+        }
         if stop:
             body["stop"] = list(stop)
         if extra_body:
@@ -407,8 +491,13 @@ class LLMClient:
             text = ((data.get("choices") or [{}])[0]).get("text", "")
         finish = ((data.get("choices") or [{}])[0]).get("finish_reason")
         self._finish_meta(meta, data, finish)
-        return ChatResult(transaction_hash="external", finish_reason=finish, completion_output=text,
-                          payment_hash=meta.payment_hash, meta=meta)
+        return ChatResult(
+            transaction_hash="external",
+            finish_reason=finish,
+            completion_output=text,
+            payment_hash=meta.payment_hash,
+            meta=meta,
+        )
 
     def models(self) -> List[dict[str, Any]]:
         try:

@@ -62,12 +62,22 @@ def _send_tx(client: Any, data: bytes, meta: ReplyMeta, event_sig: str) -> tuple
         raise PaymentError("On-chain (VANILLA) LLM calls are transactions: unlock a wallet first.")
     from og_tui.core.history import TxRecorder
 
-    recorder = TxRecorder(getattr(client, "store", None), getattr(client.profile, "name", "") or "", "llm",
-                          from_addr=client.signer.address, to_addr=client.profile.inference_contract,
-                          detail={"model": meta.model, "kind": meta.kind})
+    recorder = TxRecorder(
+        getattr(client, "store", None),
+        getattr(client.profile, "name", "") or "",
+        "llm",
+        from_addr=client.signer.address,
+        to_addr=client.profile.inference_contract,
+        detail={"model": meta.model, "kind": meta.kind},
+    )
     try:
-        outcome = client.chain.send(client.signer, {"to": client.profile.inference_contract, "data": "0x" + data.hex()},
-                                    gas_margin=1.5, label="LLM request", on_status=recorder)
+        outcome = client.chain.send(
+            client.signer,
+            {"to": client.profile.inference_contract, "data": "0x" + data.hex()},
+            gas_margin=1.5,
+            label="LLM request",
+            on_status=recorder,
+        )
     except BaseException as exc:
         recorder.failed(exc)
         raise
@@ -81,8 +91,17 @@ def _send_tx(client: Any, data: bytes, meta: ReplyMeta, event_sig: str) -> tuple
             return outcome, bytes.fromhex(entry["data"][2:])
     raise LLMError(f"The LLM transaction {outcome.hash} was mined but carries no {event_sig.split('(')[0]} event.")
 
-def chat_onchain(client: Any, model: Any, messages: List[dict[str, Any]], max_tokens: int, temperature: float,
-                  stop: Optional[List[str]], tools: List[dict[str, Any]], tool_choice: Any) -> ChatResult:
+
+def chat_onchain(
+    client: Any,
+    model: Any,
+    messages: List[dict[str, Any]],
+    max_tokens: int,
+    temperature: float,
+    stop: Optional[List[str]],
+    tools: List[dict[str, Any]],
+    tool_choice: Any,
+) -> ChatResult:
     from eth_abi.abi import decode, encode
     from eth_utils.crypto import keccak
 
@@ -99,12 +118,27 @@ def chat_onchain(client: Any, model: Any, messages: List[dict[str, Any]], max_to
             args = fn.get("arguments", "")
             calls.append((tc.get("id", ""), fn.get("name", ""), args if isinstance(args, str) else json.dumps(args)))
         msgs.append((m["role"], content, m.get("name") or "", m.get("tool_call_id") or "", calls))
-    flat_tools = [(t["function"].get("description", "") or "", t["function"]["name"], json.dumps(t["function"].get("parameters") or {}))
-                  for t in tools]
+    flat_tools = [
+        (
+            t["function"].get("description", "") or "",
+            t["function"]["name"],
+            json.dumps(t["function"].get("parameters") or {}),
+        )
+        for t in tools
+    ]
     if isinstance(tool_choice, dict):
         tool_choice = (tool_choice.get("function") or {}).get("name", "")
     choice = tool_choice if tool_choice not in (None,) else ("auto" if tools else "")
-    request = (0, bare_model(model), msgs, flat_tools, choice or "", int(max_tokens), list(stop or []), int(float(temperature) * 100))
+    request = (
+        0,
+        bare_model(model),
+        msgs,
+        flat_tools,
+        choice or "",
+        int(max_tokens),
+        list(stop or []),
+        int(float(temperature) * 100),
+    )
     data = keccak(text=SIG_RUN_LLM_CHAT)[:4] + encode([CHAT_REQUEST_TYPE], [request])
     meta = _meta(model, LlmInferenceMode.VANILLA, "chat", None)
     meta.backend = "chain"
@@ -117,8 +151,10 @@ def chat_onchain(client: Any, model: Any, messages: List[dict[str, Any]], max_to
     meta.completion_tokens = len((content or "").split()) if content else len(tool_calls)
     return ChatResult(transaction_hash=outcome.hash, finish_reason=finish, chat_output=message, meta=meta)
 
-def completion_onchain(client: Any, model: Any, prompt: str, max_tokens: int, temperature: float,
-                        stop: Optional[List[str]]) -> ChatResult:
+
+def completion_onchain(
+    client: Any, model: Any, prompt: str, max_tokens: int, temperature: float, stop: Optional[List[str]]
+) -> ChatResult:
     from eth_abi.abi import decode, encode
     from eth_utils.crypto import keccak
 

@@ -109,8 +109,15 @@ def _merge_tool_deltas(acc: Dict[int, dict[str, Any]], deltas: list[Any]) -> Non
 class ChatStream(TextGenerationStream):
     """Iterator of StreamChunk from an SSE response; see the module docstring."""
 
-    def __init__(self, response: Optional[httpx.Response], meta: ReplyMeta, *, cancel: Any = None,
-                 chunks: Optional[List[StreamChunk]] = None, on_done: Optional[Callable[["ChatStream"], None]] = None) -> None:
+    def __init__(
+        self,
+        response: Optional[httpx.Response],
+        meta: ReplyMeta,
+        *,
+        cancel: Any = None,
+        chunks: Optional[List[StreamChunk]] = None,
+        on_done: Optional[Callable[["ChatStream"], None]] = None,
+    ) -> None:
         self.response = response
         self.meta = meta
         self.cancel = cancel
@@ -199,14 +206,20 @@ class ChatStream(TextGenerationStream):
             self.meta.elapsed_s = time.monotonic() - self.meta.started
             raise StreamInterrupted(
                 f"The stream from the LLM gateway broke off after {len(self._parts)} chunks ({type(exc).__name__}: {exc or 'connection lost'}).",
-                partial_text="".join(self._parts), tool_calls=self.tool_calls, meta=self.meta,
+                partial_text="".join(self._parts),
+                tool_calls=self.tool_calls,
+                meta=self.meta,
             ) from None
         finally:
             self._close_response()
         if not self.done and not self._cancelled():
             self.meta.interrupted = True
-            raise StreamInterrupted("The stream from the LLM gateway ended without its final [DONE] event.",
-                                    partial_text="".join(self._parts), tool_calls=self.tool_calls, meta=self.meta)
+            raise StreamInterrupted(
+                "The stream from the LLM gateway ended without its final [DONE] event.",
+                partial_text="".join(self._parts),
+                tool_calls=self.tool_calls,
+                meta=self.meta,
+            )
 
     @staticmethod
     def _event_object(event: str, data: str) -> Optional[dict[str, Any]]:
@@ -230,8 +243,12 @@ class ChatStream(TextGenerationStream):
         code = err.get("code") if isinstance(err, dict) else None
         self.meta.interrupted = True
         if self._parts:
-            return StreamInterrupted(f"The reply broke off: {msg}", partial_text="".join(self._parts),
-                                     tool_calls=self.tool_calls, meta=self.meta)
+            return StreamInterrupted(
+                f"The reply broke off: {msg}",
+                partial_text="".join(self._parts),
+                tool_calls=self.tool_calls,
+                meta=self.meta,
+            )
         cls = UpstreamUnavailable if code == "upstream_unavailable" else LLMError
         return cls(str(msg), code=code)
 
@@ -284,14 +301,29 @@ class ChatStream(TextGenerationStream):
 def stream_of(result: ChatResult) -> ChatStream:
     """A finished on-chain result as a one-chunk stream (so a chat screen has one code path)."""
     msg = result.chat_output or {}
-    calls = [{"index": i, "id": tc.get("id", ""), "type": "function",
-              "function": {"name": tc.get("name", ""), "arguments": tc.get("arguments", "")}}
-             for i, tc in enumerate(msg.get("tool_calls") or [])]
+    calls = [
+        {
+            "index": i,
+            "id": tc.get("id", ""),
+            "type": "function",
+            "function": {"name": tc.get("name", ""), "arguments": tc.get("arguments", "")},
+        }
+        for i, tc in enumerate(msg.get("tool_calls") or [])
+    ]
     meta = result.meta or ReplyMeta(model="", mode="VANILLA")
     usage = StreamUsage(meta.prompt_tokens, meta.completion_tokens, meta.prompt_tokens + meta.completion_tokens)
-    chunk = StreamChunk(choices=[StreamChoice(StreamDelta(content=msg.get("content") or None, role="assistant",
-                                                          tool_calls=calls or None), 0, result.finish_reason)],
-                        model=meta.model, usage=usage, is_final=True)
+    chunk = StreamChunk(
+        choices=[
+            StreamChoice(
+                StreamDelta(content=msg.get("content") or None, role="assistant", tool_calls=calls or None),
+                0,
+                result.finish_reason,
+            )
+        ],
+        model=meta.model,
+        usage=usage,
+        is_final=True,
+    )
     s = ChatStream(None, meta, chunks=[chunk])
     s.done = True
     return s

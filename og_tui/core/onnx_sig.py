@@ -30,9 +30,22 @@ class NotOnnx(ValueError):
 
 
 _DTYPES = {
-    1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-    8: "string", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64",
-    14: "complex64", 15: "complex128", 16: "bfloat16",
+    1: "float32",
+    2: "uint8",
+    3: "int8",
+    4: "uint16",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    8: "string",
+    9: "bool",
+    10: "float16",
+    11: "float64",
+    12: "uint32",
+    13: "uint64",
+    14: "complex64",
+    15: "complex128",
+    16: "bfloat16",
 }
 
 
@@ -67,7 +80,9 @@ def _value_info(vi: onnx.ValueInfoProto) -> Dict[str, Any]:
     tp = vi.type
     entry: Dict[str, Any] = {"name": vi.name, "dtype": _type_name(tp), "shape": None}
     kind = tp.WhichOneof("value")
-    tensor = tp.tensor_type if kind == "tensor_type" else tp.sparse_tensor_type if kind == "sparse_tensor_type" else None
+    tensor = (
+        tp.tensor_type if kind == "tensor_type" else tp.sparse_tensor_type if kind == "sparse_tensor_type" else None
+    )
     if tensor is not None and tensor.HasField("shape"):
         shape: List[Optional[int]] = []
         names: List[Optional[str]] = []

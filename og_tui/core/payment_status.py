@@ -56,8 +56,14 @@ def _from_gateway(llm: Any, row: "PaymentRecord") -> Optional[tuple[str, Optiona
     return None
 
 
-def follow_payments(store: "Store", *, llm: Any = None, chain: Optional["ChainClient"] = None,
-                    profile: Optional[str] = None, now: Optional[float] = None) -> List["PaymentRecord"]:
+def follow_payments(
+    store: "Store",
+    *,
+    llm: Any = None,
+    chain: Optional["ChainClient"] = None,
+    profile: Optional[str] = None,
+    now: Optional[float] = None,
+) -> List["PaymentRecord"]:
     """One pass over the open payments of ``profile``; returns the rows whose status changed."""
     now = time.time() if now is None else now
     changed: List["PaymentRecord"] = []

@@ -332,9 +332,7 @@ class WalletStore:
         except (TypeError, ValueError):
             raise ValidationError("This is not a keystore file (it is not JSON).", field="keystore") from None
         if not isinstance(data, dict) or "crypto" not in data and "Crypto" not in data:
-            raise ValidationError(
-                "This JSON is not an Ethereum V3 keystore (no crypto section).", field="keystore"
-            )
+            raise ValidationError("This JSON is not an Ethereum V3 keystore (no crypto section).", field="keystore")
         if not passphrase:
             raise ValidationError("Enter the keystore's passphrase.", field="passphrase")
         key = self._decrypt_keystore(data, passphrase)
@@ -501,9 +499,7 @@ class WalletStore:
     def _hub_user(profile: str) -> str:
         return f"hub:{profile}"
 
-    def set_hub_credentials(
-        self, profile: str, email: str, password: str, passphrase: Optional[str] = None
-    ) -> str:
+    def set_hub_credentials(self, profile: str, email: str, password: str, passphrase: Optional[str] = None) -> str:
         """Remember the Model Hub sign-in for ``profile``; returns the storage kind.
 
         Without a usable keyring the password is encrypted with ``passphrase``.
@@ -546,9 +542,7 @@ class WalletStore:
             return False
         return True
 
-    def get_hub_credentials(
-        self, profile: str, passphrase: Optional[str] = None
-    ) -> Optional[HubCredentials]:
+    def get_hub_credentials(self, profile: str, passphrase: Optional[str] = None) -> Optional[HubCredentials]:
         """The stored sign-in for ``profile``, or None when there is none."""
         with self._lock:
             entry = self._read_index()["hub"].get(profile)

@@ -55,7 +55,6 @@ TX_KINDS = (
 )
 
 
-
 @dataclass(frozen=True)
 class TxRecord:
     id: int
@@ -143,7 +142,6 @@ def _from_json(value: Optional[str]) -> Any:
         return {"raw": value}
 
 
-
 class Store:
     """SQLite history at ``path`` (``":memory:"`` for a throwaway one)."""
 
@@ -229,8 +227,16 @@ class Store:
                 fields = {
                     k: v
                     for k, v in dict(
-                        kind=kind, status=status, from_addr=from_addr, to_addr=to_addr, value=value,
-                        token=token, profile=profile, detail=detail, gas_used=gas_used, block=block,
+                        kind=kind,
+                        status=status,
+                        from_addr=from_addr,
+                        to_addr=to_addr,
+                        value=value,
+                        token=token,
+                        profile=profile,
+                        detail=detail,
+                        gas_used=gas_used,
+                        block=block,
                         error=error,
                     ).items()
                     if v is not None
@@ -241,8 +247,20 @@ class Store:
                    from_addr, to_addr, value, token, profile, detail, error)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    h, kind, status, gas_used, block, created_at or now, now, from_addr, to_addr,
-                    _to_text_int(value), token, profile, _to_json(detail), error,
+                    h,
+                    kind,
+                    status,
+                    gas_used,
+                    block,
+                    created_at or now,
+                    now,
+                    from_addr,
+                    to_addr,
+                    _to_text_int(value),
+                    token,
+                    profile,
+                    _to_json(detail),
+                    error,
                 ),
             )
             return self.get_tx(h)  # type: ignore[return-value]
@@ -361,15 +379,26 @@ class Store:
                 """INSERT INTO payments (amount, payee, mode, hash, model, created_at, profile, token,
                    network, detail, status, settlement_tx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    _to_text_int(amount), payee, mode, hash, model, created_at or time.time(), profile,
-                    token, network, _to_json(detail), status, settlement_tx,
+                    _to_text_int(amount),
+                    payee,
+                    mode,
+                    hash,
+                    model,
+                    created_at or time.time(),
+                    profile,
+                    token,
+                    network,
+                    _to_json(detail),
+                    status,
+                    settlement_tx,
                 ),
             )
             row = self._execute("SELECT * FROM payments WHERE id = ?", (cur.lastrowid,)).fetchone()
             return self._payment(row)
 
-    def set_payment_status(self, payment_id: int, status: str, *, settlement_tx: Optional[str] = None,
-                           reason: Optional[str] = None) -> Optional[PaymentRecord]:
+    def set_payment_status(
+        self, payment_id: int, status: str, *, settlement_tx: Optional[str] = None, reason: Optional[str] = None
+    ) -> Optional[PaymentRecord]:
         """Move a payment to ``status`` (a final status is never left again)."""
         if status not in PAYMENT_STATUSES:
             raise StoreError(f"Unknown payment status {status!r}.")
@@ -400,9 +429,7 @@ class Store:
         sql += " ORDER BY created_at, id LIMIT ?"
         return [self._payment(r) for r in self._execute(sql, (*params, int(limit))).fetchall()]
 
-    def list_payments(
-        self, profile: Optional[str] = None, limit: int = 100, offset: int = 0
-    ) -> List[PaymentRecord]:
+    def list_payments(self, profile: Optional[str] = None, limit: int = 100, offset: int = 0) -> List[PaymentRecord]:
         sql = "SELECT * FROM payments"
         params: List[Any] = []
         if profile is not None:
@@ -468,9 +495,18 @@ class Store:
                 """INSERT INTO inference_runs (model, model_name, mode, inputs, outputs, tx_hash, block,
                    gas_used, latency_s, created_at, profile, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    model, model_name, mode, json.dumps(inputs, default=str), _to_json(outputs),
-                    _norm_hash(tx_hash) if tx_hash else None, block, gas_used, latency_s,
-                    created_at or time.time(), profile, _to_json(detail),
+                    model,
+                    model_name,
+                    mode,
+                    json.dumps(inputs, default=str),
+                    _to_json(outputs),
+                    _norm_hash(tx_hash) if tx_hash else None,
+                    block,
+                    gas_used,
+                    latency_s,
+                    created_at or time.time(),
+                    profile,
+                    _to_json(detail),
                 ),
             )
             return self.get_run(last_row_id(cur))  # type: ignore[return-value]

@@ -447,7 +447,7 @@ def _div_pow10(v: Any, d: Any) -> tuple[Any, Any]:
     neg = v < 0
     av = np.abs(v).astype(np.uint64)
     big = av >= np.uint64(2**53)
-    pw = 10.0 ** d
+    pw = 10.0**d
     r = av.astype(np.float64) / pw  # exact rounding when av < 2**53
     doubtful = np.zeros(v.shape, dtype=bool)
     if big.any():
@@ -516,9 +516,7 @@ def decode_number_tensor(tensor: Any, *, exact: bool = False) -> Any:
             arr = arr.reshape(dims)
         except ValueError:
             name = _get(tensor, "name", 0, "?")
-            raise TensorError(
-                f"tensor {name!r} has {arr.size} values but shape {tuple(dims)}"
-            ) from None
+            raise TensorError(f"tensor {name!r} has {arr.size} values but shape {tuple(dims)}") from None
     return arr
 
 

@@ -115,8 +115,15 @@ def send(
         if stage == "sent" and store is not None:
             sent["hash"] = info["hash"]
             store.add_tx(
-                info["hash"], kind, status="pending", from_addr=signer.address, to_addr=to, value=units,
-                token=token, profile=profile.name, detail=detail,
+                info["hash"],
+                kind,
+                status="pending",
+                from_addr=signer.address,
+                to_addr=to,
+                value=units,
+                token=token,
+                profile=profile.name,
+                detail=detail,
             )
         if on_status is not None:
             on_status(stage, info)
@@ -136,8 +143,16 @@ def send(
         raise
     if store is not None:
         store.add_tx(
-            outcome.hash, kind, status="confirmed", from_addr=signer.address, to_addr=to, value=units,
-            token=token, profile=profile.name, gas_used=outcome.gas_used, block=outcome.block,
+            outcome.hash,
+            kind,
+            status="confirmed",
+            from_addr=signer.address,
+            to_addr=to,
+            value=units,
+            token=token,
+            profile=profile.name,
+            gas_used=outcome.gas_used,
+            block=outcome.block,
             detail={**detail, "gas_price": outcome.gas_price, "fee_wei": outcome.fee_wei},
         )
     return outcome
@@ -157,8 +172,7 @@ def fund(
     if not profile.is_devnet or not profile.base_url:
         link = profile.faucet_link(address)
         raise ValidationError(
-            f"Profile {profile.name!r} has no built-in faucet."
-            + (f" Open {link} to request funds." if link else ""),
+            f"Profile {profile.name!r} has no built-in faucet." + (f" Open {link} to request funds." if link else ""),
         )
     result = DevnetClient(profile.base_url).fund(address)
     if store is not None:
@@ -181,7 +195,14 @@ def fund(
                 except (ChainError, KeyError, TypeError, ValueError):
                     fields = {}
             store.add_tx(
-                tx_hash, kind, status=fields.pop("status", "confirmed"), to_addr=address, value=value,
-                token=token, profile=profile.name, detail={"source": "devnet faucet"}, **fields,
+                tx_hash,
+                kind,
+                status=fields.pop("status", "confirmed"),
+                to_addr=address,
+                value=value,
+                token=token,
+                profile=profile.name,
+                detail={"source": "devnet faucet"},
+                **fields,
             )
     return result

@@ -39,20 +39,62 @@ class WorkflowModel:
 
 
 WORKFLOW_MODELS: List[WorkflowModel] = [
-    WorkflowModel("read_eth_usdt_one_hour_volatility_forecast", "ETH/USDT 1 h volatility",
-                  "0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845", "Y", "ETH/USDT", "1h"),
-    WorkflowModel("read_btc_1_hour_price_forecast", "BTC 1 h price forecast",
-                  "0xb4146E095c2CD2a7aA497EdfB513F1cB868Dcc3D", "regression_output", "BTC/USDT", "1h"),
-    WorkflowModel("read_eth_1_hour_price_forecast", "ETH 1 h price forecast",
-                  "0x58826c6dc9A608238d9d57a65bDd50EcaE27FE99", "regression_output", "ETH/USDT", "1h"),
-    WorkflowModel("read_sol_1_hour_price_forecast", "SOL 1 h price forecast",
-                  "0xaE12EC7314e91A612CF4Fa4DC07dC02cfCc4dF95", "regression_output", "SOL/USDT", "1h"),
-    WorkflowModel("read_sui_1_hour_price_forecast", "SUI 1 h price forecast",
-                  "0x90FE6434C46838c96E9ACb8d394C0fdfe38C6182", "regression_output", "SUI/USDT", "1h"),
-    WorkflowModel("read_sui_usdt_30_min_price_forecast", "SUI/USDT 30 min forecast",
-                  "0xD85BA71f5701dc4C5BDf9780189Db49C6F3708D2", "destandardized_prediction", "SUI/USDT", "30m"),
-    WorkflowModel("read_sui_usdt_6_hour_price_forecast", "SUI/USDT 6 h forecast",
-                  "0x3C2E4DbD653Bd30F1333d456480c1b7aB122e946", "destandardized_prediction", "SUI/USDT", "6h"),
+    WorkflowModel(
+        "read_eth_usdt_one_hour_volatility_forecast",
+        "ETH/USDT 1 h volatility",
+        "0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845",
+        "Y",
+        "ETH/USDT",
+        "1h",
+    ),
+    WorkflowModel(
+        "read_btc_1_hour_price_forecast",
+        "BTC 1 h price forecast",
+        "0xb4146E095c2CD2a7aA497EdfB513F1cB868Dcc3D",
+        "regression_output",
+        "BTC/USDT",
+        "1h",
+    ),
+    WorkflowModel(
+        "read_eth_1_hour_price_forecast",
+        "ETH 1 h price forecast",
+        "0x58826c6dc9A608238d9d57a65bDd50EcaE27FE99",
+        "regression_output",
+        "ETH/USDT",
+        "1h",
+    ),
+    WorkflowModel(
+        "read_sol_1_hour_price_forecast",
+        "SOL 1 h price forecast",
+        "0xaE12EC7314e91A612CF4Fa4DC07dC02cfCc4dF95",
+        "regression_output",
+        "SOL/USDT",
+        "1h",
+    ),
+    WorkflowModel(
+        "read_sui_1_hour_price_forecast",
+        "SUI 1 h price forecast",
+        "0x90FE6434C46838c96E9ACb8d394C0fdfe38C6182",
+        "regression_output",
+        "SUI/USDT",
+        "1h",
+    ),
+    WorkflowModel(
+        "read_sui_usdt_30_min_price_forecast",
+        "SUI/USDT 30 min forecast",
+        "0xD85BA71f5701dc4C5BDf9780189Db49C6F3708D2",
+        "destandardized_prediction",
+        "SUI/USDT",
+        "30m",
+    ),
+    WorkflowModel(
+        "read_sui_usdt_6_hour_price_forecast",
+        "SUI/USDT 6 h forecast",
+        "0x3C2E4DbD653Bd30F1333d456480c1b7aB122e946",
+        "destandardized_prediction",
+        "SUI/USDT",
+        "6h",
+    ),
 ]
 
 # Per-profile overrides (profile name -> {function: address}); both built-in profiles use
@@ -89,7 +131,9 @@ def explorer_link(explorer_url: Optional[str], address: str) -> str:
     return explorer_url.rstrip("/") + "/address/" + address
 
 
-def read_workflow_model(alpha: AlphaClient, model: WorkflowModel, explorer_url: Optional[str] = None) -> WorkflowModelOutput:
+def read_workflow_model(
+    alpha: AlphaClient, model: WorkflowModel, explorer_url: Optional[str] = None
+) -> WorkflowModelOutput:
     """Read ``model``'s latest result through an :class:`og_tui.core.alpha.AlphaClient`.
 
     Any failure is re-raised as ``RuntimeError("Error reading from workflow with address …: …")``
@@ -104,4 +148,6 @@ def read_workflow_model(alpha: AlphaClient, model: WorkflowModel, explorer_url: 
         value = float(output.numbers[model.output_key].item())
     except Exception as exc:  # noqa: BLE001 - the reference wraps every error
         raise RuntimeError(f"Error reading from workflow with address {model.address}: {exc}") from exc
-    return WorkflowModelOutput(result=format_forecast(value), block_explorer_link=explorer_link(explorer_url, model.address))
+    return WorkflowModelOutput(
+        result=format_forecast(value), block_explorer_link=explorer_link(explorer_url, model.address)
+    )

@@ -97,7 +97,9 @@ class PaymentRejected(PaymentError):
     (``nonce_used``, ``expired``, ``amount_too_low``, ``invalid_signature``,
     ``insufficient_funds``, ``wrong_payee``, ``no_matching_requirements``, ...)."""
 
-    def __init__(self, message: str, *, code: Optional[str] = None, status: int = 402, hint: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str, *, code: Optional[str] = None, status: int = 402, hint: Optional[str] = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.code = code
         self.status = status
@@ -106,8 +108,10 @@ class PaymentRejected(PaymentError):
 class PaymentRefused(PaymentError):
     """The server asked for a payment the profile does not allow; nothing was signed."""
 
-    default_hint = ("If the server is the one you meant, check the profile's payment settings "
-                    "(x402_network, payment_token, x402_payees).")
+    default_hint = (
+        "If the server is the one you meant, check the profile's payment settings "
+        "(x402_network, payment_token, x402_payees)."
+    )
 
 
 # The longest authorization og-tui signs: a server asking for a longer validity window gets
@@ -146,9 +150,11 @@ class PaymentPolicy:
     def check(self, requirement: Dict[str, Any]) -> None:
         """Raise PaymentRefused naming what the server asked and why it is refused."""
         extra = requirement.get("extra") or {}
-        asked = (f"the server asked for {requirement.get('maxAmountRequired')} units of {requirement.get('asset')} "
-                 f"({extra.get('name')!r} version {extra.get('version')!r}) on {requirement.get('network')!r}, "
-                 f"paid to {requirement.get('payTo')}, valid for {requirement.get('maxTimeoutSeconds')} s")
+        asked = (
+            f"the server asked for {requirement.get('maxAmountRequired')} units of {requirement.get('asset')} "
+            f"({extra.get('name')!r} version {extra.get('version')!r}) on {requirement.get('network')!r}, "
+            f"paid to {requirement.get('payTo')}, valid for {requirement.get('maxTimeoutSeconds')} s"
+        )
 
         def refuse(reason: str) -> PaymentRefused:
             return PaymentRefused(f"Payment refused: {asked}; {reason}. Nothing was signed.")
@@ -160,7 +166,8 @@ class PaymentPolicy:
         if extra.get("name") != self.token_name or str(extra.get("version")) != self.token_version:
             raise refuse(f"that token is {self.token_name!r} version {self.token_version!r}")
         if self.payees is not None and str(requirement.get("payTo", "")).lower() not in {
-                p.lower() for p in self.payees}:
+            p.lower() for p in self.payees
+        }:
             raise refuse(f"this profile pays only {', '.join(self.payees)}")
         window = requirement.get("maxTimeoutSeconds")
         if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= self.max_window_seconds:
@@ -200,8 +207,9 @@ class SpendCaps:
     whatever the caps say (for an "are you sure?" dialog).
     """
 
-    def __init__(self, per_request: Optional[int] = None, per_run: Optional[int] = None,
-                 decimals: int = 6, symbol: str = "OUSDC") -> None:
+    def __init__(
+        self, per_request: Optional[int] = None, per_run: Optional[int] = None, decimals: int = 6, symbol: str = "OUSDC"
+    ) -> None:
         self.per_request = per_request
         self.per_run = per_run
         self.decimals = decimals
@@ -212,7 +220,9 @@ class SpendCaps:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, decimals: Optional[int] = None, symbol: Optional[str] = None) -> "SpendCaps":
+    def from_settings(
+        cls, settings: Settings, decimals: Optional[int] = None, symbol: Optional[str] = None
+    ) -> "SpendCaps":
         from og_tui.core.amounts import parse_amount
 
         prof = settings.profile
@@ -244,13 +254,19 @@ class SpendCaps:
             raise SpendCapReached(
                 f"Spend cap reached: this request costs {self.fmt(amount)}, over the per-request cap of "
                 f"{self.fmt(self.per_request)}. Nothing was signed.",
-                amount=amount, cap=self.per_request, spent=self.spent, kind="request",
+                amount=amount,
+                cap=self.per_request,
+                spent=self.spent,
+                kind="request",
             )
         if self.per_run is not None and self.spent + amount > self.per_run:
             raise SpendCapReached(
                 f"Spend cap reached: {self.fmt(self.spent)} already paid since the app started; this request "
                 f"({self.fmt(amount)}) would pass the per-run cap of {self.fmt(self.per_run)}. Nothing was signed.",
-                amount=amount, cap=self.per_run, spent=self.spent, kind="run",
+                amount=amount,
+                cap=self.per_run,
+                spent=self.spent,
+                kind="run",
             )
 
     def reserve(self, amount: int) -> None:
@@ -319,8 +335,15 @@ def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exa
     )
 
 
-def sign_payment(signer: MessageSigner, requirement: Dict[str, Any], chain_id: int, *, now: Optional[int] = None,
-                 nonce: Optional[bytes] = None, value: Optional[int] = None) -> tuple[str, Dict[str, Any]]:
+def sign_payment(
+    signer: MessageSigner,
+    requirement: Dict[str, Any],
+    chain_id: int,
+    *,
+    now: Optional[int] = None,
+    nonce: Optional[bytes] = None,
+    value: Optional[int] = None,
+) -> tuple[str, Dict[str, Any]]:
     """Sign the EIP-3009 authorization for ``requirement``; returns (X-Payment header, payment dict)."""
     from eth_account.messages import encode_typed_data
     from eth_utils import to_checksum_address
@@ -338,8 +361,14 @@ def sign_payment(signer: MessageSigner, requirement: Dict[str, Any], chain_id: i
         "chainId": int(chain_id),
         "verifyingContract": to_checksum_address(requirement["asset"]),
     }
-    message = {"from": payer, "to": pay_to, "value": value, "validAfter": valid_after,
-               "validBefore": valid_before, "nonce": nonce}
+    message = {
+        "from": payer,
+        "to": pay_to,
+        "value": value,
+        "validAfter": valid_after,
+        "validBefore": valid_before,
+        "nonce": nonce,
+    }
     signable = encode_typed_data(domain, TRANSFER_WITH_AUTHORIZATION_TYPES, message)
     signed = signer.sign_message(signable)
     signature = "0x" + bytes(signed.signature).hex()
@@ -349,8 +378,14 @@ def sign_payment(signer: MessageSigner, requirement: Dict[str, Any], chain_id: i
         "network": requirement.get("network"),
         "payload": {
             "signature": signature,
-            "authorization": {"from": payer, "to": pay_to, "value": str(value), "validAfter": str(valid_after),
-                              "validBefore": str(valid_before), "nonce": "0x" + nonce.hex()},
+            "authorization": {
+                "from": payer,
+                "to": pay_to,
+                "value": str(value),
+                "validAfter": str(valid_after),
+                "validBefore": str(valid_before),
+                "nonce": "0x" + nonce.hex(),
+            },
         },
     }
     header = base64.b64encode(json.dumps(payment, separators=(",", ":")).encode()).decode()
@@ -437,7 +472,9 @@ class X402PaymentAuth(httpx.Auth):
     def _select(self, accepts: Any) -> Dict[str, Any]:
         return select_requirements(accepts, self.network)
 
-    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
+    def _pay(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
         try:
             body = response.json()
         except ValueError:
@@ -445,8 +482,10 @@ class X402PaymentAuth(httpx.Auth):
         if not isinstance(body, dict) or "accepts" not in body:
             return None
         if self.signer is None:
-            raise PaymentError("This request must be paid (x402) and no wallet is unlocked.",
-                               hint="Unlock a wallet with OUSDC, then retry.")
+            raise PaymentError(
+                "This request must be paid (x402) and no wallet is unlocked.",
+                hint="Unlock a wallet with OUSDC, then retry.",
+            )
         requirement = self._select(body.get("accepts"))
         if self.policy is not None:
             self.policy.check(requirement)  # raises PaymentRefused before anything is signed
@@ -475,23 +514,43 @@ class X402PaymentAuth(httpx.Auth):
         pr = decode_payment_response(response.headers.get("x-payment-response"))
         auth = payment["payload"]["authorization"]
         info = PaymentInfo(
-            amount=amount, payee=requirement["payTo"], payer=auth["from"], asset=requirement["asset"],
-            network=requirement.get("network") or "", mode=self.settlement, nonce=auth["nonce"],
+            amount=amount,
+            payee=requirement["payTo"],
+            payer=auth["from"],
+            asset=requirement["asset"],
+            network=requirement.get("network") or "",
+            mode=self.settlement,
+            nonce=auth["nonce"],
             processing_hash=response.headers.get("x-processing-hash") or pr.get("processingHash"),
-            transaction=pr.get("transaction") or None, status=pr.get("status") or ("settled" if pr.get("success") else None),
-            model=self.model, resource=requirement.get("resource"),
+            transaction=pr.get("transaction") or None,
+            status=pr.get("status") or ("settled" if pr.get("success") else None),
+            model=self.model,
+            resource=requirement.get("resource"),
         )
         self.payment = info
         if self.store is not None:
             try:
                 status = info.status if info.status in ("queued", "settled", "failed") else "pending"
                 self.store.add_payment(
-                    amount, payee=info.payee, mode=info.mode, hash=info.hash, model=info.model,
-                    profile=self.profile_name, token=info.asset, network=info.network,
-                    detail={"payer": info.payer, "nonce": info.nonce, "processing_hash": info.processing_hash,
-                            "transaction": info.transaction, "status": info.status, "resource": info.resource,
-                            "valid_before": int(auth["validBefore"])},
-                    status=status, settlement_tx=info.transaction if status == "settled" else None,
+                    amount,
+                    payee=info.payee,
+                    mode=info.mode,
+                    hash=info.hash,
+                    model=info.model,
+                    profile=self.profile_name,
+                    token=info.asset,
+                    network=info.network,
+                    detail={
+                        "payer": info.payer,
+                        "nonce": info.nonce,
+                        "processing_hash": info.processing_hash,
+                        "transaction": info.transaction,
+                        "status": info.status,
+                        "resource": info.resource,
+                        "valid_before": int(auth["validBefore"]),
+                    },
+                    status=status,
+                    settlement_tx=info.transaction if status == "settled" else None,
                 )
             except Exception:  # noqa: BLE001 - history must not break a paid request
                 _log.debug("history must not break a paid request", exc_info=True)

@@ -429,15 +429,11 @@ class DevChain:
         base_fee = self.chain.header.base_fee_per_gas
         max_fee = tx.max_fee_per_gas
         if max_fee < base_fee:
-            raise ChainError(
-                f"max fee per gas less than block base fee: maxFeePerGas {max_fee}, baseFee {base_fee}"
-            )
+            raise ChainError(f"max fee per gas less than block base fee: maxFeePerGas {max_fee}, baseFee {base_fee}")
         balance = state.get_balance(sender)
         cost = tx.gas * max_fee + tx.value
         if balance < cost:
-            raise ChainError(
-                f"insufficient funds for gas * price + value: balance {balance}, tx cost {cost}"
-            )
+            raise ChainError(f"insufficient funds for gas * price + value: balance {balance}, tx cost {cost}")
         parent = self.head
         self.chain.header = self.chain.header.copy(timestamp=max(int(time.time()), parent.timestamp))
         try:
@@ -447,8 +443,10 @@ class DevChain:
             raise ChainError(f"transaction failed: {exc}") from None
         except EvmTimeout as exc:  # nothing was persisted: the pending block is as before
             self.chain.header = self.chain.create_header_from_parent(parent)
-            raise ChainError(f"transaction not mined: {exc}: the devnet does not run one transaction "
-                             "longer than that (--tx-evm-timeout)") from None
+            raise ChainError(
+                f"transaction not mined: {exc}: the devnet does not run one transaction "
+                "longer than that (--tx-evm-timeout)"
+            ) from None
         except Exception as exc:  # py-evm ValidationError and friends
             self.chain.header = self.chain.create_header_from_parent(parent)
             raise ChainError(f"invalid transaction: {exc}") from None
@@ -535,7 +533,9 @@ class DevChain:
             except OutOfGas:
                 raise ChainError(f"gas required exceeds allowance ({cap})") from None
             except VMError as exc:
-                raise _execution_error(exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b"") from None
+                raise _execution_error(
+                    exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b""
+                ) from None
             except Exception as exc:
                 raise ChainError(str(exc)) from None
 

@@ -58,7 +58,7 @@ def _rewriter(pairs: List[Tuple[str, str]]) -> Callable[[str], str]:
     def rewrite(url: str) -> str:
         for prefix, target in pairs:
             if isinstance(url, str) and url.startswith(prefix):
-                return target + url[len(prefix):]
+                return target + url[len(prefix) :]
         return url
 
     return rewrite
@@ -148,10 +148,15 @@ def use_devnet(og: Any, url: str) -> Dict[str, Any]:
     _set_defaults(og.init, network)
     _set_defaults(og.new_client, network)
     _set_defaults(client_mod.Client.__init__, llm)
-    for name, value in (("DEFAULT_RPC_URL", rpc_url), ("DEFAULT_API_URL", api_url),
-                        ("DEFAULT_INFERENCE_CONTRACT_ADDRESS", contract), ("DEFAULT_SCHEDULER_ADDRESS", scheduler),
-                        ("DEFAULT_LLM_SERVER_URL", llm_url), ("DEFAULT_OPENGRADIENT_LLM_SERVER_URL", llm_url),
-                        ("DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL", llm_url)):
+    for name, value in (
+        ("DEFAULT_RPC_URL", rpc_url),
+        ("DEFAULT_API_URL", api_url),
+        ("DEFAULT_INFERENCE_CONTRACT_ADDRESS", contract),
+        ("DEFAULT_SCHEDULER_ADDRESS", scheduler),
+        ("DEFAULT_LLM_SERVER_URL", llm_url),
+        ("DEFAULT_OPENGRADIENT_LLM_SERVER_URL", llm_url),
+        ("DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL", llm_url),
+    ):
         if value is None:
             continue
         for mod_name in ("", ".defaults", ".alpha", ".client", ".llm.og_langchain", ".llm.og_openai"):
@@ -170,4 +175,3 @@ def use_devnet(og: Any, url: str) -> Dict[str, Any]:
             stacklevel=2,
         )
     return info
-

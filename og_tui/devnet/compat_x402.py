@@ -38,7 +38,11 @@ def x402_settings(network: str) -> Dict[str, Any]:
     if network == constants.DEVNET_X402_NETWORK:
         return {"x402_network": network, "x402_chain_id": 0, "payment_token_name": constants.OUSDC_NAME}
     if network == constants.OG_X402_NETWORK:
-        return {"x402_network": network, "x402_chain_id": constants.OG_CHAIN_ID, "payment_token_name": DEVNET_TOKEN_NAME}
+        return {
+            "x402_network": network,
+            "x402_chain_id": constants.OG_CHAIN_ID,
+            "payment_token_name": DEVNET_TOKEN_NAME,
+        }
     raise ValueError(f"Unknown x402 network {network!r}: use one of {', '.join(X402_NETWORKS)}.")
 
 
@@ -52,8 +56,11 @@ def x402_domain_note(config: "DevnetConfig") -> Dict[str, Any]:
         "verifyingContract": constants.OUSDC_ADDRESS,
         "public_network_name": public,
         "valid_on_public_networks": False,
-        "note": (f"x402 is served under the public network name {config.x402_network!r} for unmodified clients; "
-                 f"the token's EIP-712 name {config.payment_token_name!r} differs from the public token's "
-                 f"{constants.OUSDC_NAME!r}, so no payment signed here is valid on a public network.")
-        if public else "devnet-only network and chain id: no payment signed here is valid on a public network.",
+        "note": (
+            f"x402 is served under the public network name {config.x402_network!r} for unmodified clients; "
+            f"the token's EIP-712 name {config.payment_token_name!r} differs from the public token's "
+            f"{constants.OUSDC_NAME!r}, so no payment signed here is valid on a public network."
+        )
+        if public
+        else "devnet-only network and chain id: no payment signed here is valid on a public network.",
     }

@@ -145,8 +145,13 @@ class Guard:
         server = scope.get("server")
         if host is not None and not self.host_allowed(host, server[1] if server else None):
             allowed = ", ".join(sorted(self.names))
-            await _reply(send, 403, f"Host {host!r} is not served by this devnet (it answers to {allowed}); "
-                         "it is local-only unless started with --host and --allow-remote.", rpc)
+            await _reply(
+                send,
+                403,
+                f"Host {host!r} is not served by this devnet (it answers to {allowed}); "
+                "it is local-only unless started with --host and --allow-remote.",
+                rpc,
+            )
             return
         origin = headers.get("origin")
         cross = None
@@ -154,15 +159,23 @@ class Guard:
             norm = origin.rstrip("/").lower()
             if norm not in self.own_origins:
                 if not self.cors_allowed(norm):
-                    await _reply(send, 403, f"Cross-origin request from {origin!r} refused: the devnet only "
-                                 "serves browsers from origins allowed with --cors ORIGIN.", rpc)
+                    await _reply(
+                        send,
+                        403,
+                        f"Cross-origin request from {origin!r} refused: the devnet only "
+                        "serves browsers from origins allowed with --cors ORIGIN.",
+                        rpc,
+                    )
                     return
                 cross = origin
         if cross is not None and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(send, cross, headers)
             return
-        scope = dict(scope, headers=[(k, v) for k, v in scope.get("headers", []) if k.lower() != b"host"]
-                     + [(b"host", self._authority(scope))])
+        scope = dict(
+            scope,
+            headers=[(k, v) for k, v in scope.get("headers", []) if k.lower() != b"host"]
+            + [(b"host", self._authority(scope))],
+        )
         if scope["method"] in BODY_METHODS:
             receive = await self._body(scope, receive, send, headers, path, rpc)
             if receive is None:
@@ -170,17 +183,22 @@ class Guard:
         await self._run(scope, receive, send, cross, rpc)
 
     async def _preflight(self, send: Send, origin: str, headers: dict) -> None:
-        out = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
-               (b"access-control-allow-methods", b"GET, POST, HEAD, OPTIONS"),
-               (b"access-control-max-age", b"600"), (b"content-length", b"0")]
+        out = [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"vary", b"Origin"),
+            (b"access-control-allow-methods", b"GET, POST, HEAD, OPTIONS"),
+            (b"access-control-max-age", b"600"),
+            (b"content-length", b"0"),
+        ]
         wanted = headers.get("access-control-request-headers")
         if wanted:
             out.append((b"access-control-allow-headers", wanted.encode("latin-1")))
         await send({"type": "http.response.start", "status": 204, "headers": out})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _body(self, scope: Scope, receive: Receive, send: Send, headers: dict, path: str,
-                    rpc: bool) -> Optional[Receive]:
+    async def _body(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict, path: str, rpc: bool
+    ) -> Optional[Receive]:
         """Check and read a request body; returns the receive to give the route, or None if answered."""
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         length = headers.get("content-length")
@@ -189,15 +207,24 @@ class Guard:
             return receive  # hub uploads stream to disk under the hub's own size limit
         if not chunked and length in (None, "0"):
             return receive  # no body: nothing to check
-        accepted = ("application/json", "application/x-www-form-urlencoded") if path.startswith("/auth/") \
+        accepted = (
+            ("application/json", "application/x-www-form-urlencoded")
+            if path.startswith("/auth/")
             else ("application/json",)
+        )
         if ctype not in accepted:
-            await _reply(send, 415, f"Unsupported Content-Type {ctype or '(none)'!r} for {path}: send "
-                         f"{' or '.join(accepted)}.", rpc)
+            await _reply(
+                send,
+                415,
+                f"Unsupported Content-Type {ctype or '(none)'!r} for {path}: send {' or '.join(accepted)}.",
+                rpc,
+            )
             return None
         cap = self.limits.max_body
-        too_large = (f"Request body too large: this devnet accepts at most {cap} bytes "
-                     f"({cap / 1048576:g} MiB) on {path} (--max-body-mib).")
+        too_large = (
+            f"Request body too large: this devnet accepts at most {cap} bytes "
+            f"({cap / 1048576:g} MiB) on {path} (--max-body-mib)."
+        )
         if length is not None and not chunked:
             try:
                 declared = int(length)
@@ -279,9 +306,17 @@ async def _reply(send: Send, status: int, message: str, rpc: bool = False, rpc_c
     raw = json.dumps(body).encode("utf-8")
     # "connection: close": the server then drops the connection instead of reading (and
     # discarding) the rest of a refused body
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": raw})
 
 

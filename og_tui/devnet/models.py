@@ -251,9 +251,7 @@ class ModelRunner:
         expected = {s.name: s for s in model.inputs}
         unknown = [n for n in given if n not in expected]
         if unknown:
-            raise InputMismatch(
-                f"unknown input tensor {unknown[0]!r}; the model expects {model.signature_text()}"
-            )
+            raise InputMismatch(f"unknown input tensor {unknown[0]!r}; the model expects {model.signature_text()}")
         missing = [n for n in expected if n not in given]
         if missing:
             raise InputMismatch(f"missing input tensor {missing[0]!r}; the model expects {model.signature_text()}")
@@ -265,7 +263,9 @@ class ModelRunner:
             kind, t = given[spec.name]
             if spec.dtype == "string":
                 if kind != "string":
-                    raise InputMismatch(f"input {spec.name!r} must be strings (the model takes {spec.describe()}), got numbers")
+                    raise InputMismatch(
+                        f"input {spec.name!r} must be strings (the model takes {spec.describe()}), got numbers"
+                    )
                 arr = np.array([str(s) for s in t[1]], dtype=object)
                 arr = self._shape_strings(spec, arr)
             else:

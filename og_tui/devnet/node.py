@@ -229,16 +229,14 @@ class DevnetNode:
     @staticmethod
     def parse_address(text: Any) -> bytes:
         if not isinstance(text, str) or not text.strip():
-            raise FaucetError("address is required: send {\"address\": \"0x...\"}")
+            raise FaucetError('address is required: send {"address": "0x..."}')
         text = text.strip()
         if not is_hex_address(text):
             raise FaucetError(f"not an address: {text!r} (expected 0x followed by 40 hex digits)")
         has_upper = any(c.isupper() for c in text[2:])
         has_lower = any(c.islower() for c in text[2:])
         if has_upper and has_lower and not is_checksum_address(text):
-            raise FaucetError(
-                f"address checksum mismatch: {text} (did you mean {to_checksum_address(text)}?)"
-            )
+            raise FaucetError(f"address checksum mismatch: {text} (did you mean {to_checksum_address(text)}?)")
         return to_canonical_address(text)
 
     def faucet(self, address: str) -> dict:

@@ -39,8 +39,13 @@ GAS_PER_CALL = 40_000
 GAS_PER_VALUE = 20  # per candle value fed to the model
 
 _ORT_TYPES = {
-    "tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
-    "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(string)": "string", "tensor(bool)": "bool",
+    "tensor(float)": "float32",
+    "tensor(double)": "float64",
+    "tensor(float16)": "float16",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(string)": "string",
+    "tensor(bool)": "bool",
 }
 
 
@@ -87,8 +92,11 @@ class LocalModels:
         sess = self._session(cid)
         return {
             "inputs": [
-                {"name": i.name, "dtype": _ORT_TYPES.get(i.type, i.type),
-                 "shape": [d if isinstance(d, int) and d >= 0 else None for d in (i.shape or [])]}
+                {
+                    "name": i.name,
+                    "dtype": _ORT_TYPES.get(i.type, i.type),
+                    "shape": [d if isinstance(d, int) and d >= 0 else None for d in (i.shape or [])],
+                }
                 for i in sess.get_inputs()
             ]
         }

@@ -235,8 +235,12 @@ class RpcDispatcher:
         if not payload:
             return _error(None, RpcError(-32600, "empty batch"))
         if len(payload) > self.limits.batch_limit:
-            return _error(None, RpcError(
-                -32600, f"batch too large: {len(payload)} requests, at most {self.limits.batch_limit} per batch"))
+            return _error(
+                None,
+                RpcError(
+                    -32600, f"batch too large: {len(payload)} requests, at most {self.limits.batch_limit} per batch"
+                ),
+            )
         return None
 
     def _one(self, req: Any) -> dict | None:
@@ -246,7 +250,9 @@ class RpcDispatcher:
         if not valid_id(req_id):
             return _error(None, RpcError(-32600, "invalid request: the id must be a string, a finite number or null"))
         if req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
-            return _error(req_id, RpcError(-32600, 'invalid request: expected {"jsonrpc": "2.0", "method": "...", ...}'))
+            return _error(
+                req_id, RpcError(-32600, 'invalid request: expected {"jsonrpc": "2.0", "method": "...", ...}')
+            )
         name = req["method"]
         method = self.methods.get(name)
         try:
@@ -520,9 +526,7 @@ class RpcDispatcher:
         end = self._resolve(crit["to"])
         if crit.get("block_hash") is None and end - start > MAX_LOG_RANGE:
             raise RpcError(-32005, f"block range too large: {end - start} > {MAX_LOG_RANGE} blocks")
-        found = self.chain.logs(
-            start, end, crit.get("addresses"), crit.get("topics"), crit.get("block_hash")
-        )
+        found = self.chain.logs(start, end, crit.get("addresses"), crit.get("topics"), crit.get("block_hash"))
         return [wire.log(entry, blk, tx, ti, li) for blk, tx, ti, entry, li in found]
 
     def rpc_eth_getLogs(self, params):
@@ -539,9 +543,13 @@ class RpcDispatcher:
     def _add_filter(self, flt: dict) -> str:
         self._expire_filters()
         if len(self._filters) >= self.limits.max_filters:
-            raise RpcError(-32000, (
-                f"too many filters: {len(self._filters)} are installed (limit {self.limits.max_filters}); "
-                f"uninstall some with eth_uninstallFilter, unused ones expire after {self.limits.filter_timeout:g}s"))
+            raise RpcError(
+                -32000,
+                (
+                    f"too many filters: {len(self._filters)} are installed (limit {self.limits.max_filters}); "
+                    f"uninstall some with eth_uninstallFilter, unused ones expire after {self.limits.filter_timeout:g}s"
+                ),
+            )
         fid = next(self._filter_ids)
         flt["used"] = time.monotonic()
         self._filters[fid] = flt

@@ -219,8 +219,13 @@ class Scheduler:
 class Keeper:
     """Background thread running due workflows (one real transaction per run)."""
 
-    def __init__(self, node: Any, tick: Optional[float] = None, gas: Optional[int] = None,
-                 clock: Optional[Callable[[], float]] = None) -> None:
+    def __init__(
+        self,
+        node: Any,
+        tick: Optional[float] = None,
+        gas: Optional[int] = None,
+        clock: Optional[Callable[[], float]] = None,
+    ) -> None:
         self.node = node
         self.clock: Callable[[], float] = clock or time.time  # seconds since the epoch, as block times
         self.address = to_canonical_address(constants.SCHEDULER_ADDRESS)
@@ -252,7 +257,9 @@ class Keeper:
         with node.lock:
             if node.chain.get_balance(self.account) >= KEEPER_MIN_BALANCE:
                 return
-            raw = node.sign_transaction(node.chain.faucet_key, {"to": self.account, "value": KEEPER_FUNDS, "gas": 21_000})
+            raw = node.sign_transaction(
+                node.chain.faucet_key, {"to": self.account, "value": KEEPER_FUNDS, "gas": 21_000}
+            )
             node.send_raw(raw)
 
     def start(self) -> None:
@@ -305,8 +312,9 @@ class Keeper:
         if self._dirty:
             self.reload()
         now = self.clock()
-        due = sorted((t for t in self.tasks.values() if t.next_due <= now and t.next_due < t.end_time),
-                     key=lambda t: t.next_due)
+        due = sorted(
+            (t for t in self.tasks.values() if t.next_due <= now and t.next_due < t.end_time), key=lambda t: t.next_due
+        )
         for task in due:
             if self._stop.is_set():
                 return 0.0
@@ -350,8 +358,9 @@ class Keeper:
             self._log.append((task.next_due, drift, ok))
         task.failures_in_a_row = 0 if ok else task.failures_in_a_row + 1
         if not ok and task.failures_in_a_row in (1, 10, 100):
-            log.warning("keeper: run of %s reverted (%d in a row)", to_checksum_address(task.contract),
-                        task.failures_in_a_row)
+            log.warning(
+                "keeper: run of %s reverted (%d in a row)", to_checksum_address(task.contract), task.failures_in_a_row
+            )
         nxt = task.next_due + task.frequency
         now = self.clock()
         if nxt < now - task.frequency:  # far behind (devnet was paused): skip to the grid point ahead

@@ -60,9 +60,16 @@ SWITCH_INTERVAL = 0.001  # seconds (Python's default is 0.005)
 # JSON-RPC methods that run contract code or read what the services install (the price feed,
 # the scheduler, seeded workflows): while the services start, these wait for them; every
 # other method (block number, chain id, balances, blocks, receipts, ...) is answered at once
-NEEDS_SERVICES = frozenset({
-    "eth_call", "eth_estimateGas", "eth_sendRawTransaction", "eth_sendTransaction", "eth_getCode", "eth_getStorageAt",
-})
+NEEDS_SERVICES = frozenset(
+    {
+        "eth_call",
+        "eth_estimateGas",
+        "eth_sendRawTransaction",
+        "eth_sendTransaction",
+        "eth_getCode",
+        "eth_getStorageAt",
+    }
+)
 
 
 def _methods(payload: Any) -> set:
@@ -142,8 +149,10 @@ class Services:
         await self.app.router.app(scope, receive, send)
 
     def failure(self) -> str:
-        return (f"the devnet could not start its services ({type(self.failed).__name__}: {self.failed}) "
-                "and is stopping; see its log")
+        return (
+            f"the devnet could not start its services ({type(self.failed).__name__}: {self.failed}) "
+            "and is stopping; see its log"
+        )
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._thread is not None:
@@ -214,7 +223,7 @@ def create_app(node: "DevnetNode", site: Optional[Site] = None, services: bool =
         try:
             payload = loads(await request.body() or b"{}", limits.max_json_depth)
         except ValueError:
-            return JSONResponse({"error": "body must be JSON: {\"address\": \"0x...\"}"}, status_code=400)
+            return JSONResponse({"error": 'body must be JSON: {"address": "0x..."}'}, status_code=400)
         address = payload.get("address") if isinstance(payload, dict) else None
         try:
             result = await run_in_threadpool(node.faucet, address)
@@ -266,8 +275,10 @@ def _bind(host: str, port: int) -> socket.socket:
 def _limits_line(node: "DevnetNode") -> str:
     lim: DevnetLimits = node.limits
     cors = ", ".join(lim.cors_origins) if lim.cors_origins else "none"
-    return (f"bodies {lim.max_body / 1048576:g} MiB, batches {lim.batch_limit}, eth_call {lim.gas_cap:,} gas"
-            f" / {lim.evm_timeout:g} s; CORS origins: {cors}")
+    return (
+        f"bodies {lim.max_body / 1048576:g} MiB, batches {lim.batch_limit}, eth_call {lim.gas_cap:,} gas"
+        f" / {lim.evm_timeout:g} s; CORS origins: {cors}"
+    )
 
 
 def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str:
@@ -291,16 +302,18 @@ def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str
 
 def remote_exposure(host: str, port: int, limits: DevnetLimits) -> str:
     """What a devnet listening on a non-loopback address hands to anyone who can reach it."""
-    return "\n".join([
-        f"og-tui devnet: WARNING: listening on {host}:{port}, reachable from other machines (--allow-remote).",
-        "  Anyone who can reach this port can:",
-        "    - send transactions from the 10 dev accounts (eth_sendTransaction signs for them; their keys are public)",
-        "    - mint native tokens and OUSDC without limit (POST /faucet)",
-        "    - read the dev account keys (GET /devnet/info)",
-        "    - create hub accounts, upload models (hub), run inferences and paid LLM calls",
-        f"    - run eth_call/eth_estimateGas up to {limits.gas_cap:,} gas and {limits.evm_timeout:g} s each",
-        "  Requests must still name this devnet in their Host header (--host, --public-url or a loopback name).",
-    ])
+    return "\n".join(
+        [
+            f"og-tui devnet: WARNING: listening on {host}:{port}, reachable from other machines (--allow-remote).",
+            "  Anyone who can reach this port can:",
+            "    - send transactions from the 10 dev accounts (eth_sendTransaction signs for them; their keys are public)",
+            "    - mint native tokens and OUSDC without limit (POST /faucet)",
+            "    - read the dev account keys (GET /devnet/info)",
+            "    - create hub accounts, upload models (hub), run inferences and paid LLM calls",
+            f"    - run eth_call/eth_estimateGas up to {limits.gas_cap:,} gas and {limits.evm_timeout:g} s each",
+            "  Requests must still name this devnet in their Host header (--host, --public-url or a loopback name).",
+        ]
+    )
 
 
 def serve(
@@ -382,6 +395,7 @@ def serve(
     print(_banner(node, url, data_dir, time.perf_counter() - started), flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
+
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again with
     # the handler that was there before it: make that handler end the process through the
     # ``finally`` below (settle queued payments, stop the keeper, close the chain)

@@ -113,8 +113,12 @@ class Authorization:
     s: bytes
 
     def struct_hash(self, typehash: bytes = TRANSFER_WITH_AUTHORIZATION_TYPEHASH) -> bytes:
-        return keccak(abi_encode(["bytes32"] + _AUTH_ARGS, [typehash, self.authorizer, self.to, self.value,
-                                                            self.valid_after, self.valid_before, self.nonce]))
+        return keccak(
+            abi_encode(
+                ["bytes32"] + _AUTH_ARGS,
+                [typehash, self.authorizer, self.to, self.value, self.valid_after, self.valid_before, self.nonce],
+            )
+        )
 
 
 def split_signature(signature: bytes) -> tuple[int, bytes, bytes]:
@@ -225,15 +229,15 @@ class OUSDCToken:
             selector(
                 "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
             ): lambda c: self._with_authorization(c, receive=False, packed=False),
-            selector(
-                "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"
-            ): lambda c: self._with_authorization(c, receive=False, packed=True),
+            selector("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"): lambda c: (
+                self._with_authorization(c, receive=False, packed=True)
+            ),
             selector(
                 "receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
             ): lambda c: self._with_authorization(c, receive=True, packed=False),
-            selector(
-                "receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"
-            ): lambda c: self._with_authorization(c, receive=True, packed=True),
+            selector("receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"): lambda c: (
+                self._with_authorization(c, receive=True, packed=True)
+            ),
             selector("cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"): lambda c: self._cancel(
                 c, packed=False
             ),
@@ -366,8 +370,14 @@ class OUSDCToken:
         auth = Authorization(frm, to, value, valid_after, valid_before, nonce, v, r, s)
         typehash = RECEIVE_WITH_AUTHORIZATION_TYPEHASH if receive else TRANSFER_WITH_AUTHORIZATION_TYPEHASH
         try:
-            check_authorization(auth, self.domain_separator, now=call.timestamp, sload=call.sload,
-                                typehash=typehash, use_gas=call.use_gas)
+            check_authorization(
+                auth,
+                self.domain_separator,
+                now=call.timestamp,
+                sload=call.sload,
+                typehash=typehash,
+                use_gas=call.use_gas,
+            )
         except AuthorizationRejected as exc:
             raise NativeRevert(exc.reason) from None
         call.sstore(authorization_slot(frm, nonce), 1)
@@ -417,6 +427,7 @@ def _b(address: str | bytes) -> bytes:
 
 
 # --- ABI (written to og_tui/core/abi/ousdc.json) ---------------------------------------------
+
 
 def _fn(name, inputs, outputs=(), mutability="nonpayable"):
     return {

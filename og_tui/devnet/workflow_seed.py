@@ -58,20 +58,69 @@ class Seed:
 
 
 SEEDS: List[Seed] = [
-    Seed("read_eth_usdt_one_hour_volatility_forecast", "0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845",
-         "ETH", "USDT", 60, VOL_MODEL, "Y"),
-    Seed("read_btc_1_hour_price_forecast", "0xb4146E095c2CD2a7aA497EdfB513F1cB868Dcc3D",
-         "BTC", "USDT", 60, RETURN_MODEL, "regression_output"),
-    Seed("read_eth_1_hour_price_forecast", "0x58826c6dc9A608238d9d57a65bDd50EcaE27FE99",
-         "ETH", "USDT", 60, RETURN_MODEL, "regression_output"),
-    Seed("read_sol_1_hour_price_forecast", "0xaE12EC7314e91A612CF4Fa4DC07dC02cfCc4dF95",
-         "SOL", "USDT", 60, RETURN_MODEL, "regression_output"),
-    Seed("read_sui_1_hour_price_forecast", "0x90FE6434C46838c96E9ACb8d394C0fdfe38C6182",
-         "SUI", "USDT", 60, RETURN_MODEL, "regression_output"),
-    Seed("read_sui_usdt_30_min_price_forecast", "0xD85BA71f5701dc4C5BDf9780189Db49C6F3708D2",
-         "SUI", "USDT", 30, ZRETURN_MODEL, "destandardized_prediction"),
-    Seed("read_sui_usdt_6_hour_price_forecast", "0x3C2E4DbD653Bd30F1333d456480c1b7aB122e946",
-         "SUI", "USDT", 360, ZRETURN_MODEL, "destandardized_prediction"),
+    Seed(
+        "read_eth_usdt_one_hour_volatility_forecast",
+        "0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845",
+        "ETH",
+        "USDT",
+        60,
+        VOL_MODEL,
+        "Y",
+    ),
+    Seed(
+        "read_btc_1_hour_price_forecast",
+        "0xb4146E095c2CD2a7aA497EdfB513F1cB868Dcc3D",
+        "BTC",
+        "USDT",
+        60,
+        RETURN_MODEL,
+        "regression_output",
+    ),
+    Seed(
+        "read_eth_1_hour_price_forecast",
+        "0x58826c6dc9A608238d9d57a65bDd50EcaE27FE99",
+        "ETH",
+        "USDT",
+        60,
+        RETURN_MODEL,
+        "regression_output",
+    ),
+    Seed(
+        "read_sol_1_hour_price_forecast",
+        "0xaE12EC7314e91A612CF4Fa4DC07dC02cfCc4dF95",
+        "SOL",
+        "USDT",
+        60,
+        RETURN_MODEL,
+        "regression_output",
+    ),
+    Seed(
+        "read_sui_1_hour_price_forecast",
+        "0x90FE6434C46838c96E9ACb8d394C0fdfe38C6182",
+        "SUI",
+        "USDT",
+        60,
+        RETURN_MODEL,
+        "regression_output",
+    ),
+    Seed(
+        "read_sui_usdt_30_min_price_forecast",
+        "0xD85BA71f5701dc4C5BDf9780189Db49C6F3708D2",
+        "SUI",
+        "USDT",
+        30,
+        ZRETURN_MODEL,
+        "destandardized_prediction",
+    ),
+    Seed(
+        "read_sui_usdt_6_hour_price_forecast",
+        "0x3C2E4DbD653Bd30F1333d456480c1b7aB122e946",
+        "SUI",
+        "USDT",
+        360,
+        ZRETURN_MODEL,
+        "destandardized_prediction",
+    ),
 ]
 
 
@@ -81,8 +130,9 @@ SEEDS: List[Seed] = [
 def _model_bytes(graph) -> bytes:
     from onnx import checker, helper
 
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                              producer_name="og-tui-devnet", producer_version="1")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="og-tui-devnet", producer_version="1"
+    )
     model.ir_version = 9
     checker.check_model(model)
     return model.SerializeToString(deterministic=True)
@@ -102,10 +152,10 @@ def build_return_models() -> Dict[str, tuple[str, bytes]]:
     # regression_output = 0.35 * (close_last / close_first - 1) + 0.15 * (close_last / mean(close) - 1)
     g1 = helper.make_graph(
         [
-            helper.make_node("MatMul", [OHLC, "pick_close"], ["close3"]),          # [1,N,1]
-            helper.make_node("Squeeze", ["close3", "ax2"], ["close"]),             # [1,N]
-            helper.make_node("Gather", ["close", "last"], ["c_last"], axis=1),      # [1,1]
-            helper.make_node("Gather", ["close", "first"], ["c_first"], axis=1),    # [1,1]
+            helper.make_node("MatMul", [OHLC, "pick_close"], ["close3"]),  # [1,N,1]
+            helper.make_node("Squeeze", ["close3", "ax2"], ["close"]),  # [1,N]
+            helper.make_node("Gather", ["close", "last"], ["c_last"], axis=1),  # [1,1]
+            helper.make_node("Gather", ["close", "first"], ["c_first"], axis=1),  # [1,1]
             helper.make_node("ReduceMean", ["close"], ["c_mean"], axes=[1], keepdims=1),  # [1,1]
             helper.make_node("Div", ["c_last", "c_first"], ["r1"]),
             helper.make_node("Sub", ["r1", "one"], ["m1"]),
@@ -118,25 +168,32 @@ def build_return_models() -> Dict[str, tuple[str, bytes]]:
         "price_return_forecast",
         [inp],
         [helper.make_tensor_value_info("regression_output", TensorProto.FLOAT, [1, 1])],
-        initializer=[pick_close, arr("ax2", [2], np.int64), arr("last", [CANDLES - 1], np.int64),
-                     arr("first", [0], np.int64), arr("one", [1.0]), arr("w1", [0.35]), arr("w2", [0.15])],
+        initializer=[
+            pick_close,
+            arr("ax2", [2], np.int64),
+            arr("last", [CANDLES - 1], np.int64),
+            arr("first", [0], np.int64),
+            arr("one", [1.0]),
+            arr("w1", [0.35]),
+            arr("w2", [0.15]),
+        ],
     )
     # destandardized_prediction: z-score the candle returns, predict z_next = 0.6 * z_last, map back
     g2 = helper.make_graph(
         [
             helper.make_node("MatMul", [OHLC, "pick_close"], ["close3"]),
-            helper.make_node("Squeeze", ["close3", "ax2"], ["close"]),                     # [1,N]
-            helper.make_node("Slice", ["close", "s1", "e1", "ax1"], ["c_next"]),           # [1,N-1]
-            helper.make_node("Slice", ["close", "s0", "e0", "ax1"], ["c_prev"]),           # [1,N-1]
+            helper.make_node("Squeeze", ["close3", "ax2"], ["close"]),  # [1,N]
+            helper.make_node("Slice", ["close", "s1", "e1", "ax1"], ["c_next"]),  # [1,N-1]
+            helper.make_node("Slice", ["close", "s0", "e0", "ax1"], ["c_prev"]),  # [1,N-1]
             helper.make_node("Div", ["c_next", "c_prev"], ["ratio"]),
             helper.make_node("Sub", ["ratio", "one"], ["ret"]),
-            helper.make_node("ReduceMean", ["ret"], ["mu"], axes=[1], keepdims=1),         # [1,1]
+            helper.make_node("ReduceMean", ["ret"], ["mu"], axes=[1], keepdims=1),  # [1,1]
             helper.make_node("Sub", ["ret", "mu"], ["centered"]),
             helper.make_node("Mul", ["centered", "centered"], ["sq"]),
             helper.make_node("ReduceMean", ["sq"], ["var"], axes=[1], keepdims=1),
             helper.make_node("Add", ["var", "eps"], ["var_eps"]),
             helper.make_node("Sqrt", ["var_eps"], ["sigma"]),
-            helper.make_node("Gather", ["centered", "lastr"], ["c_last"], axis=1),          # [1,1]
+            helper.make_node("Gather", ["centered", "lastr"], ["c_last"], axis=1),  # [1,1]
             helper.make_node("Div", ["c_last", "sigma"], ["z_last"]),
             helper.make_node("Mul", ["z_last", "coef"], ["z_pred"]),
             helper.make_node("Mul", ["z_pred", "sigma"], ["scaled"]),
@@ -145,11 +202,19 @@ def build_return_models() -> Dict[str, tuple[str, bytes]]:
         "price_return_forecast_standardized",
         [inp],
         [helper.make_tensor_value_info("destandardized_prediction", TensorProto.FLOAT, [1, 1])],
-        initializer=[pick_close, arr("ax2", [2], np.int64), arr("ax1", [1], np.int64),
-                     arr("s1", [1], np.int64), arr("e1", [CANDLES], np.int64),
-                     arr("s0", [0], np.int64), arr("e0", [CANDLES - 1], np.int64),
-                     arr("lastr", [CANDLES - 2], np.int64), arr("one", [1.0]), arr("eps", [1e-12]),
-                     arr("coef", [0.6])],
+        initializer=[
+            pick_close,
+            arr("ax2", [2], np.int64),
+            arr("ax1", [1], np.int64),
+            arr("s1", [1], np.int64),
+            arr("e1", [CANDLES], np.int64),
+            arr("s0", [0], np.int64),
+            arr("e0", [CANDLES - 1], np.int64),
+            arr("lastr", [CANDLES - 2], np.int64),
+            arr("one", [1.0]),
+            arr("eps", [1e-12]),
+            arr("coef", [0.6]),
+        ],
     )
     return {
         RETURN_MODEL: (
@@ -179,8 +244,11 @@ def publish_models(node: Any) -> Dict[str, str]:
         try:
             model = service._model_row(name)
             versions = service._versions(model["id"])
-            existing = [f for f in service._files_json(versions[0]["id"]) if f.get("name") == f"{name}.onnx"] \
-                if versions else []
+            existing = (
+                [f for f in service._files_json(versions[0]["id"]) if f.get("name") == f"{name}.onnx"]
+                if versions
+                else []
+            )
             if existing and service.blobs.exists(existing[0]["ipfsCid"]):
                 cids[name] = existing[0]["ipfsCid"]
                 continue
@@ -234,11 +302,24 @@ def seed_contracts(node: Any, cids: Dict[str, str], keeper_account: bytes, frequ
         def edit(state) -> None:
             now = int(time.time())
             for seed, addr in todo:
-                query = (seed.base, seed.quote, CANDLES, seed.duration_mins, int(CandleOrder.ASCENDING),
-                         [int(t) for t in OHLC_TYPES])
+                query = (
+                    seed.base,
+                    seed.quote,
+                    CANDLES,
+                    seed.duration_mins,
+                    int(CandleOrder.ASCENDING),
+                    [int(t) for t in OHLC_TYPES],
+                )
                 args = abi_encode(["string", "string", QUERY_TYPE], [cids[seed.model], OHLC, query])
-                msg = Message(gas=30_000_000, to=CREATE_CONTRACT_ADDRESS, sender=keeper_account, value=0,
-                              data=b"", code=initcode + args, create_address=addr)
+                msg = Message(
+                    gas=30_000_000,
+                    to=CREATE_CONTRACT_ADDRESS,
+                    sender=keeper_account,
+                    value=0,
+                    data=b"",
+                    code=initcode + args,
+                    create_address=addr,
+                )
                 ctx = state.get_transaction_context_class()(gas_price=0, origin=keeper_account)
                 comp = state.computation_class.apply_create_message(state, msg, ctx)
                 if comp.is_error:

@@ -29,7 +29,20 @@ from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
 from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client  # noqa: F401 - re-exported
 from og_tui.sdk.client import Client
 
-__all__ = ["init", "new_client", "Client", "login", "create_model", "create_version", "upload", "list_files", "llm_chat", "llm_completion", "infer", *_types_all]
+__all__ = [
+    "init",
+    "new_client",
+    "Client",
+    "login",
+    "create_model",
+    "create_version",
+    "upload",
+    "list_files",
+    "llm_chat",
+    "llm_completion",
+    "infer",
+    *_types_all,
+]
 
 
 def init(
@@ -99,8 +112,15 @@ def new_client(
 
     ``kwargs`` go to :class:`Client` (``og_llm_server_url``, ``profile``, ...).
     """
-    return Client(private_key=private_key, rpc_url=rpc_url, api_url=api_url, contract_address=contract_address,
-                  email=email, password=password, **kwargs)
+    return Client(
+        private_key=private_key,
+        rpc_url=rpc_url,
+        api_url=api_url,
+        contract_address=contract_address,
+        email=email,
+        password=password,
+        **kwargs,
+    )
 
 
 # --- features --------------------------------------------------------------------------

@@ -42,8 +42,10 @@ def _hub(client: SdkClient, *, auth: bool = True) -> HubClient:
             client._og_hub = hub
     if auth and not hub.signed_in:
         if not client.email or not client.password:
-            raise RuntimeError("The Model Hub needs an account: pass email and password to og_tui.sdk.init(...) "
-                               "or call og_tui.sdk.login(email, password).")
+            raise RuntimeError(
+                "The Model Hub needs an account: pass email and password to og_tui.sdk.init(...) "
+                "or call og_tui.sdk.login(email, password)."
+            )
         hub.sign_in(client.email, client.password)
     return hub
 
@@ -58,8 +60,9 @@ def login(email: str, password: str) -> Dict[str, Any]:
     return session.public()
 
 
-def _create_model(client: SdkClient, model_name: str, model_desc: str, version: str = "1.00",
-                  model_path: Optional[str] = None) -> ModelRepository:
+def _create_model(
+    client: SdkClient, model_name: str, model_desc: str, version: str = "1.00", model_path: Optional[str] = None
+) -> ModelRepository:
     hub = _hub(client)
     repo = hub.create_model(model_name, model_desc, version)
     if model_path:
@@ -67,7 +70,9 @@ def _create_model(client: SdkClient, model_name: str, model_desc: str, version: 
     return ModelRepository(repo.name, repo.initialVersion)
 
 
-def _create_version(client: SdkClient, model_name: str, notes: Optional[str] = None, is_major: bool = False) -> Dict[str, Any]:
+def _create_version(
+    client: SdkClient, model_name: str, notes: Optional[str] = None, is_major: bool = False
+) -> Dict[str, Any]:
     answer = _hub(client).create_version(model_name, notes or "", bool(is_major))
     # the reference returns only the version string ("Unknown" when the hub gave none)
     return {"versionString": answer.get("versionString") or "Unknown"}

@@ -52,8 +52,13 @@ def infer(
     return _infer(_require_client(), model_cid, inference_mode, model_input, max_retries)
 
 
-def _infer(client: SdkClient, model_cid: str, inference_mode: InferenceMode, model_input: Dict[str, Any],
-           max_retries: Optional[int] = None) -> InferenceResult:
+def _infer(
+    client: SdkClient,
+    model_cid: str,
+    inference_mode: InferenceMode,
+    model_input: Dict[str, Any],
+    max_retries: Optional[int] = None,
+) -> InferenceResult:
     account = client.require_account()
     run = _inference_client(client).infer(account, model_cid, inference_mode, model_input, max_retries=max_retries)
     output = dict(run.model_output)

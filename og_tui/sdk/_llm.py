@@ -37,7 +37,9 @@ def _llm(client: SdkClient) -> LLMClient:
             if profile is None:
                 from og_tui.core.config import builtin_profiles
 
-                profile = builtin_profiles()["opengradient"].replace(rpc_url=client.rpc_url, inference_contract=client.contract_address)
+                profile = builtin_profiles()["opengradient"].replace(
+                    rpc_url=client.rpc_url, inference_contract=client.contract_address
+                )
             else:
                 profile = profile.replace(rpc_url=client.rpc_url, inference_contract=client.contract_address)
             llm = LLMClient(profile, client.require_account(), chain=client.chain)
@@ -48,9 +50,13 @@ def _llm(client: SdkClient) -> LLMClient:
 def _onchain_message(message: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """The reference's on-chain ``chat_output``: every field of the contract's message, ``[]`` when no tool calls."""
     message = dict(message or {})
-    shaped = {"role": message.pop("role", "assistant"), "content": message.pop("content", ""),
-              "name": message.pop("name", ""), "tool_call_id": message.pop("tool_call_id", ""),
-              "tool_calls": [dict(tc) for tc in (message.pop("tool_calls", None) or [])]}
+    shaped = {
+        "role": message.pop("role", "assistant"),
+        "content": message.pop("content", ""),
+        "name": message.pop("name", ""),
+        "tool_call_id": message.pop("tool_call_id", ""),
+        "tool_calls": [dict(tc) for tc in (message.pop("tool_calls", None) or [])],
+    }
     shaped.update(message)
     return shaped
 
@@ -66,8 +72,13 @@ def _plain(result: TextGenerationOutput, onchain: bool) -> TextGenerationOutput:
     payment = result.payment_hash
     if not onchain and payment is None:
         payment = ""  # the reference reports "" when the gateway sent no payment hash
-    return TextGenerationOutput(transaction_hash=tx, finish_reason=result.finish_reason, chat_output=chat,
-                                completion_output=result.completion_output, payment_hash=payment)
+    return TextGenerationOutput(
+        transaction_hash=tx,
+        finish_reason=result.finish_reason,
+        chat_output=chat,
+        completion_output=result.completion_output,
+        payment_hash=payment,
+    )
 
 
 def _is_onchain(mode: Any) -> bool:
@@ -86,28 +97,61 @@ class _SdkStream(TextGenerationStream):
             raise translate(exc) from exc.__cause__
 
 
-def _chat(client: SdkClient, model_cid: Any, messages: List[Dict[str, Any]], inference_mode: Any, max_tokens: int,
-          stop_sequence: Optional[List[str]], temperature: float, tools: Optional[List[Dict[str, Any]]],
-          tool_choice: Optional[str], x402_settlement_mode: Any,
-          stream: Optional[bool]) -> Union[TextGenerationOutput, TextGenerationStream]:
+def _chat(
+    client: SdkClient,
+    model_cid: Any,
+    messages: List[Dict[str, Any]],
+    inference_mode: Any,
+    max_tokens: int,
+    stop_sequence: Optional[List[str]],
+    temperature: float,
+    tools: Optional[List[Dict[str, Any]]],
+    tool_choice: Optional[str],
+    x402_settlement_mode: Any,
+    stream: Optional[bool],
+) -> Union[TextGenerationOutput, TextGenerationStream]:
     onchain = _is_onchain(inference_mode)
     # on chain the reference ignores ``stream`` and returns the whole result
     want_stream = bool(stream) and not onchain
     if onchain and not tool_choice:
         # the reference's on-chain request: "auto" whenever a tools list is passed, even an empty one
         tool_choice = "" if tools is None else "auto"
-    out = _llm(client).chat(model_cid, messages, mode=inference_mode, max_tokens=max_tokens, temperature=temperature,
-                            stop=stop_sequence, tools=tools, tool_choice=tool_choice,
-                            settlement=x402_settlement_mode, stream=want_stream)
+    out = _llm(client).chat(
+        model_cid,
+        messages,
+        mode=inference_mode,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        stop=stop_sequence,
+        tools=tools,
+        tool_choice=tool_choice,
+        settlement=x402_settlement_mode,
+        stream=want_stream,
+    )
     if isinstance(out, TextGenerationOutput):
         return _plain(out, onchain)
     return _SdkStream(out, on_close=getattr(out, "close", None))
 
 
-def _completion(client: SdkClient, model_cid: Any, prompt: str, inference_mode: Any, max_tokens: int,
-                stop_sequence: Optional[List[str]], temperature: float, x402_settlement_mode: Any) -> TextGenerationOutput:
-    out = _llm(client).completion(model_cid, prompt, mode=inference_mode, max_tokens=max_tokens,
-                                  temperature=temperature, stop=stop_sequence, settlement=x402_settlement_mode)
+def _completion(
+    client: SdkClient,
+    model_cid: Any,
+    prompt: str,
+    inference_mode: Any,
+    max_tokens: int,
+    stop_sequence: Optional[List[str]],
+    temperature: float,
+    x402_settlement_mode: Any,
+) -> TextGenerationOutput:
+    out = _llm(client).completion(
+        model_cid,
+        prompt,
+        mode=inference_mode,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        stop=stop_sequence,
+        settlement=x402_settlement_mode,
+    )
     result = _plain(out, _is_onchain(inference_mode))
     result.finish_reason = None  # the reference reports no finish reason for completions
     return result
@@ -133,8 +177,19 @@ def llm_chat(
     chain, as the reference, the whole result). Raises RuntimeError if the SDK is not
     initialized; og_tui errors (also og_tui.sdk.exceptions classes) on failure.
     """
-    return _chat(_require_client(), model_cid, messages, inference_mode, max_tokens, stop_sequence, temperature,
-                 tools, tool_choice, x402_settlement_mode, stream)
+    return _chat(
+        _require_client(),
+        model_cid,
+        messages,
+        inference_mode,
+        max_tokens,
+        stop_sequence,
+        temperature,
+        tools,
+        tool_choice,
+        x402_settlement_mode,
+        stream,
+    )
 
 
 @translating()
@@ -149,5 +204,13 @@ def llm_completion(
     x402_settlement_mode: Optional[x402SettlementMode] = x402SettlementMode.SETTLE_BATCH,
 ) -> TextGenerationOutput:
     """Generate a text completion (VANILLA on chain, TEE over HTTP with x402)."""
-    return _completion(_require_client(), model_cid, prompt, inference_mode, max_tokens, stop_sequence, temperature,
-                       x402_settlement_mode)
+    return _completion(
+        _require_client(),
+        model_cid,
+        prompt,
+        inference_mode,
+        max_tokens,
+        stop_sequence,
+        temperature,
+        x402_settlement_mode,
+    )

@@ -75,8 +75,13 @@ def _alpha(client: SdkClient) -> AlphaClient:
     return alpha
 
 
-def _new_workflow(client: SdkClient, model_cid: str, input_query: HistoricalInputQuery, input_tensor_name: str,
-                  scheduler_params: Optional[SchedulerParams] = None) -> str:
+def _new_workflow(
+    client: SdkClient,
+    model_cid: str,
+    input_query: HistoricalInputQuery,
+    input_tensor_name: str,
+    scheduler_params: Optional[SchedulerParams] = None,
+) -> str:
     signer = client.require_account()
     from og_tui.core.alpha import ScheduleFailed
 
@@ -139,8 +144,13 @@ class Alpha:
         self._client = client
 
     @translating()
-    def new_workflow(self, model_cid: str, input_query: HistoricalInputQuery, input_tensor_name: str,
-                     scheduler_params: Optional[SchedulerParams] = None) -> str:
+    def new_workflow(
+        self,
+        model_cid: str,
+        input_query: HistoricalInputQuery,
+        input_tensor_name: str,
+        scheduler_params: Optional[SchedulerParams] = None,
+    ) -> str:
         return _new_workflow(self._client, model_cid, input_query, input_tensor_name, scheduler_params)
 
     @translating()

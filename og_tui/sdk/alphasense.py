@@ -39,7 +39,11 @@ __all__ = ["ToolType", "create_run_model_tool", "create_read_workflow_tool"]
 
 def _tool_type(tool_type: Any) -> ToolType:
     try:
-        return tool_type if isinstance(tool_type, ToolType) else ToolType(str(getattr(tool_type, "value", tool_type)).lower())
+        return (
+            tool_type
+            if isinstance(tool_type, ToolType)
+            else ToolType(str(getattr(tool_type, "value", tool_type)).lower())
+        )
     except ValueError:
         raise ValueError(f"Invalid tooltype {tool_type!r}: use ToolType.LANGCHAIN or ToolType.SWARM.") from None
 
@@ -66,8 +70,10 @@ def _annotations(schema: Any) -> Dict[str, Tuple[Any, Optional[str]]]:
     fields = getattr(schema, "model_fields", None)
     if fields is None:  # pydantic v1-style model
         fields = getattr(schema, "__fields__", {}) or {}
-        return {name: (getattr(f, "outer_type_", Any), getattr(getattr(f, "field_info", None), "description", None))
-                for name, f in fields.items()}
+        return {
+            name: (getattr(f, "outer_type_", Any), getattr(getattr(f, "field_info", None), "description", None))
+            for name, f in fields.items()
+        }
     return {name: (f.annotation, f.description) for name, f in fields.items()}
 
 
@@ -82,9 +88,13 @@ def _wrap(tool_type: ToolType, func: Callable[..., object], name: str, descripti
             except OGError as exc:
                 raise ToolException(f"Error: {exc}") from exc
 
-        return StructuredTool.from_function(func=run, name=name, description=description,
-                                            args_schema=schema if schema is not None else _empty_schema(),
-                                            handle_tool_error=True)
+        return StructuredTool.from_function(
+            func=run,
+            name=name,
+            description=description,
+            args_schema=schema if schema is not None else _empty_schema(),
+            handle_tool_error=True,
+        )
 
     def swarm_tool(**kwargs: Any) -> object:
         try:

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["Client", "resolve_network", "devnet_profile"]
 
 
-
 def _devnet_info(rpc_url: str, timeout: float = 3.0) -> Optional[Dict[str, Any]]:
     """``/devnet/info`` of the node behind ``rpc_url``, or None when it is not an og-tui devnet."""
     base = rpc_url.rstrip("/")
@@ -83,9 +82,13 @@ def devnet_profile(info: Dict[str, Any], rpc_url: Optional[str] = None) -> "Prof
         "chain_id": int(info.get("x402_chain_id") or info["chain_id"]),
         "x402_network": info.get("x402_network") or C.DEVNET_X402_NETWORK,
     }
-    for field, key in (("inference_contract", "inference_hub"), ("scheduler_address", "scheduler"),
-                       ("inference_precompile", "inference_precompile"),
-                       ("price_feed_precompile", "price_feed_precompile"), ("payment_token", "payment_token")):
+    for field, key in (
+        ("inference_contract", "inference_hub"),
+        ("scheduler_address", "scheduler"),
+        ("inference_precompile", "inference_precompile"),
+        ("price_feed_precompile", "price_feed_precompile"),
+        ("payment_token", "payment_token"),
+    ):
         if contracts.get(key):
             changes[field] = contracts[key]
     if token.get("name"):
@@ -95,8 +98,9 @@ def devnet_profile(info: Dict[str, Any], rpc_url: Optional[str] = None) -> "Prof
     return builtin_profiles()["local"].replace(**changes)
 
 
-def resolve_network(rpc_url: str, api_url: str, contract_address: str,
-                    profile: Optional["Profile"]) -> tuple[str, str, str, Optional["Profile"]]:
+def resolve_network(
+    rpc_url: str, api_url: str, contract_address: str, profile: Optional["Profile"]
+) -> tuple[str, str, str, Optional["Profile"]]:
     """Endpoints for a client: a devnet ``rpc_url`` (without a profile) supplies hub, LLM and contracts."""
     if profile is not None or rpc_url == C.OG_RPC_URL:
         return rpc_url, api_url, contract_address, profile
@@ -145,20 +149,31 @@ class Client(SdkClient):
             from og_tui.core.config import builtin_profiles
 
             profile = (profile or builtin_profiles()["opengradient"]).replace(llm_url=og_llm_server_url)
-        super().__init__(email=email, password=password, account=account, rpc_url=rpc_url, api_url=api_url,
-                         contract_address=contract_address, profile=profile)
+        super().__init__(
+            email=email,
+            password=password,
+            account=account,
+            rpc_url=rpc_url,
+            api_url=api_url,
+            contract_address=contract_address,
+            profile=profile,
+        )
         self._external_api_keys: Dict[str, str] = {}
-        for provider, value, env in (("openai", openai_api_key, "OPENAI_API_KEY"),
-                                     ("anthropic", anthropic_api_key, "ANTHROPIC_API_KEY"),
-                                     ("google", google_api_key, "GOOGLE_API_KEY")):
+        for provider, value, env in (
+            ("openai", openai_api_key, "OPENAI_API_KEY"),
+            ("anthropic", anthropic_api_key, "ANTHROPIC_API_KEY"),
+            ("google", google_api_key, "GOOGLE_API_KEY"),
+        ):
             if value or os.getenv(env):
                 self._external_api_keys[provider] = value or os.environ[env]
         self._alpha: Optional["Alpha"] = None
         self._alpha_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return (f"Client(address={self.address!r}, rpc_url={self.rpc_url!r}, api_url={self.api_url!r}, "
-                f"contract_address={self.contract_address!r}, email={self.email!r})")
+        return (
+            f"Client(address={self.address!r}, rpc_url={self.rpc_url!r}, api_url={self.api_url!r}, "
+            f"contract_address={self.contract_address!r}, email={self.email!r})"
+        )
 
     @property
     def alpha(self) -> "Alpha":
@@ -201,8 +216,13 @@ class Client(SdkClient):
 
     # -- inference ----------------------------------------------------------------------------
     @translating()
-    def infer(self, model_cid: str, inference_mode: InferenceMode, model_input: Dict[str, Any],
-              max_retries: Optional[int] = None) -> InferenceResult:
+    def infer(
+        self,
+        model_cid: str,
+        inference_mode: InferenceMode,
+        model_input: Dict[str, Any],
+        max_retries: Optional[int] = None,
+    ) -> InferenceResult:
         from og_tui.sdk._infer import _infer
 
         return _infer(self, model_cid, inference_mode, model_input, max_retries)
@@ -222,8 +242,9 @@ class Client(SdkClient):
     ) -> TextGenerationOutput:
         from og_tui.sdk._llm import _completion
 
-        return _completion(self, model_cid, prompt, inference_mode, max_tokens, stop_sequence, temperature,
-                           x402_settlement_mode)
+        return _completion(
+            self, model_cid, prompt, inference_mode, max_tokens, stop_sequence, temperature, x402_settlement_mode
+        )
 
     @translating()
     def llm_chat(
@@ -243,5 +264,16 @@ class Client(SdkClient):
     ) -> Union[TextGenerationOutput, TextGenerationStream]:
         from og_tui.sdk._llm import _chat
 
-        return _chat(self, model_cid, messages, inference_mode, max_tokens, stop_sequence, temperature,
-                     tools, tool_choice, x402_settlement_mode, stream)
+        return _chat(
+            self,
+            model_cid,
+            messages,
+            inference_mode,
+            max_tokens,
+            stop_sequence,
+            temperature,
+            tools,
+            tool_choice,
+            x402_settlement_mode,
+            stream,
+        )

@@ -141,8 +141,13 @@ class UnsupportedModelError(OpenGradientError):
 class InsufficientCreditsError(OpenGradientError):
     """Raised when the user has insufficient credits for the operation"""
 
-    def __init__(self, message: Any = "Insufficient credits", required_credits: Any = None,
-                 available_credits: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: Any = "Insufficient credits",
+        required_credits: Any = None,
+        available_credits: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.required_credits = required_credits
         self.available_credits = available_credits
@@ -155,6 +160,7 @@ class InsufficientCreditsError(OpenGradientError):
 
 
 # --- og-tui errors -> SDK classes ------------------------------------------------------------
+
 
 def _sdk_class(exc: E.OGError, context: Optional[str]) -> Type[OpenGradientError]:
     status = getattr(exc, "status", None)
@@ -188,16 +194,21 @@ def _combine(sdk_cls: Type[OpenGradientError], og_cls: type) -> type:
     with _combined_lock:
         cls = _combined.get(key)
         if cls is None:
+
             def __str__(self: E.OGError) -> str:
                 return E.OGError.__str__(self)
 
-            cls = type(og_cls.__name__, (og_cls, sdk_cls), {
-                "__str__": __str__,
-                "__repr__": E.OGError.__repr__,
-                "__module__": og_cls.__module__,
-                "__qualname__": og_cls.__qualname__,
-                "__doc__": f"{og_cls.__name__} raised through og_tui.sdk (also an og_tui.sdk.exceptions.{sdk_cls.__name__}).",
-            })
+            cls = type(
+                og_cls.__name__,
+                (og_cls, sdk_cls),
+                {
+                    "__str__": __str__,
+                    "__repr__": E.OGError.__repr__,
+                    "__module__": og_cls.__module__,
+                    "__qualname__": og_cls.__qualname__,
+                    "__doc__": f"{og_cls.__name__} raised through og_tui.sdk (also an og_tui.sdk.exceptions.{sdk_cls.__name__}).",
+                },
+            )
             _combined[key] = cls
     return cls
 
@@ -236,6 +247,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def translating(context: Optional[str] = None) -> Callable[[F], F]:
     """Decorator: og-tui errors leave the function as SDK-compatible exceptions."""
+
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:

@@ -61,9 +61,15 @@ def _mode(mode: Any) -> LlmInferenceMode:
     return _mode_of(mode)
 
 
-def _make_llm_client(private_key: Optional[str], *, profile: Any = None, rpc_url: Optional[str] = None,
-                     llm_url: Optional[str] = None, contract_address: Optional[str] = None,
-                     spend_caps: Any = None) -> Any:
+def _make_llm_client(
+    private_key: Optional[str],
+    *,
+    profile: Any = None,
+    rpc_url: Optional[str] = None,
+    llm_url: Optional[str] = None,
+    contract_address: Optional[str] = None,
+    spend_caps: Any = None,
+) -> Any:
     """An LLMClient for the adapter: endpoints from ``profile``/``rpc_url`` or og_tui.sdk.init."""
     from og_tui.core.config import builtin_profiles, load_settings
     from og_tui.core.llm import LLMClient
@@ -75,7 +81,8 @@ def _make_llm_client(private_key: Optional[str], *, profile: Any = None, rpc_url
         prof = load_settings(profile).profile if isinstance(profile, str) else profile
     elif client is not None:
         prof = (client.profile or builtin_profiles()["opengradient"]).replace(
-            rpc_url=client.rpc_url, inference_contract=client.contract_address)
+            rpc_url=client.rpc_url, inference_contract=client.contract_address
+        )
         if rpc_url in (None, client.rpc_url):
             chain = client.chain
     else:
@@ -123,8 +130,11 @@ def _nested_call(tc: dict[str, Any], index: int) -> dict[str, Any]:
     inner = tc.get("function")
     fn: dict[str, Any] = inner if isinstance(inner, dict) else tc
     args = fn.get("arguments", "")
-    return {"id": tc.get("id") or f"call_{index}", "type": "function",
-            "function": {"name": fn.get("name", ""), "arguments": args if isinstance(args, str) else json.dumps(args)}}
+    return {
+        "id": tc.get("id") or f"call_{index}",
+        "type": "function",
+        "function": {"name": fn.get("name", ""), "arguments": args if isinstance(args, str) else json.dumps(args)},
+    }
 
 
 # --- LangChain ---------------------------------------------------------------------------------------
@@ -145,9 +155,14 @@ def _langchain_messages(messages: Sequence[Any]) -> List[dict[str, Any]]:
             out.append({"role": "user", "content": content})
         elif kind in ("ai", "AIMessageChunk"):
             msg: Dict[str, Any] = {"role": "assistant", "content": content}
-            calls = [{"id": tc.get("id") or f"call_{i}", "type": "function",
-                      "function": {"name": tc["name"], "arguments": json.dumps(tc.get("args") or {})}}
-                     for i, tc in enumerate(getattr(m, "tool_calls", None) or [])]
+            calls = [
+                {
+                    "id": tc.get("id") or f"call_{i}",
+                    "type": "function",
+                    "function": {"name": tc["name"], "arguments": json.dumps(tc.get("args") or {})},
+                }
+                for i, tc in enumerate(getattr(m, "tool_calls", None) or [])
+            ]
             if calls:
                 msg["tool_calls"] = calls
             out.append(msg)
@@ -175,7 +190,9 @@ def _lc_tool_calls(raw: Optional[List[Any]]) -> tuple[List[ToolCall], List[Inval
             if not isinstance(parsed, dict):
                 raise ValueError("not a JSON object")
         except ValueError as exc:
-            invalid.append(invalid_tool_call(name=name, args=args, id=cid, error=f"arguments are not a JSON object: {exc}"))
+            invalid.append(
+                invalid_tool_call(name=name, args=args, id=cid, error=f"arguments are not a JSON object: {exc}")
+            )
             continue
         calls.append(tool_call(name=name, args=parsed, id=cid))
     return calls, invalid
@@ -225,10 +242,16 @@ def _chat_model_class() -> Any:
 
         @property
         def _identifying_params(self) -> Dict[str, Any]:
-            return {"model_cid": self.model_cid, "mode": self.mode, "max_tokens": self.max_tokens,
-                    "temperature": self.temperature}
+            return {
+                "model_cid": self.model_cid,
+                "mode": self.mode,
+                "max_tokens": self.max_tokens,
+                "temperature": self.temperature,
+            }
 
-        def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> "OpenGradientChatModel":
+        def bind_tools(
+            self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any
+        ) -> "OpenGradientChatModel":
             """Offer ``tools`` (BaseTools, pydantic models, functions or OpenAI dicts) on every call.
 
             Like the reference SDK this sets them on the model and returns it."""
@@ -237,7 +260,9 @@ def _chat_model_class() -> Any:
                 self.tool_choice = _lc_tool_choice(tool_choice)
             return self
 
-        def _request(self, messages: List[BaseMessage], stop: Optional[List[str]], kwargs: dict[str, Any]) -> dict[str, Any]:
+        def _request(
+            self, messages: List[BaseMessage], stop: Optional[List[str]], kwargs: dict[str, Any]
+        ) -> dict[str, Any]:
             tools = kwargs.get("tools")
             tools = [convert_to_openai_tool(t) for t in tools] if tools else self.tools
             choice = _lc_tool_choice(kwargs.get("tool_choice", self.tool_choice))
@@ -245,9 +270,14 @@ def _chat_model_class() -> Any:
             if not tools and mode == LlmInferenceMode.VANILLA:
                 # as the reference adapter (its tool list is [] until bind_tools): "auto", no tools
                 choice = "auto"
-            return dict(mode=mode, max_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
-                        temperature=float(kwargs.get("temperature", self.temperature)), stop=stop,
-                        tools=tools or None, tool_choice=choice if tools or mode == LlmInferenceMode.VANILLA else None)
+            return dict(
+                mode=mode,
+                max_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
+                temperature=float(kwargs.get("temperature", self.temperature)),
+                stop=stop,
+                tools=tools or None,
+                tool_choice=choice if tools or mode == LlmInferenceMode.VANILLA else None,
+            )
 
         def _meta(self, meta: Any, finish: Optional[str], tx: Optional[str]) -> Dict[str, Any]:
             info: Dict[str, Any] = {"finish_reason": finish, "model_name": self.model_cid, "mode": self.mode}
@@ -260,8 +290,13 @@ def _chat_model_class() -> Any:
             return info
 
         @translating()
-        def _generate(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
-                      run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> ChatResult:
+        def _generate(
+            self,
+            messages: List[BaseMessage],
+            stop: Optional[List[str]] = None,
+            run_manager: Optional[CallbackManagerForLLMRun] = None,
+            **kwargs: Any,
+        ) -> ChatResult:
             out = self._llm.chat(self.model_cid, _langchain_messages(messages), **self._request(messages, stop, kwargs))
             msg = out.chat_output or {}
             calls, invalid = _lc_tool_calls(msg.get("tool_calls"))
@@ -269,18 +304,34 @@ def _chat_model_class() -> Any:
             info = self._meta(meta, out.finish_reason, out.transaction_hash)
             usage = None
             if meta is not None and (meta.prompt_tokens or meta.completion_tokens):
-                usage = {"input_tokens": meta.prompt_tokens, "output_tokens": meta.completion_tokens,
-                         "total_tokens": meta.prompt_tokens + meta.completion_tokens}
-            ai = AIMessage(content=msg.get("content") or "", tool_calls=calls, invalid_tool_calls=invalid,
-                           response_metadata=info, usage_metadata=usage)
+                usage = {
+                    "input_tokens": meta.prompt_tokens,
+                    "output_tokens": meta.completion_tokens,
+                    "total_tokens": meta.prompt_tokens + meta.completion_tokens,
+                }
+            ai = AIMessage(
+                content=msg.get("content") or "",
+                tool_calls=calls,
+                invalid_tool_calls=invalid,
+                response_metadata=info,
+                usage_metadata=usage,
+            )
             gen = ChatGeneration(message=ai, generation_info={"finish_reason": out.finish_reason})
-            return ChatResult(generations=[gen], llm_output={"model_name": self.model_cid,
-                                                             "transaction_hash": info.get("transaction_hash")})
+            return ChatResult(
+                generations=[gen],
+                llm_output={"model_name": self.model_cid, "transaction_hash": info.get("transaction_hash")},
+            )
 
-        def _stream(self, messages: List[BaseMessage], stop: Optional[List[str]] = None,
-                    run_manager: Optional[CallbackManagerForLLMRun] = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-            stream = self._llm.chat(self.model_cid, _langchain_messages(messages), stream=True,
-                                    **self._request(messages, stop, kwargs))
+        def _stream(
+            self,
+            messages: List[BaseMessage],
+            stop: Optional[List[str]] = None,
+            run_manager: Optional[CallbackManagerForLLMRun] = None,
+            **kwargs: Any,
+        ) -> Iterator[ChatGenerationChunk]:
+            stream = self._llm.chat(
+                self.model_cid, _langchain_messages(messages), stream=True, **self._request(messages, stop, kwargs)
+            )
             try:
                 for chunk in stream:
                     for ch in chunk.choices:
@@ -288,16 +339,25 @@ def _chat_model_class() -> Any:
                         tcc = []
                         for i, tc in enumerate(delta.tool_calls or []):
                             fn = tc.get("function") or {}
-                            tcc.append(tool_call_chunk(name=fn.get("name") or None, args=fn.get("arguments") or None,
-                                                       id=tc.get("id") or None, index=tc.get("index", i)))
+                            tcc.append(
+                                tool_call_chunk(
+                                    name=fn.get("name") or None,
+                                    args=fn.get("arguments") or None,
+                                    id=tc.get("id") or None,
+                                    index=tc.get("index", i),
+                                )
+                            )
                         info = None
                         meta_info: Dict[str, Any] = {}
                         if ch.finish_reason:
                             info = {"finish_reason": ch.finish_reason}
                             meta_info = self._meta(stream.meta, ch.finish_reason, stream.meta.transaction_hash)
-                        gen = ChatGenerationChunk(message=AIMessageChunk(content=delta.content or "", tool_call_chunks=tcc,
-                                                                         response_metadata=meta_info),
-                                                  generation_info=info)
+                        gen = ChatGenerationChunk(
+                            message=AIMessageChunk(
+                                content=delta.content or "", tool_call_chunks=tcc, response_metadata=meta_info
+                            ),
+                            generation_info=info,
+                        )
                         if run_manager is not None and delta.content:
                             run_manager.on_llm_new_token(delta.content, chunk=gen)
                         yield gen
@@ -308,9 +368,18 @@ def _chat_model_class() -> Any:
     return _LC_CLASS
 
 
-def langchain_adapter(private_key: str, model_cid: Any, max_tokens: int = 300, *, mode: Any = "VANILLA",
-                      temperature: float = 0.0, profile: Any = None, rpc_url: Optional[str] = None,
-                      llm_url: Optional[str] = None, spend_caps: Any = None) -> Any:
+def langchain_adapter(
+    private_key: str,
+    model_cid: Any,
+    max_tokens: int = 300,
+    *,
+    mode: Any = "VANILLA",
+    temperature: float = 0.0,
+    profile: Any = None,
+    rpc_url: Optional[str] = None,
+    llm_url: Optional[str] = None,
+    spend_caps: Any = None,
+) -> Any:
     """A LangChain chat model (``_llm_type`` "opengradient") for ``model_cid``.
 
     ``private_key`` signs the on-chain calls (VANILLA) or the x402 payments (TEE); None
@@ -318,8 +387,12 @@ def langchain_adapter(private_key: str, model_cid: Any, max_tokens: int = 300, *
     """
     cls = _chat_model_class()
     llm = _make_llm_client(private_key, profile=profile, rpc_url=rpc_url, llm_url=llm_url, spend_caps=spend_caps)
-    model = cls(model_cid=str(getattr(model_cid, "value", model_cid)), max_tokens=int(max_tokens),
-                temperature=float(temperature), mode=_mode(mode).name)
+    model = cls(
+        model_cid=str(getattr(model_cid, "value", model_cid)),
+        max_tokens=int(max_tokens),
+        temperature=float(temperature),
+        mode=_mode(mode).name,
+    )
     model._llm = llm
     return model
 
@@ -409,9 +482,19 @@ class _Completions:
         self._owner = owner
 
     @translating()
-    def create(self, model: Any, messages: Sequence[Any], tools: Optional[List[dict[str, Any]]] = None, tool_choice: Any = None,
-               stream: bool = False, parallel_tool_calls: bool = False, max_tokens: int = 200,
-               temperature: float = 0.25, stop: Union[str, List[str], None] = None, **_ignored: Any) -> Any:
+    def create(
+        self,
+        model: Any,
+        messages: Sequence[Any],
+        tools: Optional[List[dict[str, Any]]] = None,
+        tool_choice: Any = None,
+        stream: bool = False,
+        parallel_tool_calls: bool = False,
+        max_tokens: int = 200,
+        temperature: float = 0.25,
+        stop: Union[str, List[str], None] = None,
+        **_ignored: Any,
+    ) -> Any:
         """Chat completion in OpenAI's response shape (``stream=True``: an iterator of chunks).
 
         ``parallel_tool_calls`` is accepted for compatibility (the network answers with at
@@ -422,8 +505,14 @@ class _Completions:
         msgs = _openai_messages(messages)
         if isinstance(stop, str):
             stop = [stop]
-        kw = dict(mode=owner.mode, max_tokens=int(max_tokens), temperature=float(temperature), stop=stop,
-                  tools=list(tools) if tools else None, tool_choice=tool_choice if tools else None)
+        kw = dict(
+            mode=owner.mode,
+            max_tokens=int(max_tokens),
+            temperature=float(temperature),
+            stop=stop,
+            tools=list(tools) if tools else None,
+            tool_choice=tool_choice if tools else None,
+        )
         if stream:
             return _ChunkIterator(owner, model_id, owner.llm.chat(model_id, msgs, stream=True, **kw))
         out = owner.llm.chat(model_id, msgs, **kw)
@@ -435,10 +524,20 @@ class _Completions:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model_id,
-            "choices": [{"index": 0, "logprobs": None, "finish_reason": _finish(out.finish_reason, bool(calls)),
-                         "message": {"role": "assistant",
-                                     "content": message.get("content") if message.get("content") else (None if calls else ""),
-                                     "tool_calls": calls or None, "function_call": None, "refusal": None}}],
+            "choices": [
+                {
+                    "index": 0,
+                    "logprobs": None,
+                    "finish_reason": _finish(out.finish_reason, bool(calls)),
+                    "message": {
+                        "role": "assistant",
+                        "content": message.get("content") if message.get("content") else (None if calls else ""),
+                        "tool_calls": calls or None,
+                        "function_call": None,
+                        "refusal": None,
+                    },
+                }
+            ],
             "usage": _usage(meta),
             "og": owner._og_info(meta, out.transaction_hash),
         }
@@ -471,10 +570,20 @@ class _ChunkIterator:
     def meta(self) -> Any:
         return self._stream.meta
 
-    def _chunk(self, delta: dict[str, Any], finish: Optional[str] = None, usage: Optional[dict[str, Any]] = None, og: Optional[dict[str, Any]] = None) -> Any:
-        data: Dict[str, Any] = {"id": self.id, "object": "chat.completion.chunk", "created": self._created,
-                                "model": self._model,
-                                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+    def _chunk(
+        self,
+        delta: dict[str, Any],
+        finish: Optional[str] = None,
+        usage: Optional[dict[str, Any]] = None,
+        og: Optional[dict[str, Any]] = None,
+    ) -> Any:
+        data: Dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        }
         if usage is not None:
             data["usage"] = usage
         if og is not None:
@@ -495,17 +604,28 @@ class _ChunkIterator:
                     if ch.delta.tool_calls:
                         saw_calls = True
                         delta["tool_calls"] = [
-                            {"index": tc.get("index", i), "id": tc.get("id") or None, "type": "function",
-                             "function": {"name": (tc.get("function") or {}).get("name") or None,
-                                          "arguments": (tc.get("function") or {}).get("arguments") or ""}}
-                            for i, tc in enumerate(ch.delta.tool_calls)]
+                            {
+                                "index": tc.get("index", i),
+                                "id": tc.get("id") or None,
+                                "type": "function",
+                                "function": {
+                                    "name": (tc.get("function") or {}).get("name") or None,
+                                    "arguments": (tc.get("function") or {}).get("arguments") or "",
+                                },
+                            }
+                            for i, tc in enumerate(ch.delta.tool_calls)
+                        ]
                     if first or delta["content"] is not None or delta["tool_calls"] is not None:
                         first = False
                         yield self._chunk(delta)
                     if ch.finish_reason:
                         meta = self._stream.meta
-                        yield self._chunk(_empty_delta(), _finish(ch.finish_reason, saw_calls), _usage(meta),
-                                          self._owner._og_info(meta, meta.transaction_hash))
+                        yield self._chunk(
+                            _empty_delta(),
+                            _finish(ch.finish_reason, saw_calls),
+                            _usage(meta),
+                            self._owner._og_info(meta, meta.transaction_hash),
+                        )
         finally:
             self._stream.close()
 
@@ -564,9 +684,16 @@ class OpenGradientOpenAI:
         self.llm.close()
 
 
-def openai_adapter(private_key: str, *, mode: Any = "VANILLA", profile: Any = None, rpc_url: Optional[str] = None,
-                   llm_url: Optional[str] = None, spend_caps: Any = None,
-                   use_openai_types: Optional[bool] = None) -> OpenGradientOpenAI:
+def openai_adapter(
+    private_key: str,
+    *,
+    mode: Any = "VANILLA",
+    profile: Any = None,
+    rpc_url: Optional[str] = None,
+    llm_url: Optional[str] = None,
+    spend_caps: Any = None,
+    use_openai_types: Optional[bool] = None,
+) -> OpenGradientOpenAI:
     """An OpenAI-client-shaped object over OpenGradient LLMs (VANILLA on chain by default).
 
     ``client.chat.completions.create(model, messages, tools=None, tool_choice=None,

@@ -120,12 +120,14 @@ class Abi:
         functions = []
         for item in abi_json:
             if item.get("type") == "function":
-                functions.append(AbiFunction(
-                    name=item["name"],
-                    inputs=cls._parse_inputs_outputs(item.get("inputs", [])),
-                    outputs=cls._parse_inputs_outputs(item.get("outputs", [])),
-                    state_mutability=item.get("stateMutability", ""),
-                ))
+                functions.append(
+                    AbiFunction(
+                        name=item["name"],
+                        inputs=cls._parse_inputs_outputs(item.get("inputs", [])),
+                        outputs=cls._parse_inputs_outputs(item.get("outputs", [])),
+                        state_mutability=item.get("stateMutability", ""),
+                    )
+                )
         return cls(functions=functions)
 
     @staticmethod
@@ -133,8 +135,14 @@ class Abi:
         result: List[Union[str, AbiFunction]] = []
         for item in items:
             if "components" in item:
-                result.append(AbiFunction(name=item["name"], inputs=Abi._parse_inputs_outputs(item["components"]),
-                                          outputs=[], state_mutability=""))
+                result.append(
+                    AbiFunction(
+                        name=item["name"],
+                        inputs=Abi._parse_inputs_outputs(item["components"]),
+                        outputs=[],
+                        state_mutability="",
+                    )
+                )
             else:
                 result.append(f"{item['name']}:{item['type']}")
         return result
@@ -165,8 +173,14 @@ class TextGenerationStream(_CoreStream):
     ``TextGenerationStream(_iterator=response.iter_lines())`` works as in the reference.
     """
 
-    def __init__(self, source: Optional[Iterable[Any]] = None, *, _iterator: Optional[Iterable[Any]] = None,
-                 _is_async: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: Optional[Iterable[Any]] = None,
+        *,
+        _iterator: Optional[Iterable[Any]] = None,
+        _is_async: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if _is_async:
             raise TypeError("og_tui.sdk streams are synchronous; pass a sync iterator.")
         lines = source if source is not None else _iterator

@@ -20,7 +20,10 @@ from og_tui.core.x402 import SpendCaps, X402PaymentAuth, select_requirements
 
 __all__ = ["X402Auth", "NETWORK_CHAIN_IDS"]
 
-NETWORK_CHAIN_IDS = {constants.OG_X402_NETWORK: constants.OG_CHAIN_ID, constants.DEVNET_X402_NETWORK: constants.DEVNET_CHAIN_ID}
+NETWORK_CHAIN_IDS = {
+    constants.OG_X402_NETWORK: constants.OG_CHAIN_ID,
+    constants.DEVNET_X402_NETWORK: constants.DEVNET_CHAIN_ID,
+}
 
 
 class X402Auth(X402PaymentAuth):

@@ -34,7 +34,9 @@ class KeyBudgetExceeded(SpendCapReached):
 class GatewayCaps:
     """Global caps plus the budget of the key bound to the current thread (thread-safe)."""
 
-    def __init__(self, book: KeyBook, caps: Optional[SpendCaps] = None, *, decimals: int = 6, symbol: str = "OUSDC") -> None:
+    def __init__(
+        self, book: KeyBook, caps: Optional[SpendCaps] = None, *, decimals: int = 6, symbol: str = "OUSDC"
+    ) -> None:
         self.book = book
         self.caps = caps
         self.decimals = caps.decimals if caps is not None else decimals
@@ -74,28 +76,53 @@ class GatewayCaps:
                 else:
                     self._in_flight.pop(key_id, None)
 
-    def _refuse(self, key: GatewayKey, message: str, *, amount: int, cap: int, spent: int, kind: str) -> KeyBudgetExceeded:
-        return KeyBudgetExceeded(f"Budget of API key {key.prefix}... ({key.name}): {message} Nothing was signed.",
-                                 amount=amount, cap=cap, spent=spent, kind=kind)
+    def _refuse(
+        self, key: GatewayKey, message: str, *, amount: int, cap: int, spent: int, kind: str
+    ) -> KeyBudgetExceeded:
+        return KeyBudgetExceeded(
+            f"Budget of API key {key.prefix}... ({key.name}): {message} Nothing was signed.",
+            amount=amount,
+            cap=cap,
+            spent=spent,
+            kind=kind,
+        )
 
     def check_key(self, key: GatewayKey, amount: int, *, in_flight: int = 0) -> None:
         """Raise KeyBudgetExceeded when ``amount`` more would pass one of ``key``'s budgets."""
         if key.per_request is not None and amount > key.per_request:
-            raise self._refuse(key, f"this request costs {self.fmt(amount)}, over its per-request budget of "
-                                    f"{self.fmt(key.per_request)} (ask for fewer max_tokens).",
-                               amount=amount, cap=key.per_request, spent=0, kind="key_request")
+            raise self._refuse(
+                key,
+                f"this request costs {self.fmt(amount)}, over its per-request budget of "
+                f"{self.fmt(key.per_request)} (ask for fewer max_tokens).",
+                amount=amount,
+                cap=key.per_request,
+                spent=0,
+                kind="key_request",
+            )
         if key.per_day is not None:
             today = self.book.spent(key.id, since=day_start()) + in_flight
             if today + amount > key.per_day:
-                raise self._refuse(key, f"{self.fmt(today)} spent today (UTC); this request ({self.fmt(amount)}) would "
-                                        f"pass its daily budget of {self.fmt(key.per_day)}.",
-                                   amount=amount, cap=key.per_day, spent=today, kind="key_day")
+                raise self._refuse(
+                    key,
+                    f"{self.fmt(today)} spent today (UTC); this request ({self.fmt(amount)}) would "
+                    f"pass its daily budget of {self.fmt(key.per_day)}.",
+                    amount=amount,
+                    cap=key.per_day,
+                    spent=today,
+                    kind="key_day",
+                )
         if key.total is not None:
             spent = self.book.spent(key.id) + in_flight
             if spent + amount > key.total:
-                raise self._refuse(key, f"{self.fmt(spent)} spent in all; this request ({self.fmt(amount)}) would pass "
-                                        f"its total budget of {self.fmt(key.total)}.",
-                                   amount=amount, cap=key.total, spent=spent, kind="key_total")
+                raise self._refuse(
+                    key,
+                    f"{self.fmt(spent)} spent in all; this request ({self.fmt(amount)}) would pass "
+                    f"its total budget of {self.fmt(key.total)}.",
+                    amount=amount,
+                    cap=key.total,
+                    spent=spent,
+                    kind="key_total",
+                )
 
     # -- the SpendCaps interface X402PaymentAuth uses -------------------------------------
     def _current(self) -> Optional["Reservation"]:
@@ -111,8 +138,13 @@ class GatewayCaps:
     def reserve(self, amount: int) -> None:
         res = self._current()
         if res is None:
-            raise KeyBudgetExceeded("A gateway payment was asked for outside a keyed request. Nothing was signed.",
-                                    amount=amount, cap=0, spent=0, kind="key_request")
+            raise KeyBudgetExceeded(
+                "A gateway payment was asked for outside a keyed request. Nothing was signed.",
+                amount=amount,
+                cap=0,
+                spent=0,
+                kind="key_request",
+            )
         amount = int(amount)
         with self._lock:  # one key's concurrent requests cannot overshoot its budget together
             self.check_key(res.key, amount, in_flight=self._in_flight.get(res.key.id, 0))

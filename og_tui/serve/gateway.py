@@ -44,15 +44,30 @@ DEFAULT_PORT = 8746
 DEFAULT_MAX_TOKENS = 512
 # request fields handed to the network as they are (tokens_per_second and ignore_eos: the
 # devnet's pacing knobs, for benchmarks)
-_PASSED_ON = ("response_format", "seed", "top_p", "presence_penalty", "frequency_penalty", "user",
-              "parallel_tool_calls", "tokens_per_second", "ignore_eos")
+_PASSED_ON = (
+    "response_format",
+    "seed",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "user",
+    "parallel_tool_calls",
+    "tokens_per_second",
+    "ignore_eos",
+)
 
 
 class GatewayError(Exception):
     """An OpenAI-shaped error answer."""
 
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error", code: Optional[str] = None,
-                 headers: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        code: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = E.redact(message)
@@ -61,8 +76,11 @@ class GatewayError(Exception):
         self.headers = headers or {}
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"error": {"message": self.message, "type": self.type, "param": None, "code": self.code}},
-                            status_code=self.status, headers=self.headers)
+        return JSONResponse(
+            {"error": {"message": self.message, "type": self.type, "param": None, "code": self.code}},
+            status_code=self.status,
+            headers=self.headers,
+        )
 
 
 def error_of(exc: BaseException) -> GatewayError:
@@ -75,8 +93,13 @@ def error_of(exc: BaseException) -> GatewayError:
     if isinstance(exc, KeyBudgetExceeded):
         if exc.kind == "key_day":
             retry = int(day_start() + 86400 - time.time()) + 1
-            return GatewayError(429, text, "insufficient_quota", "daily_budget_exceeded",
-                                {"retry-after": str(retry), "x-should-retry": "false"})
+            return GatewayError(
+                429,
+                text,
+                "insufficient_quota",
+                "daily_budget_exceeded",
+                {"retry-after": str(retry), "x-should-retry": "false"},
+            )
         code = "request_budget_exceeded" if exc.kind == "key_request" else "total_budget_exceeded"
         return GatewayError(402, text, "insufficient_quota", code)
     if isinstance(exc, SpendCapReached):
@@ -85,7 +108,9 @@ def error_of(exc: BaseException) -> GatewayError:
         return GatewayError(502, text, "payment_refused", "payment_refused")
     if isinstance(exc, PaymentRejected):
         if exc.code == "insufficient_funds":
-            return GatewayError(402, f"{text} Top the wallet up with OUSDC.", "insufficient_quota", "insufficient_funds")
+            return GatewayError(
+                402, f"{text} Top the wallet up with OUSDC.", "insufficient_quota", "insufficient_funds"
+            )
         return GatewayError(502, text, "payment_rejected", exc.code or "payment_rejected")
     if isinstance(exc, E.PaymentError):
         return GatewayError(503, text, "payment_error", "payment_error")
@@ -99,8 +124,9 @@ def error_of(exc: BaseException) -> GatewayError:
         return GatewayError(502, text, "upstream_error", exc.code or "upstream_unavailable")
     if isinstance(exc, E.LLMError):
         status = exc.status if exc.status and 400 <= exc.status < 500 and exc.status not in (401, 402, 403) else 502
-        return GatewayError(status, text, "invalid_request_error" if status < 500 else "upstream_error",
-                            exc.code or "upstream_error")
+        return GatewayError(
+            status, text, "invalid_request_error" if status < 500 else "upstream_error", exc.code or "upstream_error"
+        )
     if isinstance(exc, E.OGError):
         return GatewayError(500, text, "server_error", "gateway_error")
     return GatewayError(500, f"Unexpected gateway error ({type(exc).__name__}).", "server_error", "internal_error")
@@ -128,17 +154,33 @@ def _tool_calls(calls: Any) -> List[Dict[str, Any]]:
     for i, tc in enumerate(calls or []):
         fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc
         args = fn.get("arguments", "")
-        out.append({"id": tc.get("id") or f"call_{uuid.uuid4().hex[:24]}", "type": "function", "index": i,
-                    "function": {"name": fn.get("name", ""),
-                                 "arguments": args if isinstance(args, str) else json.dumps(args)}})
+        out.append(
+            {
+                "id": tc.get("id") or f"call_{uuid.uuid4().hex[:24]}",
+                "type": "function",
+                "index": i,
+                "function": {
+                    "name": fn.get("name", ""),
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+        )
     return out
 
 
 class Gateway:
     """The server's state: one LLMClient (its caps a :class:`GatewayCaps`), the key book."""
 
-    def __init__(self, client: Any, book: KeyBook, caps: GatewayCaps, *, settlement: str = "settle-batch",
-                 default_max_tokens: int = DEFAULT_MAX_TOKENS, store: Any = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        book: KeyBook,
+        caps: GatewayCaps,
+        *,
+        settlement: str = "settle-batch",
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        store: Any = None,
+    ) -> None:
         self.client = client
         self.store = store
         self.book = book
@@ -153,12 +195,14 @@ class Gateway:
         self.spent_by_key: Dict[int, int] = {}
         self.last_errors: Deque[Dict[str, Any]] = deque(maxlen=20)
         self._models: Optional[tuple[float, List[Dict[str, Any]]]] = None
-        self.app = Starlette(routes=[
-            Route("/v1/chat/completions", self.chat, methods=["POST"]),
-            Route("/v1/completions", self.completions, methods=["POST"]),
-            Route("/v1/models", self.models, methods=["GET"]),
-            Route("/health", self.health, methods=["GET"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/v1/completions", self.completions, methods=["POST"]),
+                Route("/v1/models", self.models, methods=["GET"]),
+                Route("/health", self.health, methods=["GET"]),
+            ]
+        )
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _enter(self) -> None:
@@ -172,22 +216,45 @@ class Gateway:
             if key is not None and cost:
                 self.spent_by_key[key.id] = self.spent_by_key.get(key.id, 0) + cost
             if error is not None:
-                self.last_errors.append({"time": time.time(), "key_id": key.id if key else None, "status": error.status,
-                                         "code": error.code, "message": error.message})
+                self.last_errors.append(
+                    {
+                        "time": time.time(),
+                        "key_id": key.id if key else None,
+                        "status": error.status,
+                        "code": error.code,
+                        "message": error.message,
+                    }
+                )
 
-    def _record(self, key: Optional[GatewayKey], endpoint: str, model: Optional[str], stream: bool, started: float,
-                meta: Any = None, error: Optional[GatewayError] = None, paid: int = 0) -> None:
+    def _record(
+        self,
+        key: Optional[GatewayKey],
+        endpoint: str,
+        model: Optional[str],
+        stream: bool,
+        started: float,
+        meta: Any = None,
+        error: Optional[GatewayError] = None,
+        paid: int = 0,
+    ) -> None:
         cost = int(getattr(meta, "cost", 0) or 0) if meta is not None else int(paid)
         try:
             self.book.record(
-                key_id=key.id if key else None, endpoint=endpoint, model=model, stream=stream,
-                status=error.status if error else 200, error_code=error.code if error else None,
+                key_id=key.id if key else None,
+                endpoint=endpoint,
+                model=model,
+                stream=stream,
+                status=error.status if error else 200,
+                error_code=error.code if error else None,
                 error=error.message if error else None,
                 prompt_tokens=getattr(meta, "prompt_tokens", 0) if meta else 0,
-                completion_tokens=getattr(meta, "completion_tokens", 0) if meta else 0, cost=cost,
-                payment_hash=getattr(meta, "payment_hash", None), settlement_mode=getattr(meta, "settlement_mode", None),
+                completion_tokens=getattr(meta, "completion_tokens", 0) if meta else 0,
+                cost=cost,
+                payment_hash=getattr(meta, "payment_hash", None),
+                settlement_mode=getattr(meta, "settlement_mode", None),
                 settlement_status=getattr(meta, "settlement_status", None),
-                settlement_tx=getattr(meta, "settlement_tx", None), latency_s=time.monotonic() - started,
+                settlement_tx=getattr(meta, "settlement_tx", None),
+                latency_s=time.monotonic() - started,
                 profile=self.profile_name,
             )
         finally:
@@ -214,14 +281,22 @@ class Gateway:
     def _common(self, body: Dict[str, Any]) -> Dict[str, Any]:
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or self.default_max_tokens
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-            raise GatewayError(400, f"'max_tokens' must be a positive integer, not {max_tokens!r}.", code="invalid_max_tokens")
+            raise GatewayError(
+                400, f"'max_tokens' must be a positive integer, not {max_tokens!r}.", code="invalid_max_tokens"
+            )
         temperature = body.get("temperature")
         temperature = 0.0 if temperature is None else temperature
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
             raise GatewayError(400, f"'temperature' must be a number, not {temperature!r}.", code="invalid_temperature")
         extra = {k: body[k] for k in _PASSED_ON if body.get(k) is not None}
-        return dict(mode="TEE", max_tokens=max_tokens, temperature=float(temperature), stop=_stop(body.get("stop")),
-                    settlement=self.settlement, extra_body=extra or None)
+        return dict(
+            mode="TEE",
+            max_tokens=max_tokens,
+            temperature=float(temperature),
+            stop=_stop(body.get("stop")),
+            settlement=self.settlement,
+            extra_body=extra or None,
+        )
 
     def _run(self, key: GatewayKey, fn: Callable[[], Any]) -> tuple[Any, Any]:
         """Run ``fn`` (an LLMClient call) in this worker thread, charged to ``key``: (result, reservation)."""
@@ -232,14 +307,23 @@ class Gateway:
                 exc.gateway_reservation = reservation  # type: ignore[attr-defined]
                 raise
 
-    def _failed(self, exc: Exception, key: Optional[GatewayKey], endpoint: str, model: Optional[str], stream: bool,
-                started: float) -> Response:
+    def _failed(
+        self,
+        exc: Exception,
+        key: Optional[GatewayKey],
+        endpoint: str,
+        model: Optional[str],
+        stream: bool,
+        started: float,
+    ) -> Response:
         """Record a request that failed; a payment the server took before it failed (the
         answer did not parse, ...) stays charged to the key."""
         err = error_of(exc)
         reservation = getattr(exc, "gateway_reservation", None)
         try:
-            self._record(key, endpoint, model, stream, started, error=err, paid=reservation.amount if reservation else 0)
+            self._record(
+                key, endpoint, model, stream, started, error=err, paid=reservation.amount if reservation else 0
+            )
         finally:
             if reservation is not None:
                 reservation.done()
@@ -248,10 +332,17 @@ class Gateway:
     # -- routes ------------------------------------------------------------------------------
     async def health(self, request: Request) -> Response:
         with self._lock:
-            return JSONResponse({"status": "ok", "profile": self.profile_name, "started": self.started,
-                                 "in_flight": self.in_flight, "served": self.served,
-                                 "spent_by_key": {str(k): str(v) for k, v in self.spent_by_key.items()},
-                                 "last_errors": list(self.last_errors)})
+            return JSONResponse(
+                {
+                    "status": "ok",
+                    "profile": self.profile_name,
+                    "started": self.started,
+                    "in_flight": self.in_flight,
+                    "served": self.served,
+                    "spent_by_key": {str(k): str(v) for k, v in self.spent_by_key.items()},
+                    "last_errors": list(self.last_errors),
+                }
+            )
 
     async def models(self, request: Request) -> Response:
         try:
@@ -263,8 +354,17 @@ class Gateway:
             data = self._models[1]
         except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
             return error_of(exc).response()
-        out = [{"id": m.get("id"), "object": "model", "created": int(self.started), "owned_by": m.get("owned_by", "opengradient"),
-                **{k: m[k] for k in ("price_per_token", "tee", "description") if k in m}} for m in data if m.get("id")]
+        out = [
+            {
+                "id": m.get("id"),
+                "object": "model",
+                "created": int(self.started),
+                "owned_by": m.get("owned_by", "opengradient"),
+                **{k: m[k] for k in ("price_per_token", "tee", "description") if k in m},
+            }
+            for m in data
+            if m.get("id")
+        ]
         return JSONResponse({"object": "list", "data": out})
 
     async def chat(self, request: Request) -> Response:
@@ -281,31 +381,44 @@ class Gateway:
             messages, tools = body.get("messages"), body.get("tools") or None
             kwargs.update(tools=tools, tool_choice=body.get("tool_choice") if tools else None)
             result, reservation = await run_in_threadpool(
-                self._run, key, lambda: self.client.chat(model, messages, stream=stream, **kwargs))
+                self._run, key, lambda: self.client.chat(model, messages, stream=stream, **kwargs)
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
             return self._failed(exc, key, "chat", model, stream, started)
         if stream:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            return StreamingResponse(self._chat_events(result, reservation, key, model, started, include_usage),
-                                     media_type="text/event-stream", headers=self._payment_headers(result.meta))
+            return StreamingResponse(
+                self._chat_events(result, reservation, key, model, started, include_usage),
+                media_type="text/event-stream",
+                headers=self._payment_headers(result.meta),
+            )
         try:
             message = dict(result.chat_output or {})
             out_msg: Dict[str, Any] = {"role": "assistant", "content": message.get("content")}
             if message.get("tool_calls"):
-                out_msg["tool_calls"] = [{k: v for k, v in tc.items() if k != "index"} for tc in _tool_calls(message["tool_calls"])]
+                out_msg["tool_calls"] = [
+                    {k: v for k, v in tc.items() if k != "index"} for tc in _tool_calls(message["tool_calls"])
+                ]
             meta = result.meta
             answer = {
-                "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()), "model": model,
-                "choices": [{"index": 0, "message": out_msg, "finish_reason": result.finish_reason or "stop", "logprobs": None}],
-                "usage": self._usage(meta), "x402": self._x402(meta),
+                "id": f"chatcmpl-{uuid.uuid4().hex}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {"index": 0, "message": out_msg, "finish_reason": result.finish_reason or "stop", "logprobs": None}
+                ],
+                "usage": self._usage(meta),
+                "x402": self._x402(meta),
             }
             self._record(key, "chat", model, False, started, meta=meta)
         finally:
             reservation.done()
         return JSONResponse(answer, headers=self._payment_headers(meta))
 
-    def _chat_events(self, stream: Any, reservation: Any, key: GatewayKey, model: str, started: float,
-                     include_usage: bool) -> Iterator[str]:
+    def _chat_events(
+        self, stream: Any, reservation: Any, key: GatewayKey, model: str, started: float, include_usage: bool
+    ) -> Iterator[str]:
         cid = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         err: Optional[GatewayError] = None
@@ -323,8 +436,21 @@ class Gateway:
                 reservation.done()
 
         def event(choices: List[Dict[str, Any]], **extra: Any) -> str:
-            return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                                          "choices": choices, **extra}, separators=(",", ":")) + "\n\n"
+            return (
+                "data: "
+                + json.dumps(
+                    {
+                        "id": cid,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": choices,
+                        **extra,
+                    },
+                    separators=(",", ":"),
+                )
+                + "\n\n"
+            )
 
         try:
             yield event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
@@ -335,9 +461,15 @@ class Gateway:
                         delta["content"] = ch.delta.content
                     if ch.delta.tool_calls:
                         delta["tool_calls"] = [
-                            {"index": int(tc.get("index", i) or 0), **({"id": tc["id"], "type": "function"} if tc.get("id") else {}),
-                             "function": {k: v for k, v in (tc.get("function") or {}).items() if k in ("name", "arguments")}}
-                            for i, tc in enumerate(ch.delta.tool_calls)]
+                            {
+                                "index": int(tc.get("index", i) or 0),
+                                **({"id": tc["id"], "type": "function"} if tc.get("id") else {}),
+                                "function": {
+                                    k: v for k, v in (tc.get("function") or {}).items() if k in ("name", "arguments")
+                                },
+                            }
+                            for i, tc in enumerate(ch.delta.tool_calls)
+                        ]
                     if delta or ch.finish_reason:
                         yield event([{"index": 0, "delta": delta, "finish_reason": ch.finish_reason}])
             finish()  # recorded before the client sees the end
@@ -347,7 +479,9 @@ class Gateway:
         except Exception as exc:  # noqa: BLE001 - said in the stream: the status line is gone
             err = error_of(exc)
             finish()
-            yield "data: " + json.dumps({"error": {"message": err.message, "type": err.type, "code": err.code}}) + "\n\n"
+            yield (
+                "data: " + json.dumps({"error": {"message": err.message, "type": err.type, "code": err.code}}) + "\n\n"
+            )
         finally:
             finish()  # the client went away mid-stream
 
@@ -367,7 +501,9 @@ class Gateway:
             if not isinstance(prompt, str):
                 raise GatewayError(400, "'prompt' must be a string (one prompt per request).", code="invalid_prompt")
             kwargs = self._common(body)
-            result, reservation = await run_in_threadpool(self._run, key, lambda: self.client.completion(model, prompt, **kwargs))
+            result, reservation = await run_in_threadpool(
+                self._run, key, lambda: self.client.completion(model, prompt, **kwargs)
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
             return self._failed(exc, key, "completion", model, stream, started)
         meta = result.meta
@@ -376,8 +512,12 @@ class Gateway:
         finally:
             reservation.done()
         cid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
-        choice = {"index": 0, "text": result.completion_output or "", "finish_reason": result.finish_reason or "stop",
-                  "logprobs": None}
+        choice = {
+            "index": 0,
+            "text": result.completion_output or "",
+            "finish_reason": result.finish_reason or "stop",
+            "logprobs": None,
+        }
         if stream:
             chunk = {"id": cid, "object": "text_completion", "created": created, "model": model, "choices": [choice]}
 
@@ -386,8 +526,18 @@ class Gateway:
                 yield "data: [DONE]\n\n"
 
             return StreamingResponse(events(), media_type="text/event-stream", headers=self._payment_headers(meta))
-        return JSONResponse({"id": cid, "object": "text_completion", "created": created, "model": model, "choices": [choice],
-                             "usage": self._usage(meta), "x402": self._x402(meta)}, headers=self._payment_headers(meta))
+        return JSONResponse(
+            {
+                "id": cid,
+                "object": "text_completion",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+                "usage": self._usage(meta),
+                "x402": self._x402(meta),
+            },
+            headers=self._payment_headers(meta),
+        )
 
     # -- answer parts ----------------------------------------------------------------------------
     @staticmethod
@@ -397,9 +547,14 @@ class Gateway:
 
     @staticmethod
     def _x402(meta: Any) -> Dict[str, Any]:
-        return {"cost": str(meta.cost), "cost_text": meta.cost_text, "payment_hash": meta.payment_hash,
-                "settlement_mode": meta.settlement_mode, "settlement_status": meta.settlement_status,
-                "settlement_tx": meta.settlement_tx}
+        return {
+            "cost": str(meta.cost),
+            "cost_text": meta.cost_text,
+            "payment_hash": meta.payment_hash,
+            "settlement_mode": meta.settlement_mode,
+            "settlement_status": meta.settlement_status,
+            "settlement_tx": meta.settlement_tx,
+        }
 
     @staticmethod
     def _payment_headers(meta: Any) -> Dict[str, str]:

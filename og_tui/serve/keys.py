@@ -65,9 +65,17 @@ class GatewayKey:
         return self.revoked_at is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "prefix": self.prefix, "per_request": self.per_request,
-                "per_day": self.per_day, "total": self.total, "created_at": self.created_at,
-                "revoked_at": self.revoked_at, "last_used_at": self.last_used_at}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "per_request": self.per_request,
+            "per_day": self.per_day,
+            "total": self.total,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+            "last_used_at": self.last_used_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -107,15 +115,38 @@ class _Done:
 
 
 def _key(row: sqlite3.Row) -> GatewayKey:
-    return GatewayKey(row["id"], row["name"], row["prefix"], row["per_request"], row["per_day"], row["total"],
-                      row["created_at"], row["revoked_at"], row["last_used_at"])
+    return GatewayKey(
+        row["id"],
+        row["name"],
+        row["prefix"],
+        row["per_request"],
+        row["per_day"],
+        row["total"],
+        row["created_at"],
+        row["revoked_at"],
+        row["last_used_at"],
+    )
 
 
 def _request(row: sqlite3.Row) -> GatewayRequest:
     return GatewayRequest(
-        row["id"], row["key_id"], row["endpoint"], row["model"], bool(row["stream"]), row["status"], row["error_code"],
-        row["error"], row["prompt_tokens"], row["completion_tokens"], row["cost"], row["payment_hash"],
-        row["settlement_mode"], row["settlement_status"], row["settlement_tx"], row["latency_s"], row["created_at"],
+        row["id"],
+        row["key_id"],
+        row["endpoint"],
+        row["model"],
+        bool(row["stream"]),
+        row["status"],
+        row["error_code"],
+        row["error"],
+        row["prompt_tokens"],
+        row["completion_tokens"],
+        row["cost"],
+        row["payment_hash"],
+        row["settlement_mode"],
+        row["settlement_status"],
+        row["settlement_tx"],
+        row["latency_s"],
+        row["created_at"],
         row["profile"],
     )
 
@@ -174,8 +205,14 @@ class KeyBook:
                 raise StoreError(f"History database error: {exc}.") from None
 
     # -- keys ------------------------------------------------------------------------------
-    def create(self, name: str, *, per_request: Optional[int] = None, per_day: Optional[int] = None,
-               total: Optional[int] = None) -> tuple[GatewayKey, str]:
+    def create(
+        self,
+        name: str,
+        *,
+        per_request: Optional[int] = None,
+        per_day: Optional[int] = None,
+        total: Optional[int] = None,
+    ) -> tuple[GatewayKey, str]:
         """A new key: ``(record, secret)``. The secret is shown once and never stored."""
         name = (name or "").strip()
         if not name or len(name) > 64:
@@ -184,8 +221,15 @@ class KeyBook:
         cur = self._execute(
             "INSERT INTO gateway_keys (name, prefix, key_hash, per_request, per_day, total, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, secret[:10], hash_key(secret), _budget(per_request, "per-request"), _budget(per_day, "per-day"),
-             _budget(total, "total"), time.time()),
+            (
+                name,
+                secret[:10],
+                hash_key(secret),
+                _budget(per_request, "per-request"),
+                _budget(per_day, "per-day"),
+                _budget(total, "total"),
+                time.time(),
+            ),
         )
         key = self.get(_row_id(cur))
         assert key is not None
@@ -202,13 +246,16 @@ class KeyBook:
             key = self.get(int(ref))
             if key:
                 return key
-        rows = self._execute("SELECT * FROM gateway_keys WHERE name = ? OR prefix = ? ORDER BY id",
-                             (ref, ref[:10])).fetchall()
+        rows = self._execute(
+            "SELECT * FROM gateway_keys WHERE name = ? OR prefix = ? ORDER BY id", (ref, ref[:10])
+        ).fetchall()
         if not rows:
             raise ValidationError(f"No gateway key {ref!r}.", hint="og-tui gateway keys list shows the keys.")
         if len(rows) > 1:
-            raise ValidationError(f"{len(rows)} keys are named {ref!r}; give the key's id instead.",
-                                  hint="og-tui gateway keys list shows the ids.")
+            raise ValidationError(
+                f"{len(rows)} keys are named {ref!r}; give the key's id instead.",
+                hint="og-tui gateway keys list shows the ids.",
+            )
         return _key(rows[0])
 
     def list(self, include_revoked: bool = True) -> List[GatewayKey]:
@@ -216,7 +263,9 @@ class KeyBook:
         return [_key(r) for r in self._execute(sql).fetchall()]
 
     def revoke(self, key_id: int) -> GatewayKey:
-        self._execute("UPDATE gateway_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), int(key_id)))
+        self._execute(
+            "UPDATE gateway_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), int(key_id))
+        )
         key = self.get(key_id)
         if key is None:
             raise ValidationError(f"No gateway key with id {key_id}.")
@@ -225,16 +274,22 @@ class KeyBook:
     def authenticate(self, secret: Optional[str]) -> GatewayKey:
         """The live key for ``secret``; KeyRefused (missing, unknown or revoked) otherwise."""
         if not secret:
-            raise KeyRefused("No API key: send 'Authorization: Bearer <key>' with a key from "
-                             "'og-tui gateway keys new'.", code="missing_api_key")
+            raise KeyRefused(
+                "No API key: send 'Authorization: Bearer <key>' with a key from 'og-tui gateway keys new'.",
+                code="missing_api_key",
+            )
         row = self._execute("SELECT * FROM gateway_keys WHERE key_hash = ?", (hash_key(secret),)).fetchone()
         if row is None:
-            raise KeyRefused("Invalid API key: this gateway did not issue it ('og-tui gateway keys list' shows "
-                             "the keys it knows).", code="invalid_api_key")
+            raise KeyRefused(
+                "Invalid API key: this gateway did not issue it ('og-tui gateway keys list' shows the keys it knows).",
+                code="invalid_api_key",
+            )
         key = _key(row)
         if key.revoked:
-            raise KeyRefused(f"API key {key.prefix}... ({key.name}) was revoked; issue a new one with "
-                             "'og-tui gateway keys new'.", code="api_key_revoked")
+            raise KeyRefused(
+                f"API key {key.prefix}... ({key.name}) was revoked; issue a new one with 'og-tui gateway keys new'.",
+                code="api_key_revoked",
+            )
         self._execute("UPDATE gateway_keys SET last_used_at = ? WHERE id = ?", (time.time(), key.id))
         return key
 
@@ -248,19 +303,50 @@ class KeyBook:
         return int(self._execute(sql, params).fetchone()[0])
 
     # -- requests --------------------------------------------------------------------------
-    def record(self, *, key_id: Optional[int], endpoint: str, status: int, model: Optional[str] = None,
-               stream: bool = False, error_code: Optional[str] = None, error: Optional[str] = None,
-               prompt_tokens: int = 0, completion_tokens: int = 0, cost: int = 0, payment_hash: Optional[str] = None,
-               settlement_mode: Optional[str] = None, settlement_status: Optional[str] = None,
-               settlement_tx: Optional[str] = None, latency_s: Optional[float] = None,
-               created_at: Optional[float] = None, profile: Optional[str] = None) -> int:
+    def record(
+        self,
+        *,
+        key_id: Optional[int],
+        endpoint: str,
+        status: int,
+        model: Optional[str] = None,
+        stream: bool = False,
+        error_code: Optional[str] = None,
+        error: Optional[str] = None,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        cost: int = 0,
+        payment_hash: Optional[str] = None,
+        settlement_mode: Optional[str] = None,
+        settlement_status: Optional[str] = None,
+        settlement_tx: Optional[str] = None,
+        latency_s: Optional[float] = None,
+        created_at: Optional[float] = None,
+        profile: Optional[str] = None,
+    ) -> int:
         cur = self._execute(
             "INSERT INTO gateway_requests (key_id, endpoint, model, stream, status, error_code, error, prompt_tokens, "
             "completion_tokens, cost, payment_hash, settlement_mode, settlement_status, settlement_tx, latency_s, "
             "created_at, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key_id, endpoint, model, int(bool(stream)), int(status), error_code, error, int(prompt_tokens or 0),
-             int(completion_tokens or 0), int(cost or 0), payment_hash, settlement_mode, settlement_status,
-             settlement_tx, latency_s, time.time() if created_at is None else created_at, profile),
+            (
+                key_id,
+                endpoint,
+                model,
+                int(bool(stream)),
+                int(status),
+                error_code,
+                error,
+                int(prompt_tokens or 0),
+                int(completion_tokens or 0),
+                int(cost or 0),
+                payment_hash,
+                settlement_mode,
+                settlement_status,
+                settlement_tx,
+                latency_s,
+                time.time() if created_at is None else created_at,
+                profile,
+            ),
         )
         return _row_id(cur)
 
@@ -268,6 +354,7 @@ class KeyBook:
         if key_id is None:
             rows = self._execute("SELECT * FROM gateway_requests ORDER BY id DESC LIMIT ?", (int(limit),)).fetchall()
         else:
-            rows = self._execute("SELECT * FROM gateway_requests WHERE key_id = ? ORDER BY id DESC LIMIT ?",
-                                 (int(key_id), int(limit))).fetchall()
+            rows = self._execute(
+                "SELECT * FROM gateway_requests WHERE key_id = ? ORDER BY id DESC LIMIT ?", (int(key_id), int(limit))
+            ).fetchall()
         return [_request(r) for r in rows]

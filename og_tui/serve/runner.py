@@ -40,12 +40,22 @@ def check_port(host: str, port: int) -> None:
         try:
             s.bind((host, int(port)))
         except OSError as exc:
-            raise ValidationError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}).",
-                                  hint="Another program may use that port: pick another with --port.") from None
+            raise ValidationError(
+                f"Cannot listen on {host}:{port} ({exc.strerror or exc}).",
+                hint="Another program may use that port: pick another with --port.",
+            ) from None
 
 
-def build_gateway(profile: Any, signer: Any, db_path: Any, *, caps: Any = None, chain: Any = None,
-                  settlement: str = "settle-batch", default_max_tokens: int = DEFAULT_MAX_TOKENS) -> Gateway:
+def build_gateway(
+    profile: Any,
+    signer: Any,
+    db_path: Any,
+    *,
+    caps: Any = None,
+    chain: Any = None,
+    settlement: str = "settle-batch",
+    default_max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> Gateway:
     """A Gateway paying from ``signer`` on ``profile``; payments go to the history at ``db_path``."""
     from og_tui.core.llm import LLMClient
     from og_tui.core.store import Store
@@ -60,8 +70,9 @@ def build_gateway(profile: Any, signer: Any, db_path: Any, *, caps: Any = None, 
 class GatewayServer:
     """uvicorn around a :class:`Gateway`."""
 
-    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *,
-                 log_level: str = "warning") -> None:
+    def __init__(
+        self, gateway: Gateway, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, log_level: str = "warning"
+    ) -> None:
         import uvicorn
 
         if not 0 <= int(port) <= 65535:
@@ -69,8 +80,11 @@ class GatewayServer:
         self.gateway = gateway
         self.host = host
         self.port = int(port)
-        self.server = uvicorn.Server(uvicorn.Config(gateway.app, host=host, port=self.port, log_level=log_level,
-                                                    lifespan="off", access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                gateway.app, host=host, port=self.port, log_level=log_level, lifespan="off", access_log=False
+            )
+        )
         self._thread: Optional[threading.Thread] = None
 
     @property

@@ -45,7 +45,9 @@ class OGApp(DevnetControl, App):
 
     BINDINGS = [
         # priority: F1 works in dialogs too (a modal screen hides the app's other bindings)
-        Binding("f1", "toggle_help", "Help", id="app.help", priority=True, tooltip="Show the keys of the focused widget"),
+        Binding(
+            "f1", "toggle_help", "Help", id="app.help", priority=True, tooltip="Show the keys of the focused widget"
+        ),
         *[
             Binding(
                 f"{spec.fkey},{spec.digit}" if spec.digit else spec.fkey,
@@ -58,8 +60,14 @@ class OGApp(DevnetControl, App):
             for name, spec in SCREENS.items()
         ],
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-        Binding("f12", "devnet_start", "Devnet", id="app.devnet", show=False,
-                tooltip="Start the local devnet now (after a failed start, or once stopped)"),
+        Binding(
+            "f12",
+            "devnet_start",
+            "Devnet",
+            id="app.devnet",
+            show=False,
+            tooltip="Start the local devnet now (after a failed start, or once stopped)",
+        ),
     ]
 
     # False: the cursors of inputs and text areas stay lit instead of blinking (the tests
@@ -145,7 +153,8 @@ class OGApp(DevnetControl, App):
         problems = unknown_keymap_ids(self.ctx.settings.keymap)
         if problems:
             self.call_from_thread(
-                self.notify, "\n".join(problems), title="Settings: keymap", severity="warning", timeout=15)
+                self.notify, "\n".join(problems), title="Settings: keymap", severity="warning", timeout=15
+            )
 
     def watch_theme(self, theme: str) -> None:
         """Keep the theme chosen in the app (palette, settings) for the next start."""
@@ -238,7 +247,9 @@ class OGApp(DevnetControl, App):
         """Safety net: a worker that died on an unexpected error is reported, not lost."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             _log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
-            self.notify(user_message(event.worker.error).joined(), title="Something went wrong", severity="error", timeout=10)
+            self.notify(
+                user_message(event.worker.error).joined(), title="Something went wrong", severity="error", timeout=10
+            )
 
     @on(m.OperationFailed)
     def _op_failed(self, event: m.OperationFailed) -> None:
@@ -457,8 +468,13 @@ class OGApp(DevnetControl, App):
         if old is not None and old.started and not self.ctx.is_devnet:
             self.ctx.devnet = None
             self._stop_devnet(old)
-        self.net = m.NetState(profile=event.name, is_devnet=self.ctx.is_devnet, ops=self.net.ops,
-                              address=self.net.address, wallet_name=self.net.wallet_name)  # (re-read below)
+        self.net = m.NetState(
+            profile=event.name,
+            is_devnet=self.ctx.is_devnet,
+            ops=self.net.ops,
+            address=self.net.address,
+            wallet_name=self.net.wallet_name,
+        )  # (re-read below)
         self.refresh_wallet_state()
         self.post_message(m.ProfileChanged(event.name))
         self.notify(f"Now using profile {event.name}", title="Profile")
@@ -468,6 +484,7 @@ class OGApp(DevnetControl, App):
     def _stop_devnet(self, handle: Any) -> None:
         """Stop a devnet this app started (it settles queued payments first)."""
         self.run_op("Stopping the local devnet", handle.stop, what="Local devnet")
+
 
 def make_app(
     settings: "Settings | None" = None,

@@ -63,8 +63,9 @@ class ChatSession:
             # read the caps under it
             from og_tui.core.llm import LLMClient
 
-            made = LLMClient(profile, signer, store=self.ctx.store, caps=None, chain=chain,
-                             on_payment=self._paid, timeout=120.0)
+            made = LLMClient(
+                profile, signer, store=self.ctx.store, caps=None, chain=chain, on_payment=self._paid, timeout=120.0
+            )
             with self._lock:
                 client = self._clients.get(key)
                 if client is None or client.chain is not chain:

@@ -65,8 +65,12 @@ class DevnetControl:
 
     def _set_down(self, reason: str | None, detail: str = "") -> None:
         self.devnet_detail = detail or (reason or "")
-        self.net = replace(self.net, connected=False if reason else self.net.connected,  # type: ignore[attr-defined]
-                           starting=None, down=reason)
+        self.net = replace(
+            self.net,
+            connected=False if reason else self.net.connected,  # type: ignore[attr-defined]
+            starting=None,
+            down=reason,
+        )
 
     def _cancel_retry(self) -> None:
         if self._devnet_retry_timer is not None:
@@ -123,8 +127,12 @@ class DevnetControl:
             detail = f"The devnet og-tui started exited with code {code}."
             if tail:
                 detail += f" Last lines of {handle.log_path}:\n{tail}"
-            self.notify(detail + "\nf12 starts it again.", title="Devnet exited", severity="error",  # type: ignore[attr-defined]
-                        timeout=12)
+            self.notify(
+                detail + "\nf12 starts it again.",
+                title="Devnet exited",
+                severity="error",  # type: ignore[attr-defined]
+                timeout=12,
+            )
             self._unavailable(reason, detail)
         elif self._devnet_user_stopped:
             return
@@ -138,16 +146,20 @@ class DevnetControl:
         self.ctx.devnet = None  # type: ignore[attr-defined]
         if self._devnet_user_stopped:
             self._set_down("devnet stopped · f12 starts it")
-            self.notify("The local devnet is stopped. f12 or the palette (devnet: start) starts it.",  # type: ignore[attr-defined]
-                        title="Devnet")
+            self.notify(
+                "The local devnet is stopped. f12 or the palette (devnet: start) starts it.",  # type: ignore[attr-defined]
+                title="Devnet",
+            )
         else:  # a restart
             self.action_devnet_start()
 
     # --- actions ----------------------------------------------------------------------------
     def action_devnet_start(self) -> None:
         if not self.ctx.is_devnet:  # type: ignore[attr-defined]
-            self.notify("The active profile is not the local devnet: switch profile (p on Account).",  # type: ignore[attr-defined]
-                        severity="warning")
+            self.notify(
+                "The active profile is not the local devnet: switch profile (p on Account).",  # type: ignore[attr-defined]
+                severity="warning",
+            )
             return
         if self._connecting():
             self.notify("The devnet is already starting.", title="Devnet")  # type: ignore[attr-defined]
@@ -174,8 +186,10 @@ class DevnetControl:
         if handle is None or not handle.started:
             where = handle.url if handle is not None else "this port"
             self.notify(  # type: ignore[attr-defined]
-                f"og-tui did not start the devnet at {where}; stop it where it runs.", title="Devnet",
-                severity="warning")
+                f"og-tui did not start the devnet at {where}; stop it where it runs.",
+                title="Devnet",
+                severity="warning",
+            )
             return
         self._devnet_user_stopped = not restart
         self._cancel_retry()

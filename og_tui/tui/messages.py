@@ -188,7 +188,9 @@ class NetState:
 class PaymentMade(Message):
     """An x402 payment went through (amount in atomic token units; hash: tx or processing hash)."""
 
-    def __init__(self, amount: int, payee: str | None, mode: str | None, hash: str | None, model: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self, amount: int, payee: str | None, mode: str | None, hash: str | None, model: str | None = None
+    ) -> None:  # noqa: A002
         super().__init__()
         self.amount = amount
         self.payee = payee

@@ -28,8 +28,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _settle(pilot, predicate: Callable[[], bool] = lambda: True, timeout: float = 30.0,
-                  workers_done: bool = True) -> None:
+async def _settle(
+    pilot, predicate: Callable[[], bool] = lambda: True, timeout: float = 30.0, workers_done: bool = True
+) -> None:
     """Wait until ``predicate()`` holds and (``workers_done``) no worker is running, then for the
     screen to catch up."""
     from textual.css.query import QueryError
@@ -75,8 +76,11 @@ async def _hub(pilot) -> None:
     app = pilot.app
     await app.action_goto("hub")
     # a model's detail with its files (and their CIDs) is shown
-    await _settle(pilot, lambda: app.screen.detail is not None
-                  and app.screen.query_one("#hub-files", OptionList).option_count > 0, timeout=30)
+    await _settle(
+        pilot,
+        lambda: app.screen.detail is not None and app.screen.query_one("#hub-files", OptionList).option_count > 0,
+        timeout=30,
+    )
 
 
 async def _inference(pilot) -> None:
@@ -135,15 +139,29 @@ async def _chat_tools(pilot) -> None:
     await app.action_goto("chat")
     await _settle(pilot, lambda: _chat_ready(app))
     await pilot.press("ctrl+n")
-    app.screen.save_og_tools([{"kind": "model", "cid": file["ipfsCid"], "title": "iris-classifier",
-                                "version": version.get("version"), "signature": file.get("signature"),
-                                "mode": "VANILLA", "confirm": True}])
+    app.screen.save_og_tools(
+        [
+            {
+                "kind": "model",
+                "cid": file["ipfsCid"],
+                "title": "iris-classifier",
+                "version": version.get("version"),
+                "signature": file.get("signature"),
+                "mode": "VANILLA",
+                "confirm": True,
+            }
+        ]
+    )
     for ch in "Run the iris classifier on a flower":
         await pilot.press("space" if ch == " " else ch)
     await pilot.press("enter")
     # (the reply's worker waits for the answer meanwhile)
-    await _settle(pilot, lambda: isinstance(app.screen, ToolConfirmDialog) and app.screen.focused is not None,
-                  timeout=60, workers_done=False)
+    await _settle(
+        pilot,
+        lambda: isinstance(app.screen, ToolConfirmDialog) and app.screen.focused is not None,
+        timeout=60,
+        workers_done=False,
+    )
     await pilot.press("enter")
     # the tool ran on chain and the model answered with its output (no worker left running)
     await _settle(pilot, lambda: not isinstance(app.screen, ToolConfirmDialog) and _reply_done(app), timeout=60)

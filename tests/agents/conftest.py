@@ -56,8 +56,13 @@ def agent_env(devnet):
 
     base = devnet.url
     profile = builtin_profiles()["local"].replace(
-        rpc_url=base + "/rpc", api_url=base, hub_url=base + "/api/v0", auth_url=base + "/auth", llm_url=base,
-        devnet_port=devnet.port, inference_contract=devnet.info["contracts"]["inference_hub"],
+        rpc_url=base + "/rpc",
+        api_url=base,
+        hub_url=base + "/api/v0",
+        auth_url=base + "/auth",
+        llm_url=base,
+        devnet_port=devnet.port,
+        inference_contract=devnet.info["contracts"]["inference_hub"],
     )
     chain = ChainClient(profile.rpc_url, timeout=60.0)
     hub = HubClient(profile.hub_url, profile.auth_url)

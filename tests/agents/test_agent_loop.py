@@ -25,10 +25,14 @@ def _kinds(result) -> list:
 
 
 def test_schema_from_signature_describes_each_tensor():
-    sig = {"inputs": [{"name": "input", "dtype": "float32", "shape": [1, 3, 4]},
-                      {"name": "ids", "dtype": "int64", "shape": [None, 2]},
-                      {"name": "words", "dtype": "string", "shape": ["n"]}],
-           "outputs": [{"name": "out", "dtype": "float32", "shape": [1, 1]}]}
+    sig = {
+        "inputs": [
+            {"name": "input", "dtype": "float32", "shape": [1, 3, 4]},
+            {"name": "ids", "dtype": "int64", "shape": [None, 2]},
+            {"name": "words", "dtype": "string", "shape": ["n"]},
+        ],
+        "outputs": [{"name": "out", "dtype": "float32", "shape": [1, 1]}],
+    }
     schema = schema_from_signature(sig)
     assert schema["required"] == ["input", "ids", "words"]
     inp = schema["properties"]["input"]
@@ -56,7 +60,16 @@ def test_agent_runs_model_tool_on_chain_and_answers_with_its_output(agent_env):
     llm = agent_env.llm(acct)
     result = run_agent(llm, MODEL, ASK, tools, on_event=seen.append)
     assert result.finished and result.stopped is None
-    assert _kinds(result) == ["llm_call", "llm_reply", "tool_call", "tx", "tool_result", "llm_call", "llm_reply", "final"]
+    assert _kinds(result) == [
+        "llm_call",
+        "llm_reply",
+        "tool_call",
+        "tx",
+        "tool_result",
+        "llm_call",
+        "llm_reply",
+        "final",
+    ]
     # every traced event went to on_event (plus the untraced tx_sent notice)
     assert [e for e in seen if e.kind != "tx_sent"] == result.trace
     assert any(e.kind == "tx_sent" for e in seen)
@@ -101,10 +114,19 @@ def test_agent_streams_over_tee_and_confirms_with_an_estimate(agent_env):
 
     seen = []
     llm = agent_env.llm(acct)
-    result = run_agent(llm, MODEL, [{"role": "user", "content": "Compute the weighted sum, please."}], tools,
-                       mode="TEE", stream=True, confirm=confirm, on_event=seen.append, max_tokens=150)
+    result = run_agent(
+        llm,
+        MODEL,
+        [{"role": "user", "content": "Compute the weighted sum, please."}],
+        tools,
+        mode="TEE",
+        stream=True,
+        confirm=confirm,
+        on_event=seen.append,
+        max_tokens=150,
+    )
     assert result.finished, result.error
-    (name, args, estimate), = asked
+    ((name, args, estimate),) = asked
     assert name == "run_weighted_sum" and set(args) == {"a", "b"}
     assert estimate["gas"] > 21_000 and estimate["fee_wei"] > 0 and "gas" in estimate["text"]
     assert result.events("confirm")[0].data["approved"] is True
@@ -139,8 +161,13 @@ def test_agent_reads_a_seeded_workflow(agent_env):
     tool = tools.add_workflow(VOLATILITY_WORKFLOW, title="ETH/USDT 1h volatility")
     assert tool.kind == "workflow" and tool.parameters["properties"] == {} and tool.confirm is False
     llm = agent_env.llm(acct)
-    result = run_agent(llm, MODEL, [{"role": "user", "content": "What is the ETH volatility forecast?"}], tools,
-                       confirm=lambda *a: pytest.fail("a workflow read needs no confirmation"))
+    result = run_agent(
+        llm,
+        MODEL,
+        [{"role": "user", "content": "What is the ETH volatility forecast?"}],
+        tools,
+        confirm=lambda *a: pytest.fail("a workflow read needs no confirmation"),
+    )
     assert result.finished
     res = result.events("tool_result")[0]
     assert res.data["content"].startswith("Y [1, 1] = [[") or res.data["content"].startswith("Y = ")
@@ -174,8 +201,11 @@ def test_arguments_that_do_not_fit_the_signature_go_back_as_the_tool_result(agen
     acct = agent_env.funded()
     tools = agent_env.tools(acct)
     # a schema that lies about the model (a flat list of 2 values for a [1, 3, 4] tensor)
-    wrong = {"type": "object", "required": ["input"],
-             "properties": {"input": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}}
+    wrong = {
+        "type": "object",
+        "required": ["input"],
+        "properties": {"input": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
+    }
     tools.add_model(agent_env.cids["linear-regression"], title="linear-regression", parameters=wrong)
     block = agent_env.chain.block_number()
     llm = agent_env.llm(acct)
@@ -202,7 +232,9 @@ class Insistent:
 
     def chat(self, model, messages, **kw):
         self.calls += 1
-        return self.llm.chat(model, messages + [{"role": "user", "content": "Run the regression model once more."}], **kw)
+        return self.llm.chat(
+            model, messages + [{"role": "user", "content": "Run the regression model once more."}], **kw
+        )
 
 
 def test_runaway_tool_loop_stops_at_max_rounds(agent_env):
@@ -255,7 +287,9 @@ def test_cancel_before_the_next_round(agent_env):
             stop.set()
 
     llm = agent_env.llm(acct)
-    result = run_agent(llm, MODEL, [{"role": "user", "content": "BTC forecast?"}], tools, on_event=on_event, cancel=stop)
+    result = run_agent(
+        llm, MODEL, [{"role": "user", "content": "BTC forecast?"}], tools, on_event=on_event, cancel=stop
+    )
     assert result.stopped == "cancelled" and result.rounds == 1
     assert result.messages[-1]["role"] == "tool"
     llm.close()

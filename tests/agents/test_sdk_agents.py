@@ -38,8 +38,15 @@ def _model_tool(og, agent_env, tool_type, txs):
         txs.append(result.transaction_hash)
         return f"forecast={result.model_output['output'].item():.4f}"
 
-    return create_run_model_tool(tool_type, agent_env.cids["linear-regression"], "forecast_model", provider, formatter,
-                                 _schema(), "Predicts the price with the forecast model")
+    return create_run_model_tool(
+        tool_type,
+        agent_env.cids["linear-regression"],
+        "forecast_model",
+        provider,
+        formatter,
+        _schema(),
+        "Predicts the price with the forecast model",
+    )
 
 
 def _mined(agent_env, tx):
@@ -88,15 +95,23 @@ def test_langchain_model_tool_is_a_structured_tool(sdk, agent_env):
     tool = _model_tool(og, agent_env, ToolType.LANGCHAIN, txs)
     assert isinstance(tool, StructuredTool)
     assert tool.name == "forecast_model" and tool.args_schema.__name__ == "ForecastArgs"
-    assert tool.args == {"scale": {"description": "Scale applied to the example candles", "title": "Scale", "type": "number"}}
+    assert tool.args == {
+        "scale": {"description": "Scale applied to the example candles", "title": "Scale", "type": "number"}
+    }
     assert tool.invoke({"scale": 1.5}).startswith("forecast=") and _mined(agent_env, txs[0])
     # no schema -> an empty one
-    plain = create_run_model_tool(ToolType.LANGCHAIN, agent_env.cids["linear-regression"], "plain",
-                                  lambda: {"input": [[[0.0] * 4] * 3]}, lambda r: "ok")
+    plain = create_run_model_tool(
+        ToolType.LANGCHAIN,
+        agent_env.cids["linear-regression"],
+        "plain",
+        lambda: {"input": [[[0.0] * 4] * 3]},
+        lambda r: "ok",
+    )
     assert plain.args == {} and plain.invoke({}) == "ok"
     # an og-tui error becomes the tool's output (handle_tool_error), the agent keeps going
-    bad = create_run_model_tool(ToolType.LANGCHAIN, agent_env.cids["linear-regression"], "bad",
-                                lambda: {"input": [1.0, 2.0]}, str)
+    bad = create_run_model_tool(
+        ToolType.LANGCHAIN, agent_env.cids["linear-regression"], "bad", lambda: {"input": [1.0, 2.0]}, str
+    )
     text = bad.invoke({})
     assert text.startswith("Error: ") and "input" in text
 
@@ -185,7 +200,9 @@ def test_langchain_adapter_streams(sdk, agent_env):
     assert call["name"] == "forecast_model"
     result = tool.invoke(call["args"])
     assert _mined(agent_env, txs[0])
-    text = "".join(c.content for c in chat.stream([HumanMessage(QUESTION), ai, ToolMessage(result, tool_call_id=call["id"])]))
+    text = "".join(
+        c.content for c in chat.stream([HumanMessage(QUESTION), ai, ToolMessage(result, tool_call_id=call["id"])])
+    )
     assert result in text
 
     # TEE over HTTP streams token by token (x402-paid on the devnet gateway)
@@ -204,19 +221,27 @@ def test_langchain_messages_conversion():
 
     from og_tui.sdk.llm import _langchain_messages, _lc_tool_calls
 
-    msgs = _langchain_messages([
-        SystemMessage("sys"), HumanMessage("hi"),
-        AIMessage("", tool_calls=[{"name": "f", "args": {"x": 1}, "id": "c1"}]),
-        ToolMessage("42", tool_call_id="c1"),
-    ])
+    msgs = _langchain_messages(
+        [
+            SystemMessage("sys"),
+            HumanMessage("hi"),
+            AIMessage("", tool_calls=[{"name": "f", "args": {"x": 1}, "id": "c1"}]),
+            ToolMessage("42", tool_call_id="c1"),
+        ]
+    )
     assert msgs == [
-        {"role": "system", "content": "sys"}, {"role": "user", "content": "hi"},
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function",
-                                                            "function": {"name": "f", "arguments": '{"x": 1}'}}]},
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": "hi"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}],
+        },
         {"role": "tool", "content": "42", "tool_call_id": "c1"},
     ]
-    calls, invalid = _lc_tool_calls([{"id": "a", "name": "f", "arguments": '{"x": 2}'},
-                                     {"id": "b", "name": "g", "arguments": "not json"}])
+    calls, invalid = _lc_tool_calls(
+        [{"id": "a", "name": "f", "arguments": '{"x": 2}'}, {"id": "b", "name": "g", "arguments": "not json"}]
+    )
     assert calls == [{"name": "f", "args": {"x": 2}, "id": "a", "type": "tool_call"}]
     assert invalid[0]["name"] == "g" and "not a JSON object" in invalid[0]["error"]
 
@@ -225,8 +250,16 @@ def test_langchain_messages_conversion():
 
 
 def _openai_tools():
-    return [{"type": "function", "function": {"name": "forecast_model", "description": "Predicts the price with the forecast model",
-                                              "parameters": _schema().model_json_schema()}}]
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": "forecast_model",
+                "description": "Predicts the price with the forecast model",
+                "parameters": _schema().model_json_schema(),
+            },
+        }
+    ]
 
 
 def _run_tool(og, agent_env, args, txs):
@@ -293,9 +326,20 @@ def test_openai_adapter_streaming_agent_turn(sdk, agent_env, typed):
     txs = []
     result = _run_tool(og, agent_env, json.loads(call["arguments"]), txs)
     assert _mined(agent_env, txs[0])
-    messages += [{"role": "assistant", "content": None, "tool_calls": [
-                     {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}]},
-                 {"role": "tool", "tool_call_id": call["id"], "content": result}]
+    messages += [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["arguments"]},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": call["id"], "content": result},
+    ]
     with client.chat.completions.create(model=MODEL, messages=messages, tools=_openai_tools(), stream=True) as stream:
         text = "".join(c.choices[0].delta.content or "" for c in stream)
     assert result in text
@@ -307,8 +351,11 @@ def test_openai_adapter_tee_streams_token_by_token(sdk, agent_env):
 
     client = openai_adapter(acct.key.hex(), mode="TEE")
     assert client.llm.base_url == agent_env.devnet.url  # the profile's llm_url, i.e. this devnet
-    chunks = list(client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hello devnet"}],
-                                                 stream=True, max_tokens=60))
+    chunks = list(
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "hello devnet"}], stream=True, max_tokens=60
+        )
+    )
     content = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
     assert len(content) > 5
     last = chunks[-1]

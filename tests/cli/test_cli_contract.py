@@ -39,16 +39,23 @@ def _dead_port() -> int:
 class Cli:
     def __init__(self, tmp: Path, port: int) -> None:
         self.env = {
-            "OG_TUI_CONFIG_DIR": str(tmp / "config"), "OG_TUI_DATA_DIR": str(tmp / "data"),
-            "OG_TUI_DEVNET_PORT": str(port), "OG_TUI_KEYRING": "file", "OG_TUI_SCRYPT_N": "1024",
-            "OG_TUI_PASSPHRASE": PASSPHRASE, "OG_TUI_PROFILE": None, "OG_TUI_HUB_EMAIL": None,
-            "OG_TUI_HUB_PASSWORD": None, "OG_TUI_HUB_URL": None,
+            "OG_TUI_CONFIG_DIR": str(tmp / "config"),
+            "OG_TUI_DATA_DIR": str(tmp / "data"),
+            "OG_TUI_DEVNET_PORT": str(port),
+            "OG_TUI_KEYRING": "file",
+            "OG_TUI_SCRYPT_N": "1024",
+            "OG_TUI_PASSPHRASE": PASSPHRASE,
+            "OG_TUI_PROFILE": None,
+            "OG_TUI_HUB_EMAIL": None,
+            "OG_TUI_HUB_PASSWORD": None,
+            "OG_TUI_HUB_URL": None,
         }
         self.tmp = tmp
 
     def run(self, *args: str, profile: str = "local", input: str | None = None, **env: str):
-        result = CliRunner().invoke(main, ["--profile", profile, *args], env={**self.env, **env}, input=input,
-                                    catch_exceptions=False)
+        result = CliRunner().invoke(
+            main, ["--profile", profile, *args], env={**self.env, **env}, input=input, catch_exceptions=False
+        )
         assert "Traceback" not in result.output, result.output
         return result
 
@@ -96,8 +103,23 @@ def test_exit_code_table(cli, cids, tmp_path):
         (2, ("hub", "files", LINEAR, "9.99"), {}),
         (2, ("hub", "download"), {}),  # usage error: missing CID
         (2, ("account", "send", "--to", "0x123", "--amount", "1", "--yes"), {}),
-        (4, ("account", "send", "--to", "0x" + "11" * 20, "--amount", "1", "--token", "OUSDC", "--yes",
-             "--from", "poor"), {}),
+        (
+            4,
+            (
+                "account",
+                "send",
+                "--to",
+                "0x" + "11" * 20,
+                "--amount",
+                "1",
+                "--token",
+                "OUSDC",
+                "--yes",
+                "--from",
+                "poor",
+            ),
+            {},
+        ),
     ]
     cli.ok("account", "new", "--name", "poor", "--json")
     for code, args, env in table:
@@ -143,8 +165,16 @@ def test_passphrase_rule_and_no_password_arguments(cli):
 
 def test_downloads_never_overwrite_and_sanitize_names(cli, tmp_path):
     email, password = f"dl-{uuid.uuid4().hex[:8]}@example.com", "download-pass-1"
-    cli.ok("hub", "signup", "--email", email, "--password-stdin", "--json", input=password + "\n",
-           OG_TUI_PASSPHRASE=PASSPHRASE)
+    cli.ok(
+        "hub",
+        "signup",
+        "--email",
+        email,
+        "--password-stdin",
+        "--json",
+        input=password + "\n",
+        OG_TUI_PASSPHRASE=PASSPHRASE,
+    )
     name = f"dotfile-{uuid.uuid4().hex[:8]}"
     cli.ok("hub", "create-model", name, "--json")
     dotfile = tmp_path / "src" / ".bashrc"

@@ -14,18 +14,27 @@ def _run(tmp_path, *args, text=None, env=None):
     cfg.mkdir(exist_ok=True)
     if text is not None:
         (cfg / "config.toml").write_text(text)
-    full = {"OG_TUI_CONFIG_DIR": str(cfg), "OG_TUI_DATA_DIR": str(tmp_path / "data"), "OG_TUI_PROFILE": None,
-            "OG_TUI_THEME": None, **(env or {})}
+    full = {
+        "OG_TUI_CONFIG_DIR": str(cfg),
+        "OG_TUI_DATA_DIR": str(tmp_path / "data"),
+        "OG_TUI_PROFILE": None,
+        "OG_TUI_THEME": None,
+        **(env or {}),
+    }
     return CliRunner().invoke(main, list(args), env=full, catch_exceptions=False)
 
 
 def test_path_show_validate(tmp_path):
     r = _run(tmp_path, "config", "path")
     assert r.exit_code == 0 and r.stdout.strip() == str(tmp_path / "cfg" / "config.toml")
-    r = _run(tmp_path, "config", "show", "--json", text='llm_cap_per_request = "0.01"\n',
-             env={"OG_TUI_LLM_CAP_PER_RUN": "2"})
+    r = _run(
+        tmp_path, "config", "show", "--json", text='llm_cap_per_request = "0.01"\n', env={"OG_TUI_LLM_CAP_PER_RUN": "2"}
+    )
     data = json.loads(r.stdout)
-    assert data["settings"]["llm_cap_per_request"] == {"value": "0.01", "source": f"file ({tmp_path / 'cfg' / 'config.toml'})"}
+    assert data["settings"]["llm_cap_per_request"] == {
+        "value": "0.01",
+        "source": f"file ({tmp_path / 'cfg' / 'config.toml'})",
+    }
     assert data["settings"]["llm_cap_per_run"] == {"value": "2", "source": "environment (OG_TUI_LLM_CAP_PER_RUN)"}
     assert data["settings"]["theme"]["source"] == "default"
     r = _run(tmp_path, "config", "validate", "--json")

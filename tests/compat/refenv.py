@@ -13,5 +13,6 @@ def reference_python() -> str:
     python = os.environ.get("OG_TUI_REFERENCE_SDK_PYTHON") or str(ROOT / ".venv-ref" / "bin" / "python")
     assert os.path.exists(python), (
         f"No reference SDK environment at {python}: run `make test` (it builds .venv-ref with opengradient==0.5.13) "
-        "or set OG_TUI_REFERENCE_SDK_PYTHON to a python that has it.")
+        "or set OG_TUI_REFERENCE_SDK_PYTHON to a python that has it."
+    )
     return python

@@ -80,7 +80,7 @@ def test_client_methods_same_parameters_and_defaults(reference):
             continue
         # og-tui adds keyword parameters only after the reference's (e.g. Client(profile=...))
         assert ours[: len(params)] == params, name
-        assert all(d != "<required>" for _, d in ours[len(params):]), name
+        assert all(d != "<required>" for _, d in ours[len(params) :]), name
 
 
 def test_module_functions_same_parameters_and_defaults(reference):
@@ -89,7 +89,7 @@ def test_module_functions_same_parameters_and_defaults(reference):
     for name, params in reference["module"].items():
         ours = _sig(getattr(og, name))
         assert ours[: len(params)] == params, name
-        assert all(d != "<required>" for _, d in ours[len(params):]), name
+        assert all(d != "<required>" for _, d in ours[len(params) :]), name
 
 
 def test_every_type_and_exception_exists(reference):

@@ -27,14 +27,22 @@ def test_og_evm_mode_signs_for_a_domain_no_public_token_has():
 
 
 def test_default_mode_is_the_devnets_own_network():
-    assert x402_settings("og-devnet") == {"x402_network": "og-devnet", "x402_chain_id": 0, "payment_token_name": "OUSDC"}
+    assert x402_settings("og-devnet") == {
+        "x402_network": "og-devnet",
+        "x402_chain_id": 0,
+        "payment_token_name": "OUSDC",
+    }
     with pytest.raises(ValueError, match="Unknown x402 network 'base'"):
         x402_settings("base")
 
 
 def test_cli_refuses_an_unknown_network():
-    proc = subprocess.run([sys.executable, "-m", "og_tui", "devnet", "--x402-network", "base", "--port", "0"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "og_tui", "devnet", "--x402-network", "base", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "og-devnet" in proc.stderr and "og-evm" in proc.stderr
 
 
@@ -47,8 +55,11 @@ def test_sdk_init_with_devnet_rpc_url_discovers_everything(devnet):
         client = og.init(None, None, key, rpc_url=devnet.rpc_url)
         prof = client.profile
         assert prof is not None and prof.kind == "devnet"
-        assert (prof.hub_url, prof.auth_url, prof.llm_url) == (devnet.info["hub_url"], devnet.info["auth_url"],
-                                                                devnet.info["llm_url"])
+        assert (prof.hub_url, prof.auth_url, prof.llm_url) == (
+            devnet.info["hub_url"],
+            devnet.info["auth_url"],
+            devnet.info["llm_url"],
+        )
         assert client.api_url == devnet.info["api_url"]
         assert client.contract_address == devnet.info["contracts"]["inference_hub"]
         assert prof.scheduler_address == devnet.info["contracts"]["scheduler"]

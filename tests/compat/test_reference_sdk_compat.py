@@ -36,10 +36,12 @@ PASSWORD = "Compat-Passw0rd!"
 
 
 def _sign_up(url: str, email: str) -> None:
-    req = urllib.request.Request(f"{url}/auth/v1/accounts:signUp", method="POST",
-                                 data=json.dumps({"email": email, "password": PASSWORD,
-                                                  "displayName": email.split("@")[0]}).encode(),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{url}/auth/v1/accounts:signUp",
+        method="POST",
+        data=json.dumps({"email": email, "password": PASSWORD, "displayName": email.split("@")[0]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 200
 
@@ -49,16 +51,24 @@ def _onnx(path: Path) -> None:
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])
-    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model(
+        helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y]),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
     model.ir_version = 8
     save(model, str(path))
 
 
 def _start(python: str, which: str, url: str, email: str, key: str, workdir: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.Popen([python, str(SCENARIO), which, url, email, PASSWORD, key, str(workdir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(workdir), env=env)
+    return subprocess.Popen(
+        [python, str(SCENARIO), which, url, email, PASSWORD, key, str(workdir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(workdir),
+        env=env,
+    )
 
 
 def _result(proc: subprocess.Popen) -> dict:
@@ -89,15 +99,31 @@ def results(devnet_factory, tmp_path_factory):
 
 
 SECTIONS = [
-    "hub", "infer_vanilla", "infer_tee", "llm_completion_chain", "llm_chat_chain", "llm_chat_chain_tools",
-    "llm_chat_chain_stream", "llm_completion_tee", "llm_chat_tee_settle", "llm_chat_tee_settle-metadata",
-    "llm_chat_tee_settle-batch", "llm_chat_tee_tools", "llm_chat_tee_stream", "x402_auth", "alphasense", "langchain",
-    "client", "exceptions",
+    "hub",
+    "infer_vanilla",
+    "infer_tee",
+    "llm_completion_chain",
+    "llm_chat_chain",
+    "llm_chat_chain_tools",
+    "llm_chat_chain_stream",
+    "llm_completion_tee",
+    "llm_chat_tee_settle",
+    "llm_chat_tee_settle-metadata",
+    "llm_chat_tee_settle-batch",
+    "llm_chat_tee_tools",
+    "llm_chat_tee_stream",
+    "x402_auth",
+    "alphasense",
+    "langchain",
+    "client",
+    "exceptions",
 ]
 
 
 def _ok(value, which, name):
-    assert not (isinstance(value, dict) and "error" in value), f"{which} {name}: {value.get('error')}\n{value.get('trace')}"
+    assert not (isinstance(value, dict) and "error" in value), (
+        f"{which} {name}: {value.get('error')}\n{value.get('trace')}"
+    )
 
 
 @pytest.mark.parametrize("name", SECTIONS)
@@ -119,7 +145,9 @@ def test_reference_results_are_real(results):
     # on chain: empty tool_calls present, stream=True gives the whole result
     assert ref["llm_chat_chain"]["chat_output"]["tool_calls"] == []
     assert ref["llm_chat_chain_stream"]["type"] == "TextGenerationOutput"
-    assert ref["llm_chat_chain_tools"]["chat_output"]["tool_calls"] == [{"name": "get_price", "arguments": {"symbol": "ETH"}}]
+    assert ref["llm_chat_chain_tools"]["chat_output"]["tool_calls"] == [
+        {"name": "get_price", "arguments": {"symbol": "ETH"}}
+    ]
     for mode in ("settle", "settle-metadata", "settle-batch"):
         r = ref[f"llm_chat_tee_{mode}"]
         assert r["tx"] == "external" and r["payment_hash"] is True and r["chat_output"]["content"]

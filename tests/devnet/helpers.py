@@ -8,9 +8,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_utils import keccak
 
-OUSDC_ABI = json.loads(
-    (Path(__file__).resolve().parents[2] / "og_tui" / "core" / "abi" / "ousdc.json").read_text()
-)
+OUSDC_ABI = json.loads((Path(__file__).resolve().parents[2] / "og_tui" / "core" / "abi" / "ousdc.json").read_text())
 
 # Storage contract, runtime (hand-assembled):
 #   no calldata  -> return sload(0)
@@ -22,7 +20,8 @@ RUNTIME = bytes.fromhex(
     "60206000f3"  # PUSH1 32 PUSH1 0 RETURN
     "5b"  # JUMPDEST (0x0f)
     "60003580600055600052"  # PUSH1 0 CALLDATALOAD DUP1 PUSH1 0 SSTORE PUSH1 0 MSTORE
-    "7f" + STORED_TOPIC.hex()  # PUSH32 topic
+    "7f"
+    + STORED_TOPIC.hex()  # PUSH32 topic
     + "60206000a100"  # PUSH1 32 PUSH1 0 LOG1 STOP
 )
 

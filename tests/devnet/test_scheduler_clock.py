@@ -19,7 +19,7 @@ from og_tui.devnet.node import DevnetNode
 from .helpers import deploy_code
 
 # runtime: sstore(0, sload(0) + 1) on any call: counts the keeper's run() calls
-COUNTER = bytes.fromhex("600054" "600101" "600055" "00")
+COUNTER = bytes.fromhex("60005460010160005500")
 SCHEDULER = bytes.fromhex(constants.SCHEDULER_ADDRESS[2:])
 
 

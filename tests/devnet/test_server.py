@@ -37,8 +37,13 @@ def test_health_and_info(devnet):
         "scheduler": constants.SCHEDULER_ADDRESS,
         "payment_token": constants.OUSDC_ADDRESS,
     }
-    assert info["payment_token"] == {"address": constants.OUSDC_ADDRESS, "name": "OUSDC", "version": "2",
-                                     "decimals": 6, "symbol": "OUSDC"}
+    assert info["payment_token"] == {
+        "address": constants.OUSDC_ADDRESS,
+        "name": "OUSDC",
+        "version": "2",
+        "decimals": 6,
+        "symbol": "OUSDC",
+    }
     assert len(info["dev_accounts"]) == 10
     assert set(info["faucet"]) == {"native_wei", "token_units"}
     # the start-up banner shows the URL, chain id, data dir and the dev keys (labelled devnet-only)
@@ -87,7 +92,10 @@ def test_faucet_rejects_bad_addresses(devnet, payload, fragment):
 def test_port_taken_gives_a_clear_error(devnet, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "og_tui", "devnet", "--port", str(devnet.port), "--data-dir", str(tmp_path / "d")],
-        capture_output=True, text=True, timeout=30, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -102,13 +110,13 @@ def test_restart_keeps_state(fresh_devnet):
     token = w3.eth.contract(address=constants.OUSDC_ADDRESS, abi=OUSDC_ABI)
     sender = Account.from_key(dn.info["dev_accounts"][1]["private_key"])
     user = Account.create().address
-    tx = {"to": user, "value": 3 * 10**17, "gas": 21_000, "gasPrice": w3.eth.gas_price, "nonce": 0,
-          "chainId": 107401}
+    tx = {"to": user, "value": 3 * 10**17, "gas": 21_000, "gasPrice": w3.eth.gas_price, "nonce": 0, "chainId": 107401}
     transfer_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
     status, faucet = dn.post("/faucet", {"address": user})
     assert status == 200
     token_tx = token.functions.transfer(user, 4_321).build_transaction(
-        {"from": sender.address, "nonce": 1, "gasPrice": w3.eth.gas_price, "gas": 100_000})
+        {"from": sender.address, "nonce": 1, "gasPrice": w3.eth.gas_price, "gas": 100_000}
+    )
     token_hash = w3.eth.send_raw_transaction(sender.sign_transaction(token_tx).raw_transaction)
     before = {
         "block": w3.eth.block_number,
@@ -135,14 +143,16 @@ def test_restart_keeps_state(fresh_devnet):
     assert token.functions.balanceOf(user).call() == before["token"]
     assert dict(w3.eth.get_transaction_receipt(token_hash)) == before["receipt"]
     assert w3.eth.get_transaction_receipt(transfer_hash)["status"] == 1
-    assert w3.eth.get_logs(
-        {"address": constants.OUSDC_ADDRESS, "fromBlock": 0, "toBlock": before["block"]}
-    ) == before["logs"]
+    assert (
+        w3.eth.get_logs({"address": constants.OUSDC_ADDRESS, "fromBlock": 0, "toBlock": before["block"]})
+        == before["logs"]
+    )
     assert dn.info["dev_accounts"] == dn.info["dev_accounts"]
     # and the chain goes on from there (nonce 2 is next; the faucet account still works)
     tx = dict(tx, nonce=2, gasPrice=w3.eth.gas_price)
     receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction), timeout=10)
+        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction), timeout=10
+    )
     assert receipt["blockNumber"] > before["block"] and receipt["status"] == 1
     assert dn.post("/faucet", {"address": user})[0] == 200
 
@@ -158,8 +168,15 @@ def test_restart_answers_before_its_services_and_they_follow(fresh_devnet):
         health = json.loads(resp.read())
     assert health["status"] == "ok" and health["services"] in ("starting", "ready")
     # these wait for the services rather than failing while they load
-    status, body = dn.post("/rpc", {"jsonrpc": "2.0", "id": 1, "method": "eth_call",
-                                    "params": [{"to": constants.PRICE_FEED_PRECOMPILE_ADDRESS, "data": "0x"}]})
+    status, body = dn.post(
+        "/rpc",
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_call",
+            "params": [{"to": constants.PRICE_FEED_PRECOMPILE_ADDRESS, "data": "0x"}],
+        },
+    )
     assert status == 200 and "price feed" in body["error"]["message"]  # the feed's own answer, not the placeholder code
     with urllib.request.urlopen(dn.url + "/api/v0/models?limit=100") as resp:
         names = {m["name"] for m in json.loads(resp.read())["models"]}
@@ -182,7 +199,11 @@ def test_services_that_cannot_start_stop_the_devnet_with_a_message(fresh_devnet)
     hub_db.mkdir()  # a directory where the database file should be: SQLite cannot open it
     result = subprocess.run(
         [sys.executable, "-m", "og_tui", "devnet", "--port", str(dn.port), "--data-dir", str(dn.data_dir)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
     )
     assert result.returncode == 1
     assert "could not start its services" in result.stderr

@@ -41,12 +41,14 @@ def relayer(devnet):
 
 
 def _transact(w3, acct, fn, gas=None):
-    tx = fn.build_transaction({
-        "from": acct.address,
-        "nonce": w3.eth.get_transaction_count(acct.address, "pending"),
-        "gasPrice": w3.eth.gas_price,
-        **({"gas": gas} if gas else {}),
-    })
+    tx = fn.build_transaction(
+        {
+            "from": acct.address,
+            "nonce": w3.eth.get_transaction_count(acct.address, "pending"),
+            "gasPrice": w3.eth.gas_price,
+            **({"gas": gas} if gas else {}),
+        }
+    )
     tx_hash = w3.eth.send_raw_transaction(acct.sign_transaction(tx).raw_transaction)
     return w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.02)
 
@@ -66,9 +68,17 @@ def _auth(payer, to, value, valid_after=None, valid_before=None, nonce=None, key
 
 
 def _args(message, signed):
-    return (message["from"], message["to"], message["value"], message["validAfter"],
-            message["validBefore"], message["nonce"], signed.v, signed.r.to_bytes(32, "big"),
-            signed.s.to_bytes(32, "big"))
+    return (
+        message["from"],
+        message["to"],
+        message["value"],
+        message["validAfter"],
+        message["validBefore"],
+        message["nonce"],
+        signed.v,
+        signed.r.to_bytes(32, "big"),
+        signed.s.to_bytes(32, "big"),
+    )
 
 
 def test_metadata_and_domain(token):
@@ -78,7 +88,9 @@ def test_metadata_and_domain(token):
     assert token.functions.version().call() == "2"
     expected = keccak(
         keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-        + keccak(text="OUSDC") + keccak(text="2") + (107401).to_bytes(32, "big")
+        + keccak(text="OUSDC")
+        + keccak(text="2")
+        + (107401).to_bytes(32, "big")
         + bytes.fromhex(TOKEN[2:]).rjust(32, b"\0")
     )
     assert token.functions.DOMAIN_SEPARATOR().call() == expected
@@ -185,7 +197,9 @@ def test_receive_with_authorization_needs_the_payee(w3, token, payer, relayer):
 
 
 def test_mint_is_reserved_to_the_faucet(w3, payer):
-    data = "0x" + keccak(text="devnetMint(address,uint256)")[:4].hex() + "00" * 12 + payer.address[2:] + "%064x" % 10**12
+    data = (
+        "0x" + keccak(text="devnetMint(address,uint256)")[:4].hex() + "00" * 12 + payer.address[2:] + "%064x" % 10**12
+    )
     with pytest.raises(ContractLogicError, match="reserved to the devnet faucet"):
         w3.eth.call({"from": payer.address, "to": TOKEN, "data": data})
 

@@ -77,7 +77,8 @@ def test_eip1559_transfer_and_blocks(w3, dev):
     base = w3.eth.get_block("latest")["baseFeePerGas"]
     tip = w3.eth.max_priority_fee
     receipt = _send(
-        w3, dev,
+        w3,
+        dev,
         {"to": to, "value": 10**15, "gas": 21_000, "maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip},
     )
     assert receipt["status"] == 1 and receipt["type"] == 2
@@ -94,8 +95,13 @@ def test_eip1559_transfer_and_blocks(w3, dev):
 def test_web3_built_transaction_uses_fee_defaults(w3, dev):
     """Let web3 fill gas and fees itself (eth_estimateGas, eth_maxPriorityFeePerGas, blocks)."""
     to = Account.create().address
-    tx = {"from": dev.address, "to": to, "value": 1, "chainId": w3.eth.chain_id,
-          "nonce": w3.eth.get_transaction_count(dev.address)}
+    tx = {
+        "from": dev.address,
+        "to": to,
+        "value": 1,
+        "chainId": w3.eth.chain_id,
+        "nonce": w3.eth.get_transaction_count(dev.address),
+    }
     tx["gas"] = w3.eth.estimate_gas(tx)
     assert tx["gas"] == 21_000
     tx["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
@@ -135,8 +141,9 @@ def test_deploy_call_estimate_logs(w3, dev):
 def test_native_contract_runs_inside_evm_calls(w3, dev, devnet):
     """A bytecode contract STATICCALLs the native OUSDC: natives work at any call depth."""
     token = bytes.fromhex(constants.OUSDC_ADDRESS[2:])
-    receipt = _send(w3, dev, {"data": deploy_code(forwarder_runtime(token)), "gas": 200_000,
-                               "gasPrice": w3.eth.gas_price})
+    receipt = _send(
+        w3, dev, {"data": deploy_code(forwarder_runtime(token)), "gas": 200_000, "gasPrice": w3.eth.gas_price}
+    )
     forwarder = receipt["contractAddress"]
     ousdc = w3.eth.contract(address=constants.OUSDC_ADDRESS, abi=OUSDC_ABI)
     calldata = ousdc.encode_abi("balanceOf", [dev.address])
@@ -158,8 +165,12 @@ def test_revert_reason_surfaces_as_contract_logic_error(w3, dev):
 def test_failed_transaction_is_mined_with_status_zero(w3, dev):
     ousdc = w3.eth.contract(address=constants.OUSDC_ADDRESS, abi=OUSDC_ABI)
     tx = ousdc.functions.transfer(dev.address, 10**30).build_transaction(
-        {"from": dev.address, "gas": 100_000, "gasPrice": w3.eth.gas_price,
-         "nonce": w3.eth.get_transaction_count(dev.address)}
+        {
+            "from": dev.address,
+            "gas": 100_000,
+            "gasPrice": w3.eth.gas_price,
+            "nonce": w3.eth.get_transaction_count(dev.address),
+        }
     )
     receipt = _send(w3, dev, tx)
     assert receipt["status"] == 0

@@ -59,9 +59,22 @@ def test_receipt_transaction_and_block_wire_shapes(devnet, signer):
     _data(tx_hash, 32)
 
     receipt = devnet.rpc("eth_getTransactionReceipt", tx_hash)
-    for key in ("transactionHash", "transactionIndex", "blockHash", "blockNumber", "from", "to",
-                "cumulativeGasUsed", "gasUsed", "effectiveGasPrice", "contractAddress", "logs",
-                "logsBloom", "status", "type"):
+    for key in (
+        "transactionHash",
+        "transactionIndex",
+        "blockHash",
+        "blockNumber",
+        "from",
+        "to",
+        "cumulativeGasUsed",
+        "gasUsed",
+        "effectiveGasPrice",
+        "contractAddress",
+        "logs",
+        "logsBloom",
+        "status",
+        "type",
+    ):
         assert key in receipt, key
     assert not any("_" in key for key in receipt)
     assert receipt["transactionHash"] == tx_hash
@@ -83,8 +96,16 @@ def test_receipt_transaction_and_block_wire_shapes(devnet, signer):
     assert block["transactions"] == [tx_hash]
     for key in ("number", "gasLimit", "gasUsed", "timestamp", "baseFeePerGas", "size", "difficulty"):
         _quantity(block[key])
-    for key, size in (("hash", 32), ("parentHash", 32), ("stateRoot", 32), ("receiptsRoot", 32),
-                      ("transactionsRoot", 32), ("logsBloom", 256), ("mixHash", 32), ("nonce", 8)):
+    for key, size in (
+        ("hash", 32),
+        ("parentHash", 32),
+        ("stateRoot", 32),
+        ("receiptsRoot", 32),
+        ("transactionsRoot", 32),
+        ("logsBloom", 256),
+        ("mixHash", 32),
+        ("nonce", 8),
+    ):
         _data(block[key], size)
     full = devnet.rpc("eth_getBlockByHash", block["hash"], True)
     assert full["transactions"][0]["hash"] == tx_hash
@@ -106,8 +127,11 @@ def test_error_objects(devnet, signer):
     assert body["error"]["code"] == -32602 and "address" in body["error"]["message"]
     # a revert carries code 3, the reason in the message and the raw Error(string) data
     poor = Account.create().address
-    call = {"from": poor, "to": "0x094E464A23B90A71a0894D5D1e5D470FfDD074e1",
-            "data": "0xa9059cbb" + "00" * 12 + signer.address[2:].lower() + "%064x" % 5}
+    call = {
+        "from": poor,
+        "to": "0x094E464A23B90A71a0894D5D1e5D470FfDD074e1",
+        "data": "0xa9059cbb" + "00" * 12 + signer.address[2:].lower() + "%064x" % 5,
+    }
     with pytest.raises(devnet.RpcError) as err:
         devnet.rpc("eth_call", call, "latest")
     assert err.value.code == 3
@@ -139,11 +163,14 @@ def test_nonce_and_funds_messages(devnet, signer):
 
 
 def test_batch_request(devnet):
-    status, body = devnet.post("/rpc", [
-        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-        {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
-        {"jsonrpc": "2.0", "id": 3, "method": "nope", "params": []},
-    ])
+    status, body = devnet.post(
+        "/rpc",
+        [
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+            {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
+            {"jsonrpc": "2.0", "id": 3, "method": "nope", "params": []},
+        ],
+    )
     assert status == 200
     by_id = {item["id"]: item for item in body}
     assert by_id[1]["result"] == "0x1a389"
@@ -177,8 +204,15 @@ def test_logs_and_filters(devnet, signer):
     assert devnet.rpc("eth_getFilterChanges", log_filter) == []
 
     transfer_topic = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
-    logs = devnet.rpc("eth_getLogs", {"fromBlock": hex(start), "toBlock": "latest", "address": [token],
-                                      "topics": [transfer_topic, "0x" + "00" * 32]})
+    logs = devnet.rpc(
+        "eth_getLogs",
+        {
+            "fromBlock": hex(start),
+            "toBlock": "latest",
+            "address": [token],
+            "topics": [transfer_topic, "0x" + "00" * 32],
+        },
+    )
     assert [entry["transactionHash"] for entry in logs] == [faucet["token_tx"]]
     entry = logs[0]
     assert entry["removed"] is False and entry["address"] == token

@@ -130,7 +130,12 @@ def test_account_flow(tmp_path, devnet):
     assert txs[funded["native_tx"]].kind == "faucet-native" and txs[funded["token_tx"]].kind == "faucet-token"
     assert txs[funded["native_tx"]].gas_used and txs[funded["native_tx"]].status == "confirmed"
     rec = txs[sent["hash"]]
-    assert (rec.kind, rec.status, rec.gas_used, rec.block) == ("transfer-native", "confirmed", sent["gas_used"], sent["block"])
+    assert (rec.kind, rec.status, rec.gas_used, rec.block) == (
+        "transfer-native",
+        "confirmed",
+        sent["gas_used"],
+        sent["block"],
+    )
     assert rec.value == 15 * 10**17 and rec.from_addr == alice["address"] and rec.to_addr == bob["address"]
     trec = txs[tsent["hash"]]
     assert (trec.kind, trec.status, trec.gas_used) == ("transfer-token", "confirmed", tsent["gas_used"])

@@ -193,7 +193,8 @@ def test_two_apps_starting_at_once_share_one_devnet(tmp_path):
 def test_child_entry_point_refuses_a_bad_port():
     """``python -m og_tui.devnet`` (the child ensure_devnet starts) says what is wrong."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "og_tui.devnet", "--port", "70000"],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "og_tui.devnet", "--port", "70000"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert proc.returncode == 2
     assert "--port 70000 is not a TCP port (0-65535)" in proc.stderr

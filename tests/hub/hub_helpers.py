@@ -71,8 +71,9 @@ def hub_env(token_ttl: Optional[float] = None, max_upload: Optional[int] = None)
                 os.environ[k] = v
 
 
-def start_hub(devnet_factory, data_dir: Path, *, token_ttl: Optional[float] = None,
-              max_upload: Optional[int] = None) -> HubServer:
+def start_hub(
+    devnet_factory, data_dir: Path, *, token_ttl: Optional[float] = None, max_upload: Optional[int] = None
+) -> HubServer:
     with hub_env(token_ttl, max_upload):
         return HubServer(devnet_factory(data_dir))
 

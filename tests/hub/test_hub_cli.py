@@ -18,9 +18,14 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def cli_env(hub_server, tmp_path, monkeypatch):
     env = {
-        "OG_TUI_CONFIG_DIR": str(tmp_path / "cfg"), "OG_TUI_DATA_DIR": str(tmp_path / "data"),
-        "OG_TUI_KEYRING": "file", "OG_TUI_PASSPHRASE": "cli-pass-phrase", "OG_TUI_SCRYPT_N": "1024",
-        "OG_TUI_PROFILE": "opengradient", "OG_TUI_HUB_URL": hub_server.hub_url, "OG_TUI_AUTH_URL": hub_server.auth_url,
+        "OG_TUI_CONFIG_DIR": str(tmp_path / "cfg"),
+        "OG_TUI_DATA_DIR": str(tmp_path / "data"),
+        "OG_TUI_KEYRING": "file",
+        "OG_TUI_PASSPHRASE": "cli-pass-phrase",
+        "OG_TUI_SCRYPT_N": "1024",
+        "OG_TUI_PROFILE": "opengradient",
+        "OG_TUI_HUB_URL": hub_server.hub_url,
+        "OG_TUI_AUTH_URL": hub_server.auth_url,
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)

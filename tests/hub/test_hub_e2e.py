@@ -51,15 +51,20 @@ def test_signup_signin_and_errors(hub_server):
 
 def test_raw_firebase_shapes(hub_server):
     email = unique("raw") + "@example.com"
-    r = httpx.post(hub_server.auth_url + "/v1/accounts:signUp?key=anything",
-                   json={"email": email, "password": "abcdef", "returnSecureToken": True})
+    r = httpx.post(
+        hub_server.auth_url + "/v1/accounts:signUp?key=anything",
+        json={"email": email, "password": "abcdef", "returnSecureToken": True},
+    )
     body = r.json()
     assert r.status_code == 200 and {"idToken", "refreshToken", "expiresIn", "localId", "email"} <= set(body)
-    r = httpx.post(hub_server.auth_url + "/v1/accounts:signInWithPassword",
-                   json={"email": email, "password": "wrong1", "returnSecureToken": True})
+    r = httpx.post(
+        hub_server.auth_url + "/v1/accounts:signInWithPassword",
+        json={"email": email, "password": "wrong1", "returnSecureToken": True},
+    )
     assert r.status_code == 400 and r.json()["error"]["message"] == "INVALID_LOGIN_CREDENTIALS"
-    r = httpx.post(hub_server.auth_url + "/v1/token",
-                   data={"grant_type": "refresh_token", "refresh_token": body["refreshToken"]})
+    r = httpx.post(
+        hub_server.auth_url + "/v1/token", data={"grant_type": "refresh_token", "refresh_token": body["refreshToken"]}
+    )
     assert r.status_code == 200 and {"id_token", "refresh_token", "expires_in", "user_id"} <= set(r.json())
     # hub errors are {"detail": ...}
     r = httpx.post(hub_server.hub_url + "/models/", json={"name": "x", "description": ""})
@@ -200,8 +205,11 @@ def test_permissions_and_missing(signed_in, hub_server, tmp_path):
 def test_bad_names_rejected_by_server(signed_in, hub_server, bad):
     with pytest.raises(ValidationError):
         signed_in.create_model(bad, "")
-    r = httpx.post(hub_server.hub_url + "/models/", json={"name": bad, "description": ""},
-                   headers={"Authorization": f"Bearer {signed_in.session.id_token}"})
+    r = httpx.post(
+        hub_server.hub_url + "/models/",
+        json={"name": bad, "description": ""},
+        headers={"Authorization": f"Bearer {signed_in.session.id_token}"},
+    )
     assert r.status_code == 400 and "model name" in r.json()["detail"]
 
 
@@ -231,8 +239,9 @@ def test_bad_uploads(signed_in, hub_server, tmp_path):
     # raw requests: traversal filename neutralised, empty body rejected by the server too
     auth = {"Authorization": f"Bearer {signed_in.session.id_token}"}
     url = f"{hub_server.hub_url}/models/{name}/versions/0.01/files"
-    r = httpx.post(url, files={"file": ("../../../etc/passwd", b"root:x:0:0", "application/octet-stream")},
-                   headers=auth)
+    r = httpx.post(
+        url, files={"file": ("../../../etc/passwd", b"root:x:0:0", "application/octet-stream")}, headers=auth
+    )
     assert r.status_code == 201 and r.json()["name"] == "passwd"
     r = httpx.post(url, files={"file": ("e.onnx", b"", "application/octet-stream")}, headers=auth)
     assert r.status_code == 400 and "empty" in r.json()["detail"]
@@ -324,6 +333,7 @@ def test_disk_full_leaves_nothing(tmp_path, monkeypatch):
         real_flush(self)
 
     monkeypatch.setattr(blobs_mod.PendingBlob, "_flush", flaky_flush)
+
     async def scenario():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as tc:
@@ -333,8 +343,11 @@ def test_disk_full_leaves_nothing(tmp_path, monkeypatch):
             assert r.status_code == 201
             r = await tc.post("/api/v0/models/full/versions", json={"notes": "", "is_major": False}, headers=h)
             assert r.status_code == 201
-            r = await tc.post("/api/v0/models/full/versions/0.01/files", headers=h,
-                              files={"file": ("f.bin", os.urandom(5 * 1024 * 1024), "application/octet-stream")})
+            r = await tc.post(
+                "/api/v0/models/full/versions/0.01/files",
+                headers=h,
+                files={"file": ("f.bin", os.urandom(5 * 1024 * 1024), "application/octet-stream")},
+            )
             assert r.status_code == 507 and "disk is full" in r.json()["detail"]
             assert (await tc.get("/api/v0/models/full/versions/0.01/files")).json() == []
 

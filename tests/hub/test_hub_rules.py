@@ -42,7 +42,7 @@ def test_streaming_equals_one_shot(tmp_path):
     assert cid_for_file(path) == cid_for_stream(io.BytesIO(data)) == cid_for_bytes(data)
     h = CidHasher()
     for i in range(0, len(data), 777):
-        h.update(data[i:i + 777])
+        h.update(data[i : i + 777])
     assert h.cid() == cid_for_bytes(data) and h.size == len(data)
 
 
@@ -62,8 +62,10 @@ def test_version_bumping():
     assert format_version(0, 1) == "0.01" and format_version(12, 30) == "12.30"
 
 
-@pytest.mark.parametrize("text,expected", [("0.01", (0, 1)), ("1.00", (1, 0)), ("1", (1, 0)), ("1.0", (1, 0)),
-                                           ("1.5", (1, 50)), ("v2.03", (2, 3))])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("0.01", (0, 1)), ("1.00", (1, 0)), ("1", (1, 0)), ("1.0", (1, 0)), ("1.5", (1, 50)), ("v2.03", (2, 3))],
+)
 def test_parse_version(text, expected):
     assert parse_version(text) == expected
 
@@ -79,21 +81,40 @@ def test_good_names(name):
     assert validate_model_name(name) == name
 
 
-@pytest.mark.parametrize("name,words", [
-    ("a/b", "'/'"), ("a\\b", "'/'"), ("..", ".."), ("a..b", ".."), ("bad\x00name", "control"),
-    ("tab\tname", "control"), ("has space", "spaces"), ("", "required"), ("-lead", "start"),
-    ("x" * 101, "at most"), ("semi;colon", "';'"), ("zero\u200bwidth", "control"),
-])
+@pytest.mark.parametrize(
+    "name,words",
+    [
+        ("a/b", "'/'"),
+        ("a\\b", "'/'"),
+        ("..", ".."),
+        ("a..b", ".."),
+        ("bad\x00name", "control"),
+        ("tab\tname", "control"),
+        ("has space", "spaces"),
+        ("", "required"),
+        ("-lead", "start"),
+        ("x" * 101, "at most"),
+        ("semi;colon", "';'"),
+        ("zero\u200bwidth", "control"),
+    ],
+)
 def test_bad_names(name, words):
     with pytest.raises(ValidationError) as info:
         validate_model_name(name)
     assert words in str(info.value)
 
 
-@pytest.mark.parametrize("raw,safe", [
-    ("model.onnx", "model.onnx"), ("../../etc/passwd", "passwd"), ("..\\..\\win.ini", "win.ini"),
-    ("/abs/path/m.onnx", "m.onnx"), ("we\x00ird\n.onnx", "weird.onnx"), ("modèle.onnx", "modèle.onnx"),
-])
+@pytest.mark.parametrize(
+    "raw,safe",
+    [
+        ("model.onnx", "model.onnx"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\win.ini", "win.ini"),
+        ("/abs/path/m.onnx", "m.onnx"),
+        ("we\x00ird\n.onnx", "weird.onnx"),
+        ("modèle.onnx", "modèle.onnx"),
+    ],
+)
 def test_safe_filename(raw, safe):
     assert safe_filename(raw) == safe
 

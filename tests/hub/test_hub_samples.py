@@ -31,13 +31,19 @@ def test_sample_runs_in_onnxruntime(sample):
 def test_required_kinds_present():
     sigs = {s.name: signature_from_bytes(s.data) for s in SAMPLES}
     assert any(len(t["shape"] or []) >= 3 and t["dtype"] == "float32" for s in sigs.values() for t in s["inputs"])
-    assert any(len(s["outputs"]) == 2 and {"probabilities", "label"} <= {o["name"] for o in s["outputs"]}
-               for s in sigs.values())
+    assert any(
+        len(s["outputs"]) == 2 and {"probabilities", "label"} <= {o["name"] for o in s["outputs"]}
+        for s in sigs.values()
+    )
     assert any(len(s["inputs"]) == 2 for s in sigs.values())
     assert any(t["dtype"] == "string" for s in sigs.values() for t in s["inputs"] + s["outputs"])
     for out_name in ("regression_output", "Y", "destandardized_prediction"):
         match = [s for s in sigs.values() if s["outputs"][0]["name"] == out_name]
-        assert match and match[0]["inputs"][0] == {"name": "open_high_low_close", "dtype": "float32", "shape": [1, 10, 4]}
+        assert match and match[0]["inputs"][0] == {
+            "name": "open_high_low_close",
+            "dtype": "float32",
+            "shape": [1, 10, 4],
+        }
 
 
 def test_deterministic_bytes():
@@ -103,6 +109,7 @@ def test_iris_classifier_is_trained_on_the_iris_data():
     sess = ort.InferenceSession(next(s for s in SAMPLES if s.name == "iris-classifier").data)
     _probs, label = sess.run(None, {"features": held_x})
     assert label.tolist() == held_y.tolist()  # every held-out flower gets its species
-    _probs, label = sess.run(None, {"features": np.array([[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2],
-                                                          [5.9, 3.0, 4.2, 1.5]], np.float32)})
+    _probs, label = sess.run(
+        None, {"features": np.array([[6.7, 3.0, 5.2, 2.3], [5.1, 3.5, 1.4, 0.2], [5.9, 3.0, 4.2, 1.5]], np.float32)}
+    )
     assert label.tolist() == [2, 0, 1]  # virginica, setosa, versicolor

@@ -66,8 +66,13 @@ def test_wide_read_stream_asks_for_more_and_delegates():
     assert isinstance(tls, WideReadStream)
     tls.read(1024)
     stream.close()
-    assert inner.calls == [("read", WIDE_READ, 5.0), ("read", 4 * WIDE_READ, None),
-                           ("write", b"abc", 2.0), ("start_tls", "hub.example"), ("close",)]
+    assert inner.calls == [
+        ("read", WIDE_READ, 5.0),
+        ("read", 4 * WIDE_READ, None),
+        ("write", b"abc", 2.0),
+        ("start_tls", "hub.example"),
+        ("close",),
+    ]
     assert tls.stream.calls == [("read", WIDE_READ, None)]
 
 
@@ -88,8 +93,11 @@ def _serve_once(body: bytes, content_type: bytes = b"application/octet-stream"):
             while b"\r\n\r\n" not in data:
                 data += conn.recv(65536)
             seen.append(data.split(b"\r\n\r\n", 1)[0].decode("latin-1"))
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-                         % (content_type, len(body)) + body)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                % (content_type, len(body))
+                + body
+            )
         srv.close()
 
     t = threading.Thread(target=run, daemon=True)
@@ -205,7 +213,7 @@ def test_pending_blob_survives_short_writes(tmp_path):
     pending._fh = Trickle()
     data = os.urandom(blobs_mod._FLUSH * 2 + 12345)
     for i in range(0, len(data), 300_000):
-        pending.write(data[i:i + 300_000])
+        pending.write(data[i : i + 300_000])
     cid, size = pending.finish()
     assert size == len(data) and cid == cid_for_bytes(data)
     assert pending.tmp_path.read_bytes() == data

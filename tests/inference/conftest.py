@@ -46,8 +46,9 @@ def inf(devnet):
     samples = {s.name: s for s in build_samples()}
     chain = ChainClient(devnet.rpc_url)
     client = InferenceClient(chain, devnet.info["contracts"]["inference_hub"], devnet.info["api_url"])
-    env = InferenceEnv(devnet, chain, client, funded_account(devnet), samples,
-                       {n: cid_for_bytes(s.data) for n, s in samples.items()})
+    env = InferenceEnv(
+        devnet, chain, client, funded_account(devnet), samples, {n: cid_for_bytes(s.data) for n, s in samples.items()}
+    )
     yield env
     client.close()
     chain.close()

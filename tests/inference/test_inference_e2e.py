@@ -74,7 +74,9 @@ def test_receipt_has_precompile_event_then_hub_event(inf):
     # the precompile event decodes with eth_abi too, and names the request
     from eth_abi import decode
 
-    inference_id, request, response = decode(["string", A.INFERENCE_REQUEST, A.MODEL_OUTPUT], bytes.fromhex(logs[0]["data"][2:]))
+    inference_id, request, response = decode(
+        ["string", A.INFERENCE_REQUEST, A.MODEL_OUTPUT], bytes.fromhex(logs[0]["data"][2:])
+    )
     assert inference_id == run.inference_id and request[0] == 0 and request[1] == inf.cids["weighted-sum"]
     assert [t[0] for t in response[0]] == ["sum", "total"]
 
@@ -125,7 +127,12 @@ def test_tee_attestation_verified_and_tampering_detected(inf):
 
 def test_zkml_is_refused_honestly(inf):
     with pytest.raises(TxReverted) as err:
-        inf.client.infer(inf.signer, inf.cids["linear-regression"], InferenceMode.ZKML, inf.samples["linear-regression"].example_input)
+        inf.client.infer(
+            inf.signer,
+            inf.cids["linear-regression"],
+            InferenceMode.ZKML,
+            inf.samples["linear-regression"].example_input,
+        )
     assert "devnet cannot produce ZKML proofs for this model; use VANILLA or TEE" in str(err.value)
 
 
@@ -231,8 +238,18 @@ def test_precompile_callable_directly(inf):
     sample = inf.samples["linear-regression"]
     request = (0, inf.cids["linear-regression"], encode_model_input(sample.example_input))
     data = A.RUN_MODEL_INFERENCE_SELECTOR + A.encode_dynamic_tuple(
-        [(True, A.encode_dynamic_tuple([(False, (0).to_bytes(32, "big")), (True, A.encode_string_tail(request[1])),
-                                          (True, A.encode_model_input_tail(request[2]))]))]
+        [
+            (
+                True,
+                A.encode_dynamic_tuple(
+                    [
+                        (False, (0).to_bytes(32, "big")),
+                        (True, A.encode_string_tail(request[1])),
+                        (True, A.encode_model_input_tail(request[2])),
+                    ]
+                ),
+            )
+        ]
     )
     from eth_abi import encode
 

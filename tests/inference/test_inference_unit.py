@@ -15,12 +15,16 @@ from og_tui.core.inference import calldata_gas, input_problems, input_template, 
 
 int128 = st.integers(min_value=-(2**127), max_value=2**127 - 1)
 names = st.text(max_size=8)
-number_tensor = st.tuples(names, st.lists(st.tuples(int128, int128), max_size=6), st.lists(st.integers(0, 2**32 - 1), max_size=3))
+number_tensor = st.tuples(
+    names, st.lists(st.tuples(int128, int128), max_size=6), st.lists(st.integers(0, 2**32 - 1), max_size=3)
+)
 string_tensor = st.tuples(names, st.lists(st.text(max_size=6), max_size=4))
 model_input = st.tuples(st.lists(number_tensor, max_size=3), st.lists(string_tensor, max_size=3))
 model_output = st.tuples(
-    st.lists(number_tensor, max_size=3), st.lists(string_tensor, max_size=2),
-    st.lists(st.tuples(names, st.text(max_size=10)), max_size=2), st.booleans(),
+    st.lists(number_tensor, max_size=3),
+    st.lists(string_tensor, max_size=2),
+    st.lists(st.tuples(names, st.text(max_size=10)), max_size=2),
+    st.booleans(),
 )
 
 
@@ -151,7 +155,7 @@ def node_api():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            inference_id = self.path[len(NODE_API_PATH):]
+            inference_id = self.path[len(NODE_API_PATH) :]
             payload = {"InferenceResult": {"VanillaResult": {"model_output": answers[inference_id]}}}
             body = json.dumps({"inference_results": [base64.b64encode(json.dumps(payload).encode()).decode()]})
             self.send_response(200)

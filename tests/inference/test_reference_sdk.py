@@ -51,7 +51,9 @@ def test_reference_sdk_infer_against_devnet(inf, hub_uploader):
     key = inf.devnet.info["dev_accounts"][7]["private_key"]
     proc = subprocess.run(
         [python, "-c", SCRIPT, inf.devnet.rpc_url, inf.devnet.url, inf.hub_address, key, json.dumps(cids)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -18,6 +18,7 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
 UPSTREAM_MODEL = "devnet/upstream-echo"
 DOWN_MODEL = "devnet/upstream-down"
 
@@ -33,16 +34,30 @@ def _upstream_app():
         last = body["messages"][-1].get("content") or ""
         text = f"upstream {body['model']} heard: {last}"
         if body.get("stream"):
+
             async def gen():
                 for word in text.split(" "):
                     obj = {"choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
                     yield f"data: {json.dumps(obj)}\n\n"
-                yield "data: " + json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                                             "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}}) + "\n\n"
+                yield (
+                    "data: "
+                    + json.dumps(
+                        {
+                            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                            "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8},
+                        }
+                    )
+                    + "\n\n"
+                )
                 yield "data: [DONE]\n\n"
+
             return StreamingResponse(gen(), media_type="text/event-stream")
-        return JSONResponse({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                             "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}})
+        return JSONResponse(
+            {
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8},
+            }
+        )
 
     return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
 
@@ -52,7 +67,9 @@ def upstream_server():
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(_upstream_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(_upstream_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -96,7 +113,11 @@ def llm_profile(llm_devnet):
 
     base = llm_devnet.url
     return builtin_profiles()["local"].replace(
-        rpc_url=base + "/rpc", api_url=base, hub_url=base + "/api/v0", auth_url=base + "/auth", llm_url=base,
+        rpc_url=base + "/rpc",
+        api_url=base,
+        hub_url=base + "/api/v0",
+        auth_url=base + "/auth",
+        llm_url=base,
         devnet_port=llm_devnet.port,
     )
 

@@ -8,15 +8,23 @@ import pytest
 
 from og_tui.devnet.llm.builtin import GenRequest, generate
 
-SCHEMA = {"type": "object", "required": ["name", "count", "tags", "mode", "nested"], "properties": {
-    "name": {"type": "string", "minLength": 3, "maxLength": 8},
-    "count": {"type": "integer", "minimum": 5, "maximum": 9},
-    "ratio": {"type": "number", "minimum": 0, "maximum": 1},
-    "flag": {"type": "boolean"},
-    "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 4},
-    "mode": {"enum": ["a", "b"]},
-    "nested": {"type": "object", "required": ["x"], "properties": {"x": {"type": ["integer", "null"], "minimum": 1, "maximum": 2}}},
-}}
+SCHEMA = {
+    "type": "object",
+    "required": ["name", "count", "tags", "mode", "nested"],
+    "properties": {
+        "name": {"type": "string", "minLength": 3, "maxLength": 8},
+        "count": {"type": "integer", "minimum": 5, "maximum": 9},
+        "ratio": {"type": "number", "minimum": 0, "maximum": 1},
+        "flag": {"type": "boolean"},
+        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 4},
+        "mode": {"enum": ["a", "b"]},
+        "nested": {
+            "type": "object",
+            "required": ["x"],
+            "properties": {"x": {"type": ["integer", "null"], "minimum": 1, "maximum": 2}},
+        },
+    },
+}
 
 
 def _check(schema, value):
@@ -48,7 +56,9 @@ def _check(schema, value):
 @pytest.mark.parametrize("seed", range(25))
 def test_tool_arguments_satisfy_schema(seed):
     tools = [{"type": "function", "function": {"name": "t", "parameters": SCHEMA}}]
-    res = generate(GenRequest("chat", "m", messages=[{"role": "user", "content": f"call number {seed}"}], tools=tools, seed=seed))
+    res = generate(
+        GenRequest("chat", "m", messages=[{"role": "user", "content": f"call number {seed}"}], tools=tools, seed=seed)
+    )
     assert res.finish_reason == "tool_calls"
     _check(SCHEMA, json.loads(res.tool_calls[0]["function"]["arguments"]))
 
@@ -63,16 +73,22 @@ def test_markdown_determinism_and_temperature():
     assert len(long.tokens) == 3000 and long.finish_reason == "length"
     hot = {generate(GenRequest("chat", "m", messages=msgs, temperature=1.0)).text for _ in range(3)}
     assert len(hot) > 1
-    assert generate(GenRequest("chat", "m", messages=msgs, temperature=1.0, seed=7)).text == \
+    assert (
         generate(GenRequest("chat", "m", messages=msgs, temperature=1.0, seed=7)).text
+        == generate(GenRequest("chat", "m", messages=msgs, temperature=1.0, seed=7)).text
+    )
 
 
 def test_tool_choice_none_and_named():
-    tools = [{"type": "function", "function": {"name": "a", "parameters": {}}},
-             {"type": "function", "function": {"name": "b", "parameters": {}}}]
+    tools = [
+        {"type": "function", "function": {"name": "a", "parameters": {}}},
+        {"type": "function", "function": {"name": "b", "parameters": {}}},
+    ]
     msgs = [{"role": "user", "content": "hello"}]
     assert generate(GenRequest("chat", "m", messages=msgs, tools=tools, tool_choice="none")).tool_calls is None
-    named = generate(GenRequest("chat", "m", messages=msgs, tools=tools, tool_choice={"type": "function", "function": {"name": "b"}}))
+    named = generate(
+        GenRequest("chat", "m", messages=msgs, tools=tools, tool_choice={"type": "function", "function": {"name": "b"}})
+    )
     assert named.tool_calls[0]["function"]["name"] == "b"
 
 
@@ -117,38 +133,71 @@ def test_sign_payment_matches_token_verification():
     from og_tui.devnet.token import TRANSFER_WITH_AUTHORIZATION_TYPEHASH, OUSDCToken
 
     acct = Account.create()
-    req = {"scheme": "exact", "network": "og-devnet", "maxAmountRequired": "123", "payTo": acct.address,
-           "asset": constants.OUSDC_ADDRESS, "maxTimeoutSeconds": 60, "extra": {"name": "OUSDC", "version": "2"}}
+    req = {
+        "scheme": "exact",
+        "network": "og-devnet",
+        "maxAmountRequired": "123",
+        "payTo": acct.address,
+        "asset": constants.OUSDC_ADDRESS,
+        "maxTimeoutSeconds": 60,
+        "extra": {"name": "OUSDC", "version": "2"},
+    }
     _header, payment = sign_payment(acct, req, constants.DEVNET_CHAIN_ID)
     auth = payment["payload"]["authorization"]
     sig = bytes.fromhex(payment["payload"]["signature"][2:])
     token = OUSDCToken(bytes.fromhex(constants.OUSDC_ADDRESS[2:]), constants.DEVNET_CHAIN_ID, None)
-    struct = keccak(encode(["bytes32", "address", "address", "uint256", "uint256", "uint256", "bytes32"],
-                           [TRANSFER_WITH_AUTHORIZATION_TYPEHASH, auth["from"], auth["to"], int(auth["value"]),
-                            int(auth["validAfter"]), int(auth["validBefore"]), bytes.fromhex(auth["nonce"][2:])]))
+    struct = keccak(
+        encode(
+            ["bytes32", "address", "address", "uint256", "uint256", "uint256", "bytes32"],
+            [
+                TRANSFER_WITH_AUTHORIZATION_TYPEHASH,
+                auth["from"],
+                auth["to"],
+                int(auth["value"]),
+                int(auth["validAfter"]),
+                int(auth["validBefore"]),
+                bytes.fromhex(auth["nonce"][2:]),
+            ],
+        )
+    )
     digest = keccak(b"\x19\x01" + token.domain_separator + struct)
-    pub = KeyAPI.Signature(vrs=(sig[64] - 27, int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"))).recover_public_key_from_msg_hash(digest)
+    pub = KeyAPI.Signature(
+        vrs=(sig[64] - 27, int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"))
+    ).recover_public_key_from_msg_hash(digest)
     assert pub.to_checksum_address() == acct.address
 
 
 def test_text_after_tool_result_is_one_whole_sentence():
     from og_tui.devnet.llm.builtin import _OBJECTS, _SUBJECTS, _TAILS, _VERBS
 
-    tools = [{"type": "function", "function": {"name": "get_price", "description": "price",
-                                                "parameters": {"type": "object", "properties": {}}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_price",
+                "description": "price",
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+    ]
     for seed in range(40):
-        msgs = [{"role": "user", "content": f"price please {seed}"},
-                {"role": "assistant", "content": None,
-                 "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_price", "arguments": "{}"}}]},
-                {"role": "tool", "tool_call_id": "c1", "content": json.dumps({"price": 3000 + seed})}]
+        msgs = [
+            {"role": "user", "content": f"price please {seed}"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "get_price", "arguments": "{}"}}],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": json.dumps({"price": 3000 + seed})},
+        ]
         text = generate(GenRequest("chat", "m", messages=msgs, tools=tools, seed=seed, max_tokens=500)).text
         assert "**price**" in text and str(3000 + seed) in text
         after = text.split("Based on that result, ", 1)[1]
         subject = next((s for s in _SUBJECTS if after.startswith(s + " ")), None)
         assert subject is not None, after  # starts with a whole subject, lower-case
-        rest = after[len(subject) + 1:]
+        rest = after[len(subject) + 1 :]
         verb = next(v for v in _VERBS if rest.startswith(v + " "))
-        rest = rest[len(verb) + 1:]
+        rest = rest[len(verb) + 1 :]
         obj = next((o for o in _OBJECTS if rest.startswith(o + " ")), None)
         assert obj is not None, after
-        assert any(rest[len(obj) + 1:].startswith(t + ".") for t in _TAILS), after
+        assert any(rest[len(obj) + 1 :].startswith(t + ".") for t in _TAILS), after

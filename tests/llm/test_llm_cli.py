@@ -22,15 +22,27 @@ def cli(llm_devnet, tmp_path_factory):
     acct = Account.create()
     llm_devnet.post("/faucet", {"address": acct.address})
     env = {k: v for k, v in os.environ.items() if not k.startswith("OG_TUI_")}
-    env.update(OG_TUI_CONFIG_DIR=str(tmp / "config"), OG_TUI_DATA_DIR=str(tmp / "data"),
-               OG_TUI_DEVNET_PORT=str(llm_devnet.port), OG_TUI_KEYRING="file", OG_TUI_SCRYPT_N="1024",
-               OG_TUI_PASSPHRASE="llm cli pass")
+    env.update(
+        OG_TUI_CONFIG_DIR=str(tmp / "config"),
+        OG_TUI_DATA_DIR=str(tmp / "data"),
+        OG_TUI_DEVNET_PORT=str(llm_devnet.port),
+        OG_TUI_KEYRING="file",
+        OG_TUI_SCRYPT_N="1024",
+        OG_TUI_PASSPHRASE="llm cli pass",
+    )
     key = tmp / "key.txt"
     key.write_text(acct.key.hex())
 
     def run(*args: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "og_tui", "--profile", "local", *args], capture_output=True, text=True,
-                              env=env, cwd=ROOT, timeout=90, input=stdin)
+        proc = subprocess.run(
+            [sys.executable, "-m", "og_tui", "--profile", "local", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=90,
+            input=stdin,
+        )
         if ok:
             assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
         assert "Traceback" not in proc.stderr, proc.stderr
@@ -52,7 +64,10 @@ def test_chat_json(cli):
 def test_chat_stream_human_and_json(cli):
     proc = cli("chat", "--stream", "--max-tokens", "15", stdin="Tell me about blocks")
     assert proc.stdout.strip() and "15 tokens" in proc.stderr and "cost 0.000015 OUSDC" in proc.stderr
-    lines = [json.loads(x) for x in cli("chat", "--stream", "--json", "--max-tokens", "6", "hello", "there").stdout.splitlines()]
+    lines = [
+        json.loads(x)
+        for x in cli("chat", "--stream", "--json", "--max-tokens", "6", "hello", "there").stdout.splitlines()
+    ]
     deltas = [x for x in lines if x["type"] == "delta"]
     assert len(deltas) == 6 and lines[-1]["type"] == "done"
     assert "".join(d["content"] for d in deltas) == lines[-1]["content"]
@@ -60,8 +75,19 @@ def test_chat_stream_human_and_json(cli):
 
 def test_chat_tools_and_errors(cli, tmp_path):
     tools = tmp_path / "tools.json"
-    tools.write_text(json.dumps([{"type": "function", "function": {"name": "lookup", "parameters": {
-        "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}}]))
+    tools.write_text(
+        json.dumps(
+            [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "lookup",
+                        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+                    },
+                }
+            ]
+        )
+    )
     out = json.loads(cli("chat", "look", "up", "Paris", "--tools-file", str(tools), "--json").stdout)
     assert out["finish_reason"] == "tool_calls" and out["tool_calls"][0]["name"] == "lookup"
     assert "q" in json.loads(out["tool_calls"][0]["arguments"])
@@ -74,7 +100,6 @@ def test_chat_tools_and_errors(cli, tmp_path):
 def test_complete_json(cli):
     out = json.loads(cli("complete", "Once", "upon", "--json", "--max-tokens", "8", "--stop", "zzz").stdout)
     assert out["completion"] and out["meta"]["cost"] == "8"
-
 
 
 def test_on_chain_chat_and_payments_are_in_the_history(cli):

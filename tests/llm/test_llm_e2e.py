@@ -105,8 +105,9 @@ def test_chat_streaming_pays(llm_devnet, payer, make_client):
     client = make_client(payer)
     before = token_balance(llm_devnet, payer.address)
     t0 = time.monotonic()
-    stream = client.chat(DEVNET_MODEL, MSG, max_tokens=30, stream=True, settlement="settle",
-                         extra_body={"tokens_per_second": 300})
+    stream = client.chat(
+        DEVNET_MODEL, MSG, max_tokens=30, stream=True, settlement="settle", extra_body={"tokens_per_second": 300}
+    )
     assert stream.meta.backend == "builtin" and stream.meta.payment_hash
     texts = [chunk.content for chunk in stream if chunk.content]
     observed = time.monotonic() - t0
@@ -144,11 +145,24 @@ def test_determinism_max_tokens_and_stop(payer, make_client):
     assert stopped.finish_reason == "stop"
 
 
-TOOLS = [{"type": "function", "function": {
-    "name": "get_weather", "description": "Current weather in a city",
-    "parameters": {"type": "object", "properties": {
-        "city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-        "days": {"type": "integer", "minimum": 1, "maximum": 7}}, "required": ["city", "unit"]}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Current weather in a city",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                    "days": {"type": "integer", "minimum": 1, "maximum": 7},
+                },
+                "required": ["city", "unit"],
+            },
+        },
+    }
+]
 
 
 def test_tool_call_round_trip(payer, make_client):
@@ -158,8 +172,15 @@ def test_tool_call_round_trip(payer, make_client):
     assert out.finish_reason == "tool_calls"
     call = out.chat_output["tool_calls"][0]
     args = parse_tool_arguments(call)
-    assert call["function"]["name"] == "get_weather" and args["city"] == "Lisbon" and args["unit"] in ("celsius", "fahrenheit")
-    msgs += [out.chat_output, {"role": "tool", "tool_call_id": call["id"], "content": json.dumps({"temp_c": 23, "sky": "sunny"})}]
+    assert (
+        call["function"]["name"] == "get_weather"
+        and args["city"] == "Lisbon"
+        and args["unit"] in ("celsius", "fahrenheit")
+    )
+    msgs += [
+        out.chat_output,
+        {"role": "tool", "tool_call_id": call["id"], "content": json.dumps({"temp_c": 23, "sky": "sunny"})},
+    ]
     final = client.chat(DEVNET_MODEL, msgs, tools=TOOLS, settlement="settle-batch")
     assert final.finish_reason in ("stop", "length")
     assert "The tool `get_weather` returned" in final.chat_output["content"] and "sunny" in final.chat_output["content"]
@@ -181,7 +202,9 @@ def _requirement(devnet, body):
 
 
 def _paid(devnet, body, header):
-    return httpx.post(devnet.url + "/v1/chat/completions", json=body, headers={"X-Payment": header, "X-SETTLEMENT-TYPE": "settle"})
+    return httpx.post(
+        devnet.url + "/v1/chat/completions", json=body, headers={"X-Payment": header, "X-SETTLEMENT-TYPE": "settle"}
+    )
 
 
 def test_402_body_shape(llm_devnet):
@@ -293,7 +316,9 @@ def test_settlement_modes_visible_on_chain(llm_devnet, payer, make_client):
     assert len(meta_logs) == 1
     from eth_abi import decode
 
-    value, _nonce, model, inp, output = decode(["uint256", "bytes32", "string", "string", "string"], bytes.fromhex(meta_logs[0]["data"][2:]))
+    value, _nonce, model, inp, output = decode(
+        ["uint256", "bytes32", "string", "string", "string"], bytes.fromhex(meta_logs[0]["data"][2:])
+    )
     assert value == 8 and model == DEVNET_MODEL and "x402 payments" in inp and output == s2.chat_output["content"]
 
     b1 = client.chat(DEVNET_MODEL, MSG, max_tokens=9, settlement="settle-batch")
@@ -323,12 +348,16 @@ def test_vanilla_onchain_chat_and_completion(llm_devnet, payer, make_client):
     topics = [log["topics"][0] for log in r["logs"]]
     assert "0x53fcd580be8545626a896d86eb76e16597d793de715dda5d21df71d303d1ff96" in topics  # LLMChatResult
     assert "0x4c92d3df7819fcd1c9f9663332f0a599a65eefdad2eaf9193cffb9dbf1919c3b" in topics  # LLMChat (0xF4)
-    tools_out = client.chat("openai/gpt-4o", [{"role": "user", "content": "weather in Lisbon"}], mode="VANILLA", tools=TOOLS)
+    tools_out = client.chat(
+        "openai/gpt-4o", [{"role": "user", "content": "weather in Lisbon"}], mode="VANILLA", tools=TOOLS
+    )
     assert tools_out.finish_reason == "tool_calls" and tools_out.chat_output["tool_calls"][0]["name"] == "get_weather"
     comp = client.completion("openai/gpt-4o", "Once upon a time", mode="VANILLA", max_tokens=10)
     assert comp.completion_output and comp.transaction_hash.startswith("0x")
     r = receipt(llm_devnet, comp.transaction_hash)
-    assert "0xe522a1a92cb132ca102e36a004efceb8c83284b64164e0d128ddce12e86cab7b" in [log["topics"][0] for log in r["logs"]]
+    assert "0xe522a1a92cb132ca102e36a004efceb8c83284b64164e0d128ddce12e86cab7b" in [
+        log["topics"][0] for log in r["logs"]
+    ]
 
 
 # --- upstream --------------------------------------------------------------------------------------
@@ -338,9 +367,15 @@ def test_upstream_backend(payer, make_client):
     client = make_client(payer)
     out = client.chat(UPSTREAM_MODEL, [{"role": "user", "content": "ping"}], max_tokens=20, settlement="settle")
     assert out.meta.backend == "upstream" and out.chat_output["content"] == "upstream tiny heard: ping"
-    s = client.chat(UPSTREAM_MODEL, [{"role": "user", "content": "pong"}], max_tokens=20, stream=True, settlement="settle")
+    s = client.chat(
+        UPSTREAM_MODEL, [{"role": "user", "content": "pong"}], max_tokens=20, stream=True, settlement="settle"
+    )
     list(s)
-    assert s.meta.backend == "upstream" and s.text.strip() == "upstream tiny heard: pong" and s.meta.settlement_status == "settled"
+    assert (
+        s.meta.backend == "upstream"
+        and s.text.strip() == "upstream tiny heard: pong"
+        and s.meta.settlement_status == "settled"
+    )
 
 
 def test_upstream_down_is_502(llm_devnet, payer, make_client):
@@ -351,10 +386,22 @@ def test_upstream_down_is_502(llm_devnet, payer, make_client):
     assert exc.value.status == 502 and "unreachable" in str(exc.value) and exc.value.backend == "upstream"
     with pytest.raises(UpstreamUnavailable):
         client.chat(DOWN_MODEL, MSG, max_tokens=5, stream=True, settlement="settle")
-    raw = httpx.post(llm_devnet.url + "/v1/chat/completions", json={"model": DOWN_MODEL, "messages": MSG, "max_tokens": 5},
-                     headers={"X-Payment": sign_payment(payer, _requirement(llm_devnet, {"model": DOWN_MODEL, "messages": MSG, "max_tokens": 5}),
-                                                        llm_devnet.info["chain_id"])[0]})
-    assert raw.status_code == 502 and raw.json()["error"]["code"] == "upstream_unavailable" and raw.headers["x-og-backend"] == "upstream"
+    raw = httpx.post(
+        llm_devnet.url + "/v1/chat/completions",
+        json={"model": DOWN_MODEL, "messages": MSG, "max_tokens": 5},
+        headers={
+            "X-Payment": sign_payment(
+                payer,
+                _requirement(llm_devnet, {"model": DOWN_MODEL, "messages": MSG, "max_tokens": 5}),
+                llm_devnet.info["chain_id"],
+            )[0]
+        },
+    )
+    assert (
+        raw.status_code == 502
+        and raw.json()["error"]["code"] == "upstream_unavailable"
+        and raw.headers["x-og-backend"] == "upstream"
+    )
     # a later batched payment from the same payer, once settled, flushed anything queued before it:
     # only that one was charged, nothing for the three failed requests
     ok = client.chat(DEVNET_MODEL, MSG, max_tokens=5, settlement="settle-batch")
@@ -368,8 +415,15 @@ def test_upstream_down_is_502(llm_devnet, payer, make_client):
 def test_cancel_closes_promptly(payer, make_client):
     client = make_client(payer)
     cancel = threading.Event()
-    s = client.chat(DEVNET_MODEL, MSG, max_tokens=200, stream=True, settlement="settle-batch",
-                    extra_body={"tokens_per_second": 20, "ignore_eos": True}, cancel=cancel)
+    s = client.chat(
+        DEVNET_MODEL,
+        MSG,
+        max_tokens=200,
+        stream=True,
+        settlement="settle-batch",
+        extra_body={"tokens_per_second": 20, "ignore_eos": True},
+        cancel=cancel,
+    )
     got = []
     for chunk in s:
         if chunk.content:
@@ -378,8 +432,14 @@ def test_cancel_closes_promptly(payer, make_client):
             cancel.set()
     assert len(got) == 3 and s.meta.cancelled
     # close() from another thread interrupts a blocked read at once
-    s2 = client.chat(DEVNET_MODEL, MSG, max_tokens=200, stream=True, settlement="settle-batch",
-                     extra_body={"tokens_per_second": 2, "ignore_eos": True})
+    s2 = client.chat(
+        DEVNET_MODEL,
+        MSG,
+        max_tokens=200,
+        stream=True,
+        settlement="settle-batch",
+        extra_body={"tokens_per_second": 2, "ignore_eos": True},
+    )
     next(s2)
     next(s2)
     threading.Timer(0.1, s2.close).start()
@@ -401,8 +461,14 @@ def test_stream_interrupted_keeps_partial(devnet_factory, tmp_path, make_client)
     prof = builtin_profiles()["local"].replace(rpc_url=base + "/rpc", llm_url=base)
     client = LLMClient(prof, acct)
     try:
-        s = client.chat(DEVNET_MODEL, MSG, max_tokens=400, stream=True, settlement="settle",
-                        extra_body={"tokens_per_second": 40, "ignore_eos": True})
+        s = client.chat(
+            DEVNET_MODEL,
+            MSG,
+            max_tokens=400,
+            stream=True,
+            settlement="settle",
+            extra_body={"tokens_per_second": 40, "ignore_eos": True},
+        )
         got = []
         with pytest.raises(StreamInterrupted) as exc:
             for chunk in s:
@@ -429,7 +495,10 @@ def test_bad_requests(llm_devnet, payer, make_client):
         parse_tools('[{"type": "function"}]')
     with pytest.raises(LLMError, match="tool_choice"):
         client.chat(DEVNET_MODEL, MSG, tools=TOOLS, tool_choice="nope")
-    r = httpx.post(llm_devnet.url + "/v1/chat/completions", json={"model": DEVNET_MODEL, "messages": MSG, "tools": [{"function": {}}]})
+    r = httpx.post(
+        llm_devnet.url + "/v1/chat/completions",
+        json={"model": DEVNET_MODEL, "messages": MSG, "tools": [{"function": {}}]},
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_tools"
 
 
@@ -454,8 +523,9 @@ def test_queued_batch_payments_are_settled_when_the_devnet_stops(devnet_factory,
     acct = Account.create()
     assert dev.post("/faucet", {"address": acct.address})[0] == 200
     base = dev.url
-    profile = builtin_profiles()["local"].replace(rpc_url=base + "/rpc", api_url=base, llm_url=base,
-                                                  devnet_port=dev.port)
+    profile = builtin_profiles()["local"].replace(
+        rpc_url=base + "/rpc", api_url=base, llm_url=base, devnet_port=dev.port
+    )
     to = payee(dev)
     before = token_balance(dev, to)
     with LLMClient(profile, acct) as client:

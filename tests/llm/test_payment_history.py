@@ -64,17 +64,32 @@ def test_an_authorization_that_expired_unused_was_never_charged(payer, llm_devne
     """A reply cut before the gateway could settle: the signed authorization was never used."""
     store = Store(tmp_path / "h.db")
     client = make_client(payer, store=store)
-    requirement = {"scheme": "exact", "network": client.profile.x402_network, "maxAmountRequired": "7",
-                   "payTo": client.payment_policy().payees[0], "asset": client.profile.payment_token,
-                   "maxTimeoutSeconds": 30,
-                   "extra": {"name": client.profile.payment_token_name,
-                             "version": client.profile.payment_token_version}}
+    requirement = {
+        "scheme": "exact",
+        "network": client.profile.x402_network,
+        "maxAmountRequired": "7",
+        "payTo": client.payment_policy().payees[0],
+        "asset": client.profile.payment_token,
+        "maxTimeoutSeconds": 30,
+        "extra": {"name": client.profile.payment_token_name, "version": client.profile.payment_token_version},
+    }
     _, payment = sign_payment(payer, requirement, client.profile.chain_id)
     auth = payment["payload"]["authorization"]
-    store.add_payment(7, payee=auth["to"], mode="settle", hash="0x" + "ee" * 32, profile="local",
-                      token=client.profile.payment_token, network=client.profile.x402_network,
-                      detail={"payer": auth["from"], "nonce": auth["nonce"], "processing_hash": "0x" + "ee" * 32,
-                              "valid_before": int(auth["validBefore"])})
+    store.add_payment(
+        7,
+        payee=auth["to"],
+        mode="settle",
+        hash="0x" + "ee" * 32,
+        profile="local",
+        token=client.profile.payment_token,
+        network=client.profile.x402_network,
+        detail={
+            "payer": auth["from"],
+            "nonce": auth["nonce"],
+            "processing_hash": "0x" + "ee" * 32,
+            "valid_before": int(auth["validBefore"]),
+        },
+    )
     chain = ChainClient(llm_devnet.rpc_url)
     try:
         assert not authorization_used(chain, client.profile.payment_token, auth["from"], auth["nonce"])

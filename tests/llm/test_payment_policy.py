@@ -23,8 +23,13 @@ PAYEE = "0x" + "ab" * 20
 
 def _requirement(**changes):
     req = {
-        "scheme": "exact", "network": PROFILE.x402_network, "maxAmountRequired": "1000", "resource": "/v1/chat",
-        "payTo": PAYEE, "asset": PROFILE.payment_token, "maxTimeoutSeconds": 300,
+        "scheme": "exact",
+        "network": PROFILE.x402_network,
+        "maxAmountRequired": "1000",
+        "resource": "/v1/chat",
+        "payTo": PAYEE,
+        "asset": PROFILE.payment_token,
+        "maxTimeoutSeconds": 300,
         "extra": {"name": PROFILE.payment_token_name, "version": PROFILE.payment_token_version},
     }
     req.update(changes)
@@ -39,18 +44,21 @@ def test_an_honest_requirement_passes():
     POLICY.check(_requirement(payTo=PAYEE.upper().replace("0X", "0x"), maxTimeoutSeconds=600))
 
 
-@pytest.mark.parametrize("changes, reason", [
-    ({"payTo": "0x" + "66" * 20}, "pays only"),
-    ({"asset": "0x" + "77" * 20}, "pays with the token at"),
-    ({"network": "base"}, "pays on"),
-    ({"extra": {"name": "USD Coin", "version": "2"}}, "version"),
-    ({"extra": {"name": PROFILE.payment_token_name, "version": "1"}}, "version"),
-    ({"maxTimeoutSeconds": 86_400}, "at most 600 s"),
-    ({"maxTimeoutSeconds": 0}, "at most 600 s"),
-    ({"maxTimeoutSeconds": "300"}, "at most 600 s"),
-    ({"maxAmountRequired": "-5"}, "positive number"),
-    ({"maxAmountRequired": str(2**256)}, "positive number"),
-])
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"payTo": "0x" + "66" * 20}, "pays only"),
+        ({"asset": "0x" + "77" * 20}, "pays with the token at"),
+        ({"network": "base"}, "pays on"),
+        ({"extra": {"name": "USD Coin", "version": "2"}}, "version"),
+        ({"extra": {"name": PROFILE.payment_token_name, "version": "1"}}, "version"),
+        ({"maxTimeoutSeconds": 86_400}, "at most 600 s"),
+        ({"maxTimeoutSeconds": 0}, "at most 600 s"),
+        ({"maxTimeoutSeconds": "300"}, "at most 600 s"),
+        ({"maxAmountRequired": "-5"}, "positive number"),
+        ({"maxAmountRequired": str(2**256)}, "positive number"),
+    ],
+)
 def test_a_hostile_requirement_is_refused_naming_what_was_asked(changes, reason):
     with pytest.raises(PaymentRefused) as info:
         POLICY.check(_requirement(**changes))
@@ -102,8 +110,9 @@ def test_nothing_is_signed_for_a_hostile_server(hostile_server):
     _Hostile.seen_payment = []
     signed = []
     caps = SpendCaps(per_request=10**6, per_run=10**7)
-    auth = X402PaymentAuth(Account.create(), PROFILE.x402_network, PROFILE.chain_id, caps=caps,
-                           policy=POLICY, on_sign=signed.append)
+    auth = X402PaymentAuth(
+        Account.create(), PROFILE.x402_network, PROFILE.chain_id, caps=caps, policy=POLICY, on_sign=signed.append
+    )
     url = f"http://127.0.0.1:{hostile_server.server_address[1]}/v1/chat/completions"
     with pytest.raises(PaymentRefused) as info:
         httpx.post(url, json={"messages": []}, auth=auth)

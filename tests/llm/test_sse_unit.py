@@ -34,17 +34,15 @@ STREAMS = {
         "id: 1\n"
         f"data: {_chunk('Hello')}\n\n"
         "event: ping\n"
-        "data: {\"not\": \"a chunk\"}\n\n"
-        "id: 2\r\n"
-        + "".join(f"data: {line}\r\n" for line in MULTILINE.split("\n"))
-        + "\r\n"
+        'data: {"not": "a chunk"}\n\n'
+        "id: 2\r\n" + "".join(f"data: {line}\r\n" for line in MULTILINE.split("\n")) + "\r\n"
         ": another comment\n"
         f"data:{_chunk(' world')}\n\n"
         "id: 3\n"
         "data: [DONE]\n\n"
     ),
     # cut in the middle of an event: the last one has no blank line and no [DONE] follows
-    "/cut": f"data: {_chunk('partial')}\n\ndata: {{\"choices\": [{{\"index\"",
+    "/cut": f'data: {_chunk("partial")}\n\ndata: {{"choices": [{{"index"',
     # an error event before any text, then one after some text
     "/error-first": 'event: error\ndata: {"message": "backend gone", "code": "upstream_unavailable"}\n\n',
     "/error-later": f"data: {_chunk('some')}\n\nevent: error\ndata: model crashed\n\n",
@@ -79,8 +77,14 @@ class _Server:
                     return
                 head += data
             head, _, rest = head.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), 0)
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
             while len(rest) < length:  # read the whole request: closing on unread bytes resets the connection
                 data = conn.recv(65536)
                 if not data:

@@ -12,7 +12,9 @@ import httpx
 JSON = {"Content-Type": "application/json"}
 
 
-def post(devnet, path: str, body: bytes | str | Any, headers: dict | None = None, timeout: float = 60) -> httpx.Response:
+def post(
+    devnet, path: str, body: bytes | str | Any, headers: dict | None = None, timeout: float = 60
+) -> httpx.Response:
     """POST ``body`` (bytes/str as they are, anything else as JSON) with ``headers`` (JSON content type by default)."""
     if not isinstance(body, (bytes, str)):
         body = json.dumps(body)
@@ -65,8 +67,11 @@ def raw_request(devnet, head: str, body_chunks=(), read_timeout: float = 30) -> 
                 answer += data
                 if b"\r\n\r\n" in answer:
                     head_part, _, rest = answer.partition(b"\r\n\r\n")
-                    length = [int(h.split(b":")[1]) for h in head_part.split(b"\r\n")
-                              if h.lower().startswith(b"content-length:")]
+                    length = [
+                        int(h.split(b":")[1])
+                        for h in head_part.split(b"\r\n")
+                        if h.lower().startswith(b"content-length:")
+                    ]
                     if length and len(rest) >= length[0]:
                         break
         except (ConnectionResetError, socket.timeout):

@@ -69,9 +69,18 @@ def fund(devnet) -> Account:
 def transfer(devnet, sender: Account, to: str, value: int) -> dict:
     nonce = int(rpc(devnet, "eth_getTransactionCount", sender.address, "latest")["result"], 16)
     base = int(rpc(devnet, "eth_gasPrice")["result"], 16)
-    signed = sender.sign_transaction({"type": 2, "chainId": devnet.info["chain_id"], "nonce": nonce, "to": to,
-                                      "value": value, "gas": 21_000, "maxFeePerGas": 2 * base,
-                                      "maxPriorityFeePerGas": 10**9})
+    signed = sender.sign_transaction(
+        {
+            "type": 2,
+            "chainId": devnet.info["chain_id"],
+            "nonce": nonce,
+            "to": to,
+            "value": value,
+            "gas": 21_000,
+            "maxFeePerGas": 2 * base,
+            "maxPriorityFeePerGas": 10**9,
+        }
+    )
     sent = rpc(devnet, "eth_sendRawTransaction", "0x" + bytes(signed.raw_transaction).hex())
     assert "result" in sent, sent
     return rpc(devnet, "eth_getTransactionReceipt", sent["result"])["result"]
@@ -158,8 +167,14 @@ def _paid_chat(devnet, signer):
     from og_tui.core.llm import DEVNET_MODEL, LLMClient
 
     base = devnet.url
-    profile = builtin_profiles()["local"].replace(rpc_url=base + "/rpc", api_url=base, hub_url=base + "/api/v0",
-                                                  auth_url=base + "/auth", llm_url=base, devnet_port=devnet.port)
+    profile = builtin_profiles()["local"].replace(
+        rpc_url=base + "/rpc",
+        api_url=base,
+        hub_url=base + "/api/v0",
+        auth_url=base + "/auth",
+        llm_url=base,
+        devnet_port=devnet.port,
+    )
     client = LLMClient(profile, signer)
     try:
         return client.chat(DEVNET_MODEL, [{"role": "user", "content": "hello"}], max_tokens=8, settlement="settle")
@@ -201,8 +216,11 @@ def test_a_runaway_transaction_is_not_mined(capped_node):
     nonce = _call(capped_node, "eth_getTransactionCount", sender, "latest")["result"]
     block = _call(capped_node, "eth_blockNumber")["result"]
     # the loop as a contract creation with the whole block's gas: ~150 M gas of looping
-    error = _call(capped_node, "eth_sendTransaction", {"from": sender, "data": LOOP,
-                                                       "gas": hex(capped_node.config.block_gas_limit)})["error"]
+    error = _call(
+        capped_node,
+        "eth_sendTransaction",
+        {"from": sender, "data": LOOP, "gas": hex(capped_node.config.block_gas_limit)},
+    )["error"]
     assert error["message"].startswith("transaction not mined: execution aborted (timeout = 1s)")
     assert _call(capped_node, "eth_getTransactionCount", sender, "latest")["result"] == nonce
     assert _call(capped_node, "eth_blockNumber")["result"] == block
@@ -223,6 +241,10 @@ def test_gas_cap_zero_means_the_block_gas_limit(tmp_path):
 
 def test_the_body_of_a_json_route_needs_json(devnet):
     # eth_call with a text/plain body (what any web page can send) is refused before the EVM runs
-    resp = post(devnet, "/rpc", '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"data":"' + LOOP + '"}]}',
-                headers={"Content-Type": "text/plain"})
+    resp = post(
+        devnet,
+        "/rpc",
+        '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"data":"' + LOOP + '"}]}',
+        headers={"Content-Type": "text/plain"},
+    )
     assert resp.status_code == 415

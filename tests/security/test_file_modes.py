@@ -102,8 +102,16 @@ def test_devnet_data_dir_is_private_and_older_modes_are_tightened(devnet_dir):
     try:
         _use_devnet(handle.url)
         names = {str(p.relative_to(devnet_dir)) for p in tree(devnet_dir) if p != devnet_dir}
-        for expected in ("chain.sqlite3", "chain.sqlite3-wal", "devnet.log", "hub/hub.sqlite3", "hub/secret.key",
-                         "hub/blobs", "inference/attestation.key", "inference/results.sqlite3"):
+        for expected in (
+            "chain.sqlite3",
+            "chain.sqlite3-wal",
+            "devnet.log",
+            "hub/hub.sqlite3",
+            "hub/secret.key",
+            "hub/blobs",
+            "inference/attestation.key",
+            "inference/results.sqlite3",
+        ):
             assert expected in names, sorted(names)
         assert any(n.startswith("hub/blobs/") and len(n) > 20 for n in names)  # the sample models
         assert loose_paths(devnet_dir) == []
@@ -119,8 +127,10 @@ def test_devnet_data_dir_is_private_and_older_modes_are_tightened(devnet_dir):
 
     handle = _start(devnet_dir, port)
     try:
-        r = httpx.post(f"{handle.url}/auth/v1/accounts:signInWithPassword",
-                       json={"email": "modes@example.com", "password": "modes-password", "returnSecureToken": True})
+        r = httpx.post(
+            f"{handle.url}/auth/v1/accounts:signInWithPassword",
+            json={"email": "modes@example.com", "password": "modes-password", "returnSecureToken": True},
+        )
         assert r.status_code == 200  # the same accounts, now private
         assert loose_paths(devnet_dir, skip=("notes.txt",)) == []
         assert mode(devnet_dir / "notes.txt") == 0o644  # not the devnet's: left alone
@@ -152,8 +162,13 @@ def test_devnet_modes_hold_without_a_umask(tmp_path):
 
 @pytest.fixture
 def client_env(tmp_path, monkeypatch) -> dict:
-    env = {"OG_TUI_CONFIG_DIR": str(tmp_path / "config"), "OG_TUI_DATA_DIR": str(tmp_path / "data"),
-           "OG_TUI_KEYRING": "file", "OG_TUI_SCRYPT_N": "1024", "OG_TUI_PASSPHRASE": PASSPHRASE}
+    env = {
+        "OG_TUI_CONFIG_DIR": str(tmp_path / "config"),
+        "OG_TUI_DATA_DIR": str(tmp_path / "data"),
+        "OG_TUI_KEYRING": "file",
+        "OG_TUI_SCRYPT_N": "1024",
+        "OG_TUI_PASSPHRASE": PASSPHRASE,
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
@@ -212,8 +227,11 @@ def test_client_dirs_are_private_and_older_modes_are_tightened(tmp_path, client_
             settings = load_settings(profile="local")
             _use_client(settings)
             out = tmp_path / "exports" / "new-folder" / "main.json"
-            result = CliRunner().invoke(main, ["--profile", "local", "account", "export", "main", "--out", str(out),
-                                               "--json"], catch_exceptions=False)
+            result = CliRunner().invoke(
+                main,
+                ["--profile", "local", "account", "export", "main", "--out", str(out), "--json"],
+                catch_exceptions=False,
+            )
         assert result.exit_code == 0, result.output
     finally:
         legacy.close()

@@ -54,25 +54,31 @@ class Hub:
         return HubClient(self.hub_url, self.auth_url)
 
     def sign_in(self, email: str, password: str) -> httpx.Response:
-        return httpx.post(f"{self.auth_url}/v1/accounts:signInWithPassword",
-                          json={"email": email, "password": password, "returnSecureToken": True}, timeout=30)
+        return httpx.post(
+            f"{self.auth_url}/v1/accounts:signInWithPassword",
+            json={"email": email, "password": password, "returnSecureToken": True},
+            timeout=30,
+        )
 
     def exchange(self, refresh_token) -> httpx.Response:
-        return httpx.post(f"{self.auth_url}/v1/token",
-                          json={"grantType": "refresh_token", "refreshToken": refresh_token}, timeout=30)
+        return httpx.post(
+            f"{self.auth_url}/v1/token", json={"grantType": "refresh_token", "refreshToken": refresh_token}, timeout=30
+        )
 
     def sign_out(self, body) -> httpx.Response:
         return httpx.post(f"{self.auth_url}/v1/accounts:signOut", json=body, timeout=30)
 
     def mine(self, id_token: str) -> httpx.Response:
-        return httpx.get(f"{self.hub_url}/models/?author=me", headers={"Authorization": f"Bearer {id_token}"},
-                         timeout=30)
+        return httpx.get(
+            f"{self.hub_url}/models/?author=me", headers={"Authorization": f"Bearer {id_token}"}, timeout=30
+        )
 
     def live_tokens(self, email: str) -> int:
         db = sqlite3.connect(f"file:{self.devnet.data_dir / 'hub' / 'hub.sqlite3'}?mode=ro", uri=True)
         try:
-            return db.execute("SELECT count(*) FROM refresh_tokens t JOIN users u ON u.id = t.user_id "
-                              "WHERE u.email = ?", (email,)).fetchone()[0]
+            return db.execute(
+                "SELECT count(*) FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = ?", (email,)
+            ).fetchone()[0]
         finally:
             db.close()
 
@@ -171,9 +177,16 @@ def test_live_refresh_tokens_are_capped(hub):
 def test_cli_ends_its_sessions_and_logout_forgets_the_sign_in(hub, tmp_path, monkeypatch):
     from og_tui.cli import main
 
-    env = {"OG_TUI_CONFIG_DIR": str(tmp_path / "cfg"), "OG_TUI_DATA_DIR": str(tmp_path / "data"),
-           "OG_TUI_KEYRING": "file", "OG_TUI_PASSPHRASE": "cli-pass-phrase", "OG_TUI_SCRYPT_N": "1024",
-           "OG_TUI_PROFILE": "opengradient", "OG_TUI_HUB_URL": hub.hub_url, "OG_TUI_AUTH_URL": hub.auth_url}
+    env = {
+        "OG_TUI_CONFIG_DIR": str(tmp_path / "cfg"),
+        "OG_TUI_DATA_DIR": str(tmp_path / "data"),
+        "OG_TUI_KEYRING": "file",
+        "OG_TUI_PASSPHRASE": "cli-pass-phrase",
+        "OG_TUI_SCRYPT_N": "1024",
+        "OG_TUI_PROFILE": "opengradient",
+        "OG_TUI_HUB_URL": hub.hub_url,
+        "OG_TUI_AUTH_URL": hub.auth_url,
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("OG_TUI_HUB_EMAIL", raising=False)
@@ -308,8 +321,10 @@ def test_a_database_from_before_sessions_keeps_working(tmp_path):
     auth = make_service(tmp_path, clock)
     user = auth.sign_up("e@example.com", PASSWORD)
     old_token = "AMf-" + "A" * 43
-    db.execute("INSERT INTO refresh_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)",
-               (hashlib.sha256(old_token.encode()).hexdigest(), user.id, clock() - 86400))
+    db.execute(
+        "INSERT INTO refresh_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)",
+        (hashlib.sha256(old_token.encode()).hexdigest(), user.id, clock() - 86400),
+    )
     db.close()
     assert auth.db.schema_version == len(MIGRATIONS) == 3
     _, id_token, _ = auth.exchange_refresh_token(old_token)
@@ -360,13 +375,22 @@ def id_tokens(draw, auth: AuthService, valid: str):
         return draw(TOKENISH)
     if kind == "mutated":
         i = draw(st.integers(0, len(valid) - 1))
-        return valid[:i] + draw(st.text(ANY_CHAR, min_size=0, max_size=3)) + valid[i + 1:]
+        return valid[:i] + draw(st.text(ANY_CHAR, min_size=0, max_size=3)) + valid[i + 1 :]
     if kind == "parts":
         return ".".join(draw(st.lists(st.one_of(TOKENISH, st.binary(max_size=60).map(b64)), max_size=5)))
     if kind == "signed":
-        claims = draw(st.one_of(JSON, st.fixed_dictionaries(
-            {"sub": JSON, "exp": st.one_of(JSON, st.just(float("nan")), st.just(1e308), st.just(10**400)),
-             "sid": JSON})))
+        claims = draw(
+            st.one_of(
+                JSON,
+                st.fixed_dictionaries(
+                    {
+                        "sub": JSON,
+                        "exp": st.one_of(JSON, st.just(float("nan")), st.just(1e308), st.just(10**400)),
+                        "sid": JSON,
+                    }
+                ),
+            )
+        )
         return signed(auth, claims)
     return draw(JSON)
 
@@ -385,8 +409,14 @@ def test_fuzz_id_token_parser(fuzz_auth, data):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.one_of(JSON, TOKENISH, st.text(ANY_CHAR).map(lambda t: "AMf-" + t),
-                       st.text(string.ascii_letters + string.digits + "-_", min_size=43, max_size=43).map(lambda t: "AMf-" + t)))
+@given(
+    value=st.one_of(
+        JSON,
+        TOKENISH,
+        st.text(ANY_CHAR).map(lambda t: "AMf-" + t),
+        st.text(string.ascii_letters + string.digits + "-_", min_size=43, max_size=43).map(lambda t: "AMf-" + t),
+    )
+)
 def test_fuzz_refresh_token_parser(fuzz_auth, value):
     auth, user, _, refresh = fuzz_auth
     try:
@@ -399,8 +429,10 @@ def test_fuzz_refresh_token_parser(fuzz_auth, value):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(email=st.one_of(JSON, st.emails(), st.text(ANY_CHAR, max_size=40).map(lambda t: t + "@x.io")),
-       password=st.one_of(JSON, st.text(ANY_CHAR, min_size=1, max_size=30)))
+@given(
+    email=st.one_of(JSON, st.emails(), st.text(ANY_CHAR, max_size=40).map(lambda t: t + "@x.io")),
+    password=st.one_of(JSON, st.text(ANY_CHAR, min_size=1, max_size=30)),
+)
 def test_fuzz_sign_in_inputs(fuzz_auth, email, password):
     auth = fuzz_auth[0]
     try:
@@ -418,15 +450,28 @@ def test_fuzz_token_routes_over_http(hub, data):
     """A bounded number of hostile tokens and bodies through the real server: never a 5xx."""
     route = data.draw(st.sampled_from(["bearer", "token", "signOut", "signIn"]))
     if route == "bearer":
-        token = data.draw(st.one_of(TOKENISH, st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E),
-                                                               max_size=200)))
+        token = data.draw(
+            st.one_of(TOKENISH, st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=200))
+        )
         header = f"Bearer {token}".strip()  # (a header value cannot end in a space)
         r = httpx.get(f"{hub.hub_url}/models/?author=me", headers={"Authorization": header}, timeout=30)
     else:
-        body = data.draw(st.one_of(JSON, st.fixed_dictionaries(
-            {"grantType": st.one_of(st.just("refresh_token"), JSON), "refreshToken": st.one_of(TOKENISH, JSON),
-             "email": st.one_of(st.emails(), JSON), "password": JSON})))
-        path = {"token": "/v1/token", "signOut": "/v1/accounts:signOut", "signIn": "/v1/accounts:signInWithPassword"}[route]
+        body = data.draw(
+            st.one_of(
+                JSON,
+                st.fixed_dictionaries(
+                    {
+                        "grantType": st.one_of(st.just("refresh_token"), JSON),
+                        "refreshToken": st.one_of(TOKENISH, JSON),
+                        "email": st.one_of(st.emails(), JSON),
+                        "password": JSON,
+                    }
+                ),
+            )
+        )
+        path = {"token": "/v1/token", "signOut": "/v1/accounts:signOut", "signIn": "/v1/accounts:signInWithPassword"}[
+            route
+        ]
         content = json.dumps(body, allow_nan=True).encode("utf-8", "surrogatepass")
         r = httpx.post(hub.auth_url + path, content=content, headers={"Content-Type": "application/json"}, timeout=30)
     if route == "signOut" and r.status_code == 200:  # revoking an unknown token is not an error (RFC 7009)
@@ -442,11 +487,18 @@ def test_inputs_that_used_to_crash_the_auth_routes(hub):
     cases = [
         ("/v1/accounts:signInWithPassword", '{"email": "a\\ud800@example.com", "password": "secret-1"}'),
         ("/v1/accounts:signInWithPassword", '{"email": "a@example.com", "password": "\\udc00secret"}'),
-        ("/v1/accounts:signUp", '{"email": "%s", "password": "\\ud800\\ud800-password", "displayName": 5}' % unique_email("s")),
+        (
+            "/v1/accounts:signUp",
+            '{"email": "%s", "password": "\\ud800\\ud800-password", "displayName": 5}' % unique_email("s"),
+        ),
         ("/v1/token", '{"grantType": "refresh_token", "refreshToken": "AMf-\\ud800"}'),
     ]
-    statuses = [httpx.post(hub.auth_url + path, content=body.encode(), headers={"Content-Type": "application/json"},
-                           timeout=30).status_code for path, body in cases]
+    statuses = [
+        httpx.post(
+            hub.auth_url + path, content=body.encode(), headers={"Content-Type": "application/json"}, timeout=30
+        ).status_code
+        for path, body in cases
+    ]
     assert statuses == [400, 400, 200, 400]
 
 

@@ -19,11 +19,20 @@ from og_tui.devnet.limits import (
 )
 
 
-@pytest.mark.parametrize("text, depth", [
-    (b"1", 0), (b"[]", 1), (b"{}", 1), (b'[[1,[2]],{"a":[{}]}]', 4),
-    (b'["[[[[", "]]]]"]', 1), (b'["\\"[[[", {"k\\\\":[1]}]', 3),  # escaped quotes and backslashes
-    (b'{"a": "\\u005b\\u005b"}', 1), (b"[[]]" * 3, 2), (b"]]]][[", 2),
-])
+@pytest.mark.parametrize(
+    "text, depth",
+    [
+        (b"1", 0),
+        (b"[]", 1),
+        (b"{}", 1),
+        (b'[[1,[2]],{"a":[{}]}]', 4),
+        (b'["[[[[", "]]]]"]', 1),
+        (b'["\\"[[[", {"k\\\\":[1]}]', 3),  # escaped quotes and backslashes
+        (b'{"a": "\\u005b\\u005b"}', 1),
+        (b"[[]]" * 3, 2),
+        (b"]]]][[", 2),
+    ],
+)
 def test_json_depth(text, depth):
     assert json_depth(text) == depth
 
@@ -68,10 +77,16 @@ def test_evm_deadline_is_per_thread_and_restored():
     check_deadline()  # gone again
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("localhost:8745", ("localhost", "8745")), ("LOCALHOST.", ("localhost", None)),
-    ("[::1]:80", ("[::1]", "80")), ("[::1]", ("[::1]", None)), ("127.0.0.1", ("127.0.0.1", None)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("localhost:8745", ("localhost", "8745")),
+        ("LOCALHOST.", ("localhost", None)),
+        ("[::1]:80", ("[::1]", "80")),
+        ("[::1]", ("[::1]", None)),
+        ("127.0.0.1", ("127.0.0.1", None)),
+    ],
+)
 def test_split_host(value, expected):
     assert _split_host(value) == expected
 
@@ -89,8 +104,19 @@ def test_host_allowed():
     assert Site(host="::", port=9000).url == "http://[::1]:9000"
 
 
-@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True),
-                                            ("::1", True), ("[::1]", True), ("0.0.0.0", False), ("::", False),
-                                            ("192.168.1.5", False), ("example.com", False)])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.com", False),
+    ],
+)
 def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback

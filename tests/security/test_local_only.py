@@ -36,19 +36,32 @@ def cors_devnet(devnet_factory):
 # --- Host ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "attacker.localhost.evil:{port}",
-                                  "127.0.0.1.nip.io:{port}", "localhost:1", "10.0.0.1:{port}"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "attacker.localhost.evil:{port}",
+        "127.0.0.1.nip.io:{port}",
+        "localhost:1",
+        "10.0.0.1:{port}",
+    ],
+)
 def test_foreign_host_is_refused(devnet, host):
     host = host.format(port=devnet.port)
-    for resp in (httpx.get(devnet.url + "/devnet/info", headers={"Host": host}),
-                 httpx.post(devnet.rpc_url, json=BLOCK_NUMBER, headers={"Host": host})):
+    for resp in (
+        httpx.get(devnet.url + "/devnet/info", headers={"Host": host}),
+        httpx.post(devnet.rpc_url, json=BLOCK_NUMBER, headers={"Host": host}),
+    ):
         assert resp.status_code == 403
         assert "local-only" in resp.text and host in resp.text
     assert_alive(devnet)
 
 
-@pytest.mark.parametrize("host", ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "LOCALHOST:{port}",
-                                  "localhost", "localhost.:{port}"])
+@pytest.mark.parametrize(
+    "host",
+    ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "LOCALHOST:{port}", "localhost", "localhost.:{port}"],
+)
 def test_loopback_names_are_served(devnet, host):
     resp = httpx.post(devnet.rpc_url, json=BLOCK_NUMBER, headers={"Host": host.format(port=devnet.port)})
     assert resp.status_code == 200 and resp.json()["result"].startswith("0x")
@@ -60,8 +73,11 @@ def test_urls_come_from_the_configuration_not_the_host(devnet):
     assert info["base_url"] == base and info["rpc_url"] == base + "/rpc" and info["hub_url"] == base + "/api/v0"
     # the x402 resource of a payment requirement too
     model = httpx.get(devnet.url + "/v1/models").json()["data"][0]["id"]
-    resp = httpx.post(devnet.url + "/v1/chat/completions", headers={"Host": f"localhost:{devnet.port}"},
-                      json={"model": model, "messages": [{"role": "user", "content": "hi"}]})
+    resp = httpx.post(
+        devnet.url + "/v1/chat/completions",
+        headers={"Host": f"localhost:{devnet.port}"},
+        json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert resp.status_code == 402
     assert resp.json()["accepts"][0]["resource"] == base + "/v1/chat/completions"
 
@@ -85,9 +101,14 @@ def test_the_devnets_own_origin_is_served(devnet):
 
 
 def test_cors_allows_the_named_origin_only(cors_devnet):
-    pre = httpx.options(cors_devnet.rpc_url, headers={
-        "Origin": APP_ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-payment"})
+    pre = httpx.options(
+        cors_devnet.rpc_url,
+        headers={
+            "Origin": APP_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-payment",
+        },
+    )
     assert pre.status_code == 204
     assert pre.headers["access-control-allow-origin"] == APP_ORIGIN
     assert "POST" in pre.headers["access-control-allow-methods"]
@@ -105,8 +126,9 @@ def test_cors_allows_the_named_origin_only(cors_devnet):
 
 
 @pytest.mark.parametrize("path", ["/rpc", "/faucet", "/v1/chat/completions", "/api/v0/models"])
-@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                                   None])
+@pytest.mark.parametrize(
+    "ctype", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None]
+)
 def test_json_routes_need_application_json(devnet, path, ctype):
     headers = {} if ctype is None else {"Content-Type": ctype}
     resp = post(devnet, path, b'{"address": "0x0000000000000000000000000000000000000001"}', headers=headers)
@@ -121,10 +143,17 @@ def test_json_with_a_charset_is_json(devnet):
 
 def test_auth_routes_also_take_form_bodies(devnet):
     # the Firebase REST shape: token refresh is form-encoded
-    resp = post(devnet, "/auth/v1/token", b"grant_type=refresh_token&refresh_token=nope",
-                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    resp = post(
+        devnet,
+        "/auth/v1/token",
+        b"grant_type=refresh_token&refresh_token=nope",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert resp.status_code == 400 and "INVALID_REFRESH_TOKEN" in resp.text
-    assert post(devnet, "/auth/v1/token", b"grant_type=refresh_token", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert (
+        post(devnet, "/auth/v1/token", b"grant_type=refresh_token", headers={"Content-Type": "text/plain"}).status_code
+        == 415
+    )
 
 
 # --- the clients of the project pass every check -------------------------------------------------------
@@ -151,9 +180,24 @@ def test_project_clients_are_accepted(devnet):
 
 def test_non_loopback_host_needs_allow_remote(tmp_path):
     port = free_port()
-    out = subprocess.run([sys.executable, "-m", "og_tui", "devnet", "--host", "0.0.0.0", "--port", str(port),
-                          "--data-dir", str(tmp_path / "data")], cwd=str(ROOT), capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "og_tui",
+            "devnet",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert "refusing to listen on 0.0.0.0" in out.stderr and "--allow-remote" in out.stderr
     assert not (tmp_path / "data").exists()  # refused before anything was created

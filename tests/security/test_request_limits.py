@@ -24,8 +24,16 @@ FILTER_TIMEOUT = 3
 
 @pytest.fixture(scope="module")
 def devnet(devnet_factory):
-    proc = devnet_factory(extra_args=["--rpc-response-mib", RESPONSE_MIB, "--rpc-max-filters", MAX_FILTERS,
-                                      "--rpc-filter-timeout", FILTER_TIMEOUT])
+    proc = devnet_factory(
+        extra_args=[
+            "--rpc-response-mib",
+            RESPONSE_MIB,
+            "--rpc-max-filters",
+            MAX_FILTERS,
+            "--rpc-filter-timeout",
+            FILTER_TIMEOUT,
+        ]
+    )
     yield proc
     proc.stop()
 
@@ -42,8 +50,17 @@ def test_deep_json_on_rpc_is_a_parse_error(devnet):
     assert_alive(devnet)
 
 
-@pytest.mark.parametrize("path", ["/faucet", "/v1/chat/completions", "/v1/completions",
-                                  "/auth/v1/accounts:signInWithPassword", "/auth/v1/token", "/api/v0/models"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/faucet",
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/auth/v1/accounts:signInWithPassword",
+        "/auth/v1/token",
+        "/api/v0/models",
+    ],
+)
 def test_deep_json_on_other_json_routes_is_400(devnet, path):
     resp = post(devnet, path, DEEP)
     assert resp.status_code == 400, resp.text
@@ -56,16 +73,20 @@ def test_deep_json_inside_a_batch_and_inside_strings(devnet):
     resp = post(devnet, "/rpc", '[{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":' + nested + "}]")
     assert resp.json()["error"]["code"] == -32700
     # brackets inside strings (escaped quotes included) do not count
-    text = json.dumps({"jsonrpc": "2.0", "id": "[[[\"[[", "method": "web3_sha3", "params": ["0x" + "5b" * 100]})
-    assert post(devnet, "/rpc", text).json()["id"] == "[[[\"[["
+    text = json.dumps({"jsonrpc": "2.0", "id": '[[["[[', "method": "web3_sha3", "params": ["0x" + "5b" * 100]})
+    assert post(devnet, "/rpc", text).json()["id"] == '[[["[['
 
 
 def test_deep_json_in_the_payment_header(devnet):
     # X-PAYMENT is base64 JSON parsed by the gateway: deep nesting there must not crash the process
     header = base64.b64encode(b"[" * 40_000).decode()
     model = httpx.get(devnet.url + "/v1/models").json()["data"][0]["id"]
-    resp = httpx.post(devnet.url + "/v1/chat/completions", headers={"X-PAYMENT": header},
-                      json={"model": model, "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
+    resp = httpx.post(
+        devnet.url + "/v1/chat/completions",
+        headers={"X-PAYMENT": header},
+        json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
+        timeout=30,
+    )
     assert 400 <= resp.status_code < 500, resp.text
     assert_alive(devnet)
 
@@ -75,8 +96,10 @@ def test_deep_json_in_the_payment_header(devnet):
 
 def test_body_over_the_cap_is_413_from_its_content_length(devnet):
     before = rss_kib(devnet)
-    head = (f"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1:{devnet.port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {200 * 1024 * 1024}\r\n\r\n")
+    head = (
+        f"POST /rpc HTTP/1.1\r\nHost: 127.0.0.1:{devnet.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {200 * 1024 * 1024}\r\n\r\n"
+    )
     answer, _ = raw_request(devnet, head)  # nothing of the 200 MB is sent: refused from the header alone
     assert status_of(answer) == 413
     assert b"at most 5242880 bytes" in answer
@@ -89,8 +112,10 @@ def test_chunked_200_mb_body_is_cut_off_at_the_cap(devnet):
     chunk = b"[" + b"0," * 32_000 + b"0]"
     framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
     count = 200 * 1024 * 1024 // len(chunk)
-    head = (f"POST /faucet HTTP/1.1\r\nHost: 127.0.0.1:{devnet.port}\r\nContent-Type: application/json\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n")
+    head = (
+        f"POST /faucet HTTP/1.1\r\nHost: 127.0.0.1:{devnet.port}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
     answer, sent = raw_request(devnet, head, (framed for _ in range(count)))
     assert sent < 100 * 1024 * 1024  # the server stopped taking the body long before its end
     assert status_of(answer) in (413, 0)  # 0: the connection was reset before the answer was read
@@ -127,7 +152,7 @@ def test_response_size_cap(devnet):
     answers = resp.json()
     assert len(answers) == 1000 and {a["id"] for a in answers} == set(range(1000))
     served = [a for a in answers if "result" in a]
-    cut = answers[len(served):]  # the results come first, then only the error
+    cut = answers[len(served) :]  # the results come first, then only the error
     assert served and cut and all(a["error"]["code"] == -32003 for a in cut)
     assert len(json.dumps(served, separators=(",", ":"))) <= limit
     assert len(resp.content) <= limit + 1000 * 100  # the errors are short
@@ -153,14 +178,24 @@ def test_ids_json_rpc_can_carry_are_echoed(devnet, good_id):
     assert rpc(devnet, "eth_chainId", req_id=good_id)["id"] == good_id
 
 
-@pytest.mark.parametrize("payload", [
-    '"just a string"', "42", "null", '[1, 2, 3]', '{"jsonrpc": "1.0", "id": 1, "method": "eth_chainId"}',
-    '{"jsonrpc": "2.0", "id": 1, "method": 5}', '{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": 7}',
-    '{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": [{"x": NaN}]}',
-    '{"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": [1e400, true]}',
-    '{"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [{"to": "0x11", "gas": "0xzz"}]}',
-    "\xff\xfe not utf-8", "{", "",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '"just a string"',
+        "42",
+        "null",
+        "[1, 2, 3]",
+        '{"jsonrpc": "1.0", "id": 1, "method": "eth_chainId"}',
+        '{"jsonrpc": "2.0", "id": 1, "method": 5}',
+        '{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": 7}',
+        '{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": [{"x": NaN}]}',
+        '{"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": [1e400, true]}',
+        '{"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [{"to": "0x11", "gas": "0xzz"}]}',
+        "\xff\xfe not utf-8",
+        "{",
+        "",
+    ],
+)
 def test_malformed_json_rpc_is_answered_never_500(devnet, payload):
     resp = post(devnet, "/rpc", payload.encode("latin-1"))
     assert resp.status_code == 200, resp.text

@@ -73,8 +73,13 @@ class HeldUpstream:
             await request.body()
             self.arrived.set()
             await asyncio.to_thread(self.go.wait, 30)
-            return JSONResponse({"choices": [{"index": 0, "message": {"role": "assistant", "content": "held reply"},
-                                              "finish_reason": "stop"}]})
+            return JSONResponse(
+                {
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": "held reply"}, "finish_reason": "stop"}
+                    ]
+                }
+            )
 
         return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
 
@@ -89,7 +94,9 @@ def held():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         up.port = s.getsockname()[1]
-    up.server = uvicorn.Server(uvicorn.Config(up.app(), host="127.0.0.1", port=up.port, log_level="warning", lifespan="off"))
+    up.server = uvicorn.Server(
+        uvicorn.Config(up.app(), host="127.0.0.1", port=up.port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=up.server.run, daemon=True)
     thread.start()
     wait_for("the upstream server", lambda: up.server.started, timeout=10)
@@ -101,10 +108,12 @@ def held():
 
 @pytest.fixture(scope="module")
 def dn(devnet_factory, tmp_path_factory, held):
-    env = {"OG_TUI_DEVNET_X402_BATCH_SECONDS": str(BATCH_SECONDS),
-           "OG_TUI_DEVNET_LLM_MAX_REPLY_SECONDS": str(MAX_REPLY_SECONDS),
-           "OG_TUI_DEVNET_X402_SETTLE_MARGIN": str(MARGIN_SECONDS),
-           "OG_TUI_DEVNET_LLM_UPSTREAM": f"{HELD_MODEL}=http://127.0.0.1:{held.port}#held"}
+    env = {
+        "OG_TUI_DEVNET_X402_BATCH_SECONDS": str(BATCH_SECONDS),
+        "OG_TUI_DEVNET_LLM_MAX_REPLY_SECONDS": str(MAX_REPLY_SECONDS),
+        "OG_TUI_DEVNET_X402_SETTLE_MARGIN": str(MARGIN_SECONDS),
+        "OG_TUI_DEVNET_LLM_UPSTREAM": f"{HELD_MODEL}=http://127.0.0.1:{held.port}#held",
+    }
     return with_env(env, lambda: devnet_factory(tmp_path_factory.mktemp("x402-free") / "data"))
 
 
@@ -163,11 +172,23 @@ def test_a_high_s_signature_is_refused_as_the_token_refuses_it(dn):
     from eth_utils import keccak
 
     def call(sig_hex: str):
-        data = keccak(text="transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)")[:4] + abi_encode(
+        data = keccak(text="transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)")[
+            :4
+        ] + abi_encode(
             ["address", "address", "uint256", "uint256", "uint256", "bytes32", "bytes"],
-            [auth["from"], auth["to"], int(auth["value"]), int(auth["validAfter"]), int(auth["validBefore"]),
-             bytes.fromhex(auth["nonce"][2:]), bytes.fromhex(sig_hex[2:])])
-        return dn.rpc("eth_call", {"from": payer.address, "to": constants.OUSDC_ADDRESS, "data": "0x" + data.hex()}, "latest")
+            [
+                auth["from"],
+                auth["to"],
+                int(auth["value"]),
+                int(auth["validAfter"]),
+                int(auth["validBefore"]),
+                bytes.fromhex(auth["nonce"][2:]),
+                bytes.fromhex(sig_hex[2:]),
+            ],
+        )
+        return dn.rpc(
+            "eth_call", {"from": payer.address, "to": constants.OUSDC_ADDRESS, "data": "0x" + data.hex()}, "latest"
+        )
 
     with pytest.raises(dn.RpcError, match="invalid signature"):
         call(evil["payload"]["signature"])
@@ -289,8 +310,13 @@ def test_e_a_stream_slower_than_the_window_is_cut_and_settled_in_time(dn):
     valid_before = int(payment["payload"]["authorization"]["validBefore"])
     events, final = [], None
     give_up = time.monotonic() + HORIZON + 20  # a stream still running then has outlived its authorization
-    with httpx.stream("POST", dn.url + "/v1/chat/completions", json=body, timeout=30,
-                      headers={"X-Payment": header, "X-SETTLEMENT-TYPE": "settle"}) as r:
+    with httpx.stream(
+        "POST",
+        dn.url + "/v1/chat/completions",
+        json=body,
+        timeout=30,
+        headers={"X-Payment": header, "X-SETTLEMENT-TYPE": "settle"},
+    ) as r:
         assert r.status_code == 200
         for line in r.iter_lines():
             if time.monotonic() > give_up:
@@ -333,8 +359,13 @@ def test_malformed_payment_fields_are_402_not_500(dn):
         r = post_paid(dn, body, header_of(bad))
         assert r.status_code == 402, (name, r.status_code, r.text)
         assert r.json()["invalidReason"] == "invalid_payload" and r.json()["error"], name
-    for raw, code in (("%%%", "invalid_header"), ("W1tb" * 200, "invalid_header"), ("bnVsbA==", "invalid_header"),
-                      ("e30=", "invalid_version"), ("A" * 20_000, "invalid_header")):
+    for raw, code in (
+        ("%%%", "invalid_header"),
+        ("W1tb" * 200, "invalid_header"),
+        ("bnVsbA==", "invalid_header"),
+        ("e30=", "invalid_version"),
+        ("A" * 20_000, "invalid_header"),
+    ):
         r = post_paid(dn, body, raw)
         assert r.status_code == 402 and r.json()["invalidReason"] == code, (raw[:20], r.text)
     assert alive(dn)

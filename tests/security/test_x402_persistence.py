@@ -30,9 +30,11 @@ from tests.security.x402_helpers import (
 
 pytestmark = pytest.mark.e2e
 
-ENV = {"OG_TUI_DEVNET_X402_BATCH_SECONDS": "600",  # no batch is sent before the kill
-       "OG_TUI_DEVNET_LLM_MAX_REPLY_SECONDS": "20",
-       "OG_TUI_DEVNET_X402_SETTLE_MARGIN": "2"}
+ENV = {
+    "OG_TUI_DEVNET_X402_BATCH_SECONDS": "600",  # no batch is sent before the kill
+    "OG_TUI_DEVNET_LLM_MAX_REPLY_SECONDS": "20",
+    "OG_TUI_DEVNET_X402_SETTLE_MARGIN": "2",
+}
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +86,13 @@ def test_kill_9_mid_stream_the_stream_is_still_paid(dn):
     body = body_for(300, stream=True, tokens_per_second=5, ignore_eos=True)
     header, _ = sign(dn, payer, body)
     got = []
-    with httpx.stream("POST", dn.url + "/v1/chat/completions", json=body, timeout=30,
-                      headers={"X-Payment": header, "X-SETTLEMENT-TYPE": "settle"}) as r:
+    with httpx.stream(
+        "POST",
+        dn.url + "/v1/chat/completions",
+        json=body,
+        timeout=30,
+        headers={"X-Payment": header, "X-SETTLEMENT-TYPE": "settle"},
+    ) as r:
         assert r.status_code == 200
         ph = r.headers["x-processing-hash"]
         lines = r.iter_lines()
@@ -135,8 +142,11 @@ def test_recovery_drops_what_was_never_served_and_settles_what_was(tmp_path):
     try:
         dropped = svc2.status(unserved.processing_hash)
         assert dropped.status == "failed" and "nothing was charged" in dropped.error
-        done = wait_for("the recovered stream payment", lambda: svc2.status(streamed.processing_hash).status == "settled"
-                        and svc2.status(streamed.processing_hash), timeout=60)
+        done = wait_for(
+            "the recovered stream payment",
+            lambda: svc2.status(streamed.processing_hash).status == "settled" and svc2.status(streamed.processing_hash),
+            timeout=60,
+        )
         assert done.transaction
         assert node2.token_balance(payer.address) == before - 25
         assert svc2._reserved == {}

@@ -35,12 +35,25 @@ def _signed(value: int = 100, after: int = NOW - 60, before: int = NOW + 300):
     payer = Account.create()
     to = Account.create().address
     nonce = os.urandom(32)
-    domain = {"name": constants.OUSDC_NAME, "version": constants.OUSDC_VERSION, "chainId": CHAIN_ID,
-              "verifyingContract": constants.OUSDC_ADDRESS}
+    domain = {
+        "name": constants.OUSDC_NAME,
+        "version": constants.OUSDC_VERSION,
+        "chainId": CHAIN_ID,
+        "verifyingContract": constants.OUSDC_ADDRESS,
+    }
     msg = {"from": payer.address, "to": to, "value": value, "validAfter": after, "validBefore": before, "nonce": nonce}
     sig = bytes(payer.sign_message(encode_typed_data(domain, TRANSFER_WITH_AUTHORIZATION_TYPES, msg)).signature)
-    auth = Authorization(to_canonical_address(payer.address), to_canonical_address(to), value, after, before, nonce,
-                         sig[64], sig[:32], sig[32:64])
+    auth = Authorization(
+        to_canonical_address(payer.address),
+        to_canonical_address(to),
+        value,
+        after,
+        before,
+        nonce,
+        sig[64],
+        sig[:32],
+        sig[32:64],
+    )
     storage = {balance_slot(auth.authorizer): 1_000}
     return auth, storage
 

@@ -89,8 +89,12 @@ def sign(devnet, payer, body: dict, **kw) -> tuple[str, dict]:
 
 
 def post_paid(devnet, body: dict, header: str, mode: str = "settle-batch") -> httpx.Response:
-    return httpx.post(devnet.url + "/v1/chat/completions", json=body, timeout=60,
-                      headers={"X-Payment": header, "X-SETTLEMENT-TYPE": mode})
+    return httpx.post(
+        devnet.url + "/v1/chat/completions",
+        json=body,
+        timeout=60,
+        headers={"X-Payment": header, "X-SETTLEMENT-TYPE": mode},
+    )
 
 
 def settlement(devnet, processing_hash: str) -> httpx.Response:
@@ -114,16 +118,28 @@ def transfers(devnet, tx_hash: str, frm: str, to: str) -> list[int]:
     receipt = devnet.rpc("eth_getTransactionReceipt", tx_hash)
     assert receipt and receipt["status"] == "0x1", receipt
     return [
-        int(log["data"], 16) for log in receipt["logs"]
-        if log["address"].lower() == constants.OUSDC_ADDRESS.lower() and log["topics"][0] == TRANSFER
-        and int(log["topics"][1], 16) == int(frm, 16) and int(log["topics"][2], 16) == int(to, 16)
+        int(log["data"], 16)
+        for log in receipt["logs"]
+        if log["address"].lower() == constants.OUSDC_ADDRESS.lower()
+        and log["topics"][0] == TRANSFER
+        and int(log["topics"][1], 16) == int(frm, 16)
+        and int(log["topics"][2], 16) == int(to, 16)
     ]
 
 
 def send_tx(devnet, acct, to: str, data: bytes, gas: int = 200_000) -> dict:
     """A transaction signed by ``acct`` (a funded devnet account); returns its receipt."""
-    tx = {"type": 2, "chainId": devnet.info["chain_id"], "nonce": int(devnet.rpc("eth_getTransactionCount", acct.address, "pending"), 16),
-          "to": to, "value": 0, "data": data, "gas": gas, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}
+    tx = {
+        "type": 2,
+        "chainId": devnet.info["chain_id"],
+        "nonce": int(devnet.rpc("eth_getTransactionCount", acct.address, "pending"), 16),
+        "to": to,
+        "value": 0,
+        "data": data,
+        "gas": gas,
+        "maxFeePerGas": 10**11,
+        "maxPriorityFeePerGas": 10**9,
+    }
     raw = acct.sign_transaction(tx).raw_transaction
     tx_hash = devnet.rpc("eth_sendRawTransaction", "0x" + bytes(raw).hex())
     return devnet.rpc("eth_getTransactionReceipt", tx_hash)
@@ -138,12 +154,17 @@ def cancel_authorization(devnet, acct, nonce: bytes) -> dict:
     """The payer cancels his own authorization on the token (EIP-3009 cancelAuthorization)."""
     from eth_account.messages import encode_typed_data
 
-    domain = {"name": constants.OUSDC_NAME, "version": constants.OUSDC_VERSION, "chainId": devnet.info["chain_id"],
-              "verifyingContract": constants.OUSDC_ADDRESS}
+    domain = {
+        "name": constants.OUSDC_NAME,
+        "version": constants.OUSDC_VERSION,
+        "chainId": devnet.info["chain_id"],
+        "verifyingContract": constants.OUSDC_ADDRESS,
+    }
     types = {"CancelAuthorization": [{"name": "authorizer", "type": "address"}, {"name": "nonce", "type": "bytes32"}]}
     signed = acct.sign_message(encode_typed_data(domain, types, {"authorizer": acct.address, "nonce": nonce}))
     data = keccak(text="cancelAuthorization(address,bytes32,bytes)")[:4] + abi_encode(
-        ["address", "bytes32", "bytes"], [acct.address, nonce, bytes(signed.signature)])
+        ["address", "bytes32", "bytes"], [acct.address, nonce, bytes(signed.signature)]
+    )
     return send_tx(devnet, acct, constants.OUSDC_ADDRESS, data)
 
 
@@ -155,7 +176,7 @@ def malleate(payment: dict) -> dict:
     """The same authorization with the other valid signature of it: s -> n - s, v flipped."""
     sig = bytes.fromhex(payment["payload"]["signature"][2:])
     r, s, v = sig[:32], int.from_bytes(sig[32:64], "big"), sig[64]
-    high = (r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v if v >= 27 else 1 - v]))
+    high = r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v if v >= 27 else 1 - v])
     out = json.loads(json.dumps(payment))
     out["payload"]["signature"] = "0x" + high.hex()
     return out

@@ -36,15 +36,26 @@ def cli(devnet, tmp_path_factory):
     acct = Account.create()
     assert devnet.post("/faucet", {"address": acct.address})[0] == 200
     env = {k: v for k, v in os.environ.items() if not k.startswith("OG_TUI_")}
-    env.update(OG_TUI_CONFIG_DIR=str(tmp / "config"), OG_TUI_DATA_DIR=str(tmp / "data"),
-               OG_TUI_DEVNET_PORT=str(devnet.port), OG_TUI_KEYRING="file", OG_TUI_SCRYPT_N="1024",
-               OG_TUI_PASSPHRASE="gateway cli pass")
+    env.update(
+        OG_TUI_CONFIG_DIR=str(tmp / "config"),
+        OG_TUI_DATA_DIR=str(tmp / "data"),
+        OG_TUI_DEVNET_PORT=str(devnet.port),
+        OG_TUI_KEYRING="file",
+        OG_TUI_SCRYPT_N="1024",
+        OG_TUI_PASSPHRASE="gateway cli pass",
+    )
     key = tmp / "key.txt"
     key.write_text(acct.key.hex())
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "og_tui", "--profile", "local", *args], capture_output=True,
-                              text=True, env=env, cwd=ROOT, timeout=90)
+        proc = subprocess.run(
+            [sys.executable, "-m", "og_tui", "--profile", "local", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=90,
+        )
         if ok:
             assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
         assert "Traceback" not in proc.stderr, proc.stderr
@@ -57,9 +68,27 @@ def cli(devnet, tmp_path_factory):
 
 
 def _start(cli, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "og_tui", "--profile", "local", "gateway", "--port", str(port),
-                             "--settlement", "settle", "--max-tokens", "16"],
-                            env=cli.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "og_tui",
+            "--profile",
+            "local",
+            "gateway",
+            "--port",
+            str(port),
+            "--settlement",
+            "settle",
+            "--max-tokens",
+            "16",
+        ],
+        env=cli.env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()

@@ -15,9 +15,16 @@ openai = pytest.importorskip("openai")
 pytestmark = pytest.mark.e2e
 
 MODEL = "og-devnet/mini"
-TOOLS = [{"type": "function", "function": {"name": "get_price", "description": "The price of a token",
-                                           "parameters": {"type": "object", "properties": {"symbol": {"type": "string"}},
-                                                          "required": ["symbol"]}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_price",
+            "description": "The price of a token",
+            "parameters": {"type": "object", "properties": {"symbol": {"type": "string"}}, "required": ["symbol"]},
+        },
+    }
+]
 
 
 def _free_port() -> int:
@@ -31,8 +38,14 @@ def profile(devnet):
     from og_tui.core.config import builtin_profiles
 
     base = devnet.url
-    return builtin_profiles()["local"].replace(rpc_url=base + "/rpc", api_url=base, hub_url=base + "/api/v0",
-                                               auth_url=base + "/auth", llm_url=base, devnet_port=devnet.port)
+    return builtin_profiles()["local"].replace(
+        rpc_url=base + "/rpc",
+        api_url=base,
+        hub_url=base + "/api/v0",
+        auth_url=base + "/auth",
+        llm_url=base,
+        devnet_port=devnet.port,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +73,15 @@ def gateway(profile, payer, chain, tmp_path_factory):
     from og_tui.serve.runner import GatewayServer, build_gateway
 
     db = tmp_path_factory.mktemp("gateway") / "og-tui.db"
-    gw = build_gateway(profile, payer, db, caps=SpendCaps(per_request=5_000, per_run=None), chain=chain,
-                       settlement="settle", default_max_tokens=32)
+    gw = build_gateway(
+        profile,
+        payer,
+        db,
+        caps=SpendCaps(per_request=5_000, per_run=None),
+        chain=chain,
+        settlement="settle",
+        default_max_tokens=32,
+    )
     server = GatewayServer(gw, "127.0.0.1", _free_port()).start()
     yield server
     server.stop()
@@ -92,7 +112,8 @@ def test_chat_is_paid_settled_on_chain_and_recorded(gateway, chain, profile, pay
     key, secret = _new_key(gateway)
     before = _ousdc(chain, profile, payer.address)
     out = _client(gateway, secret).chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "Explain x402 in a sentence."}], max_tokens=16)
+        model=MODEL, messages=[{"role": "user", "content": "Explain x402 in a sentence."}], max_tokens=16
+    )
     assert out.choices[0].message.content and out.choices[0].finish_reason
     assert out.usage.completion_tokens > 0
     x402 = out.model_extra["x402"]
@@ -105,7 +126,12 @@ def test_chat_is_paid_settled_on_chain_and_recorded(gateway, chain, profile, pay
     assert len(rows) == 1 and rows[0].status == "settled" and rows[0].settlement_tx == x402["settlement_tx"]
     req = gateway.gateway.book.requests(key.id)[0]
     assert (req.status, req.cost, req.model, req.payment_hash, req.settlement_status) == (
-        200, cost, MODEL, x402["payment_hash"], "settled")
+        200,
+        cost,
+        MODEL,
+        x402["payment_hash"],
+        "settled",
+    )
     assert req.completion_tokens == out.usage.completion_tokens
 
 
@@ -113,8 +139,12 @@ def test_streaming_chat_arrives_in_pieces_and_is_paid(gateway, chain, profile, p
     key, secret = _new_key(gateway)
     before = _ousdc(chain, profile, payer.address)
     stream = _client(gateway, secret).chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "Tell me about streaming."}], max_tokens=24, stream=True,
-        stream_options={"include_usage": True})
+        model=MODEL,
+        messages=[{"role": "user", "content": "Tell me about streaming."}],
+        max_tokens=24,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     pieces, finish, usage = [], None, None
     for chunk in stream:
         if chunk.choices:
@@ -140,12 +170,19 @@ def test_tool_calls_come_back_streamed_and_not(gateway):
     assert call.function.name == "get_price" and isinstance(json.loads(call.function.arguments), dict)
     assert out.choices[0].finish_reason == "tool_calls"
     # the tool's answer goes back in the conversation
-    follow = client.chat.completions.create(model=MODEL, max_tokens=16, messages=msgs + [
-        out.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": '{"price": "1.25"}'}])
+    follow = client.chat.completions.create(
+        model=MODEL,
+        max_tokens=16,
+        messages=msgs
+        + [
+            out.choices[0].message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": '{"price": "1.25"}'},
+        ],
+    )
     assert follow.choices[0].message.content
-    stream = client.chat.completions.create(model=MODEL, messages=msgs, tools=TOOLS, tool_choice="required",
-                                            max_tokens=32, stream=True)
+    stream = client.chat.completions.create(
+        model=MODEL, messages=msgs, tools=TOOLS, tool_choice="required", max_tokens=32, stream=True
+    )
     name, args = "", ""
     for chunk in stream:
         for tc in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
@@ -194,7 +231,8 @@ def test_total_budget_and_global_cap(gateway, chain, profile, payer):
     _, free_secret = _new_key(gateway)
     with pytest.raises(openai.APIStatusError) as exc:  # the global per-request cap (5,000 units) still applies
         _client(gateway, free_secret).chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=6000)
+            model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=6000
+        )
     assert exc.value.status_code == 402 and exc.value.body["code"] == "spend_cap_reached"
     assert _ousdc(chain, profile, payer.address) == before
 
@@ -211,7 +249,9 @@ def test_missing_unknown_and_revoked_keys_are_refused(gateway, chain, profile, p
         assert exc.value.body["code"] == code
     import httpx
 
-    r = httpx.post(gateway.url + "/chat/completions", json={"model": MODEL, "messages": [{"role": "user", "content": "x"}]})
+    r = httpx.post(
+        gateway.url + "/chat/completions", json={"model": MODEL, "messages": [{"role": "user", "content": "x"}]}
+    )
     assert r.status_code == 401 and r.json()["error"]["code"] == "missing_api_key"
     assert _ousdc(chain, profile, payer.address) == before
     assert len(gateway.gateway.store.list_payments(limit=1000)) == paid_before
@@ -224,8 +264,11 @@ def test_bad_requests_get_openai_shaped_errors(gateway):
     h = {"Authorization": f"Bearer {secret}"}
     r = httpx.post(gateway.url + "/chat/completions", content=b"{not json", headers=h)
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
-    r = httpx.post(gateway.url + "/chat/completions", json={"model": "og-devnet/nope", "messages": [{"role": "user", "content": "x"}]},
-                   headers=h)
+    r = httpx.post(
+        gateway.url + "/chat/completions",
+        json={"model": "og-devnet/nope", "messages": [{"role": "user", "content": "x"}]},
+        headers=h,
+    )
     assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
     r = httpx.post(gateway.url + "/chat/completions", json={"model": MODEL, "messages": []}, headers=h)
     assert r.status_code == 400 and "messages" in r.json()["error"]["message"].lower()

@@ -51,8 +51,15 @@ def _stack(frame) -> list[Frame]:
     out = []
     while frame is not None:
         owner = frame.f_locals.get("self") if frame.f_code.co_argcount else None
-        out.append(Frame(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name,
-                         type(owner).__name__ if owner is not None else "", frame.f_code.co_qualname))
+        out.append(
+            Frame(
+                frame.f_code.co_filename,
+                frame.f_lineno,
+                frame.f_code.co_name,
+                type(owner).__name__ if owner is not None else "",
+                frame.f_code.co_qualname,
+            )
+        )
         frame = frame.f_back
     out.reverse()
     return out
@@ -139,7 +146,7 @@ def _describe(sample: list[Frame]) -> str:
     else:
         names = [f.name for f in sample]
         cuts = [i for i, n in enumerate(names) if n in ("_dispatch_message", "_process_messages_loop", "_invoke")]
-        below = sample[cuts[-1] + 1:] if cuts else sample[-6:]
+        below = sample[cuts[-1] + 1 :] if cuts else sample[-6:]
         head = "textual: " + " > ".join(f.qualname for f in below[:4])
     return f"{head} | {_short(inner.filename)}:{inner.lineno} {inner.name}"
 
@@ -212,8 +219,16 @@ class StallProbe:
             late = time.monotonic() - self._due
             cpu, proc = time.thread_time() - cpu0, time.process_time() - proc0
             if late > self.threshold:
-                self.stalls.append(Stall(self._due - self._t0, late, self._samples, loop_cpu=cpu, process_cpu=proc,
-                                         threshold=self.threshold))
+                self.stalls.append(
+                    Stall(
+                        self._due - self._t0,
+                        late,
+                        self._samples,
+                        loop_cpu=cpu,
+                        process_cpu=proc,
+                        threshold=self.threshold,
+                    )
+                )
 
     def elapsed(self) -> float:
         """Seconds since the probe started (the clock of :attr:`Stall.started`)."""
@@ -246,6 +261,7 @@ def unexplained(stalls: list[Stall], allowed: dict[str, str], app: tuple[str, ..
     Textual's code alone (drawing, layout, styling, mounting) are Textual's own work: they
     are listed in the report (:meth:`Stall.details`), not charged to the app.
     """
+
     def counts(stall: Stall) -> bool:
         if stall.kind != "cpu":
             return stall.kind == "blocked"

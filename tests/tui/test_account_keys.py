@@ -38,8 +38,9 @@ async def test_export_with_a_wrong_passphrase_keeps_the_dialog_and_the_path(app_
         dialog.query_one("#pass").value = "not the passphrase"
         await press_ok(pilot)
         error = dialog.query_one(".dialog-error", Static)
-        await wait_until(pilot, lambda: "passphrase" in str(error.render()).lower() and "…" not in str(error.render()),
-                         timeout=30)
+        await wait_until(
+            pilot, lambda: "passphrase" in str(error.render()).lower() and "…" not in str(error.render()), timeout=30
+        )
         assert app.screen is dialog  # still open, like Unlock
         assert dialog.query_one("#path").value == str(out)
         assert dialog.query_one("#pass").value == "" and app.focused is dialog.query_one("#pass")

@@ -24,13 +24,39 @@ def _app(app_env):
         ("0x" + "12" * 32, "transfer-native", "confirmed", 21_000, 1_234_567, "1500000000000000000", None),
     ]
     for i, (h, kind, status, gas, block, value, token) in enumerate(rows):
-        db.add_tx(hash=h, kind=kind, status=status, gas_used=gas, block=block, from_addr=SENDER, to_addr=TO,
-                  value=value, token=token, profile="local", created_at=1_764_000_000.0 + 60 * i)
+        db.add_tx(
+            hash=h,
+            kind=kind,
+            status=status,
+            gas_used=gas,
+            block=block,
+            from_addr=SENDER,
+            to_addr=TO,
+            value=value,
+            token=token,
+            profile="local",
+            created_at=1_764_000_000.0 + 60 * i,
+        )
     common = {"payee": "0x" + "ab" * 20, "profile": "local", "token": "0xToken", "network": "og-devnet"}
-    db.add_payment(40, mode="settle", hash="0x" + "5e" * 32, status="settled", settlement_tx="0x" + "5e" * 32,
-                   model="meta-llama/Llama-3.1-70B-Instruct", created_at=1_764_000_000.0, **common)
-    db.add_payment(25_000_000, mode="settle-batch", hash="0x" + "02" * 32, status="not charged",
-                   model="og-devnet/mini", created_at=1_764_000_060.0, **common)
+    db.add_payment(
+        40,
+        mode="settle",
+        hash="0x" + "5e" * 32,
+        status="settled",
+        settlement_tx="0x" + "5e" * 32,
+        model="meta-llama/Llama-3.1-70B-Instruct",
+        created_at=1_764_000_000.0,
+        **common,
+    )
+    db.add_payment(
+        25_000_000,
+        mode="settle-batch",
+        hash="0x" + "02" * 32,
+        status="not charged",
+        model="og-devnet/mini",
+        created_at=1_764_000_060.0,
+        **common,
+    )
     db.close()
     app = make_app(settings, autostart_devnet=False, poll=False)
     app.connect = lambda: None
@@ -48,7 +74,10 @@ async def test_every_column_fits(app_env, size):
         await settle(pilot, lambda: payments.row_count == 2)
         for each in (table, payments):
             assert each.virtual_size.width <= each.scrollable_content_region.width, (
-                each.id, each.virtual_size.width, each.scrollable_content_region.width)
+                each.id,
+                each.virtual_size.width,
+                each.scrollable_content_region.width,
+            )
         text = "\n".join(str(line.text) for line in (table.render_line(y) for y in range(3)))
         assert "Block" in text and "1234567" in text.replace(",", "")
 

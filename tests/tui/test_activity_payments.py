@@ -18,15 +18,40 @@ SETTLE_TX = "0x" + "5e" * 32
 
 def _seed(settings) -> None:
     db = Store(settings.db_path)
-    common = {"payee": "0x" + "ab" * 20, "model": "og-devnet/mini", "profile": "local", "token": "0xToken",
-              "network": "og-devnet"}
-    db.add_payment(40, mode="settle", hash=SETTLE_TX, status="settled", settlement_tx=SETTLE_TX,
-                   detail={"processing_hash": "0x" + "01" * 32, "payer": "0x" + "cd" * 20},
-                   created_at=FIXED_TIME, **common)
-    db.add_payment(25, mode="settle-batch", hash="0x" + "02" * 32, status="queued",
-                   detail={"processing_hash": "0x" + "02" * 32}, created_at=FIXED_TIME + 60, **common)
-    row = db.add_payment(12, mode="settle", hash="0x" + "03" * 32,
-                         detail={"processing_hash": "0x" + "03" * 32}, created_at=FIXED_TIME + 120, **common)
+    common = {
+        "payee": "0x" + "ab" * 20,
+        "model": "og-devnet/mini",
+        "profile": "local",
+        "token": "0xToken",
+        "network": "og-devnet",
+    }
+    db.add_payment(
+        40,
+        mode="settle",
+        hash=SETTLE_TX,
+        status="settled",
+        settlement_tx=SETTLE_TX,
+        detail={"processing_hash": "0x" + "01" * 32, "payer": "0x" + "cd" * 20},
+        created_at=FIXED_TIME,
+        **common,
+    )
+    db.add_payment(
+        25,
+        mode="settle-batch",
+        hash="0x" + "02" * 32,
+        status="queued",
+        detail={"processing_hash": "0x" + "02" * 32},
+        created_at=FIXED_TIME + 60,
+        **common,
+    )
+    row = db.add_payment(
+        12,
+        mode="settle",
+        hash="0x" + "03" * 32,
+        detail={"processing_hash": "0x" + "03" * 32},
+        created_at=FIXED_TIME + 120,
+        **common,
+    )
     db.set_payment_status(row.id, "not charged", reason="the authorization expired unused: nothing was paid")
     db.close()
 

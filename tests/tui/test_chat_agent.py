@@ -80,8 +80,18 @@ async def _chat_with_iris(pilot, devnet, *, confirm: bool) -> ChatScreen:
     """The Chat screen with the iris model attached (as the tools dialog would save it)."""
     screen = await _open_chat(pilot)
     cid, signature = _iris(devnet)
-    screen.save_og_tools([{"kind": "model", "cid": cid, "title": "iris-classifier", "signature": signature,
-                            "mode": "VANILLA", "confirm": confirm}])
+    screen.save_og_tools(
+        [
+            {
+                "kind": "model",
+                "cid": cid,
+                "title": "iris-classifier",
+                "signature": signature,
+                "mode": "VANILLA",
+                "confirm": confirm,
+            }
+        ]
+    )
     return screen
 
 
@@ -132,7 +142,12 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
         iris, workflow = tools.entries
         assert iris["kind"] == "model" and iris["cid"] == cid and iris["confirm"] is True
         assert iris["signature"]["inputs"] == signature["inputs"]
-        assert workflow == {"kind": "workflow", "address": VOLATILITY, "title": "ETH/USDT 1 h volatility", "confirm": False}
+        assert workflow == {
+            "kind": "workflow",
+            "address": VOLATILITY,
+            "title": "ETH/USDT 1 h volatility",
+            "confirm": False,
+        }
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen is screen)
         assert "2 OG tools" in str(screen.query_one("#chat-status").render())
@@ -148,8 +163,11 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
         assert "waiting for your confirmation" in str(card.query_one(".agent-status").render())
         await press_ok(pilot)
         await wait_until(pilot, lambda: _of(seen, ChatScreen.AgentDone), timeout=60)
-        await wait_until(pilot, lambda: screen._reply is None and not any(w.streaming for w in screen.query(AgentReplyMessage)),
-                         timeout=60)
+        await wait_until(
+            pilot,
+            lambda: screen._reply is None and not any(w.streaming for w in screen.query(AgentReplyMessage)),
+            timeout=60,
+        )
         done = _of(seen, ChatScreen.AgentDone)[0]
         assert done.info["stopped"] is None and len(done.info["tx_hashes"]) == 1
         tx_hash = done.info["tx_hashes"][0]
@@ -196,13 +214,28 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
 
     # saved with the conversation: messages valid for the next turn, cards and the trace
     rows = ChatStore(settings.db_path).messages(conv_id)
-    assert [r.role for r in rows] == ["user", "assistant", "tool", "assistant", "user", "assistant", "tool", "assistant"]
+    assert [r.role for r in rows] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+    ]
     assert rows[1].tool_calls and rows[2].tool_call_id == rows[1].tool_calls[0]["id"]
     info = rows[1].meta["agent_calls"][rows[2].tool_call_id]
     assert info["tx"] == tx_hash and info["approved"] is True and info["state"] == "done"
     trace = rows[3].meta["agent"]["trace"]
     kinds = [e["kind"] for e in trace]
-    assert kinds.index("tool_call") < kinds.index("confirm") < kinds.index("tx") < kinds.index("tool_result") < kinds.index("final")
+    assert (
+        kinds.index("tool_call")
+        < kinds.index("confirm")
+        < kinds.index("tx")
+        < kinds.index("tool_result")
+        < kinds.index("final")
+    )
 
     # a new app instance shows the same cards, not streaming
     app2 = make_app(settings, poll=False)
@@ -214,7 +247,9 @@ async def test_attach_model_tool_confirm_run_on_chain_and_answer(devnet, app_env
         first = screen.query(AgentToolCard).first()
         await wait_until(pilot, lambda: tx_hash in str(first.query_one(".agent-status").render()))
         assert "result" in str(first.query_one(".tool-result").render())
-        assert all("streaming" not in str(w.query_one(".reply-footer").render()) for w in screen.query(AgentReplyMessage))
+        assert all(
+            "streaming" not in str(w.query_one(".reply-footer").render()) for w in screen.query(AgentReplyMessage)
+        )
         assert "2 OG tools" in str(screen.query_one("#chat-status").render())
 
 
@@ -302,9 +337,15 @@ async def test_a_failed_call_is_shown_on_its_card():
     async with One().run_test(size=(80, 20)) as pilot:
         card = pilot.app.query_one(AgentToolCard)
         card.update_info({"kind": "tool_call", "id": "c1", "name": "run_iris", "tool_kind": "model"})
-        card.update_info({"kind": "tool_error", "id": "c1", "name": "run_iris",
-                          "error": "The arguments do not fit model iris: features: expected shape [?, 4], got [2].",
-                          "content": "Error: The arguments do not fit model iris: …"})
+        card.update_info(
+            {
+                "kind": "tool_error",
+                "id": "c1",
+                "name": "run_iris",
+                "error": "The arguments do not fit model iris: features: expected shape [?, 4], got [2].",
+                "content": "Error: The arguments do not fit model iris: …",
+            }
+        )
         await pilot.pause()
         shown = str(card.query_one(".tool-result").render())
         assert "do not fit model iris" in shown and "sent back to the model" in shown

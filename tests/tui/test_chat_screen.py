@@ -24,9 +24,16 @@ from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, wait_until
 pytestmark = pytest.mark.e2e
 
 QUESTION = "Explain how x402 payments settle on the devnet"
-TOOLS = [{"type": "function", "function": {
-    "name": "get_weather", "description": "Weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }
+]
 
 
 def _of(seen, kind):
@@ -112,8 +119,16 @@ async def test_send_streams_pays_and_persists(devnet, app_env):
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app2.screen, ChatScreen) and app2.screen.conv is not None)
         screen = app2.screen
-        await wait_until(pilot, lambda: [(r.shown_text, bool(str(r.query_one(".reply-footer").render())))
-                                         for r in screen.query(AssistantMessage)] == [(done.text, True)])
+        await wait_until(
+            pilot,
+            lambda: (
+                [
+                    (r.shown_text, bool(str(r.query_one(".reply-footer").render())))
+                    for r in screen.query(AssistantMessage)
+                ]
+                == [(done.text, True)]
+            ),
+        )
         assert screen.conv.id == conv_id
         assert screen.conv.title.startswith("Explain how x402")
         assert [u.text for u in screen.query(UserMessage)] == [QUESTION]

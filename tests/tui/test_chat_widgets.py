@@ -85,8 +85,13 @@ async def test_params_pane_fills_checks_and_posts_changed():
     app = _Host(pane)
     async with app.run_test(size=(80, 40)) as pilot:
         pane.set_models(["m1", "m2"], "m1")
-        conv = Conversation(1, "c", model="m2", mode="VANILLA",
-                            params={"temperature": "0.5", "max_tokens": "64", "stop": "END, STOP", "completion": True})
+        conv = Conversation(
+            1,
+            "c",
+            model="m2",
+            mode="VANILLA",
+            params={"temperature": "0.5", "max_tokens": "64", "stop": "END, STOP", "completion": True},
+        )
         pane.fill(conv, cap="0.25", model="m1")
         await pilot.pause()
         assert (pane.model, pane.mode, pane.completion) == ("m2", "VANILLA", True)

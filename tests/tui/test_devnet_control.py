@@ -46,7 +46,8 @@ async def test_port_held_by_another_program_then_freed(app_env):
     port = _free_port()
     other = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         app = make_app(settings_for(app_env, port), poll=False)
@@ -54,8 +55,9 @@ async def test_port_held_by_another_program_then_freed(app_env):
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: _accepts(port) or other.poll() is not None)
             # the status bar says why, not "starting devnet 0.0s" forever
-            await wait_until(pilot, lambda: app.net.down is not None and "in use by another program" in app.net.down,
-                             timeout=30)
+            await wait_until(
+                pilot, lambda: app.net.down is not None and "in use by another program" in app.net.down, timeout=30
+            )
             assert app.net.starting is None
             assert "in use by another program" in _status(app)
             assert "retry in" in _status(app)
@@ -84,8 +86,7 @@ async def test_own_devnet_killed_shows_why_and_f12_starts_it_again(app_env):
         assert "devnet exited (code -9)" in _status(app) and "f12" in _status(app)
         assert "exited with code -9" in app.devnet_detail
         await pilot.press("f12")
-        await wait_until(pilot, lambda: app.net.connected is True and app.ctx.devnet is not None,
-                         timeout=START_TIMEOUT)
+        await wait_until(pilot, lambda: app.net.connected is True and app.ctx.devnet is not None, timeout=START_TIMEOUT)
         second = app.ctx.devnet
         assert second.started and second.pid != handle.pid
         # the palette's "devnet: stop" stops it and says so; nothing restarts it by itself
@@ -96,6 +97,5 @@ async def test_own_devnet_killed_shows_why_and_f12_starts_it_again(app_env):
         # the Account screen's D starts it again
         assert app.current_mode == "account"
         await pilot.press("D")
-        await wait_until(pilot, lambda: app.net.connected is True and app.ctx.devnet is not None,
-                         timeout=START_TIMEOUT)
+        await wait_until(pilot, lambda: app.net.connected is True and app.ctx.devnet is not None, timeout=START_TIMEOUT)
         assert app.ctx.devnet.started and app.net.down is None

@@ -39,13 +39,13 @@ RECIPIENT = "0x8ba1f109551bD432803012645Ac136ddd64DBA72"
 # (fewer widgets, lazily mounted panes), not I/O that belongs in a worker.
 ALLOWED: dict[str, str] = {
     "Compositor.render_update": "Textual draws a frame: every strip of every visible widget of the screen "
-                                "(Chat, Hub, Activity and the dialogs over Account: 100-200 ms each)",
+    "(Chat, Hub, Activity and the dialogs over Account: 100-200 ms each)",
     "Compositor.reflow": "Textual lays the screen out again after a resize or a change of its widgets",
     "Screen._refresh_layout": "Textual lays the screen out and tells every widget its new size",
     "Stylesheet.update_nodes": "Textual re-matches the CSS of every node of a screen when it is shown, "
-                               "resized or changes class",
+    "resized or changes class",
     "Stylesheet.apply": "Textual styles widgets as they are mounted (a screen's first show, the footer's "
-                        "keys rebuilt when the bindings change)",
+    "keys rebuilt when the bindings change)",
     "Stylesheet.parse": "the first switch to a screen: Textual parses its .tcss file (once per screen per run)",
     "Widget._compose": "Textual composes a screen's widgets on its first show (Chat: about 70)",
     "Widget.mount_composed_widgets": "Textual mounts the widgets a screen composed on its first show",
@@ -55,7 +55,7 @@ ALLOWED: dict[str, str] = {
     "ChatScreen.compose_body": "the Chat screen builds its ~70 widgets on its first show (their constructors)",
     "HubScreen.compose_body": "the Hub screen builds its widgets on its first show (their constructors)",
     "NavBar.show_keys": "start-up: the nav strip's first markup (Textual's markup parser warms up on first "
-                        "use, before the first frame)",
+    "use, before the first frame)",
     "FooterKey._on_message": "Textual delivers the mount events of the footer's rebuilt keys",
     "wait_for_idle": "the test's Pilot resuming while it waits for the app to go idle (the harness, not the app)",
 }
@@ -134,8 +134,10 @@ async def _pick_profile(pilot, name: str) -> None:
     options = app.screen.query_one("#profiles")
     options.highlighted = next(i for i in range(options.option_count) if options.get_option_at_index(i).id == name)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: app.ctx.profile.name == name and app.net.profile == name
-                     and not isinstance(app.screen, ProfileDialog))
+    await wait_until(
+        pilot,
+        lambda: app.ctx.profile.name == name and app.net.profile == name and not isinstance(app.screen, ProfileDialog),
+    )
 
 
 @pytest.mark.e2e
@@ -223,9 +225,11 @@ async def test_main_flows_never_stall_the_event_loop(devnet, app_env, monkeypatc
                 name = label
         return name
 
-    lines = [f"[{in_step(s.started)}] {s}" + (f" (allowed: {', '.join(allowed_by(s, ALLOWED))})"
-                                              if allowed_by(s, ALLOWED) and not s.idle else "")
-             for s in probe.stalls]
+    lines = [
+        f"[{in_step(s.started)}] {s}"
+        + (f" (allowed: {', '.join(allowed_by(s, ALLOWED))})" if allowed_by(s, ALLOWED) and not s.idle else "")
+        for s in probe.stalls
+    ]
     print("\nevent-loop stalls over 100 ms:\n" + ("\n".join(lines) or "none"))
     bad = unexplained(probe.busy(), ALLOWED)
     assert not bad, "event loop stalled:\n" + "\n".join(f"[{in_step(s.started)}] {s}\n{s.details()}" for s in bad)
@@ -289,8 +293,13 @@ async def test_a_locked_chat_database_does_not_stall_the_loop(app_env, monkeypat
                 # the loop keeps turning while the save waits for the lock
                 await wait_until(pilot, lambda: probe.beats >= start + 30)
                 locker.execute("ROLLBACK")
-                await wait_until(pilot, lambda: (screen.conv.params or {}).get("completion") is True
-                                 and not any(w.group == "chat-store" and w.is_running for w in screen.workers))
+                await wait_until(
+                    pilot,
+                    lambda: (
+                        (screen.conv.params or {}).get("completion") is True
+                        and not any(w.group == "chat-store" and w.is_running for w in screen.workers)
+                    ),
+                )
         finally:
             locker.close()
     print("\nstalls with the chat database locked:\n" + probe.report())

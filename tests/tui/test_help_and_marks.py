@@ -31,8 +31,11 @@ def _visible_keys(screen) -> list[str]:
     """The footer keys drawn inside the footer's width, in order."""
     footer = screen.query_one(OGFooter)
     right = footer.region.right
-    return [w.key for w in footer.query(FooterKey)
-            if w.region.width > 0 and w.region.right <= right and not w.has_class("-command-palette")]
+    return [
+        w.key
+        for w in footer.query(FooterKey)
+        if w.region.width > 0 and w.region.right <= right and not w.has_class("-command-palette")
+    ]
 
 
 async def test_f1_and_the_footer_in_a_dialog(app_env):

@@ -347,7 +347,9 @@ async def test_devnet_stopped_mid_upload_then_retry(fresh_devnet, app_env, tmp_p
         await wait_until(pilot, lambda: any(p.sent > 0 for p in _of(seen, HubScreen.UploadProgress)))
         fresh_devnet.proc.kill()  # the devnet dies mid-upload (no graceful shutdown)
         fresh_devnet.proc.wait(timeout=10)
-        await wait_until(pilot, lambda: _of(seen, HubScreen.TransferFailed) or _of(seen, HubScreen.UploadFinished), timeout=30)
+        await wait_until(
+            pilot, lambda: _of(seen, HubScreen.TransferFailed) or _of(seen, HubScreen.UploadFinished), timeout=30
+        )
         assert not _of(seen, HubScreen.UploadFinished)
         [failed] = _of(seen, HubScreen.TransferFailed)
         assert not failed.cancelled
@@ -398,8 +400,7 @@ async def test_run_inference_hands_over_the_cid(devnet, app_env):
         inference = app.screen
         if callable(getattr(inference, "set_model", None)):
             # the Inference screen exists: it received the CID in its model field
-            await wait_until(pilot, lambda: any(
-                getattr(w, "value", None) == cid for w in inference.query(Input)))
+            await wait_until(pilot, lambda: any(getattr(w, "value", None) == cid for w in inference.query(Input)))
             return
         assert app.clipboard == cid
 

@@ -25,8 +25,9 @@ async def test_actions_target_the_newest_version_and_its_onnx_file(devnet, app_e
     onnx = _onnx_file(tmp_path / "model.onnx")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_hub(pilot)
-        hub_sessions(app.ctx).sign_in(f"t-{uuid.uuid4().hex[:8]}@example.com", "hub-pass-123", create=True,
-                                      remember=False)
+        hub_sessions(app.ctx).sign_in(
+            f"t-{uuid.uuid4().hex[:8]}@example.com", "hub-pass-123", create=True, remember=False
+        )
         client = hub_sessions(app.ctx).client()
         name = f"tgt-{uuid.uuid4().hex[:8]}"
         client.create_model(name, "target test")

@@ -115,7 +115,9 @@ async def _run(pilot, screen, seen, key: str = "ctrl+r") -> InferenceScreen.Fini
     before = len(_of(seen, InferenceScreen.Finished)) + len(_of(seen, InferenceScreen.Failed))
     await pilot.press(key)
     await wait_until(
-        pilot, lambda: len(_of(seen, InferenceScreen.Finished)) + len(_of(seen, InferenceScreen.Failed)) > before, timeout=60
+        pilot,
+        lambda: len(_of(seen, InferenceScreen.Finished)) + len(_of(seen, InferenceScreen.Failed)) > before,
+        timeout=60,
     )
     await wait_until(pilot, lambda: screen.running is None)
     failed = _of(seen, InferenceScreen.Failed)
@@ -149,8 +151,9 @@ async def test_pick_from_hub_run_vanilla_and_tee(devnet, app_env, tmp_path):
         # the file list fills in from a worker: wait for its first row
         await wait_until(
             pilot,
-            lambda: files.option_count > 0
-            and "in  features float32 [?, 4]" in str(files.get_option_at_index(0).prompt),
+            lambda: (
+                files.option_count > 0 and "in  features float32 [?, 4]" in str(files.get_option_at_index(0).prompt)
+            ),
         )
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is screen)
@@ -196,7 +199,11 @@ async def test_pick_from_hub_run_vanilla_and_tee(devnet, app_env, tmp_path):
     runs = Store(settings.db_path).list_runs("local")
     assert [r.mode for r in runs] == ["TEE", "VANILLA"]
     assert runs[1].inputs == IRIS_INPUT and runs[1].model == cid and runs[1].model_name == "iris-classifier"
-    assert runs[1].tx_hash == done.run.tx_hash and runs[1].block == done.run.block and runs[1].gas_used == done.run.gas_used
+    assert (
+        runs[1].tx_hash == done.run.tx_hash
+        and runs[1].block == done.run.block
+        and runs[1].gas_used == done.run.gas_used
+    )
     assert runs[0].detail["attestation"]["signer"] == tee.run.attestation.signer
     txs = Store(settings.db_path).list_txs(kind="inference")
     assert {t.hash for t in txs} == {done.run.tx_hash, tee.run.tx_hash} and {t.status for t in txs} == {"confirmed"}
@@ -370,7 +377,9 @@ async def test_load_input_files_and_export(devnet, app_env, tmp_path):
             await wait_until(pilot, lambda: isinstance(app.screen, FilePicker))
             app.screen.query_one("#fp-path", Input).value = str(tmp_path / name)
             await pilot.click("#ok")
-            await wait_until(pilot, lambda: len(_of(seen, InferenceScreen.InputLoaded)) == (1 if name == "x.npy" else 2))
+            await wait_until(
+                pilot, lambda: len(_of(seen, InferenceScreen.InputLoaded)) == (1 if name == "x.npy" else 2)
+            )
             await pilot.pause()
             assert json.loads(screen._editor().text) == {"input": arr.tolist()}
             assert "matches the signature" in _problems(screen)
@@ -441,8 +450,14 @@ async def test_editing_the_highlighted_json_editor(devnet, app_env):
 # --- pure helpers ---------------------------------------------------------------------------------------
 
 SIG_ONE = {"inputs": [{"name": "x", "dtype": "float32", "shape": [1, 3, 4]}], "outputs": []}
-SIG_DYN = {"inputs": [{"name": "f", "dtype": "float32", "shape": [None, 4]}], "outputs": [{"name": "label", "dtype": "int64", "shape": [None]}]}
-SIG_TWO = {"inputs": [{"name": "a", "dtype": "float32", "shape": [1, 2]}, {"name": "b", "dtype": "int64", "shape": [2]}], "outputs": []}
+SIG_DYN = {
+    "inputs": [{"name": "f", "dtype": "float32", "shape": [None, 4]}],
+    "outputs": [{"name": "label", "dtype": "int64", "shape": [None]}],
+}
+SIG_TWO = {
+    "inputs": [{"name": "a", "dtype": "float32", "shape": [1, 2]}, {"name": "b", "dtype": "int64", "shape": [2]}],
+    "outputs": [],
+}
 
 
 def test_load_input_file_formats(tmp_path):
@@ -474,7 +489,9 @@ def test_load_input_file_formats(tmp_path):
 def test_check_input_text_and_outputs_json():
     data, problems = check_input_text('{"f": [[1, 2, 3, 4]]}', SIG_DYN)
     assert data == {"f": [[1, 2, 3, 4]]} and problems == []
-    assert check_input_text('{"f": [[1, 2, 3]]}', SIG_DYN)[1] == ["f: Input 'f' has shape [1, 3]; the model expects [?, 4]."]
+    assert check_input_text('{"f": [[1, 2, 3]]}', SIG_DYN)[1] == [
+        "f: Input 'f' has shape [1, 3]; the model expects [?, 4]."
+    ]
     assert check_input_text("[1]", SIG_DYN)[1][0].startswith("The input must be a JSON object")
     assert check_input_text('{"f": [[1, Infinity]]}', None)[0] is None
     outs = {"p": np.array([[0.1, 0.2]], dtype=np.float32), "label": np.array([2.0], dtype=np.float32)}

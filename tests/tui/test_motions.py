@@ -21,9 +21,19 @@ def _app(app_env, *, txs: int = 0, wallets: int = 1):
             store.set_active(info.address)
     db = Store(settings.db_path)
     for i in range(txs):
-        db.add_tx(hash="0x" + f"{i:064x}", kind="transfer-native", status="confirmed", gas_used=21000, block=i,
-                  from_addr=None, to_addr=None, value="1", token=None, profile="local",
-                  created_at=1_764_000_000.0 + i)
+        db.add_tx(
+            hash="0x" + f"{i:064x}",
+            kind="transfer-native",
+            status="confirmed",
+            gas_used=21000,
+            block=i,
+            from_addr=None,
+            to_addr=None,
+            value="1",
+            token=None,
+            profile="local",
+            created_at=1_764_000_000.0 + i,
+        )
     db.close()
     app = make_app(settings, autostart_devnet=False, poll=False)
     app.connect = lambda: None

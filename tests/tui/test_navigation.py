@@ -40,8 +40,9 @@ async def test_palette_and_help(app_env):
         await pilot.press("f1")
         await wait_until(pilot, lambda: not app.screen.query(HelpPanel))
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette)
-                         and app.screen.query_one(CommandInput).has_focus)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CommandPalette) and app.screen.query_one(CommandInput).has_focus
+        )
         palette = app.screen
         for ch in "go: activity":
             await pilot.press(ch if ch != " " else "space")

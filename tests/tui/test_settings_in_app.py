@@ -41,8 +41,7 @@ async def test_theme_chosen_in_the_app_is_saved(app_env):
 async def test_unknown_keymap_id_and_skipped_profile_are_shown(app_env):
     config = Path(app_env["OG_TUI_CONFIG_DIR"])
     config.mkdir(parents=True)
-    (config / "config.toml").write_text(
-        '[keymap]\n"acount.fund" = "ctrl+f"\n\n[profiles.half]\nx402_network = ""\n')
+    (config / "config.toml").write_text('[keymap]\n"acount.fund" = "ctrl+f"\n\n[profiles.half]\nx402_network = ""\n')
     settings = settings_for(app_env)
     assert settings.warnings  # the incomplete profile
     app = _offline_app(settings)

@@ -44,8 +44,17 @@ def _app(app_env, *, wallet: bool, txs: bool = False):
         ]
         for i, (h, kind, status, gas, block, value, token) in enumerate(rows):
             db.add_tx(
-                hash=h, kind=kind, status=status, gas_used=gas, block=block, from_addr=sender, to_addr=to,
-                value=value, token=token, profile="local", created_at=FIXED_TIME + 60 * i,
+                hash=h,
+                kind=kind,
+                status=status,
+                gas_used=gas,
+                block=block,
+                from_addr=sender,
+                to_addr=to,
+                value=value,
+                token=token,
+                profile="local",
+                created_at=FIXED_TIME + 60 * i,
             )
     app = make_app(settings, autostart_devnet=False, poll=False)
     app.connect = lambda: None  # no network in snapshots: the state below is fixed
@@ -170,24 +179,40 @@ HUB_DETAIL = {
     "latestVersion": "0.02",
     "versions": [
         {
-            "versionString": "0.01", "notes": "Initial sample release", "isMajor": False,
+            "versionString": "0.01",
+            "notes": "Initial sample release",
+            "isMajor": False,
             "createdAt": "2025-11-03T10:00:00Z",
             "files": [
-                {"name": "iris_classifier.onnx", "size": 392,
-                 "ipfsCid": "bafkreiarw5puoa5f3dxa5y53bb6gdp7mgpogkjhrx2oiclwxtep3e3vley",
-                 "isOnnx": True, "signature": _SIG},
+                {
+                    "name": "iris_classifier.onnx",
+                    "size": 392,
+                    "ipfsCid": "bafkreiarw5puoa5f3dxa5y53bb6gdp7mgpogkjhrx2oiclwxtep3e3vley",
+                    "isOnnx": True,
+                    "signature": _SIG,
+                },
             ],
         },
         {
-            "versionString": "0.02", "notes": "Retrained", "isMajor": False,
+            "versionString": "0.02",
+            "notes": "Retrained",
+            "isMajor": False,
             "createdAt": "2025-11-05T10:00:00Z",
             "files": [
-                {"name": "iris_v2.onnx", "size": 1_536,
-                 "ipfsCid": "bafkreibq35tao5yxlzpfb6bto6e6psgt3oakql5b5whwbraouktdtux4pi",
-                 "isOnnx": True, "signature": _SIG},
-                {"name": "README.txt", "size": 210,
-                 "ipfsCid": "bafkreigdcbp525qivfs7f7wvjrvqtbve2yvze6jca2oswagujpavvd6fta",
-                 "isOnnx": False, "signature": None},
+                {
+                    "name": "iris_v2.onnx",
+                    "size": 1_536,
+                    "ipfsCid": "bafkreibq35tao5yxlzpfb6bto6e6psgt3oakql5b5whwbraouktdtux4pi",
+                    "isOnnx": True,
+                    "signature": _SIG,
+                },
+                {
+                    "name": "README.txt",
+                    "size": 210,
+                    "ipfsCid": "bafkreigdcbp525qivfs7f7wvjrvqtbve2yvze6jca2oswagujpavvd6fta",
+                    "isOnnx": False,
+                    "signature": None,
+                },
             ],
         },
     ],
@@ -216,7 +241,9 @@ def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
             from og_tui.tui.screens.hub import _Transfer
 
             screen._begin_transfer(_Transfer("upload", "Uploading model.onnx → iris-classifier v0.02"))
-            screen.post_message(HubScreen.UploadProgress("iris-classifier", "0.02", "model.onnx", 42_000_000, 100_000_000, 2.0))
+            screen.post_message(
+                HubScreen.UploadProgress("iris-classifier", "0.02", "model.onnx", 42_000_000, 100_000_000, 2.0)
+            )
         if dialog:
             from og_tui.tui.hub_session import hub_sessions
             from og_tui.tui.screens.hub_dialogs import NewModelDialog
@@ -287,8 +314,14 @@ def _inference_run():
         mode=2,
         model_cid=INF_CID,
         attestation=Attestation(
-            signer="0xC63d11B0eA254064D77B752c503326B721c5158A", signature="0x00", model_cid=INF_CID, mode=2,
-            chain_id=107401, input_hash="0x00", output_hash="0x00", digest="0x00",
+            signer="0xC63d11B0eA254064D77B752c503326B721c5158A",
+            signature="0x00",
+            model_cid=INF_CID,
+            mode=2,
+            chain_id=107401,
+            input_hash="0x00",
+            output_hash="0x00",
+            digest="0x00",
             note="devnet key, not hardware: proves which node signed, not that it ran in an enclave",
         ),
     )
@@ -379,9 +412,17 @@ def test_inference_history(snap_compare, app_env, _inference_offline):
     db = Store(app.ctx.settings.db_path)
     for i, (mode, gas) in enumerate([("VANILLA", 80_519), ("TEE", 97_867), ("VANILLA", 80_423)]):
         db.add_run(
-            INF_CID, mode, {"features": [[5.1, 3.5, 1.4, 0.2]]}, {"label": {"dtype": "int64", "shape": [1], "values": [0]}},
-            model_name="iris-classifier", tx_hash="0x" + f"{i + 1:02x}" * 32, block=100 + i, gas_used=gas, latency_s=0.08 + i / 100,
-            profile="local", created_at=FIXED_TIME + 60 * i,
+            INF_CID,
+            mode,
+            {"features": [[5.1, 3.5, 1.4, 0.2]]},
+            {"label": {"dtype": "int64", "shape": [1], "values": [0]}},
+            model_name="iris-classifier",
+            tx_hash="0x" + f"{i + 1:02x}" * 32,
+            block=100 + i,
+            gas_used=gas,
+            latency_s=0.08 + i / 100,
+            profile="local",
+            created_at=FIXED_TIME + 60 * i,
         )
     assert snap_compare(app, terminal_size=(80, 24), run_before=_inference_runner("ctrl+f"))
 
@@ -411,10 +452,17 @@ def _workflows_app(app_env):
 
     app = _app(app_env, wallet=True)
     owner = app.ctx.wallets.active().address
-    query = {"base": "BTC", "quote": "USDT", "total_candles": 10, "candle_duration_in_mins": 60,
-             "order": "ASCENDING", "candle_types": ["OPEN", "HIGH", "LOW", "CLOSE"]}
-    WorkflowBook(settings_for(app_env).data_dir).add("local", WF_MINE, model=WF_CID, input="open_high_low_close",
-                                                     query=query, owner=owner)
+    query = {
+        "base": "BTC",
+        "quote": "USDT",
+        "total_candles": 10,
+        "candle_duration_in_mins": 60,
+        "order": "ASCENDING",
+        "candle_types": ["OPEN", "HIGH", "LOW", "CLOSE"],
+    }
+    WorkflowBook(settings_for(app_env).data_dir).add(
+        "local", WF_MINE, model=WF_CID, input="open_high_low_close", query=query, owner=owner
+    )
     return app
 
 
@@ -440,13 +488,21 @@ def _workflows_runner(*keys: str, dialog: bool = False):
         first = models[1]  # BTC 1 h price forecast
         screen.query_one("#wf-list").move_cursor(row=1)
         await pilot.pause()
-        query = HistoricalInputQuery("BTC", "USDT", 10, 60, CandleOrder.ASCENDING,
-                                     [CandleType.OPEN, CandleType.HIGH, CandleType.LOW, CandleType.CLOSE])
+        query = HistoricalInputQuery(
+            "BTC",
+            "USDT",
+            10,
+            60,
+            CandleOrder.ASCENDING,
+            [CandleType.OPEN, CandleType.HIGH, CandleType.LOW, CandleType.CLOSE],
+        )
         t = int(FIXED_TIME)
         schedule = Schedule(30, 1_099_511_627_776, "0xeaD9E0066364A815D16d9f06d606519538B259f7", t - 3600)
         info = WorkflowInfo(first.address, WF_CID, "open_high_low_close", query, schedule, 40, t - 12)
-        history = [(t - 12 - 30 * (39 - i), {"regression_output": [0.0015 + 0.001 * math.sin(i / 4) + 0.0002 * (i % 3)]})
-                   for i in range(40)]
+        history = [
+            (t - 12 - 30 * (39 - i), {"regression_output": [0.0015 + 0.001 * math.sin(i / 4) + 0.0002 * (i % 3)]})
+            for i in range(40)
+        ]
         screen.post_message(WorkflowsScreen.DetailLoaded(first.address, info, history))
         await pilot.pause()
         if dialog:
@@ -459,16 +515,26 @@ def _workflows_runner(*keys: str, dialog: bool = False):
             await pilot.pause()
             form = app.screen
             assert isinstance(form, NewWorkflowDialog)
-            form.post_message(NewWorkflowDialog.HubModels([
-                {"name": "price-forecast-1h", "version": "0.01", "description": "price forecast"},
-                {"name": "iris-classifier", "version": "0.01", "description": "flowers"},
-            ]))
+            form.post_message(
+                NewWorkflowDialog.HubModels(
+                    [
+                        {"name": "price-forecast-1h", "version": "0.01", "description": "price forecast"},
+                        {"name": "iris-classifier", "version": "0.01", "description": "flowers"},
+                    ]
+                )
+            )
             await pilot.pause()
             form.query_one("#wf-model").value = "price-forecast-1h@0.01"
             await pilot.pause()
-            form.post_message(NewWorkflowDialog.ModelFiles("price-forecast-1h", "0.01", [
-                {"name": "price_forecast_1h.onnx", "ipfsCid": WF_CID, "isOnnx": True, "signature": WF_SIG},
-            ]))
+            form.post_message(
+                NewWorkflowDialog.ModelFiles(
+                    "price-forecast-1h",
+                    "0.01",
+                    [
+                        {"name": "price_forecast_1h.onnx", "ipfsCid": WF_CID, "isOnnx": True, "signature": WF_SIG},
+                    ],
+                )
+            )
             await pilot.pause()
             form.query_one("#wf-candles").value = "12"
         for key in keys:
@@ -513,9 +579,17 @@ def price(tokens):
 ```
 """
 CHAT_META = {
-    "model": "og-devnet/mini", "mode": "TEE", "kind": "chat", "backend": "builtin", "completion_tokens": 48,
-    "tokens_per_s": 197.6, "cost": "256", "payment_hash": "0x" + "7a" * 32, "settlement_mode": "settle-batch",
-    "settlement_status": "settled", "settlement_tx": "0x" + "3c" * 32,
+    "model": "og-devnet/mini",
+    "mode": "TEE",
+    "kind": "chat",
+    "backend": "builtin",
+    "completion_tokens": 48,
+    "tokens_per_s": 197.6,
+    "cost": "256",
+    "payment_hash": "0x" + "7a" * 32,
+    "settlement_mode": "settle-batch",
+    "settlement_status": "settled",
+    "settlement_tx": "0x" + "3c" * 32,
 }
 
 
@@ -527,22 +601,38 @@ def _chat_app(app_env):
     t = FIXED_TIME
     old = store.create_conversation("Weather tool test", model="og-devnet/mini", mode="TEE", profile="local", created=t)
     store.add_message(old.id, "user", "What is the weather in Paris?", created=t + 1)
-    store.create_conversation("Completion: once upon a time", model="openai/gpt-4o", mode="TEE", profile="local",
-                              created=t + 30)
-    conv = store.create_conversation("How do x402 payments settle?", model="og-devnet/mini", mode="TEE",
-                                     params={"max_tokens": "256", "temperature": "0", "settlement": "settle-batch"},
-                                     tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
-                                     profile="local", created=t + 60)
+    store.create_conversation(
+        "Completion: once upon a time", model="openai/gpt-4o", mode="TEE", profile="local", created=t + 30
+    )
+    conv = store.create_conversation(
+        "How do x402 payments settle?",
+        model="og-devnet/mini",
+        mode="TEE",
+        params={"max_tokens": "256", "temperature": "0", "settlement": "settle-batch"},
+        tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
+        profile="local",
+        created=t + 60,
+    )
     store.add_message(conv.id, "user", "How do x402 payments settle on the devnet?", created=t + 61)
     store.add_message(conv.id, "assistant", CHAT_REPLY, meta=CHAT_META, created=t + 62)
     store.add_message(conv.id, "user", "And the weather in Paris?", created=t + 63)
     call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
-    store.add_message(conv.id, "assistant", "", tool_calls=[call],
-                      meta=dict(CHAT_META, completion_tokens=4, cost="256", settlement_status="queued",
-                                settlement_tx=None), created=t + 64)
+    store.add_message(
+        conv.id,
+        "assistant",
+        "",
+        tool_calls=[call],
+        meta=dict(CHAT_META, completion_tokens=4, cost="256", settlement_status="queued", settlement_tx=None),
+        created=t + 64,
+    )
     store.add_message(conv.id, "tool", '{"temperature_c": 21}', tool_call_id="call_1", created=t + 65)
-    store.add_message(conv.id, "assistant", "It is 21 °C in Paris. The reply broke",
-                      meta=dict(CHAT_META, completion_tokens=9, interrupted=True), created=t + 66)
+    store.add_message(
+        conv.id,
+        "assistant",
+        "It is 21 °C in Paris. The reply broke",
+        meta=dict(CHAT_META, completion_tokens=9, interrupted=True),
+        created=t + 66,
+    )
     store.close()
     return app
 
@@ -569,9 +659,14 @@ def _chat_runner(*keys: str, ready=None):
         screen = app.screen
         screen.post_message(ChatScreen.ModelsLoaded(CHAT_MODELS, "devnet"))
         # the stored conversation (if any) is open, every reply drawn, the models in
-        await settle(pilot, lambda: screen.params_pane.models == CHAT_MODELS
-                     and (screen.conv is not None) == bool(screen.store.list_conversations(profile="local"))
-                     and not any(reply.streaming for reply in screen.query(AssistantMessage)))
+        await settle(
+            pilot,
+            lambda: (
+                screen.params_pane.models == CHAT_MODELS
+                and (screen.conv is not None) == bool(screen.store.list_conversations(profile="local"))
+                and not any(reply.streaming for reply in screen.query(AssistantMessage))
+            ),
+        )
         for key in keys:
             await pilot.press(key)
         await _settled(pilot, ready and (lambda: ready(app)))
@@ -600,14 +695,30 @@ def test_chat_tools_dialog(snap_compare, app_env, _chat_offline):
 
 # --- Chat with OpenGradient tools: a stored agent reply, the tools dialog, the confirm step -----
 
-IRIS_SIG = {"inputs": [{"name": "features", "dtype": "float32", "shape": [-1, 4]}],
-            "outputs": [{"name": "probabilities", "dtype": "float32", "shape": [-1, 3]},
-                        {"name": "label", "dtype": "int64", "shape": [-1]}]}
+IRIS_SIG = {
+    "inputs": [{"name": "features", "dtype": "float32", "shape": [-1, 4]}],
+    "outputs": [
+        {"name": "probabilities", "dtype": "float32", "shape": [-1, 3]},
+        {"name": "label", "dtype": "int64", "shape": [-1]},
+    ],
+}
 OG_TOOLS = [
-    {"kind": "model", "cid": "bafkreiarw5puoa5f3dxa5y53bb6gdp7mgpogkjhrx2oiclwxtep3e3vley", "title": "iris-classifier",
-     "version": "0.01", "file": "iris_classifier.onnx", "signature": IRIS_SIG, "mode": "VANILLA", "confirm": True},
-    {"kind": "workflow", "address": "0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845", "title": "ETH/USDT 1 h volatility",
-     "confirm": False},
+    {
+        "kind": "model",
+        "cid": "bafkreiarw5puoa5f3dxa5y53bb6gdp7mgpogkjhrx2oiclwxtep3e3vley",
+        "title": "iris-classifier",
+        "version": "0.01",
+        "file": "iris_classifier.onnx",
+        "signature": IRIS_SIG,
+        "mode": "VANILLA",
+        "confirm": True,
+    },
+    {
+        "kind": "workflow",
+        "address": "0xD5629A5b95dde11e4B5772B5Ad8a13B933e33845",
+        "title": "ETH/USDT 1 h volatility",
+        "confirm": False,
+    },
 ]
 TOOL_RESULT = "probabilities [1, 3] = [[0.97, 0.02, 0.01]]; label [1] = [0]"
 
@@ -618,26 +729,56 @@ def _agent_chat_app(app_env):
     app = _app(app_env, wallet=True)
     store = ChatStore(settings_for(app_env).db_path)
     t = FIXED_TIME
-    conv = store.create_conversation("Run the iris classifier", model="og-devnet/mini", mode="TEE",
-                                     params={"max_tokens": "256", "temperature": "0", "settlement": "settle-batch",
-                                             "og_tools": OG_TOOLS}, profile="local", created=t)
+    conv = store.create_conversation(
+        "Run the iris classifier",
+        model="og-devnet/mini",
+        mode="TEE",
+        params={"max_tokens": "256", "temperature": "0", "settlement": "settle-batch", "og_tools": OG_TOOLS},
+        profile="local",
+        created=t,
+    )
     store.add_message(conv.id, "user", "Run the iris classifier on a flower: 5.1, 3.5, 1.4, 0.2", created=t + 1)
-    call = {"id": "call_iris", "type": "function",
-            "function": {"name": "run_iris_classifier", "arguments": '{"features": [[5.1, 3.5, 1.4, 0.2]]}'}}
-    info = {"name": "run_iris_classifier", "label": "iris-classifier", "tool_kind": "model", "mode": "VANILLA",
-            "state": "done", "approved": True,
-            "estimate": {"gas": 107492, "text": "about 107,492 gas, at most 0.000109 OG"},
-            "tx": "0x" + "5e" * 32, "block": 1234, "gas_used": 85994, "fee_wei": "87396180928598",
-            "result": TOOL_RESULT, "elapsed_s": 0.41}
-    store.add_message(conv.id, "assistant", "", tool_calls=[call],
-                      meta=dict(CHAT_META, kind="agent", completion_tokens=9, agent_calls={"call_iris": info}),
-                      created=t + 2)
+    call = {
+        "id": "call_iris",
+        "type": "function",
+        "function": {"name": "run_iris_classifier", "arguments": '{"features": [[5.1, 3.5, 1.4, 0.2]]}'},
+    }
+    info = {
+        "name": "run_iris_classifier",
+        "label": "iris-classifier",
+        "tool_kind": "model",
+        "mode": "VANILLA",
+        "state": "done",
+        "approved": True,
+        "estimate": {"gas": 107492, "text": "about 107,492 gas, at most 0.000109 OG"},
+        "tx": "0x" + "5e" * 32,
+        "block": 1234,
+        "gas_used": 85994,
+        "fee_wei": "87396180928598",
+        "result": TOOL_RESULT,
+        "elapsed_s": 0.41,
+    }
+    store.add_message(
+        conv.id,
+        "assistant",
+        "",
+        tool_calls=[call],
+        meta=dict(CHAT_META, kind="agent", completion_tokens=9, agent_calls={"call_iris": info}),
+        created=t + 2,
+    )
     store.add_message(conv.id, "tool", TOOL_RESULT, tool_call_id="call_iris", created=t + 3)
-    store.add_message(conv.id, "assistant",
-                      "The model says **setosa** (label 0) with probability 0.97.",
-                      meta=dict(CHAT_META, kind="agent", completion_tokens=14,
-                                agent={"stopped": None, "tx_hashes": [info["tx"]], "trace": []}),
-                      created=t + 4)
+    store.add_message(
+        conv.id,
+        "assistant",
+        "The model says **setosa** (label 0) with probability 0.97.",
+        meta=dict(
+            CHAT_META,
+            kind="agent",
+            completion_tokens=14,
+            agent={"stopped": None, "tx_hashes": [info["tx"]], "trace": []},
+        ),
+        created=t + 4,
+    )
     store.close()
     return app
 
@@ -657,11 +798,15 @@ def test_chat_tool_confirm_dialog(snap_compare, app_env, _chat_offline):
 
     async def run_before(pilot):
         await _chat_runner()(pilot)
-        tool = {"name": "run_iris_classifier", "label": "iris-classifier", "kind": "model",
-                "model_cid": OG_TOOLS[0]["cid"], "mode_name": "VANILLA"}
+        tool = {
+            "name": "run_iris_classifier",
+            "label": "iris-classifier",
+            "kind": "model",
+            "model_cid": OG_TOOLS[0]["cid"],
+            "mode_name": "VANILLA",
+        }
         estimate = {"gas": 107492, "text": "about 107,492 gas, at most 0.000109 OG"}
-        pilot.app.push_screen(ToolConfirmDialog(tool, {"features": [[5.1, 3.5, 1.4, 0.2]]}, estimate,
-                                                "0x" + "ab" * 20))
+        pilot.app.push_screen(ToolConfirmDialog(tool, {"features": [[5.1, 3.5, 1.4, 0.2]]}, estimate, "0x" + "ab" * 20))
         await _settled(pilot, lambda: isinstance(pilot.app.screen, ToolConfirmDialog))
 
     assert snap_compare(_agent_chat_app(app_env), terminal_size=(80, 24), run_before=run_before)

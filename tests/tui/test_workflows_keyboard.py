@@ -62,7 +62,8 @@ async def test_latest_is_read_again_after_switching_profile_and_back(devnet, app
     config = Path(app_env["OG_TUI_CONFIG_DIR"])
     config.mkdir(parents=True, exist_ok=True)
     (config / "config.toml").write_text(
-        f'[profiles.remote]\nextends = "opengradient"\nrpc_url = "http://127.0.0.1:{silent.port}/"\n')
+        f'[profiles.remote]\nextends = "opengradient"\nrpc_url = "http://127.0.0.1:{silent.port}/"\n'
+    )
     app = make_app(settings_for(app_env, devnet.port), poll=False)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
@@ -104,8 +105,13 @@ async def test_latest_is_read_again_after_switching_profile_and_back(devnet, app
             await wait_until(pilot, lambda: app.current_mode == "workflows")
             selected = screen.selected
             # every public workflow's value comes back without moving the cursor
-            await wait_until(pilot, lambda: set(_public_cells(screen)) == set(before)
-                             and all(v != "…" for v in _public_cells(screen).values()), timeout=60)
+            await wait_until(
+                pilot,
+                lambda: (
+                    set(_public_cells(screen)) == set(before) and all(v != "…" for v in _public_cells(screen).values())
+                ),
+                timeout=60,
+            )
             assert not gate.is_set() and screen.selected == selected
     finally:
         gate.set()

@@ -120,8 +120,9 @@ async def test_live_forecasts_of_the_seeded_workflows(fast_seed_devnet, app_env,
 
         def every_model_forecast() -> bool:  # the keeper's first runs land soon after the devnet starts
             loads = _of(seen, wf_screen.WorkflowsScreen.ListLoaded)
-            return bool(loads) and all(((loads[-1].values.get(wm.address) or (None, None))[0] or {}).get(wm.output_key)
-                                       for wm in models)
+            return bool(loads) and all(
+                ((loads[-1].values.get(wm.address) or (None, None))[0] or {}).get(wm.output_key) for wm in models
+            )
 
         await wait_until(pilot, every_model_forecast, timeout=30)
         await settle(pilot)  # and the list shows them
@@ -221,10 +222,13 @@ async def test_create_deploy_run_schedule_history_grows(devnet, app_env, fast_po
         await wait_until(pilot, grown, timeout=30)
         assert lengths == sorted(lengths) and lengths[-1] > lengths[0]  # it only grows
         # after the first read, each poll fetches only the runs that landed since the last one
-        increments = [e for e in _of(seen, wf_screen.WorkflowsScreen.DetailLoaded) if e.address == address and e.base_count]
+        increments = [
+            e for e in _of(seen, wf_screen.WorkflowsScreen.DetailLoaded) if e.address == address and e.base_count
+        ]
         # (how many landed between two polls depends on the machine's load: not asserted)
-        assert increments and all(0 < e.base_count and len(e.history) == e.info.result_count - e.base_count
-                                  for e in increments)
+        assert increments and all(
+            0 < e.base_count and len(e.history) == e.info.result_count - e.base_count for e in increments
+        )
         assert len(screen.query_one("#wf-chart", HistoryChart).values) >= 4
         assert "History · " in _text(screen.query_one("#wf-chart-title"))
 
@@ -321,8 +325,11 @@ async def test_add_by_address_refuses_a_non_workflow(devnet, app_env):
         deployed = workflow_models(settings.profile)[0].address
         dialog.query_one("#wf-address").value = deployed.lower()
         await _press_ok(pilot)
-        await wait_until(pilot, lambda: not isinstance(app.screen, AddWorkflowDialog) or
-                         len(_of(seen, NewWorkflowDialog.Checked)) > before, timeout=20)
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, AddWorkflowDialog) or len(_of(seen, NewWorkflowDialog.Checked)) > before,
+            timeout=20,
+        )
         await pilot.pause()
         assert not isinstance(app.screen, AddWorkflowDialog), _text(error)
         assert screen.selected.lower() == deployed.lower()
@@ -337,8 +344,9 @@ async def test_no_wallet_and_locked_wallet(devnet, app_env):
         await _open_workflows(pilot)
         await pilot.press("n")
         # a toast points to the Account screen, and no form opens
-        await wait_until(pilot, lambda: any("Account screen (F2)" in str(n.notification.message)
-                                            for n in _of(seen, Notify)))
+        await wait_until(
+            pilot, lambda: any("Account screen (F2)" in str(n.notification.message) for n in _of(seen, Notify))
+        )
         assert not isinstance(app.screen, NewWorkflowDialog)
     owner, _ = _wallet(settings, devnet, fund=False, unlock=False)
     app = make_app(settings, poll=False)
@@ -369,9 +377,16 @@ async def test_devnet_down_keeps_what_is_shown(fresh_devnet, app_env, fast_polls
         await wait_until(pilot, lambda: len(screen._history.get(first, [])) >= 1, timeout=30)
         shown = len(screen.query_one("#wf-chart", HistoryChart).values)
         fresh_devnet.stop()
-        await wait_until(pilot, lambda: any(e.error for e in _of(seen, wf_screen.WorkflowsScreen.DetailLoaded)), timeout=20)
-        await wait_until(pilot, lambda: "reach" in _text(screen.query_one("#wf-info")).lower()
-                         or "connect" in _text(screen.query_one("#wf-info")).lower())  # the failed poll is shown
+        await wait_until(
+            pilot, lambda: any(e.error for e in _of(seen, wf_screen.WorkflowsScreen.DetailLoaded)), timeout=20
+        )
+        await wait_until(
+            pilot,
+            lambda: (
+                "reach" in _text(screen.query_one("#wf-info")).lower()
+                or "connect" in _text(screen.query_one("#wf-info")).lower()
+            ),
+        )  # the failed poll is shown
         assert len(screen.query_one("#wf-chart", HistoryChart).values) == shown  # nothing lost
         info = _text(screen.query_one("#wf-info"))
         assert "Model" in info and ("reach" in info.lower() or "connect" in info.lower()), info

@@ -35,7 +35,12 @@ FUNCTIONS = [
     ("inference_hub", "runLLMCompletion", "0x14800c61", None),
     ("inference_hub", "runLLMChat", "0xe39aa7e7", None),
     ("inference_precompile", "runModelInference", "0x7289e9c2", f"runModelInference((uint8,string,{MODEL_INPUT}))"),
-    ("inference_precompile", "runLLMCompletion", "0x14800c61", "runLLMCompletion((uint8,string,string,uint32,string[],uint32))"),
+    (
+        "inference_precompile",
+        "runLLMCompletion",
+        "0x14800c61",
+        "runLLMCompletion((uint8,string,string,uint32,string[],uint32))",
+    ),
     ("inference_precompile", "runLLMChat", "0xe39aa7e7", None),
     ("price_history_inference", "run", "0xc0406226", "run()"),
     ("price_history_inference", "getInferenceResult", "0x1b9fc701", "getInferenceResult()"),
@@ -45,17 +50,47 @@ FUNCTIONS = [
     ("price_history_inference", "modelId", "0x43cdaad2", "modelId()"),
     ("price_history_inference", "inputQuery", "0xc4c71aac", "inputQuery()"),
     ("workflow_scheduler", "registerTask", "0x31a7e88c", "registerTask(address,uint256,uint256)"),
-    ("price_feed_precompile", "runInferenceOnPriceFeed", "0xa192a0f9", f"runInferenceOnPriceFeed(string,string,{HISTORICAL_QUERY})"),
+    (
+        "price_feed_precompile",
+        "runInferenceOnPriceFeed",
+        "0xa192a0f9",
+        f"runInferenceOnPriceFeed(string,string,{HISTORICAL_QUERY})",
+    ),
 ]
 
 EVENTS = [
-    ("inference_hub", "InferenceResult", "0xc1396ff68bc2d8630100df29ce5561fa99078c602e8676ab72a53e37095d7168", f"InferenceResult({MODEL_OUTPUT})"),
-    ("inference_hub", "LLMCompletionResult", "0xe522a1a92cb132ca102e36a004efceb8c83284b64164e0d128ddce12e86cab7b", "LLMCompletionResult((string))"),
+    (
+        "inference_hub",
+        "InferenceResult",
+        "0xc1396ff68bc2d8630100df29ce5561fa99078c602e8676ab72a53e37095d7168",
+        f"InferenceResult({MODEL_OUTPUT})",
+    ),
+    (
+        "inference_hub",
+        "LLMCompletionResult",
+        "0xe522a1a92cb132ca102e36a004efceb8c83284b64164e0d128ddce12e86cab7b",
+        "LLMCompletionResult((string))",
+    ),
     ("inference_hub", "LLMChatResult", "0x53fcd580be8545626a896d86eb76e16597d793de715dda5d21df71d303d1ff96", None),
-    ("inference_precompile", "ModelInferenceEvent", "0x1b283af3452f3718585ce100f80d9aa81fc60924db4a582a36db6aae3b109d87", f"ModelInferenceEvent(string,(uint8,string,{MODEL_INPUT}),{MODEL_OUTPUT})"),
-    ("inference_precompile", "LLMCompletionEvent", "0x51fe69d513d73ecde3fa3bf17584f7d2acfd5f0b13d367e898d6e11e742127a3", None),
+    (
+        "inference_precompile",
+        "ModelInferenceEvent",
+        "0x1b283af3452f3718585ce100f80d9aa81fc60924db4a582a36db6aae3b109d87",
+        f"ModelInferenceEvent(string,(uint8,string,{MODEL_INPUT}),{MODEL_OUTPUT})",
+    ),
+    (
+        "inference_precompile",
+        "LLMCompletionEvent",
+        "0x51fe69d513d73ecde3fa3bf17584f7d2acfd5f0b13d367e898d6e11e742127a3",
+        None,
+    ),
     ("inference_precompile", "LLMChat", "0x4c92d3df7819fcd1c9f9663332f0a599a65eefdad2eaf9193cffb9dbf1919c3b", None),
-    ("price_history_inference", "InferenceResultEmitted", "0x5a1ed425a160d1bc929890b991acc0e3d25a6f5db1ac65c07ee4c917708f76d4", f"InferenceResultEmitted(address,{MODEL_OUTPUT})"),
+    (
+        "price_history_inference",
+        "InferenceResultEmitted",
+        "0x5a1ed425a160d1bc929890b991acc0e3d25a6f5db1ac65c07ee4c917708f76d4",
+        f"InferenceResultEmitted(address,{MODEL_OUTPUT})",
+    ),
 ]
 
 
@@ -114,7 +149,14 @@ def test_tuple_component_names():
     assert _names(event["inputs"]) == ["output"]
     chat = find_entry("inference_hub", "runLLMChat")
     assert _names(chat["inputs"][0]["components"]) == [
-        "mode", "modelCID", "messages", "tools", "tool_choice", "max_tokens", "stop_sequence", "temperature",
+        "mode",
+        "modelCID",
+        "messages",
+        "tools",
+        "tool_choice",
+        "max_tokens",
+        "stop_sequence",
+        "temperature",
     ]
     message = chat["inputs"][0]["components"][2]
     assert _names(message["components"]) == ["role", "content", "name", "tool_call_id", "tool_calls"]
@@ -127,7 +169,12 @@ def test_price_history_constructor_and_views():
     ctor = find_entry("price_history_inference", "", "constructor")
     assert [p["type"] for p in ctor["inputs"]] == ["string", "string", "tuple"]
     assert _names(ctor["inputs"][2]["components"]) == [
-        "base", "quote", "total_candles", "candle_duration_in_mins", "order", "candle_types",
+        "base",
+        "quote",
+        "total_candles",
+        "candle_duration_in_mins",
+        "order",
+        "candle_types",
     ]
     query = find_entry("price_history_inference", "inputQuery")
     assert [p["type"] for p in query["outputs"]] == ["string", "string", "uint32", "uint32", "uint8"]
@@ -141,8 +188,11 @@ def test_loader_caches_and_lists():
     assert load_abi("inference_hub.json") == load_abi("inference_hub")
     names = abi_names()
     for expected in (
-        "inference_hub", "inference_precompile", "price_history_inference",
-        "workflow_scheduler", "price_feed_precompile",
+        "inference_hub",
+        "inference_precompile",
+        "price_history_inference",
+        "workflow_scheduler",
+        "price_feed_precompile",
     ):
         assert expected in names
         assert isinstance(load_abi(expected), list)

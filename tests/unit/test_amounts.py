@@ -162,4 +162,4 @@ def test_parse_private_key_rejects_without_echo(text):
     body = text.strip().lower().removeprefix("0x")
     if len(body) >= 8:
         for i in range(0, len(body) - 8):
-            assert body[i:i + 8] not in shown.lower()
+            assert body[i : i + 8] not in shown.lower()

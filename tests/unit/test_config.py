@@ -35,7 +35,12 @@ def test_defaults(dirs):
     p = s.profile
     base = f"http://{C.DEVNET_HOST}:{C.DEVNET_PORT}"
     assert (p.kind, p.rpc_url, p.hub_url, p.auth_url, p.llm_url, p.api_url) == (
-        "devnet", base + "/rpc", base + "/api/v0", base + "/auth", base, base
+        "devnet",
+        base + "/rpc",
+        base + "/api/v0",
+        base + "/auth",
+        base,
+        base,
     )
     assert p.chain_id == 107401 and p.x402_network == "og-devnet"
     assert p.explorer_url is None and p.base_url == base
@@ -155,8 +160,13 @@ def test_bad_profiles(dirs, text, needle):
 
 
 def test_env_dirs_and_settings(tmp_path):
-    env = {"OG_TUI_CONFIG_DIR": str(tmp_path / "c"), "OG_TUI_DATA_DIR": str(tmp_path / "d"),
-           "OG_TUI_THEME": "gruvbox", "OG_TUI_DEVNET_AUTOSTART": "0", "OG_TUI_LLM_CAP_PER_RUN": "off"}
+    env = {
+        "OG_TUI_CONFIG_DIR": str(tmp_path / "c"),
+        "OG_TUI_DATA_DIR": str(tmp_path / "d"),
+        "OG_TUI_THEME": "gruvbox",
+        "OG_TUI_DEVNET_AUTOSTART": "0",
+        "OG_TUI_LLM_CAP_PER_RUN": "off",
+    }
     s = load_settings(env=env)
     assert s.config_dir == tmp_path / "c" and s.data_dir == tmp_path / "d"
     assert s.config_path == tmp_path / "c" / "config.toml"
@@ -166,7 +176,7 @@ def test_env_dirs_and_settings(tmp_path):
 
 
 def test_save_profile_choice_preserves_comments(dirs):
-    text = "# top comment\ntheme = \"nord\"  # inline\n\n[profiles.x]\n# inside\nchain_id = 7\n"
+    text = '# top comment\ntheme = "nord"  # inline\n\n[profiles.x]\n# inside\nchain_id = 7\n'
     s = load(dirs, text)
     s.save_profile_choice("x")
     out = (dirs[0] / "config.toml").read_text()
@@ -192,6 +202,11 @@ def test_no_side_effects_at_import(tmp_path):
     )
     home = tmp_path / "home"
     home.mkdir()
-    env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local"),
-           "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local"),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     subprocess.run([sys.executable, "-c", code], check=True, env=env)

@@ -27,13 +27,16 @@ def test_a_typo_in_a_money_setting_is_an_error_not_the_default(tmp_path):
     assert all(key in err.hint for key in SETTINGS_SCHEMA)
 
 
-@pytest.mark.parametrize("text, needle", [
-    ('llm_cap_per_request = "lots"\n', "llm_cap_per_request"),
-    ("llm_cap_per_run = true\n", "llm_cap_per_run"),
-    ('devnet_autostart = "maybe"\n', "devnet_autostart"),
-    ("theme = 3\n", "theme"),
-    ('[keymap]\n"app.quit" = 5\n', "[keymap]"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ('llm_cap_per_request = "lots"\n', "llm_cap_per_request"),
+        ("llm_cap_per_run = true\n", "llm_cap_per_run"),
+        ('devnet_autostart = "maybe"\n', "devnet_autostart"),
+        ("theme = 3\n", "theme"),
+        ('[keymap]\n"app.quit" = 5\n', "[keymap]"),
+    ],
+)
 def test_bad_values_name_the_key(tmp_path, text, needle):
     with pytest.raises(ConfigError) as info:
         _load(tmp_path, text)

@@ -40,8 +40,10 @@ def _old_file(path, history_version: int) -> None:
     for version in range(1, history_version + 1):
         conn.executescript(f"BEGIN;\n{MIGRATIONS[version - 1]}\nPRAGMA user_version = {version};\nCOMMIT;")
     if history_version >= 1:
-        conn.execute("INSERT INTO transactions (hash, kind, status, created_at, updated_at, value) "
-                     "VALUES ('0xaa', 'faucet', 'confirmed', 1, 1, '7')")
+        conn.execute(
+            "INSERT INTO transactions (hash, kind, status, created_at, updated_at, value) "
+            "VALUES ('0xaa', 'faucet', 'confirmed', 1, 1, '7')"
+        )
     conn.executescript(OLD_CHAT_SCHEMA)
     conn.close()
 
@@ -73,7 +75,10 @@ def test_upgrade_of_a_file_from_the_previous_release(tmp_path, opened_first):
         assert chat.schema_version == history.schema_version == SCHEMA_VERSION
         [conv] = chat.list_conversations()
         assert (conv.title, conv.model, conv.params) == ("old chat", "og-devnet/mini", {"temperature": 0.5})
-        assert [(m.role, m.content) for m in chat.messages(conv.id)] == [("user", "hello from before"), ("assistant", "hi")]
+        assert [(m.role, m.content) for m in chat.messages(conv.id)] == [
+            ("user", "hello from before"),
+            ("assistant", "hi"),
+        ]
         assert chat.messages(conv.id)[1].meta == {"cost": "5"}
         assert history.get_tx("0xaa").value == 7
         new = chat.create_conversation("after the upgrade")

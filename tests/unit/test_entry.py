@@ -8,6 +8,13 @@ def test_bare_invocations_skip_click():
 
 
 def test_everything_else_goes_to_click():
-    for args in (["account", "list"], ["--help"], ["--profile"], ["--profile", "x", "hub"], ["--profile="],
-                 ["--version"], ["--profile", "--help"]):
+    for args in (
+        ["account", "list"],
+        ["--help"],
+        ["--profile"],
+        ["--profile", "x", "hub"],
+        ["--profile="],
+        ["--version"],
+        ["--profile", "--help"],
+    ):
         assert _bare_profile(args) == (False, None), args

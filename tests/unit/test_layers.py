@@ -26,7 +26,11 @@ def test_import_contracts_hold():
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     proc = subprocess.run(
         [str(lint), "--no-cache", "--no-logo", str(ROOT / "pyproject.toml")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     report = proc.stdout[-4000:] + proc.stderr[-2000:]
     assert proc.returncode == 0, "import contracts broken:\n" + report

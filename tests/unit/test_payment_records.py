@@ -16,10 +16,14 @@ def test_upgrade_keeps_rows_and_takes_their_recorded_status(tmp_path):
     path = tmp_path / "og-tui.db"
     conn = sqlite3.connect(path)
     migrate(conn, 4)
-    conn.execute("INSERT INTO payments (amount, hash, created_at, detail) VALUES ('40', '0xa', 1.0, ?)",
-                 (json.dumps({"status": "queued", "processing_hash": "0xa"}),))
-    conn.execute("INSERT INTO payments (amount, hash, created_at, detail) VALUES ('5', '0xb', 2.0, ?)",
-                 (json.dumps({"status": "settled", "transaction": "0xt"}),))
+    conn.execute(
+        "INSERT INTO payments (amount, hash, created_at, detail) VALUES ('40', '0xa', 1.0, ?)",
+        (json.dumps({"status": "queued", "processing_hash": "0xa"}),),
+    )
+    conn.execute(
+        "INSERT INTO payments (amount, hash, created_at, detail) VALUES ('5', '0xb', 2.0, ?)",
+        (json.dumps({"status": "settled", "transaction": "0xt"}),),
+    )
     conn.execute("INSERT INTO payments (amount, hash, created_at, detail) VALUES ('7', '0xc', 3.0, NULL)")
     conn.commit()
     conn.close()

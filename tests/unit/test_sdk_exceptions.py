@@ -8,16 +8,19 @@ from og_tui.core import errors as E
 from og_tui.sdk import exceptions as X
 
 
-@pytest.mark.parametrize("err, sdk_cls", [
-    (E.ValidationError("Bad tensor shape.", field="input"), X.InvalidInputError),
-    (E.AuthError("Wrong password."), X.AuthenticationError),
-    (E.InsufficientFunds("Not enough OPG for gas."), X.InsufficientCreditsError),
-    (E.NetworkUnreachable("No answer from http://x/rpc."), X.NetworkError),
-    (E.TxReverted("The inference was reverted.", reason="no model"), X.InferenceError),
-    (E.HubError("Hub is down.", status=503), X.ServerError),
-    (E.HubError("Slow down.", status=429), X.RateLimitError),
-    (E.HubError("No such model.", status=404), X.OpenGradientError),
-])
+@pytest.mark.parametrize(
+    "err, sdk_cls",
+    [
+        (E.ValidationError("Bad tensor shape.", field="input"), X.InvalidInputError),
+        (E.AuthError("Wrong password."), X.AuthenticationError),
+        (E.InsufficientFunds("Not enough OPG for gas."), X.InsufficientCreditsError),
+        (E.NetworkUnreachable("No answer from http://x/rpc."), X.NetworkError),
+        (E.TxReverted("The inference was reverted.", reason="no model"), X.InferenceError),
+        (E.HubError("Hub is down.", status=503), X.ServerError),
+        (E.HubError("Slow down.", status=429), X.RateLimitError),
+        (E.HubError("No such model.", status=404), X.OpenGradientError),
+    ],
+)
 def test_translated_error_is_both(err, sdk_cls):
     new = X.translate(err)
     assert isinstance(new, sdk_cls) and isinstance(new, X.OpenGradientError)

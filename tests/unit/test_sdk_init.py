@@ -62,7 +62,11 @@ def test_sdk_exports_its_feature_functions():
 @pytest.mark.parametrize("name", [n for n, _ in _public_functions()])
 def test_every_function_needs_init(name):
     fn = getattr(og, name)
-    args = [None for p in inspect.signature(fn).parameters.values() if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    args = [
+        None
+        for p in inspect.signature(fn).parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     with pytest.raises(RuntimeError, match="not initialized"):
         fn(*args)
 

@@ -10,10 +10,22 @@ from og_tui.sdk import types as T
 
 
 def test_stream_from_sse_lines_like_the_reference():
-    lines = ["", ": keep-alive", "data: " + json.dumps({"model": "m", "choices": [{"delta": {"role": "assistant", "content": "Hel"}}]}),
-             "data: not json", "data: " + json.dumps({"model": "m", "choices": [{"delta": {"content": "lo"}, "finish_reason": "stop"}],
-                                                      "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}),
-             "data: [DONE]", "data: " + json.dumps({"choices": [{"delta": {"content": "after done"}}]})]
+    lines = [
+        "",
+        ": keep-alive",
+        "data: " + json.dumps({"model": "m", "choices": [{"delta": {"role": "assistant", "content": "Hel"}}]}),
+        "data: not json",
+        "data: "
+        + json.dumps(
+            {
+                "model": "m",
+                "choices": [{"delta": {"content": "lo"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+            }
+        ),
+        "data: [DONE]",
+        "data: " + json.dumps({"choices": [{"delta": {"content": "after done"}}]}),
+    ]
     chunks = list(T.TextGenerationStream(_iterator=iter(lines)))
     assert [c.choices[0].delta.content for c in chunks] == ["Hel", "lo"]
     assert chunks[0].choices[0].delta.role == "assistant" and not chunks[0].is_final
@@ -23,13 +35,21 @@ def test_stream_from_sse_lines_like_the_reference():
 
 
 def test_abi_from_json_nests_tuples():
-    abi = T.Abi.from_json([
-        {"type": "function", "name": "run", "stateMutability": "nonpayable",
-         "inputs": [{"name": "cid", "type": "string"},
-                    {"name": "input", "type": "tuple", "components": [{"name": "n", "type": "uint256"}]}],
-         "outputs": [{"name": "", "type": "bool"}]},
-        {"type": "event", "name": "Done", "inputs": []},
-    ])
+    abi = T.Abi.from_json(
+        [
+            {
+                "type": "function",
+                "name": "run",
+                "stateMutability": "nonpayable",
+                "inputs": [
+                    {"name": "cid", "type": "string"},
+                    {"name": "input", "type": "tuple", "components": [{"name": "n", "type": "uint256"}]},
+                ],
+                "outputs": [{"name": "", "type": "bool"}],
+            },
+            {"type": "event", "name": "Done", "inputs": []},
+        ]
+    )
     assert [f.name for f in abi.functions] == ["run"]
     fn = abi.functions[0]
     assert fn.inputs[0] == "cid:string" and fn.outputs == [":bool"] and fn.state_mutability == "nonpayable"

@@ -157,9 +157,7 @@ def test_keystore_fallback_end_to_end(tmp_path, use_keyring):
     assert ws.unlock(w.address, "correct horse").address == w.address
 
 
-@pytest.mark.parametrize(
-    "bad", ["", "0x1234", KEY + "00", KEY[:-1] + "x", "0x" + "0" * 64, "ff" * 32, "not a key"]
-)
+@pytest.mark.parametrize("bad", ["", "0x1234", KEY + "00", KEY[:-1] + "x", "0x" + "0" * 64, "ff" * 32, "not a key"])
 def test_import_malformed_keys(tmp_path, bad):
     ws = WalletStore(tmp_path, keyring_mode="file", kdf_n=N)
     with pytest.raises(ValidationError) as exc:

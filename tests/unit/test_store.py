@@ -20,8 +20,9 @@ def db(tmp_path):
 
 def test_add_update_get_list(db):
     h = "0x" + "ab" * 32
-    rec = db.add_tx(h, "transfer-native", from_addr="0xA", to_addr="0xB", value=10**30,
-                    profile="local", detail={"note": "hi"})
+    rec = db.add_tx(
+        h, "transfer-native", from_addr="0xA", to_addr="0xB", value=10**30, profile="local", detail={"note": "hi"}
+    )
     assert rec.status == "pending" and rec.value == 10**30 and rec.detail == {"note": "hi"}
     assert db.get_tx(h.upper().replace("0X", "0x")).id == rec.id
     assert db.get_tx("ab" * 32).id == rec.id  # hash without 0x is normalized
@@ -41,8 +42,13 @@ def test_add_update_get_list(db):
 
 def test_list_filters_and_order(db):
     for i in range(5):
-        db.add_tx(f"0x{i:064x}", "faucet", profile="local" if i % 2 else "opengradient",
-                  created_at=1000 + i, to_addr="0xAbC" if i == 3 else None)
+        db.add_tx(
+            f"0x{i:064x}",
+            "faucet",
+            profile="local" if i % 2 else "opengradient",
+            created_at=1000 + i,
+            to_addr="0xAbC" if i == 3 else None,
+        )
     assert [t.hash[-1] for t in db.list_txs()] == ["4", "3", "2", "1", "0"]
     assert [t.hash[-1] for t in db.list_txs(profile="local")] == ["3", "1"]
     assert [t.hash[-1] for t in db.list_txs(limit=2, offset=1)] == ["3", "2"]
@@ -51,8 +57,7 @@ def test_list_filters_and_order(db):
 
 
 def test_payments(db):
-    p = db.add_payment(1500, payee="0xP", mode="settle-batch", model="openai/gpt-4o", profile="local",
-                       created_at=10)
+    p = db.add_payment(1500, payee="0xP", mode="settle-batch", model="openai/gpt-4o", profile="local", created_at=10)
     db.add_payment(2500, profile="local", created_at=20)
     db.add_payment(1, profile="other", created_at=30)
     assert p.amount == 1500 and p.mode == "settle-batch"

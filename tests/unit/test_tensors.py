@@ -171,8 +171,26 @@ finite32 = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True
     lambda v: abs(v) < 1.7e38
 )
 special = st.sampled_from(
-    [0.0, -0.0, 5e-324, 2.2250738585072014e-308, 1e-10, 9.999999999999999e-10, 1e-9, 1e15,
-     9.99999999999999e14, 2.0**52, 2.0**53, 2.0**53 + 2, 123456789.125, 0.1, 0.3, 1e22, 1e23, 1.7e38]
+    [
+        0.0,
+        -0.0,
+        5e-324,
+        2.2250738585072014e-308,
+        1e-10,
+        9.999999999999999e-10,
+        1e-9,
+        1e15,
+        9.99999999999999e14,
+        2.0**52,
+        2.0**53,
+        2.0**53 + 2,
+        123456789.125,
+        0.1,
+        0.3,
+        1e22,
+        1e23,
+        1.7e38,
+    ]
 )
 
 
@@ -199,7 +217,12 @@ def test_fast_path_equals_reference_random_bits():
     bits64 = rng.integers(0, 2**64, 4000, dtype=np.uint64).view(np.float64)
     bits64 = bits64[np.isfinite(bits64) & (np.abs(bits64) < 1e38)]
     wide = rng.standard_normal(4000) * 10.0 ** rng.integers(-25, 30, 4000)
-    for arr in (bits64, wide, wide.astype(np.float32), rng.integers(0, 2**32, 4000, dtype=np.uint64).astype(np.uint32).view(np.float32)):
+    for arr in (
+        bits64,
+        wide,
+        wide.astype(np.float32),
+        rng.integers(0, 2**32, 4000, dtype=np.uint64).astype(np.uint32).view(np.float32),
+    ):
         arr = arr[np.isfinite(arr) & (np.abs(arr) < 1.7e38)]
         assert encode_number_array(arr) == [reference_rule(v) if v != 0 else (0, 0) for v in arr]
 
@@ -271,17 +294,36 @@ def test_decode_accepts_positional_named_and_node_json_shapes():
     )
     named = {
         "output": {
-            "numbers": [{"name": "y", "values": [{"value": 15, "decimals": 1}, {"value": -2, "decimals": 0},
-                                                 {"value": 1, "decimals": 3}, {"value": 7, "decimals": 0}],
-                         "shape": [2, 2]}],
+            "numbers": [
+                {
+                    "name": "y",
+                    "values": [
+                        {"value": 15, "decimals": 1},
+                        {"value": -2, "decimals": 0},
+                        {"value": 1, "decimals": 3},
+                        {"value": 7, "decimals": 0},
+                    ],
+                    "shape": [2, 2],
+                }
+            ],
             "strings": [{"name": "label", "values": ["cat", "dog"]}],
             "jsons": [{"name": "meta", "value": '{"a": [1, 2]}'}],
             "is_simulation_result": True,
         }
     }
     node_json = {
-        "numbers": [{"name": "y", "shape": [2, 2], "values": [{"value": "15", "decimals": "1"}, {"value": "-2", "decimals": 0},
-                                                              {"value": 1, "decimals": "3"}, {"value": "7", "decimals": "0"}]}],
+        "numbers": [
+            {
+                "name": "y",
+                "shape": [2, 2],
+                "values": [
+                    {"value": "15", "decimals": "1"},
+                    {"value": "-2", "decimals": 0},
+                    {"value": 1, "decimals": "3"},
+                    {"value": "7", "decimals": "0"},
+                ],
+            }
+        ],
         "strings": [{"name": "label", "shape": [2], "values": ["cat", "dog"]}],
         "jsons": [{"name": "meta", "value": '{"a": [1, 2]}'}],
     }
@@ -376,9 +418,16 @@ def test_abi_round_trip_of_hub_run_call():
     assert numbers[1][1] == ((np.iinfo(np.int64).min, 0),)
     assert strings == (("s", ("hi", "there")),)
     # and the output type decodes straight into the decoder
-    out_type = "(" + ",".join(
-        [f"{t}" for t in ["(string,(int128,int128)[],uint32[])[]", "(string,string[])[]", "(string,string)[]", "bool"]]
-    ) + ")"
+    out_type = (
+        "("
+        + ",".join(
+            [
+                f"{t}"
+                for t in ["(string,(int128,int128)[],uint32[])[]", "(string,string[])[]", "(string,string)[]", "bool"]
+            ]
+        )
+        + ")"
+    )
     encoded = encode([out_type], [encode_model_output({"y": np.array([0.5, 2.0])})])
     (output,) = decode([out_type], encoded)
     assert decode_model_output(output)["y"].tolist() == [0.5, 2.0]

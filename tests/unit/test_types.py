@@ -12,7 +12,11 @@ def test_int_enums_match_reference():
     assert [(m.name, m.value) for m in T.LlmInferenceMode] == [("VANILLA", 0), ("TEE", 1)]
     assert [(m.name, m.value) for m in T.CandleOrder] == [("ASCENDING", 0), ("DESCENDING", 1)]
     assert [(m.name, m.value) for m in T.CandleType] == [
-        ("HIGH", 0), ("LOW", 1), ("OPEN", 2), ("CLOSE", 3), ("VOLUME", 4)
+        ("HIGH", 0),
+        ("LOW", 1),
+        ("OPEN", 2),
+        ("CLOSE", 3),
+        ("VOLUME", 4),
     ]
     assert T.InferenceMode.TEE == 2 and isinstance(T.InferenceMode.TEE, int)
 
@@ -36,8 +40,12 @@ def test_settlement_mode_and_tool_type():
 
 def test_historical_query_abi_format():
     q = T.HistoricalInputQuery(
-        base="ETH", quote="USD", total_candles=10, candle_duration_in_mins=30,
-        order=T.CandleOrder.DESCENDING, candle_types=[T.CandleType.OPEN, T.CandleType.CLOSE],
+        base="ETH",
+        quote="USD",
+        total_candles=10,
+        candle_duration_in_mins=30,
+        order=T.CandleOrder.DESCENDING,
+        candle_types=[T.CandleType.OPEN, T.CandleType.CLOSE],
     )
     abi = q.to_abi_format()
     assert abi == ("ETH", "USD", 10, 30, 1, [2, 3])

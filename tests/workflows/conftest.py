@@ -42,5 +42,11 @@ def wf(devnet):
 def ohlc_query():
     from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery
 
-    return HistoricalInputQuery("ETH", "USDT", 10, 60, CandleOrder.ASCENDING,
-                                [CandleType.OPEN, CandleType.HIGH, CandleType.LOW, CandleType.CLOSE])
+    return HistoricalInputQuery(
+        "ETH",
+        "USDT",
+        10,
+        60,
+        CandleOrder.ASCENDING,
+        [CandleType.OPEN, CandleType.HIGH, CandleType.LOW, CandleType.CLOSE],
+    )

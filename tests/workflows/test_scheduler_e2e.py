@@ -46,9 +46,11 @@ def test_scheduler_rejects_bad_registrations_on_chain(wf, ohlc_query):
     from og_tui.core.errors import TxReverted
 
     address = wf.alpha.new_workflow(wf.account, wf.model_cid, ohlc_query, "open_high_low_close")
-    for args, reason in [((address, int(time.time()) + 100, 0), "frequency must be a positive"),
-                         ((address, 1000, 5), "not in the future"),
-                         ((wf.account.address, int(time.time()) + 100, 5), "is not a contract")]:
+    for args, reason in [
+        ((address, int(time.time()) + 100, 0), "frequency must be a positive"),
+        ((address, 1000, 5), "not in the future"),
+        ((wf.account.address, int(time.time()) + 100, 5), "is not a contract"),
+    ]:
         data = "0x" + SEL_REGISTER + encode(["address", "uint256", "uint256"], list(args)).hex()
         with pytest.raises(TxReverted, match=reason):
             wf.chain.send(wf.account, {"to": wf.alpha.scheduler_address, "data": data})

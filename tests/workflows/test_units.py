@@ -30,13 +30,20 @@ def test_artifact_has_the_reference_abi_and_matches_its_source():
     assert len(bytes.fromhex(art["deployedBytecode"])) < 24_576
 
 
-@pytest.mark.parametrize("name,sel", [
-    ("run()", A.SEL_RUN), ("getInferenceResult()", A.SEL_GET_RESULT),
-    ("getLastInferenceResults(uint256)", A.SEL_GET_LAST), ("historicalContract()", A.SEL_HISTORICAL),
-    ("inputName()", A.SEL_INPUT_NAME), ("modelId()", A.SEL_MODEL_ID), ("inputQuery()", A.SEL_INPUT_QUERY),
-    (f"runInferenceOnPriceFeed(string,string,{A.QUERY_TYPE})", A.SEL_PRICE_FEED),
-    ("registerTask(address,uint256,uint256)", A.SEL_REGISTER),
-])
+@pytest.mark.parametrize(
+    "name,sel",
+    [
+        ("run()", A.SEL_RUN),
+        ("getInferenceResult()", A.SEL_GET_RESULT),
+        ("getLastInferenceResults(uint256)", A.SEL_GET_LAST),
+        ("historicalContract()", A.SEL_HISTORICAL),
+        ("inputName()", A.SEL_INPUT_NAME),
+        ("modelId()", A.SEL_MODEL_ID),
+        ("inputQuery()", A.SEL_INPUT_QUERY),
+        (f"runInferenceOnPriceFeed(string,string,{A.QUERY_TYPE})", A.SEL_PRICE_FEED),
+        ("registerTask(address,uint256,uint256)", A.SEL_REGISTER),
+    ],
+)
 def test_selectors(name, sel):
     assert keccak(text=name)[:4].hex() == sel
     assert "0x" + keccak(text=A.EVENT_RESULT).hex() == A.EVENT_RESULT_TOPIC
@@ -62,18 +69,31 @@ def test_market_is_deterministic_and_consistent():
 
 
 def _q(**kw):
-    base = dict(base="ETH", quote="USDT", total_candles=10, candle_duration_in_mins=60,
-                order=CandleOrder.ASCENDING, candle_types=[CandleType.OPEN, CandleType.CLOSE])
+    base = dict(
+        base="ETH",
+        quote="USDT",
+        total_candles=10,
+        candle_duration_in_mins=60,
+        order=CandleOrder.ASCENDING,
+        candle_types=[CandleType.OPEN, CandleType.CLOSE],
+    )
     base.update(kw)
     return HistoricalInputQuery(**base)
 
 
 def test_check_query():
     q = A.check_query(_q(base=" eth ", order="descending", candle_types=["open", 3]))
-    assert q.base == "ETH" and q.order == CandleOrder.DESCENDING and q.candle_types == [CandleType.OPEN, CandleType.CLOSE]
-    for bad, field in [(dict(total_candles=0), "total_candles"), (dict(candle_duration_in_mins=-5), "candle_duration_in_mins"),
-                       (dict(candle_types=[]), "candle_types"), (dict(candle_types=["wick"]), "candle_types"),
-                       (dict(base=""), "base"), (dict(order=7), "order")]:
+    assert (
+        q.base == "ETH" and q.order == CandleOrder.DESCENDING and q.candle_types == [CandleType.OPEN, CandleType.CLOSE]
+    )
+    for bad, field in [
+        (dict(total_candles=0), "total_candles"),
+        (dict(candle_duration_in_mins=-5), "candle_duration_in_mins"),
+        (dict(candle_types=[]), "candle_types"),
+        (dict(candle_types=["wick"]), "candle_types"),
+        (dict(base=""), "base"),
+        (dict(order=7), "order"),
+    ]:
         with pytest.raises(ValidationError) as err:
             A.check_query(_q(**bad))
         assert err.value.field == field
@@ -82,7 +102,9 @@ def test_check_query():
 def test_check_query_fits():
     sig = {"inputs": [{"name": "x", "dtype": "float32", "shape": [1, 10, 2]}]}
     A.check_query_fits(sig, "x", _q())
-    A.check_query_fits({"inputs": [{"name": "x", "dtype": "float32", "shape": [None, None, 2]}]}, "x", _q(total_candles=99))
+    A.check_query_fits(
+        {"inputs": [{"name": "x", "dtype": "float32", "shape": [None, None, 2]}]}, "x", _q(total_candles=99)
+    )
     with pytest.raises(ValidationError, match=r"expects shape \[1, 10, 2\], but the query gives \[1, 12, 2\]"):
         A.check_query_fits(sig, "x", _q(total_candles=12))
     with pytest.raises(ValidationError, match="Pick exactly 2 candle types"):

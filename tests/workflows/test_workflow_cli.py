@@ -16,8 +16,15 @@ pytestmark = pytest.mark.e2e
 
 
 def _cli(env, *args, ok=True):
-    proc = subprocess.run([sys.executable, "-m", "og_tui", "--profile", "local", *args], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=120, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "og_tui", "--profile", "local", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     if ok:
         assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
@@ -26,9 +33,14 @@ def _cli(env, *args, ok=True):
 
 def test_workflow_cli_json(devnet, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OG_TUI_")}
-    env.update(OG_TUI_CONFIG_DIR=str(tmp_path / "c"), OG_TUI_DATA_DIR=str(tmp_path / "d"),
-               OG_TUI_DEVNET_PORT=str(devnet.port), OG_TUI_KEYRING="file", OG_TUI_SCRYPT_N="1024",
-               OG_TUI_PASSPHRASE=PASSPHRASE)
+    env.update(
+        OG_TUI_CONFIG_DIR=str(tmp_path / "c"),
+        OG_TUI_DATA_DIR=str(tmp_path / "d"),
+        OG_TUI_DEVNET_PORT=str(devnet.port),
+        OG_TUI_KEYRING="file",
+        OG_TUI_SCRYPT_N="1024",
+        OG_TUI_PASSPHRASE=PASSPHRASE,
+    )
     key = devnet.info["dev_accounts"][5]["private_key"]
     (tmp_path / "key").write_text(key)
     _cli(env, "account", "import", "--key-file", str(tmp_path / "key"), "--json")
@@ -40,8 +52,28 @@ def test_workflow_cli_json(devnet, tmp_path):
     rows = json.loads(_cli(env, "workflow", "list", "--json").stdout)
     assert len([r for r in rows if r["kind"] == "model"]) == 7
 
-    new = json.loads(_cli(env, "workflow", "new", "--model", cid, "--input", "open_high_low_close", "--pair", "BTC/USDT",
-                          "--candles", "10", "--duration", "15", "--frequency", "600", "--hours", "1", "--json").stdout)
+    new = json.loads(
+        _cli(
+            env,
+            "workflow",
+            "new",
+            "--model",
+            cid,
+            "--input",
+            "open_high_low_close",
+            "--pair",
+            "BTC/USDT",
+            "--candles",
+            "10",
+            "--duration",
+            "15",
+            "--frequency",
+            "600",
+            "--hours",
+            "1",
+            "--json",
+        ).stdout
+    )
     address = new["address"]
     assert new["query"]["base"] == "BTC" and new["schedule"]["frequency"] == 600
     run = json.loads(_cli(env, "workflow", "run", address, "--json").stdout)
@@ -62,11 +94,43 @@ def test_workflow_cli_json(devnet, tmp_path):
     assert all(t.status == "confirmed" and t.block and t.gas_used for t in txs)
     assert run["tx"]["hash"] in {t.hash for t in txs if t.kind == "workflow-run"}
 
-    bad = _cli(env, "workflow", "new", "--model", cid, "--input", "open_high_low_close", "--pair", "XYZ/USDT",
-               "--candles", "10", "--duration", "15", "--json", ok=False)
+    bad = _cli(
+        env,
+        "workflow",
+        "new",
+        "--model",
+        cid,
+        "--input",
+        "open_high_low_close",
+        "--pair",
+        "XYZ/USDT",
+        "--candles",
+        "10",
+        "--duration",
+        "15",
+        "--json",
+        ok=False,
+    )
     assert bad.returncode == 2 and "unknown pair XYZ/USDT" in json.loads(bad.stderr)["error"]
-    bad = _cli(env, "workflow", "new", "--model", cid, "--input", "open_high_low_close", "--pair", "ETH/USDT",
-               "--candles", "10", "--duration", "15", "--frequency", "0", "--json", ok=False)
+    bad = _cli(
+        env,
+        "workflow",
+        "new",
+        "--model",
+        cid,
+        "--input",
+        "open_high_low_close",
+        "--pair",
+        "ETH/USDT",
+        "--candles",
+        "10",
+        "--duration",
+        "15",
+        "--frequency",
+        "0",
+        "--json",
+        ok=False,
+    )
     assert bad.returncode == 2 and "frequency" in json.loads(bad.stderr)["error"]
     bad = _cli(env, "workflow", "result", devnet.info["dev_accounts"][0]["address"], "--json", ok=False)
     assert bad.returncode == 2 and "is not a workflow contract" in json.loads(bad.stderr)["error"]

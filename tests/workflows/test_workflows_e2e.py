@@ -17,8 +17,15 @@ def _local_model_output(wf, cid, query, timestamp, tmp_path):
     import onnxruntime as ort
 
     path = wf.hub.download(cid, tmp_path / "model.onnx")
-    tensor = Market().query_tensor(query.base, query.quote, query.total_candles, query.candle_duration_in_mins,
-                                   int(query.order), [int(t) for t in query.candle_types], timestamp)
+    tensor = Market().query_tensor(
+        query.base,
+        query.quote,
+        query.total_candles,
+        query.candle_duration_in_mins,
+        int(query.order),
+        [int(t) for t in query.candle_types],
+        timestamp,
+    )
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
     return dict(zip(names, sess.run(names, {"open_high_low_close": tensor})))
@@ -26,8 +33,9 @@ def _local_model_output(wf, cid, query, timestamp, tmp_path):
 
 def test_deploy_run_and_read(wf, ohlc_query, tmp_path):
     stages = []
-    address = wf.alpha.new_workflow(wf.account, wf.model_cid, ohlc_query, "open_high_low_close",
-                                    on_status=lambda s, i: stages.append(s))
+    address = wf.alpha.new_workflow(
+        wf.account, wf.model_cid, ohlc_query, "open_high_low_close", on_status=lambda s, i: stages.append(s)
+    )
     assert stages[0] == "validating" and "mined" in stages and stages[-1] == "deployed"
     code = wf.chain.get_code(address)
     assert len(code) > 1000  # real bytecode, deployed by a contract-creation tx
@@ -87,8 +95,10 @@ def test_schedule_validation_and_not_a_workflow(wf, ohlc_query):
     with pytest.raises(ValidationError, match="in the past"):
         wf.alpha.register_task(wf.account, address, 1_000, 10)
     assert wf.chain.nonce(wf.account.address) == nonce
-    for target, why in [(wf.account.address, "no contract code"),
-                        ("0x094E464A23B90A71a0894D5D1e5D470FfDD074e1", "does not answer")]:
+    for target, why in [
+        (wf.account.address, "no contract code"),
+        ("0x094E464A23B90A71a0894D5D1e5D470FfDD074e1", "does not answer"),
+    ]:
         with pytest.raises(NotAWorkflow, match=rf"^{target} is not a workflow contract \(.*{why}"):
             wf.alpha.read_workflow_result(target)
         with pytest.raises(NotAWorkflow):
@@ -167,8 +177,9 @@ def test_sdk_alpha_functions(devnet, wf, ohlc_query, tmp_path, monkeypatch):
         address = alpha.new_workflow(wf.model_cid, ohlc_query, "open_high_low_close")
         out = alpha.run_workflow(address)
         assert out.numbers["regression_output"].shape == (1, 1)
-        assert np.array_equal(alpha.read_workflow_result(address).numbers["regression_output"],
-                              out.numbers["regression_output"])
+        assert np.array_equal(
+            alpha.read_workflow_result(address).numbers["regression_output"], out.numbers["regression_output"]
+        )
         assert len(alpha.read_workflow_history(address, 5)) == 1
     finally:
         set_client(None)

@@ -59,7 +59,7 @@ def canonical_type(param: dict[str, Any]) -> str:
     typ: str = param["type"]
     if typ.startswith("tuple"):
         inner = ",".join(canonical_type(c) for c in param.get("components", []))
-        return f"({inner}){typ[len('tuple'):]}"
+        return f"({inner}){typ[len('tuple') :]}"
     return typ
 
 

@@ -1,6 +1,6 @@
 """A standalone Starlette app serving only the hub (tests, benchmarks, debugging).
 
-    python -m og_tui.devnet.hub.app --data-dir /tmp/hub --port 8746
+python -m og_tui.devnet.hub.app --data-dir /tmp/hub --port 8746
 """
 
 from __future__ import annotations

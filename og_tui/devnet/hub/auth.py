@@ -40,8 +40,16 @@ from typing import Callable, Optional, Tuple
 from og_tui.core.fsperm import open_private, private_dir
 from og_tui.devnet.hub.db import HubDB
 
-__all__ = ["AuthService", "AuthFailure", "LockoutPolicy", "User", "hash_password", "verify_password",
-           "DEFAULT_REFRESH_TTL", "DEFAULT_MAX_SESSIONS"]
+__all__ = [
+    "AuthService",
+    "AuthFailure",
+    "LockoutPolicy",
+    "User",
+    "hash_password",
+    "verify_password",
+    "DEFAULT_REFRESH_TTL",
+    "DEFAULT_MAX_SESSIONS",
+]
 
 _SCRYPT = dict(n=2**14, r=8, p=1, dklen=32)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -87,8 +95,15 @@ def verify_password(password: str, stored: str) -> bool:
         algo, n, r, p, salt, digest = stored.split("$")
         if algo != "scrypt":
             return False
-        got = hashlib.scrypt(_utf8(password), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(digest) // 2, maxmem=64 * 1024 * 1024)
+        got = hashlib.scrypt(
+            _utf8(password),
+            salt=bytes.fromhex(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(digest) // 2,
+            maxmem=64 * 1024 * 1024,
+        )
     except ValueError:
         return False
     return hmac.compare_digest(got.hex(), digest)
@@ -174,7 +189,9 @@ class AuthService:
         base = unicodedata.normalize("NFKC", wanted)
         base = re.sub(r"[^\w.-]+", "-", base).strip("-._")[:32] or "user"
         name, n = base, 1
-        while name.lower() in RESERVED_USERNAMES or self.db.one("SELECT 1 FROM users WHERE lower(username) = lower(?)", (name,)):
+        while name.lower() in RESERVED_USERNAMES or self.db.one(
+            "SELECT 1 FROM users WHERE lower(username) = lower(?)", (name,)
+        ):
             n += 1
             name = f"{base}{n}"
         return name
@@ -224,14 +241,17 @@ class AuthService:
         now = self.now()
         policy = self.lockout
         with self.db.tx() as conn:
-            conn.execute("DELETE FROM sign_in_failures WHERE last_failure < ? AND locked_until <= ?",
-                         (now - policy.window, now))
-            row = conn.execute("SELECT failures, locked_until FROM sign_in_failures WHERE email = ?",
-                               (email,)).fetchone()
+            conn.execute(
+                "DELETE FROM sign_in_failures WHERE last_failure < ? AND locked_until <= ?", (now - policy.window, now)
+            )
+            row = conn.execute(
+                "SELECT failures, locked_until FROM sign_in_failures WHERE email = ?", (email,)
+            ).fetchone()
             if row is not None and row["locked_until"] > now:
                 wait = max(1, math.ceil(row["locked_until"] - now))
-                raise AuthFailure("TOO_MANY_ATTEMPTS_TRY_LATER", detail=f"try again in {_duration(wait)}",
-                                  retry_after=wait)
+                raise AuthFailure(
+                    "TOO_MANY_ATTEMPTS_TRY_LATER", detail=f"try again in {_duration(wait)}", retry_after=wait
+                )
             failures = (row["failures"] if row is not None else 0) + 1
             lock = policy.lock_seconds(failures)
             conn.execute(
@@ -255,12 +275,23 @@ class AuthService:
         now = self.now()
         ttl = max(1, int(round(self.token_ttl)))
         header = {"alg": "HS256", "typ": "JWT"}
-        claims = {"iss": "og-devnet", "aud": "og-devnet-hub", "sub": user.uid, "user_id": user.uid,
-                  "email": user.email, "name": user.username, "iat": int(now), "exp": now + ttl}
+        claims = {
+            "iss": "og-devnet",
+            "aud": "og-devnet-hub",
+            "sub": user.uid,
+            "user_id": user.uid,
+            "email": user.email,
+            "name": user.username,
+            "iat": int(now),
+            "exp": now + ttl,
+        }
         if sid is not None:
             claims["sid"] = sid
-        signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + "." + \
-            _b64(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = (
+            _b64(json.dumps(header, separators=(",", ":")).encode())
+            + "."
+            + _b64(json.dumps(claims, separators=(",", ":")).encode())
+        )
         sig = hmac.new(self._secret, signing_input.encode("ascii"), hashlib.sha256).digest()
         return signing_input + "." + _b64(sig), ttl
 
@@ -273,8 +304,10 @@ class AuthService:
         now = self.now()
         with self.db.tx() as conn:
             conn.execute("DELETE FROM refresh_tokens WHERE created_at <= ?", (now - self.refresh_ttl,))
-            conn.execute("INSERT INTO refresh_tokens (token_hash, user_id, created_at, sid) VALUES (?, ?, ?, ?)",
-                         (_token_hash(token), user.id, now, sid))
+            conn.execute(
+                "INSERT INTO refresh_tokens (token_hash, user_id, created_at, sid) VALUES (?, ?, ?, ?)",
+                (_token_hash(token), user.id, now, sid),
+            )
             conn.execute(
                 "DELETE FROM refresh_tokens WHERE user_id = ? AND token_hash NOT IN (SELECT token_hash FROM "
                 "refresh_tokens WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
@@ -295,7 +328,9 @@ class AuthService:
         digest = _token_hash(refresh_token)
         row = self.db.one(
             "SELECT t.sid AS session_id, t.created_at AS session_start, u.* FROM refresh_tokens t "
-            "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?", (digest,))
+            "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
+            (digest,),
+        )
         if row is None:
             raise AuthFailure("INVALID_REFRESH_TOKEN")
         if row["session_start"] + self.refresh_ttl <= self.now():
@@ -325,8 +360,10 @@ class AuthService:
             return conn.execute("DELETE FROM refresh_tokens WHERE user_id = ?", (user.id,)).rowcount
 
     def live_sessions(self, user: User) -> int:
-        row = self.db.one("SELECT count(*) AS n FROM refresh_tokens WHERE user_id = ? AND created_at > ?",
-                          (user.id, self.now() - self.refresh_ttl))
+        row = self.db.one(
+            "SELECT count(*) AS n FROM refresh_tokens WHERE user_id = ? AND created_at > ?",
+            (user.id, self.now() - self.refresh_ttl),
+        )
         return int(row["n"])
 
     def verify_id_token(self, token: object) -> User:

@@ -59,7 +59,7 @@ class PendingBlob:
         for chunk in self._chunks:
             view = memoryview(chunk)
             while view:  # a raw write may be short (e.g. just before the disk fills up)
-                view = view[self._fh.write(view):]
+                view = view[self._fh.write(view) :]
         self._chunks.clear()
         self._chunks_size = 0
 

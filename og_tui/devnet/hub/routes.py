@@ -36,9 +36,17 @@ def _problem(status: int, detail: str, headers: Optional[Dict[str, str]] = None)
 def _firebase_error(exc: AuthFailure) -> JSONResponse:
     message = exc.code + (f" : {exc.detail}" if exc.detail else "")
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    return JSONResponse({"error": {"code": exc.status, "message": message,
-                                   "errors": [{"message": message, "domain": "global", "reason": "invalid"}]}},
-                        status_code=exc.status, headers=headers)
+    return JSONResponse(
+        {
+            "error": {
+                "code": exc.status,
+                "message": message,
+                "errors": [{"message": message, "domain": "global", "reason": "invalid"}],
+            }
+        },
+        status_code=exc.status,
+        headers=headers,
+    )
 
 
 class _BigChunkFileResponse(FileResponse):
@@ -83,7 +91,9 @@ def make_routes(service: HubService) -> List[Route]:
             if exc.code == "TOKEN_EXPIRED":
                 raise HubProblem(401, "Your ID token has expired; refresh it and retry.") from None
             if exc.code == "TOKEN_REVOKED":
-                raise HubProblem(401, "This sign-in session has ended (signed out or expired); sign in again.") from None
+                raise HubProblem(
+                    401, "This sign-in session has ended (signed out or expired); sign in again."
+                ) from None
             raise HubProblem(401, "Invalid ID token; sign in again.") from None
 
     def guarded(handler):
@@ -95,13 +105,21 @@ def make_routes(service: HubService) -> List[Route]:
                 return _problem(exc.status, exc.detail, headers)
             except AuthFailure as exc:
                 return _firebase_error(exc)
+
         endpoint.__name__ = handler.__name__
         return endpoint
 
     def session_json(user: User, kind: str, registered: bool) -> Dict[str, Any]:
         id_token, ttl, refresh = service.auth.start_session(user)
-        out = {"kind": kind, "localId": user.uid, "email": user.email, "displayName": user.username,
-               "idToken": id_token, "refreshToken": refresh, "expiresIn": str(ttl)}
+        out = {
+            "kind": kind,
+            "localId": user.uid,
+            "email": user.email,
+            "displayName": user.username,
+            "idToken": id_token,
+            "refreshToken": refresh,
+            "expiresIn": str(ttl),
+        }
         if registered:
             out["registered"] = True
         return out
@@ -110,7 +128,8 @@ def make_routes(service: HubService) -> List[Route]:
     async def sign_up(request: Request) -> Response:
         body = await _json_body(request)
         user = await anyio.to_thread.run_sync(
-            service.auth.sign_up, body.get("email"), body.get("password"), body.get("displayName"))
+            service.auth.sign_up, body.get("email"), body.get("password"), body.get("displayName")
+        )
         return JSONResponse(session_json(user, "identitytoolkit#SignupNewUserResponse", False))
 
     async def sign_in(request: Request) -> Response:
@@ -128,9 +147,17 @@ def make_routes(service: HubService) -> List[Route]:
             raise AuthFailure("INVALID_GRANT_TYPE")
         refresh = refresh_token_of(body)
         user, id_token, ttl = service.auth.exchange_refresh_token(refresh)
-        return JSONResponse({"access_token": id_token, "expires_in": str(ttl), "token_type": "Bearer",
-                             "refresh_token": refresh, "id_token": id_token, "user_id": user.uid,
-                             "project_id": "og-devnet"})
+        return JSONResponse(
+            {
+                "access_token": id_token,
+                "expires_in": str(ttl),
+                "token_type": "Bearer",
+                "refresh_token": refresh,
+                "id_token": id_token,
+                "user_id": user.uid,
+                "project_id": "og-devnet",
+            }
+        )
 
     async def sign_out(request: Request) -> Response:
         """Devnet only (Firebase signs out on the client): revoke a refresh token and end its
@@ -146,16 +173,23 @@ def make_routes(service: HubService) -> List[Route]:
     async def models_list(request: Request) -> Response:
         q = request.query_params
         viewer = await current_user(request, required=q.get("author") == "me")
-        result = service.list_models(q.get("page", 1), q.get("limit", 100), q.get("search") or None,
-                                     q.get("author") or q.get("authorUsername") or None, viewer,
-                                     q.get("sort", "name"))
+        result = service.list_models(
+            q.get("page", 1),
+            q.get("limit", 100),
+            q.get("search") or None,
+            q.get("author") or q.get("authorUsername") or None,
+            viewer,
+            q.get("sort", "name"),
+        )
         return JSONResponse(result)
 
     async def models_create(request: Request) -> Response:
         user = await current_user(request, required=True)
         body = await _json_body(request)
-        return JSONResponse(service.create_model(user, body.get("name"), body.get("description", ""),
-                                                 body.get("taskName", "")), status_code=201)
+        return JSONResponse(
+            service.create_model(user, body.get("name"), body.get("description", ""), body.get("taskName", "")),
+            status_code=201,
+        )
 
     async def model_detail(request: Request) -> Response:
         return JSONResponse(service.model_detail(request.path_params["name"]))
@@ -198,8 +232,15 @@ def make_routes(service: HubService) -> List[Route]:
         if length and length.isdigit() and int(length) > service.max_upload + MULTIPART_OVERHEAD:
             raise HubProblem(413, f"The file is larger than this hub accepts ({_size(service.max_upload)}).")
 
-        state: Dict[str, Any] = {"headers": [], "field": b"", "value": b"", "pending": None,
-                                 "filename": None, "in_file": False, "done": False}
+        state: Dict[str, Any] = {
+            "headers": [],
+            "field": b"",
+            "value": b"",
+            "pending": None,
+            "filename": None,
+            "in_file": False,
+            "done": False,
+        }
 
         def on_part_begin() -> None:
             state["headers"] = []
@@ -233,12 +274,18 @@ def make_routes(service: HubService) -> List[Route]:
                 state["in_file"] = False
                 state["done"] = True
 
-        parser = MultipartParser(boundary, {
-            "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-            "on_header_value": on_header_value, "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        })
+        parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": on_part_begin,
+                "on_header_field": on_header_field,
+                "on_header_value": on_header_value,
+                "on_header_end": on_header_end,
+                "on_headers_finished": on_headers_finished,
+                "on_part_data": on_part_data,
+                "on_part_end": on_part_end,
+            },
+        )
         pending: Optional[PendingBlob] = None
         committed = False
         try:
@@ -271,7 +318,9 @@ def make_routes(service: HubService) -> List[Route]:
             raise HubProblem(400, f"The multipart body is malformed ({exc}).") from None
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise HubProblem(507, "The devnet disk is full; the upload was discarded. Free some space and retry.") from None
+                raise HubProblem(
+                    507, "The devnet disk is full; the upload was discarded. Free some space and retry."
+                ) from None
             raise
         finally:
             if pending is not None and not committed:
@@ -282,8 +331,12 @@ def make_routes(service: HubService) -> List[Route]:
     # ---- downloads -------------------------------------------------------------------
     async def file_download(request: Request) -> Response:
         info = service.blob_info(request.path_params["cid"])
-        return _BigChunkFileResponse(info["path"], filename=info["name"], media_type="application/octet-stream",
-                                     headers={"x-ipfs-cid": info["cid"]})
+        return _BigChunkFileResponse(
+            info["path"],
+            filename=info["name"],
+            media_type="application/octet-stream",
+            headers={"x-ipfs-cid": info["cid"]},
+        )
 
     async def file_signature(request: Request) -> Response:
         info = service.blob_info(request.path_params["cid"])

@@ -83,10 +83,13 @@ def _regression() -> Sample:
         ],
     )
     return Sample(
-        "linear-regression", "linear_regression.onnx",
+        "linear-regression",
+        "linear_regression.onnx",
         "A float regression: a [1, 3, 4] input tensor, one [1, 1] output (deterministic weights).",
-        "Initial sample release", _model(graph, doc="linear regression sample"),
-        {"input": np.arange(12, dtype=np.float32).reshape(1, 3, 4).tolist()}, "regression",
+        "Initial sample release",
+        _model(graph, doc="linear regression sample"),
+        {"input": np.arange(12, dtype=np.float32).reshape(1, 3, 4).tolist()},
+        "regression",
     )
 
 
@@ -98,10 +101,15 @@ def iris_data():
     """The shipped iris measurements: ``(features [150, 4] float32, species [150] int64)``."""
     import numpy as np
 
-    rows = [line.split(",") for line in open(IRIS_CSV, encoding="utf-8")
-            if line.strip() and not line.startswith(("#", "sepal"))]
-    return (np.array([[float(v) for v in r[:4]] for r in rows], dtype=np.float32),
-            np.array([int(r[4]) for r in rows], dtype=np.int64))
+    rows = [
+        line.split(",")
+        for line in open(IRIS_CSV, encoding="utf-8")
+        if line.strip() and not line.startswith(("#", "sepal"))
+    ]
+    return (
+        np.array([[float(v) for v in r[:4]] for r in rows], dtype=np.float32),
+        np.array([int(r[4]) for r in rows], dtype=np.int64),
+    )
 
 
 def iris_split():
@@ -158,12 +166,15 @@ def _classifier() -> Sample:
         initializer=[numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")],
     )
     return Sample(
-        "iris-classifier", "iris_classifier.onnx",
+        "iris-classifier",
+        "iris_classifier.onnx",
         "A 3-class classifier over 4 features with two outputs: class probabilities and the label index. "
         "Iris species (0 setosa, 1 versicolor, 2 virginica) from sepal length, sepal width, petal length and "
         "petal width in cm, trained on Fisher's iris measurements.",
-        "Initial sample release", _model(graph, doc="iris classifier: softmax regression trained on the iris data set"),
-        {"features": [[5.1, 3.5, 1.4, 0.2]]}, "classification",
+        "Initial sample release",
+        _model(graph, doc="iris classifier: softmax regression trained on the iris data set"),
+        {"features": [[5.1, 3.5, 1.4, 0.2]]},
+        "classification",
     )
 
 
@@ -178,18 +189,27 @@ def _two_inputs() -> Sample:
             helper.make_node("ReduceSum", ["sum", "axis1"], ["total"], keepdims=1),
         ],
         "weighted_sum",
-        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 4]),
-         helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("sum", TensorProto.FLOAT, [1, 4]),
-         helper.make_tensor_value_info("total", TensorProto.FLOAT, [1, 1])],
-        initializer=[numpy_helper.from_array(np.array([2.0], dtype=np.float32), "scale"),
-                     numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1")],
+        [
+            helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 4]),
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4]),
+        ],
+        [
+            helper.make_tensor_value_info("sum", TensorProto.FLOAT, [1, 4]),
+            helper.make_tensor_value_info("total", TensorProto.FLOAT, [1, 1]),
+        ],
+        initializer=[
+            numpy_helper.from_array(np.array([2.0], dtype=np.float32), "scale"),
+            numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+        ],
     )
     return Sample(
-        "weighted-sum", "weighted_sum.onnx",
+        "weighted-sum",
+        "weighted_sum.onnx",
         "Two inputs a and b ([1, 4] each): outputs sum = 2*a + b and total = the row sum.",
-        "Initial sample release", _model(graph, doc="two-input sample"),
-        {"a": [[1.0, 2.0, 3.0, 4.0]], "b": [[0.5, 0.5, 0.5, 0.5]]}, "arithmetic",
+        "Initial sample release",
+        _model(graph, doc="two-input sample"),
+        {"a": [[1.0, 2.0, 3.0, 4.0]], "b": [[0.5, 0.5, 0.5, 0.5]]},
+        "arithmetic",
     )
 
 
@@ -200,24 +220,41 @@ def _string_model() -> Sample:
     graph = helper.make_graph(
         [
             # string input -> int64 code (unknown words -> -1)
-            helper.make_node("LabelEncoder", ["weather"], ["code"], domain="ai.onnx.ml",
-                             keys_strings=words, values_int64s=[0, 1, 2, 3], default_int64=-1),
+            helper.make_node(
+                "LabelEncoder",
+                ["weather"],
+                ["code"],
+                domain="ai.onnx.ml",
+                keys_strings=words,
+                values_int64s=[0, 1, 2, 3],
+                default_int64=-1,
+            ),
             # code -> a string advice (string output)
-            helper.make_node("LabelEncoder", ["code"], ["advice"], domain="ai.onnx.ml",
-                             keys_int64s=[0, 1, 2, 3],
-                             values_strings=["sunglasses", "light jacket", "umbrella", "warm boots"],
-                             default_string="no idea"),
+            helper.make_node(
+                "LabelEncoder",
+                ["code"],
+                ["advice"],
+                domain="ai.onnx.ml",
+                keys_int64s=[0, 1, 2, 3],
+                values_strings=["sunglasses", "light jacket", "umbrella", "warm boots"],
+                default_string="no idea",
+            ),
         ],
         "weather_advice",
         [helper.make_tensor_value_info("weather", TensorProto.STRING, ["n"])],
-        [helper.make_tensor_value_info("code", TensorProto.INT64, ["n"]),
-         helper.make_tensor_value_info("advice", TensorProto.STRING, ["n"])],
+        [
+            helper.make_tensor_value_info("code", TensorProto.INT64, ["n"]),
+            helper.make_tensor_value_info("advice", TensorProto.STRING, ["n"]),
+        ],
     )
     return Sample(
-        "weather-advice", "weather_advice.onnx",
+        "weather-advice",
+        "weather_advice.onnx",
         "String in, string out: weather words (sunny, cloudy, rainy, snowy) -> a code and a piece of advice.",
-        "Initial sample release", _model(graph, ml=True, doc="string sample"),
-        {"weather": ["rainy", "sunny"]}, "text",
+        "Initial sample release",
+        _model(graph, ml=True, doc="string sample"),
+        {"weather": ["rainy", "sunny"]},
+        "text",
     )
 
 
@@ -238,12 +275,12 @@ def _price_regression() -> Sample:
     # where drift = 0.5 * (last close - first open) / first open. Deterministic, plausible.
     graph = helper.make_graph(
         [
-            helper.make_node("MatMul", [OHLC, "mix"], ["typical"]),            # [1,N,1]
+            helper.make_node("MatMul", [OHLC, "mix"], ["typical"]),  # [1,N,1]
             helper.make_node("ReduceMean", ["typical"], ["mean_t"], axes=[1], keepdims=0),  # [1,1]
-            helper.make_node("Gather", [OHLC, "last"], ["last_c"], axis=1),     # [1,4]
-            helper.make_node("Gather", [OHLC, "first"], ["first_c"], axis=1),   # [1,4]
+            helper.make_node("Gather", [OHLC, "last"], ["last_c"], axis=1),  # [1,4]
+            helper.make_node("Gather", [OHLC, "first"], ["first_c"], axis=1),  # [1,4]
             helper.make_node("MatMul", ["last_c", "pick_close"], ["close_l"]),  # [1,1]
-            helper.make_node("MatMul", ["first_c", "pick_open"], ["open_f"]),   # [1,1]
+            helper.make_node("MatMul", ["first_c", "pick_open"], ["open_f"]),  # [1,1]
             helper.make_node("Sub", ["close_l", "open_f"], ["delta"]),
             helper.make_node("Div", ["delta", "open_f"], ["ret"]),
             helper.make_node("Mul", ["ret", "half"], ["drift"]),
@@ -264,10 +301,13 @@ def _price_regression() -> Sample:
         ],
     )
     return Sample(
-        "price-forecast-1h", "price_forecast_1h.onnx",
+        "price-forecast-1h",
+        "price_forecast_1h.onnx",
         f"Workflow-style price forecast: input {OHLC} [1, {CANDLES}, 4] (open, high, low, close candles, oldest first); output regression_output [1, 1].",
-        "Initial sample release", _model(graph, doc="price regression sample"),
-        {OHLC: _example_candles()}, "price forecast",
+        "Initial sample release",
+        _model(graph, doc="price regression sample"),
+        {OHLC: _example_candles()},
+        "price forecast",
     )
 
 
@@ -292,10 +332,13 @@ def _volatility() -> Sample:
         ],
     )
     return Sample(
-        "volatility-forecast-1h", "volatility_forecast_1h.onnx",
+        "volatility-forecast-1h",
+        "volatility_forecast_1h.onnx",
         f"Workflow-style volatility forecast: input {OHLC} [1, {CANDLES}, 4]; output Y [1, 1] = mean (high - low) / close.",
-        "Initial sample release", _model(graph, doc="volatility sample"),
-        {OHLC: _example_candles()}, "volatility forecast",
+        "Initial sample release",
+        _model(graph, doc="volatility sample"),
+        {OHLC: _example_candles()},
+        "volatility forecast",
     )
 
 
@@ -306,7 +349,7 @@ def _destandardized() -> Sample:
     # close series standardized (z-score); prediction z = 0.8 * z_last + 0.1; destandardized.
     graph = helper.make_graph(
         [
-            helper.make_node("MatMul", [OHLC, "close_w"], ["close"]),                 # [1,N,1]
+            helper.make_node("MatMul", [OHLC, "close_w"], ["close"]),  # [1,N,1]
             helper.make_node("ReduceMean", ["close"], ["mu"], axes=[1], keepdims=1),  # [1,1,1]
             helper.make_node("Sub", ["close", "mu"], ["centered"]),
             helper.make_node("Mul", ["centered", "centered"], ["sq"]),
@@ -314,7 +357,7 @@ def _destandardized() -> Sample:
             helper.make_node("Add", ["var", "eps"], ["var_eps"]),
             helper.make_node("Sqrt", ["var_eps"], ["sigma"]),
             helper.make_node("Div", ["centered", "sigma"], ["z"]),
-            helper.make_node("Gather", ["z", "last"], ["z_last"], axis=1),          # [1,1]
+            helper.make_node("Gather", ["z", "last"], ["z_last"], axis=1),  # [1,1]
             helper.make_node("Mul", ["z_last", "coef"], ["z_scaled"]),
             helper.make_node("Add", ["z_scaled", "bias"], ["z_pred"]),
             helper.make_node("Reshape", ["sigma", "shape11"], ["sigma2"]),
@@ -335,10 +378,13 @@ def _destandardized() -> Sample:
         ],
     )
     return Sample(
-        "price-forecast-30m-destandardized", "price_forecast_30m.onnx",
+        "price-forecast-30m-destandardized",
+        "price_forecast_30m.onnx",
         f"Workflow-style forecast on standardized closes: input {OHLC} [1, {CANDLES}, 4]; output destandardized_prediction [1, 1].",
-        "Initial sample release", _model(graph, doc="destandardized sample"),
-        {OHLC: _example_candles()}, "price forecast",
+        "Initial sample release",
+        _model(graph, doc="destandardized sample"),
+        {OHLC: _example_candles()},
+        "price forecast",
     )
 
 
@@ -355,8 +401,15 @@ def _example_candles() -> list:
 
 def build_samples() -> List[Sample]:
     """All sample models, serialized deterministically (same bytes, same CIDs, every run)."""
-    return [_regression(), _classifier(), _two_inputs(), _string_model(),
-            _price_regression(), _volatility(), _destandardized()]
+    return [
+        _regression(),
+        _classifier(),
+        _two_inputs(),
+        _string_model(),
+        _price_regression(),
+        _volatility(),
+        _destandardized(),
+    ]
 
 
 def sample_models(data_dir: "str | os.PathLike", *, hub: Optional[object] = None) -> Dict[str, str]:

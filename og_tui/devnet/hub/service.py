@@ -81,8 +81,15 @@ class HubService:
         self.sig_max_bytes = int(sig_max_bytes if sig_max_bytes is not None else DEFAULT_SIG_MAX)
         self.db = HubDB(self.root / "hub.sqlite3")
         self.blobs = BlobStore(self.root / "blobs")
-        self.auth = AuthService(self.db, self.root / "secret.key", token_ttl, refresh_ttl=float(refresh_ttl),
-                                max_sessions=int(max_sessions), lockout=lockout, now=now or time.time)
+        self.auth = AuthService(
+            self.db,
+            self.root / "secret.key",
+            token_ttl,
+            refresh_ttl=float(refresh_ttl),
+            max_sessions=int(max_sessions),
+            lockout=lockout,
+            now=now or time.time,
+        )
         self._samples: Optional[Dict[str, str]] = None
         if publish_samples:
             self.ensure_samples()
@@ -112,18 +119,23 @@ class HubService:
             major, minor = parse_version(version)
         except ValidationError as exc:
             raise HubProblem(400, str(exc)) from None
-        row = self.db.one("SELECT * FROM versions WHERE model_id = ? AND major = ? AND minor = ?",
-                          (model["id"], major, minor))
+        row = self.db.one(
+            "SELECT * FROM versions WHERE model_id = ? AND major = ? AND minor = ?", (model["id"], major, minor)
+        )
         if row is None:
             existing = ", ".join(format_version(v["major"], v["minor"]) for v in self._versions(model["id"]))
-            raise HubProblem(404, f"Model '{model['name']}' has no version {version}"
-                                  f" (existing versions: {existing or 'none'}).")
+            raise HubProblem(
+                404, f"Model '{model['name']}' has no version {version} (existing versions: {existing or 'none'})."
+            )
         return row
 
     def _require_owner(self, model, user: User, action: str) -> None:
         if model["owner_id"] != user.id:
-            raise HubProblem(403, f"Model '{model['name']}' belongs to {model['author']}; only its owner can "
-                                  f"{action}. Create a model of your own to publish your files.")
+            raise HubProblem(
+                403,
+                f"Model '{model['name']}' belongs to {model['author']}; only its owner can "
+                f"{action}. Create a model of your own to publish your files.",
+            )
 
     # ---- models ----------------------------------------------------------------------
     def create_model(self, user: User, name: Any, description: Any = "", task_name: Any = "") -> Dict[str, Any]:
@@ -139,18 +151,28 @@ class HubService:
         with self.db.tx() as conn:
             existing = conn.execute(
                 "SELECT m.name, u.username FROM models m JOIN users u ON u.id = m.owner_id WHERE name_key = ?",
-                (model_name_key(name),)).fetchone()
+                (model_name_key(name),),
+            ).fetchone()
             if existing is not None:
                 whose = "you" if existing["username"] == user.username else existing["username"]
-                raise HubProblem(409, f"A model named '{existing['name']}' already exists (owned by {whose}); "
-                                      f"model names are unique on the hub, ignoring case.")
+                raise HubProblem(
+                    409,
+                    f"A model named '{existing['name']}' already exists (owned by {whose}); "
+                    f"model names are unique on the hub, ignoring case.",
+                )
             cur = conn.execute(
                 "INSERT INTO models (name, name_key, description, task_name, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (name, model_name_key(name), description, str(task_name or ""), user.id, now),
             )
             model_id = cur.lastrowid
-        return {"id": model_id, "name": name, "description": description, "authorUsername": user.username,
-                "taskName": str(task_name or ""), "createdAt": _iso(now)}
+        return {
+            "id": model_id,
+            "name": name,
+            "description": description,
+            "authorUsername": user.username,
+            "taskName": str(task_name or ""),
+            "createdAt": _iso(now),
+        }
 
     def create_version(self, user: User, name: str, notes: Any = "", is_major: Any = False) -> Dict[str, Any]:
         model = self._model_row(name)
@@ -167,22 +189,38 @@ class HubService:
                 "INSERT INTO versions (model_id, major, minor, notes, is_major, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (model["id"], major, minor, notes, int(bool(is_major)), now),
             )
-        return {"versionString": format_version(major, minor), "notes": notes, "isMajor": bool(is_major),
-                "modelName": model["name"], "createdAt": _iso(now)}
+        return {
+            "versionString": format_version(major, minor),
+            "notes": notes,
+            "isMajor": bool(is_major),
+            "modelName": model["name"],
+            "createdAt": _iso(now),
+        }
 
     def list_versions(self, name: str) -> List[Dict[str, Any]]:
         model = self._model_row(name)
         return [self._version_json(v) for v in self._versions(model["id"])]
 
     def _version_json(self, v, files: bool = False) -> Dict[str, Any]:
-        out = {"versionString": format_version(v["major"], v["minor"]), "notes": v["notes"],
-               "isMajor": bool(v["is_major"]), "createdAt": _iso(v["created_at"])}
+        out = {
+            "versionString": format_version(v["major"], v["minor"]),
+            "notes": v["notes"],
+            "isMajor": bool(v["is_major"]),
+            "createdAt": _iso(v["created_at"]),
+        }
         if files:
             out["files"] = self._files_json(v["id"])
         return out
 
-    def list_models(self, page: Any = 1, limit: Any = 100, search: Optional[str] = None,
-                    author: Optional[str] = None, viewer: Optional[User] = None, sort: str = "name") -> Dict[str, Any]:
+    def list_models(
+        self,
+        page: Any = 1,
+        limit: Any = 100,
+        search: Optional[str] = None,
+        author: Optional[str] = None,
+        viewer: Optional[User] = None,
+        sort: str = "name",
+    ) -> Dict[str, Any]:
         try:
             page = max(1, int(page))
             limit = int(limit)
@@ -202,13 +240,20 @@ class HubService:
                 params.append(author)
         if search:
             term = "%" + search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(m.name_key LIKE ? ESCAPE '\\' OR lower(m.description) LIKE ? ESCAPE '\\' "
-                         "OR lower(u.username) LIKE ? ESCAPE '\\')")
+            where.append(
+                "(m.name_key LIKE ? ESCAPE '\\' OR lower(m.description) LIKE ? ESCAPE '\\' "
+                "OR lower(u.username) LIKE ? ESCAPE '\\')"
+            )
             params += [term, term, term]
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        order = {"name": "m.name_key ASC", "newest": "m.created_at DESC, m.id DESC",
-                 "oldest": "m.created_at ASC, m.id ASC"}.get(sort, "m.name_key ASC")
-        total = self.db.one(f"SELECT COUNT(*) FROM models m JOIN users u ON u.id = m.owner_id {clause}", tuple(params))[0]
+        order = {
+            "name": "m.name_key ASC",
+            "newest": "m.created_at DESC, m.id DESC",
+            "oldest": "m.created_at ASC, m.id ASC",
+        }.get(sort, "m.name_key ASC")
+        total = self.db.one(f"SELECT COUNT(*) FROM models m JOIN users u ON u.id = m.owner_id {clause}", tuple(params))[
+            0
+        ]
         rows = self.db.query(
             f"""SELECT m.id, m.name, m.description, m.task_name, m.created_at, u.username AS author,
                    (SELECT major || '.' || substr('0' || minor, -2) FROM versions v WHERE v.model_id = m.id
@@ -218,31 +263,54 @@ class HubService:
                 ORDER BY {order} LIMIT ? OFFSET ?""",
             tuple(params) + (limit, (page - 1) * limit),
         )
-        models = [{"id": r["id"], "name": r["name"], "description": r["description"], "authorUsername": r["author"],
-                   "taskName": r["task_name"], "createdAt": _iso(r["created_at"]), "latestVersion": r["latest"],
-                   "versionCount": r["nversions"]} for r in rows]
+        models = [
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "description": r["description"],
+                "authorUsername": r["author"],
+                "taskName": r["task_name"],
+                "createdAt": _iso(r["created_at"]),
+                "latestVersion": r["latest"],
+                "versionCount": r["nversions"],
+            }
+            for r in rows
+        ]
         return {"models": models, "total": total, "page": page, "limit": limit}
 
     def model_detail(self, name: str) -> Dict[str, Any]:
         m = self._model_row(name)
         versions = [self._version_json(v, files=True) for v in self._versions(m["id"])]
-        return {"id": m["id"], "name": m["name"], "description": m["description"], "authorUsername": m["author"],
-                "taskName": m["task_name"], "createdAt": _iso(m["created_at"]),
-                "latestVersion": versions[-1]["versionString"] if versions else None, "versions": versions}
+        return {
+            "id": m["id"],
+            "name": m["name"],
+            "description": m["description"],
+            "authorUsername": m["author"],
+            "taskName": m["task_name"],
+            "createdAt": _iso(m["created_at"]),
+            "latestVersion": versions[-1]["versionString"] if versions else None,
+            "versions": versions,
+        }
 
     # ---- files -----------------------------------------------------------------------
     def _files_json(self, version_id: int) -> List[Dict[str, Any]]:
         rows = self.db.query(
             "SELECT f.name, f.cid, f.created_at, b.size, b.is_onnx, b.signature, b.error FROM files f "
-            "JOIN blobs b ON b.cid = f.cid WHERE f.version_id = ? ORDER BY f.name", (version_id,))
+            "JOIN blobs b ON b.cid = f.cid WHERE f.version_id = ? ORDER BY f.name",
+            (version_id,),
+        )
         return [self._file_json(r) for r in rows]
 
     @staticmethod
     def _file_json(r) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"name": r["name"], "size": r["size"], "ipfsCid": r["cid"],
-                               "isOnnx": None if r["is_onnx"] is None else bool(r["is_onnx"]),
-                               "signature": json.loads(r["signature"]) if r["signature"] else None,
-                               "createdAt": _iso(r["created_at"])}
+        out: Dict[str, Any] = {
+            "name": r["name"],
+            "size": r["size"],
+            "ipfsCid": r["cid"],
+            "isOnnx": None if r["is_onnx"] is None else bool(r["is_onnx"]),
+            "signature": json.loads(r["signature"]) if r["signature"] else None,
+            "createdAt": _iso(r["created_at"]),
+        }
         if r["error"]:
             out["error"] = r["error"]
         return out
@@ -272,23 +340,39 @@ class HubService:
         except NotOnnx as exc:
             return False, None, f"{exc} (stored as an opaque file; it cannot be run)"
 
-    def register_file(self, version_row, filename: str, cid: str, size: int, is_onnx: Optional[bool],
-                      signature: Optional[dict], error: Optional[str]) -> Dict[str, Any]:
+    def register_file(
+        self,
+        version_row,
+        filename: str,
+        cid: str,
+        size: int,
+        is_onnx: Optional[bool],
+        signature: Optional[dict],
+        error: Optional[str],
+    ) -> Dict[str, Any]:
         now = time.time()
         with self.db.tx() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO blobs (cid, size, is_onnx, signature, error, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (cid, size, None if is_onnx is None else int(is_onnx), json.dumps(signature) if signature else None,
-                 error, now),
+                (
+                    cid,
+                    size,
+                    None if is_onnx is None else int(is_onnx),
+                    json.dumps(signature) if signature else None,
+                    error,
+                    now,
+                ),
             )
             conn.execute(
                 "INSERT INTO files (version_id, name, cid, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (version_id, name) DO UPDATE SET cid = excluded.cid, created_at = excluded.created_at",
                 (version_row["id"], filename, cid, now),
             )
-        row = self.db.one("SELECT f.name, f.cid, f.created_at, b.size, b.is_onnx, b.signature, b.error FROM files f "
-                          "JOIN blobs b ON b.cid = f.cid WHERE f.version_id = ? AND f.name = ?",
-                          (version_row["id"], filename))
+        row = self.db.one(
+            "SELECT f.name, f.cid, f.created_at, b.size, b.is_onnx, b.signature, b.error FROM files f "
+            "JOIN blobs b ON b.cid = f.cid WHERE f.version_id = ? AND f.name = ?",
+            (version_row["id"], filename),
+        )
         return self._file_json(row)
 
     def blob_info(self, cid: str) -> Dict[str, Any]:
@@ -296,9 +380,15 @@ class HubService:
         if row is None or not self.blobs.exists(cid):
             raise HubProblem(404, f"No file with CID {cid} on this hub.")
         name = self.db.one("SELECT name FROM files WHERE cid = ? ORDER BY id LIMIT 1", (cid,))
-        return {"cid": cid, "size": row["size"], "isOnnx": None if row["is_onnx"] is None else bool(row["is_onnx"]),
-                "signature": json.loads(row["signature"]) if row["signature"] else None, "error": row["error"],
-                "name": name["name"] if name else cid, "path": self.blobs.path(cid)}
+        return {
+            "cid": cid,
+            "size": row["size"],
+            "isOnnx": None if row["is_onnx"] is None else bool(row["is_onnx"]),
+            "signature": json.loads(row["signature"]) if row["signature"] else None,
+            "error": row["error"],
+            "name": name["name"] if name else cid,
+            "path": self.blobs.path(cid),
+        }
 
     def blob_path(self, cid: str) -> Path:
         """Path of a stored file by CID (for devnet inference); HubProblem(404) if unknown."""

@@ -34,24 +34,81 @@ _STOP = set(
     "some more most very then than them they their there here its it's also been being let me my".split()
 )
 
-_SUBJECTS = ["the devnet", "a local chain", "the inference hub", "an x402 payment", "the gateway", "a streaming reply",
-             "the model", "a signed authorization", "the payment token", "a native contract", "the settlement", "a block"]
-_VERBS = ["records", "verifies", "streams", "settles", "checks", "returns", "keeps", "computes", "signs", "shows",
-          "encodes", "batches", "explains", "measures"]
-_OBJECTS = ["every request", "the input and output hashes", "the token balance", "a fresh nonce", "the receipt",
-            "each token as it arrives", "the price of the reply", "the transaction hash", "the spend cap",
-            "a deterministic answer", "the time window", "the conversation"]
-_TAILS = ["in a few milliseconds", "without leaving this machine", "before anything is paid", "on the devnet chain",
-          "so the result can be audited later", "at a steady pace", "exactly once", "with a clear error when it fails",
-          "for every reply", "in plain markdown"]
-_OPENERS = ["Here is what I can tell you about {t}.", "Good question about {t}.", "Let me walk through {t}.",
-            "A short answer on {t}:", "Thinking about {t}, a few things stand out."]
-_CLOSERS = ["That should be enough to get started.", "Ask again for more detail on any point.",
-            "Everything above was written by the devnet's built-in model.", "Hope this helps."]
+_SUBJECTS = [
+    "the devnet",
+    "a local chain",
+    "the inference hub",
+    "an x402 payment",
+    "the gateway",
+    "a streaming reply",
+    "the model",
+    "a signed authorization",
+    "the payment token",
+    "a native contract",
+    "the settlement",
+    "a block",
+]
+_VERBS = [
+    "records",
+    "verifies",
+    "streams",
+    "settles",
+    "checks",
+    "returns",
+    "keeps",
+    "computes",
+    "signs",
+    "shows",
+    "encodes",
+    "batches",
+    "explains",
+    "measures",
+]
+_OBJECTS = [
+    "every request",
+    "the input and output hashes",
+    "the token balance",
+    "a fresh nonce",
+    "the receipt",
+    "each token as it arrives",
+    "the price of the reply",
+    "the transaction hash",
+    "the spend cap",
+    "a deterministic answer",
+    "the time window",
+    "the conversation",
+]
+_TAILS = [
+    "in a few milliseconds",
+    "without leaving this machine",
+    "before anything is paid",
+    "on the devnet chain",
+    "so the result can be audited later",
+    "at a steady pace",
+    "exactly once",
+    "with a clear error when it fails",
+    "for every reply",
+    "in plain markdown",
+]
+_OPENERS = [
+    "Here is what I can tell you about {t}.",
+    "Good question about {t}.",
+    "Let me walk through {t}.",
+    "A short answer on {t}:",
+    "Thinking about {t}, a few things stand out.",
+]
+_CLOSERS = [
+    "That should be enough to get started.",
+    "Ask again for more detail on any point.",
+    "Everything above was written by the devnet's built-in model.",
+    "Hope this helps.",
+]
 _FUNCS = ["settle", "price", "stream", "verify", "tokens", "digest", "balance"]
-_LANGS = [("python", "def {f}({a}):\n    \"\"\"{d}\"\"\"\n    return {a} * {n}\n"),
-          ("javascript", "function {f}({a}) {{\n  // {d}\n  return {a} * {n};\n}}\n"),
-          ("bash", "# {d}\nog-tui {f} --amount {n}\n")]
+_LANGS = [
+    ("python", 'def {f}({a}):\n    """{d}"""\n    return {a} * {n}\n'),
+    ("javascript", "function {f}({a}) {{\n  // {d}\n  return {a} * {n};\n}}\n"),
+    ("bash", "# {d}\nog-tui {f} --amount {n}\n"),
+]
 
 
 def tokenize(text: str) -> list[str]:
@@ -78,9 +135,18 @@ class GenRequest:
 
     def canonical(self) -> str:
         return json.dumps(
-            {"kind": self.kind, "model": self.model, "messages": self.messages, "prompt": self.prompt,
-             "tools": self.tools, "tool_choice": self.tool_choice, "temperature": self.temperature},
-            sort_keys=True, separators=(",", ":"), default=str,
+            {
+                "kind": self.kind,
+                "model": self.model,
+                "messages": self.messages,
+                "prompt": self.prompt,
+                "tools": self.tools,
+                "tool_choice": self.tool_choice,
+                "temperature": self.temperature,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
         )
 
 
@@ -151,8 +217,12 @@ class _Writer:
 
     def code(self) -> str:
         lang, tpl = self._choice(_LANGS)
-        body = tpl.format(f=self.pick(_FUNCS), a=self._choice(["units", "tokens", "price"]),
-                          n=self.rng.randint(2, 99), d=self.sentence().rstrip("."))
+        body = tpl.format(
+            f=self.pick(_FUNCS),
+            a=self._choice(["units", "tokens", "price"]),
+            n=self.rng.randint(2, 99),
+            d=self.sentence().rstrip("."),
+        )
         return f"```{lang}\n{body}```"
 
     def _choice(self, pool: list) -> Any:
@@ -377,8 +447,11 @@ def _tool_call(req: GenRequest, w: _Writer, user_text: str) -> Optional[dict]:
     if not isinstance(args, dict):
         args = {"value": args}
     call_id = "call_" + hashlib.sha256(f"{w.rng.random()}".encode()).hexdigest()[:24]
-    return {"id": call_id, "type": "function",
-            "function": {"name": fn.get("name", ""), "arguments": json.dumps(args, separators=(", ", ": "))}}
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": fn.get("name", ""), "arguments": json.dumps(args, separators=(", ", ": "))},
+    }
 
 
 # --- entry point ----------------------------------------------------------------------------

@@ -142,8 +142,12 @@ class GatewayConfig:
         return cls(
             tokens_per_second=_float_env(env, ENV_RATE, float(extra.get("tokens_per_second", DEFAULT_RATE))),
             batch_seconds=_float_env(env, ENV_BATCH, float(extra.get("batch_seconds", DEFAULT_BATCH_SECONDS))),
-            timeout_seconds=int(_float_env(env, ENV_TIMEOUT, float(extra.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)))),
-            max_reply_seconds=_float_env(env, ENV_MAX_REPLY, float(extra.get("max_reply_seconds", DEFAULT_MAX_REPLY_SECONDS))),
+            timeout_seconds=int(
+                _float_env(env, ENV_TIMEOUT, float(extra.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)))
+            ),
+            max_reply_seconds=_float_env(
+                env, ENV_MAX_REPLY, float(extra.get("max_reply_seconds", DEFAULT_MAX_REPLY_SECONDS))
+            ),
             margin_seconds=_float_env(env, ENV_MARGIN, float(extra.get("margin_seconds", DEFAULT_MARGIN_SECONDS))),
             upstream=upstream,
         )
@@ -157,7 +161,9 @@ class Catalog:
         ids = list(dict.fromkeys([m.value for m in TEE_LLM] + [m.value for m in LLM]))
         for mid in ids:
             provider = mid.split("/", 1)[0]
-            self._add(ModelSpec(mid, _PROVIDER_PRICE.get(provider, 3), description="seed model id, served by the devnet"))
+            self._add(
+                ModelSpec(mid, _PROVIDER_PRICE.get(provider, 3), description="seed model id, served by the devnet")
+            )
         self._add(ModelSpec(DEVNET_MODEL, DEVNET_PRICE, description="devnet's deterministic markdown model"))
         for name, (url, remote) in config.upstream.items():
             spec = self.find(name)

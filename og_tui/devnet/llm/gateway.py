@@ -56,7 +56,9 @@ class BadRequest(Exception):
         self.status = status
 
 
-def error_response(message: str, code: str, status: int, backend: Optional[str] = None, etype: Optional[str] = None) -> JSONResponse:
+def error_response(
+    message: str, code: str, status: int, backend: Optional[str] = None, etype: Optional[str] = None
+) -> JSONResponse:
     body: dict[str, Any] = {"error": {"message": message, "type": etype or code, "code": code}}
     headers = {}
     if backend:
@@ -72,14 +74,22 @@ def _check_tools(tools: Any) -> list:
     if tools in (None, []):
         return []
     if not isinstance(tools, list):
-        raise BadRequest("Malformed tools: 'tools' must be a JSON array of {type: 'function', function: {name, parameters}}.", "invalid_tools")
+        raise BadRequest(
+            "Malformed tools: 'tools' must be a JSON array of {type: 'function', function: {name, parameters}}.",
+            "invalid_tools",
+        )
     for i, t in enumerate(tools):
         fn = t.get("function") if isinstance(t, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"].strip():
-            raise BadRequest(f"Malformed tool at index {i}: expected {{\"type\": \"function\", \"function\": {{\"name\": ..., \"parameters\": {{...}}}}}}.", "invalid_tools")
+            raise BadRequest(
+                f'Malformed tool at index {i}: expected {{"type": "function", "function": {{"name": ..., "parameters": {{...}}}}}}.',
+                "invalid_tools",
+            )
         params = fn.get("parameters")
         if params is not None and not isinstance(params, dict):
-            raise BadRequest(f"Malformed tool {fn['name']!r}: 'parameters' must be a JSON schema object.", "invalid_tools")
+            raise BadRequest(
+                f"Malformed tool {fn['name']!r}: 'parameters' must be a JSON schema object.", "invalid_tools"
+            )
     return tools
 
 
@@ -100,13 +110,18 @@ def parse_request(kind: str, body: Any, catalog: Catalog) -> tuple[ModelSpec, Ge
     spec = catalog.find(model)
     if spec is None:
         sample = ", ".join(s.id for s in list(catalog.models.values())[-3:])
-        raise BadRequest(f"Unknown model {model!r}. GET /v1/models lists the models of this devnet (e.g. {sample}).",
-                         "unknown_model", 404)
+        raise BadRequest(
+            f"Unknown model {model!r}. GET /v1/models lists the models of this devnet (e.g. {sample}).",
+            "unknown_model",
+            404,
+        )
     max_tokens = body.get("max_tokens", 100)
     if body.get("max_completion_tokens") is not None and body.get("max_tokens") is None:
         max_tokens = body["max_completion_tokens"]
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= MAX_TOKENS_LIMIT:
-        raise BadRequest(f"'max_tokens' must be an integer from 1 to {MAX_TOKENS_LIMIT}, not {max_tokens!r}.", "invalid_max_tokens")
+        raise BadRequest(
+            f"'max_tokens' must be an integer from 1 to {MAX_TOKENS_LIMIT}, not {max_tokens!r}.", "invalid_max_tokens"
+        )
     temperature = body.get("temperature", 0.0)
     if temperature is None:
         temperature = 0.0
@@ -115,8 +130,15 @@ def parse_request(kind: str, body: Any, catalog: Catalog) -> tuple[ModelSpec, Ge
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise BadRequest("'seed' must be an integer.", "invalid_seed")
-    req = GenRequest(kind=kind, model=spec.id, max_tokens=max_tokens, temperature=float(temperature),
-                     stop=_check_stop(body.get("stop")), seed=seed, ignore_eos=bool(body.get("ignore_eos")))
+    req = GenRequest(
+        kind=kind,
+        model=spec.id,
+        max_tokens=max_tokens,
+        temperature=float(temperature),
+        stop=_check_stop(body.get("stop")),
+        seed=seed,
+        ignore_eos=bool(body.get("ignore_eos")),
+    )
     if kind == "completion":
         prompt = body.get("prompt")
         if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
@@ -129,18 +151,36 @@ def parse_request(kind: str, body: Any, catalog: Catalog) -> tuple[ModelSpec, Ge
         if not isinstance(messages, list) or not messages:
             raise BadRequest("'messages' must be a non-empty array of {role, content} objects.", "invalid_messages")
         for i, m in enumerate(messages):
-            if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant", "tool", "developer", "function"):
-                raise BadRequest(f"Message {i} must be an object with a role of system, user, assistant or tool.", "invalid_messages")
+            if not isinstance(m, dict) or m.get("role") not in (
+                "system",
+                "user",
+                "assistant",
+                "tool",
+                "developer",
+                "function",
+            ):
+                raise BadRequest(
+                    f"Message {i} must be an object with a role of system, user, assistant or tool.", "invalid_messages"
+                )
             if m.get("role") == "tool" and not m.get("tool_call_id"):
-                raise BadRequest(f"Message {i} (role tool) needs the 'tool_call_id' of the call it answers.", "invalid_messages")
+                raise BadRequest(
+                    f"Message {i} (role tool) needs the 'tool_call_id' of the call it answers.", "invalid_messages"
+                )
         req.messages = messages
         req.tools = _check_tools(body.get("tools"))
         choice = body.get("tool_choice")
         if choice not in (None, "", "auto", "none", "required"):
-            name = choice if isinstance(choice, str) else ((choice.get("function") or {}).get("name") if isinstance(choice, dict) else None)
+            name = (
+                choice
+                if isinstance(choice, str)
+                else ((choice.get("function") or {}).get("name") if isinstance(choice, dict) else None)
+            )
             names = [t["function"]["name"] for t in req.tools]
             if not name or name not in names:
-                raise BadRequest(f"'tool_choice' names {name or choice!r}, which is not among the offered tools {names}.", "invalid_tool_choice")
+                raise BadRequest(
+                    f"'tool_choice' names {name or choice!r}, which is not among the offered tools {names}.",
+                    "invalid_tool_choice",
+                )
         if choice == "required" and not req.tools:
             raise BadRequest("'tool_choice' is 'required' but no tools were offered.", "invalid_tool_choice")
         req.tool_choice = choice
@@ -181,8 +221,13 @@ class Gateway:
         extra = (getattr(node.config, "extra", None) or {}).get("llm")
         self.config = config or GatewayConfig.load(extra=extra)
         self.catalog = Catalog(self.config)
-        self.payments = PaymentService(node, self.config.batch_seconds, self.config.timeout_seconds,
-                                       self.config.max_reply_seconds, self.config.margin_seconds)
+        self.payments = PaymentService(
+            node,
+            self.config.batch_seconds,
+            self.config.timeout_seconds,
+            self.config.max_reply_seconds,
+            self.config.margin_seconds,
+        )
 
     def routes(self) -> list:
         return [
@@ -195,11 +240,19 @@ class Gateway:
 
     # -- simple routes ---------------------------------------------------------------------------
     async def models(self, request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": self.catalog.public(), "backend": "gateway",
-                             "payee": self.payments.payee, "network": self.payments.network,
-                             "settlement_registry": "0x0000000000000000000000000000000000000402",
-                             "batch_seconds": self.config.batch_seconds, "max_reply_seconds": self.config.max_reply_seconds,
-                             "settle_horizon_seconds": self.payments.settle_horizon})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": self.catalog.public(),
+                "backend": "gateway",
+                "payee": self.payments.payee,
+                "network": self.payments.network,
+                "settlement_registry": "0x0000000000000000000000000000000000000402",
+                "batch_seconds": self.config.batch_seconds,
+                "max_reply_seconds": self.config.max_reply_seconds,
+                "settle_horizon_seconds": self.payments.settle_horizon,
+            }
+        )
 
     async def settlement(self, request: Request) -> Response:
         st = self.payments.status(request.path_params["processing_hash"])
@@ -213,33 +266,56 @@ class Gateway:
 
         raw = request.path_params["payer"]
         if not is_hex_address(raw):
-            return error_response(f"Not an address: {raw[:60]!r} (expected 0x and 40 hex digits).", "invalid_address", 400)
+            return error_response(
+                f"Not an address: {raw[:60]!r} (expected 0x and 40 hex digits).", "invalid_address", 400
+            )
         payer = to_checksum_address(raw)
         owed = await run_in_threadpool(self.payments.owed, payer)
         total = sum(d.value for d in owed)
         body = {"payer": payer, "owed": str(total), "items": [d.public() for d in owed]}
         if request.method == "GET" or not total:
             return JSONResponse(body)
-        requirement = self.payments.requirements(total, str(request.url), f"debt of {payer}: {len(owed)} served replies not paid")
+        requirement = self.payments.requirements(
+            total, str(request.url), f"debt of {payer}: {len(owed)} served replies not paid"
+        )
         header = request.headers.get("x-payment")
         if not header:
-            return JSONResponse(self.payments.required_body(requirement, f"{payer} owes {total} OUSDC units; pay them with X-Payment."),
-                                status_code=402)
+            return JSONResponse(
+                self.payments.required_body(requirement, f"{payer} owes {total} OUSDC units; pay them with X-Payment."),
+                status_code=402,
+            )
         try:
             verified = await run_in_threadpool(
-                lambda: self.payments.verify(header, requirement, hash_hex("debt:" + payer), mode="settle", debt_only=True))
+                lambda: self.payments.verify(
+                    header, requirement, hash_hex("debt:" + payer), mode="settle", debt_only=True
+                )
+            )
         except PaymentInvalid as exc:
             return JSONResponse(self.payments.required_body(requirement, exc.message, exc.code), status_code=402)
         if verified.payer.lower() != payer.lower():
             self.payments.release(verified)
-            return error_response(f"The payment is from {verified.payer}, not from {payer} whose debt this is.", "wrong_payer", 400)
-        st = await run_in_threadpool(self.payments.settle, verified, "settle", hash_hex("debt:" + payer), ZERO_HASH, served=False)
+            return error_response(
+                f"The payment is from {verified.payer}, not from {payer} whose debt this is.", "wrong_payer", 400
+            )
+        st = await run_in_threadpool(
+            self.payments.settle, verified, "settle", hash_hex("debt:" + payer), ZERO_HASH, served=False
+        )
         if st.status != "settled":
-            return JSONResponse(self.payments.required_body(requirement, f"Payment settlement failed: {st.error}", "settlement_failed"),
-                                status_code=402, headers={"X-PAYMENT-RESPONSE": st.header()})
-        return JSONResponse({"payer": payer, "owed": "0", "paid": str(verified.value), "transaction": st.transaction,
-                             "items": [dict(d.public(), status="settled", paidAsDebtBy=st.transaction) for d in owed]},
-                            headers={"X-PAYMENT-RESPONSE": st.header()})
+            return JSONResponse(
+                self.payments.required_body(requirement, f"Payment settlement failed: {st.error}", "settlement_failed"),
+                status_code=402,
+                headers={"X-PAYMENT-RESPONSE": st.header()},
+            )
+        return JSONResponse(
+            {
+                "payer": payer,
+                "owed": "0",
+                "paid": str(verified.value),
+                "transaction": st.transaction,
+                "items": [dict(d.public(), status="settled", paidAsDebtBy=st.transaction) for d in owed],
+            },
+            headers={"X-PAYMENT-RESPONSE": st.header()},
+        )
 
     async def chat(self, request: Request) -> Response:
         return await self._handle(request, "chat")
@@ -262,29 +338,42 @@ class Gateway:
             extras["stream"] = False  # completions are answered whole (as the reference server does)
         mode = (request.headers.get("x-settlement-type") or DEFAULT_SETTLEMENT).strip().lower()
         if mode not in SETTLEMENT_MODES:
-            return error_response(f"X-SETTLEMENT-TYPE must be one of {', '.join(SETTLEMENT_MODES)}, not {mode!r}.", "invalid_settlement", 400)
+            return error_response(
+                f"X-SETTLEMENT-TYPE must be one of {', '.join(SETTLEMENT_MODES)}, not {mode!r}.",
+                "invalid_settlement",
+                400,
+            )
         price = spec.price_per_token * req.max_tokens
         what = "chat" if kind == "chat" else "completion"
         requirement = self.payments.requirements(
-            price, str(request.url), f"{what} with {spec.id}, up to {req.max_tokens} tokens ({spec.price_per_token} units per token)"
+            price,
+            str(request.url),
+            f"{what} with {spec.id}, up to {req.max_tokens} tokens ({spec.price_per_token} units per token)",
         )
         header = request.headers.get("x-payment")
         if not header:
-            return JSONResponse(self.payments.required_body(requirement, "No X-PAYMENT header provided"), status_code=402)
+            return JSONResponse(
+                self.payments.required_body(requirement, "No X-PAYMENT header provided"), status_code=402
+            )
         request_hash = hash_hex(req.canonical() + json.dumps([req.max_tokens, req.stop]))
         stream = bool(extras["stream"])
         try:
             verified = await run_in_threadpool(
-                lambda: self.payments.verify(header, requirement, request_hash, mode=mode, stream=stream))
+                lambda: self.payments.verify(header, requirement, request_hash, mode=mode, stream=stream)
+            )
         except PaymentInvalid as exc:
             if exc.amount_due is not None:
                 requirement = dict(requirement, maxAmountRequired=str(exc.amount_due))
             return JSONResponse(self.payments.required_body(requirement, exc.message, exc.code), status_code=402)
         if verified.debts:
             # a payment that also pays the payer's debt is settled before anything is served
-            st = await run_in_threadpool(self.payments.settle, verified, "settle", request_hash, ZERO_HASH, served=False)
+            st = await run_in_threadpool(
+                self.payments.settle, verified, "settle", request_hash, ZERO_HASH, served=False
+            )
             if st.status != "settled":
-                body = self.payments.required_body(requirement, f"Payment settlement failed: {st.error}", "settlement_failed")
+                body = self.payments.required_body(
+                    requirement, f"Payment settlement failed: {st.error}", "settlement_failed"
+                )
                 return JSONResponse(body, status_code=402, headers={"X-PAYMENT-RESPONSE": st.header()})
         if stream:
             return await self._stream(spec, req, extras, verified, mode, request_hash)
@@ -296,42 +385,82 @@ class Gateway:
                 res = builtin.generate(req)
         except asyncio.TimeoutError:
             self.payments.release(verified)
-            return error_response(f"The {spec.backend} backend did not answer within {limit:g}s (the longest reply this "
-                                  "gateway serves); nothing was charged.", "reply_timeout", 504, backend=spec.backend)
+            return error_response(
+                f"The {spec.backend} backend did not answer within {limit:g}s (the longest reply this "
+                "gateway serves); nothing was charged.",
+                "reply_timeout",
+                504,
+                backend=spec.backend,
+            )
         except upstream.UpstreamError as exc:
             self.payments.release(verified)
             return error_response(str(exc), "upstream_unavailable", exc.status, backend=spec.backend)
         except Exception as exc:  # noqa: BLE001
             self.payments.release(verified)
-            return error_response(f"The {spec.backend} backend failed: {exc}", "backend_error", 500, backend=spec.backend)
+            return error_response(
+                f"The {spec.backend} backend failed: {exc}", "backend_error", 500, backend=spec.backend
+            )
         # settle and settle-metadata: on chain before the content leaves (served=False: a failure
         # is a 402 and nothing is released); settle-batch: reserved and written to the queue first
         st = await run_in_threadpool(
-            lambda: self.payments.settle(verified, mode, request_hash, hash_hex(_output_text(res)), spec.id,
-                                         _input_text(req), _output_text(res), served=(mode == "settle-batch"))
+            lambda: self.payments.settle(
+                verified,
+                mode,
+                request_hash,
+                hash_hex(_output_text(res)),
+                spec.id,
+                _input_text(req),
+                _output_text(res),
+                served=(mode == "settle-batch"),
+            )
         )
         if st.status == "failed":
-            body = self.payments.required_body(requirement, f"Payment settlement failed: {st.error}", "settlement_failed")
-            return JSONResponse(body, status_code=402, headers={"X-PAYMENT-RESPONSE": st.header(), "x-og-backend": spec.backend})
-        headers = {"X-PAYMENT-RESPONSE": st.header(), "x-processing-hash": st.processing_hash, "x-og-backend": spec.backend,
-                   "x-settlement-type": mode, "Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE, x-processing-hash, x-og-backend"}
+            body = self.payments.required_body(
+                requirement, f"Payment settlement failed: {st.error}", "settlement_failed"
+            )
+            return JSONResponse(
+                body, status_code=402, headers={"X-PAYMENT-RESPONSE": st.header(), "x-og-backend": spec.backend}
+            )
+        headers = {
+            "X-PAYMENT-RESPONSE": st.header(),
+            "x-processing-hash": st.processing_hash,
+            "x-og-backend": spec.backend,
+            "x-settlement-type": mode,
+            "Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE, x-processing-hash, x-og-backend",
+        }
         created = int(time.time())
         x402 = dict(st.public(), amount=str(verified.value), payee=verified.payee)
         if kind == "completion":
-            body = {"id": "cmpl-" + uuid.uuid4().hex[:24], "object": "text_completion", "created": created, "model": spec.id,
-                    "backend": spec.backend, "completion": res.text or "",
-                    "choices": [{"index": 0, "text": res.text or "", "finish_reason": res.finish_reason}],
-                    "usage": _usage(res), "x402": x402}
+            body = {
+                "id": "cmpl-" + uuid.uuid4().hex[:24],
+                "object": "text_completion",
+                "created": created,
+                "model": spec.id,
+                "backend": spec.backend,
+                "completion": res.text or "",
+                "choices": [{"index": 0, "text": res.text or "", "finish_reason": res.finish_reason}],
+                "usage": _usage(res),
+                "x402": x402,
+            }
         else:
             message: dict[str, Any] = {"role": "assistant", "content": res.text}
             if res.tool_calls:
                 message["tool_calls"] = res.tool_calls
-            body = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "object": "chat.completion", "created": created, "model": spec.id,
-                    "backend": spec.backend, "choices": [{"index": 0, "message": message, "finish_reason": res.finish_reason}],
-                    "usage": _usage(res), "x402": x402}
+            body = {
+                "id": "chatcmpl-" + uuid.uuid4().hex[:24],
+                "object": "chat.completion",
+                "created": created,
+                "model": spec.id,
+                "backend": spec.backend,
+                "choices": [{"index": 0, "message": message, "finish_reason": res.finish_reason}],
+                "usage": _usage(res),
+                "x402": x402,
+            }
         return JSONResponse(body, headers=headers)
 
-    async def _stream(self, spec: ModelSpec, req: GenRequest, extras: dict, verified: Verified, mode: str, request_hash: str) -> Response:
+    async def _stream(
+        self, spec: ModelSpec, req: GenRequest, extras: dict, verified: Verified, mode: str, request_hash: str
+    ) -> Response:
         up: Optional[upstream.UpstreamStream] = None
         res: Optional[GenResult] = None
         if spec.backend == BACKEND_UPSTREAM:
@@ -350,17 +479,34 @@ class Gateway:
         payments = self.payments
 
         def chunk(delta: dict, finish: Optional[str] = None, **more: Any) -> str:
-            obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": spec.id, "backend": spec.backend,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **more}
+            obj = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": spec.id,
+                "backend": spec.backend,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                **more,
+            }
             return "data: " + json.dumps(obj, separators=(",", ":")) + "\n\n"
 
         state = {"text": [], "tool_calls": None, "settled": False, "finish": None, "usage": None}
 
         def settle_now() -> Any:
             state["settled"] = True
-            out = GenResult("".join(state["text"]) or None, [], state["finish"] or "stop", 0, tool_calls=state["tool_calls"])
-            return payments.settle(verified, mode, request_hash, hash_hex(_output_text(out)), spec.id, _input_text(req),
-                                   _output_text(out), served=True)
+            out = GenResult(
+                "".join(state["text"]) or None, [], state["finish"] or "stop", 0, tool_calls=state["tool_calls"]
+            )
+            return payments.settle(
+                verified,
+                mode,
+                request_hash,
+                hash_hex(_output_text(out)),
+                spec.id,
+                _input_text(req),
+                _output_text(out),
+                served=True,
+            )
 
         async def gen():
             loop = asyncio.get_running_loop()
@@ -414,7 +560,10 @@ class Gateway:
                                     state["text"].append(delta["content"])
                                     yield chunk({"content": delta["content"]})
                                 for tc in delta.get("tool_calls") or []:
-                                    slot = calls.setdefault(int(tc.get("index", 0) or 0), {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+                                    slot = calls.setdefault(
+                                        int(tc.get("index", 0) or 0),
+                                        {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+                                    )
                                     slot["id"] = tc.get("id") or slot["id"]
                                     fn = tc.get("function") or {}
                                     slot["function"]["name"] += fn.get("name") or ""
@@ -424,7 +573,20 @@ class Gateway:
                     except upstream.UpstreamError as exc:
                         payments.release(verified)
                         state["settled"] = True
-                        yield "data: " + json.dumps({"error": {"message": str(exc), "type": "upstream_unavailable", "code": "upstream_unavailable"}, "backend": spec.backend}) + "\n\n"
+                        yield (
+                            "data: "
+                            + json.dumps(
+                                {
+                                    "error": {
+                                        "message": str(exc),
+                                        "type": "upstream_unavailable",
+                                        "code": "upstream_unavailable",
+                                    },
+                                    "backend": spec.backend,
+                                }
+                            )
+                            + "\n\n"
+                        )
                         return
                     if calls:
                         state["tool_calls"] = [calls[k] for k in sorted(calls)]
@@ -432,7 +594,11 @@ class Gateway:
                     text = "".join(state["text"])
                     ptoks = builtin.prompt_tokens_of(req)
                     ctoks = builtin.count_tokens(text)
-                    usage = up.usage or {"prompt_tokens": ptoks, "completion_tokens": ctoks, "total_tokens": ptoks + ctoks}
+                    usage = up.usage or {
+                        "prompt_tokens": ptoks,
+                        "completion_tokens": ctoks,
+                        "total_tokens": ptoks + ctoks,
+                    }
                 st = await run_in_threadpool(settle_now)
                 x402 = dict(st.public(), amount=str(verified.value), payee=verified.payee)
                 yield chunk({}, state["finish"] or "stop", usage=usage, x402=x402)
@@ -446,9 +612,19 @@ class Gateway:
 
         from og_tui.devnet.llm.payments import Settlement
 
-        pending = Settlement(mode=mode, status="pending", processing_hash=verified.processing_hash, payer=verified.payer,
-                             network=payments.network)
-        headers = {"X-PAYMENT-RESPONSE": pending.header(), "x-processing-hash": verified.processing_hash,
-                   "x-og-backend": spec.backend, "x-settlement-type": mode, "Cache-Control": "no-cache",
-                   "Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE, x-processing-hash, x-og-backend"}
+        pending = Settlement(
+            mode=mode,
+            status="pending",
+            processing_hash=verified.processing_hash,
+            payer=verified.payer,
+            network=payments.network,
+        )
+        headers = {
+            "X-PAYMENT-RESPONSE": pending.header(),
+            "x-processing-hash": verified.processing_hash,
+            "x-og-backend": spec.backend,
+            "x-settlement-type": mode,
+            "Cache-Control": "no-cache",
+            "Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE, x-processing-hash, x-og-backend",
+        }
         return StreamingResponse(gen(), media_type="text/event-stream", headers=headers)

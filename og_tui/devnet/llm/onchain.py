@@ -56,7 +56,9 @@ def _messages_from(tuples: Any) -> list:
         if tool_call_id:
             m["tool_call_id"] = tool_call_id
         if tool_calls:
-            m["tool_calls"] = [{"id": i, "type": "function", "function": {"name": n, "arguments": a}} for i, n, a in tool_calls]
+            m["tool_calls"] = [
+                {"id": i, "type": "function", "function": {"name": n, "arguments": a}} for i, n, a in tool_calls
+            ]
         out.append(m)
     return out
 
@@ -99,19 +101,31 @@ class OnchainLLM:
         spec = self._spec(model)
         if not messages:
             raise NativeRevert("inference hub: runLLMChat needs at least one message")
-        req = GenRequest("chat", spec.id, messages=_messages_from(messages), tools=_tools_from(tools),
-                         tool_choice=tool_choice or None, max_tokens=max(1, int(max_tokens or 100)),
-                         temperature=temperature / 100.0, stop=[s for s in stop if s])
+        req = GenRequest(
+            "chat",
+            spec.id,
+            messages=_messages_from(messages),
+            tools=_tools_from(tools),
+            tool_choice=tool_choice or None,
+            max_tokens=max(1, int(max_tokens or 100)),
+            temperature=temperature / 100.0,
+            stop=[s for s in stop if s],
+        )
         salt = keccak(call.args)
         if req.temperature > 0:
             req.seed = _seed_for(call, salt)
         res = self._run(spec, req)
         call.use_gas(GAS_PER_TOKEN * (res.completion_tokens + res.prompt_tokens), "LLM tokens")
-        tool_calls = [(tc.get("id", ""), tc["function"]["name"], tc["function"]["arguments"]) for tc in res.tool_calls or []]
+        tool_calls = [
+            (tc.get("id", ""), tc["function"]["name"], tc["function"]["arguments"]) for tc in res.tool_calls or []
+        ]
         response = (res.finish_reason, ("assistant", res.text or "", "", "", tool_calls))
         inference_id = new_inference_id(call, salt)
-        emit_from_precompile(call, [TOPIC_PRECOMPILE_CHAT],
-                             abi_encode(["string", CHAT_REQUEST_TYPE, CHAT_RESPONSE_TYPE], [inference_id, request, response]))
+        emit_from_precompile(
+            call,
+            [TOPIC_PRECOMPILE_CHAT],
+            abi_encode(["string", CHAT_REQUEST_TYPE, CHAT_RESPONSE_TYPE], [inference_id, request, response]),
+        )
         call.emit([TOPIC_CHAT_RESULT], abi_encode([CHAT_RESPONSE_TYPE], [response]))
         return abi_encode([CHAT_RESPONSE_TYPE], [response])
 
@@ -121,8 +135,14 @@ class OnchainLLM:
         request = _decode(call, COMPLETION_REQUEST_TYPE)
         mode, model, prompt, max_tokens, stop, temperature = request
         spec = self._spec(model)
-        req = GenRequest("completion", spec.id, prompt=prompt, max_tokens=max(1, int(max_tokens or 100)),
-                         temperature=temperature / 100.0, stop=[s for s in stop if s])
+        req = GenRequest(
+            "completion",
+            spec.id,
+            prompt=prompt,
+            max_tokens=max(1, int(max_tokens or 100)),
+            temperature=temperature / 100.0,
+            stop=[s for s in stop if s],
+        )
         salt = keccak(call.args)
         if req.temperature > 0:
             req.seed = _seed_for(call, salt)
@@ -130,8 +150,13 @@ class OnchainLLM:
         call.use_gas(GAS_PER_TOKEN * (res.completion_tokens + res.prompt_tokens), "LLM tokens")
         response = (res.text or "",)
         inference_id = new_inference_id(call, salt)
-        emit_from_precompile(call, [TOPIC_PRECOMPILE_COMPLETION],
-                             abi_encode(["string", COMPLETION_REQUEST_TYPE, COMPLETION_RESPONSE_TYPE], [inference_id, request, response]))
+        emit_from_precompile(
+            call,
+            [TOPIC_PRECOMPILE_COMPLETION],
+            abi_encode(
+                ["string", COMPLETION_REQUEST_TYPE, COMPLETION_RESPONSE_TYPE], [inference_id, request, response]
+            ),
+        )
         call.emit([TOPIC_COMPLETION_RESULT], abi_encode([COMPLETION_RESPONSE_TYPE], [response]))
         return abi_encode([COMPLETION_RESPONSE_TYPE], [response])
 

@@ -125,18 +125,26 @@ def parse_payment(header: Any, network: str) -> PaymentHeader:
         raise PaymentInvalid("invalid_header", "Invalid payment header format: X-Payment is empty.")
     text = header.strip()
     if len(text) > MAX_HEADER_CHARS:
-        raise PaymentInvalid("invalid_header", f"Invalid payment header format: X-Payment is longer than {MAX_HEADER_CHARS} characters.")
+        raise PaymentInvalid(
+            "invalid_header", f"Invalid payment header format: X-Payment is longer than {MAX_HEADER_CHARS} characters."
+        )
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise PaymentInvalid("invalid_header", f"Invalid payment header format: X-Payment must be base64 JSON ({exc}).") from None
+        raise PaymentInvalid(
+            "invalid_header", f"Invalid payment header format: X-Payment must be base64 JSON ({exc})."
+        ) from None
     if _nesting(raw) > MAX_NESTING:
-        raise PaymentInvalid("invalid_header", f"Invalid payment header format: the JSON is nested deeper than {MAX_NESTING} levels.")
+        raise PaymentInvalid(
+            "invalid_header", f"Invalid payment header format: the JSON is nested deeper than {MAX_NESTING} levels."
+        )
     try:
         payment = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         reason = str(exc)[:80]
-        raise PaymentInvalid("invalid_header", f"Invalid payment header format: X-Payment must be base64 JSON ({reason}).") from None
+        raise PaymentInvalid(
+            "invalid_header", f"Invalid payment header format: X-Payment must be base64 JSON ({reason})."
+        ) from None
     if not isinstance(payment, dict):
         raise PaymentInvalid("invalid_header", "Invalid payment header format: X-Payment must hold a JSON object.")
     version = payment.get("x402Version")
@@ -163,5 +171,7 @@ def parse_payment(header: Any, network: str) -> PaymentHeader:
         valid_after=_uint(auth, "validAfter"),
         valid_before=_uint(auth, "validBefore"),
         nonce=_hex(auth.get("nonce"), _NONCE, "authorization.nonce must be 0x and 64 hex digits"),
-        signature=_hex(payload.get("signature"), _SIGNATURE, "payload.signature must be 0x and 130 hex digits (r, s, v)"),
+        signature=_hex(
+            payload.get("signature"), _SIGNATURE, "payload.signature must be 0x and 130 hex digits (r, s, v)"
+        ),
     )

@@ -72,8 +72,17 @@ from og_tui.devnet.token import (
     split_signature,
 )
 
-__all__ = ["PaymentService", "PaymentInvalid", "Verified", "Settlement", "hash_hex", "REGISTRY_ADDRESS",
-           "SETTLEMENT_MODES", "DEFAULT_SETTLEMENT", "X402_VERSION"]
+__all__ = [
+    "PaymentService",
+    "PaymentInvalid",
+    "Verified",
+    "Settlement",
+    "hash_hex",
+    "REGISTRY_ADDRESS",
+    "SETTLEMENT_MODES",
+    "DEFAULT_SETTLEMENT",
+    "X402_VERSION",
+]
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +132,14 @@ def _authorization(transfer_call: bytes) -> Authorization:
 
 
 class PaymentService:
-    def __init__(self, node: Any, batch_seconds: float = 5.0, timeout_seconds: int = 300,
-                 max_reply_seconds: float = 120.0, margin_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        node: Any,
+        batch_seconds: float = 5.0,
+        timeout_seconds: int = 300,
+        max_reply_seconds: float = 120.0,
+        margin_seconds: float = 10.0,
+    ) -> None:
         self.node = node
         self.network = node.config.x402_network
         self.chain_id = node.config.x402_domain_chain_id
@@ -140,8 +155,9 @@ class PaymentService:
         pk = KeyAPI.PrivateKey
         self.facilitator = pk(self._facilitator_key).public_key.to_checksum_address()
         self.payee = pk(self._payee_key).public_key.to_checksum_address()
-        self.domain_separator = OUSDCToken(self.token, self.chain_id, None, name=self.token_name,
-                                           version=constants.OUSDC_VERSION).domain_separator
+        self.domain_separator = OUSDCToken(
+            self.token, self.chain_id, None, name=self.token_name, version=constants.OUSDC_VERSION
+        ).domain_separator
         self.store = SettlementStore(Path(node.data_dir) / DB_FILE)
         self._lock = threading.Lock()
         self._inflight: set[tuple[str, bytes]] = set()
@@ -163,7 +179,9 @@ class PaymentService:
         with node.lock:
             have = node.chain.get_balance(to_canonical_address(self.facilitator))
             if have < _MIN_FACILITATOR_WEI:
-                raw = node.sign_transaction(node.chain.faucet_key, {"to": self.facilitator, "value": _FACILITATOR_TOPUP_WEI, "gas": 21_000})
+                raw = node.sign_transaction(
+                    node.chain.faucet_key, {"to": self.facilitator, "value": _FACILITATOR_TOPUP_WEI, "gas": 21_000}
+                )
                 node.send_raw(raw)
 
     @property
@@ -201,8 +219,16 @@ class PaymentService:
     def _sload(self, slot: int) -> int:
         return self.node.chain.get_storage(self.token, slot)
 
-    def _rejected(self, exc: AuthorizationRejected, payer: str, value: int, valid_after: int, valid_before: int,
-                  now: int, reserved: int) -> PaymentInvalid:
+    def _rejected(
+        self,
+        exc: AuthorizationRejected,
+        payer: str,
+        value: int,
+        valid_after: int,
+        valid_before: int,
+        now: int,
+        reserved: int,
+    ) -> PaymentInvalid:
         code = exc.code
         if code == "expired":
             msg = f"Payment authorization expired: its window closed at {valid_before} (now {now}); sign a new one."
@@ -211,13 +237,17 @@ class PaymentService:
         elif code == "nonce_used":
             msg = "Payment nonce already used: this authorization was replayed or cancelled on chain; sign a new one."
         elif code == "invalid_signature":
-            msg = (f"Invalid payment signature: it was not signed by the payer {payer} for OUSDC on chain {self.chain_id} "
-                   f"with a canonical (low-s) signature ({exc.reason}).")
+            msg = (
+                f"Invalid payment signature: it was not signed by the payer {payer} for OUSDC on chain {self.chain_id} "
+                f"with a canonical (low-s) signature ({exc.reason})."
+            )
         elif code == "insufficient_funds":
             balance = self._sload_balance(payer)
-            msg = (f"Insufficient OUSDC: the payer {payer} has {balance} units"
-                   + (f" ({reserved} already reserved for his payments not settled yet)" if reserved else "")
-                   + f", the payment needs {value}.")
+            msg = (
+                f"Insufficient OUSDC: the payer {payer} has {balance} units"
+                + (f" ({reserved} already reserved for his payments not settled yet)" if reserved else "")
+                + f", the payment needs {value}."
+            )
         else:
             msg = f"Payment refused by the token's rules: {exc.reason}."
         return PaymentInvalid(code, msg)
@@ -229,28 +259,42 @@ class PaymentService:
     def owed(self, payer: str) -> list[Settlement]:
         return self.store.owed_by(payer)
 
-    def verify(self, header: Any, requirement: dict, request_hash: str, *, mode: str = DEFAULT_SETTLEMENT,
-               stream: bool = False, debt_only: bool = False) -> Verified:
+    def verify(
+        self,
+        header: Any,
+        requirement: dict,
+        request_hash: str,
+        *,
+        mode: str = DEFAULT_SETTLEMENT,
+        stream: bool = False,
+        debt_only: bool = False,
+    ) -> Verified:
         """Accept a payment for a request (or raise :class:`PaymentInvalid`): the checks, the
         reservation and the ``pending`` row, written before anything is served. ``debt_only``:
         the payment pays the payer's debt and nothing else."""
         p = parse_payment(header, self.network)
         required = int(requirement["maxAmountRequired"])
         if p.payee.lower() != self.payee.lower():
-            raise PaymentInvalid("wrong_payee", f"Payment is addressed to {p.payee}, but this gateway is paid at {self.payee}.")
+            raise PaymentInvalid(
+                "wrong_payee", f"Payment is addressed to {p.payee}, but this gateway is paid at {self.payee}."
+            )
         if p.value < required:
             raise PaymentInvalid(
                 "amount_too_low",
                 f"Wrong payment amount: the authorization is for {p.value} OUSDC units, the request costs {required}.",
             )
         v, r, s = split_signature(p.signature)
-        auth = Authorization(p.payer_raw, to_canonical_address(p.payee), p.value, p.valid_after, p.valid_before, p.nonce, v, r, s)
+        auth = Authorization(
+            p.payer_raw, to_canonical_address(p.payee), p.value, p.valid_after, p.valid_before, p.nonce, v, r, s
+        )
         payer_key = p.payer.lower()
         key = (payer_key, p.nonce)
         now = int(time.time())
         with self._lock:
             if key in self._inflight:
-                raise PaymentInvalid("nonce_used", "Payment nonce already used: this authorization was replayed (it is being settled).")
+                raise PaymentInvalid(
+                    "nonce_used", "Payment nonce already used: this authorization was replayed (it is being settled)."
+                )
             reserved = self._reserved.get(payer_key, 0)
             try:
                 with self.node.lock:
@@ -270,7 +314,8 @@ class PaymentService:
             owed = sum(d.value for d in debts)
             if owed and p.value < (owed if debt_only else required + owed):
                 need = owed if debt_only else required + owed
-                raise PaymentInvalid.owing(need,
+                raise PaymentInvalid.owing(
+                    need,
                     "payment_owed",
                     f"Payment refused: the payer {p.payer} owes {owed} OUSDC units for {len(debts)} served "
                     f"{'reply' if len(debts) == 1 else 'replies'} whose payment failed at settlement "
@@ -281,15 +326,37 @@ class PaymentService:
                 AUTH_TYPES, [p.payer, p.payee, p.value, p.valid_after, p.valid_before, p.nonce, p.signature]
             )
             processing = hash_hex(_b32(request_hash) + p.nonce + p.payer_raw)
-            record = Settlement(mode=mode, status="pending", processing_hash=processing, payer=p.payer,
-                                network=self.network, payee=p.payee, value=p.value, valid_before=p.valid_before,
-                                nonce="0x" + p.nonce.hex(), transfer_call=transfer_call, input_hash=request_hash,
-                                released=stream)
+            record = Settlement(
+                mode=mode,
+                status="pending",
+                processing_hash=processing,
+                payer=p.payer,
+                network=self.network,
+                payee=p.payee,
+                value=p.value,
+                valid_before=p.valid_before,
+                nonce="0x" + p.nonce.hex(),
+                transfer_call=transfer_call,
+                input_hash=request_hash,
+                released=stream,
+            )
             self.store.put(record)
             self._inflight.add(key)
             self._reserved[payer_key] = reserved + p.value
-        return Verified(p.payer, p.payee, p.value, p.valid_after, p.valid_before, p.nonce, p.signature, required,
-                        processing, transfer_call, record, debts if owed else [])
+        return Verified(
+            p.payer,
+            p.payee,
+            p.value,
+            p.valid_after,
+            p.valid_before,
+            p.nonce,
+            p.signature,
+            required,
+            processing,
+            transfer_call,
+            record,
+            debts if owed else [],
+        )
 
     def _unreserve(self, st: Settlement) -> None:
         payer = st.payer.lower()
@@ -325,7 +392,9 @@ class PaymentService:
         return sent, int(receipt["status"], 16), receipt
 
     def _receipt(self, tx_hash: str) -> Optional[dict]:
-        return self.node.rpc.handle({"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt", "params": [tx_hash]}).get("result")
+        return self.node.rpc.handle(
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionReceipt", "params": [tx_hash]}
+        ).get("result")
 
     def _single_call(self, st: Settlement) -> tuple[bytes, int]:
         if st.mode == "settle-metadata":
@@ -336,12 +405,27 @@ class PaymentService:
             return data, 250_000 + 50 * len(data)
         data = selector(SIG_SETTLE) + abi_encode(
             ["bytes", "bytes32", "bytes32", "bytes32"],
-            [st.transfer_call, _b32(st.processing_hash), _b32(st.input_hash or ZERO_HASH), _b32(st.output_hash or ZERO_HASH)],
+            [
+                st.transfer_call,
+                _b32(st.processing_hash),
+                _b32(st.input_hash or ZERO_HASH),
+                _b32(st.output_hash or ZERO_HASH),
+            ],
         )
         return data, 250_000
 
-    def settle(self, v: Verified, mode: str, input_hash: str, output_hash: str, model: str = "",
-               input_text: str = "", output_text: str = "", *, served: bool = True) -> Settlement:
+    def settle(
+        self,
+        v: Verified,
+        mode: str,
+        input_hash: str,
+        output_hash: str,
+        model: str = "",
+        input_text: str = "",
+        output_text: str = "",
+        *,
+        served: bool = True,
+    ) -> Settlement:
         """Settle (or queue) an accepted payment. ``served``: the reply has been (or will be,
         whatever happens) released, so a failure caused by the payer is recorded as owed."""
         st = v.record
@@ -419,7 +503,13 @@ class PaymentService:
         node = self.node
         try:
             with node.lock:
-                node.chain.call({"from": to_canonical_address(self.facilitator), "to": to_canonical_address(REGISTRY_ADDRESS), "data": data})
+                node.chain.call(
+                    {
+                        "from": to_canonical_address(self.facilitator),
+                        "to": to_canonical_address(REGISTRY_ADDRESS),
+                        "data": data,
+                    }
+                )
         except ChainError as exc:
             return str(exc)
         except Exception:  # noqa: BLE001
@@ -458,8 +548,12 @@ class PaymentService:
             return None
         data = selector(SIG_SETTLE_BATCH) + abi_encode(
             ["bytes[]", "bytes32[]", "bytes32[]", "bytes32[]"],
-            [[q.transfer_call for q in batch], [_b32(q.processing_hash) for q in batch],
-             [_b32(q.input_hash or ZERO_HASH) for q in batch], [_b32(q.output_hash or ZERO_HASH) for q in batch]],
+            [
+                [q.transfer_call for q in batch],
+                [_b32(q.processing_hash) for q in batch],
+                [_b32(q.input_hash or ZERO_HASH) for q in batch],
+                [_b32(q.output_hash or ZERO_HASH) for q in batch],
+            ],
         )
         gas = 120_000 + len(batch) * (SUBCALL_GAS + 30_000) + 20 * len(data)
 
@@ -478,7 +572,10 @@ class PaymentService:
                 if q.valid_before > time.time() + 2:
                     retry.append(q)
                 else:
-                    q.status, q.error = "failed", "the batch settlement could not be sent before the authorization expired"
+                    q.status, q.error = (
+                        "failed",
+                        "the batch settlement could not be sent before the authorization expired",
+                    )
             self.store.put_many(batch)
             retry_ids = {id(q) for q in retry}
             for q in batch:

@@ -76,7 +76,9 @@ class SettlementRegistry:
         if gas <= 0:
             raise NativeRevert("x402 registry: out of gas")
         comp.consume_gas(gas, "x402 registry subcall")
-        msg = comp.prepare_child_message(gas=gas, to=self.token, value=0, data=transfer_call, code=comp.state.get_code(self.token))
+        msg = comp.prepare_child_message(
+            gas=gas, to=self.token, value=0, data=transfer_call, code=comp.state.get_code(self.token)
+        )
         child = comp.apply_child_computation(msg)
         comp.return_gas(child.get_gas_remaining())
         if child.is_error:
@@ -128,5 +130,7 @@ class SettlementRegistry:
                 [TOPIC_BATCH_ITEM, root, processing[i]],
                 abi_encode(["address", "uint256", "bool"], [payer, value, ok]),
             )
-        call.emit([TOPIC_BATCH_SETTLED, root], abi_encode(["uint256", "uint256", "uint256"], [len(calls), settled, total]))
+        call.emit(
+            [TOPIC_BATCH_SETTLED, root], abi_encode(["uint256", "uint256", "uint256"], [len(calls), settled, total])
+        )
         return abi_encode(["uint256"], [settled])

@@ -95,9 +95,15 @@ class Settlement:
     created: float = field(default_factory=time.time)
 
     def public(self) -> dict:
-        out = {"success": self.status not in ("failed", "owed"), "transaction": self.transaction,
-               "network": self.network, "payer": self.payer, "mode": self.mode, "status": self.status,
-               "processingHash": self.processing_hash}
+        out = {
+            "success": self.status not in ("failed", "owed"),
+            "transaction": self.transaction,
+            "network": self.network,
+            "payer": self.payer,
+            "mode": self.mode,
+            "status": self.status,
+            "processingHash": self.processing_hash,
+        }
         if self.value:
             out["amount"] = str(self.value)
         if self.error:
@@ -188,21 +194,25 @@ class SettlementStore:
 
     def get(self, processing_hash: str) -> Optional[Settlement]:
         with self._lock:
-            row = self._conn.execute("SELECT * FROM settlements WHERE processing_hash = ?",
-                                     (processing_hash.lower(),)).fetchone()
+            row = self._conn.execute(
+                "SELECT * FROM settlements WHERE processing_hash = ?", (processing_hash.lower(),)
+            ).fetchone()
         return None if row is None else _from_row(row)
 
     def open_items(self) -> list[Settlement]:
         """Every payment not settled, failed or owed yet (what start-up must finish)."""
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM settlements WHERE status IN (?, ?) ORDER BY created",
-                                      OPEN_STATUSES).fetchall()
+            rows = self._conn.execute(
+                "SELECT * FROM settlements WHERE status IN (?, ?) ORDER BY created", OPEN_STATUSES
+            ).fetchall()
         return [_from_row(r) for r in rows]
 
     def owed_by(self, payer: str) -> list[Settlement]:
         with self._lock:
-            rows = self._conn.execute("SELECT * FROM settlements WHERE status = 'owed' AND lower(payer) = ? ORDER BY created",
-                                      (payer.lower(),)).fetchall()
+            rows = self._conn.execute(
+                "SELECT * FROM settlements WHERE status = 'owed' AND lower(payer) = ? ORDER BY created",
+                (payer.lower(),),
+            ).fetchall()
         return [_from_row(r) for r in rows]
 
     def close(self) -> None:

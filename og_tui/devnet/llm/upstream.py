@@ -22,8 +22,11 @@ class UpstreamError(Exception):
 
 
 def _body(spec: ModelSpec, req: GenRequest, stream: bool) -> dict:
-    body: dict[str, Any] = {"model": spec.remote_model or spec.bare, "max_tokens": req.max_tokens,
-                            "temperature": req.temperature}
+    body: dict[str, Any] = {
+        "model": spec.remote_model or spec.bare,
+        "max_tokens": req.max_tokens,
+        "temperature": req.temperature,
+    }
     if req.stop:
         body["stop"] = req.stop
     if req.seed is not None:
@@ -78,8 +81,13 @@ def _result_from(req: GenRequest, data: dict) -> GenResult:
         text = msg.get("content")
         tool_calls = msg.get("tool_calls") or None
     text_tokens = [text] if text else []
-    res = GenResult(text, text_tokens, choice.get("finish_reason") or "stop",
-                    int(usage.get("prompt_tokens") or prompt_tokens_of(req)), tool_calls=tool_calls)
+    res = GenResult(
+        text,
+        text_tokens,
+        choice.get("finish_reason") or "stop",
+        int(usage.get("prompt_tokens") or prompt_tokens_of(req)),
+        tool_calls=tool_calls,
+    )
     res.upstream_completion_tokens = int(usage.get("completion_tokens") or count_tokens(text or ""))  # type: ignore[attr-defined]
     return res
 
@@ -91,7 +99,9 @@ async def complete(spec: ModelSpec, req: GenRequest, timeout: float = 120.0) -> 
     except httpx.HTTPError as exc:
         raise _down(spec, exc) from None
     if resp.status_code >= 400:
-        raise UpstreamError(f"The upstream backend for model {spec.id} answered HTTP {resp.status_code}: {_error_text(resp)}")
+        raise UpstreamError(
+            f"The upstream backend for model {spec.id} answered HTTP {resp.status_code}: {_error_text(resp)}"
+        )
     try:
         return _result_from(req, resp.json())
     except ValueError:
@@ -100,11 +110,15 @@ async def complete(spec: ModelSpec, req: GenRequest, timeout: float = 120.0) -> 
 
 def complete_sync(spec: ModelSpec, req: GenRequest, timeout: float = 120.0) -> GenResult:
     try:
-        resp = httpx.post(spec.upstream_url + _path(req), json=_body(spec, req, False), timeout=httpx.Timeout(timeout, connect=5.0))
+        resp = httpx.post(
+            spec.upstream_url + _path(req), json=_body(spec, req, False), timeout=httpx.Timeout(timeout, connect=5.0)
+        )
     except httpx.HTTPError as exc:
         raise _down(spec, exc) from None
     if resp.status_code >= 400:
-        raise UpstreamError(f"The upstream backend for model {spec.id} answered HTTP {resp.status_code}: {_error_text(resp)}")
+        raise UpstreamError(
+            f"The upstream backend for model {spec.id} answered HTTP {resp.status_code}: {_error_text(resp)}"
+        )
     return _result_from(req, resp.json())
 
 
@@ -120,7 +134,9 @@ class UpstreamStream:
 
     async def open(self) -> None:
         try:
-            request = self.client.build_request("POST", self.spec.upstream_url + _path(self.req), json=_body(self.spec, self.req, True))
+            request = self.client.build_request(
+                "POST", self.spec.upstream_url + _path(self.req), json=_body(self.spec, self.req, True)
+            )
             self.resp = await self.client.send(request, stream=True)
         except httpx.HTTPError as exc:
             await self.client.aclose()
@@ -129,7 +145,9 @@ class UpstreamStream:
             await self.resp.aread()
             text = _error_text(self.resp)
             await self.aclose()
-            raise UpstreamError(f"The upstream backend for model {self.spec.id} answered HTTP {self.resp.status_code}: {text}")
+            raise UpstreamError(
+                f"The upstream backend for model {self.spec.id} answered HTTP {self.resp.status_code}: {text}"
+            )
 
     async def chunks(self) -> AsyncIterator[dict]:
         """Yields the upstream chunk dicts (OpenAI chunk shape). Raises UpstreamError mid-stream,
@@ -158,10 +176,16 @@ class UpstreamStream:
                 yield obj
         except SSEError:
             kind = self.resp.headers.get("content-type", "") or "no content type"
-            raise UpstreamError(f"The upstream backend for model {self.spec.id} answered {kind} instead of an event stream.") from None
+            raise UpstreamError(
+                f"The upstream backend for model {self.spec.id} answered {kind} instead of an event stream."
+            ) from None
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"The upstream backend for model {self.spec.id} broke off the stream ({str(exc) or type(exc).__name__}).") from None
-        raise UpstreamError(f"The upstream backend for model {self.spec.id} ended the stream without its final [DONE] event.")
+            raise UpstreamError(
+                f"The upstream backend for model {self.spec.id} broke off the stream ({str(exc) or type(exc).__name__})."
+            ) from None
+        raise UpstreamError(
+            f"The upstream backend for model {self.spec.id} ended the stream without its final [DONE] event."
+        )
 
     async def aclose(self) -> None:
         if self.resp is not None:

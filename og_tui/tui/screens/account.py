@@ -40,13 +40,21 @@ class Onboarding(Vertical):
                 yield Static("Welcome to og-tui", classes="onboard-title")
                 yield Static("", id="onboard-intro")
                 app = self.app
-                yield Button(f"{key_for(app, 'account.fund', 'f')}  Create a wallet and fund it", id="ob-fund",
-                             variant="primary", compact=True)
+                yield Button(
+                    f"{key_for(app, 'account.fund', 'f')}  Create a wallet and fund it",
+                    id="ob-fund",
+                    variant="primary",
+                    compact=True,
+                )
                 yield Button(f"{key_for(app, 'account.new', 'n')}  Create a wallet", id="ob-new", compact=True)
-                yield Button(f"{key_for(app, 'account.import_key', 'i')}  Import a private key", id="ob-key",
-                             compact=True)
-                yield Button(f"{key_for(app, 'account.import_keystore', 'K')}  Import a keystore file",
-                             id="ob-keystore", compact=True)
+                yield Button(
+                    f"{key_for(app, 'account.import_key', 'i')}  Import a private key", id="ob-key", compact=True
+                )
+                yield Button(
+                    f"{key_for(app, 'account.import_keystore', 'K')}  Import a keystore file",
+                    id="ob-keystore",
+                    compact=True,
+                )
 
 
 class AccountBody(Horizontal):
@@ -102,8 +110,14 @@ class AccountScreen(OGScreen):
         Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Refresh balances"),
         Binding("p", "profile", "Profile", id="account.profile", tooltip="Switch network profile"),
         Binding("h", "hub_sign_in", "Hub sign-in", id="account.hub_sign_in", tooltip="Sign in to the Model Hub"),
-        Binding("D", "app.devnet_restart", "Devnet", id="account.devnet", show=False,
-                tooltip="Start the local devnet, or restart the one og-tui started"),
+        Binding(
+            "D",
+            "app.devnet_restart",
+            "Devnet",
+            id="account.devnet",
+            show=False,
+            tooltip="Start the local devnet, or restart the one og-tui started",
+        ),
         Binding("slash", "filter", "Filter", id="account.filter", show=False, tooltip="Narrow the wallet list"),
     ]
 
@@ -312,8 +326,9 @@ class AccountScreen(OGScreen):
 
     @work(thread=True, exclusive=True, group="account-active", exit_on_error=False, description="set active wallet")
     def _set_active(self, address: str) -> None:
-        if self.app.run_op("Switching wallet", lambda: self.app.ctx.wallets.set_active(address) or True,
-                           what="Wallets"):
+        if self.app.run_op(
+            "Switching wallet", lambda: self.app.ctx.wallets.set_active(address) or True, what="Wallets"
+        ):
             self.app.post_message(m.WalletsChanged())
 
     def _selected_address(self) -> str | None:
@@ -512,12 +527,17 @@ class AccountScreen(OGScreen):
                 receipt = {}
             status = receipt.get("status")
             ctx.store.add_tx(
-                hash=tx_hash, kind=kind,
+                hash=tx_hash,
+                kind=kind,
                 status="failed" if status in (0, "0x0") else "confirmed",
-                from_addr=receipt.get("from"), to_addr=address,
-                value=str(value) if value is not None else None, token=token,
-                gas_used=_int(receipt.get("gasUsed")), block=_int(receipt.get("blockNumber")),
-                profile=ctx.profile.name, created_at=now,
+                from_addr=receipt.get("from"),
+                to_addr=address,
+                value=str(value) if value is not None else None,
+                token=token,
+                gas_used=_int(receipt.get("gasUsed")),
+                block=_int(receipt.get("blockNumber")),
+                profile=ctx.profile.name,
+                created_at=now,
             )
         app.post_message(m.FaucetFunded(address, result))
         app.call_from_thread(
@@ -585,9 +605,15 @@ class AccountScreen(OGScreen):
         def on_status(status: str, info: dict[str, Any]) -> None:
             if status == "sent":
                 store.add_tx(
-                    hash=info["hash"], kind=kind, status="pending", from_addr=signer.address, to_addr=data["to"],
-                    value=str(data["units"]), token=None if data["symbol"] == "OG" else data["symbol"],
-                    profile=ctx.profile.name, created_at=time.time(),
+                    hash=info["hash"],
+                    kind=kind,
+                    status="pending",
+                    from_addr=signer.address,
+                    to_addr=data["to"],
+                    value=str(data["units"]),
+                    token=None if data["symbol"] == "OG" else data["symbol"],
+                    profile=ctx.profile.name,
+                    created_at=time.time(),
                 )
                 app.post_message(m.TxSubmitted(info["hash"], kind, summary))
 

@@ -67,8 +67,13 @@ class ActivityScreen(OGScreen):
         table.add_column("Block", key="block")
         payments = self.query_one("#payments", DataTable)
         symbol = self.app.ctx.profile.payment_token_symbol
-        for label, key in (("Time", "time"), ("Model", "model"), (f"Paid {symbol}", "amount"),
-                           ("Status", "status"), ("Settlement", "settlement")):
+        for label, key in (
+            ("Time", "time"),
+            ("Model", "model"),
+            (f"Paid {symbol}", "amount"),
+            ("Status", "status"),
+            ("Settlement", "settlement"),
+        ):
             payments.add_column(label, key=key)
         self.watch(self.app, "tx_version", lambda _v: self.load(), init=True)
 
@@ -95,8 +100,9 @@ class ActivityScreen(OGScreen):
         ctx = self.app.ctx
         profile = None if self.all_profiles else ctx.profile.name
         rows = self.app.run_op("Loading activity", lambda: ctx.store.list_txs(profile=profile, limit=PAGE), "Activity")
-        payments = self.app.run_op("Loading payments", lambda: ctx.store.list_payments(profile=profile, limit=PAGE),
-                                   "Activity")
+        payments = self.app.run_op(
+            "Loading payments", lambda: ctx.store.list_payments(profile=profile, limit=PAGE), "Activity"
+        )
         if rows is not None:
             self.app.call_from_thread(self._show, rows)
         if payments is not None:
@@ -105,8 +111,11 @@ class ActivityScreen(OGScreen):
     def _show(self, rows: list[Any]) -> None:
         self._all_txs = rows
         if self.filter_text:
-            rows = [r for r in rows if matches(self.filter_text, r.kind, r.status, r.hash, r.from_addr, r.to_addr,
-                                               r.block, r.profile)]
+            rows = [
+                r
+                for r in rows
+                if matches(self.filter_text, r.kind, r.status, r.hash, r.from_addr, r.to_addr, r.block, r.profile)
+            ]
         table = self.query_one("#txs", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -127,8 +136,11 @@ class ActivityScreen(OGScreen):
         empty = self.query_one("#tx-empty", Static)
         empty.display = not rows
         if not rows:
-            empty.update(f"No transaction matches “{self.filter_text}”: esc in the filter clears it."
-                         if self.filter_text else "No transactions yet. Send one from the Account screen (F2).")
+            empty.update(
+                f"No transaction matches “{self.filter_text}”: esc in the filter clears it."
+                if self.filter_text
+                else "No transactions yet. Send one from the Account screen (F2)."
+            )
         table.display = bool(rows)
         scope = "all profiles" if self.all_profiles else f"profile {self.app.ctx.profile.name}"
         shown = f"{len(rows)} of {len(self._all_txs)} match “{self.filter_text}”" if self.filter_text else len(rows)
@@ -140,8 +152,11 @@ class ActivityScreen(OGScreen):
     def _show_payments(self, rows: list[Any]) -> None:
         self._all_payments = rows
         if self.filter_text:
-            rows = [r for r in rows if matches(self.filter_text, "payment", r.model, r.mode, r.status,
-                                               r.settlement_tx, r.payee)]
+            rows = [
+                r
+                for r in rows
+                if matches(self.filter_text, "payment", r.model, r.mode, r.status, r.settlement_tx, r.payee)
+            ]
         table = self.query_one("#payments", DataTable)
         keep = table.cursor_row
         table.clear()

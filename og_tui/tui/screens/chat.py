@@ -80,16 +80,26 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         Binding("escape", "stop", "Stop", id="chat.stop", tooltip="Stop the streaming reply (keeps the partial text)"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", tooltip="Ask again for the last reply"),
         Binding("ctrl+n", "new_chat", "New", id="chat.new", tooltip="Start a new conversation"),
-        Binding("ctrl+o", "toggle_params", "Params", id="chat.params",
-                tooltip="Show/hide model, mode and parameters"),
-        Binding("ctrl+g", "og_tools", "OG tools", id="chat.og_tools",
-                tooltip="Hub models and workflows the model may call (run on chain by og-tui)"),
+        Binding("ctrl+o", "toggle_params", "Params", id="chat.params", tooltip="Show/hide model, mode and parameters"),
+        Binding(
+            "ctrl+g",
+            "og_tools",
+            "OG tools",
+            id="chat.og_tools",
+            tooltip="Hub models and workflows the model may call (run on chain by og-tui)",
+        ),
         Binding("ctrl+t", "tools", "Tools", id="chat.tools", tooltip="Edit the tools (JSON) offered to the model"),
         Binding("ctrl+b", "toggle_sidebar", "Chats", id="chat.sidebar", tooltip="Show/hide the conversation list"),
         Binding("ctrl+f", "search", "Search", id="chat.search", show=False, tooltip="Search conversations"),
         Binding("f8", "copy", "Copy", id="chat.copy", tooltip="Copy the selected or last message (OSC 52)"),
-        Binding("f9", "toggle_completion", "Raw", id="chat.completion", show=False,
-                tooltip="Completion mode: send the prompt as raw text"),
+        Binding(
+            "f9",
+            "toggle_completion",
+            "Raw",
+            id="chat.completion",
+            show=False,
+            tooltip="Completion mode: send the prompt as raw text",
+        ),
     ]
 
     # --- messages (posted by this screen's workers, handled here and in the mixins) -------------
@@ -107,8 +117,17 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         ``meta`` is ReplyMeta.as_dict(); ``tool_calls`` are OpenAI-shaped; ``error`` says
         why an interrupted reply broke off."""
 
-        def __init__(self, reply_id: int, text: str, tool_calls: list[dict[str, Any]], meta: dict[str, Any], *,
-                     stopped: bool = False, interrupted: bool = False, error: str | None = None) -> None:
+        def __init__(
+            self,
+            reply_id: int,
+            text: str,
+            tool_calls: list[dict[str, Any]],
+            meta: dict[str, Any],
+            *,
+            stopped: bool = False,
+            interrupted: bool = False,
+            error: str | None = None,
+        ) -> None:
             super().__init__()
             self.reply_id = reply_id
             self.text = text
@@ -122,8 +141,18 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         """A reply could not start. ``kind``: spend_cap, funds, payment, unknown_model,
         upstream, network, wallet, invalid, other. ``amount``/``cap``/``spent`` for spend_cap."""
 
-        def __init__(self, reply_id: int, kind: str, text: str, hint: str | None = None, *, amount: int | None = None,
-                     cap: int | None = None, spent: int | None = None, cap_kind: str | None = None) -> None:
+        def __init__(
+            self,
+            reply_id: int,
+            kind: str,
+            text: str,
+            hint: str | None = None,
+            *,
+            amount: int | None = None,
+            cap: int | None = None,
+            spent: int | None = None,
+            cap_kind: str | None = None,
+        ) -> None:
             super().__init__()
             self.reply_id = reply_id
             self.kind = kind
@@ -225,7 +254,8 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         session = self.session
         app = self.app
         session.on_payment = lambda info: app.post_message(
-            m.PaymentMade(info.amount, info.payee, info.mode, info.hash, info.model))
+            m.PaymentMade(info.amount, info.payee, info.mode, info.hash, info.model)
+        )
         self.prompt.sent = session.history
         self._apply_width(self.app.size.width)
         self.prompt.focus()
@@ -320,8 +350,10 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     def open_conversation(self, conv_id: int) -> None:
         """Read the conversation in a store job, then show it."""
         profile, search = self.app.ctx.profile.name, self.sidebar.search or None
-        self.in_store(lambda store: read_conversation(store, conv_id, page=PAGE, profile=profile, search=search),
-                      self._show_conversation)
+        self.in_store(
+            lambda store: read_conversation(store, conv_id, page=PAGE, profile=profile, search=search),
+            self._show_conversation,
+        )
 
     def _show_conversation(self, loaded: LoadedConversation) -> None:
         conv, total, rows = loaded.conv, loaded.total, loaded.rows
@@ -423,9 +455,16 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         return self.params_pane.read(self.app.ctx.profile.payment_token_decimals)
 
     def _params_json(self, p: dict[str, Any]) -> dict[str, Any]:
-        params = {"temperature": str(p["temperature"]).rstrip("0").rstrip(".") if "." in str(p["temperature"]) else str(p["temperature"]),
-                  "max_tokens": str(p["max_tokens"]), "stop": p["stop_text"], "settlement": p["settlement"],
-                  "cap": p["cap_text"], "completion": p["completion"]}
+        params = {
+            "temperature": str(p["temperature"]).rstrip("0").rstrip(".")
+            if "." in str(p["temperature"])
+            else str(p["temperature"]),
+            "max_tokens": str(p["max_tokens"]),
+            "stop": p["stop_text"],
+            "settlement": p["settlement"],
+            "cap": p["cap_text"],
+            "completion": p["completion"],
+        }
         og_tools = self.og_tools()
         if og_tools:
             params["og_tools"] = og_tools
@@ -459,9 +498,15 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
             state = " · [b $warning]streaming[/] (esc stop)"
         elif self._pending_cards():
             state = " · [b $warning]waiting for a tool result[/]"
-        self.query_one("#chat-status", Static).update(Content.from_markup(
-            f"$model · $mode$completion{' · ' + str(tools) + ' tool(s)' if tools else ''}$og{state}",
-            model=model, mode=mode, completion=completion, og=self._agent_status()))
+        self.query_one("#chat-status", Static).update(
+            Content.from_markup(
+                f"$model · $mode$completion{' · ' + str(tools) + ' tool(s)' if tools else ''}$og{state}",
+                model=model,
+                mode=mode,
+                completion=completion,
+                og=self._agent_status(),
+            )
+        )
         self.prompt.placeholder = self._placeholder()
         if bindings:
             self.refresh_bindings()  # esc Stop shows only while a reply is in flight
@@ -498,7 +543,9 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     def _models_loaded(self, event: ModelsLoaded) -> None:
         self._models_error = event.error
         pane = self.params_pane
-        pane.set_models(event.models, pane.model or (self.conv.model if self.conv else None) or default_model(self.app.ctx))
+        pane.set_models(
+            event.models, pane.model or (self.conv.model if self.conv else None) or default_model(self.app.ctx)
+        )
         self._show_status()
 
     def action_pick_model(self) -> None:

@@ -88,7 +88,7 @@ class ChatAgent:
         self.app.push_screen(OGToolsDialog(self.og_tools(), json_tools=json_tools), done)
 
     def _set_tool_auto(self, conversation_id: int, tool: dict[str, Any]) -> None:
-        """"Don't ask again" in the confirm dialog: switch the tool's ask off in its conversation."""
+        """ "Don't ask again" in the confirm dialog: switch the tool's ask off in its conversation."""
         current = self.conv if self.conv is not None and self.conv.id == conversation_id else None
 
         def save(store: Any) -> Any:
@@ -98,8 +98,10 @@ class ChatAgent:
             params = dict(conv.params or {})
             entries = [dict(e) for e in params.get("og_tools") or []]
             for e in entries:
-                same = (e.get("kind") == "model" and e.get("cid") == tool.get("model_cid")) or \
-                       (e.get("kind") == "workflow" and str(e.get("address", "")).lower() == str(tool.get("workflow_address") or "").lower())
+                same = (e.get("kind") == "model" and e.get("cid") == tool.get("model_cid")) or (
+                    e.get("kind") == "workflow"
+                    and str(e.get("address", "")).lower() == str(tool.get("workflow_address") or "").lower()
+                )
                 if same:
                     e["confirm"] = False
             params["og_tools"] = entries
@@ -116,9 +118,16 @@ class ChatAgent:
     def _new_round_widget(self, reply: "_Reply") -> AgentReplyMessage:
         profile = self.app.ctx.profile
         meta = {"model": reply.request["model"], "mode": reply.request["mode"], "kind": "agent"}
-        return AgentReplyMessage("", None, meta=meta, label=self._label(meta) + " · tools", streaming=True,
-                                 decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol,
-                                 native_symbol=profile.native_symbol)
+        return AgentReplyMessage(
+            "",
+            None,
+            meta=meta,
+            label=self._label(meta) + " · tools",
+            streaming=True,
+            decimals=profile.payment_token_decimals,
+            symbol=profile.payment_token_symbol,
+            native_symbol=profile.native_symbol,
+        )
 
     def _start_agent(self, reply: "_Reply") -> None:
         reply.agent = {"widgets": [reply.widget], "calls": {}, "tools": {}, "dialog": None}
@@ -173,24 +182,52 @@ class ChatAgent:
             described: dict[str, dict[str, Any]] = {}
             for entry in req["og_tools"]:
                 if entry.get("kind") == "workflow":
-                    tool = tools.add_workflow(entry["address"], title=entry.get("title"), confirm=bool(entry.get("confirm")),
-                                              validate=False)
+                    tool = tools.add_workflow(
+                        entry["address"], title=entry.get("title"), confirm=bool(entry.get("confirm")), validate=False
+                    )
                 else:
-                    tool = tools.add_model(entry["cid"], entry.get("signature"), title=entry.get("title"),
-                                           mode=entry.get("mode") or "VANILLA", confirm=bool(entry.get("confirm", True)))
-                described[tool.name] = {"label": tool.label, "tool_kind": tool.kind,
-                                        "mode": (entry.get("mode") or "VANILLA") if tool.kind == "model" else None}
+                    tool = tools.add_model(
+                        entry["cid"],
+                        entry.get("signature"),
+                        title=entry.get("title"),
+                        mode=entry.get("mode") or "VANILLA",
+                        confirm=bool(entry.get("confirm", True)),
+                    )
+                described[tool.name] = {
+                    "label": tool.label,
+                    "tool_kind": tool.kind,
+                    "mode": (entry.get("mode") or "VANILLA") if tool.kind == "model" else None,
+                }
             post(self.AgentStep(reply.id, {"kind": "tools", "round": 0, "tools": described}))
-            result = run_agent(client, req["model"], history, tools, mode=req["mode"], max_rounds=DEFAULT_MAX_ROUNDS,
-                               confirm=confirm, on_event=on_event, max_tokens=req["max_tokens"],
-                               temperature=req["temperature"], stream=True, cancel=reply.cancel,
-                               settlement=req["settlement"], stop=req["stop"] or None, extra_body=req.get("extra_body"))
+            result = run_agent(
+                client,
+                req["model"],
+                history,
+                tools,
+                mode=req["mode"],
+                max_rounds=DEFAULT_MAX_ROUNDS,
+                confirm=confirm,
+                on_event=on_event,
+                max_tokens=req["max_tokens"],
+                temperature=req["temperature"],
+                stream=True,
+                cancel=reply.cancel,
+                settlement=req["settlement"],
+                stop=req["stop"] or None,
+                extra_body=req.get("extra_body"),
+            )
             flush()
-            info = {"stopped": result.stopped, "error": result.error, "rounds": result.rounds,
-                    "tool_rounds": result.tool_rounds, "tx_hashes": result.tx_hashes,
-                    "llm_tx_hashes": result.llm_tx_hashes,
-                    "timings": {k: round(v, 4) for k, v in result.timings.items()}, "trace": result.trace_dicts()}
-            post(self.AgentDone(reply.id, result.messages[len(history):], info))
+            info = {
+                "stopped": result.stopped,
+                "error": result.error,
+                "rounds": result.rounds,
+                "tool_rounds": result.tool_rounds,
+                "tx_hashes": result.tx_hashes,
+                "llm_tx_hashes": result.llm_tx_hashes,
+                "timings": {k: round(v, 4) for k, v in result.timings.items()},
+                "trace": result.trace_dicts(),
+            }
+            post(self.AgentDone(reply.id, result.messages[len(history) :], info))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             flush()
             kind, text, hint, extra = _classify(exc)
@@ -208,15 +245,25 @@ class ChatAgent:
         try:
             if event.kind == "tx_sent" and data.get("hash"):
                 pending[call_id] = data["hash"]
-                store.add_tx(hash=data["hash"], kind="inference", status="pending", from_addr=address,
-                             to_addr=profile.inference_contract, profile=profile.name, created_at=time.time(),
-                             detail={"tool": data.get("name"), "via": "chat"})
+                store.add_tx(
+                    hash=data["hash"],
+                    kind="inference",
+                    status="pending",
+                    from_addr=address,
+                    to_addr=profile.inference_contract,
+                    profile=profile.name,
+                    created_at=time.time(),
+                    detail={"tool": data.get("name"), "via": "chat"},
+                )
                 app.post_message(m.TxSubmitted(data["hash"], "inference", f"Chat tool {data.get('name')}"))
             elif event.kind == "tx" and data.get("hash"):
                 pending.pop(call_id, None)
-                store.update_tx(data["hash"], status="confirmed", gas_used=data.get("gas_used"), block=data.get("block"))
-                app.post_message(m.TxConfirmed(data["hash"], "inference", "confirmed", data.get("gas_used"),
-                                               data.get("block")))
+                store.update_tx(
+                    data["hash"], status="confirmed", gas_used=data.get("gas_used"), block=data.get("block")
+                )
+                app.post_message(
+                    m.TxConfirmed(data["hash"], "inference", "confirmed", data.get("gas_used"), data.get("block"))
+                )
             elif event.kind == "tool_error" and call_id in pending:
                 tx_hash = pending.pop(call_id)
                 store.update_tx(tx_hash, status="failed", error=str(data.get("error") or "failed"))
@@ -233,8 +280,14 @@ class ChatAgent:
         answer: dict[str, Any] = {}
         from og_tui.core.types import InferenceMode
 
-        described = {"name": tool.name, "label": tool.label, "kind": tool.kind, "model_cid": tool.model_cid,
-                     "workflow_address": tool.workflow_address, "mode_name": InferenceMode(tool.mode).name}
+        described = {
+            "name": tool.name,
+            "label": tool.label,
+            "kind": tool.kind,
+            "model_cid": tool.model_cid,
+            "workflow_address": tool.workflow_address,
+            "mode_name": InferenceMode(tool.mode).name,
+        }
         if call_id:
             self.post_message(self.AgentStep(reply.id, {"kind": "confirm_wait", "id": call_id, "estimate": estimate}))
 
@@ -343,16 +396,33 @@ class ChatAgent:
                 meta = dict(widget.meta if widget is not None else {})
                 if msg.get("tool_calls") and widget is not None:
                     meta["agent_calls"] = widget.calls
-                plan.append((widget, {"role": "assistant", "content": msg.get("content") or "",
-                                      "tool_calls": msg.get("tool_calls") or None, "meta": meta}))
+                plan.append(
+                    (
+                        widget,
+                        {
+                            "role": "assistant",
+                            "content": msg.get("content") or "",
+                            "tool_calls": msg.get("tool_calls") or None,
+                            "meta": meta,
+                        },
+                    )
+                )
             elif role == "tool":
-                plan.append((None, {"role": "tool", "content": msg.get("content") or "",
-                                    "tool_call_id": msg.get("tool_call_id")}))
+                plan.append(
+                    (
+                        None,
+                        {"role": "tool", "content": msg.get("content") or "", "tool_call_id": msg.get("tool_call_id")},
+                    )
+                )
         # a round cut short (Stop while it streamed, an LLM error): keep what it said
         for widget in widgets[assistant_index:]:
             if widget.streamed_text:
-                plan.append((widget, {"role": "assistant", "content": widget.streamed_text,
-                                      "meta": dict(widget.meta, stopped=True)}))
+                plan.append(
+                    (
+                        widget,
+                        {"role": "assistant", "content": widget.streamed_text, "meta": dict(widget.meta, stopped=True)},
+                    )
+                )
         conversation_id = reply.conversation_id
 
         def save(store: Any) -> list[tuple[AgentReplyMessage, Any, dict]]:
@@ -368,11 +438,20 @@ class ChatAgent:
                 store.update_message(row.id, meta=meta)
             return stored
 
-        self.in_store(save, lambda stored: self._agent_saved(reply, widgets, info, stored),
-                      what="Could not save the reply", failed=lambda: self._agent_saved(reply, widgets, info, []))
+        self.in_store(
+            save,
+            lambda stored: self._agent_saved(reply, widgets, info, stored),
+            what="Could not save the reply",
+            failed=lambda: self._agent_saved(reply, widgets, info, []),
+        )
 
-    def _agent_saved(self, reply: "_Reply", widgets: list[AgentReplyMessage], info: dict[str, Any],
-                     stored: list[tuple[AgentReplyMessage, Any, dict]]) -> None:
+    def _agent_saved(
+        self,
+        reply: "_Reply",
+        widgets: list[AgentReplyMessage],
+        info: dict[str, Any],
+        stored: list[tuple[AgentReplyMessage, Any, dict]],
+    ) -> None:
         # the widgets: finish the ones still streaming, give each its row
         rows_by_widget = {id(w): (row, meta) for w, row, meta in stored}
         for widget in list(widgets):
@@ -382,8 +461,12 @@ class ChatAgent:
                 widget.remove()
                 continue
             if not widget.is_finished:
-                widget.finish(row.content if row is not None else widget.streamed_text, meta, [],
-                              row.id if row is not None else None)
+                widget.finish(
+                    row.content if row is not None else widget.streamed_text,
+                    meta,
+                    [],
+                    row.id if row is not None else None,
+                )
             if row is not None:
                 widget.message_id = row.id
             widget.meta = meta

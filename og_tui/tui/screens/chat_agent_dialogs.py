@@ -45,14 +45,22 @@ def _entry_line(entry: dict[str, Any]) -> Content:
     ask = "[b $warning]ask [/]" if entry.get("confirm") else "[dim]auto[/]"
     if entry.get("kind") == "workflow":
         address = str(entry.get("address") or "")
-        what = Content.from_markup("workflow [b]$t[/] [dim]$a[/]", t=entry.get("title") or address,
-                                   a=f"{address[:8]}…{address[-4:]}" if len(address) > 14 else address)
+        what = Content.from_markup(
+            "workflow [b]$t[/] [dim]$a[/]",
+            t=entry.get("title") or address,
+            a=f"{address[:8]}…{address[-4:]}" if len(address) > 14 else address,
+        )
     else:
         version = f" v{entry['version']}" if entry.get("version") else ""
-        what = Content.from_markup("model [b]$t[/]$v · [b]$m[/]", t=entry.get("title") or entry.get("cid"),
-                                   v=version, m=entry.get("mode") or "VANILLA")
-    return Content.assemble(Content.from_markup(ask), " ", Content.styled(tool_display_name(entry), "$accent"),
-                            "  ", what)
+        what = Content.from_markup(
+            "model [b]$t[/]$v · [b]$m[/]",
+            t=entry.get("title") or entry.get("cid"),
+            v=version,
+            m=entry.get("mode") or "VANILLA",
+        )
+    return Content.assemble(
+        Content.from_markup(ask), " ", Content.styled(tool_display_name(entry), "$accent"), "  ", what
+    )
 
 
 class OGToolsDialog(Dialog):
@@ -68,11 +76,23 @@ class OGToolsDialog(Dialog):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("a", "add_model", "Add model", id="ogtools.add_model", tooltip="Attach a Hub model as a tool"),
-        Binding("w", "add_workflow", "Add workflow", id="ogtools.add_workflow",
-                tooltip="Attach a workflow (its latest result) as a tool"),
-        Binding("space", "toggle_confirm", "Ask/auto", id="ogtools.confirm",
-                tooltip="Ask before running this tool (shows the gas), or run it without asking"),
-        Binding("m", "cycle_mode", "Mode", id="ogtools.mode", tooltip="Inference mode of a model tool: VANILLA, TEE, ZKML"),
+        Binding(
+            "w",
+            "add_workflow",
+            "Add workflow",
+            id="ogtools.add_workflow",
+            tooltip="Attach a workflow (its latest result) as a tool",
+        ),
+        Binding(
+            "space",
+            "toggle_confirm",
+            "Ask/auto",
+            id="ogtools.confirm",
+            tooltip="Ask before running this tool (shows the gas), or run it without asking",
+        ),
+        Binding(
+            "m", "cycle_mode", "Mode", id="ogtools.mode", tooltip="Inference mode of a model tool: VANILLA, TEE, ZKML"
+        ),
         Binding("delete,d", "remove", "Remove", id="ogtools.remove", tooltip="Detach the highlighted tool"),
         Binding("ctrl+s", "save", "Save", id="ogtools.save", tooltip="Save the tools of this conversation"),
     ]
@@ -90,11 +110,14 @@ class OGToolsDialog(Dialog):
             classes="dialog-line",
         )
         if self.json_tools:
-            yield Static(f"While OpenGradient tools are attached, the {self.json_tools} JSON tool(s) of ctrl+t are "
-                         "not offered.", classes="dialog-line ogt-note")
+            yield Static(
+                f"While OpenGradient tools are attached, the {self.json_tools} JSON tool(s) of ctrl+t are not offered.",
+                classes="dialog-line ogt-note",
+            )
         yield OptionList(id="ogt-list")
-        yield Static("a add model · w add workflow · space ask/auto · m mode · d remove · ctrl+s save",
-                     classes="dialog-hint")
+        yield Static(
+            "a add model · w add workflow · space ask/auto · m mode · d remove · ctrl+s save", classes="dialog-hint"
+        )
         with Horizontal(classes="ogt-buttons"):
             yield Button("Add model…", id="ogt-add-model", compact=True)
             yield Button("Add workflow…", id="ogt-add-workflow", compact=True)
@@ -107,8 +130,13 @@ class OGToolsDialog(Dialog):
         current = listing.highlighted if highlight is None else highlight
         listing.clear_options()
         if not self.entries:
-            listing.add_option(Option(Content.styled("No tools yet: a adds a Hub model, w a workflow.", "italic $text-muted"),
-                                      id="none", disabled=True))
+            listing.add_option(
+                Option(
+                    Content.styled("No tools yet: a adds a Hub model, w a workflow.", "italic $text-muted"),
+                    id="none",
+                    disabled=True,
+                )
+            )
             return
         listing.add_options([Option(_entry_line(e), id=f"t{i}") for i, e in enumerate(self.entries)])
         if current is not None:
@@ -138,8 +166,10 @@ class OGToolsDialog(Dialog):
         signature = picked.get("signature")
         name = picked.get("name") or picked.get("cid")
         if not isinstance(signature, dict) or not signature.get("inputs"):
-            self.show_error(f"{name}: this file has no input signature, so the model cannot be a tool. "
-                            "Pick an ONNX file whose signature the Hub shows.")
+            self.show_error(
+                f"{name}: this file has no input signature, so the model cannot be a tool. "
+                "Pick an ONNX file whose signature the Hub shows."
+            )
             return
         try:
             schema_from_signature(signature)
@@ -150,8 +180,18 @@ class OGToolsDialog(Dialog):
         if any(e.get("kind") == "model" and e.get("cid") == cid for e in self.entries):
             self.show_error(f"{name} is already attached.")
             return
-        self.entries.append({"kind": "model", "cid": cid, "title": name, "version": picked.get("version"),
-                             "file": picked.get("file"), "signature": signature, "mode": "VANILLA", "confirm": True})
+        self.entries.append(
+            {
+                "kind": "model",
+                "cid": cid,
+                "title": name,
+                "version": picked.get("version"),
+                "file": picked.get("file"),
+                "signature": signature,
+                "mode": "VANILLA",
+                "confirm": True,
+            }
+        )
         self.show_error("")
         self._refill(len(self.entries) - 1)
 
@@ -163,11 +203,14 @@ class OGToolsDialog(Dialog):
         if not picked:
             return
         address = str(picked.get("address") or "")
-        if any(e.get("kind") == "workflow" and str(e.get("address", "")).lower() == address.lower() for e in self.entries):
+        if any(
+            e.get("kind") == "workflow" and str(e.get("address", "")).lower() == address.lower() for e in self.entries
+        ):
             self.show_error(f"Workflow {address} is already attached.")
             return
-        self.entries.append({"kind": "workflow", "address": address, "title": picked.get("title") or address,
-                             "confirm": False})
+        self.entries.append(
+            {"kind": "workflow", "address": address, "title": picked.get("title") or address, "confirm": False}
+        )
         self.show_error("")
         self._refill(len(self.entries) - 1)
 
@@ -237,10 +280,12 @@ class WorkflowToolDialog(Dialog):
         for model in workflow_models(ctx.profile):
             self.known.append((model.address, model.title))
         listing = self.query_one("#wf-known", OptionList)
-        listing.add_options([
-            Option(Content.from_markup("$t [dim]$a[/]", t=title, a=address), id=f"w{i}")
-            for i, (address, title) in enumerate(self.known)
-        ])
+        listing.add_options(
+            [
+                Option(Content.from_markup("$t [dim]$a[/]", t=title, a=address), id=f"w{i}")
+                for i, (address, title) in enumerate(self.known)
+            ]
+        )
         if self.known:
             listing.highlighted = 0
 
@@ -256,7 +301,9 @@ class WorkflowToolDialog(Dialog):
 
         text = self.query_one("#wf-address", Input).value.strip()
         if not text:
-            raise ValueError("Pick a workflow from the list or type its contract address (0x followed by 40 hex digits).")
+            raise ValueError(
+                "Pick a workflow from the list or type its contract address (0x followed by 40 hex digits)."
+            )
         try:
             address = _addr(text)
         except ValidationError as exc:
@@ -301,11 +348,15 @@ class ToolConfirmDialog(Dialog):
     CSS_PATH = "chat.tcss"
     DEFAULT_CLASSES = "dialog-screen og-tools-dialog"
     BINDINGS = [
-        Binding("escape", "cancel", "Skip", id="dialog.cancel", tooltip="Do not run it; the model is told you declined"),
+        Binding(
+            "escape", "cancel", "Skip", id="dialog.cancel", tooltip="Do not run it; the model is told you declined"
+        ),
         Binding("ctrl+s", "save", "Run", id="toolconfirm.run", tooltip="Run the tool"),
     ]
 
-    def __init__(self, tool: dict[str, Any], args: dict[str, Any], estimate: dict[str, Any], wallet: str | None) -> None:
+    def __init__(
+        self, tool: dict[str, Any], args: dict[str, Any], estimate: dict[str, Any], wallet: str | None
+    ) -> None:
         super().__init__()
         self.tool = tool
         self.args = args
@@ -317,13 +368,20 @@ class ToolConfirmDialog(Dialog):
     def compose_fields(self) -> ComposeResult:
         tool = self.tool
         if tool.get("kind") == "model":
-            yield Static(Content.from_markup(
-                "The model asked to run [b]$name[/]: an inference transaction ([b]$mode[/]) on model $cid.",
-                name=tool.get("name"), mode=tool.get("mode_name") or "VANILLA", cid=tool.get("model_cid") or ""),
-                classes="dialog-line")
+            yield Static(
+                Content.from_markup(
+                    "The model asked to run [b]$name[/]: an inference transaction ([b]$mode[/]) on model $cid.",
+                    name=tool.get("name"),
+                    mode=tool.get("mode_name") or "VANILLA",
+                    cid=tool.get("model_cid") or "",
+                ),
+                classes="dialog-line",
+            )
         else:
-            yield Static(Content.from_markup("The model asked to call [b]$name[/].", name=tool.get("name")),
-                         classes="dialog-line")
+            yield Static(
+                Content.from_markup("The model asked to call [b]$name[/].", name=tool.get("name")),
+                classes="dialog-line",
+            )
         yield Label("Arguments")
         text = json.dumps(self.args, ensure_ascii=False)
         if len(text) > 600:

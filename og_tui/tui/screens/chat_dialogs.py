@@ -82,8 +82,9 @@ class ToolsDialog(Dialog):
             "Empty: no tools. ctrl+s save · ctrl+e example",
             classes="dialog-line",
         )
-        yield TextArea(self.text, language="json", id="tools-json", show_line_numbers=True, tab_behavior="indent",
-                       soft_wrap=False)
+        yield TextArea(
+            self.text, language="json", id="tools-json", show_line_numbers=True, tab_behavior="indent", soft_wrap=False
+        )
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

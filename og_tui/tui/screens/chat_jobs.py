@@ -50,8 +50,13 @@ class ChatStoreJobs:
     """Mixed into :class:`~og_tui.tui.screens.chat.ChatScreen`: store jobs, and the actions
     that are mostly store work (list, rename, delete, save the open conversation)."""
 
-    def in_store(self, fn: Callable[[Any], Any], then: Callable[[Any], None] | None = None,
-                 what: str = "Chat history", failed: Callable[[], None] | None = None) -> None:
+    def in_store(
+        self,
+        fn: Callable[[Any], Any],
+        then: Callable[[Any], None] | None = None,
+        what: str = "Chat history",
+        failed: Callable[[], None] | None = None,
+    ) -> None:
         """Run ``fn(store)`` (the chat store; no widget) on the store thread; then ``then(result)`` on the loop.
 
         A failure is reported as :class:`~og_tui.tui.messages.OperationFailed` titled
@@ -63,8 +68,13 @@ class ChatStoreJobs:
         self._store_job(future, then, what, failed)
 
     @work(group="chat-store", exit_on_error=False, description="chat history")
-    async def _store_job(self, future: "asyncio.Future[Any]", then: Callable[[Any], None] | None, what: str,
-                         failed: Callable[[], None] | None) -> None:
+    async def _store_job(
+        self,
+        future: "asyncio.Future[Any]",
+        then: Callable[[Any], None] | None,
+        what: str,
+        failed: Callable[[], None] | None,
+    ) -> None:
         try:
             result = await asyncio.shield(future)  # (a cancelled worker leaves the write to finish)
         except asyncio.CancelledError:
@@ -85,8 +95,10 @@ class ChatStoreJobs:
     # --- the conversation list and the open conversation ------------------------------------
     def _reload_list(self) -> None:
         profile, search = self.app.ctx.profile.name, self.sidebar.search or None
-        self.in_store(lambda store: store.list_conversations(profile=profile, search=search),
-                      lambda rows: self.sidebar.show(rows, self.conv.id if self.conv else None))
+        self.in_store(
+            lambda store: store.list_conversations(profile=profile, search=search),
+            lambda rows: self.sidebar.show(rows, self.conv.id if self.conv else None),
+        )
 
     def save_conversation(self, **changes: Any) -> None:
         """Write changes of the open conversation (shown already) in a store job."""
@@ -138,8 +150,11 @@ class ChatStoreJobs:
         if conv is None:
             self.notify("No conversation to delete.", severity="warning")
             return
-        lines = [f"“{conv.title}”", f"{count} message{'s' if count != 1 else ''} will be deleted from this machine.",
-                 "Payments already made stay in the Activity history."]
+        lines = [
+            f"“{conv.title}”",
+            f"{count} message{'s' if count != 1 else ''} will be deleted from this machine.",
+            "Payments already made stay in the Activity history.",
+        ]
 
         def done(ok: bool | None) -> None:
             if not ok:

@@ -48,7 +48,12 @@ def _classify(exc: BaseException) -> tuple[str, str, str | None, dict[str, Any]]
 
     hint = getattr(exc, "hint", None)
     if isinstance(exc, SpendCapReached):
-        return "spend_cap", str(exc), hint, {"amount": exc.amount, "cap": exc.cap, "spent": exc.spent, "cap_kind": exc.kind}
+        return (
+            "spend_cap",
+            str(exc),
+            hint,
+            {"amount": exc.amount, "cap": exc.cap, "spent": exc.spent, "cap_kind": exc.kind},
+        )
     if isinstance(exc, InsufficientTokens):
         return "funds", str(exc), hint, {}
     if isinstance(exc, PaymentRejected):
@@ -142,23 +147,41 @@ class ChatReplies:
         if not self.session.history or self.session.history[-1] != text:
             self.session.history.append(text)
         self.prompt.text = ""
-        self.in_store(save, sent, what="Chat: the message was not sent",
-                      failed=lambda: setattr(self, "_saving_prompt", False))
+        self.in_store(
+            save, sent, what="Chat: the message was not sent", failed=lambda: setattr(self, "_saving_prompt", False)
+        )
 
     def _start_reply(self, params: dict[str, Any]) -> None:
         assert self.conv is not None
         profile = self.app.ctx.profile
         reply_id = next(self._reply_ids)
         og_tools = [] if params["completion"] else self.og_tools()
-        meta = {"model": params["model"], "mode": params["mode"], "kind": "completion" if params["completion"] else "chat"}
-        request = dict(params, conversation_id=self.conv.id, tools=list(self.conv.tools or []),
-                       signer_address=self.app.net.address, extra_body=self.extra_body, og_tools=og_tools)
+        meta = {
+            "model": params["model"],
+            "mode": params["mode"],
+            "kind": "completion" if params["completion"] else "chat",
+        }
+        request = dict(
+            params,
+            conversation_id=self.conv.id,
+            tools=list(self.conv.tools or []),
+            signer_address=self.app.net.address,
+            extra_body=self.extra_body,
+            og_tools=og_tools,
+        )
         reply = _Reply(reply_id, self.conv.id, None, request)
         if og_tools:
             widget: AssistantMessage = self._new_round_widget(reply)
         else:
-            widget = AssistantMessage("", None, meta=meta, label=self._label(meta), streaming=True,
-                                      decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol)
+            widget = AssistantMessage(
+                "",
+                None,
+                meta=meta,
+                label=self._label(meta),
+                streaming=True,
+                decimals=profile.payment_token_decimals,
+                symbol=profile.payment_token_symbol,
+            )
         reply.widget = widget
         self._reply = reply
         self._replies[reply_id] = reply
@@ -192,18 +215,33 @@ class ChatReplies:
             rows = session.store.messages(req["conversation_id"])
             if req["completion"]:
                 prompt = next((r.content for r in reversed(rows) if r.role == "user"), "") or ""
-                result = client.completion(req["model"], prompt, mode=req["mode"], max_tokens=req["max_tokens"],
-                                           temperature=req["temperature"], stop=req["stop"] or None,
-                                           settlement=req["settlement"])
+                result = client.completion(
+                    req["model"],
+                    prompt,
+                    mode=req["mode"],
+                    max_tokens=req["max_tokens"],
+                    temperature=req["temperature"],
+                    stop=req["stop"] or None,
+                    settlement=req["settlement"],
+                )
                 text = result.completion_output or ""
                 post(self.Chunk(reply.id, text))
                 post(self.Finished(reply.id, text, [], result.meta.as_dict() if result.meta else {}))
                 return
             messages = [r.api() for r in rows if r.role in ("user", "assistant", "tool", "system")]
-            stream = client.chat(req["model"], messages, mode=req["mode"], max_tokens=req["max_tokens"],
-                                 temperature=req["temperature"], stop=req["stop"] or None, tools=req["tools"] or None,
-                                 settlement=req["settlement"], stream=True, cancel=reply.cancel,
-                                 extra_body=req.get("extra_body"))
+            stream = client.chat(
+                req["model"],
+                messages,
+                mode=req["mode"],
+                max_tokens=req["max_tokens"],
+                temperature=req["temperature"],
+                stop=req["stop"] or None,
+                tools=req["tools"] or None,
+                settlement=req["settlement"],
+                stream=True,
+                cancel=reply.cancel,
+                extra_body=req.get("extra_body"),
+            )
             reply.stream = stream
             if reply.cancel.is_set():
                 stream.close()
@@ -217,8 +255,11 @@ class ChatReplies:
                         last = now
             if buf:
                 post(self.Chunk(reply.id, "".join(buf)))
-            post(self.Finished(reply.id, stream.text, stream.tool_calls, stream.meta.as_dict(),
-                                stopped=bool(stream.meta.cancelled)))
+            post(
+                self.Finished(
+                    reply.id, stream.text, stream.tool_calls, stream.meta.as_dict(), stopped=bool(stream.meta.cancelled)
+                )
+            )
         except StreamInterrupted as exc:
             if buf:
                 post(self.Chunk(reply.id, "".join(buf)))
@@ -228,8 +269,16 @@ class ChatReplies:
             if stream is not None and (buf or stream.text):
                 if buf:
                     post(self.Chunk(reply.id, "".join(buf)))
-                post(self.Finished(reply.id, stream.text, stream.tool_calls, stream.meta.as_dict(), interrupted=True,
-                                    error=_classify(exc)[1]))
+                post(
+                    self.Finished(
+                        reply.id,
+                        stream.text,
+                        stream.tool_calls,
+                        stream.meta.as_dict(),
+                        interrupted=True,
+                        error=_classify(exc)[1],
+                    )
+                )
             else:
                 kind, text, hint, extra = _classify(exc)
                 post(self.Failed(reply.id, kind, text, hint, **extra))
@@ -250,8 +299,13 @@ class ChatReplies:
         if self._reply is reply:
             self._reply = None
         meta = dict(event.meta)
-        meta.update({"kind": reply.request.get("kind") or meta.get("kind"), "stopped": event.stopped,
-                     "interrupted": event.interrupted})
+        meta.update(
+            {
+                "kind": reply.request.get("kind") or meta.get("kind"),
+                "stopped": event.stopped,
+                "interrupted": event.interrupted,
+            }
+        )
         if event.error:
             meta["error"] = event.error
         if not meta.get("kind"):
@@ -260,25 +314,34 @@ class ChatReplies:
         if text or event.tool_calls or event.stopped or event.interrupted:
 
             def save(store: Any) -> Any:
-                return store.add_message(reply.conversation_id, "assistant", text, tool_calls=event.tool_calls or None,
-                                         meta=meta)
+                return store.add_message(
+                    reply.conversation_id, "assistant", text, tool_calls=event.tool_calls or None, meta=meta
+                )
 
-            self.in_store(save, lambda row: self._reply_done(reply, event, text, meta, row),
-                          what="Could not save the reply",
-                          failed=lambda: self._reply_done(reply, event, text, meta, None))
+            self.in_store(
+                save,
+                lambda row: self._reply_done(reply, event, text, meta, row),
+                what="Could not save the reply",
+                failed=lambda: self._reply_done(reply, event, text, meta, None),
+            )
         else:
             self._reply_done(reply, event, text, meta, None)
 
-    def _reply_done(self, reply: _Reply, event: "ChatScreen.Finished", text: str, meta: dict[str, Any],
-                    row: Any) -> None:
+    def _reply_done(
+        self, reply: _Reply, event: "ChatScreen.Finished", text: str, meta: dict[str, Any], row: Any
+    ) -> None:
         widget = reply.widget
         if widget is not None and widget.is_attached:
             widget.finish(text, meta, event.tool_calls, row.id if row else None)
         if row is not None and meta.get("settlement_status") == "queued" and meta.get("payment_hash"):
             self._follow_settlement(row.id, meta["payment_hash"], reply.request.get("signer_address"))
         if event.interrupted:
-            self.notify(f"{event.error or 'The reply broke off.'}\nThe partial reply was kept; ctrl+r retries.",
-                        title="Reply interrupted", severity="warning", timeout=10)
+            self.notify(
+                f"{event.error or 'The reply broke off.'}\nThe partial reply was kept; ctrl+r retries.",
+                title="Reply interrupted",
+                severity="warning",
+                timeout=10,
+            )
         # the footer's keys (esc Stop goes) a moment later: rebuilding the footer would hold
         # back the frame with the reply's last words
         self._show_status(bindings=False)
@@ -309,8 +372,11 @@ class ChatReplies:
             row = store.get_message(event.message_id)
             if row is None:
                 return None
-            meta = dict(row.meta, settlement_status=event.status,
-                        settlement_tx=event.transaction or row.meta.get("settlement_tx"))
+            meta = dict(
+                row.meta,
+                settlement_status=event.status,
+                settlement_tx=event.transaction or row.meta.get("settlement_tx"),
+            )
             store.update_message(row.id, meta=meta)
             return row.id, meta
 
@@ -348,14 +414,17 @@ class ChatReplies:
         caps = self.session.caps
         amount = int(event.amount or 0)
         if event.cap_kind == "request":
-            lines = [f"This request costs {caps.fmt(amount)}, over the per-request cap of {caps.fmt(event.cap or 0)}.",
-                     "Nothing was signed. Raise this conversation's per-request cap to "
-                     f"{caps.fmt(amount)} and pay?"]
+            lines = [
+                f"This request costs {caps.fmt(amount)}, over the per-request cap of {caps.fmt(event.cap or 0)}.",
+                f"Nothing was signed. Raise this conversation's per-request cap to {caps.fmt(amount)} and pay?",
+            ]
         else:
             new_cap = max(int(event.cap or 0) * 2, (event.spent or 0) + amount)
-            lines = [f"Paid so far in this run: {caps.fmt(event.spent or 0)}; per-run cap {caps.fmt(event.cap or 0)}.",
-                     f"This request costs {caps.fmt(amount)}. Nothing was signed.",
-                     f"Raise the per-run cap to {caps.fmt(new_cap)} for this session and pay?"]
+            lines = [
+                f"Paid so far in this run: {caps.fmt(event.spent or 0)}; per-run cap {caps.fmt(event.cap or 0)}.",
+                f"This request costs {caps.fmt(amount)}. Nothing was signed.",
+                f"Raise the per-run cap to {caps.fmt(new_cap)} for this session and pay?",
+            ]
 
         def done(ok: bool | None) -> None:
             if not ok:
@@ -410,12 +479,14 @@ class ChatReplies:
             params = self.read_params()
         except ValueError:
             return
-        drop = [r.id for r in rows[last_user + 1:]]
+        drop = [r.id for r in rows[last_user + 1 :]]
 
         def go() -> None:
             assert self.conv is not None
-            conv_id, fields = self.conv.id, {"model": params["model"], "mode": params["mode"],
-                                             "params": self._params_json(params)}
+            conv_id, fields = (
+                self.conv.id,
+                {"model": params["model"], "mode": params["mode"], "params": self._params_json(params)},
+            )
 
             def save(store: Any) -> Any:
                 store.delete_messages(drop)
@@ -432,7 +503,7 @@ class ChatReplies:
             children = list(log.children)
             users = [w for w in children if isinstance(w, UserMessage)]
             if users:
-                doomed += [w for w in children[children.index(users[-1]) + 1:] if isinstance(w, AssistantMessage)]
+                doomed += [w for w in children[children.index(users[-1]) + 1 :] if isinstance(w, AssistantMessage)]
             for widget in set(doomed):
                 widget.remove()
             self._selected = None
@@ -464,8 +535,10 @@ class ChatReplies:
         conv_id = self.conv.id
         card.set_result(text)
         self._show_status()
-        self.in_store(lambda store: store.add_message(conv_id, "tool", text, tool_call_id=card.call_id or None),
-                      lambda _row: self._result_saved())
+        self.in_store(
+            lambda store: store.add_message(conv_id, "tool", text, tool_call_id=card.call_id or None),
+            lambda _row: self._result_saved(),
+        )
 
     def _result_saved(self) -> None:
         if not self._pending_cards():

@@ -116,7 +116,8 @@ def complete_path(value: str, extensions: tuple[str, ...] = ()) -> str | None:
     hits = [
         (name, is_dir)
         for name, is_dir, _ in entries
-        if name.startswith(prefix) and (is_dir or _matches(name, extensions) or not extensions)
+        if name.startswith(prefix)
+        and (is_dir or _matches(name, extensions) or not extensions)
         and (prefix.startswith(".") or not name.startswith("."))
     ]
     if not hits:
@@ -128,7 +129,7 @@ def complete_path(value: str, extensions: tuple[str, ...] = ()) -> str | None:
         completed = os.path.commonprefix([name for name, _ in hits])
     if len(completed) <= len(prefix):
         return None
-    return value + completed[len(prefix):]
+    return value + completed[len(prefix) :]
 
 
 class FilePicker(ModalScreen):
@@ -139,10 +140,18 @@ class FilePicker(ModalScreen):
     AUTO_FOCUS = "#fp-path"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel", tooltip="Close without choosing"),
-        Binding("tab", "complete", "Complete", id="picker.complete", show=False,
-                tooltip="Complete the path (or move to the list)"),
+        Binding(
+            "tab",
+            "complete",
+            "Complete",
+            id="picker.complete",
+            show=False,
+            tooltip="Complete the path (or move to the list)",
+        ),
         Binding("down", "to_list", "List", id="picker.to_list", show=False, tooltip="Move into the file list"),
-        Binding("ctrl+t", "toggle_all", "All files", id="picker.all", tooltip="Show every file, not only the wanted types"),
+        Binding(
+            "ctrl+t", "toggle_all", "All files", id="picker.all", tooltip="Show every file, not only the wanted types"
+        ),
         Binding("backspace", "parent", "Up", id="picker.parent", show=False, tooltip="Go up one folder (in the list)"),
     ]
 

@@ -85,7 +85,14 @@ class HubScreen(HubTransferScreen):
         Binding("m", "toggle_mine", "Mine", id="hub.mine", tooltip="Show your models or everyone's"),
         Binding("o", "cycle_sort", "Sort", id="hub.sort", tooltip="Sort by name, last update or author"),
         Binding("n", "new_model", "New", id="hub.new_model", tooltip="Create a model (name + description)"),
-        Binding("v", "new_version", "Version", id="hub.new_version", show=False, tooltip="Create a new version of the selected model"),
+        Binding(
+            "v",
+            "new_version",
+            "Version",
+            id="hub.new_version",
+            show=False,
+            tooltip="Create a new version of the selected model",
+        ),
         Binding("u", "upload", "Upload", id="hub.upload", tooltip="Upload a file to the selected version"),
         Binding("d", "download", "Download", id="hub.download", tooltip="Download the selected file"),
         Binding("c", "copy_cid", "Copy CID", id="hub.copy_cid", tooltip="Copy the selected file's CID (OSC 52)"),
@@ -127,7 +134,9 @@ class HubScreen(HubTransferScreen):
     class RequestFailed(Message, bubble=False):
         """A hub read failed (``kind``: "models" or "detail"); ``text`` is for the user."""
 
-        def __init__(self, kind: str, text: str, hint: str | None = None, gen: int = 0, name: str | None = None) -> None:
+        def __init__(
+            self, kind: str, text: str, hint: str | None = None, gen: int = 0, name: str | None = None
+        ) -> None:
             super().__init__()
             self.kind = kind
             self.text = text
@@ -234,9 +243,7 @@ class HubScreen(HubTransferScreen):
 
     # --- small views ------------------------------------------------------------------------
     def _show_scope(self) -> None:
-        self.query_one("#hub-scope", Static).update(
-            f"[b]{'mine' if self.mine else 'all'}[/b] · by {self.sort}"
-        )
+        self.query_one("#hub-scope", Static).update(f"[b]{'mine' if self.mine else 'all'}[/b] · by {self.sort}")
 
     def _show_who(self) -> None:
         sessions = self.sessions
@@ -361,8 +368,12 @@ class HubScreen(HubTransferScreen):
             if event.name != self.current_name():
                 return
             self.detail_pane.show_failed(event.name, event.text)
-        self.app.notify(event.text if not event.hint else f"{event.text}\n{event.hint}",
-                        title="Model Hub", severity="error", timeout=8)
+        self.app.notify(
+            event.text if not event.hint else f"{event.text}\n{event.hint}",
+            title="Model Hub",
+            severity="error",
+            timeout=8,
+        )
 
     # --- search, scope, sort ---------------------------------------------------------------
     @on(Input.Changed, "#hub-search")
@@ -477,8 +488,12 @@ class HubScreen(HubTransferScreen):
     # --- bindings: what applies now -------------------------------------------------------------
     def _sync_bindings(self) -> None:
         """Refresh the footer only when what it would show changes (it is rebuilt each time)."""
-        key = (self.detail is not None, self.selected_file() is not None, self._transfer is not None,
-               self._retry is not None)
+        key = (
+            self.detail is not None,
+            self.selected_file() is not None,
+            self._transfer is not None,
+            self._retry is not None,
+        )
         if key != self._bindings_key:
             self._bindings_key = key
             self.refresh_bindings()
@@ -645,5 +660,6 @@ class HubScreen(HubTransferScreen):
             self.app.copy_to_clipboard(cid)
             self.app.notify(
                 f"The Inference screen cannot take a model yet; the CID is on your clipboard:\n{cid}",
-                title="Run inference", severity="warning",
+                title="Run inference",
+                severity="warning",
             )

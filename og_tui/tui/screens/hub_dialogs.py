@@ -104,8 +104,12 @@ class HubSignInDialog(HubDialog):
         yield Label("Email")
         yield Input(value=self.stored or "", id="email", placeholder="you@example.com", compact=True)
         yield Label("Password")
-        yield Input(id="password", password=True, compact=True,
-                    placeholder="leave empty to use the saved one" if self.stored_locked else "")
+        yield Input(
+            id="password",
+            password=True,
+            compact=True,
+            placeholder="leave empty to use the saved one" if self.stored_locked else "",
+        )
         if not self.keyring:
             label = (
                 "Passphrase of the saved password (or type the password above)"
@@ -139,9 +143,7 @@ class HubSignInDialog(HubDialog):
 
     def _start(self, *, create: bool) -> None:
         email, password, passphrase = self._values()
-        use_stored = (
-            not create and not password and self.stored_locked and passphrase and email == self.stored
-        )
+        use_stored = not create and not password and self.stored_locked and passphrase and email == self.stored
         if not email or "@" not in email:
             self._fail_now("Type the email address of your Model Hub account.", "email")
             return
@@ -174,7 +176,9 @@ class HubSignInDialog(HubDialog):
             if use_stored:
                 session = sessions.resume(passphrase)
                 if session is None:
-                    self.post_message(_Failed("No saved password for this profile: type the password.", field="password"))
+                    self.post_message(
+                        _Failed("No saved password for this profile: type the password.", field="password")
+                    )
                     return
             else:
                 sessions.sign_in(email, password, create=create, passphrase=passphrase)

@@ -181,8 +181,9 @@ class HubTransferScreen(OGScreen):
             return
         finally:
             app.end_op(op)
-        self.post_message(self.UploadFinished(name, version, path.name, result.modelCid, result.size,
-                                           time.monotonic() - start))
+        self.post_message(
+            self.UploadFinished(name, version, path.name, result.modelCid, result.size, time.monotonic() - start)
+        )
 
     @on(UploadProgress)
     def _upload_progress(self, event: UploadProgress) -> None:
@@ -213,8 +214,9 @@ class HubTransferScreen(OGScreen):
             downloads = Path.home() / "Downloads"
             start = downloads if downloads.is_dir() else Path.cwd()
         filename = str(f.get("name") or f.get("ipfsCid"))
-        picker = FilePicker(f"Download {filename}", start=start, mode="save", default_name=filename,
-                            ok_label="Download")
+        picker = FilePicker(
+            f"Download {filename}", start=start, mode="save", default_name=filename, ok_label="Download"
+        )
 
         def picked(path: Path | None) -> None:
             if path is not None:
@@ -247,8 +249,9 @@ class HubTransferScreen(OGScreen):
         try:
             path = self.sessions.client().download(cid, dest, progress=progress, cancel=cancel)
         except TransferCancelled:
-            self.post_message(self.TransferFailed("download", "Download stopped: the partial file was removed.",
-                                               cancelled=True))
+            self.post_message(
+                self.TransferFailed("download", "Download stopped: the partial file was removed.", cancelled=True)
+            )
             return
         except Exception as exc:  # noqa: BLE001
             text, hint = user_message(exc)
@@ -310,8 +313,12 @@ class HubTransferScreen(OGScreen):
         more = f"{event.hint} · " if event.hint else ""
         self.query_one("#hub-transfer-rate", Static).update(f"{more}t retries")
         if not event.cancelled:
-            self.app.notify(event.text if not event.hint else f"{event.text}\n{event.hint}",
-                            title=f"{event.kind.capitalize()} failed", severity="error", timeout=10)
+            self.app.notify(
+                event.text if not event.hint else f"{event.text}\n{event.hint}",
+                title=f"{event.kind.capitalize()} failed",
+                severity="error",
+                timeout=10,
+            )
         self._sync_bindings()
 
     def action_stop(self) -> None:

@@ -78,17 +78,46 @@ class InferenceScreen(InferenceFiles, OGScreen):
     AUTO_FOCUS = "#inf-cid"
 
     BINDINGS = [
-        Binding("ctrl+r,ctrl+j", "run", "Run", id="inference.run", tooltip="Check the input, then run the model on chain"),
-        Binding("escape", "stop", "Stop", id="inference.stop",
-                tooltip="Stop the run: cancel before signing, or stop waiting for the block"),
-        Binding("ctrl+o", "pick_model", "Model", id="inference.pick", tooltip="Pick a model from the Hub (signatures shown)"),
+        Binding(
+            "ctrl+r,ctrl+j", "run", "Run", id="inference.run", tooltip="Check the input, then run the model on chain"
+        ),
+        Binding(
+            "escape",
+            "stop",
+            "Stop",
+            id="inference.stop",
+            tooltip="Stop the run: cancel before signing, or stop waiting for the block",
+        ),
+        Binding(
+            "ctrl+o", "pick_model", "Model", id="inference.pick", tooltip="Pick a model from the Hub (signatures shown)"
+        ),
         Binding("ctrl+g", "cycle_mode", "Mode", id="inference.mode", tooltip="Switch the mode: VANILLA → ZKML → TEE"),
-        Binding("ctrl+l", "load_input", "Load", id="inference.load", tooltip="Load the input from a .json, .npy, .npz or .csv file"),
-        Binding("ctrl+t", "template", "Template", id="inference.template", show=False,
-                tooltip="Replace the input with a template from the signature (ctrl+z undoes)"),
+        Binding(
+            "ctrl+l",
+            "load_input",
+            "Load",
+            id="inference.load",
+            tooltip="Load the input from a .json, .npy, .npz or .csv file",
+        ),
+        Binding(
+            "ctrl+t",
+            "template",
+            "Template",
+            id="inference.template",
+            show=False,
+            tooltip="Replace the input with a template from the signature (ctrl+z undoes)",
+        ),
         Binding("ctrl+b", "copy_outputs", "Copy", id="inference.copy", tooltip="Copy the outputs as JSON (OSC 52)"),
-        Binding("ctrl+s", "export", "Export", id="inference.export", tooltip="Export the outputs to a new .json or .npz file"),
-        Binding("ctrl+f", "history", "History", id="inference.history", tooltip="Past runs: reopen one or run it again"),
+        Binding(
+            "ctrl+s",
+            "export",
+            "Export",
+            id="inference.export",
+            tooltip="Export the outputs to a new .json or .npz file",
+        ),
+        Binding(
+            "ctrl+f", "history", "History", id="inference.history", tooltip="Past runs: reopen one or run it again"
+        ),
     ]
 
     # --- messages (posted by this screen's workers) ---------------------------------------------
@@ -114,8 +143,16 @@ class InferenceScreen(InferenceFiles, OGScreen):
     class Failed(Message, bubble=False):
         """Run ``run_id`` ended without outputs. ``cancelled``: stopped before anything was sent."""
 
-        def __init__(self, run_id: int, text: str, hint: str | None = None, *, cancelled: bool = False,
-                     field: str | None = None, tx_hash: str | None = None) -> None:
+        def __init__(
+            self,
+            run_id: int,
+            text: str,
+            hint: str | None = None,
+            *,
+            cancelled: bool = False,
+            field: str | None = None,
+            tx_hash: str | None = None,
+        ) -> None:
             super().__init__()
             self.run_id = run_id
             self.text = text
@@ -256,8 +293,9 @@ class InferenceScreen(InferenceFiles, OGScreen):
     # --- input ---------------------------------------------------------------------------------
     def action_template(self) -> None:
         if not self.input_editor.put_template():
-            self.input_editor.show_problems(["Pick a model first (ctrl+o): the template is built from its signature."],
-                                            final=True)
+            self.input_editor.show_problems(
+                ["Pick a model first (ctrl+o): the template is built from its signature."], final=True
+            )
             return
         self.notify("Input reset to the template. ctrl+z brings your text back.", title="Template")
 
@@ -362,16 +400,33 @@ class InferenceScreen(InferenceFiles, OGScreen):
         store = ctx.store
         label = model_name or short_hash(cid, 8, 4)
         summary = f"Inference {mode} · {label}"
-        keep = ("hash", "nonce", "gas", "gas_price", "block", "gas_used", "status", "attempt", "reason",
-                "inference_id", "latency_s", "fee_wei")
+        keep = (
+            "hash",
+            "nonce",
+            "gas",
+            "gas_price",
+            "block",
+            "gas_used",
+            "status",
+            "attempt",
+            "reason",
+            "inference_id",
+            "latency_s",
+            "fee_wei",
+        )
 
         def on_status(stage: str, info: dict) -> None:
             safe = {k: v for k, v in (info or {}).items() if k in keep}
             if stage == "sent" and safe.get("hash"):
                 try:
                     store.add_tx(
-                        hash=safe["hash"], kind="inference", status="pending", from_addr=signer.address,
-                        to_addr=profile.inference_contract, profile=profile.name, created_at=time.time(),
+                        hash=safe["hash"],
+                        kind="inference",
+                        status="pending",
+                        from_addr=signer.address,
+                        to_addr=profile.inference_contract,
+                        profile=profile.name,
+                        created_at=time.time(),
                         detail={"model": cid, "mode": mode, "model_name": model_name},
                     )
                 except Exception:  # noqa: BLE001 - the activity list is a bonus, the run goes on
@@ -395,9 +450,7 @@ class InferenceScreen(InferenceFiles, OGScreen):
                 except Exception:  # noqa: BLE001
                     _log.debug("could not mark the failed inference transaction in the history", exc_info=True)
                 app.post_message(m.TxConfirmed(tx_hash, "inference", "failed", None, None))
-            self.post_message(
-                self.Failed(run_id, text, hint, field=getattr(exc, "field", None), tx_hash=tx_hash)
-            )
+            self.post_message(self.Failed(run_id, text, hint, field=getattr(exc, "field", None), tx_hash=tx_hash))
             return
         finally:
             app.end_op(op)
@@ -413,9 +466,17 @@ class InferenceScreen(InferenceFiles, OGScreen):
             if run.attestation is not None:
                 detail["attestation"] = run.attestation.as_dict()
             record = store.add_run(
-                cid, mode, jsonable_input(model_input), outputs_json(run.model_output),
-                model_name=model_name, tx_hash=run.tx_hash, block=run.block, gas_used=run.gas_used,
-                latency_s=run.latency_s, profile=profile.name, detail=detail,
+                cid,
+                mode,
+                jsonable_input(model_input),
+                outputs_json(run.model_output),
+                model_name=model_name,
+                tx_hash=run.tx_hash,
+                block=run.block,
+                gas_used=run.gas_used,
+                latency_s=run.latency_s,
+                profile=profile.name,
+                detail=detail,
             )
             record_id = record.id
         except Exception as exc:  # noqa: BLE001 - the outputs are still shown
@@ -470,8 +531,13 @@ class InferenceScreen(InferenceFiles, OGScreen):
         self.last_run = run
         self.outputs = dict(run.model_output)
         self._show_result(
-            tx_hash=run.tx_hash, block=run.block, gas_used=run.gas_used, latency_s=run.latency_s,
-            mode=mode_name(run.mode), fee_wei=run.fee_wei, attestation=run.attestation.as_dict() if run.attestation else None,
+            tx_hash=run.tx_hash,
+            block=run.block,
+            gas_used=run.gas_used,
+            latency_s=run.latency_s,
+            mode=mode_name(run.mode),
+            fee_wei=run.fee_wei,
+            attestation=run.attestation.as_dict() if run.attestation else None,
             source=run.source,
         )
         self._show_outputs()
@@ -588,9 +654,15 @@ class InferenceScreen(InferenceFiles, OGScreen):
         self.last_run = record
         detail = record.detail or {}
         self._show_result(
-            tx_hash=record.tx_hash, block=record.block, gas_used=record.gas_used, latency_s=record.latency_s,
-            mode=record.mode, fee_wei=int(detail.get("fee_wei") or 0) or None, attestation=detail.get("attestation"),
-            source=detail.get("source"), when=f"from history ({fmt_time(record.created_at, short=True)})",
+            tx_hash=record.tx_hash,
+            block=record.block,
+            gas_used=record.gas_used,
+            latency_s=record.latency_s,
+            mode=record.mode,
+            fee_wei=int(detail.get("fee_wei") or 0) or None,
+            attestation=detail.get("attestation"),
+            source=detail.get("source"),
+            when=f"from history ({fmt_time(record.created_at, short=True)})",
         )
         self._show_outputs()
         self._editor().focus()

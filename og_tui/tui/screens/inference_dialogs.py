@@ -120,8 +120,7 @@ class ModelPickerDialog(ModalScreen):
                     yield Static("", id="pk-detail")
                     yield NavOptionList(id="pk-files")
             yield Static("", classes="dialog-error")
-            yield Static("enter: latest ONNX file · tab: choose a file · / search · esc: cancel",
-                         classes="dialog-hint")
+            yield Static("enter: latest ONNX file · tab: choose a file · / search · esc: cancel", classes="dialog-hint")
         yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -179,7 +178,9 @@ class ModelPickerDialog(ModalScreen):
             self._status("")
             listing.highlighted = 0
         else:
-            self._status("No models match." if self.query_one("#pk-search", Input).value else "The Hub has no models yet.")
+            self._status(
+                "No models match." if self.query_one("#pk-search", Input).value else "The Hub has no models yet."
+            )
             self._show(None)
 
     @on(OptionList.OptionHighlighted, "#pk-models")
@@ -318,8 +319,16 @@ class HistoryDialog(ModalScreen):
     AUTO_FOCUS = "#hist-runs"
     BINDINGS = [
         Binding("escape", "cancel", "Close", id="inference.history.close", tooltip="Close the history"),
-        Binding("enter", "open", "Open", id="inference.history.open", tooltip="Show this run: model, mode, input and outputs"),
-        Binding("r", "rerun", "Re-run", id="inference.history.rerun", tooltip="Run the same model, mode and input again"),
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            id="inference.history.open",
+            tooltip="Show this run: model, mode, input and outputs",
+        ),
+        Binding(
+            "r", "rerun", "Re-run", id="inference.history.rerun", tooltip="Run the same model, mode and input again"
+        ),
     ]
 
     class RunsListed(Message, bubble=False):

@@ -66,7 +66,9 @@ class InferenceFiles:
                 self._load_worker(Path(path), self.signature)
 
         self.app.push_screen(
-            FilePicker("Load the model input (.json, .npy, .npz, .csv)", start=self._last_dir, extensions=INPUT_EXTENSIONS),
+            FilePicker(
+                "Load the model input (.json, .npy, .npz, .csv)", start=self._last_dir, extensions=INPUT_EXTENSIONS
+            ),
             picked,
         )
 
@@ -96,8 +98,11 @@ class InferenceFiles:
             return
         text = json.dumps(outputs_json(self.outputs), ensure_ascii=False)
         self.app.copy_to_clipboard(text)
-        self.notify(f"{len(self.outputs)} output tensor{'s' if len(self.outputs) != 1 else ''} as JSON "
-                    f"({len(text):,} characters)", title="Outputs copied")
+        self.notify(
+            f"{len(self.outputs)} output tensor{'s' if len(self.outputs) != 1 else ''} as JSON "
+            f"({len(text):,} characters)",
+            title="Outputs copied",
+        )
 
     def action_export(self) -> None:
         if not self.outputs:
@@ -112,14 +117,20 @@ class InferenceFiles:
                 return
             path = Path(path)
             if path.suffix.lower() not in (".json", ".npz"):
-                self.notify("Name the file .json or .npz (the ending chooses the format).", title="Export",
-                            severity="warning")
+                self.notify(
+                    "Name the file .json or .npz (the ending chooses the format).", title="Export", severity="warning"
+                )
                 return
             self._export_worker(path, dict(self.outputs), self._run_summary())
 
         self.app.push_screen(
-            FilePicker("Export the outputs (.npz or .json; nothing is overwritten)", mode="save",
-                       start=self._last_dir, default_name=default, extensions=(".json", ".npz")),
+            FilePicker(
+                "Export the outputs (.npz or .json; nothing is overwritten)",
+                mode="save",
+                start=self._last_dir,
+                default_name=default,
+                extensions=(".json", ".npz"),
+            ),
             picked,
         )
 

@@ -99,7 +99,9 @@ def load_input_file(path: Path, signature: Mapping[str, Any] | None) -> tuple[di
             return {single["name"]: _fit(arr, single)}
         if specs:
             names = ", ".join(str(s.get("name")) for s in specs)
-            raise ValueError(f"{what} holds one tensor, but the model takes {len(specs)} inputs ({names}): use .json or .npz.")
+            raise ValueError(
+                f"{what} holds one tensor, but the model takes {len(specs)} inputs ({names}): use .json or .npz."
+            )
         return {"input": arr}
 
     if suffix == ".json":
@@ -151,7 +153,7 @@ def check_input_text(text: str, signature: Mapping[str, Any] | None) -> tuple[di
     except json.JSONDecodeError as exc:
         return None, [f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}."]
     if not isinstance(data, dict):
-        return None, ["The input must be a JSON object of tensor name -> values, like {\"x\": [[1, 2]]}."]
+        return None, ['The input must be a JSON object of tensor name -> values, like {"x": [[1, 2]]}.']
     if signature:
         problems = [f"{name}: {msg}" if name else msg for name, msg in input_problems(data, signature)]
     else:

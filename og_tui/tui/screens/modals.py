@@ -322,7 +322,9 @@ class SendDialog(Dialog):
         yield Label("Amount")
         with Horizontal(classes="send-amount"):
             yield Input(id="amount", placeholder="e.g. 1.5", compact=True)
-            yield Select([(symbol, symbol) for symbol in self.balances], value="OG", allow_blank=False, id="token", compact=True)
+            yield Select(
+                [(symbol, symbol) for symbol in self.balances], value="OG", allow_blank=False, id="token", compact=True
+            )
 
     def on_mount(self) -> None:
         self.query_one("#to", Input).focus()

@@ -196,8 +196,9 @@ class NewWorkflowDialog(_FormDialog):
 
     autoload = True  # snapshot tests post fixed WorkflowHubModels / WorkflowModelFiles instead
 
-    def __init__(self, services: "WorkflowServices | None", initial: dict[str, Any] | None = None,
-                 error: str | None = None) -> None:
+    def __init__(
+        self, services: "WorkflowServices | None", initial: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
         super().__init__()
         self.services = services
         self.initial = dict(initial or {})
@@ -224,38 +225,60 @@ class NewWorkflowDialog(_FormDialog):
                     yield Label("Pair", classes="wf-label")
                     yield Input(v.get("base", "ETH"), id="wf-base", placeholder="ETH", compact=True, classes="wf-short")
                     yield Static(" / ", classes="wf-sep")
-                    yield Input(v.get("quote", "USDT"), id="wf-quote", placeholder="USDT", compact=True, classes="wf-short")
+                    yield Input(
+                        v.get("quote", "USDT"), id="wf-quote", placeholder="USDT", compact=True, classes="wf-short"
+                    )
                 with Horizontal(classes="wf-row"):
                     yield Label("Candles", classes="wf-label")
-                    yield Input(str(v.get("total_candles", "10")), id="wf-candles", placeholder="10", compact=True,
-                                classes="wf-short")
+                    yield Input(
+                        str(v.get("total_candles", "10")),
+                        id="wf-candles",
+                        placeholder="10",
+                        compact=True,
+                        classes="wf-short",
+                    )
                     yield Static(" × ", classes="wf-sep")
-                    yield Input(str(v.get("candle_duration_in_mins", "60")), id="wf-minutes", placeholder="60",
-                                compact=True, classes="wf-short")
+                    yield Input(
+                        str(v.get("candle_duration_in_mins", "60")),
+                        id="wf-minutes",
+                        placeholder="60",
+                        compact=True,
+                        classes="wf-short",
+                    )
                     yield Static(" min", classes="wf-sep")
                 with Horizontal(classes="wf-row"):
                     yield Label("Order", classes="wf-label")
                     yield Select(
                         [("ascending (oldest first)", "ASCENDING"), ("descending (newest first)", "DESCENDING")],
-                        value=v.get("order", "ASCENDING"), allow_blank=False, id="wf-order", compact=True,
+                        value=v.get("order", "ASCENDING"),
+                        allow_blank=False,
+                        id="wf-order",
+                        compact=True,
                     )
                 with Horizontal(classes="wf-row", id="wf-input-row"):
                     yield Label("Input", classes="wf-label")
-                    yield Input(v.get("input_name", ""), id="wf-input", placeholder="the model's input tensor name",
-                                compact=True)
+                    yield Input(
+                        v.get("input_name", ""),
+                        id="wf-input",
+                        placeholder="the model's input tensor name",
+                        compact=True,
+                    )
             with Vertical(id="wf-types-box"):
                 yield Label("Candle types", classes="wf-types-title")
                 chosen = set(v.get("candle_types") or DEFAULT_TYPES)
-                yield SelectionList(*[(name.lower(), name, name in chosen) for name in CANDLE_TYPES],
-                                    id="wf-types", compact=True)
+                yield SelectionList(
+                    *[(name.lower(), name, name in chosen) for name in CANDLE_TYPES], id="wf-types", compact=True
+                )
         sched = v.get("schedule") or {}
         with Horizontal(classes="wf-row", id="wf-sched-row"):
             yield MarkedCheckbox("Schedule: every", bool(sched), id="wf-schedule", compact=True)
-            yield Input(sched.get("frequency_text", "60"), id="wf-freq", placeholder="60", compact=True,
-                        classes="wf-short")
+            yield Input(
+                sched.get("frequency_text", "60"), id="wf-freq", placeholder="60", compact=True, classes="wf-short"
+            )
             yield Static(" s for ", classes="wf-sep")
-            yield Input(sched.get("until_text", "2"), id="wf-until", placeholder="2 (h), 30m or an end time",
-                        compact=True)
+            yield Input(
+                sched.get("until_text", "2"), id="wf-until", placeholder="2 (h), 30m or an end time", compact=True
+            )
         yield Static("space toggles a candle type · tensor columns follow the list order", classes="wf-help")
 
     def on_mount(self) -> None:
@@ -282,7 +305,11 @@ class NewWorkflowDialog(_FormDialog):
         try:
             data = self.services.hub().list_models(limit=200)
             models = [
-                {"name": row.get("name"), "version": row.get("latestVersion"), "description": row.get("description", "")}
+                {
+                    "name": row.get("name"),
+                    "version": row.get("latestVersion"),
+                    "description": row.get("description", ""),
+                }
                 for row in data.get("models") or []
                 if row.get("name") and row.get("latestVersion")
             ]
@@ -295,8 +322,7 @@ class NewWorkflowDialog(_FormDialog):
     def _load_files(self, name: str, version: str) -> None:
         try:
             files = [
-                f for f in self.services.hub().list_files(name, version)
-                if f.get("isOnnx", True) and f.get("ipfsCid")
+                f for f in self.services.hub().list_files(name, version) if f.get("isOnnx", True) and f.get("ipfsCid")
             ]
             for f in files:
                 if not f.get("signature"):
@@ -316,6 +342,7 @@ class NewWorkflowDialog(_FormDialog):
             select.prompt = "the hub did not answer"
             self.show_error(f"Could not list the hub's models: {event.error}")
             return
+
         # workflow-shaped models first: their names or descriptions speak of prices
         def rank(model: dict[str, Any]) -> tuple[int, str]:
             text = f"{model['name']} {model.get('description', '')}".lower()
@@ -431,7 +458,9 @@ class NewWorkflowDialog(_FormDialog):
             "schedule": {
                 "frequency_text": self.query_one("#wf-freq", Input).value,
                 "until_text": self.query_one("#wf-until", Input).value,
-            } if sched_on else None,
+            }
+            if sched_on
+            else None,
         }
 
     def collect(self) -> Any:
@@ -456,8 +485,11 @@ class NewWorkflowDialog(_FormDialog):
         total = number(spec["total_candles"], "wf-candles", "The number of candles")
         minutes = number(spec["candle_duration_in_mins"], "wf-minutes", "The candle duration (minutes)")
         try:
-            query = check_query(HistoricalInputQuery(spec["base"], spec["quote"], total, minutes, spec["order"],
-                                                     list(spec["candle_types"])))
+            query = check_query(
+                HistoricalInputQuery(
+                    spec["base"], spec["quote"], total, minutes, spec["order"], list(spec["candle_types"])
+                )
+            )
             if not spec["input_name"]:
                 raise ValidationError("Give the model's input tensor name.", field="input_name")
             if spec["signature"]:
@@ -465,8 +497,9 @@ class NewWorkflowDialog(_FormDialog):
         except ValidationError as exc:
             self.fail(str(exc), FIELD_IDS.get(getattr(exc, "field", "") or "", "wf-base"))
         if spec["schedule"] is not None:
-            frequency, end_time = check_schedule_fields(spec["schedule"]["frequency_text"],
-                                                        spec["schedule"]["until_text"])
+            frequency, end_time = check_schedule_fields(
+                spec["schedule"]["frequency_text"], spec["schedule"]["until_text"]
+            )
             spec["schedule"].update(frequency=frequency, end_time=end_time)
         spec["query"] = query
         if self.services is None:

@@ -168,8 +168,14 @@ class WorkflowOps:
         """Run ``then(address)`` with the active wallet unlocked (see OGScreen.with_wallet)."""
         self.with_wallet(then, why="it signs the deploy and run transactions")
 
-    def _status_callback(self, op: str, address_box: dict[str, Any], kind: str, summary: str,
-                         on_stage: Callable[[str, dict], None] | None = None) -> Callable[[str, dict], None]:
+    def _status_callback(
+        self,
+        op: str,
+        address_box: dict[str, Any],
+        kind: str,
+        summary: str,
+        on_stage: Callable[[str, dict], None] | None = None,
+    ) -> Callable[[str, dict], None]:
         """``on_status`` for core calls: Stop before sending, record the tx, post the stage."""
         app = self.app
         ctx = app.ctx
@@ -184,14 +190,23 @@ class WorkflowOps:
             address = address_box.get("address")
             tx_kind = address_box.get("kind", kind)
             if stage == "sent":
-                store.add_tx(hash=info["hash"], kind=tx_kind, status="pending", from_addr=address_box.get("from"),
-                             to_addr=address, profile=ctx.profile.name, created_at=time.time())
+                store.add_tx(
+                    hash=info["hash"],
+                    kind=tx_kind,
+                    status="pending",
+                    from_addr=address_box.get("from"),
+                    to_addr=address,
+                    profile=ctx.profile.name,
+                    created_at=time.time(),
+                )
                 app.post_message(m.TxSubmitted(info["hash"], tx_kind, summary))
             elif stage == "mined":
-                store.update_tx(info["hash"], status="confirmed", gas_used=info.get("gas_used"),
-                                block=info.get("block"))
-                app.post_message(m.TxConfirmed(info["hash"], tx_kind, "confirmed", info.get("gas_used"),
-                                               info.get("block")))
+                store.update_tx(
+                    info["hash"], status="confirmed", gas_used=info.get("gas_used"), block=info.get("block")
+                )
+                app.post_message(
+                    m.TxConfirmed(info["hash"], tx_kind, "confirmed", info.get("gas_used"), info.get("block"))
+                )
             text = _stage_text(op, stage, info)
             if text:
                 self.post_message(self.Status(op, address, stage, text))
@@ -224,8 +239,15 @@ class WorkflowOps:
             if stage == "deployed":
                 box["address"] = info["address"]
                 box["kind"] = "workflow-schedule"
-                book.add(profile, info["address"], model=spec["cid"], model_name=spec.get("model_key"),
-                         input=spec["input_name"], query=query_to_dict(query), owner=owner)
+                book.add(
+                    profile,
+                    info["address"],
+                    model=spec["cid"],
+                    model_name=spec.get("model_key"),
+                    input=spec["input_name"],
+                    query=query_to_dict(query),
+                    owner=owner,
+                )
 
         summary = f"Deploy workflow {query.base}/{query.quote}"
         op_id = app.begin_op("Deploying workflow")
@@ -234,8 +256,15 @@ class WorkflowOps:
                 raise _NoSigner()
             on_status = self._status_callback("deploy", box, "workflow-deploy", summary, on_stage)
             alpha = self.services.alpha()
-            address = alpha.new_workflow(signer, spec["cid"], query, spec["input_name"], None,
-                                         signature=spec.get("signature"), on_status=on_status)
+            address = alpha.new_workflow(
+                signer,
+                spec["cid"],
+                query,
+                spec["input_name"],
+                None,
+                signature=spec.get("signature"),
+                on_status=on_status,
+            )
             scheduled = False
             sched = spec.get("schedule")
             if sched:
@@ -249,24 +278,27 @@ class WorkflowOps:
                     self._record_failure(exc, "workflow-schedule")
                     text, hint = user_message(exc)
                     self.post_message(self.Deployed(address, False))
-                    self.post_message(self.Failed(
-                        "schedule", f"Deployed at {address}, but scheduling failed: {text}",
-                        hint or "Select it and press s to schedule it again.", address=address))
+                    self.post_message(
+                        self.Failed(
+                            "schedule",
+                            f"Deployed at {address}, but scheduling failed: {text}",
+                            hint or "Select it and press s to schedule it again.",
+                            address=address,
+                        )
+                    )
                     return
             self.post_message(self.Deployed(address, scheduled))
         except _Stopped:
             self.post_message(self.Failed("deploy", "Stopped: nothing was sent.", spec=spec, cancelled=True))
         except _NoSigner:
-            self.post_message(self.Failed("deploy", "The wallet is locked again: unlock it and retry.",
-                                               spec=spec))
+            self.post_message(self.Failed("deploy", "The wallet is locked again: unlock it and retry.", spec=spec))
         except Exception as exc:  # noqa: BLE001 - shown, and the form comes back filled in
             self._record_failure(exc, "workflow-deploy")
             text, hint = user_message(exc)
             address = box.get("address")
             if address:  # deployed, then something else failed
                 self.post_message(self.Deployed(address, False))
-                self.post_message(self.Failed("schedule", f"Deployed at {address}, but: {text}", hint,
-                                                   address=address))
+                self.post_message(self.Failed("schedule", f"Deployed at {address}, but: {text}", hint, address=address))
             else:
                 field = getattr(exc, "field", None) if isinstance(exc, OGError) else None
                 self.post_message(self.Failed("deploy", text, hint, field=field, spec=spec))
@@ -297,8 +329,15 @@ class WorkflowOps:
             on_status = self._status_callback("run", box, "workflow-run", summary)
             outcome = self.services.alpha().run_workflow_tx(signer, address, on_status=on_status)
             tx = outcome.tx
-            self.post_message(self.Result(address, flat_outputs(outcome.output), getattr(tx, "hash", None),
-                                               getattr(tx, "block", None), getattr(tx, "gas_used", None)))
+            self.post_message(
+                self.Result(
+                    address,
+                    flat_outputs(outcome.output),
+                    getattr(tx, "hash", None),
+                    getattr(tx, "block", None),
+                    getattr(tx, "gas_used", None),
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
             self._report_failure("run", exc, address, "workflow-run")
         finally:
@@ -317,7 +356,9 @@ class WorkflowOps:
                 raise _NoSigner()
             # recomputed: "for 2 hours" counts from now, not from when the dialog closed
             frequency, end_time = check_schedule_fields(data["frequency_text"], data["until_text"])
-            on_status = self._status_callback("schedule", box, "workflow-schedule", f"Schedule {short_address(address)}")
+            on_status = self._status_callback(
+                "schedule", box, "workflow-schedule", f"Schedule {short_address(address)}"
+            )
             self.services.alpha().register_task(signer, address, end_time, frequency, on_status=on_status)
             self.post_message(self.Scheduled(address, frequency, end_time))
         except Exception as exc:  # noqa: BLE001 - every failure is shown on the screen
@@ -377,8 +418,11 @@ class WorkflowOps:
         ]
         sched = spec.get("schedule")
         if sched:
-            lines.insert(2, f"Then     schedule it every {sched['frequency_text']} s until {sched['until_text']} "
-                            "(a second transaction)")
+            lines.insert(
+                2,
+                f"Then     schedule it every {sched['frequency_text']} s until {sched['until_text']} "
+                "(a second transaction)",
+            )
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -445,7 +489,9 @@ class WorkflowOps:
             self._status.pop("", None)
             self._show_status()
         text = event.text if not event.hint else f"{event.text}\n{event.hint}"
-        title = {"deploy": "Deploy failed", "run": "Run failed", "schedule": "Schedule failed"}.get(event.op, "Workflows")
+        title = {"deploy": "Deploy failed", "run": "Run failed", "schedule": "Schedule failed"}.get(
+            event.op, "Workflows"
+        )
         if event.cancelled:
             title = "Stopped"
         if event.address:
@@ -454,7 +500,6 @@ class WorkflowOps:
         if event.op == "deploy" and event.spec is not None and not event.cancelled:
             # the form comes back with everything typed and the reason beside it
             self.action_new(spec=event.spec, error=event.text)
-
 
 
 class _NoSigner(Exception):

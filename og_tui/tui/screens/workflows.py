@@ -112,14 +112,27 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
     BINDINGS = [
         Binding("n", "new", "New", id="workflows.new", tooltip="Create and deploy a workflow on a hub model"),
         Binding("r", "run", "Run now", id="workflows.run", tooltip="Run the selected workflow now (a transaction)"),
-        Binding("s", "schedule", "Schedule", id="workflows.schedule",
-                tooltip="Have the scheduler run the selected workflow every N seconds"),
+        Binding(
+            "s",
+            "schedule",
+            "Schedule",
+            id="workflows.schedule",
+            tooltip="Have the scheduler run the selected workflow every N seconds",
+        ),
         Binding("a", "add", "Add", id="workflows.add", tooltip="Add a workflow contract by its address"),
-        Binding("x", "remove", "Remove", id="workflows.remove", show=False,
-                tooltip="Remove the selected workflow from your list (the contract stays on chain)"),
+        Binding(
+            "x",
+            "remove",
+            "Remove",
+            id="workflows.remove",
+            show=False,
+            tooltip="Remove the selected workflow from your list (the contract stays on chain)",
+        ),
         Binding("c", "copy", "Copy", id="workflows.copy", show=False, tooltip="Copy the workflow's address (OSC 52)"),
         Binding("R", "refresh", "Refresh", id="workflows.refresh", show=False, tooltip="Read everything again now"),
-        Binding("slash", "filter", "Filter", id="workflows.filter", show=False, tooltip="Narrow the list to what you type"),
+        Binding(
+            "slash", "filter", "Filter", id="workflows.filter", show=False, tooltip="Narrow the list to what you type"
+        ),
         Binding("escape", "stop", "Stop", id="workflows.stop", tooltip="Stop the operation before it is sent"),
     ]
 
@@ -309,8 +322,11 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             table.move_cursor(row=index)
             self._select(shown[index].address)
         n_mine = sum(1 for e in entries if e.kind != "public")
-        hint = (f"{len(entries) - n_mine} public · {n_mine} yours · n new · a add"
-                if n_mine else f"{len(entries)} public · n creates your own")
+        hint = (
+            f"{len(entries) - n_mine} public · {n_mine} yours · n new · a add"
+            if n_mine
+            else f"{len(entries)} public · n creates your own"
+        )
         if self.filter_text:
             hint = f"{len(shown)} of {len(entries)} match “{self.filter_text}” · esc in the filter clears"
         self.query_one("#wf-list-hint", Static).update(hint)
@@ -326,7 +342,9 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         if entry is None:
             return
         try:
-            self.query_one("#wf-list", DataTable).update_cell(address, "latest", self._list_value(entry), update_width=True)
+            self.query_one("#wf-list", DataTable).update_cell(
+                address, "latest", self._list_value(entry), update_width=True
+            )
         except Exception:  # noqa: BLE001 - the row went away meanwhile
             _log.debug("the row went away meanwhile", exc_info=True)
 
@@ -456,9 +474,17 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             pane.show_empty()
         else:
             address = entry.address
-            pane.show(title=entry.title, address=address, output_key=entry.output_key, info=self._infos.get(address),
-                      error=self._errors.get(address), outputs=self._latest.get(address),
-                      history=self._history.get(address, []), history_read=address in self._history, now=_clock())
+            pane.show(
+                title=entry.title,
+                address=address,
+                output_key=entry.output_key,
+                info=self._infos.get(address),
+                error=self._errors.get(address),
+                outputs=self._latest.get(address),
+                history=self._history.get(address, []),
+                history_read=address in self._history,
+                now=_clock(),
+            )
         self._show_status()
 
     def _show_status(self) -> None:
@@ -491,7 +517,9 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         if "wf-run" in self._ops:
             self.notify("A run is in flight already; Escape stops it before it is sent.", title="Workflows")
             return
-        self._with_signer(lambda owner: self._begin("wf-run", entry.address, self._run_worker(entry.address, owner, entry.title)))
+        self._with_signer(
+            lambda owner: self._begin("wf-run", entry.address, self._run_worker(entry.address, owner, entry.title))
+        )
 
     def action_schedule(self) -> None:
         from og_tui.tui.screens.workflow_dialogs import ScheduleDialog
@@ -506,8 +534,10 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             dialog = ScheduleDialog(entry.address, entry.title, frequency=freq)
             self.app.push_screen(
                 dialog,
-                lambda data: data and self._begin("wf-schedule", entry.address,
-                                                  self._schedule_worker(entry.address, owner, data)),
+                lambda data: (
+                    data
+                    and self._begin("wf-schedule", entry.address, self._schedule_worker(entry.address, owner, data))
+                ),
             )
 
         self._with_signer(opened)
@@ -537,8 +567,11 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             return
         dialog = ConfirmDialog(
             "Remove from your list?",
-            [entry.address, "The contract stays on chain (and keeps running if it is scheduled);",
-             "add it back any time with a (add by address)."],
+            [
+                entry.address,
+                "The contract stays on chain (and keeps running if it is scheduled);",
+                "add it back any time with a (add by address).",
+            ],
             ok_label="Remove",
         )
         self.app.push_screen(dialog, lambda ok: ok and self._remove(entry))
@@ -578,5 +611,6 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             return
         for worker in list(self._ops.values()):
             worker.cancel()
-        self.notify("Stopping: anything not sent yet is dropped; a sent transaction still gets mined.",
-                    title="Workflows")
+        self.notify(
+            "Stopping: anything not sent yet is dropped; a sent transaction still gets mined.", title="Workflows"
+        )

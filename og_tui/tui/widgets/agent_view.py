@@ -38,13 +38,17 @@ def apply_event(info: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     elif kind == "confirm_wait":
         info.update(state="confirm", estimate=event.get("estimate"))
     elif kind == "confirm":
-        info.update(estimate=event.get("estimate"), approved=bool(event.get("approved")),
-                    state="running" if event.get("approved") else info.get("state", "running"))
+        info.update(
+            estimate=event.get("estimate"),
+            approved=bool(event.get("approved")),
+            state="running" if event.get("approved") else info.get("state", "running"),
+        )
     elif kind == "tx_sent":
         info.update(state="sent", tx=event.get("hash"))
     elif kind == "tx":
-        info.update(tx=event.get("hash"), block=event.get("block"), gas_used=event.get("gas_used"),
-                    fee_wei=event.get("fee_wei"))
+        info.update(
+            tx=event.get("hash"), block=event.get("block"), gas_used=event.get("gas_used"), fee_wei=event.get("fee_wei")
+        )
     elif kind == "tool_result":
         info.update(state="done", result=event.get("content"), elapsed_s=event.get("elapsed_s"))
     elif kind == "tool_error":
@@ -130,12 +134,20 @@ class AgentToolCard(Vertical):
 
     def refresh_info(self) -> None:
         info = self.info
-        what = {"model": "OpenGradient model", "workflow": "OpenGradient workflow"}.get(str(info.get("tool_kind")), "tool")
+        what = {"model": "OpenGradient model", "workflow": "OpenGradient workflow"}.get(
+            str(info.get("tool_kind")), "tool"
+        )
         label = info.get("label") or ""
         mode = f" · {info['mode']}" if info.get("tool_kind") == "model" and info.get("mode") else ""
-        self.query_one(".tool-name", Static).update(Content.from_markup(
-            "[b]⚙ $what[/] [b $accent]$name[/] [dim]$label$mode[/]", what=what, name=self.tool_name,
-            label=label, mode=mode))
+        self.query_one(".tool-name", Static).update(
+            Content.from_markup(
+                "[b]⚙ $what[/] [b $accent]$name[/] [dim]$label$mode[/]",
+                what=what,
+                name=self.tool_name,
+                label=label,
+                mode=mode,
+            )
+        )
         status = self.query_one(".agent-status", Static)
         lines = status_lines(info, self.symbol)
         status.update(Content("\n").join(lines))
@@ -143,8 +155,13 @@ class AgentToolCard(Vertical):
         result = self.query_one(".tool-result", Static)
         self.set_class(info.get("state") == "error", "-error")
         if info.get("state") == "error":
-            result.update(Content.assemble(("⚠ ", "bold $error"), (str(info.get("error") or "failed"), "$error"),
-                                           ("\n(sent back to the model as the tool result)", "italic $text-muted")))
+            result.update(
+                Content.assemble(
+                    ("⚠ ", "bold $error"),
+                    (str(info.get("error") or "failed"), "$error"),
+                    ("\n(sent back to the model as the tool result)", "italic $text-muted"),
+                )
+            )
         elif info.get("result") is not None:
             elapsed = info.get("elapsed_s")
             took = f" ({float(elapsed):.2f} s)" if elapsed else ""
@@ -162,8 +179,9 @@ class AgentReplyMessage(AssistantMessage):
 
     DEFAULT_CLASSES = "chat-item assistant-message agent-message"
 
-    def __init__(self, *args: Any, calls: dict[str, dict[str, Any]] | None = None, native_symbol: str = "OG",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, calls: dict[str, dict[str, Any]] | None = None, native_symbol: str = "OG", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.calls: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (calls or {}).items()}
         self.native_symbol = native_symbol

@@ -33,13 +33,24 @@ def stored_widgets(rows: list["ChatMessage"], profile: "Profile") -> list[Any]:
         elif r.role == "assistant":
             # a round of a reply with OpenGradient tools gets their cards
             agent = r.meta.get("kind") == "agent" or "agent_calls" in r.meta
-            kind, extra = (AgentReplyMessage, {"calls": r.meta.get("agent_calls") or {},
-                                               "native_symbol": profile.native_symbol}) if agent else (AssistantMessage, {})
-            out.append(kind(
-                r.content or "", r.id, meta=r.meta, tool_calls=r.tool_calls, results=results,
-                label=reply_label(r.meta) + (" · tools" if agent else ""), decimals=profile.payment_token_decimals,
-                symbol=profile.payment_token_symbol, **extra,
-            ))
+            kind, extra = (
+                (AgentReplyMessage, {"calls": r.meta.get("agent_calls") or {}, "native_symbol": profile.native_symbol})
+                if agent
+                else (AssistantMessage, {})
+            )
+            out.append(
+                kind(
+                    r.content or "",
+                    r.id,
+                    meta=r.meta,
+                    tool_calls=r.tool_calls,
+                    results=results,
+                    label=reply_label(r.meta) + (" · tools" if agent else ""),
+                    decimals=profile.payment_token_decimals,
+                    symbol=profile.payment_token_symbol,
+                    **extra,
+                )
+            )
         elif r.role == "tool" and r.tool_call_id not in card_ids:
             out.append(ToolResultItem(r.content or "", r.tool_call_id, r.id))
         elif r.role == "system":

@@ -50,8 +50,13 @@ class ChatParams(VerticalScroll):
         model = self._first_model
         yield Select([(model, model)], value=model, id="p-model", allow_blank=False, compact=True)
         yield Label("Mode", classes="p-label")
-        yield Select([("TEE · x402 over HTTP", "TEE"), ("VANILLA · on chain", "VANILLA")], value="TEE",
-                     allow_blank=False, id="p-mode", compact=True)
+        yield Select(
+            [("TEE · x402 over HTTP", "TEE"), ("VANILLA · on chain", "VANILLA")],
+            value="TEE",
+            allow_blank=False,
+            id="p-mode",
+            compact=True,
+        )
         yield MarkedCheckbox("Completion (raw prompt)", id="p-completion", compact=True)
         yield Label("Temperature (0–2)", classes="p-label")
         yield Input(id="p-temperature", compact=True)
@@ -60,8 +65,9 @@ class ChatParams(VerticalScroll):
         yield Label("Stop sequences (comma separated)", classes="p-label")
         yield Input(id="p-stop", compact=True, placeholder="none")
         yield Label("Settlement", classes="p-label")
-        yield Select([(s, s) for s in SETTLEMENTS], value="settle-batch", allow_blank=False, id="p-settlement",
-                     compact=True)
+        yield Select(
+            [(s, s) for s in SETTLEMENTS], value="settle-batch", allow_blank=False, id="p-settlement", compact=True
+        )
         yield Label("Spend cap per request (OUSDC)", classes="p-label")
         yield Input(id="p-cap", compact=True)
         yield Static("", id="p-spent", classes="pane-hint")
@@ -96,7 +102,9 @@ class ChatParams(VerticalScroll):
             params.update({k: str(v) for k, v in (conv.params or {}).items() if k in params})
         for key in ("temperature", "max_tokens", "stop", "cap"):
             self.query_one(f"#p-{key}", Input).value = params[key]
-        self.query_one("#p-settlement", Select).value = params["settlement"] if params["settlement"] in SETTLEMENTS else "settle-batch"
+        self.query_one("#p-settlement", Select).value = (
+            params["settlement"] if params["settlement"] in SETTLEMENTS else "settle-batch"
+        )
         mode = (conv.mode if conv else None) or "TEE"
         self.query_one("#p-mode", Select).value = mode if mode in ("TEE", "VANILLA") else "TEE"
         self.completion = bool(conv and (conv.params or {}).get("completion"))

@@ -173,7 +173,9 @@ class ToolCallCard(Vertical):
         self.result = result
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.from_markup("[b]⚙ tool call[/] [b $accent]$name[/]", name=self.tool_name), classes="tool-name")
+        yield Static(
+            Content.from_markup("[b]⚙ tool call[/] [b $accent]$name[/]", name=self.tool_name), classes="tool-name"
+        )
         yield Static(self.args_text or "{}", markup=False, classes="tool-args")
         if self.error:
             yield Static(self.error, markup=False, classes="tool-error")
@@ -188,7 +190,9 @@ class ToolCallCard(Vertical):
         label = self.query_one(".tool-result", Static)
         button = self.query_one(Button)
         if self.result is None:
-            label.update(Content.from_markup("[$warning]waiting for your result[/] · type it in the prompt, or press Result…"))
+            label.update(
+                Content.from_markup("[$warning]waiting for your result[/] · type it in the prompt, or press Result…")
+            )
             button.display = True
         else:
             label.update(Content.assemble(("result: ", "bold"), self.result))
@@ -209,9 +213,19 @@ class AssistantMessage(ChatItem):
 
     DEFAULT_CLASSES = "chat-item assistant-message"
 
-    def __init__(self, text: str = "", message_id: int | None = None, *, meta: dict | None = None,
-                 tool_calls: list | None = None, results: dict[str, str] | None = None, label: str = "Assistant",
-                 streaming: bool = False, decimals: int = 6, symbol: str = "OUSDC") -> None:
+    def __init__(
+        self,
+        text: str = "",
+        message_id: int | None = None,
+        *,
+        meta: dict | None = None,
+        tool_calls: list | None = None,
+        results: dict[str, str] | None = None,
+        label: str = "Assistant",
+        streaming: bool = False,
+        decimals: int = 6,
+        symbol: str = "OUSDC",
+    ) -> None:
         super().__init__(message_id)
         self.text = text
         self.meta = dict(meta or {})
@@ -277,7 +291,9 @@ class AssistantMessage(ChatItem):
         if self._queue is None:
             self._queue = asyncio.Queue()
         if not self._finished:
-            self.query_one(".reply-footer", Static).update(Content.styled("streaming… esc to stop", "italic $text-muted"))
+            self.query_one(".reply-footer", Static).update(
+                Content.styled("streaming… esc to stop", "italic $text-muted")
+            )
         self._pump()
 
     @work(exclusive=True, group="md-stream", exit_on_error=False, description="stream reply")
@@ -387,7 +403,7 @@ class AssistantMessage(ChatItem):
             cut = starts[-1] if starts else 0
         if cut <= 0:  # one block so far
             if len(source) > len(md.source):
-                await md.append(source[len(md.source):])
+                await md.append(source[len(md.source) :])
             return
         done, tail = "".join(lines[:cut]), "".join(lines[cut:])
         self._frozen.append(done)
@@ -458,7 +474,7 @@ class AssistantMessage(ChatItem):
         self._finished = True
         got = self.streamed_text
         if text.startswith(got) and len(text) > len(got):
-            self.feed(text[len(got):])
+            self.feed(text[len(got) :])
         self._end_stream()
         self.text = text
         self.meta = dict(meta)

@@ -81,7 +81,8 @@ class ConversationList(Vertical):
         options = []
         for conv in rows:
             label = Content.assemble(
-                (conv.title, "bold" if conv.id == current else ""), "\n",
+                (conv.title, "bold" if conv.id == current else ""),
+                "\n",
                 (f"{fmt_time(conv.updated, short=True)} · {conv.model or ''}", "$text-muted"),
             )
             options.append(Option(label, id=str(conv.id)))

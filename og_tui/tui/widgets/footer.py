@@ -35,15 +35,20 @@ class OGFooter(Footer):
         pins = pinned_bindings(self.app)
         order = [key for key, _ in pins]
         pinned = [
-            w for w in items
-            if isinstance(w, FooterKey) and w.key in order and not w.has_class("-command-palette")
+            w for w in items if isinstance(w, FooterKey) and w.key in order and not w.has_class("-command-palette")
         ]
         if self.screen.is_modal:
             have = {w.key for w in pinned}
             pinned += [
-                FooterKey(key, self.app.get_key_display(Binding(key, "")), binding.description,
-                          f"app.{binding.action}", tooltip=binding.tooltip).data_bind(compact=Footer.compact)
-                for key, binding in pins if key not in have
+                FooterKey(
+                    key,
+                    self.app.get_key_display(Binding(key, "")),
+                    binding.description,
+                    f"app.{binding.action}",
+                    tooltip=binding.tooltip,
+                ).data_bind(compact=Footer.compact)
+                for key, binding in pins
+                if key not in have
             ]
         pinned.sort(key=lambda w: order.index(w.key))
         yield from pinned

@@ -79,8 +79,14 @@ class _FrozenPieces:
     def __rich_console__(self, console: Any, options: Any) -> Any:
         from rich.segment import Segment
 
-        key = (options.max_width, options.min_width, options.justify, options.overflow, options.no_wrap,
-               console.color_system)
+        key = (
+            options.max_width,
+            options.min_width,
+            options.justify,
+            options.overflow,
+            options.no_wrap,
+            console.color_system,
+        )
         for index, (md, before, _after) in enumerate(self.pieces):
             if index and before and self.pieces[index - 1][2]:
                 yield Segment.line()

@@ -47,8 +47,15 @@ class InputEditor(Vertical):
         self._check_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield JsonEditor("", language="json", id="inf-editor", soft_wrap=False, tab_behavior="focus",
-                         show_line_numbers=False, placeholder="{ \"input name\": [[values]] }")
+        yield JsonEditor(
+            "",
+            language="json",
+            id="inf-editor",
+            soft_wrap=False,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            placeholder='{ "input name": [[values]] }',
+        )
         yield Static("", id="inf-problems")
 
     def on_mount(self) -> None:

@@ -26,8 +26,9 @@ def motion_bindings(down: str, up: str, first: str, last: str, half_down: str, h
 
 
 class NavDataTable(DataTable):
-    BINDINGS = motion_bindings("cursor_down", "cursor_up", "scroll_top", "scroll_bottom",
-                               "half_page(1)", "half_page(-1)")
+    BINDINGS = motion_bindings(
+        "cursor_down", "cursor_up", "scroll_top", "scroll_bottom", "half_page(1)", "half_page(-1)"
+    )
 
     def action_half_page(self, direction: int) -> None:
         if not self.row_count:

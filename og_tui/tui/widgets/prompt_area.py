@@ -18,8 +18,14 @@ class PromptArea(NavTextArea):
 
     BINDINGS = [
         Binding("enter", "submit", "Send", id="prompt.send", tooltip="Send the prompt", show=False),
-        Binding("ctrl+j", "newline", "Newline", id="prompt.newline", tooltip="Insert a newline (also shift+enter)",
-                show=False),
+        Binding(
+            "ctrl+j",
+            "newline",
+            "Newline",
+            id="prompt.newline",
+            tooltip="Insert a newline (also shift+enter)",
+            show=False,
+        ),
     ]
 
     class Submitted(Message):
@@ -45,8 +51,12 @@ class PromptArea(NavTextArea):
             self.action_newline()
         elif key == "up" and (not self.text or self.cursor_location[0] == 0) and self._recall_step(-1):
             self._take(event)
-        elif (key == "down" and self._recall is not None
-              and self.cursor_location[0] == self.document.line_count - 1 and self._recall_step(1)):
+        elif (
+            key == "down"
+            and self._recall is not None
+            and self.cursor_location[0] == self.document.line_count - 1
+            and self._recall_step(1)
+        ):
             self._take(event)
 
     @staticmethod

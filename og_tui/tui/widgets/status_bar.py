@@ -39,9 +39,7 @@ def status_content(state: NetState) -> Content:
         )
         if state.native_wei is not None:
             parts.append(
-                Content(
-                    f"{fmt_units(state.native_wei, 18, 4)} OG · {fmt_units(state.token_units, 6, 2)} OUSDC"
-                )
+                Content(f"{fmt_units(state.native_wei, 18, 4)} OG · {fmt_units(state.token_units, 6, 2)} OUSDC")
             )
     else:
         parts.append(Content.from_markup("[$text-muted]no wallet[/]"))

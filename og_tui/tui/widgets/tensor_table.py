@@ -98,7 +98,12 @@ def _json_compact(value: Any) -> str:
 
 def _rows_text(value: Any, indent: int) -> str:
     """Nested lists: innermost lists on one line each, outer levels indented."""
-    if isinstance(value, list) and value and isinstance(value[0], list) and isinstance(value[0][0] if value[0] else None, list):
+    if (
+        isinstance(value, list)
+        and value
+        and isinstance(value[0], list)
+        and isinstance(value[0][0] if value[0] else None, list)
+    ):
         pad = " " * (indent + 2)
         inner = (",\n" + pad).join(_rows_text(v, indent + 2) for v in value)
         return "[\n" + pad + inner + "\n" + " " * indent + "]"

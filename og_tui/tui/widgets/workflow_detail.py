@@ -92,8 +92,19 @@ class WorkflowDetail(Vertical):
         self.query_one("#wf-latest", Static).update("")
         self._show_chart(None, None, [], False)
 
-    def show(self, *, title: str, address: str, output_key: str | None, info: Any, error: str | None,
-             outputs: dict[str, list[float]] | None, history: History, history_read: bool, now: float) -> None:
+    def show(
+        self,
+        *,
+        title: str,
+        address: str,
+        output_key: str | None,
+        info: Any,
+        error: str | None,
+        outputs: dict[str, list[float]] | None,
+        history: History,
+        history_read: bool,
+        now: float,
+    ) -> None:
         """``info``: core's WorkflowInfo (None while it is read); ``error``: the last read's;
         ``history_read``: the history has been read (empty means no runs yet)."""
         self.query_one("#wf-title", Label).update(title)
@@ -114,12 +125,20 @@ class WorkflowDetail(Vertical):
             elif not sched.active(now):
                 lines.append(f"Schedule every {sched.frequency} s · ended {fmt_clock(sched.end_time)}")
             else:
-                until = "no end" if sched.end_time >= FOREVER else f"until {time.strftime('%m-%d %H:%M', time.localtime(sched.end_time))}"
+                until = (
+                    "no end"
+                    if sched.end_time >= FOREVER
+                    else f"until {time.strftime('%m-%d %H:%M', time.localtime(sched.end_time))}"
+                )
                 nxt = sched.next_run(now)
                 lines.append(f"Schedule every {sched.frequency} s · {until}")
                 lines.append(f"Next run {fmt_clock(nxt)} ({fmt_ago(now - nxt)})" if nxt else "Next run –")
             runs = info.result_count
-            last = f" · last {fmt_clock(info.last_run_time)} ({fmt_ago(now - info.last_run_time)})" if info.last_run_time else ""
+            last = (
+                f" · last {fmt_clock(info.last_run_time)} ({fmt_ago(now - info.last_run_time)})"
+                if info.last_run_time
+                else ""
+            )
             lines.append(f"Runs     {runs if runs is not None else '?'}{last}")
             if error:
                 lines.append("[$warning]" + error.replace("[", r"\[") + "[/]")

@@ -467,7 +467,7 @@ class OGApp(DevnetControl, App):
         self.ctx.switch_profile(event.settings)
         if old is not None and old.started and not self.ctx.is_devnet:
             self.ctx.devnet = None
-            self._stop_devnet(old)
+            self._stop_previous_devnet(old)
         self.net = m.NetState(
             profile=event.name,
             is_devnet=self.ctx.is_devnet,
@@ -480,9 +480,9 @@ class OGApp(DevnetControl, App):
         self.notify(f"Now using profile {event.name}", title="Profile")
         self.connect()
 
-    @work(thread=True, group="devnet-stop", exit_on_error=False, description="stop devnet")
-    def _stop_devnet(self, handle: Any) -> None:
-        """Stop a devnet this app started (it settles queued payments first)."""
+    @work(thread=True, group="profile-devnet-stop", exit_on_error=False, description="stop previous devnet")
+    def _stop_previous_devnet(self, handle: Any) -> None:
+        """Stop the devnet this app started for the profile it left (it settles queued payments first)."""
         self.run_op("Stopping the local devnet", handle.stop, what="Local devnet")
 
 

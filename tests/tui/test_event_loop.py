@@ -347,3 +347,45 @@ async def test_a_busy_wallet_store_does_not_stall_the_loop(app_env):
     bad = unexplained(probe.busy(), ALLOWED)
     assert not bad, "event loop stalled:\n" + "\n".join(f"{s}\n{s.details()}" for s in bad)
     assert waiting  # the worker was waiting for the store, shown as work in flight
+
+
+async def test_a_busy_wallet_store_does_not_stall_hub_sign_in(app_env):
+    """The hub sign-in dialog reads the saved sign-in and the keyring before it opens: with the
+    wallet store held by another thread, `h` waits for it off the loop."""
+    import threading
+
+    from og_tui.tui.screens.hub_dialogs import HubSignInDialog
+
+    settings = settings_for(app_env)
+    wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+    wallets.set_active(wallets.import_key("main", TEST_KEY, TEST_PASSPHRASE).address)
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    release = threading.Event()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.net.address is not None)
+        store = app.ctx.wallets
+        held = threading.Event()
+
+        def hold() -> None:
+            with store._lock:  # what a keyring call in another worker holds while it waits
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        try:
+            await wait_until(pilot, held.is_set)
+            async with StallProbe() as probe:
+                await pilot.press("h")  # hub sign-in from the Account screen
+                start = probe.beats
+                await wait_until(pilot, lambda: probe.beats >= start + 30)  # the loop keeps turning
+                opened_early = isinstance(app.screen, HubSignInDialog)
+                release.set()
+                await wait_until(pilot, lambda: isinstance(app.screen, HubSignInDialog))
+        finally:
+            release.set()
+            holder.join(5)
+    print("\nstalls with the wallet store busy (hub sign-in):\n" + probe.report())
+    bad = unexplained(probe.busy(), ALLOWED)
+    assert not bad, "event loop stalled:\n" + "\n".join(f"{s}\n{s.details()}" for s in bad)
+    assert not opened_early  # the dialog waited for what it needs to know, off the loop

@@ -278,10 +278,9 @@ class AccountScreen(OGScreen):
 
     def action_hub_sign_in(self) -> None:
         from og_tui.tui.hub_session import hub_sessions
-        from og_tui.tui.screens.hub_dialogs import HubSignInDialog
+        from og_tui.tui.screens.hub_dialogs import open_hub_sign_in
 
-        dialog = HubSignInDialog(hub_sessions(self.app.ctx), allow_signup=self.app.ctx.is_devnet)
-        self.app.push_screen(dialog, self._show_hub)
+        open_hub_sign_in(self, hub_sessions(self.app.ctx), allow_signup=self.app.ctx.is_devnet, done=self._show_hub)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "fund" and not self.app.ctx.is_devnet:

@@ -8,6 +8,7 @@ handlers below own every widget.
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -528,14 +529,21 @@ class HubScreen(HubTransferScreen):
         if sessions.signed_in:
             then()
             return
-        if sessions.stored_email() and not sessions.stored_needs_passphrase():
-            self._after_auth = then
-            self._resume()
-            return
-        self._open_sign_in(reason, then)
+
+        async def decide() -> None:  # the saved sign-in is read off the loop (wallet index, keyring)
+            from og_tui.tui.screens.hub_dialogs import SignInFacts
+
+            facts = await asyncio.to_thread(SignInFacts.read, sessions)
+            if facts.stored and not facts.stored_locked:
+                self._after_auth = then
+                self._resume()
+            else:
+                self._open_sign_in(reason, then)
+
+        self.run_worker(decide(), group="hub-auth", exclusive=True, exit_on_error=False, description="hub sign-in")
 
     def _open_sign_in(self, reason: str | None, then: Callable[[], None] | None = None) -> None:
-        from og_tui.tui.screens.hub_dialogs import HubSignInDialog
+        from og_tui.tui.screens.hub_dialogs import open_hub_sign_in
 
         def done(email: str | None) -> None:
             self._show_who()
@@ -544,8 +552,7 @@ class HubScreen(HubTransferScreen):
                 if then is not None:
                     then()
 
-        dialog = HubSignInDialog(self.sessions, allow_signup=self.app.ctx.is_devnet, reason=reason)
-        self.app.push_screen(dialog, done)
+        open_hub_sign_in(self, self.sessions, allow_signup=self.app.ctx.is_devnet, reason=reason, done=done)
 
     def action_sign_in(self) -> None:
         self._open_sign_in(None)

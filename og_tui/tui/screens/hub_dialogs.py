@@ -7,6 +7,8 @@ result. Workers post typed messages to the dialog; its handlers own the widgets.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from textual import on, work
@@ -58,6 +60,42 @@ class HubDialog(Dialog):
 # --- sign-in / sign-up -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SignInFacts:
+    """What the sign-in dialog needs to know before it opens: is there an OS keyring, and a
+    saved sign-in (locked by a passphrase or not). Reading them touches the wallet index and
+    the keyring (which can wait on a Secret Service prompt): done off the event loop."""
+
+    keyring: bool
+    stored: str | None
+    stored_locked: bool
+
+    @classmethod
+    def read(cls, sessions: HubSessions) -> SignInFacts:
+        stored = sessions.stored_email()
+        return cls(sessions.keyring_available(), stored, bool(stored) and sessions.stored_needs_passphrase())
+
+
+def open_hub_sign_in(
+    screen: Any,
+    sessions: HubSessions,
+    *,
+    allow_signup: bool,
+    reason: str | None = None,
+    done: Any = None,
+) -> None:
+    """Read the sign-in facts in a thread, then open :class:`HubSignInDialog` (on the loop)."""
+
+    async def read_then_open() -> None:
+        facts = await asyncio.to_thread(SignInFacts.read, sessions)
+        dialog = HubSignInDialog(sessions, allow_signup=allow_signup, reason=reason, facts=facts)
+        screen.app.push_screen(dialog, done)
+
+    screen.run_worker(
+        read_then_open(), group="hub-sign-in", exclusive=True, exit_on_error=False, description="open hub sign-in"
+    )
+
+
 class HubSignInDialog(HubDialog):
     """Email + password; on devnet a Sign up button creates the account.
 
@@ -77,14 +115,22 @@ class HubSignInDialog(HubDialog):
 
     OK_LABEL = "Sign in"
 
-    def __init__(self, sessions: HubSessions, *, allow_signup: bool, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: HubSessions,
+        *,
+        allow_signup: bool,
+        reason: str | None = None,
+        facts: SignInFacts | None = None,
+    ) -> None:
         super().__init__()
         self.sessions = sessions
         self.allow_signup = allow_signup
         self.reason = reason
-        self.keyring = sessions.keyring_available()
-        self.stored = sessions.stored_email()
-        self.stored_locked = bool(self.stored) and sessions.stored_needs_passphrase()
+        facts = facts if facts is not None else SignInFacts.read(sessions)
+        self.keyring = facts.keyring
+        self.stored = facts.stored
+        self.stored_locked = facts.stored_locked
         self.TITLE_TEXT = f"Model Hub sign-in · {sessions.profile_name}"
 
     def compose(self) -> ComposeResult:

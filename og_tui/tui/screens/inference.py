@@ -233,7 +233,10 @@ class InferenceScreen(InferenceFiles, OGScreen):
     def _check_now(self) -> tuple[dict | None, list[str]]:
         return self.input_editor.check()
 
-    def _status(self, text: Text | str, kind: str = "") -> None:
+    def _status(self, text: Text | str, kind: str = "", *, idle: bool = False) -> None:
+        """Show ``text``; ``idle`` marks the ready line, which follows the balance as it changes
+        (any other message, a stop notice included, stays until the next action)."""
+        self._idle_shown = idle
         self.query_one(RunStatus).show(text, kind)
 
     # --- model ---------------------------------------------------------------------------------
@@ -266,7 +269,7 @@ class InferenceScreen(InferenceFiles, OGScreen):
         text = self._idle_text(self.app.net)
         if had_run:
             text.append("\nModel changed: the previous model's result is in the history (ctrl+f).", style="dim")
-        self._status(text, "idle")
+        self._status(text, "idle", idle=not had_run)
 
     @on(ModelSelector.Cleared)
     def _model_cleared(self) -> None:
@@ -304,12 +307,12 @@ class InferenceScreen(InferenceFiles, OGScreen):
         if not event.problems and self._input_refused:
             self._input_refused = False
             if self.running is None:
-                self._status(self._idle_text(self.app.net), "idle")
+                self._status(self._idle_text(self.app.net), "idle", idle=True)
 
     # --- status --------------------------------------------------------------------------------
     def _net_changed(self, state: m.NetState) -> None:
-        if self.running is None and self.last_run is None and not self.query_one(RunStatus).is_error:
-            self._status(self._idle_text(state), "idle")
+        if self.running is None and self.last_run is None and getattr(self, "_idle_shown", True):
+            self._status(self._idle_text(state), "idle", idle=True)
 
     @staticmethod
     def _idle_text(state: m.NetState) -> Text:

@@ -12,6 +12,9 @@ LOCK_ARGS ?=
 # tests/compat/ runs it against a devnet next to og_tui.sdk. Built once, then cached.
 REF_VENV := .venv-ref
 REF_SDK  := opengradient==0.5.13
+# and the newest reference SDK (split clients ModelHub / Alpha / LLM), in a third environment
+REF1_VENV := .venv-ref1
+REF1_SDK  := opengradient==1.1.4
 
 .PHONY: run test bench snapshots-update screenshots clean lock
 
@@ -49,12 +52,18 @@ $(REF_VENV)/.installed:
 	$(REF_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(REF_VENV)/bin/python -m pip install --quiet $(REF_SDK)
 	touch $@
+$(REF1_VENV)/.installed:
+	$(PYTHON) -m venv $(REF1_VENV)
+	$(REF1_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(REF1_VENV)/bin/python -m pip install --quiet $(REF1_SDK)
+	touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/og-tui $(ARGS)
 
-test: $(VENV)/.installed-test $(REF_VENV)/.installed
+test: $(VENV)/.installed-test $(REF_VENV)/.installed $(REF1_VENV)/.installed
 	OG_TUI_REFERENCE_SDK_PYTHON=$${OG_TUI_REFERENCE_SDK_PYTHON:-$(CURDIR)/$(REF_VENV)/bin/python} \
+	OG_TUI_REFERENCE_SDK1_PYTHON=$${OG_TUI_REFERENCE_SDK1_PYTHON:-$(CURDIR)/$(REF1_VENV)/bin/python} \
 		$(BIN)/python -m pytest -q $(ARGS)
 
 bench: $(VENV)/.installed-test
@@ -67,4 +76,4 @@ screenshots: $(VENV)/.installed-test
 	$(BIN)/python -m og_tui.tui.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) $(REF_VENV)
+	rm -rf $(VENV) $(REF_VENV) $(REF1_VENV)

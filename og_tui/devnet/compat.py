@@ -1,4 +1,4 @@
-"""Point an installed reference SDK (``opengradient`` 0.5.13) at a devnet, unmodified.
+"""Point an installed reference SDK (``opengradient`` 0.5.13 or 1.x) at a devnet, unmodified.
 
     import opengradient as og
     from og_tui.devnet.compat import use_devnet
@@ -17,7 +17,13 @@ The reference SDK hard-codes several hosts; this rewrites each of them in that o
 - Firebase sign-in (``identitytoolkit`` ``verifyPassword``) made by the SDK's client
   goes to the devnet's ``/auth``.
 
-Paid LLM calls (``LlmInferenceMode.TEE``) need the devnet started with
+With 1.x (the split clients: ``og.ModelHub`` is a class), the same is done to
+its modules: ``og.Alpha`` and ``og.LLM`` defaults (RPC URL, inference contract, node API,
+scheduler, TEE registry when the devnet has one), ``og.ModelHub``'s hub and Firebase
+requests (sign-in and token refresh), and its Firebase configuration, which 1.x reads from
+``FIREBASE_*`` environment variables, is filled with the devnet's where unset.
+
+Paid LLM calls of 0.5.13 (``LlmInferenceMode.TEE``) need the devnet started with
 ``--x402-network og-evm`` (the reference's x402 library knows no other network); the
 returned dict's ``x402_ready`` says whether it was, and a warning is issued if not.
 
@@ -32,10 +38,11 @@ import urllib.request
 import warnings
 from typing import Any, Callable, Dict, List, Tuple
 
-__all__ = ["use_devnet", "devnet_info", "PUBLIC_HUB_PREFIX", "PUBLIC_AUTH_PREFIX"]
+__all__ = ["use_devnet", "devnet_info", "PUBLIC_HUB_PREFIX", "PUBLIC_AUTH_PREFIX", "PUBLIC_TOKEN_PREFIX"]
 
 PUBLIC_HUB_PREFIX = "https://api.opengradient.ai/api/v0"
 PUBLIC_AUTH_PREFIX = "https://www.googleapis.com/identitytoolkit/v3/relyingparty"
+PUBLIC_TOKEN_PREFIX = "https://securetoken.googleapis.com/v1"
 _MARK = "_og_tui_devnet"
 
 
@@ -97,6 +104,7 @@ def _firebase_shim(real: Any, rewrite: Callable[[str], str]) -> Any:
         session = getattr(app, "requests", None)
         if isinstance(session, requests.Session):
             session.mount(PUBLIC_AUTH_PREFIX, Redirect())
+            session.mount(PUBLIC_TOKEN_PREFIX, Redirect())
         return app
 
     shim.initialize_app = initialize_app
@@ -118,60 +126,149 @@ def _set_defaults(fn: Any, values: Dict[str, Any]) -> None:
         fn.__kwdefaults__ = {k: values.get(k, v) for k, v in fn.__kwdefaults__.items()}
 
 
-def use_devnet(og: Any, url: str) -> Dict[str, Any]:
-    """Point the ``opengradient`` module ``og`` (0.5.13) at the devnet at ``url``; see the module docs."""
+def _install_shims(mod: Any, rewrite: Callable[[str], str]) -> None:
+    """Route ``mod``'s ``requests`` and ``firebase`` (where it has them) through the devnet rewrite."""
+    for name, make in (("requests", _requests_shim), ("firebase", _firebase_shim)):
+        current = getattr(mod, name, None)
+        if current is None:
+            continue
+        real = getattr(current, "_og_tui_real", None) or current
+        shim = make(real, rewrite)
+        shim._og_tui_real = real
+        setattr(mod, name, shim)
+
+
+def _set_module_values(og: Any, suffixes: Tuple[str, ...], values: Dict[str, Any]) -> None:
+    """Set each module-level constant in ``values`` (skipping None) wherever ``og``'s submodules have it."""
     import importlib
 
-    info = devnet_info(url)
-    contracts = info.get("contracts") or {}
-    rpc_url = info["rpc_url"]
-    api_url = info.get("api_url") or info["base_url"]
-    llm_url = info.get("llm_url") or info["base_url"]
-    hub_url = info.get("hub_url") or f"{info['base_url']}/api/v0"
-    auth_url = info.get("auth_url") or f"{info['base_url']}/auth"
-    contract = contracts.get("inference_hub")
-    scheduler = contracts.get("scheduler")
-    rewrite = _rewriter([(PUBLIC_HUB_PREFIX, hub_url), (PUBLIC_AUTH_PREFIX, f"{auth_url}/v3/relyingparty")])
+    for suffix in suffixes:
+        try:
+            mod = importlib.import_module(f"{og.__name__}{suffix}")
+        except ImportError:  # an adapter whose framework is not installed
+            continue
+        for name, value in values.items():
+            if value is not None and hasattr(mod, name):
+                setattr(mod, name, value)
 
+
+def use_devnet(og: Any, url: str) -> Dict[str, Any]:
+    """Point the ``opengradient`` module ``og`` (0.5.13 or 1.x) at the devnet at ``url``; see the module docs."""
+    info = devnet_info(url)
+    if isinstance(getattr(og, "ModelHub", None), type):  # 1.x: the split clients
+        return _use_devnet_1x(og, info)
+    return _use_devnet_0x(og, info)
+
+
+def _endpoints(info: Dict[str, Any]) -> Dict[str, Any]:
+    contracts = info.get("contracts") or {}
+    base = info["base_url"]
+    auth_url = info.get("auth_url") or f"{base}/auth"
+    hub_url = info.get("hub_url") or f"{base}/api/v0"
+    return {
+        "rpc_url": info["rpc_url"],
+        "api_url": info.get("api_url") or base,
+        "llm_url": info.get("llm_url") or base,
+        "contract": contracts.get("inference_hub"),
+        "scheduler": contracts.get("scheduler"),
+        "tee_registry": contracts.get("tee_registry"),
+        "rewrite": _rewriter(
+            [
+                (PUBLIC_HUB_PREFIX, hub_url),
+                (PUBLIC_AUTH_PREFIX, f"{auth_url}/v3/relyingparty"),
+                (PUBLIC_TOKEN_PREFIX, f"{auth_url}/v1"),
+            ]
+        ),
+    }
+
+
+def _use_devnet_1x(og: Any, info: Dict[str, Any]) -> Dict[str, Any]:
+    import importlib
+
+    ep = _endpoints(info)
+    hub_mod = importlib.import_module(f"{og.__name__}.client.model_hub")
+    _install_shims(hub_mod, ep["rewrite"])
+    config = getattr(hub_mod, "_FIREBASE_CONFIG", None)
+    if isinstance(config, dict):
+        for key, value in (
+            ("apiKey", "og-devnet"),
+            ("authDomain", "og-devnet"),
+            ("projectId", "og-devnet"),
+            ("storageBucket", "og-devnet"),
+            ("appId", "og-devnet"),
+        ):
+            if not config.get(key):
+                config[key] = value
+    alpha_mod = importlib.import_module(f"{og.__name__}.client.alpha")
+    _set_defaults(
+        alpha_mod.Alpha.__init__,
+        {"rpc_url": ep["rpc_url"], "inference_contract_address": ep["contract"], "api_url": ep["api_url"]},
+    )
+    llm_values = {"rpc_url": ep["rpc_url"]}
+    if ep["tee_registry"]:
+        llm_values["tee_registry_address"] = ep["tee_registry"]
+    for name in ("llm", "confidential_llm"):
+        try:
+            mod = importlib.import_module(f"{og.__name__}.client.{name}")
+        except ImportError:
+            continue
+        for cls in vars(mod).values():
+            if (
+                isinstance(cls, type)
+                and cls.__module__ == mod.__name__
+                and "rpc_url" in getattr(cls.__init__, "__code__", types.SimpleNamespace(co_varnames=())).co_varnames
+            ):
+                _set_defaults(cls.__init__, llm_values)
+    _set_module_values(
+        og,
+        (".client.alpha", ".client.llm", ".client.confidential_llm"),
+        {
+            "DEFAULT_RPC_URL": ep["rpc_url"],
+            "DEFAULT_API_URL": ep["api_url"],
+            "DEFAULT_INFERENCE_CONTRACT_ADDRESS": ep["contract"],
+            "DEFAULT_SCHEDULER_ADDRESS": ep["scheduler"],
+            "DEFAULT_TEE_REGISTRY_ADDRESS": ep["tee_registry"],
+        },
+    )
+    setattr(hub_mod, _MARK, info.get("base_url"))
+    return dict(info, sdk_generation=1)
+
+
+def _use_devnet_0x(og: Any, info: Dict[str, Any]) -> Dict[str, Any]:
+    import importlib
+
+    ep = _endpoints(info)
+    rpc_url, api_url, llm_url = ep["rpc_url"], ep["api_url"], ep["llm_url"]
+    contract, scheduler = ep["contract"], ep["scheduler"]
     client_mod = importlib.import_module(f"{og.__name__}.client")
     defaults_mod = importlib.import_module(f"{og.__name__}.defaults")
     # hub and Firebase: only inside the SDK's client module
-    real_requests = getattr(client_mod.requests, "_og_tui_real", None) or client_mod.requests
-    client_mod.requests = _requests_shim(real_requests, rewrite)
-    client_mod.requests._og_tui_real = real_requests
-    real_firebase = getattr(client_mod.firebase, "_og_tui_real", None) or client_mod.firebase
-    client_mod.firebase = _firebase_shim(real_firebase, rewrite)
-    client_mod.firebase._og_tui_real = real_firebase
+    _install_shims(client_mod, ep["rewrite"])
 
     network = {"rpc_url": rpc_url, "api_url": api_url, "contract_address": contract}
     llm = {"llm_server_url": llm_url, "og_llm_server_url": llm_url, "og_llm_streaming_server_url": llm_url}
     _set_defaults(og.init, network)
     _set_defaults(og.new_client, network)
     _set_defaults(client_mod.Client.__init__, llm)
-    for name, value in (
-        ("DEFAULT_RPC_URL", rpc_url),
-        ("DEFAULT_API_URL", api_url),
-        ("DEFAULT_INFERENCE_CONTRACT_ADDRESS", contract),
-        ("DEFAULT_SCHEDULER_ADDRESS", scheduler),
-        ("DEFAULT_LLM_SERVER_URL", llm_url),
-        ("DEFAULT_OPENGRADIENT_LLM_SERVER_URL", llm_url),
-        ("DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL", llm_url),
-    ):
-        if value is None:
-            continue
-        for mod_name in ("", ".defaults", ".alpha", ".client", ".llm.og_langchain", ".llm.og_openai"):
-            try:
-                mod = importlib.import_module(f"{og.__name__}{mod_name}")
-            except ImportError:  # an adapter whose framework is not installed
-                continue
-            if hasattr(mod, name):
-                setattr(mod, name, value)
+    _set_module_values(
+        og,
+        ("", ".defaults", ".alpha", ".client", ".llm.og_langchain", ".llm.og_openai"),
+        {
+            "DEFAULT_RPC_URL": rpc_url,
+            "DEFAULT_API_URL": api_url,
+            "DEFAULT_INFERENCE_CONTRACT_ADDRESS": contract,
+            "DEFAULT_SCHEDULER_ADDRESS": scheduler,
+            "DEFAULT_LLM_SERVER_URL": llm_url,
+            "DEFAULT_OPENGRADIENT_LLM_SERVER_URL": llm_url,
+            "DEFAULT_OPENGRADIENT_LLM_STREAMING_SERVER_URL": llm_url,
+        },
+    )
     setattr(defaults_mod, _MARK, info.get("base_url"))
-    info = dict(info, x402_ready=info.get("x402_network") == "og-evm")
+    info = dict(info, x402_ready=info.get("x402_network") == "og-evm", sdk_generation=0)
     if not info["x402_ready"]:
         warnings.warn(
             f"This devnet serves x402 as {info.get('x402_network')!r}; the reference SDK's paid LLM calls "
             "(LlmInferenceMode.TEE) only accept 'og-evm': start it with `og-tui devnet --x402-network og-evm`.",
-            stacklevel=2,
+            stacklevel=3,
         )
     return info

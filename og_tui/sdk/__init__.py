@@ -28,11 +28,14 @@ from og_tui.sdk._infer import infer  # noqa: E402
 from og_tui.sdk._llm import llm_chat, llm_completion  # noqa: E402
 from og_tui.sdk._state import SdkClient, _require_client, get_client, set_client  # noqa: F401 - re-exported
 from og_tui.sdk.client import Client
+from og_tui.sdk.clients import Alpha, ModelHub, build_client  # noqa: E402
 
 __all__ = [
     "init",
     "new_client",
     "Client",
+    "ModelHub",
+    "Alpha",
     "login",
     "create_model",
     "create_version",
@@ -74,26 +77,14 @@ def init(
 
     Returns the :class:`Client` (its ``repr`` shows no secret); the module functions use it.
     """
-    prof = None
-    if profile is not None:
-        from og_tui.core.config import load_settings
-
-        prof = load_settings(profile).profile
-        if rpc_url == OG_RPC_URL:
-            rpc_url = prof.rpc_url
-        if api_url == OG_API_URL:
-            api_url = prof.api_url
-        if contract_address == INFERENCE_HUB_ADDRESS:
-            contract_address = prof.inference_contract
-
-    client = Client(
+    client = build_client(
         private_key=private_key,
         rpc_url=rpc_url,
         api_url=api_url,
         contract_address=contract_address,
         email=email,
         password=password,
-        profile=prof,
+        profile=profile,
     )
     set_client(client)
     return client

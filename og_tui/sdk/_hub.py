@@ -79,6 +79,8 @@ def _create_version(
 
 
 def _upload(client: SdkClient, model_path: str, model_name: str, version: str) -> FileUploadResult:
+    if not os.path.exists(model_path):  # the reference's own error, before anything is sent
+        raise FileNotFoundError(f"Model file not found: {model_path}")
     up = _hub(client).upload(model_path, model_name, version)
     return FileUploadResult(up.modelCid, up.size)
 

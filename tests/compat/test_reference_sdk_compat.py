@@ -59,10 +59,12 @@ def _onnx(path: Path) -> None:
     save(model, str(path))
 
 
-def _start(python: str, which: str, url: str, email: str, key: str, workdir: Path) -> subprocess.Popen:
+def _start(
+    python: str, which: str, url: str, email: str, key: str, workdir: Path, script: str = SCENARIO.name
+) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
     return subprocess.Popen(
-        [python, str(SCENARIO), which, url, email, PASSWORD, key, str(workdir)],
+        [python, str(SCENARIO.with_name(script)), which, url, email, PASSWORD, key, str(workdir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

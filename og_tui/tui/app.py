@@ -81,6 +81,8 @@ class OGApp(DevnetControl, App):
     def __init__(self, ctx: AppContext, *, poll: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
+        # (profile, LLMClient) the poll worker follows open payments with
+        self._payments_llm: tuple[Any, Any] | None = None
         self.poll_enabled = poll
         self._op_ids = itertools.count(1)
         self._ops: dict[str, str] = {}
@@ -129,7 +131,13 @@ class OGApp(DevnetControl, App):
         self.call_after_refresh(self._preload_screens)
 
     def on_unmount(self) -> None:
+        self._close_payments_llm()
         self.ctx.close()
+
+    def _close_payments_llm(self) -> None:
+        llm, self._payments_llm = self._payments_llm, None
+        if llm is not None:
+            llm[1].close()
 
     @work(thread=True, exclusive=True, group="preload", exit_on_error=False, description="preload screens")
     def _preload_screens(self) -> None:
@@ -329,11 +337,11 @@ class OGApp(DevnetControl, App):
         try:
             if not ctx.store.open_payments(ctx.profile.name, limit=1):
                 return
-            from og_tui.core.llm import LLMClient
             from og_tui.core.payment_status import follow_payments
 
-            with LLMClient(ctx.profile, None, timeout=10.0) as llm:
-                changed = follow_payments(ctx.store, llm=llm, chain=ctx.chain, profile=ctx.profile.name)
+            changed = follow_payments(
+                ctx.store, llm=self._payments_client(ctx), chain=ctx.chain, profile=ctx.profile.name
+            )
         except Exception:  # noqa: BLE001 - tried again at the next poll
             return
         if changed:
@@ -341,6 +349,19 @@ class OGApp(DevnetControl, App):
             for row in changed:
                 counts[str(row.status)] = counts.get(str(row.status), 0) + 1
             self.post_message(m.PaymentsSettled(counts))
+
+    def _payments_client(self, ctx: AppContext) -> Any:
+        """The LLM client the poll worker asks about settlements: one per profile, kept between
+        passes (one connection, not one per poll)."""
+        from og_tui.core.llm import LLMClient
+
+        held = self._payments_llm
+        if held is not None and held[0] is ctx.profile:
+            return held[1]
+        self._close_payments_llm()
+        client = LLMClient(ctx.profile, None, timeout=10.0)
+        self._payments_llm = (ctx.profile, client)
+        return client
 
     @on(m.PaymentsSettled)
     def _payments_settled(self, event: m.PaymentsSettled) -> None:

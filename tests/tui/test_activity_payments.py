@@ -93,3 +93,28 @@ def test_activity_with_payments_snapshot(snap_compare, app_env, size):
         await pilot.pause()
 
     assert snap_compare(_app(app_env), terminal_size=size, run_before=run_before)
+
+
+async def test_poll_follows_payments_with_one_client_per_profile(app_env):
+    """While payments are open the poll worker asks the gateway about them on every pass:
+    with one kept LLM client (one connection), not a new one per pass; a profile change
+    (a new Profile object) gets its own, and the old one is closed."""
+    import asyncio
+
+    app = _app(app_env)
+    async with app.run_test(size=(120, 40)):
+        ctx = app.ctx
+        await asyncio.to_thread(app._follow_payments, ctx)
+        first = app._payments_llm
+        assert first is not None and first[0] is ctx.profile
+        await asyncio.to_thread(app._follow_payments, ctx)
+        assert app._payments_llm is first
+        from dataclasses import replace
+
+        name = ctx.settings.profile_name
+        ctx.switch_profile(replace(ctx.settings, profiles={**ctx.settings.profiles, name: ctx.profile.replace()}))
+        assert ctx.profile is not first[0]
+        await asyncio.to_thread(app._follow_payments, ctx)
+        assert app._payments_llm is not None and app._payments_llm[1] is not first[1]
+        assert first[1]._http.is_closed
+    assert app._payments_llm is None

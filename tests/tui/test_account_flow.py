@@ -168,6 +168,50 @@ async def test_send_token(devnet, app_env):
     assert mined and confirmed.tx_hash in mined[-1].message
 
 
+async def test_send_to_your_other_wallet_by_name(devnet, app_env):
+    """The To field takes one of your wallets by name: typing its first letters and → completes
+    it, the review names it next to its address, and the OG arrive there; an unknown name is
+    refused inline, naming the wallets there are."""
+    settings = settings_for(app_env, devnet.port)
+    wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+    info = wallets.import_key("main", TEST_KEY, TEST_PASSPHRASE)
+    savings = wallets.create("Savings", TEST_PASSPHRASE)
+    wallets.set_active(info.address)
+    DevnetClient(devnet.url).fund(info.address)
+    chain = ChainClient(devnet.rpc_url)
+    before = chain.balance(savings.address)
+
+    app = make_app(settings, poll=False)
+    app.ctx.remember_signer(wallets.unlock(info.address, TEST_PASSPHRASE))
+    seen, hook = _recorder()
+    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+        await wait_until(pilot, lambda: (app.net.native_wei or 0) > 0)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SendDialog))
+        dialog = app.screen
+        assert dialog.wallets == {"Savings": savings.address}  # the active wallet is not offered
+        await _type(pilot, "nope")
+        await pilot.press("tab")
+        await _type(pilot, "1")
+        await press_ok(pilot)
+        await pilot.pause()
+        error = str(dialog.query_one(".dialog-error").render())
+        assert "No wallet is called 'nope'" in error and "Savings" in error
+        to = dialog.query_one("#to")
+        to.value = ""
+        to.focus()
+        await _type(pilot, "sa")
+        await pilot.press("right")  # accept the suggestion
+        assert to.value == "Savings"
+        await press_ok(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        lines = " ".join(str(s.render()) for s in app.screen.query(".dialog-line"))
+        assert f"{savings.address} (Savings)" in lines
+        await press_ok(pilot)
+        await wait_until(pilot, lambda: _of(seen, m.TxConfirmed), timeout=30)
+    assert chain.balance(savings.address) - before == 10**18
+
+
 async def test_disconnect_and_reconnect(fresh_devnet, app_env):
     settings = settings_for(app_env, fresh_devnet.port)
     app = make_app(settings, poll=False)

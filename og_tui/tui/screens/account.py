@@ -135,6 +135,7 @@ class AccountScreen(OGScreen):
     def compose_body(self) -> ComposeResult:
         # Only the part that applies is built: start-up pays for one of them.
         self._composed_wallets = self._wallets()
+        self._shown_wallets: list[Any] = list(self._composed_wallets)
         if self._composed_wallets:
             yield AccountBody(id="account-body")
         else:
@@ -196,6 +197,7 @@ class AccountScreen(OGScreen):
         if event.error:
             self.notify(event.error, title="Wallets", severity="error")
         wallets = event.wallets
+        self._shown_wallets = list(wallets)
         empty = not wallets
         if not self._show_part(empty):
             return
@@ -559,7 +561,8 @@ class AccountScreen(OGScreen):
         balances = {"OG": (net.native_wei, 18), "OUSDC": (net.token_units, 6)}
         from og_tui.tui.screens.modals import SendDialog
 
-        self.app.push_screen(SendDialog(balances), lambda d: d and self._review(d))
+        mine = {w.name: w.address for w in self._shown_wallets if w.address.lower() != (net.address or "").lower()}
+        self.app.push_screen(SendDialog(balances, mine), lambda d: d and self._review(d))
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False, description="estimate")
     def _review(self, data: dict[str, Any]) -> None:
@@ -579,7 +582,7 @@ class AccountScreen(OGScreen):
         gas, gas_price, fee = cost.gas, cost.gas_price, cost.fee_wei
         lines = [
             f"Amount   {fmt_units(data['units'], data['decimals'], data['decimals'])} {data['symbol']}",
-            f"To       {data['to']}",
+            f"To       {data['to']}" + (f" ({data['to_name']})" if data.get("to_name") else ""),
             f"From     {signer.address}",
             f"Gas      {gas:,} × {fmt_units(gas_price, 9, 3)} gwei ≈ {fmt_units(fee, 18, 8)} OG",
             f"Network  {ctx.profile.name} (chain {ctx.profile.chain_id})",

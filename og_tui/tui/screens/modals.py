@@ -312,13 +312,23 @@ class SendDialog(Dialog):
     TITLE_TEXT = "Send"
     OK_LABEL = "Review"
 
-    def __init__(self, balances: dict[str, tuple[int | None, int]]) -> None:
+    def __init__(self, balances: dict[str, tuple[int | None, int]], wallets: dict[str, str] | None = None) -> None:
         super().__init__()
         self.balances = balances  # symbol -> (units or None, decimals)
+        self.wallets = dict(wallets or {})  # your other wallets: name -> address
 
     def compose_fields(self) -> ComposeResult:
-        yield Label("To address")
-        yield Input(id="to", placeholder="0x… (40 hex characters)", compact=True)
+        from textual.suggester import SuggestFromList
+
+        if self.wallets:
+            names = sorted(self.wallets, key=str.casefold)
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            yield Label(f"To address, or one of your wallets ({shown}; → completes)")
+            suggester = SuggestFromList(names, case_sensitive=False)
+            yield Input(id="to", placeholder="0x… or a wallet name", compact=True, suggester=suggester)
+        else:
+            yield Label("To address")
+            yield Input(id="to", placeholder="0x… (40 hex characters)", compact=True)
         yield Label("Amount")
         with Horizontal(classes="send-amount"):
             yield Input(id="amount", placeholder="e.g. 1.5", compact=True)
@@ -335,9 +345,15 @@ class SendDialog(Dialog):
 
         symbol = str(self.query_one("#token", Select).value)
         have, decimals = self.balances[symbol]
+        raw = self.query_one("#to", Input).value.strip()
+        by_name = {name.casefold(): (name, address) for name, address in self.wallets.items()}
+        to_name, address = by_name.get(raw.casefold(), (None, raw))
         try:
-            to = parse_address(self.query_one("#to", Input).value)
+            to = parse_address(address)
         except OGError as exc:
+            if self.wallets and not raw.lower().startswith("0x"):
+                names = ", ".join(sorted(self.wallets, key=str.casefold))
+                raise FieldError(f"No wallet is called {raw!r}: type an address or one of {names}.", "to") from None
             raise FieldError(str(exc), "to") from None
         try:
             units = parse_amount(self.query_one("#amount", Input).value, decimals, symbol=symbol)
@@ -347,7 +363,7 @@ class SendDialog(Dialog):
             from og_tui.tui.format import fmt_units
 
             raise FieldError(f"That is more than your balance of {fmt_units(have, decimals, 6)} {symbol}.", "amount")
-        return {"to": to, "units": units, "symbol": symbol, "decimals": decimals}
+        return {"to": to, "to_name": to_name, "units": units, "symbol": symbol, "decimals": decimals}
 
 
 class ProfileDialog(ModalScreen):

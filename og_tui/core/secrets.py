@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
+from .envelope import decrypt_blob, encrypt_blob, never_log
 from .errors import (
     KeyringUnavailable,
     SecretsError,
@@ -345,7 +346,7 @@ class WalletStore:
         """
         if not passphrase:
             raise ValidationError("Enter a passphrase to encrypt the export with.", field="passphrase")
-        _never_log(passphrase)
+        never_log(passphrase)
         key = self._load_key(address, passphrase)
         from eth_account import Account
         from eth_typing import HexStr
@@ -432,7 +433,7 @@ class WalletStore:
                 )
             has_keystore = False
             if passphrase:
-                _never_log(passphrase)
+                never_log(passphrase)
                 keystore = Account.encrypt(HexStr(key_hex), passphrase, kdf="scrypt", iterations=self.kdf_n)
                 _write_private(self.keystore_path(address), json.dumps(keystore))
                 has_keystore = True
@@ -452,7 +453,7 @@ class WalletStore:
     def _decrypt_keystore(self, keystore: Dict[str, Any], passphrase: str) -> str:
         from eth_account import Account
 
-        _never_log(passphrase)
+        never_log(passphrase)
         try:
             key = Account.decrypt(keystore, passphrase)
         except ValueError as exc:
@@ -521,7 +522,7 @@ class WalletStore:
                         "Enter a passphrase to encrypt the hub password with (no OS keyring here).",
                         field="passphrase",
                     )
-                envelope = _encrypt_blob(password.encode("utf-8"), passphrase, self.kdf_n)
+                envelope = encrypt_blob(password.encode("utf-8"), passphrase, self.kdf_n)
                 _write_private(path, json.dumps(envelope))
             data = self._read_index()
             data["hub"][profile] = {"email": email, "storage": storage}
@@ -565,7 +566,7 @@ class WalletStore:
             raise SecretsError(f"The credentials file {path} is damaged.") from None
         if not passphrase:
             raise WrongPassphrase("The hub password is encrypted; enter the passphrase.")
-        return HubCredentials(entry["email"], _decrypt_blob(envelope, passphrase).decode("utf-8"))
+        return HubCredentials(entry["email"], decrypt_blob(envelope, passphrase).decode("utf-8"))
 
     def delete_hub_credentials(self, profile: str) -> None:
         with self._lock:
@@ -577,69 +578,3 @@ class WalletStore:
             data = self._read_index()
             if data["hub"].pop(profile, None) is not None:
                 self._write_index(data)
-
-
-# --- encrypted envelope for small secrets (hub passwords) ------------------------------
-
-
-def _never_log(secret: Optional[str]) -> None:
-    from og_tui.core.log import register_secret
-
-    register_secret(secret)
-
-
-def _scrypt(passphrase: str, salt: bytes, dklen: int, n: int, r: int, p: int) -> bytes:
-    from Crypto.Protocol.KDF import scrypt
-
-    _never_log(passphrase)
-    # pycryptodome's stub says str for password and salt; the function takes bytes (and
-    # returns one key, not a tuple of keys, with the default num_keys=1)
-    key = scrypt(passphrase.encode("utf-8"), salt, dklen, N=n, r=r, p=p)  # type: ignore[arg-type]
-    assert isinstance(key, bytes)
-    return key
-
-
-def _encrypt_blob(plaintext: bytes, passphrase: str, n: int) -> Dict[str, Any]:
-    from Crypto.Cipher import AES
-    from Crypto.Random import get_random_bytes
-
-    salt = get_random_bytes(16)
-    r, p = 8, 1
-    key = _scrypt(passphrase, salt, 32, n=n, r=r, p=p)
-    cipher = AES.new(key, AES.MODE_GCM)
-    ciphertext, tag = cipher.encrypt_and_digest(plaintext)
-    return {
-        "version": 1,
-        "kdf": "scrypt",
-        "kdfparams": {"n": n, "r": r, "p": p, "salt": salt.hex(), "dklen": 32},
-        "cipher": "aes-256-gcm",
-        "nonce": cipher.nonce.hex(),
-        "ciphertext": ciphertext.hex(),
-        "tag": tag.hex(),
-    }
-
-
-def _decrypt_blob(envelope: Dict[str, Any], passphrase: str) -> bytes:
-    from Crypto.Cipher import AES
-
-    try:
-        params = envelope["kdfparams"]
-        if envelope.get("kdf") != "scrypt" or envelope.get("cipher") != "aes-256-gcm":
-            raise KeyError("scheme")
-        key = _scrypt(
-            passphrase,
-            bytes.fromhex(params["salt"]),
-            int(params.get("dklen", 32)),
-            n=int(params["n"]),
-            r=int(params["r"]),
-            p=int(params["p"]),
-        )
-        cipher = AES.new(key, AES.MODE_GCM, nonce=bytes.fromhex(envelope["nonce"]))
-        ciphertext = bytes.fromhex(envelope["ciphertext"])
-        tag = bytes.fromhex(envelope["tag"])
-    except (KeyError, TypeError, ValueError):
-        raise SecretsError("The encrypted credentials file is damaged.") from None
-    try:
-        return cipher.decrypt_and_verify(ciphertext, tag)
-    except ValueError:
-        raise WrongPassphrase() from None

@@ -224,7 +224,7 @@ class AgentTools:
 
         With ``validate`` the address is checked now: NotAWorkflow ("0x… is not a workflow
         contract (…)") when it holds no workflow."""
-        from og_tui.core.alpha import _addr
+        from og_tui.core.alpha_abi import _addr
 
         address = _addr(address)
         if validate:

@@ -10,6 +10,7 @@ import pytest
 from eth_utils import keccak
 
 from og_tui.core import alpha as A
+from og_tui.core import alpha_abi as ABI
 from og_tui.core.abi import canonical_type, load_abi, signature
 from og_tui.core.errors import ValidationError
 from og_tui.core.types import CandleOrder, CandleType, HistoricalInputQuery, SchedulerParams
@@ -17,7 +18,7 @@ from og_tui.devnet.market import Market, UnknownPair
 
 
 def test_artifact_has_the_reference_abi_and_matches_its_source():
-    art = A.contract_artifact()
+    art = ABI.contract_artifact()
     ours = {(e["type"], e.get("name")): e for e in art["abi"]}
     for entry in load_abi("price_history_inference"):
         key = (entry["type"], entry.get("name"))
@@ -25,7 +26,7 @@ def test_artifact_has_the_reference_abi_and_matches_its_source():
         assert signature(ours[key]) == signature(entry)
         if entry["type"] == "function":
             assert [canonical_type(p) for p in ours[key]["outputs"]] == [canonical_type(p) for p in entry["outputs"]]
-    src = A.CONTRACT_ARTIFACT.with_suffix(".sol").read_bytes()
+    src = ABI.CONTRACT_ARTIFACT.with_suffix(".sol").read_bytes()
     assert hashlib.sha256(src).hexdigest() == art["sourceSha256"], "rebuild: see og_tui/core/contracts/build.js"
     assert len(bytes.fromhex(art["deployedBytecode"])) < 24_576
 
@@ -33,20 +34,20 @@ def test_artifact_has_the_reference_abi_and_matches_its_source():
 @pytest.mark.parametrize(
     "name,sel",
     [
-        ("run()", A.SEL_RUN),
-        ("getInferenceResult()", A.SEL_GET_RESULT),
-        ("getLastInferenceResults(uint256)", A.SEL_GET_LAST),
-        ("historicalContract()", A.SEL_HISTORICAL),
-        ("inputName()", A.SEL_INPUT_NAME),
-        ("modelId()", A.SEL_MODEL_ID),
-        ("inputQuery()", A.SEL_INPUT_QUERY),
-        (f"runInferenceOnPriceFeed(string,string,{A.QUERY_TYPE})", A.SEL_PRICE_FEED),
-        ("registerTask(address,uint256,uint256)", A.SEL_REGISTER),
+        ("run()", ABI.SEL_RUN),
+        ("getInferenceResult()", ABI.SEL_GET_RESULT),
+        ("getLastInferenceResults(uint256)", ABI.SEL_GET_LAST),
+        ("historicalContract()", ABI.SEL_HISTORICAL),
+        ("inputName()", ABI.SEL_INPUT_NAME),
+        ("modelId()", ABI.SEL_MODEL_ID),
+        ("inputQuery()", ABI.SEL_INPUT_QUERY),
+        (f"runInferenceOnPriceFeed(string,string,{ABI.QUERY_TYPE})", ABI.SEL_PRICE_FEED),
+        ("registerTask(address,uint256,uint256)", ABI.SEL_REGISTER),
     ],
 )
 def test_selectors(name, sel):
     assert keccak(text=name)[:4].hex() == sel
-    assert "0x" + keccak(text=A.EVENT_RESULT).hex() == A.EVENT_RESULT_TOPIC
+    assert "0x" + keccak(text=ABI.EVENT_RESULT).hex() == ABI.EVENT_RESULT_TOPIC
 
 
 def test_market_is_deterministic_and_consistent():

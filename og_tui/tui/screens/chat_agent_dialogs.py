@@ -296,7 +296,7 @@ class WorkflowToolDialog(Dialog):
         self._submit()
 
     def collect(self) -> None:
-        from og_tui.core.alpha import _addr
+        from og_tui.core.alpha_abi import _addr
         from og_tui.core.errors import ValidationError
 
         text = self.query_one("#wf-address", Input).value.strip()

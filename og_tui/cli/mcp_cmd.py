@@ -49,8 +49,16 @@ def mcp(
     """Serve OpenGradient tools over MCP: og-tui mcp [--transport stdio|http]."""
     if ctx.invoked_subcommand is not None:
         return
+    from og_tui.core.errors import ConfigError, ValidationError
+
+    try:
+        import mcp as _sdk  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "The MCP server needs the official MCP SDK, which is not installed.",
+            hint="Install it with: pip install 'og-tui[mcp]' (or pip install 'mcp>=2.3,<3').",
+        ) from None
     from og_tui.cli.chat import _signer
-    from og_tui.core.errors import ValidationError
     from og_tui.core.store import Store
     from og_tui.core.x402 import SpendCaps
     from og_tui.serve.mcp_server import McpApp

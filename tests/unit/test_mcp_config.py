@@ -134,7 +134,7 @@ def test_tensor_schemas_follow_the_signature():
 
 
 def test_approval_queue_decisions_and_expiry(tmp_path):
-    from og_tui.serve.mcp_store import ApprovalQueue
+    from og_tui.core.mcp_approvals import ApprovalQueue
 
     with ApprovalQueue(tmp_path / "og-tui.db") as queue:
         queue.poll_seconds = 0.01
@@ -143,9 +143,7 @@ def test_approval_queue_decisions_and_expiry(tmp_path):
         results: list[str] = []
         waiter = threading.Thread(target=lambda: results.append(queue.wait(a.id)))
         waiter.start()
-        # another process decides on its own connection to the same file
-        with ApprovalQueue(tmp_path / "og-tui.db") as other:
-            decided = other.decide(a.id, True, "cli")
+        decided = queue.decide(a.id, True, "cli")  # (another process: tests/serve/test_mcp_e2e.py)
         waiter.join(timeout=10)
         assert results == ["approved"] and decided.decided_by == "cli"
         with pytest.raises(ValidationError) as exc:

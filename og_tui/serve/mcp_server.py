@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any, Callable, Dict, List, Optional
 
 import anyio
@@ -274,8 +275,12 @@ class McpApp:
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         name, arguments = params.name, dict(params.arguments or {})
+        gone = threading.Event()  # the client cancelled the call (or went away): do not spend for it
         try:
-            data = await anyio.to_thread.run_sync(self.call, name, arguments)
+            data = await anyio.to_thread.run_sync(self.call, name, arguments, gone.is_set, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            gone.set()
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure is a tool error the agent can read
             self._event(f"{name}: refused or failed: {exc}")
             return _error(exc)
@@ -289,8 +294,11 @@ class McpApp:
             except Exception:  # noqa: BLE001 - a report must not break a call
                 pass
 
-    def call(self, name: str, arguments: Dict[str, Any]) -> Dict[str, Any]:
-        """Serve one tool call (in a worker thread): the structured result, or raise."""
+    def call(
+        self, name: str, arguments: Dict[str, Any], cancelled: Optional[Callable[[], bool]] = None
+    ) -> Dict[str, Any]:
+        """Serve one tool call (in a worker thread): the structured result, or raise.
+        ``cancelled()`` true: the caller gave up; a call waiting for an approval stops waiting."""
         b, cfg = self.backend, self.config
         if name == "list_models":
             return {"models": [m.as_dict() for m in b.models()]}
@@ -301,7 +309,7 @@ class McpApp:
         if name == "chat" and cfg.chat:
             request = b.chat_request(arguments)
             if cfg.needs_confirmation("chat"):
-                self._confirm(name, arguments, b.price_text(request["model"], request["max_tokens"]))
+                self._confirm(name, arguments, b.price_text(request["model"], request["max_tokens"]), cancelled)
             result = b.chat(request)
             self._event(f"chat with {request['model']}: paid {result['cost_text'] or result['cost']}")
             return result
@@ -317,7 +325,7 @@ class McpApp:
                     f"gas for one {cfg.inference_mode} inference transaction of {model.name} {model.version}, "
                     f"paid in {b.profile.native_symbol} by {b.address}"
                 )
-                self._confirm(name, arguments, spend)
+                self._confirm(name, arguments, spend, cancelled)
             result = b.run_model(model, arguments)
             self._event(f"{name}: mined in block {result['block']} ({result['transaction_hash']})")
             return result
@@ -326,7 +334,9 @@ class McpApp:
             hint="tools/list shows this server's tools (a model that failed to load has none).",
         )
 
-    def _confirm(self, tool: str, arguments: Dict[str, Any], spend: str) -> None:
+    def _confirm(
+        self, tool: str, arguments: Dict[str, Any], spend: str, cancelled: Optional[Callable[[], bool]] = None
+    ) -> None:
         if self.approvals is None:
             raise Refused(f"{tool} needs an approval and this server has no approval queue; nothing was signed.")
         timeout = self.config.approval_timeout
@@ -341,9 +351,11 @@ class McpApp:
         self._event(
             f"{tool} waits for approval #{approval.id} (og-tui mcp approvals approve {approval.id}, or in the app)"
         )
-        status = self.approvals.wait(approval.id)
-        if status == "approved":
+        status = self.approvals.wait(approval.id, cancelled)
+        if status == "approved" and not (cancelled is not None and cancelled()):
             return
+        if status == "approved":
+            raise Refused(f"The client gave up on this call (approval #{approval.id}); nothing was signed.")
         if status == "denied":
             raise Refused(f"The user denied this call (approval #{approval.id}); nothing was signed.")
         raise Refused(

@@ -32,6 +32,7 @@ _log = logging.getLogger(__name__)
 __all__ = ["ExposedModel", "McpBackend", "tensor_schema", "model_input_schema", "tool_name_for"]
 
 MAX_HISTORY = 50
+RETRY_SECONDS = 30.0  # a model the Hub could not resolve is looked up again after this
 
 
 @dataclass
@@ -46,6 +47,7 @@ class ExposedModel:
     description: str = ""
     signature: Optional[Dict[str, Any]] = None
     error: Optional[str] = None
+    looked_up: float = 0.0  # time.monotonic() of the Hub lookup
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -183,7 +185,7 @@ class McpBackend:
 
     # -- models --------------------------------------------------------------------------------
     def _resolve(self, ref: Any, tool: str) -> ExposedModel:
-        model = ExposedModel(ref.name, tool)
+        model = ExposedModel(ref.name, tool, looked_up=time.monotonic())
         try:
             detail = self.hub.model_detail(ref.name)
             model.description = str(detail.get("description") or "")
@@ -216,7 +218,7 @@ class McpBackend:
         return model
 
     def models(self) -> List[ExposedModel]:
-        """The exposed models, resolved on the Hub (again for those that failed last time)."""
+        """The exposed models, resolved on the Hub (those that failed: again after RETRY_SECONDS)."""
         with self._lock:
             taken: set[str] = set()
             out = []
@@ -225,7 +227,7 @@ class McpBackend:
                 known = self._models.get(key)
                 tool = known.tool if known is not None else tool_name_for(ref.name, taken)
                 taken.add(tool)
-                if known is None or known.error:
+                if known is None or (known.error and time.monotonic() - known.looked_up > RETRY_SECONDS):
                     known = self._resolve(ref, tool)
                     self._models[key] = known
                 out.append(known)

@@ -34,7 +34,7 @@ CONFIG = """
 llm_cap_per_request = "0.0001"
 
 [mcp]
-models = ["linear-regression", "weighted-sum@0.01"]
+models = ["linear-regression", "weighted-sum@0.01", "no-such-model"]
 workflows = ["public"]
 chat_models = ["og-devnet/mini"]
 chat_max_tokens = 512
@@ -181,6 +181,7 @@ def test_stdio_tools_model_run_workflows_and_the_cap(cli, chain, devnet):
     assert "approval" in tools["run_weighted_sum"].description
     names = {m["name"]: m for m in out["models"]["models"]}
     assert names["weighted-sum"]["version"] == "0.01" and names["linear-regression"]["cid"]
+    assert "no-such-model" in (names["no-such-model"]["error"] or "") and "run_no_such_model" not in tools
 
     run = out["run"]
     assert not run.is_error, _text(run)

@@ -41,6 +41,12 @@ chat_max_tokens = 512
 confirm = ["weighted-sum"]
 approval_timeout = 60
 settlement = "settle"
+
+[mcp.servers.strict]
+models = []
+workflows = []
+confirm = ["chat"]
+approval_timeout = 1
 """
 
 
@@ -116,9 +122,9 @@ def _ousdc(chain, address):
     return chain.token_balance(builtin_profiles()["local"].payment_token, address)
 
 
-def _stdio(cli) -> StdioServerParameters:
+def _stdio(cli, *extra: str) -> StdioServerParameters:
     return StdioServerParameters(
-        command=sys.executable, args=["-m", "og_tui", "--profile", "local", "mcp"], env=cli.env, cwd=str(ROOT)
+        command=sys.executable, args=["-m", "og_tui", "--profile", "local", "mcp", *extra], env=cli.env, cwd=str(ROOT)
     )
 
 
@@ -215,6 +221,22 @@ def test_stdio_tools_model_run_workflows_and_the_cap(cli, chain, devnet):
     with _history(cli) as store:
         assert len(store.list_payments(limit=1000)) == payments_before
     assert _ousdc(chain, cli.address) == ousdc_before
+
+
+def test_stdio_named_server_and_an_unanswered_approval(cli, chain):
+    async def session():
+        async with Client(_stdio(cli, "--server", "strict")) as client:
+            tools = {t.name: t for t in (await client.list_tools()).tools}
+            return tools, await client.call_tool("chat", {"prompt": "hello", "max_tokens": 8})
+
+    before = _ousdc(chain, cli.address)
+    tools, result = _run(session)
+    assert set(tools) == {"list_models", "chat"} and "approval" in tools["chat"].description
+    assert result.is_error and "No approval within 1 s" in _text(result) and "nothing was signed" in _text(result)
+    assert _ousdc(chain, cli.address) == before
+    rows = json.loads(cli("mcp", "approvals", "list", "--all", "--json").stdout)
+    assert rows[0]["tool"] == "chat" and rows[0]["status"] == "expired" and rows[0]["server"] == "strict"
+    assert "up to 0.000008 OUSDC" in rows[0]["spend"]  # og-devnet/mini: 1 unit per token of max_tokens
 
 
 # --- streamable HTTP ----------------------------------------------------------------------------

@@ -62,6 +62,7 @@ SUBCOMMANDS = {
     "infer": "og_tui.cli.infer:infer",
     "config": "og_tui.cli.config_cmd:config",
     "gateway": "og_tui.cli.gateway_cmd:gateway",
+    "mcp": "og_tui.cli.mcp_cmd:mcp",
 }
 
 

@@ -92,6 +92,7 @@ SETTINGS_SCHEMA: Dict[str, SettingSpec] = {
             "OG_TUI_LLM_CAP_PER_RUN",
         ),
         SettingSpec("keymap", 'a [keymap] table of binding id = "key"', {}),
+        SettingSpec("mcp", "an [mcp] table: what og-tui mcp exposes (see the README)", {}),
         SettingSpec("profiles", "[profiles.NAME] tables", {}),
     )
 }
@@ -319,6 +320,7 @@ class Settings:
     llm_cap_per_run: Optional[str] = DEFAULT_LLM_CAP_PER_RUN
     keymap: Dict[str, str] = field(default_factory=dict)
     devnet_autostart: bool = True
+    mcp: Any = None  # og_tui.core.mcp_config.McpSettings (None: no [mcp] table, the defaults)
     warnings: List[str] = field(default_factory=list)
     # where each top-level setting came from: "default", "file (PATH)", "environment (VAR)"
     sources: Dict[str, str] = field(default_factory=dict)
@@ -572,6 +574,12 @@ def load_settings(
     ):
         raise ConfigError(f'{source}: [keymap] maps binding ids to keys, e.g. quit = "ctrl+q".')
 
+    mcp_settings = None
+    if "mcp" in raw:  # only then: start-up without one skips the import
+        from .mcp_config import parse_mcp
+
+        mcp_settings = parse_mcp(raw["mcp"], source)
+
     return Settings(
         profile_name=name,
         profiles=profiles,
@@ -582,6 +590,7 @@ def load_settings(
         llm_cap_per_run=caps["llm_cap_per_run"],
         keymap=dict(keymap_raw),
         devnet_autostart=autostart,
+        mcp=mcp_settings,
         warnings=warnings,
         sources=sources,
     )

@@ -164,6 +164,36 @@ MIGRATIONS: Sequence[str] = (
     );
     CREATE INDEX gateway_requests_key_created ON gateway_requests (key_id, created_at);
     """,
+    # 7: the MCP server (og_tui.serve): the keys its HTTP transport accepts (only a hash of
+    # each is kept), and the approval queue: one row per tool call that needs a confirmation
+    # before it spends gas or OUSDC; the call waits for the row to be approved or denied (in
+    # the app or with `og-tui mcp approvals`) and gives up at ``expires_at``
+    """
+    CREATE TABLE mcp_keys (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        name         TEXT NOT NULL,
+        prefix       TEXT NOT NULL,
+        key_hash     TEXT NOT NULL UNIQUE,
+        created_at   REAL NOT NULL,
+        revoked_at   REAL,
+        last_used_at REAL
+    );
+    CREATE TABLE mcp_approvals (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        tool        TEXT NOT NULL,
+        arguments   TEXT NOT NULL,
+        spend       TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+        created_at  REAL NOT NULL,
+        expires_at  REAL NOT NULL,
+        decided_at  REAL,
+        decided_by  TEXT,
+        server      TEXT,
+        profile     TEXT
+    );
+    CREATE INDEX mcp_approvals_status ON mcp_approvals (status, id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

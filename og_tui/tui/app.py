@@ -331,6 +331,9 @@ class OGApp(DevnetControl, App):
             return
         self.post_message(m.ChainStatus(True, block, balances))
         self._follow_payments(ctx)
+        from og_tui.tui.screens.mcp_approval import offer_pending_approvals
+
+        offer_pending_approvals(self)  # og-tui mcp calls waiting for a yes
 
     def _follow_payments(self, ctx: AppContext) -> None:
         """Bring the payment history up to date (runs inside the poll worker)."""

@@ -277,7 +277,9 @@ class AgentTools:
             return {"gas": 0, "gas_price": 0, "fee_wei": 0, "text": "free (read-only call)"}
         try:
             model_input = fit_arguments(args, tool.signature or {})
-            data = _run_calldata(tool.model_cid or "", tool.mode, model_input)
+            from og_tui.core.inference import run_calldata
+
+            data = run_calldata(tool.model_cid or "", tool.mode, model_input)
             sender = getattr(self.signer, "address", None)
             gas = self.chain.estimate_gas({"from": sender, "to": self.contract_address, "data": "0x" + data.hex()})
             price = self.chain.gas_price()
@@ -355,15 +357,3 @@ class AgentTools:
         if tool.kind == "function" and tool.func is not None:
             return ToolOutcome(content=str(tool.func(**dict(args))))
         raise ValidationError(f"Tool {tool.name} cannot be run (kind {tool.kind!r}).")
-
-
-def _run_calldata(model_cid: str, mode: int, model_input: Mapping[str, Any]) -> bytes:
-    """Calldata of the hub's ``run(modelId, mode, ModelInput)`` (as InferenceClient.infer sends it)."""
-    from og_tui.core import inference_abi as A
-    from og_tui.core.inference import encode_input
-
-    numbers, strings = encode_input(model_input)
-    tail = A.encode_model_input_tail((numbers, strings))
-    return A.RUN_SELECTOR + A.encode_dynamic_tuple(
-        [(True, A.encode_string_tail(model_cid)), (False, int(mode).to_bytes(32, "big")), (True, tail)]
-    )

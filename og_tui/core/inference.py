@@ -58,6 +58,7 @@ __all__ = [
     "NodeApiError",
     "parse_mode",
     "encode_input",
+    "run_calldata",
     "calldata_gas",
     "verify_attestation",
     "input_template",
@@ -320,6 +321,15 @@ def verify_attestation(
     )
 
 
+def run_calldata(model_cid: str, mode: int, model_input: Mapping[str, Any]) -> bytes:
+    """Calldata of the hub's ``run(modelId, mode, ModelInput)`` (what :meth:`InferenceClient.infer` sends)."""
+    numbers, strings = encode_input(model_input)
+    tail = A.encode_model_input_tail((numbers, strings))
+    return A.RUN_SELECTOR + A.encode_dynamic_tuple(
+        [(True, A.encode_string_tail(model_cid)), (False, int(mode).to_bytes(32, "big")), (True, tail)]
+    )
+
+
 # --- the client ----------------------------------------------------------------------------------------
 
 
@@ -403,6 +413,17 @@ class InferenceClient:
         raise NodeApiError("The node API result holds no model_output.")
 
     # -- infer ------------------------------------------------------------------------------------
+    def estimate_fee(
+        self, sender: str, model_cid: str, mode: Any, model_input: Any, *, gas_margin: float = DEFAULT_GAS_MARGIN
+    ) -> tuple[int, int, int]:
+        """``(gas, gas_price, fee_wei)`` the inference would cost at most (estimate x margin);
+        nothing is signed. Raises what :meth:`infer` would raise for a bad input or a revert."""
+        data = run_calldata(model_cid, parse_mode(mode), model_input)
+        gas = self.chain.estimate_gas({"from": sender, "to": self.contract_address, "data": "0x" + data.hex()})
+        gas = int(gas * gas_margin)
+        price = self.chain.gas_price()
+        return gas, price, gas * price
+
     def infer(
         self,
         signer: LocalAccount,

@@ -10,6 +10,7 @@
     approval_timeout = 120                                 # seconds a call waits for a yes
     inference_mode = "VANILLA"                             # VANILLA, TEE or ZKML
     settlement = "settle-batch"                            # settle, settle-metadata, settle-batch
+    max_gas_fee = "0.05"                                   # OG one model run may cost in gas at most
 
     [mcp.servers.research]      # another server: og-tui mcp --server research
     models = []                 # (every key not given here comes from [mcp])
@@ -45,6 +46,7 @@ SETTLEMENTS = ("settle", "settle-metadata", "settle-batch")
 WORKFLOW_GROUPS = ("public", "mine")  # the SDK's workflow models / those deployed from here
 CONFIRM_GROUPS = ("models", "chat")
 MAX_APPROVAL_TIMEOUT = 3600
+DEFAULT_MAX_GAS_FEE_WEI = 5 * 10**16  # 0.05 of the native token per model run
 
 # key -> what a valid value looks like (for errors and the README)
 MCP_KEYS: Dict[str, str] = {
@@ -57,6 +59,7 @@ MCP_KEYS: Dict[str, str] = {
     "approval_timeout": f"seconds, from 1 to {MAX_APPROVAL_TIMEOUT}",
     "inference_mode": "VANILLA, TEE or ZKML",
     "settlement": "settle, settle-metadata or settle-batch",
+    "max_gas_fee": 'an amount of the native token, e.g. "0.05" (the most gas one model run may cost)',
     "servers": "[mcp.servers.NAME] tables with the same keys",
 }
 
@@ -89,6 +92,7 @@ class McpConfig:
     approval_timeout: float = 120.0
     inference_mode: str = "VANILLA"
     settlement: str = "settle-batch"
+    max_gas_fee_wei: int = DEFAULT_MAX_GAS_FEE_WEI
 
     def needs_confirmation(self, kind: str, model: Optional[str] = None) -> bool:
         """Whether a call of ``kind`` ("chat" or "model", with the model's name) waits for a yes."""
@@ -179,6 +183,18 @@ def _choice(value: Any, choices: Tuple[str, ...], source: str, table: str, key: 
     return str(text)
 
 
+def _native_amount(value: Any, source: str, table: str, key: str) -> int:
+    from og_tui.core.amounts import parse_amount
+    from og_tui.core.errors import OGError
+
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigError(f"{_where(source, table, key)} must be {MCP_KEYS[key]}, not {value!r}.")
+    try:
+        return parse_amount(str(value), 18)
+    except OGError as exc:
+        raise ConfigError(f"{_where(source, table, key)}: {exc}", hint=f"Use {MCP_KEYS[key]}.") from None
+
+
 def _unknown_key(source: str, table: str, key: str) -> ConfigError:
     allowed = [k for k in MCP_KEYS if table == "mcp" or k != "servers"]
     close = difflib.get_close_matches(key, allowed, n=1)
@@ -216,6 +232,8 @@ def _config(raw: Mapping[str, Any], base: McpConfig, name: str, source: str, tab
             changes[key] = _choice(value, INFERENCE_MODES, source, table, key, upper=True)
         elif key == "settlement":
             changes[key] = _choice(value, SETTLEMENTS, source, table, key)
+        elif key == "max_gas_fee":
+            changes["max_gas_fee_wei"] = _native_amount(value, source, table, key)
     config = dataclasses.replace(base, **changes)
     names = [m.name for m in config.models]
     checked = config.confirm if table == "mcp" or "confirm" in raw else ()  # inherited: checked in [mcp]

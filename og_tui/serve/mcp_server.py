@@ -321,9 +321,10 @@ class McpApp:
                 encode_input(arguments)  # a bad input is refused before anyone is asked
                 if model.signature:
                     check_input(arguments, model.signature)
+                fee = b.gas_check(model, arguments)  # over the gas cap: refused before anyone is asked
                 spend = (
-                    f"gas for one {cfg.inference_mode} inference transaction of {model.name} {model.version}, "
-                    f"paid in {b.profile.native_symbol} by {b.address}"
+                    f"{fee} for one {cfg.inference_mode} inference transaction of {model.name} {model.version}, "
+                    f"paid by {b.address}"
                 )
                 self._confirm(name, arguments, spend, cancelled)
             result = b.run_model(model, arguments)

@@ -251,6 +251,7 @@ class McpBackend:
         encode_input(arguments)
         check_input(arguments, model.signature)
         mode = self.config.inference_mode
+        self.gas_check(model, arguments)
         recorder = TxRecorder(
             self.store,
             self.profile.name,
@@ -411,6 +412,24 @@ class McpBackend:
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
             raise ValidationError(f"temperature must be a number from 0 to 2, not {temperature!r}.")
         return {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": float(temperature)}
+
+    def gas_check(self, model: ExposedModel, arguments: Dict[str, Any]) -> str:
+        """What one run of ``model`` costs in gas at most, as text; SpendCapExceeded (nothing signed)
+        when that is over this server's ``max_gas_fee``."""
+        from og_tui.core.amounts import format_amount
+        from og_tui.core.errors import SpendCapExceeded
+
+        sender = self.signer.address if self.signer is not None else self.address
+        gas, _price, fee = self.inference.estimate_fee(sender, model.cid or "", self.config.inference_mode, arguments)
+        sym = self.profile.native_symbol
+        cap = self.config.max_gas_fee_wei
+        if fee > cap:
+            raise SpendCapExceeded(
+                f"Running {model.name} would cost up to {format_amount(fee, 18)} {sym} in gas ({gas:,} gas), over "
+                f"this server's cap of {format_amount(cap, 18)} {sym} per model run; nothing was signed.",
+                hint="Raise max_gas_fee in the [mcp] table of the config file if you meant to pay this much.",
+            )
+        return f"up to {format_amount(fee, 18)} {sym} in gas ({gas:,} gas)"
 
     def price_text(self, model: str, max_tokens: int) -> str:
         """What a chat of ``max_tokens`` will cost at most, as far as the network says."""

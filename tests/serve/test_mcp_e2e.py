@@ -47,6 +47,11 @@ models = []
 workflows = []
 confirm = ["chat"]
 approval_timeout = 1
+
+[mcp.servers.thrifty]
+models = ["linear-regression"]
+confirm = ["models"]
+max_gas_fee = "0.00001"
 """
 
 
@@ -237,6 +242,26 @@ def test_stdio_named_server_and_an_unanswered_approval(cli, chain):
     rows = json.loads(cli("mcp", "approvals", "list", "--all", "--json").stdout)
     assert rows[0]["tool"] == "chat" and rows[0]["status"] == "expired" and rows[0]["server"] == "strict"
     assert "up to 0.000008 OUSDC" in rows[0]["spend"]  # og-devnet/mini: 1 unit per token of max_tokens
+
+
+def test_stdio_model_run_over_the_gas_cap_is_refused_unsigned(cli, chain):
+    """A server's max_gas_fee bounds one model run: over it, the call is refused before anyone
+    is asked to approve it and before anything is signed (the wallet's nonce does not move)."""
+
+    async def session():
+        async with Client(_stdio(cli, "--server", "thrifty")) as client:
+            tool = next(t for t in (await client.list_tools()).tools if t.name.startswith("run_"))
+            return tool.name, await client.call_tool(tool.name, {"input": [[[1.0] * 4] * 3]})
+
+    nonce = chain.nonce(cli.address)
+    name, result = _run(session)
+    assert name == "run_linear_regression"
+    text = _text(result)
+    assert result.is_error and "over this server's cap of 0.00001 OG" in text and "nothing was signed" in text
+    assert "max_gas_fee" in text
+    assert chain.nonce(cli.address) == nonce
+    rows = json.loads(cli("mcp", "approvals", "list", "--all", "--json").stdout)
+    assert not any(r["server"] == "thrifty" for r in rows)  # nobody was asked
 
 
 # --- streamable HTTP ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ async def test_waiting_calls_are_approved_and_denied_in_the_app(app_env):
         run = queue.request(
             "run_linear_regression",
             {"input": [[1.5, 2.5]]},
-            "gas for one VANILLA inference transaction of linear-regression 0.01",
+            "up to 0.0004 OG in gas (400,000 gas) for one VANILLA inference transaction of linear-regression 0.01",
             timeout=60,
             profile="local",
         )
@@ -42,7 +42,7 @@ async def test_waiting_calls_are_approved_and_denied_in_the_app(app_env):
         await wait_until(pilot, lambda: isinstance(app.screen, McpApprovalDialog))
         text = _shown(app)
         assert "run_linear_regression" in text and f"#{run.id}" in text
-        assert "gas for one VANILLA inference" in text and "1.5" in text
+        assert "in gas (400,000 gas) for one VANILLA inference" in text and "1.5" in text
         await asyncio.to_thread(offer_pending_approvals, app)  # one dialog at a time
         await wait_until(pilot, lambda: app.focused is app.screen.query_one("#deny"))  # Enter would say no
         await press_ok(pilot)

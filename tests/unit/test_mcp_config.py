@@ -39,6 +39,7 @@ confirm = ["chat", "weighted-sum"]
 approval_timeout = 30
 inference_mode = "tee"
 settlement = "settle"
+max_gas_fee = "0.2"
 
 [mcp.servers.research]
 models = []
@@ -50,6 +51,7 @@ confirm = ["models"]
     assert cfg.workflows[1] == "0x00000000000000000000000000000000000000aa"
     assert (cfg.chat, cfg.chat_models, cfg.chat_max_tokens) == (False, ("og-devnet/mini",), 64)
     assert (cfg.approval_timeout, cfg.inference_mode, cfg.settlement) == (30.0, "TEE", "settle")
+    assert cfg.max_gas_fee_wei == 2 * 10**17 and McpConfig().max_gas_fee_wei == 5 * 10**16
     assert cfg.needs_confirmation("chat") and cfg.needs_confirmation("model", "weighted-sum")
     assert not cfg.needs_confirmation("model", "linear-regression")
     research = settings.mcp.server("research")
@@ -78,6 +80,9 @@ confirm = ["models"]
         ('inference_mode = "FAST"', ["inference_mode must be VANILLA, TEE or ZKML"]),
         ('settlement = "later"', ["settlement must be settle, settle-metadata or settle-batch"]),
         ('servers = "x"', ["mcp.servers must hold [mcp.servers.NAME] tables"]),
+        ('max_gas_fee = "-1"', ["mcp.max_gas_fee", "must be positive"]),
+        ('max_gas_fee = "0,5"', ["mcp.max_gas_fee", "no commas"]),
+        ("max_gas_fee = true", ["mcp.max_gas_fee must be an amount of the native token"]),
         ('[mcp.servers."bad name"]\nchat = true', ["'bad name' cannot name an MCP server"]),
         ("[mcp.servers.x]\nservers = 1", ["unknown key 'servers' in [mcp.servers.x]"]),
         ("[mcp.servers.x]\nchat_modles = []", ["Did you mean 'chat_models'?"]),

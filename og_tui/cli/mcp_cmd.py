@@ -56,7 +56,7 @@ def mcp(
     except ImportError:
         raise ConfigError(
             "The MCP server needs the official MCP SDK, which is not installed.",
-            hint="Install it with: pip install 'og-tui[mcp]' (or pip install 'mcp>=2.3,<3').",
+            hint="og-tui depends on it: reinstall og-tui (make run), or pip install 'mcp>=2.3,<3'.",
         ) from None
     from og_tui.cli.chat import _signer
     from og_tui.core.store import Store

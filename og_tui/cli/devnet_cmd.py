@@ -2,12 +2,108 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import click
 
 from og_tui.core import constants
 from og_tui.devnet import limits as L
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# `og-tui devnet` options that set one DevnetLimits field each:
+# option -> (field, default, click type, help, option value -> field value)
+_MIB = float(L.MIB)
+_LIMITS: list[tuple[str, str, float, click.ParamType, str, Callable[[float], float]]] = [
+    (
+        "--max-body-mib",
+        "max_body",
+        L.DEFAULT_MAX_BODY / _MIB,
+        click.FloatRange(min=0, min_open=True),
+        "Largest JSON request body, in MiB.",
+        lambda v: int(v * _MIB),
+    ),
+    (
+        "--max-json-depth",
+        "max_json_depth",
+        L.DEFAULT_MAX_JSON_DEPTH,
+        click.IntRange(1, 1_000),
+        "Deepest nesting of arrays/objects in a JSON body.",
+        int,
+    ),
+    (
+        "--rpc-batch-limit",
+        "batch_limit",
+        L.DEFAULT_BATCH_LIMIT,
+        click.IntRange(1),
+        "Most requests in one JSON-RPC batch.",
+        int,
+    ),
+    (
+        "--rpc-response-mib",
+        "response_limit",
+        L.DEFAULT_RESPONSE_LIMIT / _MIB,
+        click.FloatRange(min=0, min_open=True),
+        "Largest JSON-RPC response (one answer or a batch), in MiB.",
+        lambda v: int(v * _MIB),
+    ),
+    (
+        "--rpc-max-filters",
+        "max_filters",
+        L.DEFAULT_MAX_FILTERS,
+        click.IntRange(1),
+        "Most live eth_newFilter/eth_newBlockFilter filters.",
+        int,
+    ),
+    (
+        "--rpc-filter-timeout",
+        "filter_timeout",
+        L.DEFAULT_FILTER_TIMEOUT,
+        click.FloatRange(min=0, min_open=True),
+        "Seconds an unused filter lives.",
+        float,
+    ),
+    (
+        "--rpc-gas-cap",
+        "gas_cap",
+        L.DEFAULT_GAS_CAP,
+        click.IntRange(0),
+        "Gas of one eth_call / eth_estimateGas (0 = the block gas limit).",
+        int,
+    ),
+    (
+        "--rpc-evm-timeout",
+        "evm_timeout",
+        L.DEFAULT_EVM_TIMEOUT,
+        click.FloatRange(0),
+        "Seconds one eth_call / eth_estimateGas may run (0 = no limit).",
+        float,
+    ),
+    (
+        "--rpc-evm-concurrency",
+        "evm_concurrency",
+        L.DEFAULT_EVM_CONCURRENCY,
+        click.IntRange(1, 64),
+        "eth_call / eth_estimateGas requests run at once; more wait their turn.",
+        int,
+    ),
+    (
+        "--tx-evm-timeout",
+        "tx_timeout",
+        L.DEFAULT_TX_TIMEOUT,
+        click.FloatRange(0),
+        "Seconds one transaction may run; a longer one is refused, not mined (0 = no limit).",
+        float,
+    ),
+]
+# click's parameter name of each option -> (DevnetLimits field, conversion)
+_LIMIT_FIELDS = {flag[2:].replace("-", "_"): (field, scale) for flag, field, _d, _t, _h, scale in _LIMITS}
+
+
+def _limit_options(fn: F) -> F:
+    for flag, _field, default, kind, text, _scale in reversed(_LIMITS):
+        fn = click.option(flag, default=default, show_default=True, type=kind, help=text)(fn)
+    return fn
 
 
 @click.command("devnet")
@@ -52,76 +148,7 @@ from og_tui.devnet import limits as L
     help="Let web pages from ORIGIN (e.g. http://localhost:3000, or *) call the devnet; repeatable. "
     "[default: no cross-origin requests]",
 )
-@click.option(
-    "--max-body-mib",
-    default=L.DEFAULT_MAX_BODY / L.MIB,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Largest JSON request body, in MiB.",
-)
-@click.option(
-    "--max-json-depth",
-    default=L.DEFAULT_MAX_JSON_DEPTH,
-    show_default=True,
-    type=click.IntRange(1, 1_000),
-    help="Deepest nesting of arrays/objects in a JSON body.",
-)
-@click.option(
-    "--rpc-batch-limit",
-    default=L.DEFAULT_BATCH_LIMIT,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Most requests in one JSON-RPC batch.",
-)
-@click.option(
-    "--rpc-response-mib",
-    default=L.DEFAULT_RESPONSE_LIMIT / L.MIB,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Largest JSON-RPC response (one answer or a batch), in MiB.",
-)
-@click.option(
-    "--rpc-max-filters",
-    default=L.DEFAULT_MAX_FILTERS,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Most live eth_newFilter/eth_newBlockFilter filters.",
-)
-@click.option(
-    "--rpc-filter-timeout",
-    default=L.DEFAULT_FILTER_TIMEOUT,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds an unused filter lives.",
-)
-@click.option(
-    "--rpc-gas-cap",
-    default=L.DEFAULT_GAS_CAP,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Gas of one eth_call / eth_estimateGas (0 = the block gas limit).",
-)
-@click.option(
-    "--rpc-evm-timeout",
-    default=L.DEFAULT_EVM_TIMEOUT,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds one eth_call / eth_estimateGas may run (0 = no limit).",
-)
-@click.option(
-    "--rpc-evm-concurrency",
-    default=L.DEFAULT_EVM_CONCURRENCY,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="eth_call / eth_estimateGas requests run at once; more wait their turn.",
-)
-@click.option(
-    "--tx-evm-timeout",
-    default=L.DEFAULT_TX_TIMEOUT,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds one transaction may run; a longer one is refused, not mined (0 = no limit).",
-)
+@_limit_options
 @click.option(
     "--x402-network",
     type=click.Choice(["og-devnet", "og-evm"]),
@@ -137,16 +164,7 @@ def devnet(
     allow_remote: bool,
     public_url: Optional[str],
     cors: tuple[str, ...],
-    max_body_mib: float,
-    max_json_depth: int,
-    rpc_batch_limit: int,
-    rpc_response_mib: float,
-    rpc_max_filters: int,
-    rpc_filter_timeout: float,
-    rpc_gas_cap: int,
-    rpc_evm_timeout: float,
-    rpc_evm_concurrency: int,
-    tx_evm_timeout: float,
+    **limit_values: float,
 ) -> None:
     """Run the local devnet (chain, faucet, hub, LLM gateway) on one port, for this machine only."""
     import os
@@ -158,18 +176,7 @@ def devnet(
     os.umask(0o077)
     if public_url is not None and not public_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{public_url!r} is not an http(s) URL", param_hint="--public-url")
-    limits = L.DevnetLimits(
-        max_body=int(max_body_mib * L.MIB),
-        max_json_depth=max_json_depth,
-        batch_limit=rpc_batch_limit,
-        response_limit=int(rpc_response_mib * L.MIB),
-        max_filters=rpc_max_filters,
-        filter_timeout=rpc_filter_timeout,
-        gas_cap=rpc_gas_cap,
-        evm_timeout=rpc_evm_timeout,
-        evm_concurrency=rpc_evm_concurrency,
-        tx_timeout=tx_evm_timeout,
-    )
+    limits = L.DevnetLimits(**{field: scale(limit_values[name]) for name, (field, scale) in _LIMIT_FIELDS.items()})
     raise SystemExit(
         serve(
             host,

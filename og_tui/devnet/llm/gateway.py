@@ -44,6 +44,7 @@ from og_tui.devnet.llm.payments import (
     Verified,
     hash_hex,
 )
+from og_tui.devnet.tee import service_for as tee_service_for
 
 MAX_TOKENS_LIMIT = 100_000
 
@@ -228,6 +229,7 @@ class Gateway:
             self.config.max_reply_seconds,
             self.config.margin_seconds,
         )
+        self.tee = tee_service_for(node, self.payments.payee)  # registry entry, reply signatures (devnet/tee)
 
     def routes(self) -> list:
         return [
@@ -334,6 +336,7 @@ class Gateway:
             spec, req, extras = parse_request(kind, body, self.catalog)
         except BadRequest as exc:
             return error_response(exc.message, exc.code, exc.status)
+        extras["request"] = body  # as received: what the TEE signature commits to
         if kind == "completion":
             extras["stream"] = False  # completions are answered whole (as the reference server does)
         mode = (request.headers.get("x-settlement-type") or DEFAULT_SETTLEMENT).strip().lower()
@@ -456,6 +459,7 @@ class Gateway:
                 "usage": _usage(res),
                 "x402": x402,
             }
+        body.update(self.tee.sign_result(kind, extras["request"], res))
         return JSONResponse(body, headers=headers)
 
     async def _stream(
@@ -601,7 +605,8 @@ class Gateway:
                     }
                 st = await run_in_threadpool(settle_now)
                 x402 = dict(st.public(), amount=str(verified.value), payee=verified.payee)
-                yield chunk({}, state["finish"] or "stop", usage=usage, x402=x402)
+                proof = self.tee.sign_stream(extras["request"], state)
+                yield chunk({}, state["finish"] or "stop", usage=usage, x402=x402, **proof)
                 yield "data: [DONE]\n\n"
             finally:
                 if up is not None:

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from og_tui.devnet.llm import builtin, upstream
+from og_tui.devnet.llm import builtin, structured, upstream
 from og_tui.devnet.llm.builtin import GenRequest, GenResult
 from og_tui.devnet.llm.catalog import BACKEND_UPSTREAM, Catalog, GatewayConfig, ModelSpec
 from og_tui.devnet.llm.payments import (
@@ -336,6 +336,10 @@ class Gateway:
             spec, req, extras = parse_request(kind, body, self.catalog)
         except BadRequest as exc:
             return error_response(exc.message, exc.code, exc.status)
+        try:
+            extras["response_format"] = structured.for_request(kind, body, req)
+        except structured.FormatError as exc:
+            return error_response(exc.message, exc.code, 400)
         extras["request"] = body  # as received: what the TEE signature commits to
         if kind == "completion":
             extras["stream"] = False  # completions are answered whole (as the reference server does)
@@ -385,7 +389,7 @@ class Gateway:
             if spec.backend == BACKEND_UPSTREAM:
                 res = await asyncio.wait_for(upstream.complete(spec, req), timeout=limit)
             else:
-                res = builtin.generate(req)
+                res = structured.generate(req, extras["response_format"])
         except asyncio.TimeoutError:
             self.payments.release(verified)
             return error_response(
@@ -475,7 +479,7 @@ class Gateway:
                 self.payments.release(verified)
                 return error_response(str(exc), "upstream_unavailable", exc.status, backend=spec.backend)
         else:
-            res = builtin.generate(req)
+            res = structured.generate(req, extras["response_format"])
         rate = float(extras.get("tokens_per_second") or self.config.tokens_per_second)
         limit = self.config.max_reply_seconds
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]

@@ -231,7 +231,8 @@ def reply_output(kind: str, reply: dict[str, Any]) -> str:
         if text is None:
             text = first.get("text", "")
         return text if isinstance(text, str) else ""
-    message = first.get("message") if isinstance(first.get("message"), dict) else {}
+    raw_message = first.get("message")
+    message: dict[str, Any] = raw_message if isinstance(raw_message, dict) else {}
     return chat_output_for_hash(message.get("content"), message.get("tool_calls"), first.get("finish_reason"))
 
 
@@ -293,7 +294,7 @@ class TeeVerifier:
         request_body: dict[str, Any],
         final_chunk: Optional[dict[str, Any]],
         text: str,
-        tool_calls: list,
+        tool_calls: list[Any],
         finish: Optional[str],
     ) -> TeeVerification:
         """Check a streamed chat reply: its final chunk's proof against the text and tool calls received."""

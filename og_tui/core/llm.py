@@ -243,6 +243,8 @@ class LLMClient:
 
     def close(self) -> None:
         self._http.close()
+        if self._tee_verifier is not None:
+            self._tee_verifier.close()
 
     def __enter__(self) -> "LLMClient":
         return self

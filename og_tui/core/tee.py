@@ -240,13 +240,24 @@ class TeeVerifier:
     """Checks replies against one registry (its active TEEs are read again after ``ttl`` seconds
     or when a reply names a TEE not seen yet)."""
 
-    def __init__(self, chain: Any, registry_address: str, ttl: float = 60.0) -> None:
+    def __init__(self, chain: Any, registry_address: str, ttl: float = 60.0, timeout: float = 10.0) -> None:
+        if isinstance(chain, str):
+            from og_tui.core.chain import ChainClient
+
+            chain = ChainClient(chain, timeout=timeout)
+            self._owned: Any = chain
+        else:
+            self._owned = None
         self.chain = chain
         self.registry_address = registry_address
         self.ttl = ttl
         self._tees: dict[str, TeeEndpoint] = {}
         self._read_at = 0.0
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self._owned is not None:
+            self._owned.close()
 
     def tees(self, refresh: bool = False) -> dict[str, TeeEndpoint]:
         with self._lock:

@@ -14,7 +14,7 @@ import logging
 from typing import Any, Callable, Optional
 
 from og_tui.core import constants
-from og_tui.core.tee_proof import TeeVerification
+from og_tui.core.tee_proof import TEE_FIELDS, TeeVerification
 
 _log = logging.getLogger(__name__)
 
@@ -25,14 +25,24 @@ def registry_address(profile: Any) -> str:
     return getattr(profile, "tee_registry_address", None) or constants.TEE_REGISTRY_ADDRESS
 
 
+REGISTRY_TIMEOUT = 10.0  # seconds for one registry read (a reply waits for it)
+
+
 def verifier_of(client: Any) -> Any:
     verifier = getattr(client, "_tee_verifier", None)
     if verifier is None:
         from og_tui.core.tee import TeeVerifier
 
-        verifier = TeeVerifier(client.chain, registry_address(client.profile))
+        verifier = TeeVerifier(client.profile.rpc_url, registry_address(client.profile), timeout=REGISTRY_TIMEOUT)
         client._tee_verifier = verifier
     return verifier
+
+
+def _no_proof(fields: Any) -> Optional[TeeVerification]:
+    """A reply that carries no proof at all is not verified, and the registry is not asked."""
+    if isinstance(fields, dict) and any(fields.get(k) not in (None, "") for k in TEE_FIELDS):
+        return None
+    return TeeVerification(False, "the reply carries no TEE proof (no tee_signature, tee_id, ... fields)")
 
 
 def _pinned(client: Any, result: TeeVerification) -> TeeVerification:
@@ -56,12 +66,18 @@ def verify_reply(client: Any, kind: str, body: dict[str, Any], data: Any) -> Opt
     """The check of a whole (non-streamed) reply ``data`` to ``body``."""
     if not isinstance(data, dict):
         return TeeVerification(False, "the reply is not a JSON object")
+    missing = _no_proof(data)
+    if missing is not None:
+        return missing
     result = _safely(lambda: verifier_of(client).verify(kind, body, data))
     return _pinned(client, result)
 
 
 def verify_stream(client: Any, body: dict[str, Any], stream: Any) -> Optional[TeeVerification]:
     """The check of a finished stream: its proof chunk against the text and tool calls received."""
+    missing = _no_proof(stream.tee_frame)
+    if missing is not None:
+        return missing
     result = _safely(
         lambda: verifier_of(client).verify_stream(
             body, stream.tee_frame, stream.text, stream.tool_calls, stream.meta.finish_reason

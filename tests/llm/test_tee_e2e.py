@@ -388,3 +388,25 @@ def test_a_bad_schema_reaches_the_client_as_a_clear_error(client):
     fmt = {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object", "not": {}}}}
     with pytest.raises(LLMError, match="keyword 'not'"):
         client.chat(DEVNET_MODEL, MSG, extra_body={"response_format": fmt})
+
+
+def test_a_reply_without_proof_is_not_verified_and_the_registry_is_not_asked(profile, upstream_server):
+    from tests.llm.conftest import free_port
+
+    dead_rpc = f"http://127.0.0.1:{free_port()}/rpc"  # nothing listens: a registry read would fail
+    plain = profile.replace(llm_url=upstream_server, rpc_url=dead_rpc)
+    with LLMClient(plain, None) as c:
+        r = c.chat("devnet/tiny", MSG, max_tokens=10)
+        assert r.chat_output["content"].startswith("upstream")
+        assert not r.meta.tee.verified and "carries no TEE proof" in r.meta.tee.reason
+        assert c._tee_verifier is None
+
+
+def test_the_tee_keeps_its_identity_across_a_restart(tee_devnet, tee, client):
+    tee_devnet.restart()
+    (again,) = discover(tee_devnet.rpc_url, constants.TEE_REGISTRY_ADDRESS)
+    assert again.tee_id == tee.tee_id and again.tls_cert_der == tee.tls_cert_der
+    assert again.registered_at == tee.registered_at and again.last_heartbeat_at >= tee.last_heartbeat_at
+    check_pin(again)
+    r = client.chat(DEVNET_MODEL, MSG, max_tokens=20)
+    assert r.meta.tee.verified, r.meta.tee.reason

@@ -153,6 +153,8 @@ def canonical_completion(body: dict[str, Any]) -> dict[str, Any]:
         raise ProofError("the request body must be a JSON object")
     model = body.get("model")
     prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]  # OpenAI's one-prompt batch form
     if not isinstance(model, str) or not model:
         raise ProofError("the request has no 'model'")
     if not isinstance(prompt, str):

@@ -239,6 +239,10 @@ def test_every_reply_carries_the_proof_fields_and_usage(tee_devnet, tee, payer):
     assert data["usage"]["total_tokens"] == data["usage"]["prompt_tokens"] + data["usage"]["completion_tokens"]
     comp = _paid(tee_devnet, tee, "/v1/completions", {"model": "mini", "prompt": "Hi", "max_tokens": 10}, payer)
     assert comp.json()["tee_id"] == tee.tee_id and comp.json()["usage"]["completion_tokens"] > 0
+    verifier = TeeVerifier(tee_devnet.rpc_url, constants.TEE_REGISTRY_ADDRESS)
+    batch = {"model": "mini", "prompt": ["Hi there"], "max_tokens": 10}  # the one-prompt list form
+    v = verifier.verify("completion", batch, _paid(tee_devnet, tee, "/v1/completions", batch, payer).json())
+    assert v.verified, v.reason
     with httpx.Client(verify=pinned_ssl_context(tee.tls_cert_der), timeout=30) as http:
         sbody = dict(body, stream=True)
         req = http.post(tee.endpoint + "/v1/chat/completions", json=sbody).json()["accepts"][0]

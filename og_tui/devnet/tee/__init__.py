@@ -106,16 +106,25 @@ class TeeService:
         when = int(time.time()) if timestamp is None else int(timestamp)
         return sign_fields(self.identity.signing_key, self.tee_id, canonical, output, when)
 
+    def _sign_safely(self, kind: str, body: dict, output: str) -> dict:
+        # the reply is paid for and generated: a request the proof cannot cover goes out unsigned
+        # (clients show it as not verified) rather than failing
+        try:
+            return self.sign(kind, body, output)
+        except Exception:  # noqa: BLE001
+            log.exception("could not sign a TEE reply")
+            return {}
+
     def sign_result(self, kind: str, body: dict, res: Any) -> dict:
         """The proof of a whole reply (a builtin/upstream GenResult)."""
         if kind == "completion":
-            return self.sign(kind, body, res.text or "")
-        return self.sign(kind, body, chat_output_for_hash(res.text, res.tool_calls, res.finish_reason))
+            return self._sign_safely(kind, body, res.text or "")
+        return self._sign_safely(kind, body, chat_output_for_hash(res.text, res.tool_calls, res.finish_reason))
 
     def sign_stream(self, body: dict, state: dict) -> dict:
         """The proof for a stream's final chunk: the text and tool calls it streamed."""
-        finish = state.get("finish") or "stop"
-        return self.sign("chat", body, chat_output_for_hash("".join(state["text"]), state["tool_calls"], finish))
+        output = chat_output_for_hash("".join(state["text"]), state["tool_calls"], state.get("finish") or "stop")
+        return self._sign_safely("chat", body, output)
 
 
 def service_for(node: Any, payee: str) -> TeeService:

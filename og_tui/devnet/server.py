@@ -385,8 +385,8 @@ def serve(
     services = app.state.services = Services(node, app)
     from og_tui.devnet.tee import tls as tee_tls
 
-    try:
-        tls = tee_tls.prepare(node, app, host, limits)  # the TEE endpoint (HTTPS), before the gateway registers it
+    try:  # the TEE endpoint (HTTPS), before the gateway registers it
+        tls = tee_tls.prepare(node, app, host, limits, public_url)
     except (ValueError, OSError) as exc:
         print(f"og-tui devnet: cannot open the TEE's TLS port: {exc}", file=sys.stderr)
         node.close()

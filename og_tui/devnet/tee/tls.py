@@ -13,6 +13,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -38,9 +39,10 @@ def _port() -> int:
     return port
 
 
-def prepare(node: Any, app: Starlette, host: str, limits: Any) -> TlsListener:
+def prepare(node: Any, app: Starlette, host: str, limits: Any, public_url: Optional[str] = None) -> TlsListener:
     """Bind the TLS port, build its app (``app``'s routes behind a Guard for this port) and
-    tell ``node`` its endpoint (``node.tee_endpoint``)."""
+    tell ``node`` its endpoint (``node.tee_endpoint``): ``https://`` and the host of
+    ``public_url`` when the devnet has one, else its listening address, and the TLS port."""
     import uvicorn
 
     from og_tui.devnet.guard import Guard, Site, connect_host, shown_host
@@ -51,7 +53,8 @@ def prepare(node: Any, app: Starlette, host: str, limits: Any) -> TlsListener:
     node.tee_identity = identity
     sock = _bind(host, _port())
     port = sock.getsockname()[1]
-    url = f"https://{shown_host(connect_host(host))}:{port}"
+    name = urlsplit(public_url).hostname if public_url else None
+    url = f"https://{shown_host(name or connect_host(host))}:{port}"
     site = Site(host=host, port=port, public_url=url)
     tls_app = Starlette(middleware=[Middleware(Guard, limits=limits, site=site)])
     tls_app.router.default = app.router  # every route of the devnet, once they are installed

@@ -6,6 +6,7 @@
     http = pinned_client(tee)           # an httpx.Client that trusts only that certificate
     verifier = TeeVerifier(chain, registry_address)
     result = verifier.verify("chat", request_body, reply_json)  # TeeVerification (verified / reason)
+    client = llm_client_via_registry(profile, signer)  # an LLMClient on a pinned registry TEE
 
 The registry (SDK 1.1.4's ``TEERegistry``) lists each TEE's endpoint, RSA signing key
 (DER), TLS certificate (DER), PCR hash, type, heartbeat; the TEE id is keccak256 of the
@@ -45,6 +46,7 @@ __all__ = [
     "check_pin",
     "TeeVerifier",
     "reply_output",
+    "llm_client_via_registry",
 ]
 
 TEE_TYPE_LLM_PROXY = 0
@@ -312,3 +314,26 @@ class TeeVerifier:
         if not final_chunk:
             return TeeVerification(False, "the stream ended without a signed final chunk")
         return self.verify_output("chat", request_body, final_chunk, chat_output_for_hash(text, tool_calls, finish))
+
+
+def llm_client_via_registry(profile: Any, signer: Any = None, **kwargs: Any) -> Any:
+    """An LLMClient talking to an active LLMProxy TEE of the profile's registry, over TLS pinned
+    to its registered certificate. The freshest heartbeat is tried first; a TEE that cannot be
+    reached or presents another certificate is skipped (the error names each one when none is left)."""
+    from og_tui.core.llm import LLMClient
+    from og_tui.core.tee_check import registry_address
+
+    address = registry_address(profile)
+    tees = [t for t in discover(profile.rpc_url, address) if t.endpoint and t.tls_cert_der]
+    if not tees:
+        raise LLMError(
+            f"The TEE registry {address} lists no active LLM TEE with an endpoint and a certificate.",
+            hint="Check the profile's RPC URL and TEE registry address, or try again later.",
+        )
+    problems = []
+    for tee in sorted(tees, key=lambda t: -t.last_heartbeat_at):
+        try:
+            return LLMClient(profile, signer, tee=tee, **kwargs)
+        except (TeeCertificateMismatch, NetworkUnreachable) as exc:
+            problems.append(f"{tee.endpoint}: {exc}")
+    raise TeeCertificateMismatch("No TEE of the registry could be used: " + " | ".join(problems))

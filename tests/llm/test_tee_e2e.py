@@ -17,6 +17,7 @@ from eth_abi import decode, encode
 from eth_utils import keccak
 
 from og_tui.core import constants
+from og_tui.core.errors import ChainError
 from og_tui.core.json_schema import validate
 from og_tui.core.llm import DEVNET_MODEL, LLMClient, LLMError
 from og_tui.core.tee import (
@@ -152,6 +153,8 @@ def test_registry_lists_the_devnet_gateway_as_an_llm_proxy_tee(tee_devnet, tee):
     assert discover(tee_devnet.rpc_url, constants.TEE_REGISTRY_ADDRESS, tee_type=1) == []
     with pytest.raises(tee_devnet.RpcError, match="unknown TEE"):
         call("getTEE(bytes32)", ["bytes32"], [b"\x02" * 32])
+    with pytest.raises(ChainError, match="no TEE registry at 0x1111"):
+        discover(tee_devnet.rpc_url, "0x" + "11" * 20)
 
 
 def test_heartbeat_advances_while_the_devnet_runs(tee_devnet, tee):
@@ -404,6 +407,36 @@ def test_a_reply_without_proof_is_not_verified_and_the_registry_is_not_asked(pro
         assert r.chat_output["content"].startswith("upstream")
         assert not r.meta.tee.verified and "carries no TEE proof" in r.meta.tee.reason
         assert c._tee_verifier is None
+
+
+def test_a_client_via_the_registry_talks_to_the_pinned_tee(profile, payer, tee):
+    from og_tui.core.tee import llm_client_via_registry
+
+    with llm_client_via_registry(profile, payer) as c:
+        assert c.base_url == tee.endpoint and c.tee.tee_id == tee.tee_id
+        r = c.chat(DEVNET_MODEL, MSG, max_tokens=20)
+        assert r.meta.tee.verified and r.meta.tee.tee_id == tee.tee_id, r.meta.tee.reason
+
+
+def test_a_bad_tls_port_setting_stops_the_devnet_with_a_clear_message(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.llm.conftest import free_port
+
+    env = dict(os.environ, OG_TUI_DEVNET_TEE_TLS_PORT="https")
+    run = subprocess.run(
+        [sys.executable, "-m", "og_tui", "devnet", "--port", str(free_port()), "--data-dir", str(tmp_path / "d")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "OG_TUI_DEVNET_TEE_TLS_PORT must be a TCP port number, not 'https'" in run.stderr
+
+
+# --- last: restarts the module's devnet ----------------------------------------------------------------
 
 
 def test_the_tee_keeps_its_identity_across_a_restart(tee_devnet, tee, client):

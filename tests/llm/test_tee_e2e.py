@@ -29,7 +29,7 @@ from og_tui.core.tee import (
     pinned_ssl_context,
 )
 from og_tui.core.x402 import sign_payment
-from tests.llm.conftest import _with_env
+from tests.llm.conftest import UPSTREAM_MODEL, _with_env
 
 pytestmark = pytest.mark.e2e
 
@@ -72,8 +72,12 @@ PERSON = {
 
 
 @pytest.fixture(scope="module")
-def tee_devnet(devnet_factory):
-    return _with_env({"OG_TUI_DEVNET_TEE_HEARTBEAT_SECONDS": "1"}, devnet_factory)
+def tee_devnet(devnet_factory, upstream_server):
+    env = {
+        "OG_TUI_DEVNET_TEE_HEARTBEAT_SECONDS": "1",
+        "OG_TUI_DEVNET_LLM_UPSTREAM": f"{UPSTREAM_MODEL}={upstream_server}#tiny",
+    }
+    return _with_env(env, devnet_factory)
 
 
 @pytest.fixture(scope="module")
@@ -434,6 +438,17 @@ def test_a_bad_tls_port_setting_stops_the_devnet_with_a_clear_message(tmp_path):
     )
     assert run.returncode == 2
     assert "OG_TUI_DEVNET_TEE_TLS_PORT must be a TCP port number, not 'https'" in run.stderr
+
+
+def test_an_upstream_model_is_sent_the_response_format_as_given(tee_devnet, tee, payer):
+    fmt = {"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "string", "pattern": "^a"}}}
+    body = {"model": UPSTREAM_MODEL, "messages": MSG, "max_tokens": 20, "response_format": fmt}
+    data = _paid(tee_devnet, tee, "/v1/chat/completions", body, payer).json()
+    assert json.loads(data["choices"][0]["message"]["content"]) == {"format": "json_schema", "heard": MSG[0]["content"]}
+    assert TeeVerifier(tee_devnet.rpc_url, constants.TEE_REGISTRY_ADDRESS).verify("chat", body, data).verified
+    bad = dict(body, response_format={"type": "json_schema", "json_schema": {"name": "s"}})
+    r = httpx.post(tee_devnet.url + "/v1/chat/completions", json=bad)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_response_format"
 
 
 # --- last: restarts the module's devnet ----------------------------------------------------------------

@@ -337,7 +337,7 @@ class Gateway:
         except BadRequest as exc:
             return error_response(exc.message, exc.code, exc.status)
         try:
-            extras["response_format"] = structured.for_request(kind, body, req)
+            extras["response_format"] = structured.for_request(kind, body, req, spec.backend != BACKEND_UPSTREAM)
         except structured.FormatError as exc:
             return error_response(exc.message, exc.code, 400)
         extras["request"] = body  # as received: what the TEE signature commits to

@@ -7,7 +7,8 @@
   value) and checked against it with :mod:`og_tui.core.json_schema` before it is sent.
 
 A malformed ``response_format``, a schema keyword outside the supported subset, or a schema
-no value can satisfy is a 400 naming what is wrong. A reply that calls a tool stays a tool
+no value can satisfy is a 400 naming what is wrong. An upstream model is sent the
+``response_format`` as the request gave it (only its shape is checked here) and enforces it. A reply that calls a tool stays a tool
 call; ``max_tokens`` still cuts a long value (``finish_reason: length``), as any model would.
 """
 
@@ -50,6 +51,19 @@ class ResponseFormat:
     name: str = ""
     schema: Any = None
     strict: bool = False
+
+
+def _shape(value: Any) -> None:
+    """FormatError unless ``value`` has the shape of a response_format (any schema inside)."""
+    if not isinstance(value, dict) or value.get("type") not in ("text", "json_object", "json_schema"):
+        raise FormatError(
+            '\'response_format\' must be {"type": "text"}, {"type": "json_object"} or '
+            '{"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}.'
+        )
+    if value["type"] == "json_schema":
+        spec = value.get("json_schema")
+        if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
+            raise FormatError("'response_format.json_schema' must be an object with 'name' and 'schema'.")
 
 
 def parse(value: Any) -> Optional[ResponseFormat]:
@@ -245,10 +259,17 @@ def generate(req: GenRequest, fmt: Optional[ResponseFormat]) -> GenResult:
     return GenResult(text, tokens, finish, builtin.prompt_tokens_of(req))
 
 
-def for_request(kind: str, body: dict, req: GenRequest) -> Optional[ResponseFormat]:
-    """Parse a chat request's ``response_format`` and make sure its schema can be answered
-    (FormatError otherwise), before anything is paid."""
+def for_request(kind: str, body: dict, req: GenRequest, builtin_model: bool = True) -> Optional[ResponseFormat]:
+    """Parse a chat request's ``response_format`` (FormatError when malformed). For the built-in
+    model its schema must also be one it can answer, checked before anything is paid; an upstream
+    model gets the format as given (``req.response_format``) and enforces it itself."""
     if kind != "chat":
+        return None
+    if not builtin_model:
+        raw = body.get("response_format")
+        if raw is not None:
+            _shape(raw)
+            req.response_format = raw
         return None
     fmt = parse(body.get("response_format"))
     if fmt is not None and fmt.type == "json_schema":

@@ -388,7 +388,7 @@ def serve(
     try:  # the TEE endpoint (HTTPS), before the gateway registers it
         tls = tee_tls.prepare(node, app, host, limits, public_url)
     except (ValueError, OSError) as exc:
-        print(f"og-tui devnet: cannot open the TEE's TLS port: {exc}", file=sys.stderr)
+        print(f"og-tui devnet: cannot start the TEE endpoint: {exc}", file=sys.stderr)
         node.close()
         sock.close()
         return 2

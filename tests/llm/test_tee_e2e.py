@@ -428,16 +428,19 @@ def test_a_bad_tls_port_setting_stops_the_devnet_with_a_clear_message(tmp_path):
 
     from tests.llm.conftest import free_port
 
-    env = dict(os.environ, OG_TUI_DEVNET_TEE_TLS_PORT="https")
-    run = subprocess.run(
-        [sys.executable, "-m", "og_tui", "devnet", "--port", str(free_port()), "--data-dir", str(tmp_path / "d")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 2
-    assert "OG_TUI_DEVNET_TEE_TLS_PORT must be a TCP port number, not 'https'" in run.stderr
+    for name, value, message in (
+        ("OG_TUI_DEVNET_TEE_TLS_PORT", "https", "OG_TUI_DEVNET_TEE_TLS_PORT must be a TCP port number, not 'https'"),
+        ("OG_TUI_DEVNET_TEE_HEARTBEAT_SECONDS", "0", "OG_TUI_DEVNET_TEE_HEARTBEAT_SECONDS must be more than 0"),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "og_tui", "devnet", "--port", str(free_port()), "--data-dir", str(tmp_path / name)],
+            env=dict(os.environ, **{name: value}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 2 and "cannot start the TEE endpoint" in run.stderr
+        assert message in run.stderr and "Traceback" not in run.stderr
 
 
 def test_an_upstream_model_is_sent_the_response_format_as_given(tee_devnet, tee, payer):

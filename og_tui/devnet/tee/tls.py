@@ -47,8 +47,10 @@ def prepare(node: Any, app: Starlette, host: str, limits: Any, public_url: Optio
 
     from og_tui.devnet.guard import Guard, Site, connect_host, shown_host
     from og_tui.devnet.server import _bind
+    from og_tui.devnet.tee import heartbeat_settings
     from og_tui.devnet.tee.identity import TeeIdentity
 
+    heartbeat_settings()  # a bad setting stops the devnet here, with its message
     identity = TeeIdentity(node.data_dir)
     node.tee_identity = identity
     sock = _bind(host, _port())

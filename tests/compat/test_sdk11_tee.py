@@ -43,6 +43,29 @@ out = {"tees": [{"tee_id": t.tee_id, "endpoint": t.endpoint, "payment_address": 
 tee = tees[0]
 with httpx.Client(verify=build_ssl_context_from_der(tee.tls_cert_der)) as http:
     out["models_over_pinned_tls"] = http.get(tee.endpoint + "/v1/models").status_code
+with httpx.Client(verify=build_ssl_context_from_der(bytes.fromhex(args["other_cert"]))) as http:
+    try:
+        http.get(tee.endpoint + "/v1/models")
+        out["other_cert"] = "accepted"
+    except httpx.ConnectError as exc:
+        out["other_cert"] = str(exc)
+
+import asyncio
+from x402 import x402Client
+from opengradient.client.tee_connection import RegistryTEEConnection
+
+
+async def through_sdk_connection():
+    conn = RegistryTEEConnection(x402Client(), TEERegistry(args["rpc_url"], args["registry"]))
+    try:
+        active = conn.get()
+        r = await active.http_client.get(active.endpoint + "/v1/models")
+        return {"tee_id": active.tee_id, "endpoint": active.endpoint, "status": r.status_code}
+    finally:
+        await conn.close()
+
+
+out["sdk_connection"] = asyncio.run(through_sdk_connection())
 _wire, canonical = build_inner_request(args["request"])
 results = []
 for reply in args["replies"]:
@@ -59,7 +82,9 @@ print(json.dumps(out))
 """
 
 
-def test_sdk_114_finds_the_devnet_tee_and_verifies_its_reply(devnet):
+def test_sdk_114_finds_the_devnet_tee_and_verifies_its_reply(devnet, tmp_path):
+    from og_tui.devnet.tee.identity import TeeIdentity
+
     python = SDK11_PYTHON
     (tee,) = discover(devnet.rpc_url, constants.TEE_REGISTRY_ADDRESS)
     from eth_account import Account
@@ -84,6 +109,7 @@ def test_sdk_114_finds_the_devnet_tee_and_verifies_its_reply(devnet):
         "registry": constants.TEE_REGISTRY_ADDRESS,
         "request": body,
         "replies": [reply, tampered],
+        "other_cert": TeeIdentity(tmp_path / "other").tls_cert_der.hex(),
     }
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run = subprocess.run(
@@ -96,6 +122,10 @@ def test_sdk_114_finds_the_devnet_tee_and_verifies_its_reply(devnet):
     assert seen["tee_id"].removeprefix("0x") == tee.tee_id.removeprefix("0x")
     assert seen["payment_address"] == tee.payment_address and seen["pcr_hash"] == tee.pcr_hash
     assert out["models_over_pinned_tls"] == 200
+    assert "CERTIFICATE_VERIFY_FAILED" in out["other_cert"]  # its pinning refuses another certificate
+    conn = out["sdk_connection"]  # the SDK's own registry connection (x402 client, pinned TLS)
+    assert conn["endpoint"] == tee.endpoint and conn["status"] == 200
+    assert conn["tee_id"].removeprefix("0x") == tee.tee_id.removeprefix("0x")
     ok, bad = out["results"]
     assert ok["ok"] and ok["tee_id"] == tee.tee_id and ok["timestamp"] == reply["tee_timestamp"]
     assert not bad["ok"] and "output hash mismatch" in bad["error"]

@@ -67,6 +67,14 @@ class ChatMessage:
     meta: Dict[str, Any] = field(default_factory=dict)
     created: float = 0.0
 
+    @property
+    def tee(self) -> Any:
+        """The TEE proof check kept with a reply (a tee_proof.TeeVerification; None when the
+        reply was not a checked TEE reply). It lives in ``meta["tee"]`` (ReplyMeta.as_dict())."""
+        from og_tui.core.tee_proof import TeeVerification
+
+        return TeeVerification.from_dict(self.meta.get("tee"))
+
     def api(self) -> dict[str, Any]:
         """The message as the OpenAI-shaped API takes it."""
         out: Dict[str, Any] = {"role": self.role, "content": self.content if self.content is not None else ""}

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 import httpx
 
+from og_tui.core import tee_check
 from og_tui.core.errors import (
     LLMError,
     NetworkUnreachable,
@@ -213,6 +214,7 @@ class LLMClient:
         on_payment: Optional[Callable[[Any], None]] = None,
         timeout: float = 60.0,
         llm_url: Optional[str] = None,
+        tee: Any = None,
     ) -> None:
         self.profile = profile
         self.signer = signer
@@ -228,9 +230,21 @@ class LLMClient:
             timeout=httpx.Timeout(timeout, connect=15.0, write=30.0, pool=10.0), follow_redirects=False
         )
         self.last_payment = None
+        # TEE replies are checked against the registry (og_tui.core.tee_check); ``tee`` (a
+        # core.tee.TeeEndpoint) sends to that TEE over TLS pinned to its registered certificate
+        self.tee = tee
+        self._tee_verifier: Any = None
+        if tee is not None:
+            from og_tui.core.tee import pinned_client
+
+            self._http.close()
+            self._http = pinned_client(tee, timeout)
+            self.base_url = tee.endpoint.rstrip("/")
 
     def close(self) -> None:
         self._http.close()
+        if self._tee_verifier is not None:
+            self._tee_verifier.close()
 
     def __enter__(self) -> "LLMClient":
         return self
@@ -417,13 +431,19 @@ class LLMClient:
         resp, auth = self._send("/v1/chat/completions", body, settlement, str(model), stream)
         self._payment_meta(meta, resp, auth)
         if stream:
-            return ChatStream(resp, meta, cancel=cancel, on_done=lambda s: self._record_settlement(s.meta))
+
+            def done(s: ChatStream) -> None:
+                self._record_settlement(s.meta)
+                s.meta.tee = tee_check.verify_stream(self, body, s)
+
+            return ChatStream(resp, meta, cancel=cancel, on_done=done)
         data = resp.json()
         choices = data.get("choices") or []
         if not choices:
             raise LLMError("The LLM server answered without choices.")
         message = choices[0].get("message") or {}
         self._finish_meta(meta, data, choices[0].get("finish_reason"))
+        meta.tee = tee_check.verify_reply(self, "chat", body, data)
         return ChatResult(
             transaction_hash="external",
             finish_reason=choices[0].get("finish_reason"),
@@ -491,6 +511,7 @@ class LLMClient:
             text = ((data.get("choices") or [{}])[0]).get("text", "")
         finish = ((data.get("choices") or [{}])[0]).get("finish_reason")
         self._finish_meta(meta, data, finish)
+        meta.tee = tee_check.verify_reply(self, "completion", body, data)
         return ChatResult(
             transaction_hash="external",
             finish_reason=finish,

@@ -66,6 +66,8 @@ class ReplyMeta:
     finish_reason: Optional[str] = None
     interrupted: bool = False
     cancelled: bool = False
+    #: the TEE proof check of a TEE reply (og_tui.core.tee_proof.TeeVerification); None: not checked
+    tee: Optional[Any] = None
 
     @property
     def tokens(self) -> int:
@@ -130,6 +132,8 @@ class ChatStream(TextGenerationStream):
         self.x402: dict[str, Any] = {}
         #: the ``id:`` of the last server-sent event that had one ("" when none did)
         self.last_event_id = ""
+        #: the chunk that carried the TEE proof (``tee_signature`` ...), if any
+        self.tee_frame: Optional[dict[str, Any]] = None
         source = iter(chunks) if chunks is not None else self._events()
         super().__init__(source)
 
@@ -194,6 +198,8 @@ class ChatStream(TextGenerationStream):
                     self.meta.backend = obj["backend"]
                 if isinstance(obj.get("x402"), dict):
                     self._settled(obj["x402"])
+                if obj.get("tee_signature") is not None or obj.get("tee_id") is not None:
+                    self.tee_frame = obj
                 yield obj
         except SSEError:
             kind = resp.headers.get("content-type", "") or "no content type"

@@ -383,16 +383,27 @@ def serve(
     site = Site(host=host, port=actual_port, public_url=public_url, cors_origins=list(cors))
     app = create_app(node, site, services=False)
     services = app.state.services = Services(node, app)
+    from og_tui.devnet.tee import tls as tee_tls
+
+    try:  # the TEE endpoint (HTTPS), before the gateway registers it
+        tls = tee_tls.prepare(node, app, host, limits, public_url)
+    except (ValueError, OSError) as exc:
+        print(f"og-tui devnet: cannot start the TEE endpoint: {exc}", file=sys.stderr)
+        node.close()
+        sock.close()
+        return 2
     try:
         services.start()
     except BaseException:
         node.close()
         sock.close()
+        tls.sock.close()
         raise
     url = site.url
     if not is_loopback(host):
         print(remote_exposure(shown_host(host), actual_port, limits), flush=True)
     print(_banner(node, url, data_dir, time.perf_counter() - started), flush=True)
+    print(f"  TEE:       {tls.url} (TLS, registry {constants.TEE_REGISTRY_ADDRESS})", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
 
@@ -404,11 +415,15 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        server.run(sockets=[sock])
+        tee_tls.run(server, sock, tls)
     except KeyboardInterrupt:
         pass
     finally:
         services.stop()
+        tee_service = getattr(node, "_og_tee_service", None)
+        if tee_service is not None:
+            tee_service.close()
+        tls.sock.close()
         gateway = getattr(node, "_og_llm_gateway", None)
         if gateway is not None:
             gateway.payments.close(flush=True)  # settle the payments still waiting for their batch

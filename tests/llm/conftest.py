@@ -33,6 +33,8 @@ def _upstream_app():
         body = await request.json()
         last = body["messages"][-1].get("content") or ""
         text = f"upstream {body['model']} heard: {last}"
+        if body.get("response_format"):  # a JSON reply saying which format it was asked for
+            text = json.dumps({"format": body["response_format"]["type"], "heard": last})
         if body.get("stream"):
 
             async def gen():

@@ -132,6 +132,7 @@ class GenRequest:
     tool_choice: Any = None
     seed: Optional[int] = None
     ignore_eos: bool = False
+    response_format: Any = None  # as the request gave it (devnet/llm/structured.py); forwarded upstream
 
     def canonical(self) -> str:
         return json.dumps(

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from og_tui.devnet.llm import builtin, upstream
+from og_tui.devnet.llm import builtin, structured, upstream
 from og_tui.devnet.llm.builtin import GenRequest, GenResult
 from og_tui.devnet.llm.catalog import BACKEND_UPSTREAM, Catalog, GatewayConfig, ModelSpec
 from og_tui.devnet.llm.payments import (
@@ -44,6 +44,7 @@ from og_tui.devnet.llm.payments import (
     Verified,
     hash_hex,
 )
+from og_tui.devnet.tee import service_for as tee_service_for
 
 MAX_TOKENS_LIMIT = 100_000
 
@@ -228,6 +229,7 @@ class Gateway:
             self.config.max_reply_seconds,
             self.config.margin_seconds,
         )
+        self.tee = tee_service_for(node, self.payments.payee)  # registry entry, reply signatures (devnet/tee)
 
     def routes(self) -> list:
         return [
@@ -334,6 +336,11 @@ class Gateway:
             spec, req, extras = parse_request(kind, body, self.catalog)
         except BadRequest as exc:
             return error_response(exc.message, exc.code, exc.status)
+        try:
+            extras["response_format"] = structured.for_request(kind, body, req, spec.backend != BACKEND_UPSTREAM)
+        except structured.FormatError as exc:
+            return error_response(exc.message, exc.code, 400)
+        extras["request"] = body  # as received: what the TEE signature commits to
         if kind == "completion":
             extras["stream"] = False  # completions are answered whole (as the reference server does)
         mode = (request.headers.get("x-settlement-type") or DEFAULT_SETTLEMENT).strip().lower()
@@ -382,7 +389,7 @@ class Gateway:
             if spec.backend == BACKEND_UPSTREAM:
                 res = await asyncio.wait_for(upstream.complete(spec, req), timeout=limit)
             else:
-                res = builtin.generate(req)
+                res = structured.generate(req, extras["response_format"])
         except asyncio.TimeoutError:
             self.payments.release(verified)
             return error_response(
@@ -456,6 +463,7 @@ class Gateway:
                 "usage": _usage(res),
                 "x402": x402,
             }
+        body.update(self.tee.sign_result(kind, extras["request"], res))
         return JSONResponse(body, headers=headers)
 
     async def _stream(
@@ -471,7 +479,7 @@ class Gateway:
                 self.payments.release(verified)
                 return error_response(str(exc), "upstream_unavailable", exc.status, backend=spec.backend)
         else:
-            res = builtin.generate(req)
+            res = structured.generate(req, extras["response_format"])
         rate = float(extras.get("tokens_per_second") or self.config.tokens_per_second)
         limit = self.config.max_reply_seconds
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
@@ -601,7 +609,8 @@ class Gateway:
                     }
                 st = await run_in_threadpool(settle_now)
                 x402 = dict(st.public(), amount=str(verified.value), payee=verified.payee)
-                yield chunk({}, state["finish"] or "stop", usage=usage, x402=x402)
+                proof = self.tee.sign_stream(extras["request"], state)
+                yield chunk({}, state["finish"] or "stop", usage=usage, x402=x402, **proof)
                 yield "data: [DONE]\n\n"
             finally:
                 if up is not None:

@@ -38,6 +38,8 @@ def _body(spec: ModelSpec, req: GenRequest, stream: bool) -> dict:
         if req.tools:
             body["tools"] = req.tools
             body["tool_choice"] = req.tool_choice if req.tool_choice not in (None, "") else "auto"
+        if req.response_format:
+            body["response_format"] = req.response_format
     if stream:
         body["stream"] = True
     return body

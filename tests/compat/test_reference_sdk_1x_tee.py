@@ -2,8 +2,8 @@
 the devnet's TEE, its pinned TLS context reaches it, and its ``verify_response`` accepts a
 devnet reply (and refuses a tampered one).
 
-Runs in the interpreter named by ``OG_TUI_SDK11_PYTHON`` (a python with
-``opengradient==1.1.4``); skipped when there is none.
+Runs in the reference 1.x environment (``.venv-ref1``, built by ``make test``; or the python
+named by ``OG_TUI_REFERENCE_SDK1_PYTHON``); a clear failure when there is none.
 """
 
 from __future__ import annotations
@@ -19,14 +19,9 @@ from og_tui.core import constants
 from og_tui.core.tee import discover, pinned_ssl_context
 from og_tui.core.x402 import sign_payment
 
-SDK11_PYTHON = os.environ.get("OG_TUI_SDK11_PYTHON") or ""
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not (SDK11_PYTHON and os.path.exists(SDK11_PYTHON)),
-        reason="set OG_TUI_SDK11_PYTHON to a python with opengradient==1.1.4 to run the SDK 1.1.4 TEE checks",
-    ),
-]
+from .refenv import reference_python
+
+pytestmark = pytest.mark.e2e
 
 SCRIPT = r"""
 import json, sys
@@ -85,7 +80,7 @@ print(json.dumps(out))
 def test_sdk_114_finds_the_devnet_tee_and_verifies_its_reply(devnet, tmp_path):
     from og_tui.devnet.tee.identity import TeeIdentity
 
-    python = SDK11_PYTHON
+    python = reference_python(generation=1)
     (tee,) = discover(devnet.rpc_url, constants.TEE_REGISTRY_ADDRESS)
     from eth_account import Account
 

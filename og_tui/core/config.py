@@ -113,6 +113,7 @@ class Profile:
     x402_network: str
     inference_contract: str = C.INFERENCE_HUB_ADDRESS
     scheduler_address: str = C.SCHEDULER_ADDRESS
+    tee_registry_address: str = C.TEE_REGISTRY_ADDRESS  # TEEs that may answer LLM calls (1.x)
     inference_precompile: str = C.INFERENCE_PRECOMPILE_ADDRESS
     price_feed_precompile: str = C.PRICE_FEED_PRECOMPILE_ADDRESS
     payment_token: str = C.OUSDC_ADDRESS

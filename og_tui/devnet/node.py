@@ -162,6 +162,7 @@ class DevnetNode:
                 "inference_precompile": constants.INFERENCE_PRECOMPILE_ADDRESS,
                 "price_feed_precompile": constants.PRICE_FEED_PRECOMPILE_ADDRESS,
                 "scheduler": constants.SCHEDULER_ADDRESS,
+                "tee_registry": constants.TEE_REGISTRY_ADDRESS,
                 "payment_token": constants.OUSDC_ADDRESS,
             },
             "payment_token": {

@@ -85,6 +85,7 @@ def devnet_profile(info: Dict[str, Any], rpc_url: Optional[str] = None) -> "Prof
     for field, key in (
         ("inference_contract", "inference_hub"),
         ("scheduler_address", "scheduler"),
+        ("tee_registry_address", "tee_registry"),
         ("inference_precompile", "inference_precompile"),
         ("price_feed_precompile", "price_feed_precompile"),
         ("payment_token", "payment_token"),

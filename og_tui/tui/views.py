@@ -25,7 +25,6 @@ VIEW_BINDINGS = [
         "key_reference",
         "Keys",
         id="app.keys",
-        show=False,
         key_display="?",
         tooltip="Every key of this screen, grouped, with what it does",
     ),
@@ -71,7 +70,7 @@ class AppViews:
 
         screen = self.screen  # type: ignore[attr-defined]
         spec = SCREENS.get(getattr(screen, "MODE", ""))
-        title = spec.title if spec else type(screen).__name__
+        title = f"{spec.title} screen" if spec else type(screen).__name__
         self.push_screen(KeyReference(reference_sections(self, screen), title))  # type: ignore[attr-defined]
 
     def action_show_log(self, source: str = "") -> None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
@@ -20,7 +23,7 @@ from textual.widgets import Static
 
 from og_tui.tui.widgets.footer import OGFooter
 
-__all__ = ["KeyReference", "Section", "reference_sections"]
+__all__ = ["KeyReference", "Section", "reference_sections", "sections_table", "sections_text"]
 
 KEY_WIDTH = 16
 
@@ -65,37 +68,60 @@ def _pane_name(node: DOMNode) -> str:
             break
     else:
         name = re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
-    label = getattr(node, "border_title", None) or (node.id or "").replace("-", " ").replace("_", " ")
+    label = getattr(node, "border_title", None) or ""
+    if not label and name == "button":
+        label = str(getattr(node, "label", "")).strip()
+    label = label or (node.id or "").replace("-", " ").replace("_", " ")
     return f"{name} ({label})" if label else name
 
 
+# Textual's selection keys (shift+arrows...) and sideways paging
+_RARE = re.compile(r"^(?=.*shift\+).*\b(up|down|left|right|home|end|pageup|pagedown)$|^ctrl\+page(up|down)$")
+
+
 def _rows(app, node: DOMNode, *, ours_only: bool = False) -> list[tuple[str, str]]:
-    """One row per binding of ``node`` (keys of one binding joined), the keymap applied."""
+    """One row per action of ``node`` (all its keys), the keymap applied. Textual's own
+    selection keys (shift+...) are summed up in one row (F1 on the pane lists them)."""
     bindings: BindingsMap = node._bindings.copy()
     keymap = getattr(app, "_keymap", None)
     if keymap:
         bindings.apply_keymap(keymap)
-    grouped: dict[tuple[str, str], list[str]] = {}
+    grouped: dict[str, list[str]] = {}  # action -> keys shown
+    described: dict[str, str] = {}
+    rare = False
     for key, binding in bindings:
         if binding.system or (ours_only and not binding.id and not binding.show):
             continue
         if key.startswith("super+"):  # (a second name for a ctrl key, not a terminal's)
+            continue
+        if not binding.id and _RARE.search(key):
+            rare = rare or "shift" in key
             continue
         desc = _describe(binding)
         desc = desc[:1].upper() + desc[1:]
         display = binding.key_display or app.get_key_display(Binding(key, ""))
         if re.fullmatch(r"f\d{1,2}", display):
             display = display.upper()
-        shown = grouped.setdefault((binding.action, desc), [])
+        shown = grouped.setdefault(binding.action, [])
         if display not in shown:
             shown.append(display)
-    return [(", ".join(keys), desc) for (_, desc), keys in grouped.items()]
+        if len(desc) > len(described.get(binding.action, "")):  # (the most telling of the names)
+            described[binding.action] = desc
+    rows = [(", ".join(keys), described[action]) for action, keys in grouped.items()]
+    if rare:
+        rows.append(("shift+move", "Select while moving (F1 on the pane lists every key)"))
+    return rows
 
 
 def reference_sections(app, screen: Screen) -> list[Section]:
-    """The keys of ``screen`` in the order they are looked up: focused pane, screen, other
-    panes, everywhere (a key in an earlier section wins over the same key later)."""
+    """The keys of ``screen``: its own, the focused pane's (which win over the screen's
+    for the same key), the other panes', and those that work everywhere."""
     sections: list[Section] = []
+    title = getattr(screen, "MODE", "") or ""
+    name = title.capitalize() if title else re.sub(r"(?<!^)(?=[A-Z])", " ", type(screen).__name__)
+    rows = _rows(app, screen)
+    if rows:
+        sections.append(Section(f"{name} screen", rows))
     focused = screen.focused
     chain: list[Widget] = []
     if focused is not None:
@@ -107,11 +133,6 @@ def reference_sections(app, screen: Screen) -> list[Section]:
             seen_types.add(type(node))
             prefix = "Focused: " if node is focused else "Around it: "
             sections.append(Section(prefix + _pane_name(node), rows))
-    title = getattr(screen, "MODE", "") or ""
-    name = title.capitalize() if title else re.sub(r"(?<!^)(?=[A-Z])", " ", type(screen).__name__)
-    rows = _rows(app, screen)
-    if rows:
-        sections.append(Section(f"{name} screen", rows))
     for widget in screen.focus_chain:
         if type(widget) in seen_types:
             continue
@@ -123,31 +144,39 @@ def reference_sections(app, screen: Screen) -> list[Section]:
     return sections
 
 
-def sections_content(sections: list[Section]) -> Content:
-    lines: list[Content] = []
-    for section in sections:
-        if lines:
-            lines.append(Content(""))
-        lines.append(Content.from_markup("[bold $accent]$t[/]", t=section.title))
+def sections_table(sections: list[Section], variables: dict[str, str]) -> Group:
+    """Each section's title, then a two-column grid (keys, what they do) whose long
+    descriptions wrap under themselves."""
+    accent = variables.get("accent", "yellow")
+    text = variables.get("foreground", "default")
+    parts: list[Text | Table] = []
+    for index, section in enumerate(sections):
+        title = Text(section.title, style=f"bold {accent}", no_wrap=True, overflow="ellipsis")
+        parts.append(Text.assemble("\n", title) if index else title)
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(width=KEY_WIDTH, no_wrap=True)
+        grid.add_column(ratio=1)
         for keys, desc in section.rows:
-            lines.append(
-                Content.assemble(
-                    Content.from_markup("[bold $text]$k[/]", k=f"  {keys}".ljust(KEY_WIDTH)), " ", Content(desc)
-                )
-            )
-    return Content("\n").join(lines)
+            grid.add_row(Text(f"  {keys}", style=f"bold {text}", overflow="ellipsis"), Text(desc))
+        parts.append(grid)
+    return Group(*parts)
+
+
+def sections_text(sections: list[Section]) -> str:
+    """The same as plain text (for a copy, and for tests)."""
+    lines = []
+    for section in sections:
+        lines += ["", section.title] if lines else [section.title]
+        lines += [f"  {keys}".ljust(KEY_WIDTH) + f" {desc}" for keys, desc in section.rows]
+    return "\n".join(lines)
 
 
 class KeyReference(ModalScreen):
     """Full-screen over the screen it describes; esc (or ?) closes."""
 
     HELP = """\
-## Keys
-
-Every key of the screen below, grouped: the focused pane's first (they win over the
-same key further down), then the screen's, the other panes', and those that work everywhere.
-
-**esc** or **?** closes; **j**/**k**, **g**/**G**, page keys scroll.
+Every key of the screen below: the screen's own, the focused pane's (they win over the
+screen's for the same key), the other panes' and those that work everywhere.
 """
 
     DEFAULT_CSS = """
@@ -173,12 +202,12 @@ same key further down), then the screen's, the other panes', and those that work
     def compose(self) -> ComposeResult:
         yield Static(
             Content.from_markup(
-                "[bold]Keys[/] $t  [$text-muted](F1 in a pane: that pane's keys)[/]", t=self.title_text
+                "[bold]Keys[/] · $t  [$text-muted](F1 in a pane: that pane's keys)[/]", t=self.title_text
             ),
             id="keys-head",
         )
         with VerticalScroll(id="keys-scroll"):
-            yield Static(sections_content(self.sections), id="keys-body")
+            yield Static(sections_table(self.sections, self.app.theme_variables), id="keys-body")
         yield OGFooter(compact=True)
 
     def on_mount(self) -> None:

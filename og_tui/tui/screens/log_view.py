@@ -7,6 +7,7 @@ last :data:`MAX_LINES` lines and shows those that match the ``/`` filter.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from pathlib import Path
 
@@ -28,6 +29,12 @@ MAX_LINES = 5000
 POLL_SECONDS = 0.5
 SOURCES = ("app", "devnet")
 _TITLES = {"app": "og-tui", "devnet": "devnet"}
+# og-tui's log lines start "2026-01-02 03:04:05,678 ": the view shows the time only
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\d (\d\d:\d\d:\d\d),\d{3} ")
+
+
+def shown_line(line: str) -> str:
+    return _STAMP.sub(r"\1 ", line, count=1)
 
 
 def log_sources(app) -> dict[str, Path]:
@@ -39,6 +46,16 @@ def log_sources(app) -> dict[str, Path]:
     handle = app.ctx.devnet
     devnet = getattr(handle, "log_path", None) if handle is not None else None
     return {"app": log_path(app.ctx.settings.data_dir), "devnet": Path(devnet) if devnet else devnet_log_path()}
+
+
+def _home_short(path: Path | None) -> str:
+    """``~/...`` for a path in the home folder (shorter at 80 columns; still one to paste)."""
+    if path is None:
+        return ""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):
+        return str(path)
 
 
 def _size(n: int) -> str:
@@ -58,17 +75,9 @@ class LogScreen(ModalScreen):
     """Full-screen over the current screen; esc returns to it."""
 
     HELP = """\
-## Log
-
 og-tui's log and the devnet's output, newest at the bottom.
-
-- **s** switches between og-tui's log and the devnet's.
-- **f** follows the file (new lines appear as they are written) or pauses it.
-- **/** filters the lines (any part of a line, any case); **esc** clears the filter, a second **esc** closes.
-- **n** opens the notification history.
-- **j**/**k**, **g**/**G**, **ctrl+d**/**ctrl+u** move through the lines.
-
-Only the last 5,000 lines (of at most the last megabyte of a big file) are kept here; the file itself has everything.
+**s** switches source · **f** follows new lines or pauses · **/** filters (esc clears) · **n** notifications.
+The last 5,000 lines are kept here; the file has them all.
 """
 
     DEFAULT_CSS = """
@@ -175,7 +184,7 @@ Only the last 5,000 lines (of at most the last megabyte of a big file) are kept 
         self._skipped += update.skipped
         if update.lines:
             self._lines.extend(update.lines)
-            shown = [line for line in update.lines if self._matches(line)]
+            shown = [shown_line(line) for line in update.lines if self._matches(line)]
             if shown:
                 log.write_lines(shown, scroll_end=self.follow)
         self._show_head()
@@ -187,7 +196,7 @@ Only the last 5,000 lines (of at most the last megabyte of a big file) are kept 
     def _refill(self) -> None:
         log = self.query_one(LogLines)
         log.clear()
-        log.write_lines([line for line in self._lines if self._matches(line)], scroll_end=True)
+        log.write_lines([shown_line(line) for line in self._lines if self._matches(line)], scroll_end=True)
         self._show_head()
 
     @on(Input.Changed, "#log-filter")
@@ -202,7 +211,7 @@ Only the last 5,000 lines (of at most the last megabyte of a big file) are kept 
     def action_filter(self) -> None:
         field = self.query_one("#log-filter", Input)
         field.remove_class("-hidden")
-        field.focus()
+        self.set_focus(field)
 
     def action_close(self) -> None:
         field = self.query_one("#log-filter", Input)
@@ -254,8 +263,8 @@ Only the last 5,000 lines (of at most the last megabyte of a big file) are kept 
         self.query_one("#log-note", Static).update(self._note())
 
     def _note(self) -> Content:
-        path = self._paths.get(self.source)
-        parts = [Content(str(path))]
+        path = _home_short(self._paths.get(self.source))
+        parts = [Content(path)]
         if self._missing:
             parts = [Content(f"no log yet at {path}")]
             if self.source == "app":

@@ -20,15 +20,9 @@ class NotificationsScreen(ModalScreen):
     """Full-screen over the current screen; esc returns to it."""
 
     HELP = f"""\
-## Notifications
-
-Every message og-tui showed in a corner toast this session, newest first
-(the last {MAX_NOTICES} are kept; they are also written to og-tui's log).
-Marks: **✕** error, **!** warning, **i** information.
-
-- **c** copies the highlighted message (a transaction hash, an error to report).
-- **l** opens the Log view.
-- **j**/**k**, **g**/**G** move; **esc** closes.
+Every toast of this session, newest first (the last {MAX_NOTICES}; also in og-tui's log).
+**✕** error · **!** warning · **i** information.
+**c** copies the highlighted message · **l** opens the log.
 """
 
     DEFAULT_CSS = """

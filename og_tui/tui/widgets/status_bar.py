@@ -13,7 +13,9 @@ from og_tui.tui.format import fmt_units
 from og_tui.tui.messages import NetState
 
 
-def status_content(state: NetState) -> Content:
+def status_content(state: NetState, log_key: str = "") -> Content:
+    """The strip's one line; ``log_key`` (the Log view's key) is named after a reason the
+    devnet is not there (the view opens on the devnet's log)."""
     parts: list[Content] = []
     if state.is_devnet:
         parts.append(Content.from_markup("[bold $background on $warning] LOCAL DEVNET [/]"))
@@ -28,6 +30,8 @@ def status_content(state: NetState) -> Content:
         parts.append(Content.from_markup("[$success]● $block[/]", block=block))
     elif state.down:
         parts.append(Content.from_markup("[bold $error]✕ $why[/]", why=state.down))
+        if log_key and state.is_devnet:
+            parts.append(Content.from_markup("[@click=app.show_log('devnet')][$accent]$key log[/][/]", key=log_key))
     else:
         parts.append(Content.from_markup("[bold $error]✕ disconnected[/]"))
     if state.address:
@@ -55,7 +59,9 @@ class StatusBar(Static):
         self.watch(self.app, "net", self._render_state, init=True)
 
     def _render_state(self, state: NetState) -> None:
-        self.update(status_content(state))
+        from og_tui.tui.keymap import key_for
+
+        self.update(status_content(state, key_for(self.app, "app.log", "f10")))
         tip = f"profile {state.profile} · {state.address or 'no wallet'} (click the wallet to copy)"
         detail = getattr(self.app, "devnet_detail", "")
         if state.down and detail:

@@ -16,6 +16,7 @@ from og_tui.tui.screens.notices_view import NotificationsScreen
 from og_tui.tui.widgets.footer import OGFooter
 
 from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, settle, wait_until
+from .stall_probe import StallProbe
 
 
 def _app(app_env, wallet: bool = True):
@@ -217,14 +218,18 @@ async def test_log_view_shows_the_tail_of_a_big_log(app_env, app_log):
     with open(app_log, "a") as fh:
         fh.write("".join(line.format(i=i) for i in range(500_000)))  # ~55 MB
     app = _app(app_env)
+    last = "00:00:00 " + line.format(i=499_999)[24:].rstrip("\n")  # (the view shows the time, not the date)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("f10")
-        await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
-        # (the view shows the time of each line, not the date)
-        await wait_until(
-            pilot, lambda: _log_lines(app)[-1:] == ["00:00:00 " + line.format(i=499_999)[24:].rstrip("\n")]
-        )
+        async with StallProbe() as probe:
+            await pilot.press("f10")
+            await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+            await wait_until(pilot, lambda: _log_lines(app)[-1:] == [last])
+            await settle(pilot)
+        print("\nstalls while opening a 55 MB log:\n" + probe.report())
+        # the file is read off the event loop; the loop only draws what the view keeps
+        bad = [s for s in probe.busy() if {"read", "_got", "write_lines", "_refill"} & s.functions()]
+        assert not bad, "\n".join(f"{s}\n{s.details()}" for s in bad)
         assert len(_log_lines(app)) <= 5000
         note = _text(app.screen.query_one("#log-note", Static))
         assert "MB before these lines are in the file" in note
@@ -251,3 +256,32 @@ async def test_new_views_show_their_keys_in_the_footer_at_80_columns(app_env):
             assert expected <= shown and {"ctrl+q", "f1"} <= shown, (kind, shown)
             await pilot.press("escape")
             await wait_until(pilot, lambda: not isinstance(app.screen, kind))
+
+
+async def test_log_from_the_palette_and_f1_explains_the_view(app_env, app_log):
+    from textual.widgets import HelpPanel
+
+    app = _app(app_env, wallet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"app: log")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        view = app.screen
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: bool(view.query(HelpPanel)))
+        await settle(pilot)
+        help_text = str(view.query_one("HelpPanel #widget-help").source)
+        assert "switches source" in help_text and "filters" in help_text
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: not view.query(HelpPanel))
+        # n goes on to the notifications, l back to the log
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NotificationsScreen))
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, (LogScreen, NotificationsScreen)))

@@ -168,6 +168,10 @@ The last 5,000 lines are kept here; the file has them all.
         except OSError as exc:
             update = TailUpdate(missing=True)
             self.app.call_from_thread(self.notify, f"Cannot read {tail.path}: {exc}", severity="warning")
+        if len(update.lines) > MAX_LINES:  # only what the view keeps reaches the event loop
+            dropped = update.lines[:-MAX_LINES]
+            update.skipped += sum(len(line.encode("utf-8", "replace")) + 1 for line in dropped)
+            update.lines = update.lines[-MAX_LINES:]
         self.post_message(self.Read(token, update))
 
     @on(Read)
@@ -180,6 +184,8 @@ The last 5,000 lines are kept here; the file has them all.
         if update.reset:
             self._lines.clear()
             log.clear()
+            if not update.missing:  # (rotated or truncated: the earlier lines are in the old file)
+                update.lines.insert(0, "── the file was replaced or truncated: reading it from its start ──")
         self._missing = update.missing
         self._skipped += update.skipped
         if update.lines:

@@ -211,6 +211,28 @@ async def test_log_view_switches_to_the_devnet_log(app_env, app_log):
             fh.write("devnet line 3\n")
         await wait_until(pilot, lambda: _log_lines(app)[-1:] == ["devnet line 3"])
         assert str(devnet_log) in _text(app.screen.query_one("#log-note", Static))
+        # a new start truncates the file: the view starts over, and says so
+        devnet_log.write_text("fresh\n")
+        await wait_until(pilot, lambda: _log_lines(app)[-1:] == ["fresh"])
+        assert len(_log_lines(app)) == 2 and "truncated" in _log_lines(app)[0]
+        # F10 again closes the view
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LogScreen))
+
+
+async def test_f10_works_in_a_dialog_and_esc_returns_to_it(app_env):
+    from og_tui.tui.screens.modals import WalletFormDialog
+
+    app = _app(app_env, wallet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog) and app.screen.focused is not None)
+        dialog = app.screen
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is dialog)
 
 
 async def test_log_view_shows_the_tail_of_a_big_log(app_env, app_log):

@@ -307,3 +307,23 @@ async def test_log_from_the_palette_and_f1_explains_the_view(app_env, app_log):
         await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, (LogScreen, NotificationsScreen)))
+
+
+async def test_a_keymap_moves_the_log_key_everywhere_it_is_named(app_env):
+    from og_tui.tui.messages import NetState
+
+    app = _app(app_env, wallet=False)
+    app.set_keymap({"app.log": "f11"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.net = NetState(profile="local", is_devnet=True, connected=False, down="devnet exited (code 1)")
+        await pilot.pause()
+        assert "f11 log" in _text(app.screen.query_one("StatusBar", Static))
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeyReference))
+        everywhere = dict((desc.split(":")[0], keys) for keys, desc in app.screen.sections[-1].rows)
+        assert everywhere["Log"] == "F11"
+        await pilot.press("escape")
+        await pilot.press("f11")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        assert app.screen.source == "devnet"  # (the devnet is down: its log first)

@@ -24,7 +24,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from og_tui.core.constants import DEVNET_HOST, DEVNET_PORT
 from og_tui.core.errors import OGError
@@ -38,6 +38,7 @@ __all__ = [
     "ensure_devnet",
     "ensure_local_devnet",
     "devnet_address",
+    "devnet_log_path",
 ]
 
 ProgressCallback = Callable[[float, str], None]
@@ -355,3 +356,9 @@ def _default_log_dir() -> Path:
     from og_tui.core.config import default_data_dir
 
     return default_data_dir()
+
+
+def devnet_log_path(data_dir: Optional[Union[str, os.PathLike[str]]] = None) -> Path:
+    """Where a devnet started by :func:`ensure_devnet` with this ``data_dir`` writes its
+    output (``None``: the default, as the app and the CLI start it)."""
+    return (Path(data_dir) if data_dir is not None else _default_log_dir()) / LOG_NAME

@@ -20,6 +20,7 @@ from og_tui.tui.commands import OGCommands
 from og_tui.tui.context import AppContext
 from og_tui.tui.devnet_control import DevnetControl
 from og_tui.tui.screens import SCREENS
+from og_tui.tui.views import VIEW_BINDINGS, AppViews
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.config import Settings
@@ -29,7 +30,7 @@ _log = logging.getLogger(__name__)
 FIRST_MODE = "account"  # the screen the app opens on
 
 
-class OGApp(DevnetControl, App):
+class OGApp(AppViews, DevnetControl, App):
     """Account, Hub, Inference, Chat, Workflows and Activity, one keypress apart."""
 
     TITLE = "og-tui"
@@ -68,6 +69,7 @@ class OGApp(DevnetControl, App):
             show=False,
             tooltip="Start the local devnet now (after a failed start, or once stopped)",
         ),
+        *VIEW_BINDINGS,
     ]
 
     # False: the cursors of inputs and text areas stay lit instead of blinking (the tests
@@ -77,9 +79,11 @@ class OGApp(DevnetControl, App):
     net: reactive[m.NetState] = reactive(m.NetState, always_update=True)
     tx_version: reactive[int] = reactive(0)
     wallets_version: reactive[int] = reactive(0)
+    notices_version: reactive[int] = reactive(0)  # +1 for each toast (the Notifications view follows it)
 
     def __init__(self, ctx: AppContext, *, poll: bool = True) -> None:
         super().__init__()
+        self._init_views()
         self.ctx = ctx
         # (profile, LLMClient) the poll worker follows open payments with
         self._payments_llm: tuple[Any, Any] | None = None

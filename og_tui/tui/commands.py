@@ -73,7 +73,13 @@ class OGCommands(ActionCommands):
                 ("devnet: start", "devnet_start", "Start the local devnet (or retry a failed start now)"),
                 ("devnet: stop", "devnet_stop", "Stop the devnet og-tui started"),
                 ("devnet: restart", "devnet_restart", "Stop the devnet og-tui started and start it again"),
+                ("devnet: log", "show_log('devnet')", "The devnet's output, followed as it is written"),
             ]
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
-        commands.append(("app: log file", "show_log_path", "Where og-tui writes its log (copied to the clipboard)"))
+        commands += [
+            ("app: keys", "key_reference", "Every key of this screen, grouped, with what it does (?)"),
+            ("app: log", "show_log", "og-tui's log and the devnet's: follow, filter (F10)"),
+            ("app: notifications", "show_notifications", "Every notification of this session, newest first (alt+n)"),
+            ("app: log file", "show_log_path", "Where og-tui writes its log (copied to the clipboard)"),
+        ]
         return commands

@@ -128,7 +128,7 @@ class DevnetControl:
             if tail:
                 detail += f" Last lines of {handle.log_path}:\n{tail}"
             self.notify(
-                detail + "\nf12 starts it again.",
+                detail + "\nf12 starts it again; f10 shows the devnet's log.",
                 title="Devnet exited",
                 severity="error",  # type: ignore[attr-defined]
                 timeout=12,

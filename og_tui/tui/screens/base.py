@@ -68,6 +68,10 @@ class OGScreen(Screen):
     """Base class: subclasses implement ``compose_body`` and set ``MODE``."""
 
     MODE = ""
+    HELP = """\
+**?** lists every key of this screen · **F10** the log (og-tui's and the devnet's) ·
+**alt+n** the notifications · **ctrl+p** every action by name
+"""
 
     def compose(self) -> ComposeResult:
         yield StatusBar()

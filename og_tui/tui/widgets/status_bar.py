@@ -13,12 +13,29 @@ from og_tui.tui.format import fmt_units
 from og_tui.tui.messages import NetState
 
 
-def status_content(state: NetState) -> Content:
+def _shorten(why: str, room: int) -> str:
+    """``why`` in ``room`` cells: the reason is cut, the keys after its last " · " kept."""
+    if len(why) <= room:
+        return why
+    head, sep, tail = why.rpartition(" · ")
+    if head and len(tail) + len(sep) + 4 <= room:
+        return head[: room - len(tail) - len(sep) - 1] + "…" + sep + tail
+    return why[: room - 1] + "…"
+
+
+def status_content(state: NetState, log_key: str = "", width: int | None = None) -> Content:
+    """The strip's one line. When the network is not there, ``log_key`` (the Log view's
+    key) follows the reason, which is shortened to keep that key within ``width``."""
     parts: list[Content] = []
     if state.is_devnet:
         parts.append(Content.from_markup("[bold $background on $warning] LOCAL DEVNET [/]"))
     else:
         parts.append(Content.from_markup("[bold $text on $primary] $name [/]", name=state.profile.upper()))
+    hint = (
+        Content.from_markup("[@click=app.show_log][$accent]$key log[/][/]", key=log_key)
+        if log_key and state.connected is False and not state.starting
+        else None
+    )
     if state.starting:
         parts.append(Content.from_markup("[$warning]◌ $text[/]", text=state.starting))
     elif state.connected is None:
@@ -26,10 +43,13 @@ def status_content(state: NetState) -> Content:
     elif state.connected:
         block = f"#{state.block:,}" if state.block is not None else "connected"
         parts.append(Content.from_markup("[$success]● $block[/]", block=block))
-    elif state.down:
-        parts.append(Content.from_markup("[bold $error]✕ $why[/]", why=state.down))
     else:
-        parts.append(Content.from_markup("[bold $error]✕ disconnected[/]"))
+        why = state.down or "disconnected"
+        if width is not None and hint is not None:
+            why = _shorten(why, max(12, width - parts[0].cell_length - hint.cell_length - 7))
+        parts.append(Content.from_markup("[bold $error]✕ $why[/]", why=why))
+        if hint is not None:
+            parts.append(hint)
     if state.address:
         short = f"{state.address[:6]}…{state.address[-4:]}"
         parts.append(
@@ -54,8 +74,14 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self.watch(self.app, "net", self._render_state, init=True)
 
+    def on_resize(self) -> None:
+        self._render_state(self.app.net)
+
     def _render_state(self, state: NetState) -> None:
-        self.update(status_content(state))
+        from og_tui.tui.keymap import key_for
+
+        width = self.content_size.width or None
+        self.update(status_content(state, key_for(self.app, "app.log", "f10"), width))
         tip = f"profile {state.profile} · {state.address or 'no wallet'} (click the wallet to copy)"
         detail = getattr(self.app, "devnet_detail", "")
         if state.down and detail:

@@ -95,6 +95,24 @@ async def test_key_reference_lists_the_focused_pane_first(app_env):
         assert focused.get("Cursor down") == "↓, j" and focused.get("Bottom") == "^end, G"
 
 
+async def test_key_reference_leaves_out_keys_the_pane_turns_off(app_env):
+    """The chat prompt leaves F6/F7 to the screen keys (TextArea's select line / select all are
+    off there): the reference lists F6 and F7 as Workflows and Activity, not as selections."""
+    from og_tui.tui.screens.key_reference import reference_sections
+
+    app = _app(app_env)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.action_goto("chat")
+        await settle(pilot)
+        app.screen.query_one("#prompt").focus()
+        await pilot.pause()
+        rows = [row for section in reference_sections(app, app.screen) for row in section.rows]
+        descriptions = " ".join(desc for _keys, desc in rows).lower()
+        assert "select line" not in descriptions and "select all" not in descriptions
+        keys_of = {desc: keys for keys, desc in rows}
+        assert any("F6" in keys for desc, keys in keys_of.items() if "Workflows" in desc)
+
+
 # --- notifications ------------------------------------------------------------------------------
 
 

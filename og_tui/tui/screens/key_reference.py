@@ -79,6 +79,16 @@ def _pane_name(node: DOMNode) -> str:
 _RARE = re.compile(r"^(?=.*shift\+).*\b(up|down|left|right|home|end|pageup|pagedown)$|^ctrl\+page(up|down)$")
 
 
+def _disabled(node: DOMNode, action: str) -> bool:
+    """Whether ``node`` turns ``action`` off for good (its check_action says False; None,
+    "shown but not now", still lists it)."""
+    name = action.split("(", 1)[0]
+    try:
+        return node.check_action(name, ()) is False
+    except Exception:  # noqa: BLE001 - a check that needs parameters: keep the row
+        return False
+
+
 def _rows(app, node: DOMNode, *, ours_only: bool = False) -> list[tuple[str, str]]:
     """One row per action of ``node`` (all its keys), the keymap applied. Textual's own
     selection keys (shift+...) are summed up in one row (F1 on the pane lists them)."""
@@ -93,6 +103,8 @@ def _rows(app, node: DOMNode, *, ours_only: bool = False) -> list[tuple[str, str
         if binding.system or (ours_only and not binding.id and not binding.show):
             continue
         if key.startswith("super+"):  # (a second name for a ctrl key, not a terminal's)
+            continue
+        if _disabled(node, binding.action):  # e.g. the prompt leaves F6/F7 to the screen keys
             continue
         if not binding.id and _RARE.search(key):
             rare = rare or "shift" in key

@@ -19,6 +19,7 @@ from og_tui.tui import messages as m
 from og_tui.tui.commands import OGCommands
 from og_tui.tui.context import AppContext
 from og_tui.tui.devnet_control import DevnetControl
+from og_tui.tui.gateway_control import GatewayControl
 from og_tui.tui.screens import SCREENS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,7 +30,7 @@ _log = logging.getLogger(__name__)
 FIRST_MODE = "account"  # the screen the app opens on
 
 
-class OGApp(DevnetControl, App):
+class OGApp(GatewayControl, DevnetControl, App):
     """Account, Hub, Inference, Chat, Workflows and Activity, one keypress apart."""
 
     TITLE = "og-tui"
@@ -77,6 +78,7 @@ class OGApp(DevnetControl, App):
     net: reactive[m.NetState] = reactive(m.NetState, always_update=True)
     tx_version: reactive[int] = reactive(0)
     wallets_version: reactive[int] = reactive(0)
+    gateway_version: reactive[int] = reactive(0)  # app.gateway_state was replaced
 
     def __init__(self, ctx: AppContext, *, poll: bool = True) -> None:
         super().__init__()
@@ -129,7 +131,10 @@ class OGApp(DevnetControl, App):
         self.call_after_refresh(self._preload_screens)
 
     def on_unmount(self) -> None:
-        self.ctx.close()
+        try:
+            self.gateway_shutdown()
+        finally:
+            self.ctx.close()
 
     @work(thread=True, exclusive=True, group="preload", exit_on_error=False, description="preload screens")
     def _preload_screens(self) -> None:

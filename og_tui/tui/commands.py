@@ -74,6 +74,17 @@ class OGCommands(ActionCommands):
                 ("devnet: stop", "devnet_stop", "Stop the devnet og-tui started"),
                 ("devnet: restart", "devnet_restart", "Stop the devnet og-tui started and start it again"),
             ]
+        if app.gateway is None:
+            commands.append(
+                (
+                    "gateway: start",
+                    "gateway_toggle",
+                    "Serve an OpenAI-compatible API on 127.0.0.1, paid from the wallet",
+                )
+            )
+        else:
+            commands.append(("gateway: stop", "gateway_toggle", f"Stop the gateway on {app.gateway.url}"))
+        commands.append(("gateway: show", "gateway_show", "The gateway's state, its API keys and their spend"))
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
         commands.append(("app: log file", "show_log_path", "Where og-tui writes its log (copied to the clipboard)"))
         return commands

@@ -325,8 +325,11 @@ class GatewayControl:
             if self._gateway_timer is None:
                 self._gateway_timer = app.set_interval(REFRESH_SECONDS, self.gateway_refresh, name="gateway")
             app.notify(f"OpenAI-compatible API on {event.host.url}", title="Gateway started")
-        self._gateway_set(event.state)
-        if event.state.served != before.served and event.state.running:
+        state = event.state
+        if event.refresh and before.busy:
+            state = replace(state, busy=before.busy)  # a start or stop is under way: it ends it
+        self._gateway_set(state)
+        if (state.running and state.served != before.served) or event.stopped is not None:
             app.tx_version += 1  # its payments are in the history: Activity reloads
 
     def _gateway_set(self, state: GatewayState) -> None:

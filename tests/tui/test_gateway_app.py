@@ -221,3 +221,27 @@ async def test_a_taken_port_is_reported_and_nothing_stays_unlocked(devnet, app_e
             assert app.gateway is None and not app.gateway_state.running
             assert "Start" in str(app.screen.query_one("#gw-toggle").label)
             assert app.ctx.signer(address) is None  # unlocked for the gateway, locked again
+
+
+async def test_a_profile_switch_stops_the_gateway(devnet, app_env):
+    from .test_event_loop import _pick_profile
+
+    app, address = _app(app_env, devnet)
+    port = app.gateway_port
+    async with app.run_test(size=(100, 34)) as pilot:
+        await wait_until(pilot, lambda: app.net.connected, timeout=30)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, GatewayPanel))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockDialog), timeout=30)
+        await _type(pilot, TEST_PASSPHRASE)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.gateway_state.running, timeout=30)
+        assert _listening(port)
+        await pilot.press("escape")
+        home = app.ctx.profile.name
+        await _pick_profile(pilot, next(name for name in app.ctx.settings.profiles if name != home))
+        # it paid on the profile it started with: it stops, and the wallet unlocked for it is locked
+        await wait_until(pilot, lambda: app.gateway is None and not app.gateway_state.busy, timeout=30)
+        assert not app.gateway_state.running and not _listening(port)
+        assert app.ctx.signer(address) is None and app.net.gateway is None

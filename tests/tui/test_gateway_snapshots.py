@@ -100,3 +100,25 @@ def test_gateway_panel_stopped(snap_compare, app_env, monkeypatch):
         key, _ = book.create("editor", per_request=10_000, per_day=1_000_000, total=10_000_000)
         book.record(key_id=key.id, endpoint="chat", status=200, model="og-devnet/mini", cost=64, created_at=1.0)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_runner(None))
+
+
+def test_new_key_dialog(snap_compare, app_env):
+    async def run_before(pilot):
+        from og_tui.tui.screens.gateway import NewKeyDialog
+
+        await _runner(_running_state())(pilot)
+        await pilot.press("n")
+        for ch in "editor":
+            await pilot.press(ch)
+        pilot.app.screen.query_one("#per_day").value = "1"
+        pilot.app.screen.query_one("#total").value = "ten"
+        await pilot.press("enter", "enter", "enter", "enter")  # to the last field, then OK: the error
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, NewKeyDialog)
+                and "Budget" in str(pilot.app.screen.query_one(".dialog-error").render())
+            ),
+        )
+
+    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=run_before)

@@ -8,6 +8,7 @@ event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 import pytest
@@ -81,9 +82,11 @@ async def _new_key(pilot, name: str, per_request: str = "", per_day: str = "") -
 async def test_toggle_live_state_and_activity(devnet, app_env):
     app, address = _app(app_env, devnet)
     port = app.gateway_port
-    async with StallProbe() as probe:
+    async with contextlib.AsyncExitStack() as stack:  # the probe closes after the app
         async with app.run_test(size=(100, 34)) as pilot:
             await wait_until(pilot, lambda: app.net.connected and (app.net.native_wei or 0) > 0, timeout=30)
+            # from here to the app's exit (start-up is test_event_loop's business)
+            probe = await stack.enter_async_context(StallProbe())
             await pilot.press("a")
             await wait_until(pilot, lambda: isinstance(app.screen, GatewayPanel))
             panel = app.screen

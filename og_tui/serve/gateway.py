@@ -168,6 +168,22 @@ def _tool_calls(calls: Any) -> List[Dict[str, Any]]:
     return out
 
 
+class _Call:
+    """One paid request as :meth:`Gateway._paid` leaves it: its key, body and LLM result."""
+
+    __slots__ = ("endpoint", "started", "key", "body", "model", "stream", "result", "reservation")
+
+    def __init__(self, endpoint: str, started: float) -> None:
+        self.endpoint = endpoint
+        self.started = started
+        self.key: Optional[GatewayKey] = None
+        self.body: Dict[str, Any] = {}
+        self.model: Optional[str] = None
+        self.stream = False
+        self.result: Any = None
+        self.reservation: Any = None
+
+
 class Gateway:
     """The server's state: one LLMClient (its caps a :class:`GatewayCaps`), the key book."""
 
@@ -307,22 +323,38 @@ class Gateway:
                 exc.gateway_reservation = reservation  # type: ignore[attr-defined]
                 raise
 
-    def _failed(
-        self,
-        exc: Exception,
-        key: Optional[GatewayKey],
-        endpoint: str,
-        model: Optional[str],
-        stream: bool,
-        started: float,
-    ) -> Response:
+    async def _paid(
+        self, request: Request, endpoint: str, call_for: Callable[[Dict[str, Any]], Callable[[], Any]]
+    ) -> "_Call | Response":
+        """What every paid route does first: count the request in flight, check its key, read
+        its body, then run the LLM call ``call_for(body)`` returns, charged to the key. A
+        failure on the way is recorded and answered here (the Response returned)."""
+        call = _Call(endpoint, time.monotonic())
+        self._enter()
+        try:
+            call.key = await self._key(request)
+            call.body = await self._body(request)
+            call.model, call.stream = call.body["model"], bool(call.body.get("stream"))
+            fn = call_for(call.body)
+            call.result, call.reservation = await run_in_threadpool(self._run, call.key, fn)
+        except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
+            return self._failed(exc, call)
+        return call
+
+    def _failed(self, exc: Exception, call: "_Call") -> Response:
         """Record a request that failed; a payment the server took before it failed (the
         answer did not parse, ...) stays charged to the key."""
         err = error_of(exc)
         reservation = getattr(exc, "gateway_reservation", None)
         try:
             self._record(
-                key, endpoint, model, stream, started, error=err, paid=reservation.amount if reservation else 0
+                call.key,
+                call.endpoint,
+                call.model,
+                call.stream,
+                call.started,
+                error=err,
+                paid=reservation.amount if reservation else 0,
             )
         finally:
             if reservation is not None:
@@ -330,19 +362,23 @@ class Gateway:
         return err.response()
 
     # -- routes ------------------------------------------------------------------------------
-    async def health(self, request: Request) -> Response:
+    def live(self) -> Dict[str, Any]:
+        """The live state (thread-safe): requests in flight, served, spend per key id this
+        run (atomic units), the last errors (oldest first)."""
         with self._lock:
-            return JSONResponse(
-                {
-                    "status": "ok",
-                    "profile": self.profile_name,
-                    "started": self.started,
-                    "in_flight": self.in_flight,
-                    "served": self.served,
-                    "spent_by_key": {str(k): str(v) for k, v in self.spent_by_key.items()},
-                    "last_errors": list(self.last_errors),
-                }
-            )
+            return {
+                "profile": self.profile_name,
+                "started": self.started,
+                "in_flight": self.in_flight,
+                "served": self.served,
+                "spent_by_key": dict(self.spent_by_key),
+                "last_errors": list(self.last_errors),
+            }
+
+    async def health(self, request: Request) -> Response:
+        state = self.live()
+        state["spent_by_key"] = {str(k): str(v) for k, v in state["spent_by_key"].items()}
+        return JSONResponse({"status": "ok", **state})
 
     async def models(self, request: Request) -> Response:
         try:
@@ -368,27 +404,21 @@ class Gateway:
         return JSONResponse({"object": "list", "data": out})
 
     async def chat(self, request: Request) -> Response:
-        started = time.monotonic()
-        key: Optional[GatewayKey] = None
-        model: Optional[str] = None
-        stream = False
-        self._enter()
-        try:
-            key = await self._key(request)
-            body = await self._body(request)
-            model, stream = body["model"], bool(body.get("stream"))
+        def call_for(body: Dict[str, Any]) -> Callable[[], Any]:
             kwargs = self._common(body)
             messages, tools = body.get("messages"), body.get("tools") or None
             kwargs.update(tools=tools, tool_choice=body.get("tool_choice") if tools else None)
-            result, reservation = await run_in_threadpool(
-                self._run, key, lambda: self.client.chat(model, messages, stream=stream, **kwargs)
-            )
-        except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
-            return self._failed(exc, key, "chat", model, stream, started)
-        if stream:
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            model, stream = body["model"], bool(body.get("stream"))
+            return lambda: self.client.chat(model, messages, stream=stream, **kwargs)
+
+        call = await self._paid(request, "chat", call_for)
+        if not isinstance(call, _Call):
+            return call
+        result, reservation, model = call.result, call.reservation, call.model
+        if call.stream:
+            include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
             return StreamingResponse(
-                self._chat_events(result, reservation, key, model, started, include_usage),
+                self._chat_events(result, reservation, call.key, model, call.started, include_usage),
                 media_type="text/event-stream",
                 headers=self._payment_headers(result.meta),
             )
@@ -411,7 +441,7 @@ class Gateway:
                 "usage": self._usage(meta),
                 "x402": self._x402(meta),
             }
-            self._record(key, "chat", model, False, started, meta=meta)
+            self._record(call.key, "chat", model, False, call.started, meta=meta)
         finally:
             reservation.done()
         return JSONResponse(answer, headers=self._payment_headers(meta))
@@ -486,31 +516,25 @@ class Gateway:
             finish()  # the client went away mid-stream
 
     async def completions(self, request: Request) -> Response:
-        started = time.monotonic()
-        key: Optional[GatewayKey] = None
-        model: Optional[str] = None
-        stream = False
-        self._enter()
-        try:
-            key = await self._key(request)
-            body = await self._body(request)
-            model, stream = body["model"], bool(body.get("stream"))
+        def call_for(body: Dict[str, Any]) -> Callable[[], Any]:
             prompt = body.get("prompt")
             if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
                 prompt = prompt[0]
             if not isinstance(prompt, str):
                 raise GatewayError(400, "'prompt' must be a string (one prompt per request).", code="invalid_prompt")
             kwargs = self._common(body)
-            result, reservation = await run_in_threadpool(
-                self._run, key, lambda: self.client.completion(model, prompt, **kwargs)
-            )
-        except Exception as exc:  # noqa: BLE001 - every failure is an OpenAI-shaped answer
-            return self._failed(exc, key, "completion", model, stream, started)
+            model = body["model"]
+            return lambda: self.client.completion(model, prompt, **kwargs)
+
+        call = await self._paid(request, "completion", call_for)
+        if not isinstance(call, _Call):
+            return call
+        model, stream, result = call.model, call.stream, call.result
         meta = result.meta
         try:
-            self._record(key, "completion", model, stream, started, meta=meta)
+            self._record(call.key, "completion", model, stream, call.started, meta=meta)
         finally:
-            reservation.done()
+            call.reservation.done()
         cid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
         choice = {
             "index": 0,

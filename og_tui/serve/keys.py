@@ -302,6 +302,23 @@ class KeyBook:
             params.append(float(since))
         return int(self._execute(sql, params).fetchone()[0])
 
+    def keys_by_payment(self, payment_hashes: Iterable[str]) -> dict[str, GatewayKey]:
+        """The key each of these payments (by processing hash) was made for, where the
+        gateway made it (Activity names the key beside the payment)."""
+        wanted = sorted({h for h in payment_hashes if h})
+        out: dict[str, GatewayKey] = {}
+        for i in range(0, len(wanted), 500):  # under SQLite's limit of bound parameters
+            part = wanted[i : i + 500]
+            rows = self._execute(
+                "SELECT r.payment_hash AS payment_hash, k.* FROM gateway_requests r "
+                "JOIN gateway_keys k ON k.id = r.key_id "
+                f"WHERE r.payment_hash IN ({', '.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            for row in rows:
+                out[row["payment_hash"]] = _key(row)
+        return out
+
     # -- requests --------------------------------------------------------------------------
     def record(
         self,

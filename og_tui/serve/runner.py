@@ -35,8 +35,12 @@ def is_loopback(host: str) -> bool:
 
 
 def check_port(host: str, port: int) -> None:
-    """ValidationError naming the address when the gateway could not listen there."""
+    """ValidationError naming the address when the gateway could not listen there.
+
+    SO_REUSEADDR, as uvicorn binds: the connections of a gateway stopped a moment ago (in
+    TIME_WAIT) do not hold the port, another program listening there does."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, int(port)))
         except OSError as exc:

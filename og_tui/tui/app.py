@@ -19,6 +19,7 @@ from og_tui.tui import messages as m
 from og_tui.tui.commands import OGCommands
 from og_tui.tui.context import AppContext
 from og_tui.tui.devnet_control import DevnetControl
+from og_tui.tui.gateway_control import GatewayControl
 from og_tui.tui.screens import SCREENS
 from og_tui.tui.views import VIEW_BINDINGS, AppViews
 
@@ -30,7 +31,7 @@ _log = logging.getLogger(__name__)
 FIRST_MODE = "account"  # the screen the app opens on
 
 
-class OGApp(AppViews, DevnetControl, App):
+class OGApp(AppViews, GatewayControl, DevnetControl, App):
     """Account, Hub, Inference, Chat, Workflows and Activity, one keypress apart."""
 
     TITLE = "og-tui"
@@ -80,6 +81,7 @@ class OGApp(AppViews, DevnetControl, App):
     tx_version: reactive[int] = reactive(0)
     wallets_version: reactive[int] = reactive(0)
     notices_version: reactive[int] = reactive(0)  # +1 for each toast (the Notifications view follows it)
+    gateway_version: reactive[int] = reactive(0)  # app.gateway_state was replaced
 
     def __init__(self, ctx: AppContext, *, poll: bool = True) -> None:
         super().__init__()
@@ -135,8 +137,11 @@ class OGApp(AppViews, DevnetControl, App):
         self.call_after_refresh(self._preload_screens)
 
     def on_unmount(self) -> None:
-        self._close_payments_llm()
-        self.ctx.close()
+        try:
+            self.gateway_shutdown()
+        finally:
+            self._close_payments_llm()
+            self.ctx.close()
 
     def _close_payments_llm(self) -> None:
         llm, self._payments_llm = self._payments_llm, None

@@ -75,6 +75,17 @@ class OGCommands(ActionCommands):
                 ("devnet: restart", "devnet_restart", "Stop the devnet og-tui started and start it again"),
                 ("devnet: log", "show_log('devnet')", "The devnet's output, followed as it is written"),
             ]
+        if app.gateway is None:
+            commands.append(
+                (
+                    "gateway: start",
+                    "gateway_toggle",
+                    "Serve an OpenAI-compatible API on 127.0.0.1, paid from the wallet",
+                )
+            )
+        else:
+            commands.append(("gateway: stop", "gateway_toggle", f"Stop the gateway on {app.gateway.url}"))
+        commands.append(("gateway: show", "gateway_show", "The gateway's state, its API keys and their spend"))
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
         commands += [
             ("app: keys", "key_reference", "Every key of this screen, grouped, with what it does (?)"),

@@ -180,6 +180,7 @@ class NetState:
     token_units: int | None = None
     block: int | None = None
     ops: tuple[str, ...] = field(default_factory=tuple)
+    gateway: str | None = None  # the in-app gateway's port (":8746") while it runs
 
 
 # --- payments (chat replies, agent tools; shown in the status bar and the activity) ------------
@@ -197,3 +198,19 @@ class PaymentMade(Message):
         self.mode = mode
         self.hash = hash
         self.model = model
+
+
+# --- the in-app gateway (og_tui.tui.gateway_control) -------------------------------------------
+
+
+class GatewayChanged(Message):
+    """The gateway's state as a worker read it. ``host``: the running GatewayHost it was read
+    from (None: stopped); ``refresh``: a periodic read (dropped when a start or stop landed
+    since); ``stopped``: the host a stop just stopped."""
+
+    def __init__(self, state: Any, host: Any, *, refresh: bool = False, stopped: Any = None) -> None:
+        super().__init__()
+        self.state = state
+        self.host = host
+        self.refresh = refresh
+        self.stopped = stopped

@@ -111,6 +111,14 @@ class AccountScreen(OGScreen):
         Binding("p", "profile", "Profile", id="account.profile", tooltip="Switch network profile"),
         Binding("h", "hub_sign_in", "Hub sign-in", id="account.hub_sign_in", tooltip="Sign in to the Model Hub"),
         Binding(
+            "a",
+            "app.gateway_show",
+            "API gateway",
+            id="account.gateway",
+            show=False,
+            tooltip="The OpenAI-compatible gateway paid from this wallet: start / stop, keys, spend",
+        ),
+        Binding(
             "D",
             "app.devnet_restart",
             "Devnet",

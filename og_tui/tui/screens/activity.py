@@ -42,6 +42,7 @@ class ActivityScreen(OGScreen):
         self._payments: dict[str, Any] = {}
         self._all_txs: list[Any] = []
         self._all_payments: list[Any] = []
+        self._via: dict[str, str] = {}  # processing hash -> the gateway key a payment was made for
         self.filter_text = ""
 
     def compose_body(self) -> ComposeResult:
@@ -103,10 +104,16 @@ class ActivityScreen(OGScreen):
         payments = self.app.run_op(
             "Loading payments", lambda: ctx.store.list_payments(profile=profile, limit=PAGE), "Activity"
         )
+        via = None
+        if payments:
+            from og_tui.tui.gateway_control import gateway_keys_by_payment
+
+            hashes = [p.processing_hash for p in payments if p.processing_hash]
+            via = self.app.run_op("Loading payments", lambda: gateway_keys_by_payment(ctx.store, hashes), "Activity")
         if rows is not None:
             self.app.call_from_thread(self._show, rows)
         if payments is not None:
-            self.app.call_from_thread(self._show_payments, payments)
+            self.app.call_from_thread(self._show_payments, payments, via or {})
 
     def _show(self, rows: list[Any]) -> None:
         self._all_txs = rows
@@ -149,13 +156,24 @@ class ActivityScreen(OGScreen):
             table.move_cursor(row=min(max(keep, 0), len(rows) - 1))
             self._detail(self._current())
 
-    def _show_payments(self, rows: list[Any]) -> None:
+    def _show_payments(self, rows: list[Any], via: dict[str, str] | None = None) -> None:
         self._all_payments = rows
+        if via is not None:
+            self._via = via
         if self.filter_text:
             rows = [
                 r
                 for r in rows
-                if matches(self.filter_text, "payment", r.model, r.mode, r.status, r.settlement_tx, r.payee)
+                if matches(
+                    self.filter_text,
+                    "payment",
+                    r.model,
+                    r.mode,
+                    r.status,
+                    r.settlement_tx,
+                    r.payee,
+                    self._via.get(r.processing_hash or ""),
+                )
             ]
         table = self.query_one("#payments", DataTable)
         keep = table.cursor_row
@@ -203,6 +221,7 @@ class ActivityScreen(OGScreen):
             f"time   {fmt_time(row.created_at)}",
             f"payee  {row.payee or '–'}",
             f"payer  {detail.get('payer') or '–'}",
+            *([f"via    {self._via[row.processing_hash]}"] if row.processing_hash in self._via else []),
             f"ref    {detail.get('processing_hash') or row.hash or '–'}",
             f"settlement {row.settlement_tx or '–'}",
             f"profile {row.profile}",

@@ -63,6 +63,10 @@ def status_content(state: NetState, log_key: str = "", width: int | None = None)
             )
     else:
         parts.append(Content.from_markup("[$text-muted]no wallet[/]"))
+    if state.gateway:
+        parts.append(
+            Content.from_markup("[@click=app.gateway_show][$success]⇄ gateway $port[/][/]", port=state.gateway)
+        )
     if state.ops:
         parts.append(Content.from_markup("[$warning]⟳ $ops[/]", ops=" · ".join(state.ops)))
     return Content("  ").join(parts)

@@ -1,0 +1,465 @@
+"""x402 version 2 (SDK 1.1.4 / og-x402): OPG paid through Permit2 (``upto``, ``exact``) or EIP-3009.
+
+A v2 server's 402 carries its requirements in a base64 ``PAYMENT-REQUIRED`` header
+(``{"x402Version": 2, "error", "resource", "accepts": [...]}``), each requirement with a
+CAIP-2 ``network`` (``eip155:<chain id>``), ``scheme``, ``asset``, ``amount``, ``payTo``,
+``maxTimeoutSeconds`` and ``extra``. The client repeats the request once with a base64
+``PAYMENT-SIGNATURE`` header (``{"x402Version": 2, "payload", "accepted", "resource"}``) and
+reads ``PAYMENT-RESPONSE``, ``x-settlement-tx-hash`` and ``x-settlement-walrus-blob-id``.
+
+Payloads, signed exactly as og-x402 signs them:
+
+- ``upto``: Permit2 ``PermitWitnessTransferFrom`` (domain ``{name: "Permit2", chainId,
+  verifyingContract: Permit2}``), spender the x402UptoPermit2Proxy, witness ``{to, facilitator,
+  validAfter}``; the server charges what the reply cost, at most ``amount``;
+- ``exact`` with ``extra.assetTransferMethod == "permit2"``: the same with the exact proxy and
+  witness ``{to, validAfter}``;
+- ``exact`` otherwise: EIP-3009 ``TransferWithAuthorization`` on the token's own domain.
+
+Permit2 moves tokens with ``transferFrom``: the wallet must first ``approve`` Permit2 on the
+token. That is a transaction of its own, never sent behind the user's back:
+:func:`plan_approval` says what would be approved and :func:`approve` sends it.
+
+    auth = X402V2PaymentAuth(signer, chain_id=107401, caps=caps, rpc=chain_client)
+    httpx.post(url, json=body, auth=auth)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, AsyncGenerator, Callable, Dict, Generator, Optional
+
+import httpx
+
+from og_tui.core import constants
+from og_tui.core.errors import PaymentError
+from og_tui.core.x402 import (
+    MAX_PAYMENT_WINDOW_SECONDS,
+    TRANSFER_WITH_AUTHORIZATION_TYPES,
+    PaymentInfo,
+    PaymentRefused,
+    SpendCaps,
+    rejection_from,
+)
+
+__all__ = [
+    "PAYMENT_REQUIRED_HEADER",
+    "PAYMENT_SIGNATURE_HEADER",
+    "PAYMENT_RESPONSE_HEADER",
+    "SETTLEMENT_TX_HEADER",
+    "SETTLEMENT_BLOB_HEADER",
+    "SETTLEMENT_MODES",
+    "X402_VERSIONS",
+    "caip2",
+    "decode_payment_required",
+    "detect_version",
+    "select_requirement",
+    "sign_requirement",
+    "payment_header",
+    "PaymentUnsatisfiable",
+    "AllowanceTooSmall",
+    "ApprovalPlan",
+    "plan_approval",
+    "approve",
+    "X402V2PaymentAuth",
+]
+
+PAYMENT_REQUIRED_HEADER = "payment-required"
+PAYMENT_SIGNATURE_HEADER = "PAYMENT-SIGNATURE"
+PAYMENT_RESPONSE_HEADER = "payment-response"
+SETTLEMENT_TX_HEADER = "x-settlement-tx-hash"
+SETTLEMENT_BLOB_HEADER = "x-settlement-walrus-blob-id"
+SETTLEMENT_MODES = ("private", "batch")  # X-SETTLEMENT-TYPE of SDK 1.1.4
+X402_VERSIONS = ("1", "2", "auto")  # the profile's x402_version
+SCHEME_PREFERENCE = ("upto", "exact")
+
+ALLOWANCE_SELECTOR = "dd62ed3e"  # allowance(address,address)
+APPROVE_SELECTOR = "095ea7b3"  # approve(address,uint256)
+
+TOKEN_PERMISSIONS = [{"name": "token", "type": "address"}, {"name": "amount", "type": "uint256"}]
+PERMIT_WITNESS = [
+    {"name": "permitted", "type": "TokenPermissions"},
+    {"name": "spender", "type": "address"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+    {"name": "witness", "type": "Witness"},
+]
+EXACT_WITNESS = [{"name": "to", "type": "address"}, {"name": "validAfter", "type": "uint256"}]
+UPTO_WITNESS = [
+    {"name": "to", "type": "address"},
+    {"name": "facilitator", "type": "address"},
+    {"name": "validAfter", "type": "uint256"},
+]
+
+
+def caip2(chain_id: int) -> str:
+    return f"eip155:{int(chain_id)}"
+
+
+def _fmt_units(units: int, decimals: int = constants.OPG_DECIMALS, symbol: str = constants.OPG_NAME) -> str:
+    from og_tui.core.amounts import format_amount
+
+    return f"{format_amount(int(units), decimals)} {symbol}"
+
+
+class PaymentUnsatisfiable(PaymentError):
+    """A 402 this client cannot pay: the message names the schemes and networks it asked for."""
+
+    default_hint = "Switch to the profile of the network this server belongs to, or pick another x402 version."
+
+
+class AllowanceTooSmall(PaymentError):
+    """Permit2 may not move enough of the token: the message names the exact approve needed."""
+
+    def __init__(self, message: str, *, plan: "ApprovalPlan") -> None:
+        super().__init__(message, hint="Approve Permit2 first (og-tui asks before it sends the approve).")
+        self.plan = plan
+
+
+def decode_payment_required(value: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The JSON of a ``PAYMENT-REQUIRED`` header, or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        data = json.loads(base64.b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def detect_version(response: httpx.Response) -> Optional[int]:
+    """2 when a 402 carries a v2 ``PAYMENT-REQUIRED`` header, 1 when only a v1 body, else None."""
+    required = decode_payment_required(response.headers.get(PAYMENT_REQUIRED_HEADER))
+    if required is not None and required.get("x402Version") == 2:
+        return 2
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and body.get("x402Version") == 1 and "accepts" in body:
+        return 1
+    return None
+
+
+def select_requirement(
+    required: Dict[str, Any], network: str, schemes: tuple[str, ...] = SCHEME_PREFERENCE, asset: Optional[str] = None
+) -> Dict[str, Any]:
+    """The requirement to pay: the first of ``schemes`` (in that order) offered on ``network``
+    (and for ``asset`` when given). Raises :class:`PaymentUnsatisfiable` naming what was asked."""
+    accepts = required.get("accepts")
+    if not isinstance(accepts, list) or not accepts:
+        raise PaymentUnsatisfiable("The server asked for an x402 v2 payment but offered no payment requirements.")
+    offered = [r for r in accepts if isinstance(r, dict)]
+    for scheme in schemes:
+        for req in offered:
+            if req.get("scheme") != scheme or req.get("network") != network:
+                continue
+            if asset is not None and str(req.get("asset", "")).lower() != asset.lower():
+                continue
+            for key in ("amount", "payTo", "asset", "maxTimeoutSeconds"):
+                if key not in req:
+                    raise PaymentUnsatisfiable(f"The server's '{scheme}' requirement on {network} lacks {key!r}.")
+            if scheme == "upto" and not (req.get("extra") or {}).get("facilitatorAddress"):
+                raise PaymentUnsatisfiable("The server's 'upto' requirement lacks extra.facilitatorAddress.")
+            return req
+    asked = ", ".join(f"{r.get('scheme')!s} on {r.get('network')!s} ({r.get('asset')!s})" for r in offered) or "nothing"
+    token = f" with the token {asset}" if asset else ""
+    raise PaymentUnsatisfiable(
+        f"This 402 cannot be paid: the server asks for {asked}; this profile pays "
+        f"{' or '.join(repr(s) for s in schemes)} on {network}{token}."
+    )
+
+
+def check_policy(req: Dict[str, Any], network: str, asset: str, payees: Optional[tuple[str, ...]] = None) -> None:
+    """What the profile allows (before anything is signed): network, token, payee, window, amount."""
+    asked = (
+        f"the server asked for {req.get('amount')} units of {req.get('asset')} ({req.get('scheme')}) on "
+        f"{req.get('network')!r}, paid to {req.get('payTo')}, valid for {req.get('maxTimeoutSeconds')} s"
+    )
+
+    def refuse(reason: str) -> PaymentRefused:
+        return PaymentRefused(f"Payment refused: {asked}; {reason}. Nothing was signed.")
+
+    if req.get("network") != network:
+        raise refuse(f"this profile pays on {network!r}")
+    if str(req.get("asset", "")).lower() != asset.lower():
+        raise refuse(f"this profile pays x402 v2 with the token at {asset}")
+    if payees and str(req.get("payTo", "")).lower() not in {p.lower() for p in payees}:
+        raise refuse(f"this profile pays only {', '.join(payees)}")
+    window = req.get("maxTimeoutSeconds")
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= MAX_PAYMENT_WINDOW_SECONDS:
+        raise refuse(f"an authorization may be valid for at most {MAX_PAYMENT_WINDOW_SECONDS} s")
+    try:
+        units = int(str(req.get("amount")))
+    except ValueError:
+        units = -1
+    if units <= 0 or units >= 2**256:
+        raise refuse("the amount is not a positive number of token units")
+
+
+def _typed(signer: Any, domain: dict, types: dict, message: dict) -> str:
+    from eth_account.messages import encode_typed_data
+
+    signed = signer.sign_message(encode_typed_data(domain, types, message))
+    return "0x" + bytes(signed.signature).hex()
+
+
+def sign_requirement(
+    signer: Any, req: Dict[str, Any], chain_id: int, *, now: Optional[int] = None, nonce: Optional[int] = None
+) -> Dict[str, Any]:
+    """The signed inner payload for ``req`` (og-x402's shape for its scheme and transfer method)."""
+    from eth_utils import to_checksum_address
+
+    now = int(time.time()) if now is None else int(now)
+    payer = to_checksum_address(signer.address)
+    pay_to = to_checksum_address(req["payTo"])
+    token = to_checksum_address(req["asset"])
+    amount = int(req["amount"])
+    deadline = now + int(req.get("maxTimeoutSeconds") or 3600)
+    extra = req.get("extra") or {}
+    scheme = req.get("scheme")
+    if scheme == "exact" and extra.get("assetTransferMethod") != "permit2":
+        name, version = extra.get("name"), str(extra.get("version", "1"))
+        if not name:
+            raise PaymentUnsatisfiable("The server's 'exact' requirement lacks the token's EIP-712 name (extra.name).")
+        raw_nonce = os.urandom(32) if nonce is None else int(nonce).to_bytes(32, "big")
+        message = {"from": payer, "to": pay_to, "value": amount, "validAfter": 0, "validBefore": deadline, "nonce": raw_nonce}
+        domain = {"name": name, "version": version, "chainId": int(chain_id), "verifyingContract": token}
+        signature = _typed(signer, domain, TRANSFER_WITH_AUTHORIZATION_TYPES, message)
+        auth = dict(message, value=str(amount), validAfter="0", validBefore=str(deadline), nonce="0x" + raw_nonce.hex())
+        return {"authorization": auth, "signature": signature}
+    if scheme not in ("exact", "upto"):
+        raise PaymentUnsatisfiable(f"Unsupported x402 v2 scheme {scheme!r}: og-tui pays 'upto' and 'exact'.")
+    permit_nonce = int.from_bytes(os.urandom(32), "big") if nonce is None else int(nonce)
+    witness: Dict[str, Any] = {"to": pay_to, "validAfter": 0}
+    witness_type = EXACT_WITNESS
+    spender = constants.X402_EXACT_PERMIT2_PROXY_ADDRESS
+    if scheme == "upto":
+        witness = {"to": pay_to, "facilitator": to_checksum_address(extra["facilitatorAddress"]), "validAfter": 0}
+        witness_type = UPTO_WITNESS
+        spender = constants.X402_UPTO_PERMIT2_PROXY_ADDRESS
+    message = {
+        "permitted": {"token": token, "amount": amount},
+        "spender": spender,
+        "nonce": permit_nonce,
+        "deadline": deadline,
+        "witness": witness,
+    }
+    domain = {"name": "Permit2", "chainId": int(chain_id), "verifyingContract": constants.PERMIT2_ADDRESS}
+    types = {"PermitWitnessTransferFrom": PERMIT_WITNESS, "TokenPermissions": TOKEN_PERMISSIONS, "Witness": witness_type}
+    signature = _typed(signer, domain, types, message)
+    auth = {
+        "from": payer,
+        "permitted": {"token": token, "amount": str(amount)},
+        "spender": spender,
+        "nonce": str(permit_nonce),
+        "deadline": str(deadline),
+        "witness": dict(witness, validAfter="0"),
+    }
+    return {"permit2Authorization": auth, "signature": signature}
+
+
+def payment_header(payload: Dict[str, Any], accepted: Dict[str, Any], resource: Optional[Dict[str, Any]] = None) -> str:
+    """The ``PAYMENT-SIGNATURE`` header value: base64 JSON of the v2 payment payload."""
+    body: Dict[str, Any] = {"x402Version": 2, "payload": payload, "accepted": accepted}
+    if resource:
+        body["resource"] = resource
+    return base64.b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
+
+
+# --- the Permit2 allowance ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalPlan:
+    """What :func:`approve` would send: ``approve(spender, amount)`` on ``token`` from ``owner``."""
+
+    owner: str
+    token: str
+    spender: str
+    allowance: int  # now
+    needed: int
+    amount: int  # what the approve sets
+    chain_id: int
+
+    @property
+    def required(self) -> bool:
+        return self.allowance < self.needed
+
+    def describe(self) -> str:
+        return (
+            f"approve({self.spender}, {self.amount}) on the OPG token {self.token} from {self.owner}: "
+            f"lets Permit2 move up to {_fmt_units(self.amount)} of your OPG for x402 payments "
+            f"(allowance now {_fmt_units(self.allowance)}, chain {self.chain_id})"
+        )
+
+
+def _word(address: str) -> str:
+    return address.lower().removeprefix("0x").rjust(64, "0")
+
+
+def read_allowance(chain: Any, token: str, owner: str, spender: str = constants.PERMIT2_ADDRESS) -> int:
+    out = chain.call({"to": token, "data": "0x" + ALLOWANCE_SELECTOR + _word(owner) + _word(spender)})
+    return int(out, 16) if out not in (None, "0x") else 0
+
+
+def plan_approval(
+    chain: Any, owner: str, needed: int, *, token: str = constants.OPG_DEVNET_ADDRESS, amount: Optional[int] = None, chain_id: int = 0
+) -> ApprovalPlan:
+    """Read the owner's Permit2 allowance on ``token`` and say what approve would cover ``needed``
+    (``amount`` defaults to ``needed``). Sends nothing."""
+    current = read_allowance(chain, token, owner)
+    return ApprovalPlan(owner, token, constants.PERMIT2_ADDRESS, current, int(needed), int(amount or needed), chain_id)
+
+
+def approve(chain: Any, signer: Any, plan: ApprovalPlan, on_status: Optional[Callable[..., None]] = None) -> str:
+    """Send the planned ``approve`` and wait for it; returns the transaction hash."""
+    if signer.address.lower() != plan.owner.lower():
+        raise PaymentError(f"The approval was planned for {plan.owner}, not for the unlocked wallet {signer.address}.")
+    data = "0x" + APPROVE_SELECTOR + _word(plan.spender) + int(plan.amount).to_bytes(32, "big").hex()
+    outcome = chain.send(signer, {"to": plan.token, "value": 0, "data": data}, on_status=on_status, label="approve")
+    return outcome.tx_hash
+
+
+def ensure_allowance(chain: Any, owner: str, amount: int, token: str, chain_id: int) -> None:
+    """Raise :class:`AllowanceTooSmall` naming the exact approve when Permit2 may not move ``amount``."""
+    plan = plan_approval(chain, owner, amount, token=token, chain_id=chain_id)
+    if plan.required:
+        raise AllowanceTooSmall(
+            f"The OPG allowance of Permit2 is too small for this payment: {_fmt_units(plan.allowance)} approved, "
+            f"the payment needs {_fmt_units(amount)}. Send approve({plan.spender}, {amount}) on the OPG token "
+            f"{plan.token} (og-tui: approve OPG for x402 payments) and retry.",
+            plan=plan,
+        )
+
+
+# --- httpx ---------------------------------------------------------------------------------------
+
+
+class X402V2PaymentAuth(httpx.Auth):
+    """httpx Auth paying v2 402 responses (one instance per request if you read ``.payment``).
+
+    ``chain`` (a ChainClient) lets it check the Permit2 allowance before signing, so a too-small
+    allowance is explained instead of being refused by the server."""
+
+    def __init__(
+        self,
+        signer: Any,
+        chain_id: int,
+        *,
+        asset: str = constants.OPG_DEVNET_ADDRESS,
+        caps: Optional[SpendCaps] = None,
+        chain: Any = None,
+        settlement: Optional[str] = None,
+        model: Optional[str] = None,
+        payees: Optional[tuple[str, ...]] = None,
+        schemes: tuple[str, ...] = SCHEME_PREFERENCE,
+        on_payment: Optional[Callable[[PaymentInfo], None]] = None,
+    ) -> None:
+        self.signer = signer
+        self.chain_id = int(chain_id)
+        self.network = caip2(chain_id)
+        self.asset = asset
+        self.caps = caps
+        self.chain = chain
+        self.settlement = settlement
+        self.model = model
+        self.payees = payees
+        self.schemes = schemes
+        self.on_payment = on_payment
+        self.payment: Optional[PaymentInfo] = None
+        self.requirement: Optional[Dict[str, Any]] = None
+        self.settlement_tx: Optional[str] = None
+        self.blob_id: Optional[str] = None
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield request
+        if response.status_code != 402 or PAYMENT_SIGNATURE_HEADER in request.headers:
+            return
+        response.read()
+        paid = self._pay(request, response)
+        if paid is None:
+            return
+        response = yield request
+        self._after(response, paid)
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        response = yield request
+        if response.status_code != 402 or PAYMENT_SIGNATURE_HEADER in request.headers:
+            return
+        await response.aread()
+        paid = self._pay(request, response)
+        if paid is None:
+            return
+        response = yield request
+        self._after(response, paid)
+
+    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
+        required = decode_payment_required(response.headers.get(PAYMENT_REQUIRED_HEADER))
+        if required is None or required.get("x402Version") != 2:
+            raise PaymentUnsatisfiable(
+                f"The server answered 402 without an x402 v2 PAYMENT-REQUIRED header; this profile pays x402 v2 "
+                f"({'/'.join(self.schemes)} on {self.network})."
+            )
+        if self.signer is None:
+            raise PaymentError("This request must be paid (x402 v2, OPG) and no wallet is unlocked.")
+        req = select_requirement(required, self.network, self.schemes, self.asset)
+        check_policy(req, self.network, self.asset, self.payees)
+        amount = int(req["amount"])
+        if self.chain is not None and (req["scheme"] == "upto" or (req.get("extra") or {}).get("assetTransferMethod") == "permit2"):
+            ensure_allowance(self.chain, self.signer.address, amount, req["asset"], self.chain_id)
+        if self.caps is not None:
+            self.caps.reserve(amount)  # SpendCapReached before anything is signed
+        try:
+            payload = sign_requirement(self.signer, req, self.chain_id)
+        except BaseException:
+            if self.caps is not None:
+                self.caps.release(amount)
+            raise
+        self.requirement = req
+        request.headers[PAYMENT_SIGNATURE_HEADER] = payment_header(payload, req, required.get("resource"))
+        return req, payload, amount
+
+    def _after(self, response: httpx.Response, paid: tuple[Dict[str, Any], Dict[str, Any], int]) -> None:
+        req, payload, amount = paid
+        if not 200 <= response.status_code < 300:
+            if self.caps is not None:
+                self.caps.release(amount)
+            return
+        pr = decode_payment_required(response.headers.get(PAYMENT_RESPONSE_HEADER)) or {}
+        charged = int(pr.get("amount") or amount)
+        if self.caps is not None and charged < amount:
+            self.caps.release(amount - charged)  # upto: only what the reply cost counts as spent
+        self.settlement_tx = response.headers.get(SETTLEMENT_TX_HEADER)
+        self.blob_id = response.headers.get(SETTLEMENT_BLOB_HEADER)
+        auth = payload.get("permit2Authorization") or payload.get("authorization") or {}
+        self.payment = PaymentInfo(
+            amount=charged,
+            payee=req["payTo"],
+            payer=auth.get("from", ""),
+            asset=req["asset"],
+            network=req["network"],
+            mode=self.settlement,
+            nonce=str(auth.get("nonce", "")),
+            processing_hash=response.headers.get("x-processing-hash") or pr.get("processingHash"),
+            transaction=pr.get("transaction") or self.settlement_tx or None,
+            status=pr.get("status") or ("settled" if pr.get("success") else None),
+            model=self.model,
+            resource=str(response.request.url) if response.request is not None else None,
+        )
+        if self.on_payment is not None:
+            self.on_payment(self.payment)
+
+
+def rejection_v2(response: httpx.Response) -> PaymentError:
+    """The error for a 402 that came back after paying (v2 header first, then the v1-shaped body)."""
+    required = decode_payment_required(response.headers.get(PAYMENT_REQUIRED_HEADER)) or {}
+    if required.get("error"):
+        err = rejection_from(response)
+        err.message = str(required["error"])
+        return err
+    return rejection_from(response)

@@ -43,7 +43,6 @@ from og_tui.core.x402 import (
     PaymentInfo,
     PaymentRefused,
     SpendCaps,
-    rejection_from,
 )
 
 __all__ = [
@@ -94,6 +93,51 @@ UPTO_WITNESS = [
     {"name": "facilitator", "type": "address"},
     {"name": "validAfter", "type": "uint256"},
 ]
+
+
+_TO_V2 = {
+    "settle": "private",
+    "settle-metadata": "batch",
+    "settle-batch": "batch",
+    "private": "private",
+    "batch": "batch",
+}
+_TO_V1 = {"private": "settle", "batch": "settle-batch"}
+
+
+def v2_mode(settlement: Optional[str]) -> str:
+    """The v2 X-SETTLEMENT-TYPE for a v1 or v2 mode name (settle -> private, settle-batch -> batch)."""
+    return _TO_V2.get(str(settlement or "batch").strip().lower(), "batch")
+
+
+def v1_mode(settlement: Optional[str]) -> str:
+    text = str(settlement or "settle-batch").strip().lower()
+    return _TO_V1.get(text, text)
+
+
+def profile_version(profile: Any) -> str:
+    return str(getattr(profile, "x402_version", "1") or "1").lower()
+
+
+def profile_chain_id(profile: Any) -> int:
+    return int(getattr(profile, "x402_v2_chain_id", 0) or profile.chain_id)
+
+
+def opg_caps(settings: Any) -> SpendCaps:
+    """Spend caps in OPG from the settings (``llm_cap_opg_per_request`` / ``llm_cap_opg_per_run``)."""
+    from og_tui.core.amounts import parse_amount
+
+    def units(text: Any) -> Optional[int]:
+        if text in (None, "", "none", "off"):
+            return None
+        return parse_amount(str(text), constants.OPG_DECIMALS)
+
+    return SpendCaps(
+        units(getattr(settings, "llm_cap_opg_per_request", None)),
+        units(getattr(settings, "llm_cap_opg_per_run", None)),
+        constants.OPG_DECIMALS,
+        constants.OPG_NAME,
+    )
 
 
 def caip2(chain_id: int) -> str:
@@ -227,7 +271,14 @@ def sign_requirement(
         if not name:
             raise PaymentUnsatisfiable("The server's 'exact' requirement lacks the token's EIP-712 name (extra.name).")
         raw_nonce = os.urandom(32) if nonce is None else int(nonce).to_bytes(32, "big")
-        message = {"from": payer, "to": pay_to, "value": amount, "validAfter": 0, "validBefore": deadline, "nonce": raw_nonce}
+        message = {
+            "from": payer,
+            "to": pay_to,
+            "value": amount,
+            "validAfter": 0,
+            "validBefore": deadline,
+            "nonce": raw_nonce,
+        }
         domain = {"name": name, "version": version, "chainId": int(chain_id), "verifyingContract": token}
         signature = _typed(signer, domain, TRANSFER_WITH_AUTHORIZATION_TYPES, message)
         auth = dict(message, value=str(amount), validAfter="0", validBefore=str(deadline), nonce="0x" + raw_nonce.hex())
@@ -250,7 +301,11 @@ def sign_requirement(
         "witness": witness,
     }
     domain = {"name": "Permit2", "chainId": int(chain_id), "verifyingContract": constants.PERMIT2_ADDRESS}
-    types = {"PermitWitnessTransferFrom": PERMIT_WITNESS, "TokenPermissions": TOKEN_PERMISSIONS, "Witness": witness_type}
+    types = {
+        "PermitWitnessTransferFrom": PERMIT_WITNESS,
+        "TokenPermissions": TOKEN_PERMISSIONS,
+        "Witness": witness_type,
+    }
     signature = _typed(signer, domain, types, message)
     auth = {
         "from": payer,
@@ -308,7 +363,13 @@ def read_allowance(chain: Any, token: str, owner: str, spender: str = constants.
 
 
 def plan_approval(
-    chain: Any, owner: str, needed: int, *, token: str = constants.OPG_DEVNET_ADDRESS, amount: Optional[int] = None, chain_id: int = 0
+    chain: Any,
+    owner: str,
+    needed: int,
+    *,
+    token: str = constants.OPG_DEVNET_ADDRESS,
+    amount: Optional[int] = None,
+    chain_id: int = 0,
 ) -> ApprovalPlan:
     """Read the owner's Permit2 allowance on ``token`` and say what approve would cover ``needed``
     (``amount`` defaults to ``needed``). Sends nothing."""
@@ -343,6 +404,9 @@ def ensure_allowance(chain: Any, owner: str, amount: int, token: str, chain_id: 
 class X402V2PaymentAuth(httpx.Auth):
     """httpx Auth paying v2 402 responses (one instance per request if you read ``.payment``).
 
+    The request's ``X-SETTLEMENT-TYPE`` is turned into its v2 name (settle -> private,
+    settle-batch -> batch) when the payment is signed.
+
     ``chain`` (a ChainClient) lets it check the Permit2 allowance before signing, so a too-small
     allowance is explained instead of being refused by the server."""
 
@@ -359,7 +423,12 @@ class X402V2PaymentAuth(httpx.Auth):
         payees: Optional[tuple[str, ...]] = None,
         schemes: tuple[str, ...] = SCHEME_PREFERENCE,
         on_payment: Optional[Callable[[PaymentInfo], None]] = None,
+        store: Any = None,
+        profile_name: Optional[str] = None,
     ) -> None:
+        self.x402_version = 2
+        self.store = store
+        self.profile_name = profile_name
         self.signer = signer
         self.chain_id = int(chain_id)
         self.network = caip2(chain_id)
@@ -398,7 +467,9 @@ class X402V2PaymentAuth(httpx.Auth):
         response = yield request
         self._after(response, paid)
 
-    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
+    def _pay(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
         required = decode_payment_required(response.headers.get(PAYMENT_REQUIRED_HEADER))
         if required is None or required.get("x402Version") != 2:
             raise PaymentUnsatisfiable(
@@ -410,7 +481,9 @@ class X402V2PaymentAuth(httpx.Auth):
         req = select_requirement(required, self.network, self.schemes, self.asset)
         check_policy(req, self.network, self.asset, self.payees)
         amount = int(req["amount"])
-        if self.chain is not None and (req["scheme"] == "upto" or (req.get("extra") or {}).get("assetTransferMethod") == "permit2"):
+        if self.chain is not None and (
+            req["scheme"] == "upto" or (req.get("extra") or {}).get("assetTransferMethod") == "permit2"
+        ):
             ensure_allowance(self.chain, self.signer.address, amount, req["asset"], self.chain_id)
         if self.caps is not None:
             self.caps.reserve(amount)  # SpendCapReached before anything is signed
@@ -422,6 +495,7 @@ class X402V2PaymentAuth(httpx.Auth):
             raise
         self.requirement = req
         request.headers[PAYMENT_SIGNATURE_HEADER] = payment_header(payload, req, required.get("resource"))
+        request.headers["X-SETTLEMENT-TYPE"] = v2_mode(request.headers.get("X-SETTLEMENT-TYPE") or self.settlement)
         return req, payload, amount
 
     def _after(self, response: httpx.Response, paid: tuple[Dict[str, Any], Dict[str, Any], int]) -> None:
@@ -451,15 +525,140 @@ class X402V2PaymentAuth(httpx.Auth):
             model=self.model,
             resource=str(response.request.url) if response.request is not None else None,
         )
+        self._record(self.payment, req, auth)
         if self.on_payment is not None:
             self.on_payment(self.payment)
 
+    def _record(self, info: PaymentInfo, req: Dict[str, Any], auth: Dict[str, Any]) -> None:
+        if self.store is None:
+            return
+        try:
+            status = info.status if info.status in ("queued", "settled", "failed") else "pending"
+            self.store.add_payment(
+                info.amount,
+                payee=info.payee,
+                mode=v2_mode(self.settlement),
+                hash=info.hash,
+                model=info.model,
+                profile=self.profile_name,
+                token=info.asset,
+                network=info.network,
+                detail={
+                    "x402_version": 2,
+                    "scheme": req.get("scheme"),
+                    "payer": info.payer,
+                    "nonce": info.nonce,
+                    "processing_hash": info.processing_hash,
+                    "transaction": info.transaction,
+                    "blob_id": self.blob_id,
+                    "status": info.status,
+                    "resource": info.resource,
+                    "valid_before": int(auth.get("deadline") or auth.get("validBefore") or 0),
+                },
+                status=status,
+                settlement_tx=info.transaction if status == "settled" else None,
+            )
+        except Exception:  # noqa: BLE001 - history must not break a paid request
+            import logging
 
-def rejection_v2(response: httpx.Response) -> PaymentError:
-    """The error for a 402 that came back after paying (v2 header first, then the v1-shaped body)."""
-    required = decode_payment_required(response.headers.get(PAYMENT_REQUIRED_HEADER)) or {}
-    if required.get("error"):
-        err = rejection_from(response)
-        err.message = str(required["error"])
-        return err
-    return rejection_from(response)
+            logging.getLogger(__name__).debug("history must not break a paid request", exc_info=True)
+
+
+class AutoPaymentAuth(httpx.Auth):
+    """``x402_version = "auto"``: pays a 402 with v2 when it carries a v2 requirement for the
+    profile's v2 network, else with v1 (each auth keeps its own caps, policy and history)."""
+
+    def __init__(self, v1: Any, v2: X402V2PaymentAuth) -> None:
+        self.v1, self.v2 = v1, v2
+        self.chosen: Any = None
+
+    @property
+    def x402_version(self) -> int:
+        return 2 if self.chosen is self.v2 else 1
+
+    @property
+    def payment(self) -> Optional[PaymentInfo]:
+        return getattr(self.chosen, "payment", None)
+
+    @property
+    def requirement(self) -> Optional[Dict[str, Any]]:
+        return getattr(self.chosen, "requirement", None)
+
+    def __getattr__(self, name: str) -> Any:  # settlement_tx, blob_id of the v2 side
+        if name in ("settlement_tx", "blob_id"):
+            return getattr(self.v2, name)
+        raise AttributeError(name)
+
+    def _choose(self, request: httpx.Request, response: httpx.Response) -> Any:
+        required = decode_payment_required(response.headers.get(PAYMENT_REQUIRED_HEADER)) or {}
+        accepts = required.get("accepts") if required.get("x402Version") == 2 else None
+        if isinstance(accepts, list) and any(
+            isinstance(r, dict) and r.get("network") == self.v2.network for r in accepts
+        ):
+            return self.v2
+        request.headers["X-SETTLEMENT-TYPE"] = v1_mode(request.headers.get("X-SETTLEMENT-TYPE"))
+        return self.v1
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield request
+        if response.status_code != 402 or "x-payment" in request.headers or PAYMENT_SIGNATURE_HEADER in request.headers:
+            return
+        response.read()
+        self.chosen = self._choose(request, response)
+        paid = self.chosen._pay(request, response)
+        if paid is None:
+            return
+        response = yield request
+        self.chosen._after(response, paid)
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        response = yield request
+        if response.status_code != 402 or "x-payment" in request.headers or PAYMENT_SIGNATURE_HEADER in request.headers:
+            return
+        await response.aread()
+        self.chosen = self._choose(request, response)
+        paid = self.chosen._pay(request, response)
+        if paid is None:
+            return
+        response = yield request
+        self.chosen._after(response, paid)
+
+
+def auth_for(client: Any, settlement: str, model: str, on_payment: Callable[[PaymentInfo], None], v1: Any) -> Any:
+    """The payment auth of an LLMClient whose profile says ``x402_version`` 2 or auto."""
+    profile = client.profile
+    v2 = X402V2PaymentAuth(
+        client.signer,
+        profile_chain_id(profile),
+        asset=getattr(profile, "opg_token", constants.OPG_DEVNET_ADDRESS),
+        caps=getattr(client, "opg_caps", None),
+        chain=client.chain if client.signer is not None else None,
+        settlement=settlement,
+        model=model,
+        payees=v1.policy.payees if getattr(v1, "policy", None) is not None else None,
+        on_payment=on_payment,
+        store=client.store,
+        profile_name=getattr(profile, "name", None),
+    )
+    return v2 if profile_version(profile) == "2" else AutoPaymentAuth(v1, v2)
+
+
+def payment_meta(meta: Any, resp: httpx.Response, auth: Any) -> None:
+    """Fill a ReplyMeta from a v2 paid response: settlement tx/blob/mode, cost in OPG, scheme."""
+    pr = decode_payment_required(resp.headers.get(PAYMENT_RESPONSE_HEADER)) or {}
+    meta.backend = resp.headers.get("x-og-backend") or meta.backend
+    meta.payment_hash = resp.headers.get("x-processing-hash") or pr.get("processingHash")
+    meta.settlement_tx = resp.headers.get(SETTLEMENT_TX_HEADER) or pr.get("transaction") or None
+    meta.settlement_status = pr.get("status") or ("settled" if pr.get("success") else None)
+    meta.settlement_mode = resp.headers.get("x-settlement-type") or meta.settlement_mode
+    meta.settlement_blob = resp.headers.get(SETTLEMENT_BLOB_HEADER)
+    meta.x402_version = 2
+    meta.payment_token = constants.OPG_NAME
+    req = getattr(auth, "requirement", None) or {}
+    meta.payment_scheme = req.get("scheme")
+    info = getattr(auth, "payment", None)
+    if info is not None:
+        meta.cost = info.amount
+        meta.payer = info.payer
+        meta.payee = info.payee
+        meta.cost_text = _fmt_units(info.amount)

@@ -74,7 +74,9 @@ def ready(node, slot: "_Slot") -> None:
     """Once the chain is open: the token, with the faucet as its only minter."""
     from eth_utils import to_canonical_address
 
-    slot.token = OPGToken(to_canonical_address(constants.OPG_DEVNET_ADDRESS), node.config.chain_id, node.chain.faucet_address)
+    slot.token = OPGToken(
+        to_canonical_address(constants.OPG_DEVNET_ADDRESS), node.config.chain_id, node.chain.faucet_address
+    )
 
 
 def genesis(alloc: dict, accounts: list, units: int) -> None:

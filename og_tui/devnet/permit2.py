@@ -95,7 +95,10 @@ def _pad(value: bytes | int) -> bytes:
 
 def permit2_domain_separator(chain_id: int, permit2: bytes) -> bytes:
     return keccak(
-        abi_encode(["bytes32", "bytes32", "uint256", "address"], [PERMIT2_DOMAIN_TYPEHASH, keccak(text="Permit2"), chain_id, permit2])
+        abi_encode(
+            ["bytes32", "bytes32", "uint256", "address"],
+            [PERMIT2_DOMAIN_TYPEHASH, keccak(text="Permit2"), chain_id, permit2],
+        )
     )
 
 
@@ -139,7 +142,9 @@ class PermitTransfer:
     witness_type_string: str = ""
 
     def struct_hash(self) -> bytes:
-        permitted = keccak(abi_encode(["bytes32", "address", "uint256"], [TOKEN_PERMISSIONS_TYPEHASH, self.token, self.amount]))
+        permitted = keccak(
+            abi_encode(["bytes32", "address", "uint256"], [TOKEN_PERMISSIONS_TYPEHASH, self.token, self.amount])
+        )
         if self.witness is None:
             return keccak(
                 abi_encode(
@@ -182,7 +187,9 @@ def check_permit(
     if now > permit.deadline:
         raise PermitRejected("expired", f"Permit2: signature expired (deadline {permit.deadline})")
     if requested > permit.amount:
-        raise PermitRejected("amount_exceeds_permit", f"Permit2: requested amount exceeds the permitted {permit.amount}")
+        raise PermitRejected(
+            "amount_exceeds_permit", f"Permit2: requested amount exceeds the permitted {permit.amount}"
+        )
     if sload(nonce_slot(permit.owner, permit.nonce >> 8)) >> (permit.nonce & 0xFF) & 1:
         raise PermitRejected("nonce_used", "Permit2: invalid nonce (already used or invalidated)")
     v, r, s = _split(permit.signature)
@@ -269,7 +276,9 @@ class Permit2:
             _b(owner), _b(token), amount, call.sender, nonce, deadline, bytes(signature), witness, type_string
         )
         try:
-            check_permit(p, requested, self.domain_separator, now=call.timestamp, sload=call.sload, use_gas=call.use_gas)
+            check_permit(
+                p, requested, self.domain_separator, now=call.timestamp, sload=call.sload, use_gas=call.use_gas
+            )
         except PermitRejected as exc:
             raise NativeRevert(exc.reason) from None
         slot = nonce_slot(p.owner, nonce >> 8)
@@ -300,7 +309,14 @@ class ExactPermit2Proxy:
             raise NativeRevert("x402ExactPermit2Proxy: invalid destination")
         data = selector(SIG_PERMIT_WITNESS_TRANSFER) + abi_encode(
             [PERMIT_T, DETAILS_T, "address", "bytes32", "string", "bytes"],
-            [permit, (to, permit[0][1]), owner, exact_witness_hash(_b(to), valid_after), EXACT_WITNESS_TYPE_STRING, signature],
+            [
+                permit,
+                (to, permit[0][1]),
+                owner,
+                exact_witness_hash(_b(to), valid_after),
+                EXACT_WITNESS_TYPE_STRING,
+                signature,
+            ],
         )
         ok, out = subcall(call, self.permit2, data, PERMIT2_SUBCALL_GAS)
         if not ok:

@@ -54,7 +54,9 @@ def _balance(w3, who):
 
 
 def _approve(w3, acct, amount):
-    return _send(w3, acct, OPG, selector("approve(address,uint256)") + abi_encode(["address", "uint256"], [PERMIT2, amount]))
+    return _send(
+        w3, acct, OPG, selector("approve(address,uint256)") + abi_encode(["address", "uint256"], [PERMIT2, amount])
+    )
 
 
 def _revert_reason(w3, acct, to, data):
@@ -80,7 +82,9 @@ def _exact_settle(payload):
     permit = ((a["permitted"]["token"], int(a["permitted"]["amount"])), int(a["nonce"]), int(a["deadline"]))
     witness = (a["witness"]["to"], int(a["witness"]["validAfter"]))
     sig = bytes.fromhex(payload["signature"][2:])
-    return selector(SIG_EXACT_SETTLE) + abi_encode([PERMIT_T, "address", "(address,uint256)", "bytes"], [permit, a["from"], witness, sig])
+    return selector(SIG_EXACT_SETTLE) + abi_encode(
+        [PERMIT_T, "address", "(address,uint256)", "bytes"], [permit, a["from"], witness, sig]
+    )
 
 
 def test_opg_is_an_18_decimal_erc20_and_the_faucet_gives_it(devnet, w3):
@@ -97,12 +101,18 @@ def test_opg_is_an_18_decimal_erc20_and_the_faucet_gives_it(devnet, w3):
 def test_exact_proxy_moves_the_permitted_amount_once(devnet, w3):
     payer, relayer, payee = _acct(devnet, 7), _acct(devnet, 8), Account.create().address
     _approve(w3, payer, 10**18)
-    payload = sign_requirement(payer, _req("exact", payee, 12345, assetTransferMethod="permit2"), constants.DEVNET_CHAIN_ID)
+    payload = sign_requirement(
+        payer, _req("exact", payee, 12345, assetTransferMethod="permit2"), constants.DEVNET_CHAIN_ID
+    )
     data = _exact_settle(payload)
     before = _balance(w3, payer.address)
     receipt = _send(w3, relayer, constants.X402_EXACT_PERMIT2_PROXY_ADDRESS, data)
     assert receipt.status == 1
-    transfers = [lg for lg in receipt.logs if lg["address"].lower() == OPG.lower() and "0x" + lg["topics"][0].hex().removeprefix("0x") == TRANSFER_TOPIC]
+    transfers = [
+        lg
+        for lg in receipt.logs
+        if lg["address"].lower() == OPG.lower() and "0x" + lg["topics"][0].hex().removeprefix("0x") == TRANSFER_TOPIC
+    ]
     assert len(transfers) == 1 and int.from_bytes(transfers[0]["data"], "big") == 12345
     assert _balance(w3, payee) == 12345 and _balance(w3, payer.address) == before - 12345
     # the same signature again: Permit2's nonce bitmap refuses it
@@ -114,7 +124,9 @@ def test_signatures_for_another_chain_or_permit2_address_are_refused(devnet, w3)
     _approve(w3, payer, 10**18)
     req = _req("exact", Account.create().address, 5, assetTransferMethod="permit2")
     other_chain = sign_requirement(payer, req, 8453)  # Base's chain id
-    assert "invalid signer" in _revert_reason(w3, relayer, constants.X402_EXACT_PERMIT2_PROXY_ADDRESS, _exact_settle(other_chain))
+    assert "invalid signer" in _revert_reason(
+        w3, relayer, constants.X402_EXACT_PERMIT2_PROXY_ADDRESS, _exact_settle(other_chain)
+    )
     import og_tui.core.x402_v2 as v2
 
     real = constants.PERMIT2_ADDRESS
@@ -124,7 +136,9 @@ def test_signatures_for_another_chain_or_permit2_address_are_refused(devnet, w3)
     finally:
         constants.PERMIT2_ADDRESS = real
     assert v2.constants.PERMIT2_ADDRESS == real
-    assert "invalid signer" in _revert_reason(w3, relayer, constants.X402_EXACT_PERMIT2_PROXY_ADDRESS, _exact_settle(other_contract))
+    assert "invalid signer" in _revert_reason(
+        w3, relayer, constants.X402_EXACT_PERMIT2_PROXY_ADDRESS, _exact_settle(other_contract)
+    )
 
 
 def test_upto_proxy_charges_at_most_the_permit_and_only_for_its_facilitator(devnet, w3):
@@ -138,11 +152,16 @@ def test_upto_proxy_charges_at_most_the_permit_and_only_for_its_facilitator(devn
 
     def settle(amount):
         return selector(SIG_UPTO_SETTLE) + abi_encode(
-            [PERMIT_T, "uint256", "address", "(address,address,uint256)", "bytes"], [permit, amount, payer.address, witness, sig]
+            [PERMIT_T, "uint256", "address", "(address,address,uint256)", "bytes"],
+            [permit, amount, payer.address, witness, sig],
         )
 
-    assert "not the authorized facilitator" in _revert_reason(w3, stranger, constants.X402_UPTO_PERMIT2_PROXY_ADDRESS, settle(10))
-    assert "exceeds the permitted" in _revert_reason(w3, facilitator, constants.X402_UPTO_PERMIT2_PROXY_ADDRESS, settle(1001))
+    assert "not the authorized facilitator" in _revert_reason(
+        w3, stranger, constants.X402_UPTO_PERMIT2_PROXY_ADDRESS, settle(10)
+    )
+    assert "exceeds the permitted" in _revert_reason(
+        w3, facilitator, constants.X402_UPTO_PERMIT2_PROXY_ADDRESS, settle(1001)
+    )
     assert _send(w3, facilitator, constants.X402_UPTO_PERMIT2_PROXY_ADDRESS, settle(420)).status == 1
     assert _balance(w3, payee) == 420
 
@@ -171,11 +190,17 @@ def test_permit_transfer_from_needs_the_allowance_and_a_live_deadline(devnet, w3
             },
             "primaryType": "PermitTransferFrom",
             "domain": {"name": "Permit2", "chainId": constants.DEVNET_CHAIN_ID, "verifyingContract": PERMIT2},
-            "message": {"permitted": {"token": OPG, "amount": 50}, "spender": spender.address, "nonce": nonce, "deadline": deadline},
+            "message": {
+                "permitted": {"token": OPG, "amount": 50},
+                "spender": spender.address,
+                "nonce": nonce,
+                "deadline": deadline,
+            },
         }
         sig = Account.sign_typed_data(owner.key, full_message=typed).signature
         return selector(SIG_PERMIT_TRANSFER) + abi_encode(
-            [PERMIT_T, "(address,uint256)", "address", "bytes"], [((OPG, 50), nonce, deadline), (to, 50), owner.address, sig]
+            [PERMIT_T, "(address,uint256)", "address", "bytes"],
+            [((OPG, 50), nonce, deadline), (to, 50), owner.address, sig],
         )
 
     assert "exceeds allowance" in _revert_reason(w3, spender, PERMIT2, signed(now + 600, 1))
@@ -183,5 +208,7 @@ def test_permit_transfer_from_needs_the_allowance_and_a_live_deadline(devnet, w3
     assert "expired" in _revert_reason(w3, spender, PERMIT2, signed(now - 10, 2))
     assert _send(w3, spender, PERMIT2, signed(now + 600, 3)).status == 1
     assert _balance(w3, to) == 50
-    bitmap = _call(w3, PERMIT2, selector("nonceBitmap(address,uint256)") + abi_encode(["address", "uint256"], [owner.address, 0]))
+    bitmap = _call(
+        w3, PERMIT2, selector("nonceBitmap(address,uint256)") + abi_encode(["address", "uint256"], [owner.address, 0])
+    )
     assert int.from_bytes(bitmap, "big") == 1 << 3

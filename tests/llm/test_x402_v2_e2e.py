@@ -118,9 +118,15 @@ def test_exact_batch_is_queued_with_a_blob_and_settles_on_chain(llm_devnet, paye
         time.sleep(0.1)
     assert st["status"] == "settled", st
     record = httpx.get(f"{llm_devnet.url}/v1/x402/blobs/{blob}").json()
-    assert record["processingHash"] == processing and record["outputHash"].startswith("0x") and record["outputHash"] != "0x" + "00" * 32
+    assert (
+        record["processingHash"] == processing
+        and record["outputHash"].startswith("0x")
+        and record["outputHash"] != "0x" + "00" * 32
+    )
     amount = int(auth.requirement["amount"])
-    assert (payer.address.lower(), auth.requirement["payTo"].lower(), amount) in _opg_transfers(chain, st["transaction"], payer.address)
+    assert (payer.address.lower(), auth.requirement["payTo"].lower(), amount) in _opg_transfers(
+        chain, st["transaction"], payer.address
+    )
 
 
 def _sign(payer, required, scheme="upto", chain_id=CHAIN_ID):
@@ -168,3 +174,49 @@ def test_a_402_the_client_cannot_pay_names_the_scheme_and_network(llm_devnet, pa
         _post(llm_devnet.url, auth=auth)
     text = str(exc.value)
     assert f"upto on {NETWORK}" in text and "'upto' on eip155:8453" in text
+
+
+# --- the core client (LLMClient) over x402 v2 ------------------------------------------------------
+
+
+def _caps(per_request="0.0001", per_run="1"):
+    from og_tui.core.amounts import parse_amount
+    from og_tui.core.x402 import SpendCaps
+
+    return SpendCaps(parse_amount(per_request, 18), parse_amount(per_run, 18), 18, "OPG")
+
+
+def test_core_client_chats_over_v2_with_opg_caps(llm_profile, approved):
+    from og_tui.core.llm import DEVNET_MODEL as MODEL
+
+    from og_tui.core.llm import LLMClient
+
+    caps = _caps()
+    client = LLMClient(llm_profile.replace(x402_version="2"), approved, opg_caps=caps)
+    try:
+        out = client.chat(MODEL, BODY["messages"], max_tokens=60, settlement="settle")
+        meta = out.meta
+        assert meta.x402_version == 2 and meta.payment_scheme == "upto" and meta.payment_token == "OPG"
+        assert meta.settlement_mode == "private" and meta.settlement_tx and meta.cost_text.endswith(" OPG")
+        assert caps.spent == meta.cost > 0  # only what the reply cost counts against the cap
+        streamed = client.chat(MODEL, BODY["messages"], max_tokens=60, stream=True, settlement="settle-batch")
+        text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+        assert text and streamed.meta.settlement_mode == "batch" and streamed.meta.settlement_blob
+        from og_tui.core.x402 import SpendCapReached
+
+        with pytest.raises(SpendCapReached, match="OPG"):
+            client.chat(MODEL, BODY["messages"], max_tokens=10_000, settlement="settle")
+    finally:
+        client.close()
+
+
+def test_auto_pays_v2_when_the_402_offers_it_and_v1_stays_the_default(llm_profile, approved):
+    from og_tui.core.llm import DEVNET_MODEL as MODEL
+    from og_tui.core.llm import LLMClient
+
+    with LLMClient(llm_profile.replace(x402_version="auto"), approved, opg_caps=_caps()) as auto:
+        meta = auto.chat(MODEL, BODY["messages"], max_tokens=20, settlement="settle-batch").meta
+        assert meta.x402_version == 2 and meta.payment_token == "OPG" and meta.settlement_mode == "batch"
+    with LLMClient(llm_profile, approved) as v1:  # the profile default: x402 v1, OUSDC
+        meta = v1.chat(MODEL, BODY["messages"], max_tokens=20, settlement="settle").meta
+        assert meta.x402_version == 1 and meta.payment_token == "OUSDC" and meta.settlement_mode == "settle"

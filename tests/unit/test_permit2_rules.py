@@ -48,7 +48,9 @@ def _permit(payload: dict, scheme: str) -> PermitTransfer:
     a = payload["permit2Authorization"]
     w = a["witness"]
     if scheme == "upto":
-        witness = upto_witness_hash(to_canonical_address(w["to"]), to_canonical_address(w["facilitator"]), int(w["validAfter"]))
+        witness = upto_witness_hash(
+            to_canonical_address(w["to"]), to_canonical_address(w["facilitator"]), int(w["validAfter"])
+        )
         type_string = UPTO_WITNESS_TYPE_STRING
     else:
         witness = exact_witness_hash(to_canonical_address(w["to"]), int(w["validAfter"]))

@@ -397,11 +397,11 @@ class Gateway:
         stream = bool(extras["stream"])
         if verified.debts:
             # a payment that also pays the payer's debt is settled before anything is served
-            st = await run_in_threadpool(
-                payments.settle, verified, "settle", request_hash, ZERO_HASH, served=False
-            )
+            st = await run_in_threadpool(payments.settle, verified, "settle", request_hash, ZERO_HASH, served=False)
             if st.status != "settled":
-                body, headers = payments.refusal(requirement, f"Payment settlement failed: {st.error}", "settlement_failed", st)
+                body, headers = payments.refusal(
+                    requirement, f"Payment settlement failed: {st.error}", "settlement_failed", st
+                )
                 return JSONResponse(body, status_code=402, headers=headers)
         if stream:
             return await self._stream(spec, req, extras, verified, mode, request_hash, payments)
@@ -443,7 +443,9 @@ class Gateway:
             )
         )
         if st.status == "failed":
-            body, headers = payments.refusal(requirement, f"Payment settlement failed: {st.error}", "settlement_failed", st)
+            body, headers = payments.refusal(
+                requirement, f"Payment settlement failed: {st.error}", "settlement_failed", st
+            )
             return JSONResponse(body, status_code=402, headers=dict(headers, **{"x-og-backend": spec.backend}))
         headers = {
             **payments.paid_headers(st, mode),

@@ -168,7 +168,9 @@ def _uint(obj: Any, path: str) -> int:
 def _addr(obj: Any, path: str) -> str:
     raw = _field(obj, path)
     if not isinstance(raw, str) or not _ADDRESS.fullmatch(raw):
-        raise PaymentInvalid("invalid_payload", f"Invalid payment payload: {path} must be an address (0x and 40 hex digits).")
+        raise PaymentInvalid(
+            "invalid_payload", f"Invalid payment payload: {path} must be an address (0x and 40 hex digits)."
+        )
     return to_checksum_address(raw)
 
 
@@ -178,21 +180,35 @@ def decode_signature_header(header: Any) -> dict:
         raise PaymentInvalid("invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE is empty.")
     text = header.strip()
     if len(text) > MAX_HEADER_CHARS:
-        raise PaymentInvalid("invalid_header", f"Invalid payment header format: PAYMENT-SIGNATURE is longer than {MAX_HEADER_CHARS} characters.")
+        raise PaymentInvalid(
+            "invalid_header",
+            f"Invalid payment header format: PAYMENT-SIGNATURE is longer than {MAX_HEADER_CHARS} characters.",
+        )
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise PaymentInvalid("invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must be base64 JSON.") from None
+        raise PaymentInvalid(
+            "invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must be base64 JSON."
+        ) from None
     if _nesting(raw) > MAX_NESTING:
-        raise PaymentInvalid("invalid_header", f"Invalid payment header format: the JSON is nested deeper than {MAX_NESTING} levels.")
+        raise PaymentInvalid(
+            "invalid_header", f"Invalid payment header format: the JSON is nested deeper than {MAX_NESTING} levels."
+        )
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise PaymentInvalid("invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must be base64 JSON.") from None
+        raise PaymentInvalid(
+            "invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must be base64 JSON."
+        ) from None
     if not isinstance(data, dict):
-        raise PaymentInvalid("invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must hold a JSON object.")
+        raise PaymentInvalid(
+            "invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must hold a JSON object."
+        )
     if data.get("x402Version") != 2 or isinstance(data.get("x402Version"), bool):
-        raise PaymentInvalid("invalid_version", f"Unsupported x402 version {str(data.get('x402Version'))[:20]!r} in PAYMENT-SIGNATURE; send version 2 (or X-Payment for version 1).")
+        raise PaymentInvalid(
+            "invalid_version",
+            f"Unsupported x402 version {str(data.get('x402Version'))[:20]!r} in PAYMENT-SIGNATURE; send version 2 (or X-Payment for version 1).",
+        )
     if not isinstance(data.get("accepted"), dict) or not isinstance(data.get("payload"), dict):
         raise PaymentInvalid("invalid_payload", "Invalid payment payload: 'accepted' and 'payload' must be objects.")
     return data
@@ -233,7 +249,9 @@ class PaymentServiceV2(PaymentService):
             "exact": dict(base, scheme="exact", extra=token),
         }
 
-    def payment_required(self, accepts: dict, error: str, resource: Optional[dict] = None, code: Optional[str] = None) -> dict:
+    def payment_required(
+        self, accepts: dict, error: str, resource: Optional[dict] = None, code: Optional[str] = None
+    ) -> dict:
         body: dict[str, Any] = {"x402Version": 2, "error": error, "accepts": list(accepts.values())}
         if resource:
             body["resource"] = resource
@@ -263,7 +281,9 @@ class PaymentServiceV2(PaymentService):
             headers["x-settlement-walrus-blob-id"] = blob_id(st.processing_hash)
         return headers
 
-    def refusal(self, requirement: Any, message: str, code: Optional[str] = None, st: Optional[Settlement] = None) -> tuple[dict, dict]:
+    def refusal(
+        self, requirement: Any, message: str, code: Optional[str] = None, st: Optional[Settlement] = None
+    ) -> tuple[dict, dict]:
         body = self.payment_required(requirement, message, code=code)
         headers = {"PAYMENT-REQUIRED": _b64json(body)}
         if st is not None:
@@ -278,7 +298,16 @@ class PaymentServiceV2(PaymentService):
         inner = super()._rejected(exc, payer, value, valid_after, valid_before, now, reserved)
         return PaymentInvalid(inner.code, inner.message.replace("OUSDC", "OPG"))
 
-    def verify(self, header: Any, requirement: Any, request_hash: str, *, mode: str = "settle-batch", stream: bool = False, debt_only: bool = False) -> VerifiedV2:
+    def verify(
+        self,
+        header: Any,
+        requirement: Any,
+        request_hash: str,
+        *,
+        mode: str = "settle-batch",
+        stream: bool = False,
+        debt_only: bool = False,
+    ) -> VerifiedV2:
         data = decode_signature_header(header)
         accepted, payload = data["accepted"], data["payload"]
         scheme, network = accepted.get("scheme"), accepted.get("network")
@@ -292,13 +321,21 @@ class PaymentServiceV2(PaymentService):
         req = requirement[scheme]
         required = int(req["amount"])
         if str(accepted.get("asset", "")).lower() != constants.OPG_DEVNET_ADDRESS.lower():
-            raise PaymentInvalid("wrong_token", f"The payment is in {str(accepted.get('asset'))[:42]}, this gateway takes OPG at {constants.OPG_DEVNET_ADDRESS}.")
+            raise PaymentInvalid(
+                "wrong_token",
+                f"The payment is in {str(accepted.get('asset'))[:42]}, this gateway takes OPG at {constants.OPG_DEVNET_ADDRESS}.",
+            )
         if "permit2Authorization" in payload:
             v = self._permit2(payload, scheme, required)
         elif "authorization" in payload and scheme == "exact":
             v = self._eip3009(payload, required)
         else:
-            raise PaymentInvalid("invalid_payload", f"Invalid payment payload: scheme {scheme!r} needs 'permit2Authorization'" + (" or 'authorization'" if scheme == "exact" else "") + ".")
+            raise PaymentInvalid(
+                "invalid_payload",
+                f"Invalid payment payload: scheme {scheme!r} needs 'permit2Authorization'"
+                + (" or 'authorization'" if scheme == "exact" else "")
+                + ".",
+            )
         v.mode_name = MODE_NAMES.get(mode, DEFAULT_MODE)
         return self._accept(v, request_hash, mode, stream)
 
@@ -318,16 +355,33 @@ class PaymentServiceV2(PaymentService):
         spender, to, valid_after = _addr(a, "spender"), _addr(a, "witness.to"), _uint(a, "witness.validAfter")
         sig = payload.get("signature")
         if not isinstance(sig, str) or not _SIG.fullmatch(sig):
-            raise PaymentInvalid("invalid_payload", "Invalid payment payload: signature must be 0x and 130 (or 128) hex digits.")
-        proxy = constants.X402_UPTO_PERMIT2_PROXY_ADDRESS if scheme == "upto" else constants.X402_EXACT_PERMIT2_PROXY_ADDRESS
+            raise PaymentInvalid(
+                "invalid_payload", "Invalid payment payload: signature must be 0x and 130 (or 128) hex digits."
+            )
+        proxy = (
+            constants.X402_UPTO_PERMIT2_PROXY_ADDRESS
+            if scheme == "upto"
+            else constants.X402_EXACT_PERMIT2_PROXY_ADDRESS
+        )
         if spender.lower() != proxy.lower():
-            raise PaymentInvalid("invalid_permit2_spender", f"The Permit2 spender is {spender}; a '{scheme}' payment must name the x402 proxy {proxy}.")
+            raise PaymentInvalid(
+                "invalid_permit2_spender",
+                f"The Permit2 spender is {spender}; a '{scheme}' payment must name the x402 proxy {proxy}.",
+            )
         if to.lower() != self.payee.lower():
-            raise PaymentInvalid("wrong_payee", f"Payment is addressed to {to}, but this gateway is paid at {self.payee}.")
+            raise PaymentInvalid(
+                "wrong_payee", f"Payment is addressed to {to}, but this gateway is paid at {self.payee}."
+            )
         if token.lower() != constants.OPG_DEVNET_ADDRESS.lower():
-            raise PaymentInvalid("wrong_token", f"The permit is for the token {token}, this gateway takes OPG at {constants.OPG_DEVNET_ADDRESS}.")
+            raise PaymentInvalid(
+                "wrong_token",
+                f"The permit is for the token {token}, this gateway takes OPG at {constants.OPG_DEVNET_ADDRESS}.",
+            )
         if amount < required:
-            raise PaymentInvalid("amount_too_low", f"Wrong payment amount: the permit is for {amount} OPG units, the request costs up to {required}.")
+            raise PaymentInvalid(
+                "amount_too_low",
+                f"Wrong payment amount: the permit is for {amount} OPG units, the request costs up to {required}.",
+            )
         now = int(time.time())
         if valid_after > now:
             raise PaymentInvalid("not_yet_valid", f"Payment is not valid yet (validAfter {valid_after}, now {now}).")
@@ -336,14 +390,22 @@ class PaymentServiceV2(PaymentService):
         if scheme == "upto":
             facilitator = _addr(a, "witness.facilitator")
             if facilitator.lower() != self.registry_address.lower():
-                raise PaymentInvalid("invalid_facilitator", f"The upto witness names the facilitator {facilitator}; this gateway settles as {self.registry_address}.")
+                raise PaymentInvalid(
+                    "invalid_facilitator",
+                    f"The upto witness names the facilitator {facilitator}; this gateway settles as {self.registry_address}.",
+                )
             witness: tuple = (to, facilitator, valid_after)
-            witness_hash, type_string = upto_witness_hash(to_raw, to_canonical_address(facilitator), valid_after), UPTO_WITNESS_TYPE_STRING
+            witness_hash, type_string = (
+                upto_witness_hash(to_raw, to_canonical_address(facilitator), valid_after),
+                UPTO_WITNESS_TYPE_STRING,
+            )
         else:
             witness = (to, valid_after)
             witness_hash, type_string = exact_witness_hash(to_raw, valid_after), EXACT_WITNESS_TYPE_STRING
         signature = bytes.fromhex(sig[2:])
-        permit = PermitTransfer(owner_raw, OPG, amount, to_canonical_address(proxy), nonce, deadline, signature, witness_hash, type_string)
+        permit = PermitTransfer(
+            owner_raw, OPG, amount, to_canonical_address(proxy), nonce, deadline, signature, witness_hash, type_string
+        )
         try:
             with self.node.lock:
                 check_permit(permit, amount, self.permit2_domain, now=now, sload=lambda s: self._read(PERMIT2, s))
@@ -359,14 +421,30 @@ class PaymentServiceV2(PaymentService):
         if scheme == "upto":
             call = self._upto_call(permit_tuple, amount, owner, witness, signature)
         else:
-            call = selector(SIG_EXACT_SETTLE) + abi_encode([PERMIT_T, "address", "(address,uint256)", "bytes"], [permit_tuple, owner, witness, signature])
-        return VerifiedV2(owner, to, amount, valid_after, deadline, nonce.to_bytes(32, "big"), signature, required,
-                          transfer_call=call, scheme=scheme, method="permit2", permit=permit_tuple, witness=witness)
+            call = selector(SIG_EXACT_SETTLE) + abi_encode(
+                [PERMIT_T, "address", "(address,uint256)", "bytes"], [permit_tuple, owner, witness, signature]
+            )
+        return VerifiedV2(
+            owner,
+            to,
+            amount,
+            valid_after,
+            deadline,
+            nonce.to_bytes(32, "big"),
+            signature,
+            required,
+            transfer_call=call,
+            scheme=scheme,
+            method="permit2",
+            permit=permit_tuple,
+            witness=witness,
+        )
 
     @staticmethod
     def _upto_call(permit: tuple, amount: int, owner: str, witness: tuple, signature: bytes) -> bytes:
         return selector(SIG_UPTO_SETTLE) + abi_encode(
-            [PERMIT_T, "uint256", "address", "(address,address,uint256)", "bytes"], [permit, amount, owner, witness, signature]
+            [PERMIT_T, "uint256", "address", "(address,address,uint256)", "bytes"],
+            [permit, amount, owner, witness, signature],
         )
 
     def _eip3009(self, payload: dict, required: int) -> VerifiedV2:
@@ -375,36 +453,71 @@ class PaymentServiceV2(PaymentService):
         value, after, before = _uint(a, "value"), _uint(a, "validAfter"), _uint(a, "validBefore")
         nonce_hex, sig = _field(a, "nonce"), payload.get("signature")
         if not isinstance(nonce_hex, str) or not _NONCE.fullmatch(nonce_hex):
-            raise PaymentInvalid("invalid_payload", "Invalid payment payload: authorization.nonce must be 0x and 64 hex digits.")
+            raise PaymentInvalid(
+                "invalid_payload", "Invalid payment payload: authorization.nonce must be 0x and 64 hex digits."
+            )
         if not isinstance(sig, str) or not _SIG.fullmatch(sig) or len(sig) != 132:
-            raise PaymentInvalid("invalid_payload", "Invalid payment payload: signature must be 0x and 130 hex digits (r, s, v).")
+            raise PaymentInvalid(
+                "invalid_payload", "Invalid payment payload: signature must be 0x and 130 hex digits (r, s, v)."
+            )
         if to.lower() != self.payee.lower():
-            raise PaymentInvalid("wrong_payee", f"Payment is addressed to {to}, but this gateway is paid at {self.payee}.")
+            raise PaymentInvalid(
+                "wrong_payee", f"Payment is addressed to {to}, but this gateway is paid at {self.payee}."
+            )
         if value < required:
-            raise PaymentInvalid("amount_too_low", f"Wrong payment amount: the authorization is for {value} OPG units, the request costs {required}.")
+            raise PaymentInvalid(
+                "amount_too_low",
+                f"Wrong payment amount: the authorization is for {value} OPG units, the request costs {required}.",
+            )
         nonce, signature = bytes.fromhex(nonce_hex.removeprefix("0x")), bytes.fromhex(sig[2:])
         call = TWA_SELECTOR + abi_encode(AUTH_TYPES, [payer, to, value, after, before, nonce, signature])
-        return VerifiedV2(payer, to, value, after, before, nonce, signature, required, transfer_call=call, scheme="exact", method="eip3009")
+        return VerifiedV2(
+            payer,
+            to,
+            value,
+            after,
+            before,
+            nonce,
+            signature,
+            required,
+            transfer_call=call,
+            scheme="exact",
+            method="eip3009",
+        )
 
     def _accept(self, v: VerifiedV2, request_hash: str, mode: str, stream: bool) -> VerifiedV2:
         payer_key, payer_raw = v.payer.lower(), to_canonical_address(v.payer)
         now = int(time.time())
         with self._lock:
             if (payer_key, v.nonce) in self._inflight:
-                raise PaymentInvalid("nonce_used", "Payment nonce already used: this payment was replayed (it is being settled).")
+                raise PaymentInvalid(
+                    "nonce_used", "Payment nonce already used: this payment was replayed (it is being settled)."
+                )
             reserved = self._reserved.get(payer_key, 0)
             with self.node.lock:
                 balance = self._read(OPG, balance_slot(payer_raw))
                 allowance = self._read(OPG, allowance_slot(payer_raw, PERMIT2))
                 if v.method == "eip3009":
                     v_, r, s = split_signature(v.signature)
-                    auth = Authorization(payer_raw, to_canonical_address(v.payee), v.value, v.valid_after, v.valid_before, v.nonce, v_, r, s)
+                    auth = Authorization(
+                        payer_raw,
+                        to_canonical_address(v.payee),
+                        v.value,
+                        v.valid_after,
+                        v.valid_before,
+                        v.nonce,
+                        v_,
+                        r,
+                        s,
+                    )
                     try:
                         from og_tui.devnet.token import check_authorization
 
                         check_authorization(auth, self.domain_separator, now=now, sload=self._sload, reserved=reserved)
                     except AuthorizationRejected as exc:
-                        raise self._rejected(exc, v.payer, v.value, v.valid_after, v.valid_before, now, reserved) from None
+                        raise self._rejected(
+                            exc, v.payer, v.value, v.valid_after, v.valid_before, now, reserved
+                        ) from None
                     self._horizon_check(v.valid_before, now)
             if v.method == "permit2":
                 if allowance < v.value + reserved:
@@ -416,8 +529,12 @@ class PaymentServiceV2(PaymentService):
                         f"on the OPG token {constants.OPG_DEVNET_ADDRESS} first.",
                     )
                 if balance < v.value + reserved:
-                    raise PaymentInvalid("insufficient_funds", f"Insufficient OPG: the payer {v.payer} has {balance} units"
-                                         + (f" ({reserved} already reserved)" if reserved else "") + f", the payment needs {v.value}.")
+                    raise PaymentInvalid(
+                        "insufficient_funds",
+                        f"Insufficient OPG: the payer {v.payer} has {balance} units"
+                        + (f" ({reserved} already reserved)" if reserved else "")
+                        + f", the payment needs {v.value}.",
+                    )
             debts = self.store.owed_by(v.payer)
             owed = sum(d.value for d in debts)
             if owed and (v.scheme != "exact" or v.value < v.required + owed):
@@ -429,9 +546,18 @@ class PaymentServiceV2(PaymentService):
                 )
             v.processing_hash = hash_hex(_b32(request_hash) + v.nonce + payer_raw)
             v.record = Settlement(
-                mode=mode, status="pending", processing_hash=v.processing_hash, payer=v.payer, network=self.network,
-                payee=v.payee, value=v.value, valid_before=v.valid_before, nonce="0x" + v.nonce.hex(),
-                transfer_call=v.transfer_call, input_hash=request_hash, released=stream,
+                mode=mode,
+                status="pending",
+                processing_hash=v.processing_hash,
+                payer=v.payer,
+                network=self.network,
+                payee=v.payee,
+                value=v.value,
+                valid_before=v.valid_before,
+                nonce="0x" + v.nonce.hex(),
+                transfer_call=v.transfer_call,
+                input_hash=request_hash,
+                released=stream,
             )
             v.debts = debts if owed else []
             self.store.put(v.record)
@@ -440,9 +566,26 @@ class PaymentServiceV2(PaymentService):
         return v
 
     # -- settlement ------------------------------------------------------------------------------------
-    def settle(self, v: Verified, mode: str, input_hash: str, output_hash: str, model: str = "", input_text: str = "", output_text: str = "", *, served: bool = True) -> Settlement:
+    def settle(
+        self,
+        v: Verified,
+        mode: str,
+        input_hash: str,
+        output_hash: str,
+        model: str = "",
+        input_text: str = "",
+        output_text: str = "",
+        *,
+        served: bool = True,
+    ) -> Settlement:
         st = v.record
-        if isinstance(v, VerifiedV2) and st is not None and st.status == "pending" and v.scheme == "upto" and v.unit_price:
+        if (
+            isinstance(v, VerifiedV2)
+            and st is not None
+            and st.status == "pending"
+            and v.scheme == "upto"
+            and v.unit_price
+        ):
             charged = min(v.value, max(1, builtin.count_tokens(output_text or "")) * v.unit_price)
             with self._lock:
                 key = st.payer.lower()
@@ -480,7 +623,9 @@ class GatewayV2:
     def __init__(self, gateway: Any) -> None:
         cfg = gateway.config
         self.gateway = gateway
-        self.payments = PaymentServiceV2(gateway.node, cfg.batch_seconds, cfg.timeout_seconds, cfg.max_reply_seconds, cfg.margin_seconds)
+        self.payments = PaymentServiceV2(
+            gateway.node, cfg.batch_seconds, cfg.timeout_seconds, cfg.max_reply_seconds, cfg.margin_seconds
+        )
 
     def routes(self) -> list:
         return [Route("/v1/x402/blobs/{blob_id}", self.blob, methods=["GET"])]
@@ -497,7 +642,11 @@ class GatewayV2:
 
     @staticmethod
     def _resource(request: Request, spec: Any, req: Any) -> dict:
-        return {"url": str(request.url), "description": f"{req.kind} with {spec.id}, up to {req.max_tokens} tokens", "mimeType": "application/json"}
+        return {
+            "url": str(request.url),
+            "description": f"{req.kind} with {spec.id}, up to {req.max_tokens} tokens",
+            "mimeType": "application/json",
+        }
 
     def required_headers(self, request: Request, spec: Any, req: Any, error: str) -> dict:
         """The ``PAYMENT-REQUIRED`` header a v1 402 carries too (so a v2 client can pay it)."""
@@ -505,7 +654,9 @@ class GatewayV2:
         body = self.payments.payment_required(self.payments.accepts(amount), error, self._resource(request, spec, req))
         return {"PAYMENT-REQUIRED": _b64json(body)}
 
-    def _402(self, accepts: dict, message: str, request: Request, spec: Any, req: Any, code: Optional[str] = None) -> Response:
+    def _402(
+        self, accepts: dict, message: str, request: Request, spec: Any, req: Any, code: Optional[str] = None
+    ) -> Response:
         body = self.payments.payment_required(accepts, message, self._resource(request, spec, req), code)
         return JSONResponse(body, status_code=402, headers={"PAYMENT-REQUIRED": _b64json(body)})
 
@@ -514,7 +665,11 @@ class GatewayV2:
 
         name = (request.headers.get("x-settlement-type") or DEFAULT_MODE).strip().lower()
         if name not in MODES:
-            return error_response(f"X-SETTLEMENT-TYPE must be one of {', '.join(MODES)} with x402 v2, not {name!r}.", "invalid_settlement", 400)
+            return error_response(
+                f"X-SETTLEMENT-TYPE must be one of {', '.join(MODES)} with x402 v2, not {name!r}.",
+                "invalid_settlement",
+                400,
+            )
         mode = MODES[name]
         amount, unit = self._price(spec, req)
         accepts = self.payments.accepts(amount)
@@ -524,7 +679,9 @@ class GatewayV2:
         request_hash = request_hash_of(req)
         stream = bool(extras["stream"])
         try:
-            verified = await run_in_threadpool(lambda: self.payments.verify(header, accepts, request_hash, mode=mode, stream=stream))
+            verified = await run_in_threadpool(
+                lambda: self.payments.verify(header, accepts, request_hash, mode=mode, stream=stream)
+            )
         except PaymentInvalid as exc:
             if exc.amount_due is not None:
                 accepts = {"exact": dict(accepts["exact"], amount=str(exc.amount_due))}

@@ -17,7 +17,7 @@ Payloads, signed exactly as og-x402 signs them:
 - ``exact`` otherwise: EIP-3009 ``TransferWithAuthorization`` on the token's own domain.
 
 Permit2 moves tokens with ``transferFrom``: the wallet must first ``approve`` Permit2 on the
-token. That is a transaction of its own, never sent behind the user's back:
+token. That is a transaction of its own, never sent behind the user's back (opg_allowance.py):
 :func:`plan_approval` says what would be approved and :func:`approve` sends it.
 
     auth = X402V2PaymentAuth(signer, chain_id=107401, caps=caps, rpc=chain_client)
@@ -30,13 +30,21 @@ import base64
 import json
 import os
 import time
-from dataclasses import dataclass
 from typing import Any, AsyncGenerator, Callable, Dict, Generator, Optional
 
 import httpx
 
 from og_tui.core import constants
 from og_tui.core.errors import PaymentError
+from og_tui.core.opg_allowance import (  # noqa: F401 - part of this module's API
+    AllowanceTooSmall,
+    ApprovalPlan,
+    _fmt_units,
+    approve,
+    ensure_allowance,
+    plan_approval,
+    read_allowance,
+)
 from og_tui.core.x402 import (
     MAX_PAYMENT_WINDOW_SECONDS,
     TRANSFER_WITH_AUTHORIZATION_TYPES,
@@ -76,8 +84,6 @@ SETTLEMENT_MODES = ("private", "batch")  # X-SETTLEMENT-TYPE of SDK 1.1.4
 X402_VERSIONS = ("1", "2", "auto")  # the profile's x402_version
 SCHEME_PREFERENCE = ("upto", "exact")
 
-ALLOWANCE_SELECTOR = "dd62ed3e"  # allowance(address,address)
-APPROVE_SELECTOR = "095ea7b3"  # approve(address,uint256)
 
 TOKEN_PERMISSIONS = [{"name": "token", "type": "address"}, {"name": "amount", "type": "uint256"}]
 PERMIT_WITNESS = [
@@ -144,24 +150,10 @@ def caip2(chain_id: int) -> str:
     return f"eip155:{int(chain_id)}"
 
 
-def _fmt_units(units: int, decimals: int = constants.OPG_DECIMALS, symbol: str = constants.OPG_NAME) -> str:
-    from og_tui.core.amounts import format_amount
-
-    return f"{format_amount(int(units), decimals)} {symbol}"
-
-
 class PaymentUnsatisfiable(PaymentError):
     """A 402 this client cannot pay: the message names the schemes and networks it asked for."""
 
     default_hint = "Switch to the profile of the network this server belongs to, or pick another x402 version."
-
-
-class AllowanceTooSmall(PaymentError):
-    """Permit2 may not move enough of the token: the message names the exact approve needed."""
-
-    def __init__(self, message: str, *, plan: "ApprovalPlan") -> None:
-        super().__init__(message, hint="Approve Permit2 first (og-tui asks before it sends the approve).")
-        self.plan = plan
 
 
 def decode_payment_required(value: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -324,78 +316,6 @@ def payment_header(payload: Dict[str, Any], accepted: Dict[str, Any], resource: 
     if resource:
         body["resource"] = resource
     return base64.b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
-
-
-# --- the Permit2 allowance ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApprovalPlan:
-    """What :func:`approve` would send: ``approve(spender, amount)`` on ``token`` from ``owner``."""
-
-    owner: str
-    token: str
-    spender: str
-    allowance: int  # now
-    needed: int
-    amount: int  # what the approve sets
-    chain_id: int
-
-    @property
-    def required(self) -> bool:
-        return self.allowance < self.needed
-
-    def describe(self) -> str:
-        return (
-            f"approve({self.spender}, {self.amount}) on the OPG token {self.token} from {self.owner}: "
-            f"lets Permit2 move up to {_fmt_units(self.amount)} of your OPG for x402 payments "
-            f"(allowance now {_fmt_units(self.allowance)}, chain {self.chain_id})"
-        )
-
-
-def _word(address: str) -> str:
-    return address.lower().removeprefix("0x").rjust(64, "0")
-
-
-def read_allowance(chain: Any, token: str, owner: str, spender: str = constants.PERMIT2_ADDRESS) -> int:
-    out = chain.call({"to": token, "data": "0x" + ALLOWANCE_SELECTOR + _word(owner) + _word(spender)})
-    return int(out, 16) if out not in (None, "0x") else 0
-
-
-def plan_approval(
-    chain: Any,
-    owner: str,
-    needed: int,
-    *,
-    token: str = constants.OPG_DEVNET_ADDRESS,
-    amount: Optional[int] = None,
-    chain_id: int = 0,
-) -> ApprovalPlan:
-    """Read the owner's Permit2 allowance on ``token`` and say what approve would cover ``needed``
-    (``amount`` defaults to ``needed``). Sends nothing."""
-    current = read_allowance(chain, token, owner)
-    return ApprovalPlan(owner, token, constants.PERMIT2_ADDRESS, current, int(needed), int(amount or needed), chain_id)
-
-
-def approve(chain: Any, signer: Any, plan: ApprovalPlan, on_status: Optional[Callable[..., None]] = None) -> str:
-    """Send the planned ``approve`` and wait for it; returns the transaction hash."""
-    if signer.address.lower() != plan.owner.lower():
-        raise PaymentError(f"The approval was planned for {plan.owner}, not for the unlocked wallet {signer.address}.")
-    data = "0x" + APPROVE_SELECTOR + _word(plan.spender) + int(plan.amount).to_bytes(32, "big").hex()
-    outcome = chain.send(signer, {"to": plan.token, "value": 0, "data": data}, on_status=on_status, label="approve")
-    return outcome.hash
-
-
-def ensure_allowance(chain: Any, owner: str, amount: int, token: str, chain_id: int) -> None:
-    """Raise :class:`AllowanceTooSmall` naming the exact approve when Permit2 may not move ``amount``."""
-    plan = plan_approval(chain, owner, amount, token=token, chain_id=chain_id)
-    if plan.required:
-        raise AllowanceTooSmall(
-            f"The OPG allowance of Permit2 is too small for this payment: {_fmt_units(plan.allowance)} approved, "
-            f"the payment needs {_fmt_units(amount)}. Send approve({plan.spender}, {amount}) on the OPG token "
-            f"{plan.token} (og-tui: approve OPG for x402 payments) and retry.",
-            plan=plan,
-        )
 
 
 # --- httpx ---------------------------------------------------------------------------------------

@@ -233,9 +233,9 @@ class Gateway:
             self.config.max_reply_seconds,
             self.config.margin_seconds,
         )
-        from og_tui.devnet.llm.x402_v2 import GatewayV2
+        from og_tui.devnet.llm.gateway_v2 import GatewayV2
 
-        self.v2 = GatewayV2(self)  # x402 version 2 beside v1: OPG through Permit2 (x402_v2.py)
+        self.v2 = GatewayV2(self)  # x402 version 2 beside v1: OPG through Permit2 (gateway_v2.py)
 
     def routes(self) -> list:
         return [

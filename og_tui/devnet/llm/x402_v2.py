@@ -22,7 +22,8 @@ What SDK 1.1.4 (og-x402) speaks, on the devnet's own chain:
   output hashes) the ``x-settlement-walrus-blob-id`` of the settlement record, served at
   ``GET /v1/x402/blobs/{blob id}``.
 
-The guarantees are v1's (payments.py): :class:`PaymentServiceV2` is a
+The gateway side (402s, routes) is gateway_v2.py; the header parser and the v2 registry are
+x402_v2_wire.py. The guarantees are v1's (payments.py): :class:`PaymentServiceV2` is a
 :class:`~og_tui.devnet.llm.payments.PaymentService` with its own registry, store
 (``x402v2.sqlite3``) and batch queue, and its checks are the ones the chain runs
 (:func:`og_tui.devnet.permit2.check_permit`, :func:`og_tui.devnet.token.check_authorization`)
@@ -31,34 +32,33 @@ plus the Permit2 allowance and the balance less what the payer already has reser
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from eth_abi import encode as abi_encode
-from eth_utils import to_canonical_address, to_checksum_address
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from eth_utils import to_canonical_address
 
 from og_tui.core import constants
 from og_tui.devnet.llm import builtin
-from og_tui.devnet.llm.payment_header import (
-    _ADDRESS,
-    _NONCE,
-    MAX_HEADER_CHARS,
-    MAX_NESTING,
-    PaymentInvalid,
-    _nesting,
-)
+from og_tui.devnet.llm.payment_header import _NONCE, PaymentInvalid
 from og_tui.devnet.llm.payments import ZERO_HASH, PaymentService, Settlement, Verified, _b32, hash_hex
 from og_tui.devnet.llm.registry import AUTH_TYPES, TWA_SELECTOR, SettlementRegistry
-from og_tui.devnet.native import NativeCall, NativeRevert, selector
+from og_tui.devnet.llm.x402_v2_wire import (
+    _SIG,
+    OPG,
+    PERMIT2,
+    PROXY_CALL_GAS,
+    V2Registry,
+    _addr,
+    _b64json,
+    _field,
+    _uint,
+    blob_id,
+    decode_signature_header,
+)
+from og_tui.devnet.native import selector
 from og_tui.devnet.permit2 import (
     EXACT_WITNESS_TYPE_STRING,
     PERMIT_T,
@@ -72,65 +72,17 @@ from og_tui.devnet.permit2 import (
     exact_witness_hash,
     nonce_slot,
     permit2_domain_separator,
-    subcall,
     upto_witness_hash,
 )
 from og_tui.devnet.token import Authorization, AuthorizationRejected, allowance_slot, balance_slot, split_signature
 
-__all__ = ["GatewayV2", "PaymentServiceV2", "V2Registry", "MODES", "OPG_PER_OUSDC_UNIT", "blob_id", "DB_FILE_V2"]
+__all__ = ["PaymentServiceV2", "VerifiedV2", "MODES", "OPG_PER_OUSDC_UNIT", "DB_FILE_V2", "blob_id"]
 
 MODES = {"private": "settle", "batch": "settle-batch"}  # X-SETTLEMENT-TYPE -> the registry call
 MODE_NAMES = {v: k for k, v in MODES.items()}
 DEFAULT_MODE = "batch"
 OPG_PER_OUSDC_UNIT = 10 ** (constants.OPG_DECIMALS - constants.OUSDC_DECIMALS)  # devnet prices: 1 OPG = 1 OUSDC
 DB_FILE_V2 = "x402v2.sqlite3"
-PROXY_CALL_GAS = 260_000
-
-_UINT = __import__("re").compile(r"[0-9]{1,78}")
-_SIG = __import__("re").compile(r"0x([0-9a-fA-F]{128}|[0-9a-fA-F]{130})")
-
-OPG = to_canonical_address(constants.OPG_DEVNET_ADDRESS)
-PERMIT2 = to_canonical_address(constants.PERMIT2_ADDRESS)
-EXACT_PROXY = to_canonical_address(constants.X402_EXACT_PERMIT2_PROXY_ADDRESS)
-UPTO_PROXY = to_canonical_address(constants.X402_UPTO_PERMIT2_PROXY_ADDRESS)
-
-
-def blob_id(processing_hash: str) -> str:
-    """The settlement record's blob id (base64url of the 32-byte processing hash, as Walrus ids look)."""
-    return base64.urlsafe_b64encode(_b32(processing_hash)).decode().rstrip("=")
-
-
-def _b64json(obj: Any) -> str:
-    return base64.b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode()
-
-
-class V2Registry(SettlementRegistry):
-    """The x402 v2 settlement registry: settles OPG payments through EIP-3009 or a Permit2 proxy."""
-
-    def _transfer(self, call: NativeCall, transfer_call: bytes) -> tuple[bool, str, tuple]:
-        sel = transfer_call[:4]
-        try:
-            if sel == TWA_SELECTOR:
-                target = OPG
-                from eth_abi import decode as abi_decode
-
-                args = tuple(abi_decode(AUTH_TYPES, transfer_call[4:]))
-            elif sel in (selector(SIG_EXACT_SETTLE), selector(SIG_UPTO_SETTLE)):
-                target = EXACT_PROXY if sel == selector(SIG_EXACT_SETTLE) else UPTO_PROXY
-                _scheme, f = decode_settle_call(transfer_call)
-                args = (f["owner"], f["to"], f["amount"], 0, 0, f["nonce"].to_bytes(32, "big"), b"")
-            else:
-                raise NativeRevert("x402 v2 registry: not an OPG transfer or Permit2 proxy settle call")
-        except NativeRevert:
-            raise
-        except Exception:
-            raise NativeRevert("x402 v2 registry: malformed settlement call") from None
-        ok, out = subcall(call, target, transfer_call, PROXY_CALL_GAS)
-        if not ok:
-            from og_tui.devnet.chain import decode_revert_reason
-
-            return False, decode_revert_reason(out) or "transfer failed", args
-        return True, "", args
 
 
 @dataclass
@@ -141,77 +93,6 @@ class VerifiedV2(Verified):
     unit_price: int = 0  # OPG units per completion token (upto)
     permit: tuple = ()
     witness: tuple = ()
-
-
-def _field(obj: Any, path: str) -> Any:
-    cur = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            raise PaymentInvalid("invalid_payload", f"Invalid payment payload: {path} is missing.")
-        cur = cur.get(part)
-    return cur
-
-
-def _uint(obj: Any, path: str) -> int:
-    raw = _field(obj, path)
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        value = raw
-    elif isinstance(raw, str) and _UINT.fullmatch(raw):
-        value = int(raw)
-    else:
-        raise PaymentInvalid("invalid_payload", f"Invalid payment payload: {path} must be a decimal string.")
-    if value >= 2**256:
-        raise PaymentInvalid("invalid_payload", f"Invalid payment payload: {path} is outside 0 .. 2^256-1.")
-    return value
-
-
-def _addr(obj: Any, path: str) -> str:
-    raw = _field(obj, path)
-    if not isinstance(raw, str) or not _ADDRESS.fullmatch(raw):
-        raise PaymentInvalid(
-            "invalid_payload", f"Invalid payment payload: {path} must be an address (0x and 40 hex digits)."
-        )
-    return to_checksum_address(raw)
-
-
-def decode_signature_header(header: Any) -> dict:
-    """The JSON of a ``PAYMENT-SIGNATURE`` header, or :class:`PaymentInvalid` (never anything else)."""
-    if not isinstance(header, str) or not header.strip():
-        raise PaymentInvalid("invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE is empty.")
-    text = header.strip()
-    if len(text) > MAX_HEADER_CHARS:
-        raise PaymentInvalid(
-            "invalid_header",
-            f"Invalid payment header format: PAYMENT-SIGNATURE is longer than {MAX_HEADER_CHARS} characters.",
-        )
-    try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise PaymentInvalid(
-            "invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must be base64 JSON."
-        ) from None
-    if _nesting(raw) > MAX_NESTING:
-        raise PaymentInvalid(
-            "invalid_header", f"Invalid payment header format: the JSON is nested deeper than {MAX_NESTING} levels."
-        )
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise PaymentInvalid(
-            "invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must be base64 JSON."
-        ) from None
-    if not isinstance(data, dict):
-        raise PaymentInvalid(
-            "invalid_header", "Invalid payment header format: PAYMENT-SIGNATURE must hold a JSON object."
-        )
-    if data.get("x402Version") != 2 or isinstance(data.get("x402Version"), bool):
-        raise PaymentInvalid(
-            "invalid_version",
-            f"Unsupported x402 version {str(data.get('x402Version'))[:20]!r} in PAYMENT-SIGNATURE; send version 2 (or X-Payment for version 1).",
-        )
-    if not isinstance(data.get("accepted"), dict) or not isinstance(data.get("payload"), dict):
-        raise PaymentInvalid("invalid_payload", "Invalid payment payload: 'accepted' and 'payload' must be objects.")
-    return data
 
 
 class PaymentServiceV2(PaymentService):
@@ -614,102 +495,3 @@ class PaymentServiceV2(PaymentService):
         except Exception:  # noqa: BLE001
             return None
         return None
-
-
-class GatewayV2:
-    """The v2 side of the gateway: its 402s, verification and reply headers (the reply itself is
-    produced and settled by :meth:`Gateway._serve`, as for v1)."""
-
-    def __init__(self, gateway: Any) -> None:
-        cfg = gateway.config
-        self.gateway = gateway
-        self.payments = PaymentServiceV2(
-            gateway.node, cfg.batch_seconds, cfg.timeout_seconds, cfg.max_reply_seconds, cfg.margin_seconds
-        )
-
-    def routes(self) -> list:
-        return [Route("/v1/x402/blobs/{blob_id}", self.blob, methods=["GET"])]
-
-    @staticmethod
-    def applies(request: Request) -> bool:
-        """A v2 client: it pays with PAYMENT-SIGNATURE or asks for a v2 settlement mode."""
-        mode = (request.headers.get("x-settlement-type") or "").strip().lower()
-        return "payment-signature" in request.headers or mode in MODES
-
-    def _price(self, spec: Any, req: Any) -> tuple[int, int]:
-        unit = spec.price_per_token * OPG_PER_OUSDC_UNIT
-        return unit * req.max_tokens, unit
-
-    @staticmethod
-    def _resource(request: Request, spec: Any, req: Any) -> dict:
-        return {
-            "url": str(request.url),
-            "description": f"{req.kind} with {spec.id}, up to {req.max_tokens} tokens",
-            "mimeType": "application/json",
-        }
-
-    def required_headers(self, request: Request, spec: Any, req: Any, error: str) -> dict:
-        """The ``PAYMENT-REQUIRED`` header a v1 402 carries too (so a v2 client can pay it)."""
-        amount, _ = self._price(spec, req)
-        body = self.payments.payment_required(self.payments.accepts(amount), error, self._resource(request, spec, req))
-        return {"PAYMENT-REQUIRED": _b64json(body)}
-
-    def _402(
-        self, accepts: dict, message: str, request: Request, spec: Any, req: Any, code: Optional[str] = None
-    ) -> Response:
-        body = self.payments.payment_required(accepts, message, self._resource(request, spec, req), code)
-        return JSONResponse(body, status_code=402, headers={"PAYMENT-REQUIRED": _b64json(body)})
-
-    async def handle(self, request: Request, kind: str, spec: Any, req: Any, extras: dict) -> Response:
-        from og_tui.devnet.llm.gateway import error_response, request_hash_of
-
-        name = (request.headers.get("x-settlement-type") or DEFAULT_MODE).strip().lower()
-        if name not in MODES:
-            return error_response(
-                f"X-SETTLEMENT-TYPE must be one of {', '.join(MODES)} with x402 v2, not {name!r}.",
-                "invalid_settlement",
-                400,
-            )
-        mode = MODES[name]
-        amount, unit = self._price(spec, req)
-        accepts = self.payments.accepts(amount)
-        header = request.headers.get("payment-signature")
-        if not header:
-            return self._402(accepts, "No PAYMENT-SIGNATURE header provided", request, spec, req)
-        request_hash = request_hash_of(req)
-        stream = bool(extras["stream"])
-        try:
-            verified = await run_in_threadpool(
-                lambda: self.payments.verify(header, accepts, request_hash, mode=mode, stream=stream)
-            )
-        except PaymentInvalid as exc:
-            if exc.amount_due is not None:
-                accepts = {"exact": dict(accepts["exact"], amount=str(exc.amount_due))}
-            return self._402(accepts, exc.message, request, spec, req, exc.code)
-        verified.unit_price = unit
-        return await self.gateway._serve(spec, req, extras, verified, mode, request_hash, accepts, kind, self.payments)
-
-    async def blob(self, request: Request) -> Response:
-        from og_tui.devnet.llm.gateway import error_response
-
-        raw = request.path_params["blob_id"]
-        try:
-            digest = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)) if len(raw) <= 64 else b""
-        except (binascii.Error, ValueError):
-            digest = b""
-        st = self.payments.status("0x" + digest.hex()) if len(digest) == 32 else None
-        if st is None or st.mode != MODES["batch"]:
-            return error_response("No batch settlement record with that blob id on this devnet.", "not_found", 404)
-        return JSONResponse(
-            {
-                "blobId": raw,
-                "processingHash": st.processing_hash,
-                "inputHash": st.input_hash,
-                "outputHash": st.output_hash,
-                "payer": st.payer,
-                "amount": str(st.value),
-                "network": st.network,
-                "status": st.status,
-                "transaction": st.transaction,
-            }
-        )

@@ -400,6 +400,15 @@ class PaymentServiceV2(PaymentService):
                             exc, v.payer, v.value, v.valid_after, v.valid_before, now, reserved
                         ) from None
                     self._horizon_check(v.valid_before, now)
+            debts = self.store.owed_by(v.payer)
+            owed = sum(d.value for d in debts)
+            if owed and (v.scheme != "exact" or v.value < v.required + owed):
+                raise PaymentInvalid.owing(
+                    v.required + owed,
+                    "payment_owed",
+                    f"Payment refused: the payer {v.payer} owes {owed} OPG units for served replies whose payment failed at "
+                    f"settlement. Pay this request with the 'exact' scheme for {v.required + owed} units (its price plus the debt).",
+                )
             if v.method == "permit2":
                 if allowance < v.value + reserved:
                     raise PaymentInvalid(
@@ -416,15 +425,6 @@ class PaymentServiceV2(PaymentService):
                         + (f" ({reserved} already reserved)" if reserved else "")
                         + f", the payment needs {v.value}.",
                     )
-            debts = self.store.owed_by(v.payer)
-            owed = sum(d.value for d in debts)
-            if owed and (v.scheme != "exact" or v.value < v.required + owed):
-                raise PaymentInvalid.owing(
-                    v.required + owed,
-                    "payment_owed",
-                    f"Payment refused: the payer {v.payer} owes {owed} OPG units for served replies whose payment failed at "
-                    f"settlement. Pay this request with the 'exact' scheme for {v.required + owed} units (its price plus the debt).",
-                )
             v.processing_hash = hash_hex(_b32(request_hash) + v.nonce + payer_raw)
             v.record = Settlement(
                 mode=mode,

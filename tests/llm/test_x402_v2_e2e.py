@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-from eth_account import Account
 from eth_utils import keccak
 
 from og_tui.core import constants
@@ -188,7 +187,6 @@ def _caps(per_request="0.0001", per_run="1"):
 
 def test_core_client_chats_over_v2_with_opg_caps(llm_profile, approved):
     from og_tui.core.llm import DEVNET_MODEL as MODEL
-
     from og_tui.core.llm import LLMClient
 
     caps = _caps()

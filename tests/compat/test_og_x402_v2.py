@@ -1,0 +1,78 @@
+"""The real og-x402 client (the x402 library of opengradient 1.1.4) pays the devnet over x402 v2.
+
+It runs in a separate virtualenv (opengradient 1.1.4 conflicts with the 0.5.13 reference env):
+``python3 -m venv V && V/bin/pip install opengradient==1.1.4``, then point
+``OG_TUI_OG11_PYTHON`` at ``V/bin/python``. Without that interpreter the test is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from og_tui.core import constants
+from og_tui.core.chain import ChainClient
+from og_tui.core.x402_v2 import approve, plan_approval
+
+pytestmark = pytest.mark.e2e
+
+PYTHON = os.environ.get("OG_TUI_OG11_PYTHON", "/work/venv-og11-x402v2/bin/python")
+SCRIPT = Path(__file__).with_name("og_x402_pay.py")
+TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+
+
+def _has_og_x402() -> bool:
+    if not Path(PYTHON).exists():
+        return False
+    probe = subprocess.run([PYTHON, "-c", "import x402.mechanisms.evm.upto"], capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+needs_og_x402 = pytest.mark.skipif(
+    not _has_og_x402(), reason=f"no og-x402 interpreter at {PYTHON} (OG_TUI_OG11_PYTHON)"
+)
+
+
+def _run(devnet, key, scheme, mode):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    proc = subprocess.run(
+        [PYTHON, str(SCRIPT), devnet.url, str(constants.DEVNET_CHAIN_ID), key, scheme, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@needs_og_x402
+@pytest.mark.parametrize("scheme,mode", [("upto", "private"), ("exact", "batch")])
+def test_og_x402_client_pays_the_devnet(devnet, scheme, mode):
+    acct = Account.create()
+    assert devnet.post("/faucet", {"address": acct.address})[0] == 200
+    with ChainClient(devnet.rpc_url) as chain:
+        if scheme == "upto":
+            approve(chain, acct, plan_approval(chain, acct.address, 10**18))
+        out = _run(devnet, acct.key.hex(), scheme, mode)
+        assert out["status"] == 200, out
+        assert out["body"]["choices"][0]["message"]["content"]
+        headers = out["headers"]
+        response = json.loads(base64.b64decode(headers["payment-response"]))
+        assert response["success"] is True and response["network"] == f"eip155:{constants.DEVNET_CHAIN_ID}"
+        if mode == "private":
+            receipt = chain.wait_receipt(headers["x-settlement-tx-hash"])
+            moved = [
+                int(lg["data"], 16)
+                for lg in receipt["logs"]
+                if lg["topics"][0] == TRANSFER and lg["topics"][1][-40:] == acct.address[2:].lower()
+            ]
+            assert moved == [int(response["amount"])] and moved[0] > 0
+        else:
+            assert headers["x-settlement-walrus-blob-id"] and "x-settlement-tx-hash" not in headers

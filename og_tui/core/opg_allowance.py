@@ -94,7 +94,7 @@ def approve(chain: Any, signer: Any, plan: ApprovalPlan, on_status: Optional[Cal
         raise PaymentError(f"The approval was planned for {plan.owner}, not for the unlocked wallet {signer.address}.")
     data = "0x" + APPROVE_SELECTOR + _word(plan.spender) + int(plan.amount).to_bytes(32, "big").hex()
     outcome = chain.send(signer, {"to": plan.token, "value": 0, "data": data}, on_status=on_status, label="approve")
-    return outcome.hash
+    return str(outcome.hash)
 
 
 def ensure_allowance(chain: Any, owner: str, amount: int, token: str, chain_id: int) -> None:

@@ -237,7 +237,7 @@ def check_policy(req: Dict[str, Any], network: str, asset: str, payees: Optional
         raise refuse("the amount is not a positive number of token units")
 
 
-def _typed(signer: Any, domain: dict, types: dict, message: dict) -> str:
+def _typed(signer: Any, domain: Dict[str, Any], types: Dict[str, Any], message: Dict[str, Any]) -> str:
     from eth_account.messages import encode_typed_data
 
     signed = signer.sign_message(encode_typed_data(domain, types, message))

@@ -23,7 +23,44 @@ from og_tui.core.x402_v2 import approve, plan_approval
 pytestmark = pytest.mark.e2e
 
 PYTHON = os.environ.get("OG_TUI_OG11_PYTHON", "/work/venv-og11-x402v2/bin/python")
-SCRIPT = Path(__file__).with_name("og_x402_pay.py")
+# run with the scratch venv's Python: pay one devnet chat request with og-x402's own v2 client
+# (argv: URL CHAIN_ID PRIVATE_KEY SCHEME MODE) and print what came back
+SCRIPT = """
+import asyncio
+import json
+import sys
+
+from eth_account import Account
+from x402 import x402Client
+from x402.http.clients import x402HttpxClient
+from x402.mechanisms.evm import EthAccountSigner
+from x402.mechanisms.evm.exact.register import register_exact_evm_client
+from x402.mechanisms.evm.upto.register import register_upto_evm_client
+
+
+async def main(url: str, chain_id: str, key: str, scheme: str, mode: str) -> None:
+    signer = EthAccountSigner(Account.from_key(key))
+    client = x402Client()
+    network = f"eip155:{chain_id}"
+    if scheme == "upto":
+        register_upto_evm_client(client, signer, networks=[network])
+    else:
+        register_exact_evm_client(client, signer, networks=[network])
+    body = {
+        "model": "og-devnet/mini",
+        "messages": [{"role": "user", "content": "hello from og-x402"}],
+        "max_tokens": 30,
+    }
+    headers = {"Content-Type": "application/json", "X-SETTLEMENT-TYPE": mode}
+    async with x402HttpxClient(client) as http:
+        resp = await http.post(url + "/v1/chat/completions", json=body, headers=headers, timeout=60)
+        out = {"status": resp.status_code, "headers": dict(resp.headers), "body": resp.json()}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:6]))
+"""
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 
 
@@ -42,7 +79,7 @@ needs_og_x402 = pytest.mark.skipif(
 def _run(devnet, key, scheme, mode):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     proc = subprocess.run(
-        [PYTHON, str(SCRIPT), devnet.url, str(constants.DEVNET_CHAIN_ID), key, scheme, mode],
+        [PYTHON, "-c", SCRIPT, devnet.url, str(constants.DEVNET_CHAIN_ID), key, scheme, mode],
         capture_output=True,
         text=True,
         timeout=120,

@@ -80,6 +80,12 @@ def test_402_carries_the_v2_requirements_in_a_header_beside_the_v1_body(llm_devn
     for r in by_scheme.values():
         assert r["network"] == NETWORK and r["asset"] == OPG and int(r["amount"]) > 0
     assert by_scheme["upto"]["extra"]["facilitatorAddress"] == constants.X402_V2_REGISTRY_ADDRESS
+    info = httpx.get(llm_devnet.url + "/v1/models").json()["x402_v2"]
+    assert (
+        info["network"] == NETWORK
+        and info["token"]["address"] == OPG
+        and info["settlement_modes"] == ["private", "batch"]
+    )
     # a v2 client (X-SETTLEMENT-TYPE private|batch) gets a v2 402 only
     v2 = _post(llm_devnet.url, headers={"X-SETTLEMENT-TYPE": "private"})
     assert v2.status_code == 402 and v2.json()["x402Version"] == 2 and _required(v2)["accepts"] == required["accepts"]

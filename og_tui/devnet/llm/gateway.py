@@ -259,6 +259,7 @@ class Gateway:
                 "batch_seconds": self.config.batch_seconds,
                 "max_reply_seconds": self.config.max_reply_seconds,
                 "settle_horizon_seconds": self.payments.settle_horizon,
+                "x402_v2": self.v2.info(),
             }
         )
 

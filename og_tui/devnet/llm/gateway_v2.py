@@ -36,6 +36,24 @@ class GatewayV2:
             gateway.node, cfg.batch_seconds, cfg.timeout_seconds, cfg.max_reply_seconds, cfg.margin_seconds
         )
 
+    def info(self) -> dict:
+        """What ``GET /v1/models`` says of x402 v2."""
+        from og_tui.core import constants
+
+        return {
+            "network": self.payments.network,
+            "token": {
+                "address": constants.OPG_DEVNET_ADDRESS,
+                "symbol": constants.OPG_NAME,
+                "decimals": constants.OPG_DECIMALS,
+            },
+            "schemes": ["upto", "exact"],
+            "settlement_modes": list(MODES),
+            "permit2": constants.PERMIT2_ADDRESS,
+            "facilitator": self.payments.registry_address,
+            "payee": self.payments.payee,
+        }
+
     def routes(self) -> list:
         return [Route("/v1/x402/blobs/{blob_id}", self.blob, methods=["GET"])]
 

@@ -224,3 +224,29 @@ def test_auto_pays_v2_when_the_402_offers_it_and_v1_stays_the_default(llm_profil
     with LLMClient(llm_profile, approved) as v1:  # the profile default: x402 v1, OUSDC
         meta = v1.chat(MODEL, BODY["messages"], max_tokens=20, settlement="settle").meta
         assert meta.x402_version == 1 and meta.payment_token == "OUSDC" and meta.settlement_mode == "settle"
+
+
+def test_malformed_payment_signatures_are_402_naming_the_problem(llm_devnet, payer):
+    required = _required(_post(llm_devnet.url))
+    good = json.loads(base64.b64decode(_sign(payer, required)))
+
+    def b64(obj):
+        return base64.b64encode(json.dumps(obj).encode()).decode()
+
+    cases = {
+        "not base64 !!": "invalid_header",
+        b64([1, 2]): "invalid_header",
+        b64(dict(good, x402Version=1)): "invalid_version",
+        b64(dict(good, accepted=dict(good["accepted"], network="eip155:1"))): "no_matching_requirements",
+        b64(
+            dict(good, payload={"permit2Authorization": dict(good["payload"]["permit2Authorization"], nonce="x")})
+        ): "invalid_payload",
+        b64(dict(good, payload=dict(good["payload"], signature="0x1234"))): "invalid_payload",
+        b64({"x402Version": 2, "accepted": {}, "payload": []}): "invalid_payload",
+        "A" * 9000: "invalid_header",
+    }
+    for header, code in cases.items():
+        resp = _post(llm_devnet.url, headers={"PAYMENT-SIGNATURE": header})
+        assert resp.status_code == 402, (header[:40], resp.text)
+        assert resp.json()["invalidReason"] == code, (header[:40], resp.json())
+        assert _required(resp)["error"] == resp.json()["error"] and "choices" not in resp.json()

@@ -73,6 +73,13 @@ __all__ = [
     "plan_approval",
     "approve",
     "X402V2PaymentAuth",
+    "AutoPaymentAuth",
+    "auth_for",
+    "payment_meta",
+    "describe_payment",
+    "opg_caps",
+    "v1_mode",
+    "v2_mode",
 ]
 
 PAYMENT_REQUIRED_HEADER = "payment-required"
@@ -582,3 +589,20 @@ def payment_meta(meta: Any, resp: httpx.Response, auth: Any) -> None:
         meta.payer = info.payer
         meta.payee = info.payee
         meta.cost_text = _fmt_units(info.amount)
+
+
+def describe_payment(meta: Any) -> str:
+    """The payment line of a reply (ReplyMeta): amount and token, x402 version and scheme, settlement
+    mode and where it stands, e.g. ``0.00003 OPG · x402 v2 upto · private · settled 0x12ab…``."""
+    if not getattr(meta, "x402_version", 0):
+        return ""
+    parts = [meta.cost_text or f"{meta.cost} units"]
+    parts.append(f"x402 v{meta.x402_version} {meta.payment_scheme or ''}".rstrip())
+    if meta.settlement_mode:
+        parts.append(str(meta.settlement_mode))
+    status = meta.settlement_status or "pending"
+    where = meta.settlement_tx or (f"blob {meta.settlement_blob}" if getattr(meta, "settlement_blob", None) else "")
+    if where.startswith("0x") and len(where) > 14:
+        where = where[:8] + "…" + where[-4:]
+    parts.append(f"{status} {where}".rstrip())
+    return " · ".join(parts)

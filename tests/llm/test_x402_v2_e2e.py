@@ -203,6 +203,10 @@ def test_core_client_chats_over_v2_with_opg_caps(llm_profile, approved):
         assert meta.x402_version == 2 and meta.payment_scheme == "upto" and meta.payment_token == "OPG"
         assert meta.settlement_mode == "private" and meta.settlement_tx and meta.cost_text.endswith(" OPG")
         assert caps.spent == meta.cost > 0  # only what the reply cost counts against the cap
+        from og_tui.core.x402_v2 import describe_payment
+
+        line = describe_payment(meta)
+        assert line.startswith(meta.cost_text) and "x402 v2 upto · private · settled 0x" in line
         streamed = client.chat(MODEL, BODY["messages"], max_tokens=60, stream=True, settlement="settle-batch")
         text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
         assert text and streamed.meta.settlement_mode == "batch" and streamed.meta.settlement_blob

@@ -107,3 +107,21 @@ def test_x402_version_and_opg_caps_in_the_settings(tmp_path):
         _load(tmp_path, "[profiles.local]\nx402_version = 3\n")
     with pytest.raises(ConfigError, match="llm_cap_opg_per_run"):
         _load(tmp_path, 'llm_cap_opg_per_run = "lots"\n')
+
+
+def test_the_payment_line_names_token_scheme_and_settlement():
+    from og_tui.core.llm_stream import ReplyMeta
+    from og_tui.core.x402_v2 import describe_payment
+
+    meta = ReplyMeta(model="og-devnet/mini", mode="TEE")
+    assert describe_payment(meta) == ""  # not paid over x402
+    meta.x402_version, meta.payment_scheme, meta.cost_text = 2, "upto", "0.00003 OPG"
+    meta.settlement_mode, meta.settlement_status, meta.settlement_tx = "private", "settled", "0x" + "ab" * 32
+    assert describe_payment(meta) == "0.00003 OPG · x402 v2 upto · private · settled 0xababab…abab"
+    meta.settlement_mode, meta.settlement_status, meta.settlement_tx, meta.settlement_blob = (
+        "batch",
+        "queued",
+        None,
+        "Zm9v",
+    )
+    assert describe_payment(meta) == "0.00003 OPG · x402 v2 upto · batch · queued blob Zm9v"

@@ -41,7 +41,16 @@ def _client(ctx: click.Context, wallet: Optional[str], as_json: bool, mode: str)
     settings.ensure_dirs()
     store = Store(settings.db_path)
     ctx.call_on_close(store.close)
-    client = LLMClient(settings.profile, signer, store=store, caps=SpendCaps.from_settings(settings), chain=chain)
+    from og_tui.core.x402_v2 import opg_caps
+
+    client = LLMClient(
+        settings.profile,
+        signer,
+        store=store,
+        caps=SpendCaps.from_settings(settings),
+        chain=chain,
+        opg_caps=opg_caps(settings),  # x402 v2 payments (profile x402_version 2 or auto)
+    )
     ctx.call_on_close(client.close)
     return client
 

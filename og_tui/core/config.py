@@ -55,6 +55,9 @@ DEFAULT_PROFILE = "local"
 DEFAULT_THEME = "textual-dark"
 DEFAULT_LLM_CAP_PER_REQUEST = "0.5"  # OUSDC
 DEFAULT_LLM_CAP_PER_RUN = "5"  # OUSDC, since the app started
+DEFAULT_LLM_CAP_OPG_PER_REQUEST = "0.5"  # OPG (x402 v2)
+DEFAULT_LLM_CAP_OPG_PER_RUN = "5"  # OPG, since the app started
+X402_VERSIONS = ("1", "2", "auto")
 
 PROFILE_KINDS = ("devnet", "remote")
 
@@ -90,6 +93,18 @@ SETTINGS_SCHEMA: Dict[str, SettingSpec] = {
             'an OUSDC amount such as "5", or "off"',
             DEFAULT_LLM_CAP_PER_RUN,
             "OG_TUI_LLM_CAP_PER_RUN",
+        ),
+        SettingSpec(
+            "llm_cap_opg_per_request",
+            'an OPG amount such as "0.5", or "off" (x402 v2 payments)',
+            DEFAULT_LLM_CAP_OPG_PER_REQUEST,
+            "OG_TUI_LLM_CAP_OPG_PER_REQUEST",
+        ),
+        SettingSpec(
+            "llm_cap_opg_per_run",
+            'an OPG amount such as "5", or "off" (x402 v2 payments)',
+            DEFAULT_LLM_CAP_OPG_PER_RUN,
+            "OG_TUI_LLM_CAP_OPG_PER_RUN",
         ),
         SettingSpec("keymap", 'a [keymap] table of binding id = "key"', {}),
         SettingSpec("mcp", "an [mcp] table: what og-tui mcp exposes (see the README)", {}),
@@ -128,6 +143,10 @@ class Profile:
     devnet_host: Optional[str] = None
     devnet_port: Optional[int] = None
     x402_payees: Optional[str] = None  # comma-separated addresses x402 payments may go to
+    # x402 generation: "1" (OUSDC, EIP-3009), "2" (OPG through Permit2, SDK 1.1.4) or "auto" (from the 402)
+    x402_version: str = "1"
+    opg_token: str = C.OPG_DEVNET_ADDRESS  # the x402 v2 token
+    x402_v2_chain_id: int = 0  # the chain x402 v2 signs for (eip155:<id>); 0: the profile's chain_id
 
     @property
     def is_devnet(self) -> bool:
@@ -172,7 +191,7 @@ class Profile:
 
 
 _FIELD_TYPES: Dict[str, type] = {
-    f.name: (int if f.name in ("chain_id", "payment_token_decimals", "devnet_port") else str)
+    f.name: (int if f.name in ("chain_id", "payment_token_decimals", "devnet_port", "x402_v2_chain_id") else str)
     for f in dataclasses.fields(Profile)
 }
 _URL_FIELDS = ("rpc_url", "api_url", "hub_url", "auth_url", "llm_url")
@@ -212,6 +231,8 @@ def _builtin_specs() -> Dict[str, Dict[str, Any]]:
             "llm_url": C.OG_LLM_URL,
             "chain_id": C.OG_CHAIN_ID,
             "x402_network": C.OG_X402_NETWORK,
+            "opg_token": C.OPG_PUBLIC_ADDRESS,
+            "x402_v2_chain_id": 8453,  # SDK 1.1.4 pays OPG on Base mainnet
             "explorer_url": C.OG_EXPLORER_URL,
             "faucet_url": C.OG_FAUCET_URL,
         },
@@ -255,6 +276,11 @@ def _coerce(profile: str, key: str, value: Any, source: str) -> Any:
         )
     if value is None or (isinstance(value, str) and value == "" and key in _OPTIONAL_FIELDS):
         return None
+    if key == "x402_version":
+        text = str(value).strip().lower() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        if text not in X402_VERSIONS:
+            raise ConfigError(f'{source}: x402_version of profile {profile!r} must be 1, 2 or "auto", not {value!r}.')
+        return text
     typ = _FIELD_TYPES[key]
     if typ is int:
         if isinstance(value, bool):
@@ -319,6 +345,8 @@ class Settings:
     theme: str = DEFAULT_THEME
     llm_cap_per_request: Optional[str] = DEFAULT_LLM_CAP_PER_REQUEST
     llm_cap_per_run: Optional[str] = DEFAULT_LLM_CAP_PER_RUN
+    llm_cap_opg_per_request: Optional[str] = DEFAULT_LLM_CAP_OPG_PER_REQUEST
+    llm_cap_opg_per_run: Optional[str] = DEFAULT_LLM_CAP_OPG_PER_RUN
     keymap: Dict[str, str] = field(default_factory=dict)
     devnet_autostart: bool = True
     mcp: Any = None  # og_tui.core.mcp_config.McpSettings (None: no [mcp] table, the defaults)
@@ -549,13 +577,17 @@ def load_settings(
     for cap, default in (
         ("llm_cap_per_request", DEFAULT_LLM_CAP_PER_REQUEST),
         ("llm_cap_per_run", DEFAULT_LLM_CAP_PER_RUN),
+        ("llm_cap_opg_per_request", DEFAULT_LLM_CAP_OPG_PER_REQUEST),
+        ("llm_cap_opg_per_run", DEFAULT_LLM_CAP_OPG_PER_RUN),
     ):
+        opg = "_opg_" in cap
+        decimals, symbol = (C.OPG_DECIMALS, C.OPG_NAME) if opg else (C.OUSDC_DECIMALS, C.OUSDC_NAME)
         value: Any = env.get(ENV_PREFIX + cap.upper(), raw.get(cap, default))
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "off")):
             caps[cap] = None
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ConfigError(f'{source}: {cap} must be an OUSDC amount such as "0.5".')
+            raise ConfigError(f'{source}: {cap} must be an {symbol} amount such as "0.5".')
         if value == default:  # a valid amount: start-up need not import the parser for it
             caps[cap] = default
             continue
@@ -564,7 +596,7 @@ def load_settings(
 
         text = str(value).strip()
         try:
-            parse_amount(text, C.OUSDC_DECIMALS, allow_zero=True, symbol=C.OUSDC_NAME)
+            parse_amount(text, decimals, allow_zero=True, symbol=symbol)
         except ValidationError as exc:
             raise ConfigError(f"{source}: {cap}: {exc}") from None
         caps[cap] = text
@@ -589,6 +621,8 @@ def load_settings(
         theme=theme,
         llm_cap_per_request=caps["llm_cap_per_request"],
         llm_cap_per_run=caps["llm_cap_per_run"],
+        llm_cap_opg_per_request=caps["llm_cap_opg_per_request"],
+        llm_cap_opg_per_run=caps["llm_cap_opg_per_run"],
         keymap=dict(keymap_raw),
         devnet_autostart=autostart,
         mcp=mcp_settings,

@@ -193,9 +193,12 @@ def _settlement_of(value: Any) -> str:
     if value is None:
         return x402SettlementMode.SETTLE_BATCH.value
     text = str(getattr(value, "value", value)).strip().lower()
+    if text in ("private", "batch"):  # x402 v2 names (SDK 1.1.4)
+        return text
     if text not in {m.value for m in x402SettlementMode}:
         raise ValidationError(
-            f"Settlement must be settle, settle-metadata or settle-batch, not {value!r}.", field="settlement"
+            f"Settlement must be settle, settle-metadata or settle-batch (x402 v2: private or batch), not {value!r}.",
+            field="settlement",
         )
     return text
 
@@ -215,8 +218,10 @@ class LLMClient:
         timeout: float = 60.0,
         llm_url: Optional[str] = None,
         tee: Any = None,
+        opg_caps: Any = None,
     ) -> None:
         self.profile = profile
+        self.opg_caps = opg_caps  # spend caps of x402 v2 payments (OPG)
         self.signer = signer
         self.store = store
         self.caps = caps
@@ -269,7 +274,7 @@ class LLMClient:
             if self.on_payment is not None:
                 self.on_payment(info)
 
-        return X402PaymentAuth(
+        v1 = X402PaymentAuth(
             self.signer,
             self.profile.x402_network,
             self.profile.chain_id,
@@ -281,6 +286,11 @@ class LLMClient:
             on_payment=on_payment,
             policy=self.payment_policy(),
         )
+        if str(getattr(self.profile, "x402_version", "1")) != "1":
+            from og_tui.core.x402_v2 import auth_for
+
+            return auth_for(self, settlement, model, on_payment, v1)  # x402 v2 (OPG) or auto
+        return v1
 
     def payment_policy(self) -> "PaymentPolicy":
         """What a 402 may ask for on this profile (see x402.PaymentPolicy). A devnet pays the
@@ -300,6 +310,10 @@ class LLMClient:
         return PaymentPolicy.from_profile(self.profile, payees)
 
     def _headers(self, settlement: str) -> dict[str, Any]:
+        from og_tui.core.x402_v2 import v1_mode, v2_mode
+
+        version = str(getattr(self.profile, "x402_version", "1"))
+        settlement = v2_mode(settlement) if version == "2" else v1_mode(settlement) if version == "1" else settlement
         return {
             "Content-Type": "application/json",
             "Authorization": "Bearer 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef",
@@ -370,6 +384,10 @@ class LLMClient:
     def _payment_meta(self, meta: ReplyMeta, resp: httpx.Response, auth: Any) -> None:
         from og_tui.core.x402 import decode_payment_response
 
+        if getattr(auth, "x402_version", 1) == 2:
+            from og_tui.core.x402_v2 import payment_meta
+
+            return payment_meta(meta, resp, auth)
         meta.backend = resp.headers.get("x-og-backend") or meta.backend
         meta.payment_hash = resp.headers.get("x-processing-hash")
         pr = decode_payment_response(resp.headers.get("x-payment-response"))
@@ -377,6 +395,8 @@ class LLMClient:
         meta.settlement_status = pr.get("status") or ("settled" if pr.get("success") else None)
         info = getattr(auth, "payment", None)
         if info is not None:
+            meta.x402_version, meta.payment_scheme = 1, "exact"
+            meta.payment_token = self.profile.payment_token_symbol
             meta.cost = info.amount
             meta.payer = info.payer
             meta.payee = info.payee

@@ -61,6 +61,10 @@ class ReplyMeta:
     settlement_mode: Optional[str] = None
     settlement_status: Optional[str] = None  # settled | queued | pending | failed
     settlement_tx: Optional[str] = None
+    settlement_blob: Optional[str] = None  # x402 v2 batch: x-settlement-walrus-blob-id
+    x402_version: int = 0  # 1 or 2 when paid over x402
+    payment_scheme: Optional[str] = None  # exact | upto
+    payment_token: Optional[str] = None  # OUSDC | OPG
     transaction_hash: Optional[str] = None  # VANILLA tx
     gas_fee_wei: Optional[int] = None
     finish_reason: Optional[str] = None

@@ -56,6 +56,8 @@ class DevnetConfig:
     faucet_native_wei: int = 10 * 10**18
     faucet_token_units: int = 1_000 * 10**constants.OUSDC_DECIMALS
     dev_account_token_units: int = 10_000 * 10**constants.OUSDC_DECIMALS
+    faucet_opg_units: int = 1_000 * 10**constants.OPG_DECIMALS  # x402 v2 token (opg.py)
+    dev_account_opg_units: int = 10_000 * 10**constants.OPG_DECIMALS
     x402_network: str = constants.DEVNET_X402_NETWORK
     # the payment token's EIP-712 domain (name, chainId); see og_tui.devnet.compat_x402
     x402_chain_id: int = 0  # 0: the chain's own id
@@ -97,7 +99,11 @@ class DevnetNode:
             from og_tui.devnet.inference_hub import install as _install_inference
 
             _install_inference(self)  # inference hub + 0xF4 precompile (inference_hub.py)
+            from og_tui.devnet import opg
+
+            self._opg = opg.install(self)  # x402 v2: OPG, Permit2 and the x402 proxies (opg.py, permit2.py)
             self.chain.open(extra_genesis=self._genesis)
+            opg.ready(self, self._opg)
             self._token = OUSDCToken(
                 self.token_address,
                 self.config.x402_domain_chain_id,
@@ -117,6 +123,9 @@ class DevnetNode:
         units = self.config.dev_account_token_units
         storage = token.genesis_storage({_addr(a.address): units for a in self.chain.dev_accounts})
         alloc[self.token_address]["storage"] = storage
+        from og_tui.devnet import opg
+
+        opg.genesis(alloc, self.chain.dev_accounts, self.config.dev_account_opg_units)
 
     def _token_handler(self, call):
         return self._token(call)
@@ -164,6 +173,21 @@ class DevnetNode:
                 "scheduler": constants.SCHEDULER_ADDRESS,
                 "tee_registry": constants.TEE_REGISTRY_ADDRESS,
                 "payment_token": constants.OUSDC_ADDRESS,
+                "opg_token": constants.OPG_DEVNET_ADDRESS,
+                "permit2": constants.PERMIT2_ADDRESS,
+                "x402_exact_permit2_proxy": constants.X402_EXACT_PERMIT2_PROXY_ADDRESS,
+                "x402_upto_permit2_proxy": constants.X402_UPTO_PERMIT2_PROXY_ADDRESS,
+            },
+            "x402_v2": {
+                "network": constants.DEVNET_X402_V2_NETWORK,
+                "token": {
+                    "address": constants.OPG_DEVNET_ADDRESS,
+                    "name": constants.OPG_NAME,
+                    "version": constants.OPG_VERSION,
+                    "decimals": constants.OPG_DECIMALS,
+                    "symbol": constants.OPG_NAME,
+                },
+                "permit2": constants.PERMIT2_ADDRESS,
             },
             "payment_token": {
                 "address": constants.OUSDC_ADDRESS,
@@ -177,6 +201,7 @@ class DevnetNode:
             "faucet": {
                 "native_wei": self.config.faucet_native_wei,
                 "token_units": self.config.faucet_token_units,
+                "opg_units": self.config.faucet_opg_units,
             },
         }
 
@@ -241,7 +266,7 @@ class DevnetNode:
         return to_canonical_address(text)
 
     def faucet(self, address: str) -> dict:
-        """Send native tokens and OUSDC to ``address``: two real, mined transactions."""
+        """Send native tokens, OUSDC and OPG to ``address``: three real, mined transactions."""
         to = self.parse_address(address)
         key = self.chain.faucet_key
         native = self.config.faucet_native_wei
@@ -252,12 +277,18 @@ class DevnetNode:
             token_tx = self.chain.send_raw(
                 self.sign_transaction(key, {"to": self.token_address, "data": mint_data, "gas": 120_000})
             )
+            opg_data = MINT_SELECTOR + to.rjust(32, b"\x00") + self.config.faucet_opg_units.to_bytes(32, "big")
+            opg_tx = self.chain.send_raw(
+                self.sign_transaction(key, {"to": constants.OPG_DEVNET_ADDRESS, "data": opg_data, "gas": 120_000})
+            )
         return {
             "address": to_checksum_address(to),
             "native_tx": "0x" + native_tx.hex(),
             "token_tx": "0x" + token_tx.hex(),
             "native_wei": native,
             "token_units": units,
+            "opg_tx": "0x" + opg_tx.hex(),
+            "opg_units": self.config.faucet_opg_units,
         }
 
     def close(self) -> None:

@@ -292,6 +292,7 @@ def _banner(node: "DevnetNode", url: str, data_dir: Path, elapsed: float) -> str
         f"  limits:    {_limits_line(node)}",
         f"  block:     {node.chain.block_number}",
         f"  OUSDC:     {constants.OUSDC_ADDRESS}",
+        f"  x402 v2:   eip155:{node.config.chain_id}, OPG {constants.OPG_DEVNET_ADDRESS}, Permit2 {constants.PERMIT2_ADDRESS}",
         "  dev accounts (DEVNET-ONLY keys: public, never use them on a real network):",
     ]
     for i, acct in enumerate(node.dev_accounts):

@@ -36,6 +36,10 @@ def test_health_and_info(devnet):
         "price_feed_precompile": constants.PRICE_FEED_PRECOMPILE_ADDRESS,
         "scheduler": constants.SCHEDULER_ADDRESS,
         "payment_token": constants.OUSDC_ADDRESS,
+        "opg_token": constants.OPG_DEVNET_ADDRESS,
+        "permit2": constants.PERMIT2_ADDRESS,
+        "x402_exact_permit2_proxy": constants.X402_EXACT_PERMIT2_PROXY_ADDRESS,
+        "x402_upto_permit2_proxy": constants.X402_UPTO_PERMIT2_PROXY_ADDRESS,
     }
     assert info["payment_token"] == {
         "address": constants.OUSDC_ADDRESS,
@@ -45,7 +49,7 @@ def test_health_and_info(devnet):
         "symbol": "OUSDC",
     }
     assert len(info["dev_accounts"]) == 10
-    assert set(info["faucet"]) == {"native_wei", "token_units"}
+    assert set(info["faucet"]) == {"native_wei", "token_units", "opg_units"}
     # the start-up banner shows the URL, chain id, data dir and the dev keys (labelled devnet-only)
     log = devnet.log_text()
     assert devnet.url in log and "107401" in log and str(devnet.data_dir) in log

@@ -192,6 +192,11 @@ def parse_request(kind: str, body: Any, catalog: Catalog) -> tuple[ModelSpec, Ge
     return spec, req, extras
 
 
+def request_hash_of(req: GenRequest) -> str:
+    """What a payment for ``req`` is bound to (its processing hash and settlement input hash)."""
+    return hash_hex(req.canonical() + json.dumps([req.max_tokens, req.stop]))
+
+
 def run_sync(spec: ModelSpec, req: GenRequest) -> GenResult:
     """Generate with the model's backend, synchronously (used on chain)."""
     if spec.backend == BACKEND_UPSTREAM:
@@ -230,6 +235,9 @@ class Gateway:
             self.config.margin_seconds,
         )
         self.tee = tee_service_for(node, self.payments.payee)  # registry entry, reply signatures (devnet/tee)
+        from og_tui.devnet.llm.gateway_v2 import GatewayV2
+
+        self.v2 = GatewayV2(self)  # x402 version 2 beside v1: OPG through Permit2 (gateway_v2.py)
 
     def routes(self) -> list:
         return [
@@ -238,7 +246,7 @@ class Gateway:
             Route("/v1/completions", self.completions, methods=["POST"]),
             Route("/v1/x402/settlements/{processing_hash}", self.settlement, methods=["GET"]),
             Route("/v1/x402/debts/{payer}", self.debts, methods=["GET", "POST"]),
-        ]
+        ] + self.v2.routes()
 
     # -- simple routes ---------------------------------------------------------------------------
     async def models(self, request: Request) -> Response:
@@ -253,11 +261,14 @@ class Gateway:
                 "batch_seconds": self.config.batch_seconds,
                 "max_reply_seconds": self.config.max_reply_seconds,
                 "settle_horizon_seconds": self.payments.settle_horizon,
+                "x402_v2": self.v2.info(),
             }
         )
 
     async def settlement(self, request: Request) -> Response:
-        st = self.payments.status(request.path_params["processing_hash"])
+        st = self.payments.status(request.path_params["processing_hash"]) or self.v2.payments.status(
+            request.path_params["processing_hash"]
+        )
         if st is None:
             return error_response("No payment with that processing hash on this devnet.", "not_found", 404)
         return JSONResponse(st.public())
@@ -343,6 +354,8 @@ class Gateway:
         extras["request"] = body  # as received: what the TEE signature commits to
         if kind == "completion":
             extras["stream"] = False  # completions are answered whole (as the reference server does)
+        if self.v2.applies(request):
+            return await self.v2.handle(request, kind, spec, req, extras)
         mode = (request.headers.get("x-settlement-type") or DEFAULT_SETTLEMENT).strip().lower()
         if mode not in SETTLEMENT_MODES:
             return error_response(
@@ -360,9 +373,11 @@ class Gateway:
         header = request.headers.get("x-payment")
         if not header:
             return JSONResponse(
-                self.payments.required_body(requirement, "No X-PAYMENT header provided"), status_code=402
+                self.payments.required_body(requirement, "No X-PAYMENT header provided"),
+                status_code=402,
+                headers=self.v2.required_headers(request, spec, req, "No PAYMENT-SIGNATURE header provided"),
             )
-        request_hash = hash_hex(req.canonical() + json.dumps([req.max_tokens, req.stop]))
+        request_hash = request_hash_of(req)
         stream = bool(extras["stream"])
         try:
             verified = await run_in_threadpool(
@@ -372,18 +387,32 @@ class Gateway:
             if exc.amount_due is not None:
                 requirement = dict(requirement, maxAmountRequired=str(exc.amount_due))
             return JSONResponse(self.payments.required_body(requirement, exc.message, exc.code), status_code=402)
+        return await self._serve(spec, req, extras, verified, mode, request_hash, requirement, kind, self.payments)
+
+    async def _serve(
+        self,
+        spec: ModelSpec,
+        req: GenRequest,
+        extras: dict,
+        verified: Verified,
+        mode: str,
+        request_hash: str,
+        requirement: dict,
+        kind: str,
+        payments: PaymentService,
+    ) -> Response:
+        """Produce and release a reply whose payment ``payments`` has accepted, and settle it."""
+        stream = bool(extras["stream"])
         if verified.debts:
             # a payment that also pays the payer's debt is settled before anything is served
-            st = await run_in_threadpool(
-                self.payments.settle, verified, "settle", request_hash, ZERO_HASH, served=False
-            )
+            st = await run_in_threadpool(payments.settle, verified, "settle", request_hash, ZERO_HASH, served=False)
             if st.status != "settled":
-                body = self.payments.required_body(
-                    requirement, f"Payment settlement failed: {st.error}", "settlement_failed"
+                body, headers = payments.refusal(
+                    requirement, f"Payment settlement failed: {st.error}", "settlement_failed", st
                 )
-                return JSONResponse(body, status_code=402, headers={"X-PAYMENT-RESPONSE": st.header()})
+                return JSONResponse(body, status_code=402, headers=headers)
         if stream:
-            return await self._stream(spec, req, extras, verified, mode, request_hash)
+            return await self._stream(spec, req, extras, verified, mode, request_hash, payments)
         limit = self.config.max_reply_seconds
         try:
             if spec.backend == BACKEND_UPSTREAM:
@@ -391,7 +420,7 @@ class Gateway:
             else:
                 res = structured.generate(req, extras["response_format"])
         except asyncio.TimeoutError:
-            self.payments.release(verified)
+            payments.release(verified)
             return error_response(
                 f"The {spec.backend} backend did not answer within {limit:g}s (the longest reply this "
                 "gateway serves); nothing was charged.",
@@ -400,17 +429,17 @@ class Gateway:
                 backend=spec.backend,
             )
         except upstream.UpstreamError as exc:
-            self.payments.release(verified)
+            payments.release(verified)
             return error_response(str(exc), "upstream_unavailable", exc.status, backend=spec.backend)
         except Exception as exc:  # noqa: BLE001
-            self.payments.release(verified)
+            payments.release(verified)
             return error_response(
                 f"The {spec.backend} backend failed: {exc}", "backend_error", 500, backend=spec.backend
             )
         # settle and settle-metadata: on chain before the content leaves (served=False: a failure
         # is a 402 and nothing is released); settle-batch: reserved and written to the queue first
         st = await run_in_threadpool(
-            lambda: self.payments.settle(
+            lambda: payments.settle(
                 verified,
                 mode,
                 request_hash,
@@ -422,21 +451,17 @@ class Gateway:
             )
         )
         if st.status == "failed":
-            body = self.payments.required_body(
-                requirement, f"Payment settlement failed: {st.error}", "settlement_failed"
+            body, headers = payments.refusal(
+                requirement, f"Payment settlement failed: {st.error}", "settlement_failed", st
             )
-            return JSONResponse(
-                body, status_code=402, headers={"X-PAYMENT-RESPONSE": st.header(), "x-og-backend": spec.backend}
-            )
+            return JSONResponse(body, status_code=402, headers=dict(headers, **{"x-og-backend": spec.backend}))
         headers = {
-            "X-PAYMENT-RESPONSE": st.header(),
-            "x-processing-hash": st.processing_hash,
+            **payments.paid_headers(st, mode),
             "x-og-backend": spec.backend,
-            "x-settlement-type": mode,
             "Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE, x-processing-hash, x-og-backend",
         }
         created = int(time.time())
-        x402 = dict(st.public(), amount=str(verified.value), payee=verified.payee)
+        x402 = dict(st.public(), amount=str(st.value or verified.value), payee=verified.payee)
         if kind == "completion":
             body = {
                 "id": "cmpl-" + uuid.uuid4().hex[:24],
@@ -467,8 +492,16 @@ class Gateway:
         return JSONResponse(body, headers=headers)
 
     async def _stream(
-        self, spec: ModelSpec, req: GenRequest, extras: dict, verified: Verified, mode: str, request_hash: str
+        self,
+        spec: ModelSpec,
+        req: GenRequest,
+        extras: dict,
+        verified: Verified,
+        mode: str,
+        request_hash: str,
+        payments: Optional[PaymentService] = None,
     ) -> Response:
+        payments = payments or self.payments
         up: Optional[upstream.UpstreamStream] = None
         res: Optional[GenResult] = None
         if spec.backend == BACKEND_UPSTREAM:
@@ -476,7 +509,7 @@ class Gateway:
             try:
                 await up.open()
             except upstream.UpstreamError as exc:
-                self.payments.release(verified)
+                payments.release(verified)
                 return error_response(str(exc), "upstream_unavailable", exc.status, backend=spec.backend)
         else:
             res = structured.generate(req, extras["response_format"])
@@ -484,7 +517,6 @@ class Gateway:
         limit = self.config.max_reply_seconds
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
-        payments = self.payments
 
         def chunk(delta: dict, finish: Optional[str] = None, **more: Any) -> str:
             obj = {
@@ -608,7 +640,7 @@ class Gateway:
                         "total_tokens": ptoks + ctoks,
                     }
                 st = await run_in_threadpool(settle_now)
-                x402 = dict(st.public(), amount=str(verified.value), payee=verified.payee)
+                x402 = dict(st.public(), amount=str(st.value or verified.value), payee=verified.payee)
                 proof = self.tee.sign_stream(extras["request"], state)
                 yield chunk({}, state["finish"] or "stop", usage=usage, x402=x402, **proof)
                 yield "data: [DONE]\n\n"
@@ -629,10 +661,8 @@ class Gateway:
             network=payments.network,
         )
         headers = {
-            "X-PAYMENT-RESPONSE": pending.header(),
-            "x-processing-hash": verified.processing_hash,
+            **payments.paid_headers(pending, mode),
             "x-og-backend": spec.backend,
-            "x-settlement-type": mode,
             "Cache-Control": "no-cache",
             "Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE, x-processing-hash, x-og-backend",
         }

@@ -132,6 +132,13 @@ def _authorization(transfer_call: bytes) -> Authorization:
 
 
 class PaymentService:
+    # what a subclass for another token or protocol version changes (x402_v2.py)
+    registry_address = REGISTRY_ADDRESS
+    registry_name = "x402-registry"
+    db_file = DB_FILE
+    single_gas = 250_000  # gas of one settle transaction
+    item_gas = SUBCALL_GAS + 30_000  # gas per payment of a settleBatch transaction
+
     def __init__(
         self,
         node: Any,
@@ -158,7 +165,7 @@ class PaymentService:
         self.domain_separator = OUSDCToken(
             self.token, self.chain_id, None, name=self.token_name, version=constants.OUSDC_VERSION
         ).domain_separator
-        self.store = SettlementStore(Path(node.data_dir) / DB_FILE)
+        self.store = SettlementStore(Path(node.data_dir) / self.db_file)
         self._lock = threading.Lock()
         self._inflight: set[tuple[str, bytes]] = set()
         self._reserved: dict[str, int] = {}
@@ -166,14 +173,21 @@ class PaymentService:
         self._due: Optional[float] = None  # when the queued batch must be sent
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self.registry = SettlementRegistry(self.token, to_canonical_address(self.facilitator))
-        node.register_native(REGISTRY_ADDRESS, self.registry, name="x402-registry")
+        self._setup()
+        self.registry = self._make_registry()
+        node.register_native(self.registry_address, self.registry, name=self.registry_name)
         self._ensure_gas()
         self._recover()
         self._thread = threading.Thread(target=self._batch_loop, name="x402-batch", daemon=True)
         self._thread.start()
 
     # -- setup ------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        """Hook for subclasses: their token and domains (set before the registry is made)."""
+
+    def _make_registry(self) -> SettlementRegistry:
+        return SettlementRegistry(self.token, to_canonical_address(self.facilitator))
+
     def _ensure_gas(self) -> None:
         node = self.node
         with node.lock:
@@ -214,6 +228,16 @@ class PaymentService:
         if code:
             body["invalidReason"] = code
         return body
+
+    # -- what a reply carries (x402 v1; the v2 service answers in its own headers) --------------------
+    def paid_headers(self, st: Settlement, mode: str) -> dict:
+        return {"X-PAYMENT-RESPONSE": st.header(), "x-processing-hash": st.processing_hash, "x-settlement-type": mode}
+
+    def refusal(
+        self, requirement: dict, message: str, code: Optional[str] = None, st: Optional[Settlement] = None
+    ) -> tuple[dict, dict]:
+        """(402 body, headers) refusing a payment."""
+        return self.required_body(requirement, message, code), ({"X-PAYMENT-RESPONSE": st.header()} if st else {})
 
     # -- verification ------------------------------------------------------------------------------
     def _sload(self, slot: int) -> int:
@@ -384,7 +408,7 @@ class PaymentService:
         the hash) before the transaction exists, so a crash after it is recognized at start-up."""
         node = self.node
         with node.lock:
-            raw = node.sign_transaction(self._facilitator_key, {"to": REGISTRY_ADDRESS, "data": data, "gas": gas})
+            raw = node.sign_transaction(self._facilitator_key, {"to": self.registry_address, "data": data, "gas": gas})
             tx_hash = "0x" + keccak(raw).hex()
             before_send(tx_hash)
             sent = "0x" + node.send_raw(raw).hex()
@@ -402,7 +426,7 @@ class PaymentService:
                 ["bytes", "bytes32", "string", "string", "string"],
                 [st.transfer_call, _b32(st.processing_hash), st.model, st.input_text, st.output_text],
             )
-            return data, 250_000 + 50 * len(data)
+            return data, self.single_gas + 50 * len(data)
         data = selector(SIG_SETTLE) + abi_encode(
             ["bytes", "bytes32", "bytes32", "bytes32"],
             [
@@ -412,7 +436,7 @@ class PaymentService:
                 _b32(st.output_hash or ZERO_HASH),
             ],
         )
-        return data, 250_000
+        return data, self.single_gas
 
     def settle(
         self,
@@ -506,7 +530,7 @@ class PaymentService:
                 node.chain.call(
                     {
                         "from": to_canonical_address(self.facilitator),
-                        "to": to_canonical_address(REGISTRY_ADDRESS),
+                        "to": to_canonical_address(self.registry_address),
                         "data": data,
                     }
                 )
@@ -555,7 +579,7 @@ class PaymentService:
                 [_b32(q.output_hash or ZERO_HASH) for q in batch],
             ],
         )
-        gas = 120_000 + len(batch) * (SUBCALL_GAS + 30_000) + 20 * len(data)
+        gas = 120_000 + len(batch) * self.item_gas + 20 * len(data)
 
         def record_tx(tx_hash: str) -> None:
             for q in batch:

@@ -19,9 +19,12 @@ The reference SDK hard-codes several hosts; this rewrites each of them in that o
 
 With 1.x (the split clients: ``og.ModelHub`` is a class), the same is done to
 its modules: ``og.Alpha`` and ``og.LLM`` defaults (RPC URL, inference contract, node API,
-scheduler, TEE registry when the devnet has one), ``og.ModelHub``'s hub and Firebase
-requests (sign-in and token refresh), and its Firebase configuration, which 1.x reads from
-``FIREBASE_*`` environment variables, is filled with the devnet's where unset.
+scheduler, TEE registry), ``og.ModelHub``'s hub and Firebase requests (sign-in and token
+refresh), its Firebase configuration (which 1.x reads from ``FIREBASE_*`` environment
+variables) where unset, and its x402 v2 payment constants: the network (``eip155:<devnet
+chain id>`` instead of Base), the RPC its OPG allowance is read from and the OPG token
+address, so ``og.LLM(private_key)`` discovers the devnet's TEE in its registry, pins its
+certificate, approves and pays OPG through Permit2 on the devnet.
 
 Paid LLM calls of 0.5.13 (``LlmInferenceMode.TEE``) need the devnet started with
 ``--x402-network og-evm`` (the reference's x402 library knows no other network); the
@@ -230,6 +233,22 @@ def _use_devnet_1x(og: Any, info: Dict[str, Any]) -> Dict[str, Any]:
             "DEFAULT_TEE_REGISTRY_ADDRESS": ep["tee_registry"],
         },
     )
+    # x402 v2: 1.x pays on Base in OPG; on devnet the same scheme runs on the devnet's chain
+    # (its id in every signature, so nothing signed here is valid on Base) in the devnet's OPG
+    v2 = info.get("x402_v2") or {}
+    network = v2.get("network")
+    opg_token = (v2.get("token") or {}).get("address") or (info.get("contracts") or {}).get("opg_token")
+    _set_module_values(
+        og,
+        (".client.llm", ".client.opg_token"),
+        {"BASE_MAINNET_NETWORK": network, "BASE_MAINNET_RPC": ep["rpc_url"], "BASE_OPG_ADDRESS": opg_token},
+    )
+    try:
+        llm_cls = importlib.import_module(f"{og.__name__}.client.llm").LLM
+    except (ImportError, AttributeError):
+        llm_cls = None
+    if llm_cls is not None and callable(getattr(llm_cls, "_build_x402_client", None)):
+        _set_defaults(llm_cls._build_x402_client, {"rpc_url": ep["rpc_url"]})
     setattr(hub_mod, _MARK, info.get("base_url"))
     return dict(info, sdk_generation=1)
 

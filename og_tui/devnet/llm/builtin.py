@@ -342,6 +342,10 @@ def _schema_value(schema: Any, name: str, w: _Writer, words: list[str], depth: i
         caps = [x for x in words if x[:1].isupper()]
         if any(k in lname for k in ("city", "location", "place", "country")):
             value = caps[0] if caps else ["Paris", "Lisbon", "Tokyo", "Nairobi"][rng.randrange(4)]
+        elif any(k in lname for k in ("symbol", "ticker", "token", "coin")) and any(
+            x.isupper() and x.isalpha() and len(x) > 1 for x in words
+        ):
+            value = next(x for x in words if x.isupper() and x.isalpha() and len(x) > 1)  # "price of ETH" -> ETH
         elif any(k in lname for k in ("unit",)):
             value = ["celsius", "fahrenheit"][rng.randrange(2)]
         elif words:

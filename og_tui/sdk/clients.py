@@ -27,13 +27,11 @@ from typing import Any, Dict, List, Optional
 from og_tui.core.constants import INFERENCE_HUB_ADDRESS, OG_API_URL, OG_RPC_URL
 from og_tui.core.types import (
     FileUploadResult,
-    HistoricalInputQuery,
     InferenceMode,
     InferenceResult,
-    ModelOutput,
     ModelRepository,
-    SchedulerParams,
 )
+from og_tui.sdk.alpha import Alpha as _ClientAlpha
 from og_tui.sdk.client import Client
 from og_tui.sdk.exceptions import translating
 
@@ -123,8 +121,9 @@ class ModelHub:
         return _list_files(self._client, model_name, version)
 
 
-class Alpha:
-    """On-chain ONNX inference and price-feed workflows, paid in gas from ``private_key``."""
+class Alpha(_ClientAlpha):
+    """On-chain ONNX inference and price-feed workflows, paid in gas from ``private_key``
+    (the workflow methods are those of ``Client.alpha``)."""
 
     @translating()
     def __init__(
@@ -136,12 +135,14 @@ class Alpha:
         *,
         profile: Optional[str] = None,
     ):
-        self._client = build_client(
-            private_key=private_key,
-            rpc_url=rpc_url,
-            api_url=api_url,
-            contract_address=inference_contract_address,
-            profile=profile,
+        super().__init__(
+            build_client(
+                private_key=private_key,
+                rpc_url=rpc_url,
+                api_url=api_url,
+                contract_address=inference_contract_address,
+                profile=profile,
+            )
         )
 
     def __repr__(self) -> str:
@@ -158,36 +159,6 @@ class Alpha:
         from og_tui.sdk._infer import _infer
 
         return _infer(self._client, model_cid, inference_mode, model_input, max_retries)
-
-    @translating()
-    def new_workflow(
-        self,
-        model_cid: str,
-        input_query: HistoricalInputQuery,
-        input_tensor_name: str,
-        scheduler_params: Optional[SchedulerParams] = None,
-    ) -> str:
-        from og_tui.sdk.alpha import _new_workflow
-
-        return _new_workflow(self._client, model_cid, input_query, input_tensor_name, scheduler_params)
-
-    @translating()
-    def read_workflow_result(self, contract_address: str) -> ModelOutput:
-        from og_tui.sdk.alpha import _read_workflow_result
-
-        return _read_workflow_result(self._client, contract_address)
-
-    @translating()
-    def run_workflow(self, contract_address: str) -> ModelOutput:
-        from og_tui.sdk.alpha import _run_workflow
-
-        return _run_workflow(self._client, contract_address)
-
-    @translating()
-    def read_workflow_history(self, contract_address: str, num_results: int) -> List[ModelOutput]:
-        from og_tui.sdk.alpha import _read_workflow_history
-
-        return _read_workflow_history(self._client, contract_address, num_results)
 
     def close(self) -> None:
         self._client.close()

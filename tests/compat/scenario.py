@@ -11,14 +11,12 @@ The script itself is the same for both: only the import and the set-up line diff
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import sys
-import traceback
-from enum import Enum
 
 import numpy as np
+from scenario_common import norm, sections
 
 which, url, email, password, key, workdir = sys.argv[1:7]
 
@@ -44,41 +42,7 @@ INFO = devnet_info(url)
 out: dict = {}
 
 
-def norm(value):
-    """A JSON-able, comparable form of an SDK result."""
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind in "fc":
-            return {"ndarray": np.round(value.astype(np.float64), 5).tolist(), "shape": list(value.shape)}
-        return {"ndarray": value.tolist(), "shape": list(value.shape)}
-    if isinstance(value, (np.floating,)):
-        return round(float(value), 5)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            "__type__": type(value).__name__,
-            **{f.name: norm(getattr(value, f.name)) for f in dataclasses.fields(value)},
-        }
-    if isinstance(value, dict):
-        return {str(k): norm(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [norm(v) for v in value]
-    if isinstance(value, float):
-        return round(value, 5)
-    return value
-
-
-def section(name):
-    def run(fn):
-        try:
-            out[name] = norm(fn())
-        except Exception as exc:  # recorded, compared by the test
-            out[name] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-1500:]}
-        return fn
-
-    return run
+section = sections(out)
 
 
 def cid_of(model, version="0.01"):

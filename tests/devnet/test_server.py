@@ -35,6 +35,7 @@ def test_health_and_info(devnet):
         "inference_precompile": constants.INFERENCE_PRECOMPILE_ADDRESS,
         "price_feed_precompile": constants.PRICE_FEED_PRECOMPILE_ADDRESS,
         "scheduler": constants.SCHEDULER_ADDRESS,
+        "tee_registry": constants.TEE_REGISTRY_ADDRESS,
         "payment_token": constants.OUSDC_ADDRESS,
         "opg_token": constants.OPG_DEVNET_ADDRESS,
         "permit2": constants.PERMIT2_ADDRESS,

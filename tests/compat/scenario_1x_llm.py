@@ -27,7 +27,6 @@ if which == "ref":
     llm = og.LLM(private_key=key)
 else:
     import og_tui.sdk.v1 as og
-
     from og_tui.devnet.compat import devnet_info
 
     info = devnet_info(url)
@@ -116,9 +115,7 @@ async def main():
     out = {"approval": dataclasses.asdict(llm.ensure_opg_approval(min_allowance=1))}
     out["approval_again"] = dataclasses.asdict(llm.ensure_opg_approval(min_allowance=1))
     for mode in (og.x402SettlementMode.PRIVATE, og.x402SettlementMode.BATCH_HASHED):
-        out[mode.value] = result(
-            await llm.chat(model=MODEL, messages=MSGS, max_tokens=30, x402_settlement_mode=mode)
-        )
+        out[mode.value] = result(await llm.chat(model=MODEL, messages=MSGS, max_tokens=30, x402_settlement_mode=mode))
     out["completion"] = result(await llm.completion(model=MODEL, prompt="Say hi", max_tokens=10))
     out["tools"] = result(await llm.chat(model=MODEL, messages=TOOL_MSGS, max_tokens=50, tools=TOOLS))
     fmt = og.ResponseFormat(type="json_schema", json_schema={"name": "trip", "strict": True, "schema": SCHEMA})

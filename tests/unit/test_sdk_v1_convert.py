@@ -167,3 +167,20 @@ def test_bad_keys_and_urls_are_value_errors_that_do_not_echo_the_key():
     llm = LLM(KEY, profile="local")
     assert KEY[2:] not in repr(llm) and "registry" in repr(llm)
     asyncio.run(llm.close())
+
+
+def test_a_reply_checked_without_the_registry_keeps_its_signature_and_timestamp():
+    from types import SimpleNamespace
+
+    from og_tui.core import tee_check
+    from og_tui.core.errors import ChainError
+
+    class Unreadable:
+        def verify(self, kind, body, data):
+            raise ChainError("the registry could not be read")
+
+    client = SimpleNamespace(_tee_verifier=Unreadable(), tee=None)
+    data = {"tee_signature": "c2ln", "tee_timestamp": "17", "tee_id": "0xab", "choices": []}
+    result = tee_check.verify_reply(client, "chat", {"messages": []}, data)
+    assert not result.verified and "could not be checked" in result.reason
+    assert (result.signature, result.timestamp, result.tee_id) == ("c2ln", 17, "0xab")

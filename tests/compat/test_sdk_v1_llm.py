@@ -120,3 +120,21 @@ def test_errors_have_the_1x_shape(devnet, key):
     with pytest.raises(ValueError, match="has no OPG tokens"):
         poor.ensure_opg_approval(min_allowance=1)
     asyncio.run(poor.close())
+
+
+def test_a_tee_that_cannot_be_reached_is_replaced_from_the_registry(devnet, key):
+    from og_tui.core.llm import LLMClient
+    from tests.llm.conftest import free_port
+
+    async def main():
+        llm = og.LLM(key, rpc_url=devnet.rpc_url)
+        dead = LLMClient(llm._profile, llm._signer, llm_url=f"http://127.0.0.1:{free_port()}")
+        llm._client = dead  # the TEE this client was talking to went away
+        out = await llm.chat(model=MODEL, messages=MSGS, max_tokens=10)
+        replaced = llm._client is not None and llm._client is not dead
+        await llm.close()
+        return out, replaced
+
+    out, replaced = asyncio.run(main())
+    assert replaced and out.chat_output["content"]
+    assert out.tee_id and out.tee_endpoint.startswith("https://") and out.tee_verification.verified

@@ -54,6 +54,21 @@ def _pinned(client: Any, result: TeeVerification) -> TeeVerification:
     return result
 
 
+def _carry(result: TeeVerification, fields: Any) -> TeeVerification:
+    """Keep the reply's signature and timestamp on the result even when the check stopped before reading them."""
+    if isinstance(fields, dict):
+        if not result.signature and isinstance(fields.get("tee_signature"), str):
+            result.signature = fields["tee_signature"]
+        if not result.timestamp:
+            try:
+                result.timestamp = int(fields.get("tee_timestamp") or 0)
+            except (TypeError, ValueError):
+                pass
+        if not result.tee_id and isinstance(fields.get("tee_id"), str):
+            result.tee_id = fields["tee_id"]
+    return result
+
+
 def _safely(fn: Callable[[], TeeVerification]) -> TeeVerification:
     try:
         return fn()
@@ -70,7 +85,7 @@ def verify_reply(client: Any, kind: str, body: dict[str, Any], data: Any) -> Opt
     if missing is not None:
         return missing
     result = _safely(lambda: verifier_of(client).verify(kind, body, data))
-    return _pinned(client, result)
+    return _pinned(client, _carry(result, data))
 
 
 def verify_stream(client: Any, body: dict[str, Any], stream: Any) -> Optional[TeeVerification]:
@@ -83,4 +98,4 @@ def verify_stream(client: Any, body: dict[str, Any], stream: Any) -> Optional[Te
             body, stream.tee_frame, stream.text, stream.tool_calls, stream.meta.finish_reason
         )
     )
-    return _pinned(client, result)
+    return _pinned(client, _carry(result, stream.tee_frame))

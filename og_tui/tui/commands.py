@@ -74,6 +74,9 @@ class OGCommands(ActionCommands):
                 ("devnet: stop", "devnet_stop", "Stop the devnet og-tui started"),
                 ("devnet: restart", "devnet_restart", "Stop the devnet og-tui started and start it again"),
             ]
+        commands.append(
+            ("tee: registry", "screen.tee_registry", "The TEEs of the registry: endpoints, heartbeats, PCR hashes")
+        )
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
         commands.append(("app: log file", "show_log_path", "Where og-tui writes its log (copied to the clipboard)"))
         return commands

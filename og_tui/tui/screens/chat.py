@@ -93,6 +93,14 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         Binding("ctrl+f", "search", "Search", id="chat.search", show=False, tooltip="Search conversations"),
         Binding("f8", "copy", "Copy", id="chat.copy", tooltip="Copy the selected or last message (OSC 52)"),
         Binding(
+            "f10",
+            "tee_registry",
+            "TEEs",
+            id="chat.tee",
+            show=False,
+            tooltip="The TEEs of the registry: endpoints, heartbeats, PCR hashes",
+        ),
+        Binding(
             "f9",
             "toggle_completion",
             "Raw",

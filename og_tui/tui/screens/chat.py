@@ -473,6 +473,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
             "cap": p["cap_text"],
             "completion": p["completion"],
         }
+        params.update(p.get("format_params") or {})  # response format and JSON Schema
         og_tools = self.og_tools()
         if og_tools:
             params["og_tools"] = og_tools

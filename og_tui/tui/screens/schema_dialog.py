@@ -16,7 +16,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from og_tui.tui.screens.modals import Dialog, FieldError
 from og_tui.tui.widgets.marks import MarkedCheckbox
@@ -44,7 +44,7 @@ def check_spec(name: str, text: str) -> dict[str, Any]:
     if not NAME_RE.match(name):
         raise FieldError(f"The schema name must be 1-64 letters, digits, '_' or '-', not {name!r}.", "schema-name")
     if not text.strip():
-        raise ValueError("Write the JSON Schema the reply must match (ctrl+e inserts an example).")
+        raise ValueError("Write the JSON Schema the reply must match (ctrl+t inserts an example).")
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -66,14 +66,13 @@ class SchemaDialog(Dialog):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "save", "Save", id="schema.save", tooltip="Check the schema and save it"),
-        Binding("ctrl+e", "example", "Example", id="schema.example", tooltip="Insert an example schema"),
+        Binding("ctrl+t", "example", "Example", id="schema.example", tooltip="Insert an example schema"),
     ]
     DEFAULT_CLASSES = "dialog-screen schema-dialog"
     DEFAULT_CSS = """
-    SchemaDialog .dialog { width: 90; max-width: 100%; height: auto; max-height: 100%; }
-    SchemaDialog #schema-json { height: 14; max-height: 50vh; }
-    SchemaDialog .schema-row { height: auto; }
-    SchemaDialog .schema-row Label { margin: 0 1 0 0; }
+    SchemaDialog #schema-json { height: 14; max-height: 40vh; }
+    SchemaDialog .schema-row { height: auto; margin-top: 1; }
+    SchemaDialog .schema-name-label { width: auto; color: $text-muted; margin-right: 1; }
     SchemaDialog #schema-name { width: 1fr; }
     SchemaDialog #schema-strict { margin-left: 2; }
     """
@@ -88,11 +87,11 @@ class SchemaDialog(Dialog):
 
     def compose_fields(self) -> ComposeResult:
         yield Static(
-            "The reply must be JSON matching this schema (checked before saving). ctrl+s save · ctrl+e example",
+            "The reply must be JSON matching this schema (checked before saving). ctrl+s save · ctrl+t example",
             classes="dialog-line",
         )
         with Horizontal(classes="schema-row"):
-            yield Label("Name")
+            yield Static("Name ", classes="schema-name-label")
             yield Input(self.name_text, id="schema-name", compact=True)
             yield MarkedCheckbox("strict", self.strict, id="schema-strict", compact=True)
         yield TextArea(

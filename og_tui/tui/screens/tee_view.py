@@ -2,7 +2,7 @@
 f10 on the Chat screen).
 
 A table of the registry's active TEEs (LLM proxies and validators): short id, type,
-endpoint, heartbeat age, state (active / enabled); below it the highlighted TEE's full
+endpoint, heartbeat age, enabled; below it the highlighted TEE's full
 details (endpoint, PCR hash, payment address, owner, registration). The registry is read
 in a thread worker (never on the event loop); r reads it again; a registry that cannot be
 read (none at that address, the RPC down) is said in red with what to do.
@@ -59,7 +59,11 @@ class TeeRegistryView(ModalScreen):
         Binding("r", "refresh", "Refresh", id="tee.refresh", tooltip="Read the TEE registry again"),
     ]
     DEFAULT_CSS = """
-    TeeRegistryView .dialog { width: 110; max-width: 100%; height: auto; max-height: 100%; }
+    TeeRegistryView .tee-box {
+        width: 110; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary 60%; background: $surface; padding: 0 1;
+    }
+    TeeRegistryView #tee-title { text-style: bold; color: $accent; width: 1fr; margin: 0 0 1 0; }
     TeeRegistryView #tee-table { height: auto; max-height: 10; min-height: 3; background: $surface; }
     TeeRegistryView #tee-status { height: auto; color: $text-muted; }
     TeeRegistryView #tee-status.-error { color: $error; }
@@ -88,11 +92,11 @@ class TeeRegistryView(ModalScreen):
         self.loading = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(f"TEE registry · {self.profile.name}", classes="dialog-title", id="tee-title")
+        with Vertical(classes="tee-box"):
+            yield Label(f"TEE registry · {self.profile.name}", id="tee-title")
             yield Static("reading the registry…", id="tee-status")
             table: DataTable = DataTable(id="tee-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("TEE", "type", "endpoint", "heartbeat", "state")
+            table.add_columns("TEE", "type", "endpoint", "heartbeat", "enabled")
             yield table
             yield Static("", id="tee-detail")
         yield OGFooter(compact=True)
@@ -159,6 +163,11 @@ class TeeRegistryView(ModalScreen):
     def _state(self, tee: Any) -> str:
         return "active · " + ("enabled" if tee.enabled else "disabled")
 
+    @staticmethod
+    def _host(endpoint: str) -> str:
+        """The endpoint without its https:// (the details show it whole)."""
+        return endpoint.split("://", 1)[-1] if endpoint else "–"
+
     def _fill(self) -> None:
         table = self.query_one(DataTable)
         row = table.cursor_row
@@ -168,9 +177,9 @@ class TeeRegistryView(ModalScreen):
             table.add_row(
                 short_hash(tee.tee_id, 6, 4),
                 tee.type_name,
-                tee.endpoint or "–",
+                self._host(tee.endpoint),
                 heartbeat_age_text(tee.heartbeat_age(now)),
-                self._state(tee),
+                "yes" if tee.enabled else "no",
                 key=tee.tee_id,
             )
         if self.tees:

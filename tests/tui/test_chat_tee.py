@@ -19,8 +19,8 @@ from og_tui.tui.app import make_app
 from og_tui.tui.screens.chat import ChatScreen
 from og_tui.tui.widgets.chat_view import AssistantMessage
 
-from .test_chat_screen import _app, _funded_settings, _of, _open_chat, _say
 from .helpers import wait_until
+from .test_chat_screen import _app, _funded_settings, _of, _open_chat, _say
 
 pytestmark = pytest.mark.e2e
 

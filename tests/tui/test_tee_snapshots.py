@@ -15,13 +15,20 @@ from .test_snapshots import (  # noqa: F401  (fixtures)
     FIXED_TIME,
     SIZES,
     _app,
-    _chat_offline,
     _chat_runner,
     _fixed_state,
     _modal,
     _settled,
     _utc,
 )
+
+
+@pytest.fixture
+def _chat_offline(monkeypatch):
+    from og_tui.tui.screens.chat import ChatScreen
+
+    monkeypatch.setattr(ChatScreen, "autoload_models", False)
+
 
 TEE_A = "0x5dd628" + "3a" * 26 + "9c0145fd"
 TEE_B = "0x81f0e2" + "b4" * 26 + "77d2c3a1"
@@ -54,8 +61,11 @@ FIXED_TEES = [
 def _fixed_registry(monkeypatch):
     from og_tui.tui.screens.tee_view import TeeRegistryView
 
-    monkeypatch.setattr(TeeRegistryView, "reader", staticmethod(lambda profile, registry=None: (
-        "0x703cB174AEadB35D611858369B4b1111dC9Abda6", list(FIXED_TEES))))
+    monkeypatch.setattr(
+        TeeRegistryView,
+        "reader",
+        staticmethod(lambda profile, registry=None: ("0x703cB174AEadB35D611858369B4b1111dC9Abda6", list(FIXED_TEES))),
+    )
     monkeypatch.setattr(TeeRegistryView, "clock", staticmethod(lambda: FIXED_TIME))
 
 
@@ -84,11 +94,15 @@ def test_schema_dialog(snap_compare, app_env, _chat_offline, size):
     assert snap_compare(_app(app_env, wallet=True), terminal_size=size, run_before=run_before)
 
 
-CITY = {"name": "city", "strict": True, "schema": {
-    "type": "object",
-    "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
-    "required": ["city", "population"],
-}}
+CITY = {
+    "name": "city",
+    "strict": True,
+    "schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+        "required": ["city", "population"],
+    },
+}
 META = {
     "model": "og-devnet/mini",
     "mode": "TEE",

@@ -80,7 +80,9 @@ def schema_line(fmt: dict[str, Any], text: str) -> Content:
         return Content.assemble(("✗ ", "bold $error"), (f"not valid JSON: {error}", "$error"))
     if fmt.get("type") == "json_object":
         if not isinstance(value, dict):
-            return Content.assemble(("✗ ", "bold $error"), (f"JSON, but not an object ({type(value).__name__})", "$error"))
+            return Content.assemble(
+                ("✗ ", "bold $error"), (f"JSON, but not an object ({type(value).__name__})", "$error")
+            )
         return Content.assemble(("✓ ", "bold $success"), ("a JSON object, as asked", "$success"))
     spec = fmt.get("json_schema") if isinstance(fmt.get("json_schema"), dict) else {}
     name = str(spec.get("name") or "schema")
@@ -90,9 +92,7 @@ def schema_line(fmt: dict[str, Any], text: str) -> Content:
         return Content.assemble(("✗ ", "bold $error"), (f"the schema {name} cannot be checked: {exc}", "$error"))
     if problems:
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        return Content.assemble(
-            ("✗ ", "bold $error"), (f"does not match schema {name}: {problems[0]}{more}", "$error")
-        )
+        return Content.assemble(("✗ ", "bold $error"), (f"does not match schema {name}: {problems[0]}{more}", "$error"))
     return Content.assemble(("✓ ", "bold $success"), (f"matches schema {name}", "$success"))
 
 

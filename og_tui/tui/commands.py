@@ -86,6 +86,9 @@ class OGCommands(ActionCommands):
         else:
             commands.append(("gateway: stop", "gateway_toggle", f"Stop the gateway on {app.gateway.url}"))
         commands.append(("gateway: show", "gateway_show", "The gateway's state, its API keys and their spend"))
+        commands.append(
+            ("tee: registry", "screen.tee_registry", "The TEEs of the registry: endpoints, heartbeats, PCR hashes")
+        )
         commands.append(("activity: refresh", "on_screen('activity', 'refresh')", "Reload the transaction list"))
         commands += [
             ("app: keys", "key_reference", "Every key of this screen, grouped, with what it does (?)"),

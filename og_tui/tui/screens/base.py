@@ -89,6 +89,12 @@ class OGScreen(Screen):
     def on_worker_state_changed(self, event) -> None:
         self.app.report_worker(event)
 
+    def action_tee_registry(self) -> None:
+        """The TEE view: the TEEs of the profile's registry (palette "tee: registry")."""
+        from og_tui.tui.screens.tee_view import TeeRegistryView
+
+        self.app.push_screen(TeeRegistryView(self.app.ctx.profile))
+
     # --- the wallet every paying action needs ---------------------------------------------
     def with_wallet(
         self,

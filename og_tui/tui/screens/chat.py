@@ -93,6 +93,14 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         Binding("ctrl+f", "search", "Search", id="chat.search", show=False, tooltip="Search conversations"),
         Binding("f8", "copy", "Copy", id="chat.copy", tooltip="Copy the selected or last message (OSC 52)"),
         Binding(
+            "ctrl+l",
+            "tee_registry",
+            "TEEs",
+            id="chat.tee",
+            show=False,
+            tooltip="The TEEs of the registry: endpoints, heartbeats, PCR hashes",
+        ),
+        Binding(
             "f9",
             "toggle_completion",
             "Raw",
@@ -465,6 +473,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
             "cap": p["cap_text"],
             "completion": p["completion"],
         }
+        params.update(p.get("format_params") or {})  # response format and JSON Schema
         og_tools = self.og_tools()
         if og_tools:
             params["og_tools"] = og_tools

@@ -169,6 +169,12 @@ class ChatReplies:
             extra_body=self.extra_body,
             og_tools=og_tools,
         )
+        structured = None if (og_tools or params["completion"]) else params.get("response_format")
+        if structured:  # structured output: sent with the request, kept with the reply
+            from og_tui.tui.widgets.format_params import with_response_format
+
+            request["extra_body"] = with_response_format(self.extra_body, structured)
+        request["response_format"] = structured
         reply = _Reply(reply_id, self.conv.id, None, request)
         if og_tools:
             widget: AssistantMessage = self._new_round_widget(reply)
@@ -308,6 +314,8 @@ class ChatReplies:
         )
         if event.error:
             meta["error"] = event.error
+        if reply.request.get("response_format"):
+            meta["response_format"] = reply.request["response_format"]
         if not meta.get("kind"):
             meta["kind"] = "completion" if reply.request.get("completion") else "chat"
         text = event.text or ""

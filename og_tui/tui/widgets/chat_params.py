@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from og_tui.tui.widgets.format_params import FormatParams
 from og_tui.tui.widgets.marks import MarkedCheckbox
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,6 +72,7 @@ class ChatParams(VerticalScroll):
         yield Label("Spend cap per request (OUSDC)", classes="p-label")
         yield Input(id="p-cap", compact=True)
         yield Static("", id="p-spent", classes="pane-hint")
+        yield FormatParams(id="p-format-params")
         yield Button("OpenGradient tools… (none)", id="p-og-tools", compact=True)
         yield Button("Tools… (none)", id="p-tools", compact=True)
         yield Static("", id="p-error")
@@ -110,6 +112,7 @@ class ChatParams(VerticalScroll):
         self.completion = bool(conv and (conv.params or {}).get("completion"))
         self.set_models(self.models, (conv.model if conv else None) or self.model or model)
         self.show_tools(conv.tools if conv else [])
+        self.query_one(FormatParams).fill(dict(conv.params or {}) if conv else {})
         self.show_error("")
 
     def set_models(self, models: list[str], wanted: str | None) -> None:
@@ -183,6 +186,11 @@ class ChatParams(VerticalScroll):
                 cap = parse_amount(raw_cap, decimals)
             except OGError as exc:
                 fail("p-cap", f"Spend cap: {exc}")
+        formats = self.query_one(FormatParams)
+        try:
+            response_format = formats.read()
+        except ValueError as exc:
+            fail("p-format", str(exc))
         self.show_error("")
         return {
             "model": model,
@@ -195,6 +203,8 @@ class ChatParams(VerticalScroll):
             "settlement": str(self.query_one("#p-settlement", Select).value),
             "cap": cap,
             "cap_text": raw_cap,
+            "response_format": response_format,
+            "format_params": formats.params_json(),
         }
 
     @on(Select.Changed, "#p-model")

@@ -56,7 +56,10 @@ def tool_call_parts(call: dict) -> tuple[str, str, str, str | None]:
 
 
 def meta_line(meta: dict[str, Any], decimals: int = 6, symbol: str = "OUSDC") -> Content:
-    """The line under a reply: tokens, tokens/s, cost, payment or tx hash, backend, markers."""
+    """The line under a reply: tokens, tokens/s, cost with its token, x402 scheme and settlement
+    mode, payment or tx hash, backend, markers. ``meta["payment_token_symbol"]`` /
+    ``["payment_token_decimals"]``, ``["x402_version"]`` and ``["x402_scheme"]`` are used when a
+    reply names them (otherwise the profile's token and v1 "exact")."""
     parts: list[Content] = []
     tokens = int(meta.get("completion_tokens") or 0)
     parts.append(Content(f"{tokens} tok"))
@@ -69,16 +72,24 @@ def meta_line(meta: dict[str, Any], decimals: int = 6, symbol: str = "OUSDC") ->
         if meta.get("gas_fee_wei"):
             parts.append(Content(f"gas {fmt_units(int(meta['gas_fee_wei']), 18, 6)} OG"))
     else:
+        # the payment: token, x402 scheme and settlement mode (a v2 payment names its own token)
         cost = meta.get("cost")
-        if cost not in (None, "", "0", 0):
+        paid = cost not in (None, "", "0", 0)
+        if paid:
+            decimals = int(meta.get("payment_token_decimals") or decimals)
+            symbol = str(meta.get("payment_token_symbol") or symbol)
             parts.append(Content(f"{fmt_units(int(cost), decimals, 6)} {symbol}"))
+        if paid or meta.get("payment_hash"):
+            version = meta.get("x402_version")
+            generation = f"x402 v{version}" if version not in (None, "", 1, "1") else "x402"
+            parts.append(Content(f"{generation} {meta.get('x402_scheme') or 'exact'}"))
+        if meta.get("settlement_mode"):
+            status = meta.get("settlement_status")
+            parts.append(Content(f"{meta['settlement_mode']}{' ' + status if status else ''}"))
         if meta.get("settlement_tx"):
             parts.append(Content(f"tx {short_hash(meta['settlement_tx'], 8, 4)}"))
         if meta.get("payment_hash"):
             parts.append(Content(f"pay {short_hash(meta['payment_hash'], 8, 4)}"))
-        if meta.get("settlement_mode"):
-            status = meta.get("settlement_status")
-            parts.append(Content(f"{meta['settlement_mode']}{' ' + status if status else ''}"))
     if meta.get("backend"):
         parts.append(Content(str(meta["backend"])))
     line = Content(" · ").join(parts).stylize("$text-muted")
@@ -514,6 +525,10 @@ class AssistantMessage(ChatItem):
         error = self.meta.get("error") if self.meta else None
         if error:
             self.query_one(".reply-error", Static).update(Content(str(error)))
+        # what was checked about the reply (TEE proof, structured output): its own module
+        from og_tui.tui.widgets.reply_checks import show_checks
+
+        show_checks(self)
 
     def make_card(self, call: dict) -> Any:
         """The card of one tool call (the user supplies its result)."""

@@ -5,66 +5,25 @@ OG_TUI_PASSPHRASE) and used by the official openai client, stopped with Ctrl-C."
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from .helpers import ROOT, cli_with_wallet, free_port
+
 openai = pytest.importorskip("openai")
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def cli(devnet, tmp_path_factory):
-    from eth_account import Account
-
-    tmp = tmp_path_factory.mktemp("gatewaycli")
-    acct = Account.create()
-    assert devnet.post("/faucet", {"address": acct.address})[0] == 200
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OG_TUI_")}
-    env.update(
-        OG_TUI_CONFIG_DIR=str(tmp / "config"),
-        OG_TUI_DATA_DIR=str(tmp / "data"),
-        OG_TUI_DEVNET_PORT=str(devnet.port),
-        OG_TUI_KEYRING="file",
-        OG_TUI_SCRYPT_N="1024",
-        OG_TUI_PASSPHRASE="gateway cli pass",
-    )
-    key = tmp / "key.txt"
-    key.write_text(acct.key.hex())
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run(
-            [sys.executable, "-m", "og_tui", "--profile", "local", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=90,
-        )
-        if ok:
-            assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
-        assert "Traceback" not in proc.stderr, proc.stderr
-        return proc
-
-    run("account", "import", "--key-file", str(key), "--name", "gw")
-    run.env = env
-    run.address = acct.address
-    return run
+    return cli_with_wallet(devnet, tmp_path_factory.mktemp("gatewaycli"), "gw")
 
 
 def _start(cli, port: int) -> subprocess.Popen:
@@ -119,7 +78,7 @@ def test_keys_and_the_foreground_gateway(cli):
         busy = cli("gateway", "--port", str(used), ok=False)
     assert busy.returncode == 2 and f"127.0.0.1:{used}" in busy.stderr and "--port" in busy.stderr
 
-    port = _free_port()
+    port = free_port()
     proc = _start(cli, port)
     try:
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0)

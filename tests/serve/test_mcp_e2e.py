@@ -13,21 +13,20 @@ denied."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
+from .helpers import ROOT, cli_with_wallet, free_port
+
 mcp = pytest.importorskip("mcp")
 
 from mcp import Client, StdioServerParameters  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 CONFIG = """
@@ -55,55 +54,9 @@ max_gas_fee = "0.00001"
 """
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cli(devnet, tmp_path_factory):
-    from eth_account import Account
-
-    tmp = tmp_path_factory.mktemp("mcpcli")
-    acct = Account.create()
-    assert devnet.post("/faucet", {"address": acct.address})[0] == 200
-    (tmp / "config").mkdir()
-    (tmp / "config" / "config.toml").write_text(CONFIG)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OG_TUI_")}
-    env.update(
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        OG_TUI_CONFIG_DIR=str(tmp / "config"),
-        OG_TUI_DATA_DIR=str(tmp / "data"),
-        OG_TUI_DEVNET_PORT=str(devnet.port),
-        OG_TUI_KEYRING="file",
-        OG_TUI_SCRYPT_N="1024",
-        OG_TUI_PASSPHRASE="mcp cli pass",
-    )
-    key = tmp / "key.txt"
-    key.write_text(acct.key.hex())
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run(
-            [sys.executable, "-m", "og_tui", "--profile", "local", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-            timeout=90,
-        )
-        if ok:
-            assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
-        assert "Traceback" not in proc.stderr, proc.stderr
-        return proc
-
-    run("account", "import", "--key-file", str(key), "--name", "mcp")
-    run.env = env
-    run.address = acct.address
-    run.data_dir = tmp / "data"
-    return run
+    return cli_with_wallet(devnet, tmp_path_factory.mktemp("mcpcli"), "mcp", CONFIG)
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +222,7 @@ def test_stdio_model_run_over_the_gas_cap_is_refused_unsigned(cli, chain):
 
 @pytest.fixture(scope="module")
 def http_server(cli):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "og_tui", "--profile", "local", "mcp", "--transport", "http", "--port", str(port)],
         env=cli.env,

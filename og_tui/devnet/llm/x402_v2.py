@@ -43,7 +43,8 @@ from eth_utils import to_canonical_address
 from og_tui.core import constants
 from og_tui.devnet.llm import builtin
 from og_tui.devnet.llm.payment_header import _NONCE, PaymentInvalid
-from og_tui.devnet.llm.payments import ZERO_HASH, PaymentService, Settlement, Verified, _b32, hash_hex
+from og_tui.devnet.llm.payments import PaymentService, Settlement, Verified, hash_hex
+from og_tui.devnet.llm.payments_batch import ZERO_HASH, _b32
 from og_tui.devnet.llm.registry import AUTH_TYPES, TWA_SELECTOR, SettlementRegistry
 from og_tui.devnet.llm.x402_v2_wire import (
     _SIG,

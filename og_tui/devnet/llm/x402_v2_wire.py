@@ -24,7 +24,7 @@ from eth_utils import to_canonical_address, to_checksum_address
 
 from og_tui.core import constants
 from og_tui.devnet.llm.payment_header import _ADDRESS, MAX_HEADER_CHARS, MAX_NESTING, PaymentInvalid, _nesting
-from og_tui.devnet.llm.payments import _b32
+from og_tui.devnet.llm.payments_batch import _b32
 from og_tui.devnet.llm.registry import AUTH_TYPES, TWA_SELECTOR, SettlementRegistry
 from og_tui.devnet.native import NativeCall, NativeRevert, selector
 from og_tui.devnet.permit2 import SIG_EXACT_SETTLE, SIG_UPTO_SETTLE, decode_settle_call, subcall

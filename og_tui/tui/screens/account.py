@@ -135,6 +135,7 @@ class AccountScreen(OGScreen):
     ]
 
     filter_text = ""
+    _known_wallets: list[tuple[str, str]] = []  # (name, address) as last read
 
     def action_filter(self) -> None:
         for field in self.query("#wallet-filter"):
@@ -209,6 +210,7 @@ class AccountScreen(OGScreen):
         if event.error:
             self.notify(event.error, title="Wallets", severity="error")
         wallets = event.wallets
+        self._known_wallets = [(w.name, w.address) for w in wallets]
         empty = not wallets
         if not self._show_part(empty):
             return
@@ -571,7 +573,9 @@ class AccountScreen(OGScreen):
         balances = {"OG": (net.native_wei, 18), "OUSDC": (net.token_units, 6)}
         from og_tui.tui.screens.modals import SendDialog
 
-        self.app.push_screen(SendDialog(balances), lambda d: d and self._review(d))
+        active = (net.address or "").lower()
+        others = {name: address for name, address in self._known_wallets if address.lower() != active}
+        self.app.push_screen(SendDialog(balances, others), lambda d: d and self._review(d))
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False, description="estimate")
     def _review(self, data: dict[str, Any]) -> None:
@@ -591,7 +595,7 @@ class AccountScreen(OGScreen):
         gas, gas_price, fee = cost.gas, cost.gas_price, cost.fee_wei
         lines = [
             f"Amount   {fmt_units(data['units'], data['decimals'], data['decimals'])} {data['symbol']}",
-            f"To       {data['to']}",
+            f"To       {data['to']}" + (f" ({data['to_name']})" if data.get("to_name") else ""),
             f"From     {signer.address}",
             f"Gas      {gas:,} × {fmt_units(gas_price, 9, 3)} gwei ≈ {fmt_units(fee, 18, 8)} OG",
             f"Network  {ctx.profile.name} (chain {ctx.profile.chain_id})",

@@ -312,13 +312,23 @@ class SendDialog(Dialog):
     TITLE_TEXT = "Send"
     OK_LABEL = "Review"
 
-    def __init__(self, balances: dict[str, tuple[int | None, int]]) -> None:
+    def __init__(self, balances: dict[str, tuple[int | None, int]], wallets: dict[str, str] | None = None) -> None:
         super().__init__()
         self.balances = balances  # symbol -> (units or None, decimals)
+        self.wallets = dict(wallets or {})  # your other wallets: name -> address
 
     def compose_fields(self) -> ComposeResult:
-        yield Label("To address")
-        yield Input(id="to", placeholder="0x… (40 hex characters)", compact=True)
+        from textual.suggester import SuggestFromList
+
+        names = list(self.wallets)
+        if names:
+            yield Label("To address, or the name of one of your wallets (→ completes it)")
+            placeholder = f"0x… or {names[0]}"
+        else:
+            yield Label("To address")
+            placeholder = "0x… (40 hex characters)"
+        suggester = SuggestFromList(names, case_sensitive=False) if names else None
+        yield Input(id="to", placeholder=placeholder, compact=True, suggester=suggester)
         yield Label("Amount")
         with Horizontal(classes="send-amount"):
             yield Input(id="amount", placeholder="e.g. 1.5", compact=True)
@@ -335,8 +345,10 @@ class SendDialog(Dialog):
 
         symbol = str(self.query_one("#token", Select).value)
         have, decimals = self.balances[symbol]
+        typed = self.query_one("#to", Input).value.strip()
+        name = next((n for n in self.wallets if n.casefold() == typed.casefold()), None)
         try:
-            to = parse_address(self.query_one("#to", Input).value)
+            to = parse_address(self.wallets[name] if name else typed)
         except OGError as exc:
             raise FieldError(str(exc), "to") from None
         try:
@@ -347,7 +359,7 @@ class SendDialog(Dialog):
             from og_tui.tui.format import fmt_units
 
             raise FieldError(f"That is more than your balance of {fmt_units(have, decimals, 6)} {symbol}.", "amount")
-        return {"to": to, "units": units, "symbol": symbol, "decimals": decimals}
+        return {"to": to, "to_name": name, "units": units, "symbol": symbol, "decimals": decimals}
 
 
 class ProfileDialog(ModalScreen):

@@ -244,3 +244,37 @@ async def test_slash_filters_the_chat_conversations_and_esc_clears(app_env, monk
         await pilot.press("escape")  # clears the filter: every conversation again
         await settle(pilot, lambda: convs.option_count == 3)
         assert not box.display and box.value == ""
+
+
+async def test_new_chat_on_an_empty_chat_screen_does_not_crash(app_env, monkeypatch):
+    from og_tui.tui.screens.chat import ChatScreen
+
+    monkeypatch.setattr(ChatScreen, "autoload_models", False)
+    app = _app(app_env)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        screen = app.screen
+        await settle(pilot, lambda: bool(screen.query("#chat-empty")))
+        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert len(screen.query("#chat-empty")) == 1 and app.focused is screen.prompt
+
+
+async def test_ctrl_e_in_the_tools_editor_inserts_the_example(app_env, monkeypatch):
+    from og_tui.tui.screens.chat import ChatScreen
+    from og_tui.tui.screens.chat_dialogs import ToolsDialog
+
+    monkeypatch.setattr(ChatScreen, "autoload_models", False)
+    app = _app(app_env)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolsDialog) and app.screen.focused is not None)
+        editor = app.screen.query_one("#tools-json")
+        assert app.focused is editor  # the JSON editor has the focus, and ctrl+e still means Example
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: "get_weather" in editor.text)

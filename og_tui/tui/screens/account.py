@@ -241,7 +241,7 @@ class AccountScreen(OGScreen):
             table.add_row(
                 "●" if active and wallet.address.lower() == active.lower() else " ",
                 wallet.name,
-                f"{wallet.address[:8]}…{wallet.address[-6:]}",
+                f"{wallet.address[:6]}…{wallet.address[-4:]}",
                 wallet.storage,
                 "open" if unlocked else "locked",
                 key=wallet.address,

@@ -26,6 +26,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from bench._devnet import start_devnet, stop_devnet
 
@@ -39,7 +40,7 @@ class Keys:
 
     def __init__(self, pilot) -> None:
         self.pilot = pilot
-        self.counts: dict[str, dict[str, int]] = {}
+        self.counts: dict[str, dict[str, Any]] = {}
         self.task = ""
 
     def start(self, task: str) -> None:
@@ -156,49 +157,57 @@ async def _upload(keys: Keys, app, model: str, path: Path) -> None:
     await _wait(pilot, uploaded, 60, what="file on the newest version")
 
 
-async def _infer(keys: Keys, app) -> None:
+def _posted(seen: list, start: int, *names: str) -> list:
+    """Messages posted since ``start`` whose class is one of ``names`` (qualified names:
+    the message classes moved between versions of the app)."""
+    return [msg for msg in seen[start:] if type(msg).__qualname__ in names]
+
+
+def _signature(screen) -> object:
+    """The chosen model's signature (where the screen keeps it depends on the version)."""
+    editor = getattr(screen, "input_editor", None)
+    return getattr(editor, "signature", None) or getattr(screen, "signature", None)
+
+
+def _chat_models(screen) -> object:
+    pane = getattr(screen, "params_pane", None)
+    return getattr(pane, "models", None) or getattr(screen, "_models", None)
+
+
+INFERENCE_DONE = ("InferenceScreen.Finished", "InferenceFinished")
+INFERENCE_FAILED = ("InferenceScreen.Failed", "InferenceFailed")
+CHAT_DONE = ("ChatScreen.Finished", "ChatFinished")
+
+
+async def _infer(keys: Keys, app, seen: list) -> None:
     from og_tui.tui.screens.inference import InferenceScreen
 
     pilot = keys.pilot
     keys.start("run inference on it")
-    seen: list = []
+    start = len(seen)
     await keys.press("r")
     await _wait(pilot, lambda: isinstance(app.screen, InferenceScreen), what="inference screen")
     screen = app.screen
-    original = screen.post_message
-
-    def record(message):
-        if isinstance(message, (InferenceScreen.Finished, InferenceScreen.Failed)):
-            seen.append(message)
-        return original(message)
-
-    screen.post_message = record
-    await _wait(pilot, lambda: screen.input_editor.signature, what="signature")
+    await _wait(pilot, lambda: _signature(screen), what="signature")
     await keys.press("ctrl+r")
-    await _wait(pilot, lambda: seen, 90, what="inference mined")
-    if not isinstance(seen[0], InferenceScreen.Finished):
-        raise RuntimeError(f"inference failed: {seen[0].text}")
+    await _wait(pilot, lambda: _posted(seen, start, *INFERENCE_DONE, *INFERENCE_FAILED), 90, what="inference mined")
+    failed = _posted(seen, start, *INFERENCE_FAILED)
+    if failed:
+        raise RuntimeError(f"inference failed: {getattr(failed[0], 'text', failed[0])}")
 
 
-async def _chat(keys: Keys, app) -> None:
+async def _chat(keys: Keys, app, seen: list) -> None:
     from og_tui.tui.screens.chat import ChatScreen
     from og_tui.tui.screens.chat_dialogs import ToolsDialog
 
     pilot = keys.pilot
     keys.start("start a chat with a tool")
+    start = len(seen)
     await keys.press("f5")
-    await _wait(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.params_pane.models, what="chat")
+    await _wait(pilot, lambda: isinstance(app.screen, ChatScreen) and _chat_models(app.screen), what="chat")
     screen = app.screen
-    finished: list = []
-    original = screen.post_message
-
-    def record(message):
-        if isinstance(message, ChatScreen.Finished):
-            finished.append(message)
-        return original(message)
-
-    screen.post_message = record
-    await keys.press("ctrl+n")
+    if getattr(screen, "conv", None) is not None:  # a conversation is open: start a new one
+        await keys.press("ctrl+n")
     await keys.press("ctrl+t")
     await _wait(pilot, lambda: isinstance(app.screen, ToolsDialog), what="tools editor")
     await keys.press("ctrl+e", "ctrl+s")
@@ -212,12 +221,12 @@ async def _chat(keys: Keys, app) -> None:
         raise RuntimeError("the prompt never took the focus")
     await keys.type(QUESTION)
     await keys.press("enter")
-    await _wait(pilot, lambda: finished, 60, what="reply")
-    if not finished[0].tool_calls:
+    await _wait(pilot, lambda: _posted(seen, start, *CHAT_DONE), 60, what="reply")
+    if not _posted(seen, start, *CHAT_DONE)[0].tool_calls:
         raise RuntimeError("the reply has no tool call")
 
 
-async def _run(tmp: Path, port: int, url: str) -> dict[str, dict[str, int]]:
+async def _run(tmp: Path, port: int, url: str) -> dict[str, dict[str, Any]]:
     from og_tui.core.devnet_client import DevnetClient
     from og_tui.core.secrets import WalletStore
     from og_tui.tui.app import make_app
@@ -231,7 +240,8 @@ async def _run(tmp: Path, port: int, url: str) -> dict[str, dict[str, int]]:
     model_file = _onnx(tmp / "relu.onnx")
     app = make_app(settings, poll=False)
     app.ctx.remember_signer(wallets.unlock(main.address, PASSPHRASE))
-    async with app.run_test(size=(120, 40)) as pilot:
+    seen: list = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await _wait(pilot, lambda: app.net.connected and app.net.native_wei, what="connected")
         await _wait(pilot, lambda: app.screen.query_one("#wallets").row_count == 2, what="wallets")
         # signed in to the hub, a model with an empty newest version (set-up, not counted)
@@ -245,11 +255,28 @@ async def _run(tmp: Path, port: int, url: str) -> dict[str, dict[str, int]]:
         client.upload(model_file, model, "0.01")
         client.create_version(model, "newer")
         keys = Keys(pilot)
-        await _send(keys, app, savings.address)
-        await _upload(keys, app, model, model_file)
-        await _infer(keys, app)
-        await _chat(keys, app)
+        tasks = [
+            lambda: _send(keys, app, savings.address),
+            lambda: _upload(keys, app, model, model_file),
+            lambda: _infer(keys, app, seen),
+            lambda: _chat(keys, app, seen),
+        ]
+        for task in tasks:
+            try:
+                await task()
+            except Exception as exc:  # noqa: BLE001 - reported with the counts; the next task goes on
+                keys.counts[keys.task]["failed"] = f"{type(exc).__name__}: {exc}"
+                for _ in range(3):  # back to a screen (a dialog may be open)
+                    if not app.screen.is_modal:
+                        break
+                    await pilot.press("escape")
+            _print_task(keys.task, keys.counts[keys.task])
         return keys.counts
+
+
+def _print_task(task: str, c: dict[str, Any]) -> None:
+    failed = f" NOT DONE after these keys ({c['failed']})" if c.get("failed") else ""
+    print(f"{task:44s} {c['keys']:4d} keys ({c['typed']} typed){failed}", flush=True)
 
 
 def main() -> None:
@@ -262,11 +289,11 @@ def main() -> None:
         finally:
             stop_devnet(proc)
     total = {"keys": 0, "typed": 0}
-    for task, c in counts.items():
-        print(f"{task:44s} {c['keys']:4d} keys ({c['typed']} typed)")
+    for c in counts.values():
         total["keys"] += c["keys"]
         total["typed"] += c["typed"]
-    print(f"{'all four tasks':44s} {total['keys']:4d} keys ({total['typed']} typed)")
+    done = sum(1 for c in counts.values() if not c.get("failed"))
+    print(f"{'all tasks':44s} {total['keys']:4d} keys ({total['typed']} typed), {done} of {len(counts)} done")
 
 
 if __name__ == "__main__":

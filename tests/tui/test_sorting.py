@@ -99,8 +99,17 @@ async def test_activity_sorts_by_column_reverses_and_keeps_it_on_refresh(app_env
         assert _headers(table)[5] == "Block ▲" and _column(table, "block") == ["3", "7", "–"]
         # and so does a new transaction arriving
         Store(app.ctx.settings.db_path).add_tx(
-            hash="0x" + "ee" * 32, kind="transfer-native", status="confirmed", gas_used=1, block=5,
-            from_addr=None, to_addr=None, value="1", token=None, profile="local", created_at=T0 + 9,
+            hash="0x" + "ee" * 32,
+            kind="transfer-native",
+            status="confirmed",
+            gas_used=1,
+            block=5,
+            from_addr=None,
+            to_addr=None,
+            value="1",
+            token=None,
+            profile="local",
+            created_at=T0 + 9,
         )
         app.tx_version += 1
         await settle(pilot, lambda: table.row_count == 4)
@@ -152,8 +161,15 @@ async def test_inference_history_sorts(app_env):
     db = Store(app.ctx.settings.db_path)
     for i, gas in enumerate([80_519, 97_867, 80_423]):
         db.add_run(
-            "bafkreiexample", "VANILLA", {"x": [1]}, model_name=f"model-{i}", block=100 + i, gas_used=gas,
-            latency_s=0.1, profile="local", created_at=T0 + i,
+            "bafkreiexample",
+            "VANILLA",
+            {"x": [1]},
+            model_name=f"model-{i}",
+            block=100 + i,
+            gas_used=gas,
+            latency_s=0.1,
+            profile="local",
+            created_at=T0 + i,
         )
     db.close()
     async with app.run_test(size=(100, 30)) as pilot:

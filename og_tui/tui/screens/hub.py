@@ -249,9 +249,7 @@ class HubScreen(HubTransferScreen):
     # --- small views ------------------------------------------------------------------------
     def _show_scope(self) -> None:
         arrow = DESCENDING if self.sort_descending else ASCENDING
-        self.query_one("#hub-scope", Static).update(
-            f"[b]{'mine' if self.mine else 'all'}[/b] · by {self.sort} {arrow}"
-        )
+        self.query_one("#hub-scope", Static).update(f"[b]{'mine' if self.mine else 'all'}[/b] · by {self.sort} {arrow}")
 
     def _show_who(self) -> None:
         sessions = self.sessions
@@ -361,11 +359,14 @@ class HubScreen(HubTransferScreen):
         order = sorted(models, key=str.casefold)
         if self.sort == "updated":
             order = sorted_items(
-                order, lambda n: str(models[n].get("updatedAt") or models[n].get("createdAt") or "") or None,
+                order,
+                lambda n: str(models[n].get("updatedAt") or models[n].get("createdAt") or "") or None,
                 self.sort_descending,
             )
         else:
-            order = sorted_items(order, lambda n: str(models[n].get("authorUsername") or "") or None, self.sort_descending)
+            order = sorted_items(
+                order, lambda n: str(models[n].get("authorUsername") or "") or None, self.sort_descending
+            )
         rank = {name: index for index, name in enumerate(order)}
         table.sort(key=lambda name: rank.get(name, len(rank)))
 

@@ -84,7 +84,9 @@ class SortableTable(NavDataTable):
         self._items: dict[str, Any] = {}
 
     # --- set-up ----------------------------------------------------------------------------
-    def set_columns(self, columns: Sequence[SortColumn], sort: str | None = None, descending: bool | None = None) -> None:
+    def set_columns(
+        self, columns: Sequence[SortColumn], sort: str | None = None, descending: bool | None = None
+    ) -> None:
         """Add the columns; sort by ``sort`` (a sortable column's key) in its first direction."""
         self._specs = list(columns)
         spec = self._spec(sort) if sort else None

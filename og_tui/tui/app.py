@@ -38,6 +38,7 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    SUSPENDED_SCREEN_CLASS = "-suspended"  # a screen under a dialog (app.tcss hides its focus bar)
     COMMANDS = App.COMMANDS | {OGCommands}
     # The first screen is built as the app's default screen, not as a mode's: Textual
     # re-parses every stylesheet (App.refresh_css) for a mode's first screen, which costs

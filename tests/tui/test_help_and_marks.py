@@ -92,3 +92,28 @@ async def test_radio_and_checkbox_state_has_a_mark(app_env):
         await pilot.pause()
         assert RADIO_ON in str(buttons["mode-tee"].render())
         assert RADIO_OFF in str(buttons[on[0]].render())
+
+
+@pytest.mark.parametrize("mode", ["account", "hub", "inference", "chat", "workflows", "activity"])
+async def test_no_footer_key_is_cut_at_80_columns(app_env, mode):
+    from textual.widgets._footer import FooterLabel, KeyGroup
+
+    app = _app(app_env, wallet=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.action_goto(mode)
+        await settle(pilot)
+        footer = app.screen.query_one(OGFooter)
+        [palette] = [w for w in footer.query(FooterKey) if w.has_class("-command-palette")]
+        shown = [
+            w
+            for w in footer.children
+            if w is not palette and w.display and isinstance(w, (FooterKey, KeyGroup, FooterLabel))
+        ]
+        assert shown and all(w.region.right <= palette.region.x for w in shown), [
+            (str(getattr(w, "key", w)), w.region) for w in shown
+        ]
+        # wider: the keys left out come back
+        before = len(shown)
+        await pilot.resize_terminal(160, 24)
+        await settle(pilot)
+        assert len([w for w in footer.children if w is not palette and w.display]) >= before

@@ -21,6 +21,8 @@ from og_tui.tui.screens.base import OGScreen
 if TYPE_CHECKING:  # pragma: no cover
     from textual.widgets import DataTable
 
+    from og_tui.tui.widgets.sortable import SortableTable
+
 # DataTable is imported where the wallet view is built: a first run shows the
 # onboarding only, and its first frame does not pay for the table's module.
 
@@ -62,12 +64,12 @@ class AccountBody(Horizontal):
 
     def compose(self) -> ComposeResult:
         from og_tui.tui.widgets.list_filter import ListFilter
-        from og_tui.tui.widgets.motions import NavDataTable
+        from og_tui.tui.widgets.sortable import SortableTable
 
         with Vertical(id="wallets-pane"):
             yield Label("Wallets", classes="pane-title")
             yield ListFilter("wallets", id="wallet-filter")
-            yield NavDataTable(id="wallets", cursor_type="row", zebra_stripes=True)
+            yield SortableTable(id="wallets", cursor_type="row", zebra_stripes=True)
             yield Static("enter use · u unlock · e export · d delete · n new · i/K import", classes="pane-hint")
         with Vertical(id="balance-pane"):
             yield Label("Balances", classes="pane-title")
@@ -84,14 +86,25 @@ class AccountBody(Horizontal):
             yield Static("", id="acct-hub", classes="pane-hint")
 
     def on_mount(self) -> None:
-        self.table.add_columns(" ", "Name", "Address", "Key", "Lock")
+        from og_tui.tui.widgets.sortable import SortColumn
+
+        self.table.set_columns(
+            [
+                SortColumn("active", " "),
+                SortColumn("name", "Name", lambda w: w.name),
+                SortColumn("address", "Address", lambda w: w.address.lower()),
+                SortColumn("key", "Key", lambda w: w.storage),
+                SortColumn("lock", "Lock", lambda w: self.app.ctx.signer(w.address) is None),
+            ],
+            sort="name",
+        )
 
     @property
-    def table(self) -> "DataTable":
+    def table(self) -> "SortableTable":
         """The wallets table."""
-        from textual.widgets import DataTable
+        from og_tui.tui.widgets.sortable import SortableTable
 
-        return self.query_one("#wallets", DataTable)
+        return self.query_one("#wallets", SortableTable)
 
 
 class AccountScreen(OGScreen):
@@ -230,14 +243,13 @@ class AccountScreen(OGScreen):
         table.clear()
         from og_tui.tui.widgets.list_filter import matches
 
-        for wallet in wallets:
-            if not matches(self.filter_text, wallet.name, wallet.address, wallet.storage):
-                continue
+        shown = [w for w in wallets if matches(self.filter_text, w.name, w.address, w.storage)]
+        for wallet in table.ordered(shown, lambda w: w.address):
             unlocked = self.app.ctx.signer(wallet.address) is not None
             table.add_row(
                 "●" if active and wallet.address.lower() == active.lower() else " ",
                 wallet.name,
-                f"{wallet.address[:8]}…{wallet.address[-6:]}",
+                f"{wallet.address[:6]}…{wallet.address[-4:]}",
                 wallet.storage,
                 "open" if unlocked else "locked",
                 key=wallet.address,

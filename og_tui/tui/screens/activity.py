@@ -15,10 +15,17 @@ from textual.widgets import DataTable, Input, Label, Static
 from og_tui.tui.format import fmt_time, fmt_units, short_hash
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.widgets.list_filter import ListFilter, matches
-from og_tui.tui.widgets.motions import NavDataTable
+from og_tui.tui.widgets.sortable import SortableTable, SortColumn
 
 PAGE = 500
 PAYMENT_STYLES = {"settled": "green", "failed": "red", "not charged": "cyan", "pending": "yellow", "queued": "yellow"}
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _clip(text: str, width: int) -> str:
@@ -50,32 +57,37 @@ class ActivityScreen(OGScreen):
             with Vertical(id="tx-pane"):
                 yield ListFilter("txs", id="tx-filter")
                 yield Label("Transactions", classes="pane-title", id="tx-title")
-                yield NavDataTable(id="txs", cursor_type="row", zebra_stripes=True)
+                yield SortableTable(id="txs", cursor_type="row", zebra_stripes=True)
                 yield Static("No transactions yet. Send one from the Account screen (F2).", id="tx-empty")
                 yield Label("Payments", classes="pane-title", id="pay-title")
-                yield NavDataTable(id="payments", cursor_type="row", zebra_stripes=True)
+                yield SortableTable(id="payments", cursor_type="row", zebra_stripes=True)
             with Vertical(id="tx-detail-pane"):
                 yield Label("Details", classes="pane-title")
                 yield Static("", id="tx-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one("#txs", DataTable)
-        table.add_column("Time", key="time")
-        table.add_column("Kind", key="kind")
-        table.add_column("Status", key="status")
-        table.add_column("Hash", key="hash")
-        table.add_column("Gas", key="gas")
-        table.add_column("Block", key="block")
-        payments = self.query_one("#payments", DataTable)
+        self.query_one("#txs", SortableTable).set_columns(
+            [
+                SortColumn("time", "Time", lambda r: r.created_at, descending=True),
+                SortColumn("kind", "Kind", lambda r: r.kind),
+                SortColumn("status", "Status", lambda r: r.status),
+                SortColumn("hash", "Hash", lambda r: r.hash),
+                SortColumn("gas", "Gas", lambda r: r.gas_used, descending=True),
+                SortColumn("block", "Block", lambda r: r.block, descending=True),
+            ],
+            sort="time",
+        )
         symbol = self.app.ctx.profile.payment_token_symbol
-        for label, key in (
-            ("Time", "time"),
-            ("Model", "model"),
-            (f"Paid {symbol}", "amount"),
-            ("Status", "status"),
-            ("Settlement", "settlement"),
-        ):
-            payments.add_column(label, key=key)
+        self.query_one("#payments", SortableTable).set_columns(
+            [
+                SortColumn("time", "Time", lambda r: r.created_at, descending=True),
+                SortColumn("model", "Model", lambda r: r.model),
+                SortColumn("amount", f"Paid {symbol}", lambda r: _int_or_none(r.amount), descending=True),
+                SortColumn("status", "Status", lambda r: r.status or "pending"),
+                SortColumn("settlement", "Settlement", lambda r: r.settlement_tx),
+            ],
+            sort="time",
+        )
         self.watch(self.app, "tx_version", lambda _v: self.load(), init=True)
 
     def action_refresh(self) -> None:
@@ -123,10 +135,11 @@ class ActivityScreen(OGScreen):
                 for r in rows
                 if matches(self.filter_text, r.kind, r.status, r.hash, r.from_addr, r.to_addr, r.block, r.profile)
             ]
-        table = self.query_one("#txs", DataTable)
+        table = self.query_one("#txs", SortableTable)
         keep = table.cursor_row
         table.clear()
         self._rows = {}
+        rows = table.ordered(rows, lambda r: r.hash)
         for row in rows:
             self._rows[row.hash] = row
             status = row.status
@@ -175,11 +188,12 @@ class ActivityScreen(OGScreen):
                     self._via.get(r.processing_hash or ""),
                 )
             ]
-        table = self.query_one("#payments", DataTable)
+        table = self.query_one("#payments", SortableTable)
         keep = table.cursor_row
         table.clear()
         self._payments = {}
         profile = self.app.ctx.profile
+        rows = table.ordered(rows, lambda r: f"pay-{r.id}")
         for row in rows:
             key = f"pay-{row.id}"
             self._payments[key] = row

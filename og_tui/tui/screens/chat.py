@@ -336,10 +336,15 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     # --- opening a conversation -----------------------------------------------------------------
     def _show_empty(self) -> None:
         log = self.log_view
-        log.remove_children()
+        # (a welcome shown already stays: removing is not done before the next mount)
+        empty = next((c for c in log.children if c.id == "chat-empty"), None)
+        log.remove_children([c for c in log.children if c is not empty])
         self._selected = None
         self._oldest_id = None
-        log.mount(Static(self._welcome(), id="chat-empty"))
+        if isinstance(empty, Static):
+            empty.update(self._welcome())
+        else:
+            log.mount(Static(self._welcome(), id="chat-empty"))
         self._fill_params(None)
         self._show_status()
 

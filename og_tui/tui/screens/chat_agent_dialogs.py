@@ -75,12 +75,16 @@ class OGToolsDialog(Dialog):
     AUTO_FOCUS = "#ogt-list"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("a", "add_model", "Add model", id="ogtools.add_model", tooltip="Attach a Hub model as a tool"),
+        # (a and w are on the dialog's buttons and hint line: the footer keeps room for ctrl+s at 80 columns)
+        Binding(
+            "a", "add_model", "Add model", id="ogtools.add_model", show=False, tooltip="Attach a Hub model as a tool"
+        ),
         Binding(
             "w",
             "add_workflow",
             "Add workflow",
             id="ogtools.add_workflow",
+            show=False,
             tooltip="Attach a workflow (its latest result) as a tool",
         ),
         Binding(

@@ -68,7 +68,8 @@ class ToolsDialog(Dialog):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "save", "Save", id="tools.save", tooltip="Check the JSON and save the tools"),
-        Binding("ctrl+e", "example", "Example", id="tools.example", tooltip="Insert an example tool"),
+        # (priority: the JSON editor's own ctrl+e, end of line, would take it first)
+        Binding("ctrl+e", "example", "Example", id="tools.example", tooltip="Insert an example tool", priority=True),
     ]
     DEFAULT_CLASSES = "dialog-screen tools-dialog"
 

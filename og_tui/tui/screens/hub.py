@@ -34,8 +34,10 @@ from og_tui.tui.screens.hub_transfers import (  # noqa: F401 - fmt_rate, _Transf
     fmt_rate,
 )
 from og_tui.tui.widgets.hub_detail import HubDetail
+from og_tui.tui.widgets.sortable import ASCENDING, DESCENDING, sort_bindings, sorted_items
 
 SORTS = ("name", "updated", "author")
+DESCENDING_FIRST = {"updated"}  # the newest first; names and authors A to Z
 FIRST_PAGE = 200  # rows of the first request: the table shows them at once
 PAGE_SIZE = 1000  # rows of each later request
 SEARCH_DEBOUNCE = 0.3
@@ -53,6 +55,7 @@ class HubCommands(ScreenCommands):
             ("hub: search models", "focus_search", "Type to filter by name, description or author"),
             ("hub: show mine / all models", "toggle_mine", "Your models or everyone's"),
             ("hub: sort models", "cycle_sort", "By name, last update or author"),
+            ("hub: reverse the sort", "reverse_sort", "A to Z or Z to A, newest or oldest first"),
             ("hub: refresh", "refresh", "Reload the list and the selected model"),
             ("hub: new model", "new_model", "Create a model with its first version"),
             ("hub: sign in", "sign_in", screen.sessions.status_line()),
@@ -84,7 +87,7 @@ class HubScreen(HubTransferScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="hub.search", tooltip="Search models as you type"),
         Binding("m", "toggle_mine", "Mine", id="hub.mine", tooltip="Show your models or everyone's"),
-        Binding("o", "cycle_sort", "Sort", id="hub.sort", tooltip="Sort by name, last update or author"),
+        *sort_bindings("cycle_sort", "reverse_sort", prefix="hub", tooltip="Sort by name, last update or author"),
         Binding("n", "new_model", "New", id="hub.new_model", tooltip="Create a model (name + description)"),
         Binding(
             "v",
@@ -157,6 +160,7 @@ class HubScreen(HubTransferScreen):
         super().__init__()
         self.mine = False
         self.sort = "name"
+        self.sort_descending = False
         self.search = ""
         self._gen = 0
         self._models: dict[str, dict[str, Any]] = {}
@@ -244,7 +248,8 @@ class HubScreen(HubTransferScreen):
 
     # --- small views ------------------------------------------------------------------------
     def _show_scope(self) -> None:
-        self.query_one("#hub-scope", Static).update(f"[b]{'mine' if self.mine else 'all'}[/b] · by {self.sort}")
+        arrow = DESCENDING if self.sort_descending else ASCENDING
+        self.query_one("#hub-scope", Static).update(f"[b]{'mine' if self.mine else 'all'}[/b] · by {self.sort} {arrow}")
 
     def _show_who(self) -> None:
         sessions = self.sessions
@@ -331,7 +336,7 @@ class HubScreen(HubTransferScreen):
         for model in fresh:
             self._models[str(model.get("name") or "")] = model
         table.append(fresh)
-        if table.row_count and self.sort != "name":
+        if table.row_count and (self.sort != "name" or self.sort_descending):
             self._apply_sort()
         self._total = event.total
         self._loading = not event.done
@@ -346,17 +351,24 @@ class HubScreen(HubTransferScreen):
     def _apply_sort(self) -> None:
         """Order the rows by the chosen sort (ties by name), without reloading them."""
         table = self.query_one("#hub-models", ModelTable)
+        table.sort_column, table.sort_descending = self.sort, self.sort_descending
         models = self._models
         if self.sort == "name":
-            table.sort(key=str.casefold)
+            table.sort(key=str.casefold, reverse=self.sort_descending)
             return
         order = sorted(models, key=str.casefold)
         if self.sort == "updated":
-            order.sort(key=lambda n: str(models[n].get("updatedAt") or models[n].get("createdAt") or ""), reverse=True)
+            order = sorted_items(
+                order,
+                lambda n: str(models[n].get("updatedAt") or models[n].get("createdAt") or "") or None,
+                self.sort_descending,
+            )
         else:
-            order.sort(key=lambda n: str(models[n].get("authorUsername") or "").casefold())
+            order = sorted_items(
+                order, lambda n: str(models[n].get("authorUsername") or "") or None, self.sort_descending
+            )
         rank = {name: index for index, name in enumerate(order)}
-        table.sort(key=rank.__getitem__)
+        table.sort(key=lambda name: rank.get(name, len(rank)))
 
     @on(RequestFailed)
     def _request_failed(self, event: RequestFailed) -> None:
@@ -400,7 +412,14 @@ class HubScreen(HubTransferScreen):
         self.query_one("#hub-search", Input).focus()
 
     def action_leave_search(self) -> None:
-        if self.focused is self.query_one("#hub-search", Input):
+        """esc in the search box clears it (the whole list again) and goes back to the list."""
+        box = self.query_one("#hub-search", Input)
+        if self.focused is box:
+            if self._search_timer is not None:
+                self._search_timer.stop()
+            if box.value:
+                box.value = ""
+            self._search_now("")
             self.query_one("#hub-models", ModelTable).focus()
 
     def action_toggle_mine(self) -> None:
@@ -416,8 +435,19 @@ class HubScreen(HubTransferScreen):
 
     def action_cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.sort_descending = self.sort in DESCENDING_FIRST
+        self._sorted()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_descending = not self.sort_descending
+        self._sorted()
+
+    def _sorted(self) -> None:
         self._show_scope()
-        if self.query_one("#hub-models", ModelTable).row_count:
+        table = self.query_one("#hub-models", ModelTable)
+        table.sort_column, table.sort_descending = self.sort, self.sort_descending
+        table.refresh()
+        if table.row_count:
             self._apply_sort()  # the cursor stays on the same model
 
     def action_refresh(self) -> None:

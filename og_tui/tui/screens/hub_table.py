@@ -91,6 +91,8 @@ class ModelTable(ScrollView, can_focus=True):
         self._models: dict[str, dict[str, Any]] = {}
         self._announced: str | None = None
         self.empty_text = ""
+        self.sort_column = "name"  # the header of this column carries ▲ or ▼
+        self.sort_descending = False
 
     # --- data -------------------------------------------------------------------------
     @property
@@ -227,7 +229,10 @@ class ModelTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         columns = self._columns(width)
         if y == 0:
-            text = " " + " ".join(_fit(title, w) for _, title, w in columns)
+            arrow = "▼" if self.sort_descending else "▲"
+            text = " " + " ".join(
+                _fit(f"{title} {arrow}" if key == self.sort_column else title, w) for key, title, w in columns
+            )
             style = self.get_component_rich_style("model-table--header")
             return Strip([Segment(_fit(text, width), style)], width)
         row = int(self.scroll_y) + y - 1

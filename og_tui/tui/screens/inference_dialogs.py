@@ -22,7 +22,8 @@ from textual.widgets.option_list import Option
 from og_tui.core.errors import user_message
 from og_tui.tui.format import fmt_time, short_hash
 from og_tui.tui.widgets.footer import OGFooter
-from og_tui.tui.widgets.motions import NavDataTable, NavOptionList
+from og_tui.tui.widgets.motions import NavOptionList
+from og_tui.tui.widgets.sortable import SortableTable, SortColumn
 from og_tui.tui.widgets.tensor_table import describe_shape
 
 
@@ -347,14 +348,24 @@ class HistoryDialog(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog inf-history"):
             yield Label(f"Inference history · {self.profile}", classes="dialog-title")
-            yield NavDataTable(id="hist-runs", cursor_type="row", zebra_stripes=True)
+            yield SortableTable(id="hist-runs", cursor_type="row", zebra_stripes=True)
             yield Static("Loading…", classes="dialog-error")
             yield Static("enter opens the run · r runs it again · esc closes", classes="dialog-hint")
         yield OGFooter(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#hist-runs", DataTable)
-        table.add_columns("When", "Model", "Mode", "Block", "Gas", "ms", "Tx")
+        self.query_one("#hist-runs", SortableTable).set_columns(
+            [
+                SortColumn("when", "When", lambda r: r.created_at, descending=True),
+                SortColumn("model", "Model", lambda r: r.model_name or r.model),
+                SortColumn("mode", "Mode", lambda r: r.mode),
+                SortColumn("block", "Block", lambda r: r.block, descending=True),
+                SortColumn("gas", "Gas", lambda r: r.gas_used, descending=True),
+                SortColumn("ms", "ms", lambda r: r.latency_s, descending=True),
+                SortColumn("tx", "Tx", lambda r: r.tx_hash),
+            ],
+            sort="when",
+        )
         self._load()
 
     def on_worker_state_changed(self, event) -> None:
@@ -375,10 +386,10 @@ class HistoryDialog(ModalScreen):
         if event.error:
             status.update(event.error)
             return
-        table = self.query_one("#hist-runs", DataTable)
+        table = self.query_one("#hist-runs", SortableTable)
         table.clear()
         self._runs.clear()
-        for run in event.runs:
+        for run in table.ordered(event.runs, lambda r: str(r.id)):
             key = str(run.id)
             self._runs[key] = run
             model = run.model_name or short_hash(run.model, 10, 4)

@@ -35,7 +35,7 @@ from og_tui.tui.format import short_address
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, flat_outputs
 from og_tui.tui.widgets.list_filter import ListFilter, matches
-from og_tui.tui.widgets.motions import NavDataTable
+from og_tui.tui.widgets.sortable import SortableTable, SortColumn
 from og_tui.tui.widgets.workflow_detail import (  # noqa: F401 - re-exported
     FOREVER,
     WorkflowDetail,
@@ -201,15 +201,20 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             with Vertical(id="wf-list-pane"):
                 yield Label("Workflows", classes="pane-title")
                 yield ListFilter("wf-list", id="wf-filter")
-                yield NavDataTable(id="wf-list", cursor_type="row", zebra_stripes=True)
+                yield SortableTable(id="wf-list", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="wf-list-hint", classes="pane-hint")
             yield WorkflowDetail(id="wf-detail-pane")
 
     def on_mount(self) -> None:
         self.services = WorkflowServices(self.app.ctx)
-        table = self.query_one("#wf-list", DataTable)
-        table.add_column("Workflow", key="title")
-        table.add_column("Latest", key="latest")
+        self.query_one("#wf-list", SortableTable).set_columns(
+            [
+                # public models first, then yours; by title within each
+                SortColumn("title", "Workflow", lambda e: (e.kind != "public", e.title.casefold())),
+                SortColumn("latest", "Latest", self._latest_number, descending=True),
+            ],
+            sort="title",
+        )
         self._layout_for(self.app.size.width)
         self._profile = self.app.ctx.profile.name
         self._owner = self.app.net.address
@@ -311,10 +316,11 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
                 seen.add(key)
                 entries.append(entry)
         self.entries = entries
-        table = self.query_one("#wf-list", DataTable)
+        table = self.query_one("#wf-list", SortableTable)
         keep = self.selected
         table.clear()
         shown = [e for e in entries if matches(self.filter_text, e.title, e.address, e.kind)]
+        shown = table.ordered(shown, lambda e: e.address)
         for entry in shown:
             table.add_row(entry.title, self._list_value(entry), key=entry.address)
         index = next((i for i, e in enumerate(shown) if keep and e.address.lower() == keep.lower()), 0)
@@ -336,6 +342,15 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         if outputs is None:
             return "…" if entry.address not in self._errors else "error"
         return fmt_list_value(entry, outputs)
+
+    def _latest_number(self, entry: Entry) -> float | None:
+        """The number the "Latest" column sorts by (None: not read yet or never ran)."""
+        outputs = self._latest.get(entry.address)
+        if not outputs:
+            return None
+        values = outputs.get(entry.output_key) if entry.output_key else None
+        values = values or next(iter(outputs.values()))
+        return float(values[0]) if values else None
 
     def _update_latest_cell(self, address: str) -> None:
         entry = self.entry(address)

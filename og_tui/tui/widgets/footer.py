@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 __all__ = ["PINNED_IDS", "OGFooter"]
 
@@ -53,3 +53,28 @@ class OGFooter(Footer):
         pinned.sort(key=lambda w: order.index(w.key))
         yield from pinned
         yield from (w for w in items if w not in pinned)
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        for child in self.children:
+            child.display = True
+        self.call_after_refresh(self._fit)
+
+    def _fit(self, tries: int = 10) -> None:
+        """Keys that do not fit whole are left out (F1 lists them all): a narrow terminal
+        never shows a key cut in half before the palette key."""
+        if not self.is_mounted or not self.region.width:
+            return
+        if any(not w.region.width for w in self.children if w.display) and tries:
+            self.call_after_refresh(self._fit, tries - 1)  # (new keys not laid out yet)
+            return
+        palette = [w for w in self.children if isinstance(w, FooterKey) and w.has_class("-command-palette")]
+        limit = palette[0].region.x if palette and palette[0].display else self.region.right
+        children = [w for w in self.children if w not in palette and w.display]
+        for index, child in enumerate(children):
+            over = child.region.right > limit
+            label = children[index + 1] if index + 1 < len(children) else None
+            if isinstance(child, KeyGroup) and isinstance(label, FooterLabel) and label.region.right > limit:
+                over = True  # a group's keys without the words after them would say nothing
+            if over:
+                child.display = False

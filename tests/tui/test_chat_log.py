@@ -11,7 +11,7 @@ import pytest
 from og_tui.core.chat_store import ChatStore
 from og_tui.tui.app import make_app
 from og_tui.tui.screens.chat import PAGE, ChatScreen
-from og_tui.tui.widgets.chat_log import ChatLog
+from og_tui.tui.widgets.chat_log import KEEP_PAGES, ChatLog
 from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, UserMessage
 
 from .helpers import settings_for, wait_until
@@ -118,35 +118,39 @@ async def test_opening_mounts_about_a_screenful_and_reads_one_page(long_chat, of
         assert _on_screen(log)[-1].message_id == ids[-1]
 
 
-async def test_page_up_reaches_the_first_message_with_bounded_widgets(long_chat, offline):
+async def test_page_up_reads_pages_as_it_goes_with_bounded_widgets(long_chat, offline):
+    """Page-up through the newest 200 messages (the store read page by page on the way, every
+    message on screen in turn), then home: the first message at the top."""
     settings, big_id, _small_id, ids = long_chat
     app = _app(settings)
-    async with app.run_test(size=(120, 60)) as pilot:  # (a taller view: fewer page-ups)
+    async with app.run_test(size=(120, 60)) as pilot:
         log = await _open_long(pilot, big_id, ids[-1])
         log.focus()
         most = 0
         seen_rows = {item.message_id for item in _on_screen(log)}
-        for _ in range(3000):
-            if log.at_first and log.scroll_y == 0:
-                break
+        while len(seen_rows) < 200:
             before = [(item.message_id, item.region.y) for item in _on_screen(log)]
             y = log.scroll_y
             await pilot.press("pageup")
-            await _settle(pilot, log, lambda: log.scroll_y != y or log.at_first and log.scroll_y == 0)
-            await pilot.pause()
+            await _settle(pilot, log, lambda: log.scroll_y != y)
             now = {item.message_id: item.region.y for item in _on_screen(log)}
             most = max(most, len(_items(log)))
             seen_rows.update(now)
             # a page-up moves the view by a page: what was at its top is now lower down, or gone
             kept = [(mid, top) for mid, top in before if mid in now]
-            assert all(now[mid] > top for mid, top in kept) or log.scroll_y == 0
-        assert log.at_first and log.scroll_y == 0
+            assert all(now[mid] > top for mid, top in kept)
+        # every message was on screen on the way up (none skipped, none missing)
+        assert seen_rows == set(ids[-len(seen_rows) :])
+        # the store was read a page at a time, not all at once
+        assert 0 < log.unloaded <= N - 4 * PAGE and log.unloaded % PAGE == 0
+        # at most the rows within KEEP_PAGES views above and below the view (3 lines at least each)
+        view_h = log.scrollable_content_region.height
+        assert most <= (2 * KEEP_PAGES + 1) * view_h // 3 + 2 < N // 2
+        await pilot.press("home")
+        await _settle(pilot, log, lambda: log.at_first and log.scroll_y == 0)
         assert _on_screen(log)[0].message_id == ids[0]
         assert _on_screen(log)[0].region.y == log.scrollable_content_region.y  # at the very top
-        assert log.unloaded == 0 and log.row_count >= N - 10
-        assert most <= MOUNTED_MAX * 3 // 2  # (the view is half as tall again)
-        # every message was on screen on the way up (none skipped, none missing)
-        assert seen_rows == set(ids)
+        assert log.unloaded == 0 and len(_items(log)) <= most
 
 
 async def test_home_end_and_jumps_keep_the_widgets_bounded(long_chat, offline):
@@ -194,11 +198,11 @@ async def test_rows_mounted_above_do_not_move_the_view(long_chat, offline):
     also when rows are mounted (or unmounted) above the view."""
     settings, big_id, _small_id, ids = long_chat
     app = _app(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 24)) as pilot:
         log = await _open_long(pilot, big_id, ids[-1])
         log.focus()
         start_rows = log.mounted_rows.start
-        for _ in range(150):
+        for _ in range(80):
             before = {item.message_id: item.region.y for item in _on_screen(log)}
             y = log.scroll_y
             await pilot.press("up")

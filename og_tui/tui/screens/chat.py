@@ -215,6 +215,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         self._selected: ChatItem | None = None
         self._params_shown: bool | None = None
         self._loading_earlier = False
+        self._shown_count = 0  # conversations shown so far (a page read for an earlier one is dropped)
 
     # --- layout -----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -366,6 +367,8 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         log = self.log_view
         self._selected = None
         log.selected_id = None
+        self._shown_count += 1
+        self._loading_earlier = False
         log.show(stored_items(rows, self.app.ctx.profile), total - len(rows))
         self._oldest_id = rows[0].id if rows else None
         self.prompt.sent = self._history_of(loaded.sent) or self.session.history
@@ -400,7 +403,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         if self.conv is None or self._oldest_id is None or self._loading_earlier:
             return
         self._loading_earlier = True
-        conv_id, before, limit = self.conv.id, self._oldest_id, max(PAGE, wanted)
+        conv_id, before, limit, shown = self.conv.id, self._oldest_id, max(PAGE, wanted), self._shown_count
 
         def read(store: Any) -> tuple[list["ChatMessage"], int]:
             rows = store.messages(conv_id, limit=limit, before_id=before)
@@ -408,8 +411,8 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
 
         self.in_store(
             read,
-            lambda found: self._show_earlier(conv_id, *found),
-            failed=lambda: setattr(self, "_loading_earlier", False),
+            lambda found: self._show_earlier(conv_id, *found) if shown == self._shown_count else None,
+            failed=lambda: setattr(self, "_loading_earlier", False) if shown == self._shown_count else None,
         )
 
     def _show_earlier(self, conv_id: int, rows: list["ChatMessage"], remaining: int) -> None:

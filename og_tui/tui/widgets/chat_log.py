@@ -41,7 +41,7 @@ from textual.widgets import Button
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["ChatLog", "LoadEarlier", "StoredItem", "TAIL_MAX"]
+__all__ = ["ChatLog", "KEEP_PAGES", "LoadEarlier", "StoredItem", "TAIL_MAX"]
 
 TAIL_MAX = 6  # at most this many of the newest items are mounted as the live tail by show()
 # rows are mounted once fewer than MARGIN_PAGES viewport heights of them are above (or below)
@@ -51,6 +51,7 @@ MARGIN_PAGES = 1.0
 FILL_PAGES = 3.0
 KEEP_PAGES = 5.0
 ROWS_WAIT_S = 0.5  # a jump into rows not read yet holds the frame this long for them, at most
+SETTLE_S = 0.15  # the window follows a scroll that leaves the view on mounted rows after this pause
 
 
 @dataclass(eq=False)
@@ -115,6 +116,7 @@ class ChatLog(VerticalScroll):
         self._win_again = False
         self._batch: Any = None
         self._rows_batch: Any = None
+        self._later: Any = None  # the timer of a window update after a pause
         self.selected_id: int | None = None  # the selected message (kept when its widget is unmounted)
 
     def _reset_rows(self) -> None:
@@ -246,8 +248,11 @@ class ChatLog(VerticalScroll):
         if self._virtual:
             if new_value != old_value:
                 if self._covered(int(new_value)):
-                    # the view is drawn first; the window follows after that frame
-                    self.call_after_refresh(self._schedule)
+                    # the view is drawn now; the window follows once the keys pause
+                    # (or at once when the view runs out of mounted rows)
+                    if self._later is not None:
+                        self._later.stop()
+                    self._later = self.set_timer(SETTLE_S, self._schedule)
                 else:
                     self._hold()  # (no frame with a blank view: it waits for the rows)
                     self._schedule()
@@ -477,7 +482,9 @@ class ChatLog(VerticalScroll):
         for item, height in zip(self._items[self._start : self._end], self._measure(self._shown)):
             item.height, item.width = height, self._width
         win_top, win_bottom = self._window()
-        pinned, self._pin_end = self._pin_end, False
+        # (anchored, the view is at the end, whatever scroll_y says before the next layout)
+        pinned = self._pin_end or (self.is_anchored and not self._anchor_released)
+        self._pin_end = False
         if pinned:
             children = list(self.children)
             tail_h = sum(self._measure(children[children.index(bottom) + 1 :]))
@@ -586,7 +593,11 @@ class ChatLog(VerticalScroll):
 
     def _ask_rows(self, y: int, view_h: int, margin: int) -> None:
         """Near the rows read first (or past them): ask the screen for older ones."""
-        if self._start > 0 or self._unloaded <= 0 or self._asked:
+        if self._start > 0 or self._unloaded <= 0:
+            return
+        if self._asked:
+            if y < self._top_h:
+                self._hold_rows()  # (the view is past the rows read: it waits for those asked)
             return
         if y > self._top_h + view_h + margin * 2:
             return

@@ -486,6 +486,7 @@ class ChatLog(VerticalScroll):
         pinned = self._pin_end or (self.is_anchored and not self._anchor_released)
         self._pin_end = False
         if pinned:
+            fill = margin  # (a conversation just shown, or end: the rest once keys pause)
             children = list(self.children)
             tail_h = sum(self._measure(children[children.index(bottom) + 1 :]))
             y = max(0, win_bottom + self._bottom_h + tail_h - view_h)

@@ -8,9 +8,12 @@ Run: ``python -m bench.chat_bench``. Starts its own devnet (temp data dir, free 
 - keys: keystroke latency while that stream runs (a Pilot probe: press a key in the prompt,
   time until the TextArea's text changed), p50/p95/max.
 - open: a stored 1,000-message conversation (500 user + 500 markdown replies) opened from
-  the conversation list (time until its widgets are mounted and a frame has been drawn);
-  then scrolling to its first message with page-up (earlier pages load as the top is
-  reached): p50/p95 per page-up and the total.
+  the conversation list (time until its newest message is mounted and a frame has been
+  drawn), with the messages and widgets mounted; then page-up from the end to its first
+  message (earlier pages are read as the view comes near them): p50/p95/max per page-up
+  (from the key to the frame that shows it), CPU per page-up, the most messages and widgets
+  ever mounted; end, home and end again (each until the view is there); page-down from the
+  first message to the end. ``python -m bench chat open`` runs only this part.
 - peak RSS of this process (the app; the devnet is a separate process).
 """
 

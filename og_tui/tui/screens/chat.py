@@ -35,9 +35,9 @@ from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.chat_agent import ChatAgent
 from og_tui.tui.screens.chat_jobs import ChatStoreJobs, LoadedConversation, read_conversation
 from og_tui.tui.screens.chat_reply import ChatReplies, _Reply
-from og_tui.tui.widgets.chat_history import reply_label, stored_widgets
+from og_tui.tui.widgets.chat_history import reply_label, stored_items, stored_widgets
 from og_tui.tui.widgets.chat_params import ChatParams
-from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, ChatLog, LoadEarlier, tool_call_parts
+from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, ChatLog, tool_call_parts
 from og_tui.tui.widgets.conversation_list import ConversationList
 from og_tui.tui.widgets.prompt_area import PromptArea
 
@@ -46,7 +46,7 @@ _log = logging.getLogger(__name__)
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import ChatMessage, ChatStore, Conversation
 
-PAGE = 40  # messages mounted per page of a long conversation
+PAGE = 40  # messages read per page of a long conversation (the view mounts only what is near the viewport)
 
 
 class ChatCommands(ScreenCommands):
@@ -223,6 +223,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         self._selected: ChatItem | None = None
         self._params_shown: bool | None = None
         self._loading_earlier = False
+        self._shown_count = 0  # conversations shown so far (a page read for an earlier one is dropped)
 
     # --- layout -----------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -378,13 +379,10 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         self._fill_params(conv)
         log = self.log_view
         self._selected = None
-        with self.app.batch_update():
-            log.remove_children()
-            widgets: list[Any] = []
-            if total > len(rows):
-                widgets.append(LoadEarlier(total - len(rows)))
-            widgets += self._widgets_for(rows, conv)
-            log.mount_all(widgets)
+        log.selected_id = None
+        self._shown_count += 1
+        self._loading_earlier = False
+        log.show(stored_items(rows, self.app.ctx.profile), total - len(rows))
         self._oldest_id = rows[0].id if rows else None
         self.prompt.sent = self._history_of(loaded.sent) or self.session.history
         self._show_status()
@@ -410,42 +408,33 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         self.load_earlier()
 
     @on(ChatLog.ReachedTop)
-    def _reached_top(self) -> None:
-        self.load_earlier()
+    def _reached_top(self, event: ChatLog.ReachedTop) -> None:
+        self.load_earlier(event.wanted)
 
-    def load_earlier(self) -> None:
+    def load_earlier(self, wanted: int = 0) -> None:
+        """Read the page of messages before the oldest shown (or ``wanted`` of them, if more)."""
         if self.conv is None or self._oldest_id is None or self._loading_earlier:
             return
         self._loading_earlier = True
-        conv_id, before = self.conv.id, self._oldest_id
+        conv_id, before, limit, shown = self.conv.id, self._oldest_id, max(PAGE, wanted), self._shown_count
 
         def read(store: Any) -> tuple[list["ChatMessage"], int]:
-            rows = store.messages(conv_id, limit=PAGE, before_id=before)
+            rows = store.messages(conv_id, limit=limit, before_id=before)
             return rows, (store.count_messages(conv_id, before_id=rows[0].id) if rows else 0)
 
-        self.in_store(read, lambda found: self._show_earlier(conv_id, *found))
+        self.in_store(
+            read,
+            lambda found: self._show_earlier(conv_id, *found) if shown == self._shown_count else None,
+            failed=lambda: setattr(self, "_loading_earlier", False) if shown == self._shown_count else None,
+        )
 
     def _show_earlier(self, conv_id: int, rows: list["ChatMessage"], remaining: int) -> None:
-        log = self.log_view
-        if not rows or self.conv is None or self.conv.id != conv_id or not log.query(LoadEarlier):
-            self._loading_earlier = False
+        self._loading_earlier = False
+        if self.conv is None or self.conv.id != conv_id:
             return
-        button = log.query_one(LoadEarlier)
-        old_height = log.virtual_size.height
-        old_y = log.scroll_y
-        log.mount_all(self._widgets_for(rows, self.conv), after=button)
-        self._oldest_id = rows[0].id
-        if remaining:
-            button.set_remaining(remaining)
-        else:
-            button.remove()
-
-        def keep_place() -> None:
-            grown = log.virtual_size.height - old_height
-            log.scroll_to(y=old_y + grown, animate=False, immediate=True)
-            self._loading_earlier = False
-
-        self.call_after_refresh(keep_place)
+        self.log_view.add_earlier(stored_items(rows, self.app.ctx.profile), remaining)
+        if rows:
+            self._oldest_id = rows[0].id
 
     # --- parameters -------------------------------------------------------------------------------
     def _fill_params(self, conv: "Conversation | None") -> None:
@@ -626,20 +615,36 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     # --- selection & copy -----------------------------------------------------------------------------
     @on(ChatItem.Selected)
     def _item_selected(self, event: ChatItem.Selected) -> None:
-        if self._selected is not None:
-            self._selected.remove_class("-selected")
+        log = self.log_view
+        log.query(".-selected").remove_class("-selected")
         self._selected = event.item
+        log.selected_id = event.item.message_id
         event.item.add_class("-selected")
 
+    def _copy_text(self) -> str | None:
+        """The selected message's text (its widget may be scrolled away), or the last reply's."""
+        log = self.log_view
+        item = self._selected
+        if item is not None:
+            if item.is_attached:
+                return item.copy_text()
+            stored = log.item_of(item.message_id)
+            if stored is not None:
+                return stored.text
+        replies = list(log.query(AssistantMessage))
+        # (the newest reply is in the view's live tail: always mounted)
+        if replies and not log.is_virtual:
+            return replies[-1].copy_text()
+        tail = [w for w in replies if w.message_id is None or log.item_of(w.message_id) is None]
+        if tail:
+            return tail[-1].copy_text()
+        return log.last_reply_text()
+
     def action_copy(self) -> None:
-        item = self._selected if self._selected is not None and self._selected.is_attached else None
-        if item is None:
-            replies = list(self.log_view.query(AssistantMessage))
-            item = replies[-1] if replies else None
-        if item is None:
+        text = self._copy_text()
+        if text is None:
             self.notify("Nothing to copy yet.", severity="warning")
             return
-        text = item.copy_text()
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters (OSC 52)", title="Copied")
 

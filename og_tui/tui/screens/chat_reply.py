@@ -394,6 +394,7 @@ class ChatReplies:
         if saved is None:
             return
         message_id, meta = saved
+        self.log_view.update_row_meta(message_id, meta)  # (shown so when it is mounted again)
         for widget in self.log_view.query(AssistantMessage):
             if widget.message_id == message_id:
                 widget.update_meta(meta)
@@ -506,6 +507,7 @@ class ChatReplies:
                     self._start_reply(params)
 
             log = self.log_view
+            log.forget(drop)  # (rows of the view that are not mounted)
             doomed = [w for w in log.query(ChatItem) if w.message_id in drop]
             # failed replies (never stored) after the last user message go too
             children = list(log.children)

@@ -17,14 +17,15 @@ import asyncio
 import json
 from typing import Any
 
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Markdown, Static
 
 from og_tui.tui.format import fmt_units, short_hash
+from og_tui.tui.widgets.chat_log import ChatLog, LoadEarlier  # (the view's container, in its own module)
 from og_tui.tui.widgets.frozen_markdown import FrozenMarkdown, block_starts, hold_full_gc, release_full_gc
 
 __all__ = [
@@ -539,55 +540,3 @@ class AssistantMessage(ChatItem):
 
     def copy_text(self) -> str:
         return self.text or self.streamed_text
-
-
-class LoadEarlier(Button):
-    """At the top of a long conversation: mounts the previous page when pressed."""
-
-    def __init__(self, remaining: int) -> None:
-        super().__init__(self._label(remaining), id="load-earlier", compact=True)
-        self.remaining = remaining
-
-    @staticmethod
-    def _label(remaining: int) -> str:
-        return f"↑ {remaining} earlier message{'s' if remaining != 1 else ''} (enter or scroll up)"
-
-    def set_remaining(self, remaining: int) -> None:
-        self.remaining = remaining
-        self.label = self._label(remaining)
-
-
-class ChatLog(VerticalScroll):
-    """The scrolling message view. Reaching the top asks for the previous page."""
-
-    class ReachedTop(Message):
-        pass
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value <= 0 < old_value and self.query("#load-earlier"):
-            self.post_message(self.ReachedTop())
-
-    def _at_top(self) -> bool:
-        if self.scroll_y <= 0 and self.query("#load-earlier"):
-            self.post_message(self.ReachedTop())
-            return True
-        return False
-
-    def action_page_up(self) -> None:
-        if not self._at_top():
-            super().action_page_up()
-
-    def action_scroll_up(self) -> None:
-        if not self._at_top():
-            super().action_scroll_up()
-
-    def action_scroll_home(self) -> None:
-        if not self._at_top():
-            super().action_scroll_home()
-
-    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        # at the top, the wheel asks for the previous page instead of scrolling (this
-        # handler runs before the base class's, which prevent_default() skips)
-        if self._at_top():
-            event.prevent_default()

@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from og_tui.core.errors import user_message
@@ -28,6 +29,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 POLL_SECONDS = 2.0
 _log = logging.getLogger(__name__)
+
+# Entering a field puts the cursor at the end of what it holds and selects nothing: Textual's
+# default selects it all, so the next key would replace a value the user meant to extend (a
+# wallet name, a max-tokens figure). Every Input og-tui builds takes this default.
+Input.__init__.__kwdefaults__["select_on_focus"] = False
 FIRST_MODE = "account"  # the screen the app opens on
 
 
@@ -187,7 +193,7 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
             self.call_from_thread(self.notify, f"Could not save the theme: {exc}", severity="warning")
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        from textual.widgets import Input, TextArea
+        from textual.widgets import TextArea
 
         # a cursor only blinks while its widget has the focus
         if not self.cursor_blink and isinstance(event.widget, (Input, TextArea)):

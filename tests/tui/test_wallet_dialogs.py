@@ -136,3 +136,21 @@ async def test_switch_profile(app_env):
         assert app.check_action("fund", ()) is not False  # app-level check is neutral
         assert app.screen.check_action("fund", ()) is None  # no faucet on a real network
     assert any(isinstance(msg, m.ProfileChanged) and msg.name == "opengradient" for msg in seen)
+
+
+async def test_entering_a_field_keeps_its_text(app_env):
+    """Tab or shift+tab into a field puts the cursor at its end and selects nothing: the next key
+    extends the value instead of replacing it (the new-wallet form's name, say)."""
+    app = _offline_app(settings_for(app_env))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, WalletFormDialog))
+        dialog = app.screen
+        name = dialog.query_one("#name")
+        start = name.value
+        assert start and dialog.focused is not name
+        while dialog.focused is not name:
+            await pilot.press("shift+tab")
+        assert name.selection.is_empty and name.cursor_position == len(start)
+        await pilot.press("2")
+        assert name.value == start + "2"

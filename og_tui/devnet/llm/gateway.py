@@ -46,6 +46,8 @@ from og_tui.devnet.llm.payments import (
 )
 
 MAX_TOKENS_LIMIT = 100_000
+# an upstream stream is relayed in batches: what comes within this many seconds is one event
+RELAY_S = 0.03
 
 
 class BadRequest(Exception):
@@ -540,36 +542,32 @@ class Gateway:
                 else:
                     assert up is not None
                     calls: dict[int, dict] = {}
-                    chunks = up.chunks().__aiter__()
                     try:
-                        while True:
-                            left = deadline - loop.time()
-                            if left <= 0:
-                                state["finish"] = "length"
-                                break
-                            try:
-                                obj = await asyncio.wait_for(chunks.__anext__(), timeout=left)
-                            except StopAsyncIteration:
-                                break
-                            except asyncio.TimeoutError:
-                                state["finish"] = "length"
-                                break
-                            for ch in obj.get("choices") or []:
-                                delta = ch.get("delta") or {}
-                                if delta.get("content"):
-                                    state["text"].append(delta["content"])
-                                    yield chunk({"content": delta["content"]})
-                                for tc in delta.get("tool_calls") or []:
-                                    slot = calls.setdefault(
-                                        int(tc.get("index", 0) or 0),
-                                        {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
-                                    )
-                                    slot["id"] = tc.get("id") or slot["id"]
-                                    fn = tc.get("function") or {}
-                                    slot["function"]["name"] += fn.get("name") or ""
-                                    slot["function"]["arguments"] += fn.get("arguments") or ""
-                                if ch.get("finish_reason"):
-                                    state["finish"] = ch["finish_reason"]
+                        # what the upstream sends within RELAY_S goes out as one event
+                        async for batch in up.batches(RELAY_S, deadline):
+                            parts: list[str] = []
+                            for obj in batch:
+                                for ch in obj.get("choices") or []:
+                                    delta = ch.get("delta") or {}
+                                    if delta.get("content"):
+                                        parts.append(delta["content"])
+                                    for tc in delta.get("tool_calls") or []:
+                                        slot = calls.setdefault(
+                                            int(tc.get("index", 0) or 0),
+                                            {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+                                        )
+                                        slot["id"] = tc.get("id") or slot["id"]
+                                        fn = tc.get("function") or {}
+                                        slot["function"]["name"] += fn.get("name") or ""
+                                        slot["function"]["arguments"] += fn.get("arguments") or ""
+                                    if ch.get("finish_reason"):
+                                        state["finish"] = ch["finish_reason"]
+                            if parts:
+                                joined = "".join(parts)
+                                state["text"].append(joined)
+                                yield chunk({"content": joined})
+                        if up.cut:
+                            state["finish"] = "length"
                     except upstream.UpstreamError as exc:
                         payments.release(verified)
                         state["settled"] = True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from textual import events, work
@@ -25,7 +26,14 @@ from textual.message import Message
 from textual.widgets import Button, Markdown, Static
 
 from og_tui.tui.format import fmt_units, short_hash
-from og_tui.tui.widgets.frozen_markdown import FrozenMarkdown, block_starts, hold_full_gc, release_full_gc
+from og_tui.tui.widgets.frozen_markdown import (
+    FrozenMarkdown,
+    LiveMarkdown,
+    SizedByLayout,
+    block_starts,
+    hold_full_gc,
+    release_full_gc,
+)
 
 __all__ = [
     "ChatItem",
@@ -93,7 +101,11 @@ def meta_line(meta: dict[str, Any], decimals: int = 6, symbol: str = "OUSDC") ->
 ROLL_BLOCKS = 8
 ROLL_CHARS = 1200
 # the live Markdown is fed at most this often; fragments that come in between are joined
-FEED_S = 0.05
+FEED_S = 0.1
+# while the user types (a key less than TYPING_S ago), at most this often: the frames that
+# draw the keys then redraw the prompt alone, not the layout and the whole visible log
+TYPING_S = 0.6
+TYPING_FEED_S = 0.4
 # once a reply has rolled over, finished blocks are frozen as they come, into pieces of about this size
 FREEZE_CHARS = 1200
 DRAWN_TIMEOUT_S = 0.5  # (a write waits for the last one to be drawn at most this long)
@@ -208,7 +220,7 @@ class ToolCallCard(Vertical):
         self.post_message(self.ResultWanted(self))
 
 
-class AssistantMessage(ChatItem):
+class AssistantMessage(SizedByLayout, ChatItem):
     """A reply: streamed Markdown, tool-call cards and the footer with what it cost."""
 
     DEFAULT_CLASSES = "chat-item assistant-message"
@@ -244,6 +256,7 @@ class AssistantMessage(ChatItem):
         self._gc_held = False  # this reply holds Python's full collections (while it streams)
         self._held: Any = None  # the app's batch holding the next frame for the last write
         self._streamed: list[str] = []
+        self._typed = float("-inf")  # time.monotonic() of the user's last key in the prompt
         self._finished = False  # finish() was called (maybe before this widget was mounted)
         self._ready = False  # composed and mounted: its parts can be updated
         self._deferred: list[Any] = []  # updates that came before that
@@ -251,12 +264,12 @@ class AssistantMessage(ChatItem):
     def compose(self) -> ComposeResult:
         yield Static(self.label, classes="chat-who")
         if self.streaming or not self.text:
-            yield Markdown(self.text, classes="assistant-text")
+            yield LiveMarkdown(self.text, classes="assistant-text")
         else:
             # a stored reply: one widget (Rich's Markdown), not one per block: long conversations open fast
             self._frozen = [self.text]
             yield FrozenMarkdown(self.text)
-            yield Markdown("", classes="assistant-text")
+            yield LiveMarkdown("", classes="assistant-text")
         with Vertical(classes="tool-cards"):
             for call in self.tool_calls:
                 yield self.make_card(call)
@@ -327,11 +340,15 @@ class AssistantMessage(ChatItem):
                 if fragment is None:
                     break
                 parts = [fragment]
-                # at most one write every FEED_S, and not before the last one is on screen
-                # (when frames are slow, more is joined into each write); the end goes at once
-                wait = last_write + FEED_S - loop.time()
-                if wait > 0:
-                    await self._wait_for(self._ending, wait)
+                # at most one write every FEED_S (TYPING_FEED_S while the user types), and not
+                # before the last one is on screen (when frames are slow, more is joined into
+                # each write); the end goes at once
+                while not self._ending.is_set():
+                    typing = time.monotonic() - self._typed < TYPING_S
+                    wait = last_write + (TYPING_FEED_S if typing else FEED_S) - loop.time()
+                    if wait <= 0:
+                        break
+                    await self._wait_for(self._ending, wait)  # (a key meanwhile waits longer)
                 await self._wait_for(self._drawn, DRAWN_TIMEOUT_S)
                 while not queue.empty():
                     fragment = queue.get_nowait()
@@ -435,6 +452,10 @@ class AssistantMessage(ChatItem):
         self._streamed.append(text)
         if self._queue is not None:
             self._queue.put_nowait(text)
+
+    def typed(self) -> None:
+        """The user pressed a key in the prompt: writes slow down for a moment (see TYPING_S)."""
+        self._typed = time.monotonic()
 
     def _end_stream(self) -> None:
         """No more fragments: the pump writes what it holds now and stops."""

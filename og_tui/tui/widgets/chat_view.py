@@ -102,6 +102,8 @@ ROLL_BLOCKS = 8
 ROLL_CHARS = 1200
 # the live Markdown is fed at most this often; fragments that come in between are joined
 FEED_S = 0.1
+# and less often when a write and its frame cost more than this share of a core (slow machine)
+FRAME_SHARE = 0.07
 # while the user types (a key less than TYPING_S ago), at most this often: the frames that
 # draw the keys then redraw the prompt alone, not the layout and the whole visible log
 TYPING_S = 0.6
@@ -257,6 +259,7 @@ class AssistantMessage(SizedByLayout, ChatItem):
         self._held: Any = None  # the app's batch holding the next frame for the last write
         self._streamed: list[str] = []
         self._typed = float("-inf")  # time.monotonic() of the user's last key in the prompt
+        self._frame_cpu = 0.0  # CPU seconds of the event loop's thread per write and its frame (average)
         self._finished = False  # finish() was called (maybe before this widget was mounted)
         self._ready = False  # composed and mounted: its parts can be updated
         self._deferred: list[Any] = []  # updates that came before that
@@ -345,7 +348,8 @@ class AssistantMessage(SizedByLayout, ChatItem):
                 # each write); the end goes at once
                 while not self._ending.is_set():
                     typing = time.monotonic() - self._typed < TYPING_S
-                    wait = last_write + (TYPING_FEED_S if typing else FEED_S) - loop.time()
+                    every = TYPING_FEED_S if typing else min(TYPING_FEED_S, max(FEED_S, self._frame_cpu / FRAME_SHARE))
+                    wait = last_write + every - loop.time()
                     if wait <= 0:
                         break
                     await self._wait_for(self._ending, wait)  # (a key meanwhile waits longer)
@@ -357,6 +361,7 @@ class AssistantMessage(SizedByLayout, ChatItem):
                         break
                     parts.append(fragment)
                 text = "".join(parts)
+                cpu = time.thread_time()
                 if ended:
                     # the last words and the reply's footer in one frame; a long reply ends
                     # all frozen, as it is drawn when the conversation is opened again
@@ -376,7 +381,7 @@ class AssistantMessage(SizedByLayout, ChatItem):
                 last_write = loop.time()
                 if not self._ending.is_set():
                     self._drawn.clear()
-                    self.call_after_refresh(self._drawn.set)
+                    self.call_after_refresh(self._on_drawn, cpu)
         finally:
             self._stream_done()
             self._release_frame()
@@ -384,6 +389,11 @@ class AssistantMessage(SizedByLayout, ChatItem):
                 self.set_timer(GC_RELEASE_S, self._release_gc)  # (once the last frame is drawn)
             else:
                 self._release_gc()
+
+    def _on_drawn(self, cpu: float) -> None:
+        spent = time.thread_time() - cpu
+        self._frame_cpu = spent if not self._frame_cpu else 0.7 * self._frame_cpu + 0.3 * spent
+        self._drawn.set()
 
     def _release_gc(self) -> None:
         if self._gc_held:

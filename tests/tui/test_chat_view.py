@@ -177,10 +177,12 @@ async def test_streamed_markdown_is_shown_exactly():
     reply = AssistantMessage(streaming=True)
     app = _chat_app(reply)
     async with app.run_test(size=(100, 40)) as pilot:
+        sent = ""
         for n, fragment in enumerate(fragments):
             reply.feed(fragment)
-            if n % 50 == 0:
-                await pilot.pause()
+            sent += fragment
+            if n % 40 == 39:  # (written in several steps: the reply rolls over as it grows)
+                await wait_until(pilot, lambda: reply.shown_text == sent, timeout=30)
         reply.finish(text, {"completion_tokens": len(fragments)}, [], None)
         await wait_until(pilot, lambda: not reply.streaming, timeout=60)
         assert reply.streamed_text == text

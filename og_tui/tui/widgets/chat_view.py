@@ -255,6 +255,9 @@ class AssistantMessage(SizedByLayout, ChatItem):
         self._ending = asyncio.Event()  # the reply ended: the pump writes what it has without waiting
         self._drawn = asyncio.Event()  # the last write is on screen (or the reply ended)
         self._drawn.set()
+        self._key = asyncio.Event()  # a key was typed in the prompt (or the reply ended)
+        self._key_drawn = asyncio.Event()  # and it is on screen
+        self._key_drawn.set()
         self._gc_held = False  # this reply holds Python's full collections (while it streams)
         self._held: Any = None  # the app's batch holding the next frame for the last write
         self._streamed: list[str] = []
@@ -343,16 +346,21 @@ class AssistantMessage(SizedByLayout, ChatItem):
                 if fragment is None:
                     break
                 parts = [fragment]
-                # at most one write every FEED_S (TYPING_FEED_S while the user types), and not
-                # before the last one is on screen (when frames are slow, more is joined into
-                # each write); the end goes at once
+                # at most one write every FEED_S (TYPING_FEED_S while the user types, in the
+                # pause after a key), and not before the last one is on screen (when frames are
+                # slow, more is joined into each write); the end goes at once
                 while not self._ending.is_set():
                     typing = time.monotonic() - self._typed < TYPING_S
                     every = TYPING_FEED_S if typing else min(TYPING_FEED_S, max(FEED_S, self._frame_cpu / FRAME_SHARE))
                     wait = last_write + every - loop.time()
-                    if wait <= 0:
-                        break
-                    await self._wait_for(self._ending, wait)  # (a key meanwhile waits longer)
+                    if wait > 0:
+                        await self._wait_for(self._ending, wait)  # (a key meanwhile waits longer)
+                        continue
+                    if typing:  # right after the next key is drawn (or once typing stops)
+                        self._key.clear()
+                        await self._wait_for(self._key, TYPING_S)
+                        await self._wait_for(self._key_drawn, DRAWN_TIMEOUT_S)
+                    break
                 await self._wait_for(self._drawn, DRAWN_TIMEOUT_S)
                 while not queue.empty():
                     fragment = queue.get_nowait()
@@ -466,6 +474,10 @@ class AssistantMessage(SizedByLayout, ChatItem):
     def typed(self) -> None:
         """The user pressed a key in the prompt: writes slow down for a moment (see TYPING_S)."""
         self._typed = time.monotonic()
+        if self.is_attached:
+            self._key_drawn.clear()
+            self.call_after_refresh(self._key_drawn.set)
+        self._key.set()
 
     def _end_stream(self) -> None:
         """No more fragments: the pump writes what it holds now and stops."""
@@ -473,6 +485,8 @@ class AssistantMessage(SizedByLayout, ChatItem):
             self._queue.put_nowait(None)
         self._ending.set()
         self._drawn.set()
+        self._key.set()
+        self._key_drawn.set()
         self._hold_frame()
 
     def _hold_frame(self) -> None:

@@ -12,7 +12,9 @@ Errors are JSON ``{"error": {"message", "type", "code"}}``; payment problems are
 with the x402 v1 body (``x402Version``, ``error``, ``accepts``, plus ``invalidReason``).
 Paid responses carry ``X-PAYMENT-RESPONSE`` (base64 JSON: success, transaction,
 network, payer, mode, status, processingHash) and ``x-processing-hash``. A stream is
-settled when it ends; its final chunk carries the settlement under ``x402``. No reply
+settled when it ends; its final chunk carries the settlement under ``x402``. An upstream
+stream is relayed in batches: what the upstream sends within ``RELAY_S`` goes on as one
+event (its text joined), in one write. No reply
 (stream or not) runs longer than ``max_reply_seconds``: a stream is ended there with
 ``finish_reason: length``, a non-streamed upstream reply is a 504 (nothing charged).
 See payments.py for the payment guarantees.

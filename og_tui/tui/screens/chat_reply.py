@@ -305,6 +305,8 @@ class ChatReplies:
             return
         if self._reply is reply:
             self._reply = None
+        if reply.widget is not None:
+            reply.widget.stream_over()  # (its last words are drawn while the reply is saved)
         meta = dict(event.meta)
         meta.update(
             {

@@ -479,6 +479,12 @@ class AssistantMessage(SizedByLayout, ChatItem):
             self.call_after_refresh(self._key_drawn.set)
         self._key.set()
 
+    def stream_over(self) -> None:
+        """No more fragments will come (finish() follows once the reply is saved): what came
+        is drawn at once, without waiting for the next write's turn."""
+        for event in (self._ending, self._drawn, self._key, self._key_drawn):
+            event.set()
+
     def _end_stream(self) -> None:
         """No more fragments: the pump writes what it holds now and stops."""
         if self._queue is not None:

@@ -28,6 +28,10 @@ Measured:
   ``--scrypt-n 262144`` to see it), and steady (``VmRSS`` one second after the reply ended);
 - the 1-minute load average when the run started.
 
+``--quiet-devnet`` schedules the devnet's seeded workflows once a day instead of every 30 s:
+their keeper runs (EVM transactions, ONNX inference) are the devnet's own work, not the
+stream's, and they land in the measured window or not by chance.
+
 ``--floor`` adds a plain print client (stdlib, straight from the upstream; the terminal itself
 echoes the keys): the least the bench can measure. For these other programs the bench reads
 the tmux scrollback too (``capture-pane -S -``), so that text scrolled away still counts.
@@ -406,7 +410,9 @@ def _await_stream(term: Terminal, upstream: Upstream) -> None:
     term.wait_for(lambda s: upstream.first is not None, "the first streamed token", timeout=60, step=0.002)
 
 
-def run_og_tui(tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, log: Callable[[str], None]) -> dict:
+def run_og_tui(
+    tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, log: Callable[[str], None], quiet: bool = False
+) -> dict:
     from og_tui.core.chat_store import ChatStore
     from og_tui.core.config import load_settings
     from og_tui.core.devnet_client import DevnetClient
@@ -419,7 +425,10 @@ def run_og_tui(tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, lo
         devnet, url = start_devnet(
             tmp / "devnet",
             log_path=tmp / "devnet.log",
-            env={"OG_TUI_DEVNET_LLM_UPSTREAM": f"{MODEL}={upstream.url}/v1#{MODEL}"},
+            env={
+                "OG_TUI_DEVNET_LLM_UPSTREAM": f"{MODEL}={upstream.url}/v1#{MODEL}",
+                **({"OG_TUI_DEVNET_SEED_FREQUENCY": "86400"} if quiet else {}),
+            },
         )
         port = url.rsplit(":", 1)[1]
         env = {
@@ -575,6 +584,11 @@ def main(argv: list | None = None) -> None:
     parser.add_argument("--other-cmd", default=None, help="another chat TUI's command line ({base_url}, {model})")
     parser.add_argument("--other-name", default=None, help="its name in the table (default: the command's first word)")
     parser.add_argument(
+        "--quiet-devnet",
+        action="store_true",
+        help="the devnet's seeded workflows run once a day, not every 30 s (leaves its own work out)",
+    )
+    parser.add_argument(
         "--floor",
         action="store_true",
         help="also run a plain print client (the terminal echoes the keys): the bench's floor",
@@ -603,7 +617,14 @@ def main(argv: list | None = None) -> None:
 
     columns: list[tuple[str, dict]] = []
     for rate in rates:
-        runs = [("og-tui", lambda tmp, rate=rate: run_og_tui(args.tokens, rate, args.keys, args.scrypt_n, tmp, log))]
+        runs = [
+            (
+                "og-tui",
+                lambda tmp, rate=rate: run_og_tui(
+                    args.tokens, rate, args.keys, args.scrypt_n, tmp, log, quiet=args.quiet_devnet
+                ),
+            )
+        ]
         if args.other_cmd:
             name = args.other_name or Path(shlex.split(args.other_cmd)[0]).name
             runs.append(
@@ -628,7 +649,10 @@ def main(argv: list | None = None) -> None:
                 except Exception as exc:  # noqa: BLE001 - report it in the table and go on
                     columns.append((label, {"error": str(exc).splitlines()[0]}))
                     log(str(exc))
-    print(f"terminal-chat: {args.tokens} tokens per reply, terminal {SIZE[0]}x{SIZE[1]} (tmux), {os.cpu_count()} cores")
+    quiet = ", devnet seeded workflows paused (--quiet-devnet)" if args.quiet_devnet else ""
+    print(
+        f"terminal-chat: {args.tokens} tokens per reply, terminal {SIZE[0]}x{SIZE[1]} (tmux), {os.cpu_count()} cores{quiet}"
+    )
     print_table(columns)
     failed = [name for name, res in columns if "error" in res]
     if failed:

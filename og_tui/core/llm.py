@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
@@ -203,6 +204,21 @@ def _settlement_of(value: Any) -> str:
     return text
 
 
+_tls: Any = None
+_tls_lock = threading.Lock()
+
+
+def _tls_context() -> Any:
+    """The verifying TLS context every LLMClient of the process shares. Making one loads the
+    CA bundle: about 0.1 s of CPU with the GIL held, and the app makes a client at every
+    chain poll while payments are open (typing would wait for it)."""
+    global _tls
+    with _tls_lock:
+        if _tls is None:
+            _tls = httpx.create_ssl_context()
+        return _tls
+
+
 class LLMClient:
     """Chat and completion for one profile and wallet (``signer`` may be None for unpaid use)."""
 
@@ -232,7 +248,9 @@ class LLMClient:
         self._chain = chain
         self._devnet_payee: Optional[str] = None
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=15.0, write=30.0, pool=10.0), follow_redirects=False
+            timeout=httpx.Timeout(timeout, connect=15.0, write=30.0, pool=10.0),
+            follow_redirects=False,
+            verify=_tls_context(),
         )
         self.last_payment = None
         # TEE replies are checked against the registry (og_tui.core.tee_check); ``tee`` (a

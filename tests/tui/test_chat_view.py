@@ -157,3 +157,39 @@ async def test_wheel_at_the_top_asks_for_earlier_messages():
         seen = app.reached_top
         wheel_up()  # at the top, it asks for the previous page
         await wait_until(pilot, lambda: app.reached_top > seen)
+
+
+async def test_streamed_markdown_is_shown_exactly():
+    """A long reply with code blocks, lists, quotes and tables, streamed in uneven fragments
+    (splitting fences, list markers and words): what is shown at the end is exactly what
+    was streamed, and its frozen runs draw as the whole text would."""
+    from og_tui.tui.widgets.chat_view import AssistantMessage
+
+    from .helpers import wait_until
+
+    text = SAMPLE * 12
+    rng = random.Random(7)
+    fragments, i = [], 0
+    while i < len(text):
+        step = rng.randint(1, 40)
+        fragments.append(text[i : i + step])
+        i += step
+    reply = AssistantMessage(streaming=True)
+    app = _chat_app(reply)
+    async with app.run_test(size=(100, 40)) as pilot:
+        sent = ""
+        for n, fragment in enumerate(fragments):
+            reply.feed(fragment)
+            sent += fragment
+            if n % 40 == 39:  # (written in several steps: the reply rolls over as it grows)
+                await wait_until(pilot, lambda: reply.shown_text == sent, timeout=30)
+        reply.finish(text, {"completion_tokens": len(fragments)}, [], None)
+        await wait_until(pilot, lambda: not reply.streaming, timeout=60)
+        assert reply.streamed_text == text
+        assert reply.shown_text == text
+        frozen = reply.query("FrozenMarkdown")
+        assert frozen  # (a reply this long ends all frozen)
+        pieces = _FrozenPieces()
+        for part in reply._frozen:
+            pieces.add(part)
+        assert _render(pieces, 96) == _render(RichMarkdown(text, code_theme="monokai"), 96)

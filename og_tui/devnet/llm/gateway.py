@@ -12,7 +12,9 @@ Errors are JSON ``{"error": {"message", "type", "code"}}``; payment problems are
 with the x402 v1 body (``x402Version``, ``error``, ``accepts``, plus ``invalidReason``).
 Paid responses carry ``X-PAYMENT-RESPONSE`` (base64 JSON: success, transaction,
 network, payer, mode, status, processingHash) and ``x-processing-hash``. A stream is
-settled when it ends; its final chunk carries the settlement under ``x402``. No reply
+settled when it ends; its final chunk carries the settlement under ``x402``. An upstream
+stream is relayed in batches: what the upstream sends within ``RELAY_S`` goes on as one
+event (its text joined), in one write. No reply
 (stream or not) runs longer than ``max_reply_seconds``: a stream is ended there with
 ``finish_reason: length``, a non-streamed upstream reply is a 504 (nothing charged).
 See payments.py for the payment guarantees.
@@ -47,6 +49,8 @@ from og_tui.devnet.llm.payments import (
 from og_tui.devnet.tee import service_for as tee_service_for
 
 MAX_TOKENS_LIMIT = 100_000
+# an upstream stream is relayed in batches: what comes within this many seconds is one event
+RELAY_S = 0.03
 
 
 class BadRequest(Exception):
@@ -580,36 +584,32 @@ class Gateway:
                 else:
                     assert up is not None
                     calls: dict[int, dict] = {}
-                    chunks = up.chunks().__aiter__()
                     try:
-                        while True:
-                            left = deadline - loop.time()
-                            if left <= 0:
-                                state["finish"] = "length"
-                                break
-                            try:
-                                obj = await asyncio.wait_for(chunks.__anext__(), timeout=left)
-                            except StopAsyncIteration:
-                                break
-                            except asyncio.TimeoutError:
-                                state["finish"] = "length"
-                                break
-                            for ch in obj.get("choices") or []:
-                                delta = ch.get("delta") or {}
-                                if delta.get("content"):
-                                    state["text"].append(delta["content"])
-                                    yield chunk({"content": delta["content"]})
-                                for tc in delta.get("tool_calls") or []:
-                                    slot = calls.setdefault(
-                                        int(tc.get("index", 0) or 0),
-                                        {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
-                                    )
-                                    slot["id"] = tc.get("id") or slot["id"]
-                                    fn = tc.get("function") or {}
-                                    slot["function"]["name"] += fn.get("name") or ""
-                                    slot["function"]["arguments"] += fn.get("arguments") or ""
-                                if ch.get("finish_reason"):
-                                    state["finish"] = ch["finish_reason"]
+                        # what the upstream sends within RELAY_S goes out as one event
+                        async for batch in up.batches(RELAY_S, deadline):
+                            parts: list[str] = []
+                            for obj in batch:
+                                for ch in obj.get("choices") or []:
+                                    delta = ch.get("delta") or {}
+                                    if delta.get("content"):
+                                        parts.append(delta["content"])
+                                    for tc in delta.get("tool_calls") or []:
+                                        slot = calls.setdefault(
+                                            int(tc.get("index", 0) or 0),
+                                            {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+                                        )
+                                        slot["id"] = tc.get("id") or slot["id"]
+                                        fn = tc.get("function") or {}
+                                        slot["function"]["name"] += fn.get("name") or ""
+                                        slot["function"]["arguments"] += fn.get("arguments") or ""
+                                    if ch.get("finish_reason"):
+                                        state["finish"] = ch["finish_reason"]
+                            if parts:
+                                joined = "".join(parts)
+                                state["text"].append(joined)
+                                yield chunk({"content": joined})
+                        if up.cut:
+                            state["finish"] = "length"
                     except upstream.UpstreamError as exc:
                         payments.release(verified)
                         state["settled"] = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, AsyncIterator, Optional
 
@@ -133,6 +134,8 @@ class UpstreamStream:
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
         self.resp: Optional[httpx.Response] = None
         self.usage: Optional[dict] = None
+        self.cut = False  # batches() stopped at its deadline
+        self._reader: Optional[asyncio.Task] = None
 
     async def open(self) -> None:
         try:
@@ -189,7 +192,53 @@ class UpstreamStream:
             f"The upstream backend for model {self.spec.id} ended the stream without its final [DONE] event."
         )
 
+    async def batches(self, window: float, deadline: float) -> AsyncIterator[list[dict]]:
+        """The upstream chunks in batches: each batch is what came within ``window`` seconds
+        of its first chunk, so the relay writes to its client a few dozen times a second
+        rather than once per token. Ends with the upstream stream, or at ``deadline`` (event
+        loop time; :attr:`cut` is then True). An :class:`UpstreamError` is raised after the
+        batch of what came before it."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+
+        async def read() -> None:
+            try:
+                async for obj in self.chunks():
+                    queue.put_nowait(obj)
+                queue.put_nowait(None)
+            except UpstreamError as exc:
+                queue.put_nowait(exc)
+
+        self._reader = asyncio.ensure_future(read())
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                self.cut = True
+                return
+            try:
+                first = await asyncio.wait_for(queue.get(), timeout=left)
+            except asyncio.TimeoutError:
+                self.cut = True
+                return
+            items = [first]
+            if isinstance(first, dict):
+                await asyncio.sleep(min(window, max(0.0, deadline - loop.time())))
+                while not queue.empty():
+                    items.append(queue.get_nowait())
+            batch: list[dict] = []
+            for item in items:
+                if not isinstance(item, dict):
+                    if batch:
+                        yield batch
+                    if item is None:
+                        return
+                    raise item
+                batch.append(item)
+            yield batch
+
     async def aclose(self) -> None:
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
         if self.resp is not None:
             await self.resp.aclose()
         await self.client.aclose()

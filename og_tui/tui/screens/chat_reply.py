@@ -293,6 +293,13 @@ class ChatReplies:
             if get_current_worker().is_cancelled and stream is not None:
                 stream.close()
 
+    def on_text_area_changed(self, event: Any) -> None:
+        """A key typed into the prompt while a reply streams: the reply draws less often for a
+        moment, so the frames that show the keys are small."""
+        reply = self._reply
+        if reply is not None and reply.widget is not None and getattr(event.text_area, "id", None) == "prompt":
+            reply.widget.typed()
+
     def on_chat_screen_chunk(self, event: "ChatScreen.Chunk") -> None:
         reply = self._replies.get(event.reply_id)
         if reply is not None and reply.widget is not None and reply.widget.is_attached:
@@ -304,6 +311,8 @@ class ChatReplies:
             return
         if self._reply is reply:
             self._reply = None
+        if reply.widget is not None:
+            reply.widget.stream_over()  # (its last words are drawn while the reply is saved)
         meta = dict(event.meta)
         meta.update(
             {

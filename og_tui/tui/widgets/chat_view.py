@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from textual import work
@@ -26,7 +27,14 @@ from textual.widgets import Button, Markdown, Static
 
 from og_tui.tui.format import fmt_units, short_hash
 from og_tui.tui.widgets.chat_log import ChatLog, LoadEarlier  # (the view's container, in its own module)
-from og_tui.tui.widgets.frozen_markdown import FrozenMarkdown, block_starts, hold_full_gc, release_full_gc
+from og_tui.tui.widgets.frozen_markdown import (
+    FrozenMarkdown,
+    LiveMarkdown,
+    SizedByLayout,
+    block_starts,
+    hold_full_gc,
+    release_full_gc,
+)
 
 __all__ = [
     "ChatItem",
@@ -105,7 +113,13 @@ def meta_line(meta: dict[str, Any], decimals: int = 6, symbol: str = "OUSDC") ->
 ROLL_BLOCKS = 8
 ROLL_CHARS = 1200
 # the live Markdown is fed at most this often; fragments that come in between are joined
-FEED_S = 0.05
+FEED_S = 0.1
+# and less often when a write and its frame cost more than this share of a core (slow machine)
+FRAME_SHARE = 0.07
+# while the user types (a key less than TYPING_S ago), at most this often: the frames that
+# draw the keys then redraw the prompt alone, not the layout and the whole visible log
+TYPING_S = 0.6
+TYPING_FEED_S = 0.4
 # once a reply has rolled over, finished blocks are frozen as they come, into pieces of about this size
 FREEZE_CHARS = 1200
 DRAWN_TIMEOUT_S = 0.5  # (a write waits for the last one to be drawn at most this long)
@@ -220,7 +234,7 @@ class ToolCallCard(Vertical):
         self.post_message(self.ResultWanted(self))
 
 
-class AssistantMessage(ChatItem):
+class AssistantMessage(SizedByLayout, ChatItem):
     """A reply: streamed Markdown, tool-call cards and the footer with what it cost."""
 
     DEFAULT_CLASSES = "chat-item assistant-message"
@@ -253,9 +267,14 @@ class AssistantMessage(ChatItem):
         self._ending = asyncio.Event()  # the reply ended: the pump writes what it has without waiting
         self._drawn = asyncio.Event()  # the last write is on screen (or the reply ended)
         self._drawn.set()
+        self._key = asyncio.Event()  # a key was typed in the prompt (or the reply ended)
+        self._key_drawn = asyncio.Event()  # and it is on screen
+        self._key_drawn.set()
         self._gc_held = False  # this reply holds Python's full collections (while it streams)
         self._held: Any = None  # the app's batch holding the next frame for the last write
         self._streamed: list[str] = []
+        self._typed = float("-inf")  # time.monotonic() of the user's last key in the prompt
+        self._frame_cpu = 0.0  # CPU seconds of the event loop's thread per write and its frame (average)
         self._finished = False  # finish() was called (maybe before this widget was mounted)
         self._ready = False  # composed and mounted: its parts can be updated
         self._deferred: list[Any] = []  # updates that came before that
@@ -263,12 +282,12 @@ class AssistantMessage(ChatItem):
     def compose(self) -> ComposeResult:
         yield Static(self.label, classes="chat-who")
         if self.streaming or not self.text:
-            yield Markdown(self.text, classes="assistant-text")
+            yield LiveMarkdown(self.text, classes="assistant-text")
         else:
             # a stored reply: one widget (Rich's Markdown), not one per block: long conversations open fast
             self._frozen = [self.text]
             yield FrozenMarkdown(self.text)
-            yield Markdown("", classes="assistant-text")
+            yield LiveMarkdown("", classes="assistant-text")
         with Vertical(classes="tool-cards"):
             for call in self.tool_calls:
                 yield self.make_card(call)
@@ -339,11 +358,21 @@ class AssistantMessage(ChatItem):
                 if fragment is None:
                     break
                 parts = [fragment]
-                # at most one write every FEED_S, and not before the last one is on screen
-                # (when frames are slow, more is joined into each write); the end goes at once
-                wait = last_write + FEED_S - loop.time()
-                if wait > 0:
-                    await self._wait_for(self._ending, wait)
+                # at most one write every FEED_S (TYPING_FEED_S while the user types, in the
+                # pause after a key), and not before the last one is on screen (when frames are
+                # slow, more is joined into each write); the end goes at once
+                while not self._ending.is_set():
+                    typing = time.monotonic() - self._typed < TYPING_S
+                    every = TYPING_FEED_S if typing else min(TYPING_FEED_S, max(FEED_S, self._frame_cpu / FRAME_SHARE))
+                    wait = last_write + every - loop.time()
+                    if wait > 0:
+                        await self._wait_for(self._ending, wait)  # (a key meanwhile waits longer)
+                        continue
+                    if typing:  # right after the next key is drawn (or once typing stops)
+                        self._key.clear()
+                        await self._wait_for(self._key, TYPING_S)
+                        await self._wait_for(self._key_drawn, DRAWN_TIMEOUT_S)
+                    break
                 await self._wait_for(self._drawn, DRAWN_TIMEOUT_S)
                 while not queue.empty():
                     fragment = queue.get_nowait()
@@ -352,6 +381,7 @@ class AssistantMessage(ChatItem):
                         break
                     parts.append(fragment)
                 text = "".join(parts)
+                cpu = time.thread_time()
                 if ended:
                     # the last words and the reply's footer in one frame; a long reply ends
                     # all frozen, as it is drawn when the conversation is opened again
@@ -371,7 +401,7 @@ class AssistantMessage(ChatItem):
                 last_write = loop.time()
                 if not self._ending.is_set():
                     self._drawn.clear()
-                    self.call_after_refresh(self._drawn.set)
+                    self.call_after_refresh(self._on_drawn, cpu)
         finally:
             self._stream_done()
             self._release_frame()
@@ -379,6 +409,11 @@ class AssistantMessage(ChatItem):
                 self.set_timer(GC_RELEASE_S, self._release_gc)  # (once the last frame is drawn)
             else:
                 self._release_gc()
+
+    def _on_drawn(self, cpu: float) -> None:
+        spent = time.thread_time() - cpu
+        self._frame_cpu = spent if not self._frame_cpu else 0.7 * self._frame_cpu + 0.3 * spent
+        self._drawn.set()
 
     def _release_gc(self) -> None:
         if self._gc_held:
@@ -448,12 +483,28 @@ class AssistantMessage(ChatItem):
         if self._queue is not None:
             self._queue.put_nowait(text)
 
+    def typed(self) -> None:
+        """The user pressed a key in the prompt: writes slow down for a moment (see TYPING_S)."""
+        self._typed = time.monotonic()
+        if self.is_attached:
+            self._key_drawn.clear()
+            self.call_after_refresh(self._key_drawn.set)
+        self._key.set()
+
+    def stream_over(self) -> None:
+        """No more fragments will come (finish() follows once the reply is saved): what came
+        is drawn at once, without waiting for the next write's turn."""
+        for event in (self._ending, self._drawn, self._key, self._key_drawn):
+            event.set()
+
     def _end_stream(self) -> None:
         """No more fragments: the pump writes what it holds now and stops."""
         if self._queue is not None:
             self._queue.put_nowait(None)
         self._ending.set()
         self._drawn.set()
+        self._key.set()
+        self._key_drawn.set()
         self._hold_frame()
 
     def _hold_frame(self) -> None:

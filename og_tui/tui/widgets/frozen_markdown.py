@@ -1,15 +1,42 @@
 """Finished blocks of a streaming reply, frozen: drawn as static Rich Markdown instead of
-one Textual widget per block, so a long reply keeps few live widgets. Also the process-wide
-pause of full garbage collections while a reply streams.
+one Textual widget per block, so a long reply keeps few live widgets. Also the live Markdown
+a reply streams into (one layout per write), and the process-wide pause of full garbage
+collections while a reply streams.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Static
+from textual.widgets import Markdown, Static
 
-__all__ = ["FrozenMarkdown", "block_starts", "hold_full_gc", "release_full_gc"]
+__all__ = ["FrozenMarkdown", "LiveMarkdown", "SizedByLayout", "block_starts", "hold_full_gc", "release_full_gc"]
+
+
+class SizedByLayout:
+    """Mixed into a widget whose height follows its content (``height: auto``, not
+    scrollable): when it grows, the layout that grew it is all there is to do.
+
+    Textual otherwise treats the new size as a change of the widget's ``virtual_size``
+    (a reactive with ``layout=True``): it asks for a second layout of the whole screen on
+    the next frame and repaints the widget again, so every write to a streaming reply
+    cost two layouts and two repaints of the visible log."""
+
+    def _size_updated(self, size: Any, virtual_size: Any, container_size: Any, layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
+
+
+class LiveMarkdown(SizedByLayout, Markdown):
+    """The Markdown a reply streams into: it and its blocks grow with one layout per write."""
+
+    _sized: dict[type, type] = {}  # Textual's block class -> the same, sized by layout
+
+    def get_block_class(self, block_name: str) -> Any:
+        base = super().get_block_class(block_name)
+        sized = self._sized.get(base)
+        if sized is None:
+            sized = self._sized[base] = type(base.__name__, (SizedByLayout, base), {})
+        return sized
 
 
 _gc_holds = 0
@@ -96,7 +123,7 @@ class _FrozenPieces:
             yield from cached[1]
 
 
-class FrozenMarkdown(Static):
+class FrozenMarkdown(SizedByLayout, Static):
     """Finished blocks of a reply, drawn as one widget (Rich's Markdown): a stored reply, or
     the blocks a long streaming reply has finished."""
 

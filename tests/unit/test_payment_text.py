@@ -68,7 +68,9 @@ def test_a_v1_reply_line_is_unchanged():
 
 def test_payment_rows_name_their_token_and_scheme(tmp_path):
     profile = _local(tmp_path, "2")
-    v2 = SimpleNamespace(token=constants.OPG_DEVNET_ADDRESS, mode="private", detail={"x402_version": 2, "scheme": "upto"})
+    v2 = SimpleNamespace(
+        token=constants.OPG_DEVNET_ADDRESS, mode="private", detail={"x402_version": 2, "scheme": "upto"}
+    )
     v1 = SimpleNamespace(token=profile.payment_token, mode="settle-batch", detail={})
     assert payment_token(v2, profile) == ("OPG", 18) and payment_token(v1, profile) == ("OUSDC", 6)
     assert payment_kind(v2, profile) == "x402 v2 upto · private"

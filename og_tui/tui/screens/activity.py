@@ -182,7 +182,6 @@ class ActivityScreen(OGScreen):
         keep = table.cursor_row
         table.clear()
         self._payments = {}
-        profile = self.app.ctx.profile
         for row in rows:
             key = f"pay-{row.id}"
             self._payments[key] = row
@@ -207,7 +206,11 @@ class ActivityScreen(OGScreen):
         profile = self.app.ctx.profile
         symbol, decimals = payment_token(row, profile)
         amount = fmt_units(row.amount, decimals, 6)
-        return amount if str(profile.x402_version) == "1" and symbol == profile.payment_token_symbol else f"{amount} {symbol}"
+        return (
+            amount
+            if str(profile.x402_version) == "1" and symbol == profile.payment_token_symbol
+            else f"{amount} {symbol}"
+        )
 
     @on(DataTable.RowHighlighted, "#payments")
     def _payment_highlighted(self) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "cap_token",
     "settlement_choices",
     "default_settlement",
+    "settlement_in",
     "reply_payment",
     "payment_token",
     "payment_kind",
@@ -48,14 +49,19 @@ def settlement_choices(profile: Any) -> tuple[str, ...]:
 def default_settlement(profile: Any, wanted: str | None = None) -> str:
     """``wanted`` when the profile's generation offers it, else its name there (settle ->
     private, settle-batch -> batch and back), else the generation's first choice."""
+    return settlement_in(generation(profile), wanted)
+
+
+def settlement_in(gen: str, wanted: str | None) -> str:
+    """:func:`default_settlement` for a generation ("1" or "2")."""
     from og_tui.core.x402_v2 import v1_mode, v2_mode
 
-    choices = settlement_choices(profile)
+    choices = V2_SETTLEMENTS if gen == "2" else V1_SETTLEMENTS
     if wanted in choices:
         return str(wanted)
     if not wanted:
         return choices[0]
-    mapped = v2_mode(wanted) if generation(profile) == "2" else v1_mode(wanted)
+    mapped = v2_mode(wanted) if gen == "2" else v1_mode(wanted)
     return mapped if mapped in choices else choices[0]
 
 

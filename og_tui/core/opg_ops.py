@@ -69,8 +69,9 @@ def approval_lines(plan: ApprovalPlan, cost: dict[str, int], profile: Any) -> li
 
     fee = format_amount(cost["fee_wei"], constants.NATIVE_DECIMALS, max_decimals=9)
     symbol = getattr(profile, "native_symbol", constants.NATIVE_SYMBOL)
+    now = f"Permit2 may move {_opg(plan.allowance)} of your OPG now"
     return [
-        f"Permit2 may now move {_opg(plan.allowance)} of your OPG; x402 v2 payments need {_opg(plan.needed)}.",
+        f"{now}; this payment needs up to {_opg(plan.needed)}." if plan.needed < plan.amount else f"{now}.",
         f"token    OPG {plan.token} (chain {plan.chain_id})",
         f"call     approve(spender, amount) from {plan.owner}",
         f"spender  Permit2 {plan.spender}",

@@ -22,6 +22,7 @@ __all__ = [
     "settlement_in",
     "reply_payment",
     "payment_token",
+    "is_opg",
     "payment_kind",
 ]
 
@@ -86,14 +87,16 @@ def reply_payment(meta: dict[str, Any]) -> str | None:
     )
 
 
-def _is_v2(row: Any, profile: Any) -> bool:
-    detail = getattr(row, "detail", None) or {}
-    if str(detail.get("x402_version") or "") == "2":
-        return True
-    token = str(getattr(row, "token", "") or "").lower()
+def is_opg(token: Any, profile: Any) -> bool:
+    """``token`` (an address) is OPG: the devnet's, Base's or the profile's ``opg_token``."""
     opg = {constants.OPG_DEVNET_ADDRESS.lower(), constants.OPG_PUBLIC_ADDRESS.lower()}
     opg.add(str(getattr(profile, "opg_token", "") or "").lower())
-    return bool(token) and token in opg
+    return bool(token) and str(token).lower() in opg
+
+
+def _is_v2(row: Any, profile: Any) -> bool:
+    detail = getattr(row, "detail", None) or {}
+    return str(detail.get("x402_version") or "") == "2" or is_opg(getattr(row, "token", None), profile)
 
 
 def payment_token(row: Any, profile: Any) -> tuple[str, int]:

@@ -141,6 +141,14 @@ async def test_v2_payments_name_their_token_scheme_and_mode(app_env):
         settlement_tx=SETTLE_TX,
         created_at=FIXED_TIME + 60,
     )
+    db.add_tx(
+        "0x" + "06" * 32,
+        "approve-opg",
+        status="confirmed",
+        value=5 * 10**18,
+        token=constants.OPG_DEVNET_ADDRESS,
+        profile="local",
+    )
     db.close()
     app = make_app(settings, autostart_devnet=False, poll=False)
     app.connect = lambda: None
@@ -148,10 +156,19 @@ async def test_v2_payments_name_their_token_scheme_and_mode(app_env):
         await app.action_goto("activity")
         table = app.screen.query_one("#payments", DataTable)
         await wait_until(pilot, lambda: table.row_count == 2)
+        detail = app.screen.query_one("#tx-detail", Static)
+        txs = app.screen.query_one("#txs", DataTable)
+        await wait_until(pilot, lambda: txs.row_count == 1)
+        txs.focus()
+        txs.move_cursor(row=0)
+        app.screen._detail(app.screen._current())
+        await wait_until(pilot, lambda: "approve-opg" in str(detail.content))
+        assert "value  5 OPG" in str(detail.content)  # what Permit2 may move
         assert [str(table.get_row_at(i)[2]) for i in range(2)] == ["0.00003 OPG", "0.00004 OUSDC"]
         assert str(table.columns[table.ordered_columns[2].key].label) == "Paid"
         table.focus()
+        table.move_cursor(row=1)
+        await pilot.pause()
         table.move_cursor(row=0)
-        detail = app.screen.query_one("#tx-detail", Static)
         await wait_until(pilot, lambda: "x402 v2 upto · private" in str(detail.content))
         assert "amount 0.00003 OPG" in str(detail.content)

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from og_tui.tui.format import fmt_time, fmt_units, short_hash
-from og_tui.tui.payment_text import payment_kind, payment_token
+from og_tui.tui.payment_text import is_opg, payment_kind, payment_token
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.widgets.list_filter import ListFilter, matches
 from og_tui.tui.widgets.motions import NavDataTable
@@ -294,6 +294,8 @@ class ActivityScreen(OGScreen):
             return f"{fmt_units(units, 18, 6)} OG"
         if token in (profile.payment_token_symbol, "OUSDC"):
             return f"{fmt_units(units, profile.payment_token_decimals, 6)} {token}"
+        if is_opg(token, profile):  # (e.g. the approve of x402 v2: what Permit2 may move)
+            return f"{fmt_units(units, 18, 6)} OPG"
         return f"{units} {token} (atomic units)"
 
     def action_copy_hash(self) -> None:

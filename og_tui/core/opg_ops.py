@@ -104,14 +104,14 @@ def send_approve(
     profile: Any,
     signer: Any,
     plan: ApprovalPlan,
-    on_status: Optional[Callable[[str, dict], None]] = None,
+    on_status: Optional[Callable[[str, dict[str, Any]], None]] = None,
 ) -> dict[str, Any]:
     """Send the planned approve and wait for it; recorded in ``store`` (kind ``approve-opg``)
     as pending once sent, then confirmed with its gas and block. Returns the mined outcome."""
     detail = {"symbol": constants.OPG_NAME, "decimals": constants.OPG_DECIMALS, "spender": plan.spender}
     mined: dict[str, Any] = {}
 
-    def status(stage: str, info: dict) -> None:
+    def status(stage: str, info: dict[str, Any]) -> None:
         if stage == "sent" and store is not None:
             store.add_tx(
                 info["hash"],

@@ -65,3 +65,12 @@ def test_chat_explains_the_approve_it_needs_then_approve_asks_and_chat_pays_in_o
 def test_bad_amounts_are_named(cli):
     assert "OPG" in cli.fails(2, "account", "approve-opg", "--amount", "-1", "--yes")["error"]
     assert "OPG" in cli.fails(2, "account", "approve-opg", "--amount", "lots", "--yes")["error"]
+
+
+def test_a_402_the_profile_cannot_pay_names_the_scheme_and_network(devnet, tmp_path):
+    other = Cli(tmp_path, devnet.port)
+    (tmp_path / "config").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "config" / "config.toml").write_text(V2_CONFIG + "x402_v2_chain_id = 8453\n")
+    other.ok("account", "new", "--use", "--json")
+    err = other.fails(1, "chat", "--max-tokens", "20", "Hello")
+    assert "upto on eip155:107401" in err["error"] and "on eip155:8453" in err["error"], err

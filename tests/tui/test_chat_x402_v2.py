@@ -26,12 +26,12 @@ from .test_chat_screen import _of, _open_chat, _say
 pytestmark = pytest.mark.e2e
 
 
-def _v2_settings(app_env, devnet):
+def _v2_settings(app_env, devnet, extra: str = ""):
     from pathlib import Path
 
     config = Path(app_env["OG_TUI_CONFIG_DIR"])
     config.mkdir(parents=True, exist_ok=True)
-    (config / "config.toml").write_text('[profiles.local]\nx402_version = "2"\n')
+    (config / "config.toml").write_text('[profiles.local]\nx402_version = "2"\n' + extra)
     settings = settings_for(app_env, devnet.port)
     assert settings.profile.x402_version == "2"
     wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
@@ -96,3 +96,21 @@ async def test_v2_chat_asks_to_approve_opg_then_pays_in_opg(devnet, app_env):
     [payment] = db.list_payments()
     assert payment.token == constants.OPG_DEVNET_ADDRESS and payment.mode == "private"
     assert payment.amount == int(meta["cost"])  # upto: what the streamed reply cost, not the maximum
+
+
+async def test_a_402_the_profile_cannot_pay_names_the_scheme_and_network(devnet, app_env):
+    """A profile paying x402 v2 on another chain than the gateway's: the reply fails naming
+    what the server asked for and what the profile pays; nothing is signed or asked."""
+    settings, app, _address = _v2_settings(app_env, devnet, "x402_v2_chain_id = 8453\n")
+    seen: list = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        screen = await _open_chat(pilot)
+        await _say(pilot, screen, "Hello")
+        await wait_until(pilot, lambda: _of(seen, ChatScreen.Failed), timeout=30)
+        [failed] = _of(seen, ChatScreen.Failed)
+        assert failed.kind == "payment"
+        assert "upto on eip155:107401" in failed.text and "on eip155:8453" in failed.text, failed.text
+        reply = screen.query(AssistantMessage).last()
+        await wait_until(pilot, lambda: "eip155:8453" in str(reply.query_one(".reply-error").render()))
+        assert not isinstance(app.screen, ConfirmDialog)
+    assert not Store(settings.db_path).list_payments()

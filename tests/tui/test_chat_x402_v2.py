@@ -114,3 +114,15 @@ async def test_a_402_the_profile_cannot_pay_names_the_scheme_and_network(devnet,
         await wait_until(pilot, lambda: "eip155:8453" in str(reply.query_one(".reply-error").render()))
         assert not isinstance(app.screen, ConfirmDialog)
     assert not Store(settings.db_path).list_payments()
+
+
+async def test_a_v2_profile_shows_the_wallets_opg(devnet, app_env):
+    from og_tui.tui.widgets.status_bar import status_content
+
+    _settings, app, _address = _v2_settings(app_env, devnet)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.net.connected)
+        app.poll_chain()
+        await wait_until(pilot, lambda: app.net.opg_units is not None, timeout=20)
+        assert app.net.opg_units == 1_000 * 10**18  # the devnet faucet's OPG
+        assert "1,000 OUSDC · 1,000 OPG" in str(status_content(app.net))

@@ -26,14 +26,14 @@ from .test_chat_screen import _of, _open_chat, _say
 pytestmark = pytest.mark.e2e
 
 
-def _v2_settings(app_env, devnet, extra: str = ""):
+def _v2_settings(app_env, devnet, extra: str = "", version: str = "2"):
     from pathlib import Path
 
     config = Path(app_env["OG_TUI_CONFIG_DIR"])
     config.mkdir(parents=True, exist_ok=True)
-    (config / "config.toml").write_text('[profiles.local]\nx402_version = "2"\n' + extra)
+    (config / "config.toml").write_text(f'[profiles.local]\nx402_version = "{version}"\n' + extra)
     settings = settings_for(app_env, devnet.port)
-    assert settings.profile.x402_version == "2"
+    assert settings.profile.x402_version == version
     wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
     info = wallets.import_key("v2", "0x" + bytes(Account.create().key).hex(), TEST_PASSPHRASE)  # its own allowance
     wallets.set_active(info.address)
@@ -126,3 +126,15 @@ async def test_a_v2_profile_shows_the_wallets_opg(devnet, app_env):
         await wait_until(pilot, lambda: app.net.opg_units is not None, timeout=20)
         assert app.net.opg_units == 1_000 * 10**18  # the devnet faucet's OPG
         assert "1,000 OUSDC · 1,000 OPG" in str(status_content(app.net))
+
+
+async def test_an_auto_profile_keeps_the_v1_controls_and_shows_both_caps(devnet, app_env):
+    _settings, app, _address = _v2_settings(app_env, devnet, version="auto")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_chat(pilot)
+        pane = screen.params_pane
+        options = pane.query_one("#p-settlement", Select)._options
+        assert [str(o[1]) for o in options if o[1] is not Select.NULL] == ["settle-batch", "settle", "settle-metadata"]
+        assert "(OUSDC)" in str(pane.query_one("#p-cap-label", Label).render())
+        await wait_until(pilot, lambda: "OPG" in str(pane.query_one("#p-spent").render()))
+        assert str(pane.query_one("#p-spent").render()) == "spent this run 0 / 5 OUSDC · 0 / 5 OPG"

@@ -457,12 +457,17 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     def _show_spent(self) -> None:
         if not self.session.caps_made:  # (made by the first store job, off the loop)
             return
+        profile = self.app.ctx.profile
         try:
-            caps = self.session.caps_for(self.app.ctx.profile)
+            caps = self.session.caps_for(profile)
+            # x402_version "auto": the 402 picks the token, so both are shown
+            both = [caps, self.session.opg_caps] if str(profile.x402_version) == "auto" else [caps]
         except Exception:  # noqa: BLE001 - bad cap setting: shown when sending
             return
-        run = "no cap" if caps.per_run is None else caps.fmt(caps.per_run)
-        self.params_pane.show_spent(f"spent this run {fmt_units(caps.spent, caps.decimals, 6)} / {run}")
+        spent = [
+            f"{fmt_units(c.spent, c.decimals, 6)} / {'no cap' if c.per_run is None else c.fmt(c.per_run)}" for c in both
+        ]
+        self.params_pane.show_spent(f"spent this run {' · '.join(spent)}")
 
     def read_params(self) -> dict[str, Any]:
         """The pane's values checked; raises ValueError naming the field (and shows the pane)."""

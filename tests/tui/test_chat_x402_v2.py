@@ -54,10 +54,10 @@ async def test_v2_chat_asks_to_approve_opg_then_pays_in_opg(devnet, app_env):
         async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
             screen = await _open_chat(pilot, max_tokens=40)
             pane = screen.params_pane
+            await wait_until(pilot, lambda: pane.query_one("#p-cap").value == "0.5")  # llm_cap_opg_per_request
             settlement = pane.query_one("#p-settlement", Select)
             assert [str(o[1]) for o in settlement._options if o[1] is not Select.NULL] == ["batch", "private"]
             assert "(OPG)" in str(pane.query_one("#p-cap-label", Label).render())
-            assert pane.query_one("#p-cap").value == "0.5"  # llm_cap_opg_per_request
             settlement.value = "private"
             await _say(pilot, screen, "How does upto settle?")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), timeout=30)
@@ -133,6 +133,7 @@ async def test_an_auto_profile_keeps_the_v1_controls_and_shows_both_caps(devnet,
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_chat(pilot)
         pane = screen.params_pane
+        await wait_until(pilot, lambda: "OPG" in str(pane.query_one("#p-spent").render()))
         options = pane.query_one("#p-settlement", Select)._options
         assert [str(o[1]) for o in options if o[1] is not Select.NULL] == ["settle-batch", "settle", "settle-metadata"]
         assert "(OUSDC)" in str(pane.query_one("#p-cap-label", Label).render())

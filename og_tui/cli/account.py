@@ -366,3 +366,76 @@ def use_cmd(ctx: click.Context, wallet: str, as_json: bool) -> None:
     store = wallet_store(settings_of(ctx))
     info = store.set_active(_resolve_wallet(store, wallet).address)
     emit(as_json, _wallet_dict(info, info.address), f"Active wallet: {info.name} ({info.address})")
+
+
+@account.command("approve-opg")
+@click.option(
+    "--amount",
+    default=None,
+    help="OPG Permit2 may move, e.g. 5 (default: the per-run OPG cap, llm_cap_opg_per_run); 0 revokes.",
+)
+@click.option("--from", "from_wallet", default=None, help="Paying wallet (address or name; default: active).")
+@click.option("--dry-run", is_flag=True, help="Show the approve; send nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@click.pass_context
+@handle_errors
+def approve_opg_cmd(
+    ctx: click.Context, amount: Optional[str], from_wallet: Optional[str], dry_run: bool, yes: bool, as_json: bool
+) -> None:
+    """Let Permit2 move OPG for x402 v2 payments: shows the approve and asks before sending it."""
+    from og_tui.core import constants as C
+    from og_tui.core.amounts import format_amount, parse_amount
+    from og_tui.core.errors import ValidationError
+    from og_tui.core.opg_ops import approval_lines, default_amount, estimate, plan_dict, plan_for, send_approve
+
+    settings = settings_of(ctx)
+    profile = settings.profile
+    store = wallet_store(settings)
+    info = _resolve_wallet(store, from_wallet)
+    if amount is not None:
+        try:
+            units = parse_amount(amount, C.OPG_DECIMALS, allow_zero=True, symbol=C.OPG_NAME)
+        except ValidationError as exc:
+            raise ValidationError(f"--amount {amount!r}: {exc} Give an OPG amount such as 5 (0 revokes).") from None
+    else:
+        units = default_amount(0, settings)
+        if not units:
+            raise ValidationError("llm_cap_opg_per_run is off: say how much OPG Permit2 may move with --amount.")
+
+    def opg(n: int) -> str:
+        return f"{format_amount(n, C.OPG_DECIMALS, max_decimals=C.OPG_DECIMALS)} OPG"
+
+    chain, _devnet = open_chain(settings, as_json)
+    with chain, history(settings) as records:
+        plan = plan_for(chain, profile, info.address, units, amount=units)
+        if amount is None and not plan.required:
+            emit(
+                as_json,
+                {**plan_dict(plan), "sent": False},
+                f"Permit2 may already move {opg(plan.allowance)} of {info.name}'s OPG; nothing was sent "
+                "(--amount sets another allowance).",
+            )
+            return
+        cost = estimate(chain, plan)
+        if dry_run:
+            lines = "\n".join(approval_lines(plan, cost, profile))
+            emit(as_json, {**plan_dict(plan, cost), "sent": False}, f"{lines}\nNothing was sent (--dry-run).")
+            return
+        if not (as_json or yes):
+            click.echo("\n".join(approval_lines(plan, cost, profile)), err=True)
+        confirm_or_fail(as_json, yes, f"Send this approve from {info.name}?")
+        signer = _unlock(store, info)
+
+        def on_status(stage: str, data: dict) -> None:
+            if stage == "sent":
+                progress(as_json, f"sent {data['hash']}, waiting for the receipt...")
+
+        outcome = send_approve(chain, records, profile, signer, plan, on_status=on_status)
+        del signer
+    emit(
+        as_json,
+        {**plan_dict(plan, cost), "sent": True, **outcome},
+        f"Approved: Permit2 may move {opg(plan.amount)} of {info.name}'s OPG for x402 v2 payments\n"
+        f"tx {outcome['hash']} in block {outcome['block']}",
+    )

@@ -19,7 +19,7 @@ import click
 
 from og_tui.cli._common import emit, fail, handle_errors, json_option, open_chain, settings_of, wallet_store
 
-SETTLEMENTS = ["settle", "settle-metadata", "settle-batch"]
+SETTLEMENTS = ["settle", "settle-metadata", "settle-batch", "private", "batch"]  # (the last two: x402 v2)
 
 
 def _signer(settings: Any, wallet: Optional[str]) -> Any:
@@ -113,9 +113,35 @@ def _tool_choice(value: Optional[str]) -> Any:
     return text
 
 
+def _explains_allowance(fn: Any) -> Any:
+    """x402 v2: a too-small OPG allowance of Permit2 says which command sends the approve."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from og_tui.core.opg_allowance import AllowanceTooSmall, _fmt_units
+
+        try:
+            return fn(*args, **kwargs)
+        except AllowanceTooSmall as exc:
+            exc.hint = (
+                "Run `og-tui account approve-opg` (it shows the approve and asks first; the payment needs "
+                f"--amount {_fmt_units(exc.plan.needed).removesuffix(' OPG')} at least), then retry."
+            )
+            raise
+
+    return wrapper
+
+
 def _meta_line(meta: Any) -> str:
     parts = [f"{meta.completion_tokens} tokens", f"{meta.tokens_per_s:.0f} tok/s"]
-    if meta.mode == "TEE":
+    if meta.mode == "TEE" and getattr(meta, "x402_version", 0) == 2:
+        from og_tui.core.x402_v2 import describe_payment
+
+        parts.append(f"cost {describe_payment(meta)}")  # token, scheme, settlement mode, where it stands
+        if meta.payment_hash:
+            parts.append(f"payment {meta.payment_hash}")
+    elif meta.mode == "TEE":
         parts.append(f"cost {meta.cost_text or meta.cost}")
         if meta.settlement_tx:
             parts.append(
@@ -176,6 +202,7 @@ def _check_tool_calls(calls: list) -> None:
 @json_option
 @click.pass_context
 @handle_errors
+@_explains_allowance
 def chat(
     ctx: click.Context,
     message: tuple,
@@ -292,6 +319,7 @@ def chat(
 @json_option
 @click.pass_context
 @handle_errors
+@_explains_allowance
 def complete(
     ctx: click.Context,
     prompt: tuple,

@@ -92,6 +92,7 @@ def gateway(
     from og_tui.cli.chat import _signer
     from og_tui.core.errors import ValidationError
     from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_v2 import opg_caps
     from og_tui.serve.keys import KeyBook
     from og_tui.serve.runner import GatewayServer, build_gateway, check_port, is_loopback
 
@@ -116,6 +117,7 @@ def gateway(
             chain=chain,
             settlement=settlement,
             default_max_tokens=max_tokens,
+            opg_caps=opg_caps(settings),
         )
         del signer
         server = GatewayServer(gw, host, port)

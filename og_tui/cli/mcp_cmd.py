@@ -61,6 +61,7 @@ def mcp(
     from og_tui.cli.chat import _signer
     from og_tui.core.store import Store
     from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_v2 import opg_caps
     from og_tui.serve.mcp_server import McpApp
     from og_tui.serve.mcp_store import ApprovalQueue, McpKeyBook
     from og_tui.serve.mcp_tools import McpBackend
@@ -90,6 +91,7 @@ def mcp(
             chain=chain,
             caps=SpendCaps.from_settings(settings),
             data_dir=settings.data_dir,
+            opg_caps=opg_caps(settings),
         )
         del signer
         app = McpApp(

@@ -15,6 +15,7 @@ missing (their rows are kept) and drops ``chat_schema``.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import Optional, Sequence
 
 from og_tui.core.errors import OGError
@@ -198,6 +199,9 @@ MIGRATIONS: Sequence[str] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+_MIGRATING = threading.Lock()
+
+
 def migrate(
     conn: sqlite3.Connection,
     target: Optional[int] = None,
@@ -215,15 +219,18 @@ def migrate(
             f"The history database has schema version {current}, newer than this og-tui understands ({len(steps)}).",
             hint="Upgrade og-tui, or point OG_TUI_DATA_DIR at another folder.",
         )
-    for version in range(current + 1, target + 1):
-        script = steps[version - 1]
-        # executescript commits first; wrap each step so a failure leaves the old version.
-        try:
-            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
-        except sqlite3.DatabaseError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise error(f"Upgrading the history database to version {version} failed: {exc}.") from None
+    with _MIGRATING:  # the app opens the file twice (history, chats), from two threads at start
+        for version in range(current + 1, target + 1):
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                continue  # made meanwhile through another connection to the same file
+            script = steps[version - 1]
+            # executescript commits first; wrap each step so a failure leaves the old version.
+            try:
+                conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+            except sqlite3.DatabaseError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise error(f"Upgrading the history database to version {version} failed: {exc}.") from None
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 

@@ -471,6 +471,10 @@ class LLMClient:
         if stream:
 
             def done(s: ChatStream) -> None:
+                if getattr(auth, "x402_version", 1) == 2:
+                    from og_tui.core.x402_v2 import stream_cost
+
+                    stream_cost(s.meta, auth, getattr(s, "x402", None))  # upto: what the reply cost
                 self._record_settlement(s.meta)
                 s.meta.tee = tee_check.verify_stream(self, body, s)
 

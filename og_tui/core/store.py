@@ -412,6 +412,11 @@ class Store:
             row = self._execute("SELECT * FROM payments WHERE id = ?", (int(payment_id),)).fetchone()
         return self._payment(row) if row is not None else None
 
+    def set_payment_amount(self, payment_id: int, amount: int) -> None:
+        """What a payment charged once it is known (x402 v2 ``upto``, streamed: at the reply's end)."""
+        with self._lock:
+            self._execute("UPDATE payments SET amount = ? WHERE id = ?", (_to_text_int(amount), int(payment_id)))
+
     def payments_by_processing_hash(self, processing_hash: str) -> List[PaymentRecord]:
         rows = self._execute(
             "SELECT * FROM payments WHERE hash = ? OR json_extract(detail, '$.processing_hash') = ?",

@@ -27,6 +27,7 @@ token. That is a transaction of its own, never sent behind the user's back (opg_
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import time
@@ -432,7 +433,11 @@ class X402V2PaymentAuth(httpx.Auth):
                 self.caps.release(amount)
             return
         pr = decode_payment_required(response.headers.get(PAYMENT_RESPONSE_HEADER)) or {}
-        charged = int(pr.get("amount") or amount)
+        said = str(pr.get("amount") or "0")
+        charged = int(said) if said.isdigit() and int(said) > 0 else amount
+        # a stream's headers come before the reply: what an upto reply cost comes with its last
+        # chunk (stream_settled); until then the whole authorized amount counts
+        self.provisional = charged == amount and pr.get("status") == "pending"
         if self.caps is not None and charged < amount:
             self.caps.release(amount - charged)  # upto: only what the reply cost counts as spent
         self.settlement_tx = response.headers.get(SETTLEMENT_TX_HEADER)
@@ -461,7 +466,7 @@ class X402V2PaymentAuth(httpx.Auth):
             return
         try:
             status = info.status if info.status in ("queued", "settled", "failed") else "pending"
-            self.store.add_payment(
+            self.record_id = self.store.add_payment(
                 info.amount,
                 payee=info.payee,
                 mode=v2_mode(self.settlement),
@@ -484,11 +489,37 @@ class X402V2PaymentAuth(httpx.Auth):
                 },
                 status=status,
                 settlement_tx=info.transaction if status == "settled" else None,
-            )
+            ).id
         except Exception:  # noqa: BLE001 - history must not break a paid request
             import logging
 
             logging.getLogger(__name__).debug("history must not break a paid request", exc_info=True)
+
+    provisional = False  # a streamed reply: the charge is known at its end (stream_settled)
+    record_id: Optional[int] = None
+
+    def stream_settled(self, x402: Dict[str, Any]) -> Optional[int]:
+        """A streamed reply's last chunk says what it cost (``upto`` charges the reply, not the
+        maximum): the spend caps and the payment history keep only that. Returns the charge."""
+        info = self.payment
+        if not self.provisional or info is None:
+            return None
+        said = str((x402 or {}).get("amount") or "")
+        if not said.isdigit() or not 0 < int(said) <= info.amount:
+            return None
+        self.provisional = False
+        charged = int(said)
+        if self.caps is not None and charged < info.amount:
+            self.caps.release(info.amount - charged)
+        self.payment = dataclasses.replace(info, amount=charged)
+        if self.store is not None and self.record_id is not None:
+            try:
+                self.store.set_payment_amount(self.record_id, charged)
+            except Exception:  # noqa: BLE001 - history must not break a paid request
+                import logging
+
+                logging.getLogger(__name__).debug("history must not break a paid request", exc_info=True)
+        return charged
 
 
 class AutoPaymentAuth(httpx.Auth):
@@ -510,6 +541,9 @@ class AutoPaymentAuth(httpx.Auth):
     @property
     def requirement(self) -> Optional[Dict[str, Any]]:
         return getattr(self.chosen, "requirement", None)
+
+    def stream_settled(self, x402: Dict[str, Any]) -> Optional[int]:
+        return self.v2.stream_settled(x402) if self.chosen is self.v2 else None
 
     def __getattr__(self, name: str) -> Any:  # settlement_tx, blob_id of the v2 side
         if name in ("settlement_tx", "blob_id"):
@@ -589,6 +623,15 @@ def payment_meta(meta: Any, resp: httpx.Response, auth: Any) -> None:
         meta.payer = info.payer
         meta.payee = info.payee
         meta.cost_text = _fmt_units(info.amount)
+
+
+def stream_cost(meta: Any, auth: Any, x402: Optional[Dict[str, Any]]) -> None:
+    """A streamed v2 reply ended: its cost (ReplyMeta) is what its last chunk says was charged."""
+    settled = getattr(auth, "stream_settled", None)
+    charged = settled(x402 or {}) if settled is not None and x402 else None
+    if charged:
+        meta.cost = charged
+        meta.cost_text = _fmt_units(charged)
 
 
 def describe_payment(meta: Any) -> str:

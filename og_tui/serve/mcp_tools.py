@@ -148,6 +148,7 @@ class McpBackend:
         chain: Any,
         caps: Any = None,
         data_dir: Any = None,
+        opg_caps: Any = None,
         hub: Any = None,
     ) -> None:
         from og_tui.core.alpha import AlphaClient
@@ -163,7 +164,7 @@ class McpBackend:
         self.data_dir = data_dir
         self.hub = hub or HubClient(profile.hub_url, profile.auth_url, getattr(profile, "firebase_api_key", None))
         self.inference = InferenceClient(chain, profile.inference_contract, profile.api_url)
-        self.llm = LLMClient(profile, signer, store=store, caps=caps, chain=chain)
+        self.llm = LLMClient(profile, signer, store=store, caps=caps, chain=chain, opg_caps=opg_caps)
         self.alpha = AlphaClient(
             chain, scheduler_address=profile.scheduler_address, price_feed_address=profile.price_feed_precompile
         )

@@ -59,6 +59,7 @@ def build_gateway(
     chain: Any = None,
     settlement: str = "settle-batch",
     default_max_tokens: int = DEFAULT_MAX_TOKENS,
+    opg_caps: Any = None,
 ) -> Gateway:
     """A Gateway paying from ``signer`` on ``profile``; payments go to the history at ``db_path``."""
     from og_tui.core.llm import LLMClient
@@ -67,7 +68,8 @@ def build_gateway(
     store = Store(db_path)
     book = KeyBook(db_path, store=store)  # one connection to the file in this process
     gcaps = GatewayCaps(book, caps, decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol)
-    client = LLMClient(profile, signer, store=store, caps=gcaps, chain=chain)
+    # (x402 v2 payments count against ``opg_caps``, the global OPG caps; the keys' budgets are in the profile's token)
+    client = LLMClient(profile, signer, store=store, caps=gcaps, chain=chain, opg_caps=opg_caps)
     return Gateway(client, book, gcaps, settlement=settlement, default_max_tokens=default_max_tokens, store=store)
 
 

@@ -337,9 +337,11 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
             address = self.net.address
             if address:
                 token = ctx.profile.payment_token
+                opg = ctx.profile.opg_token if str(ctx.profile.x402_version) != "1" else None
                 balances = m.Balances(
                     native_wei=chain.balance(address),
                     token_units=chain.token_balance(token, address) if token else None,
+                    opg_units=chain.token_balance(opg, address) if opg else None,
                 )
         except Exception as exc:  # noqa: BLE001 - shown as "disconnected"
             text, _ = user_message(exc)
@@ -393,7 +395,8 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
         if event.connected:
             new = replace(new, block=event.block)
             if event.balances is not None:
-                new = replace(new, native_wei=event.balances.native_wei, token_units=event.balances.token_units)
+                b = event.balances
+                new = replace(new, native_wei=b.native_wei, token_units=b.token_units, opg_units=b.opg_units)
         self.net = new
         if was and not event.connected:
             self.notify(
@@ -435,6 +438,7 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
             wallet_name=event.name,
             native_wei=None if changed else self.net.native_wei,
             token_units=None if changed else self.net.token_units,
+            opg_units=None if changed else self.net.opg_units,
         )
         self.wallets_version += 1
         if changed and self.net.connected:

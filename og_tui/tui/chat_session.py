@@ -17,13 +17,14 @@ __all__ = ["ChatSession", "chat_session", "default_model"]
 
 
 class ChatSession:
-    """What outlives the Chat screen for the app's run: the store, spend caps, LLM clients."""
+    """What outlives the Chat screen for the app's run: the store, spend caps (OUSDC and OPG), LLM clients."""
 
     def __init__(self, ctx: "AppContext") -> None:
         self.ctx = ctx
         self._lock = threading.Lock()
         self._store: "ChatStore | None" = None
         self._caps: Any = None
+        self._opg_caps: Any = None
         self._clients: dict[tuple, Any] = {}
         self._retired: list[Any] = []  # clients replaced after a profile switch, closed with the session
         self.history: list[str] = []  # prompts sent during this run (newest last)
@@ -48,9 +49,26 @@ class ChatSession:
             return self._caps
 
     @property
+    def opg_caps(self) -> Any:
+        """Spend caps of x402 v2 payments (OPG), from ``llm_cap_opg_per_request`` / ``_per_run``."""
+        with self._lock:
+            if self._opg_caps is None:
+                from og_tui.core.x402_v2 import opg_caps
+
+                self._opg_caps = opg_caps(self.ctx.settings)
+            return self._opg_caps
+
+    def caps_for(self, profile: Any) -> Any:
+        """The caps the chat's per-request cap and "spent this run" are in: OPG on a profile
+        paying x402 v2, else the profile's token."""
+        from og_tui.tui.payment_text import generation
+
+        return self.opg_caps if generation(profile) == "2" else self.caps
+
+    @property
     def caps_made(self) -> bool:
         """The spend caps exist (reading :attr:`caps` then costs no import and no file)."""
-        return self._caps is not None
+        return self._caps is not None and self._opg_caps is not None
 
     def client(self, signer: Any) -> Any:
         profile = self.ctx.profile
@@ -75,6 +93,7 @@ class ChatSession:
                 else:
                     self._retired.append(made)  # another thread made one first
         client.caps = self.caps
+        client.opg_caps = self.opg_caps  # x402 v2 payments (a profile's x402_version 2 or auto)
         return client
 
     def _paid(self, info: Any) -> None:

@@ -54,6 +54,7 @@ class DevnetReady(Message):
 class Balances:
     native_wei: int | None = None
     token_units: int | None = None
+    opg_units: int | None = None  # a profile paying x402 v2 (or auto): its OPG
 
 
 class ChainStatus(Message):
@@ -178,6 +179,7 @@ class NetState:
     wallet_name: str | None = None
     native_wei: int | None = None
     token_units: int | None = None
+    opg_units: int | None = None  # a profile paying x402 v2 (or auto): its OPG balance
     block: int | None = None
     ops: tuple[str, ...] = field(default_factory=tuple)
     gateway: str | None = None  # the in-app gateway's port (":8746") while it runs

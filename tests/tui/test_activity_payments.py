@@ -118,3 +118,57 @@ async def test_poll_follows_payments_with_one_client_per_profile(app_env):
         assert app._payments_llm is not None and app._payments_llm[1] is not first[1]
         assert first[1]._http.is_closed
     assert app._payments_llm is None
+
+
+async def test_v2_payments_name_their_token_scheme_and_mode(app_env):
+    """On a profile paying x402 v2, each amount names its token (OPG has 18 decimals, OUSDC 6)
+    and the detail says the scheme and settlement mode."""
+    from og_tui.core import constants
+
+    settings = settings_for(app_env)
+    settings.profiles["local"] = settings.profile.replace(x402_version="2")
+    db = Store(settings.db_path)
+    db.add_payment(40, mode="settle", hash="0x" + "04" * 32, profile="local", token="0xToken", created_at=FIXED_TIME)
+    db.add_payment(
+        30 * 10**12,
+        mode="private",
+        hash="0x" + "05" * 32,
+        profile="local",
+        token=constants.OPG_DEVNET_ADDRESS,
+        network="eip155:107401",
+        detail={"x402_version": 2, "scheme": "upto", "processing_hash": "0x" + "05" * 32, "blob_id": None},
+        status="settled",
+        settlement_tx=SETTLE_TX,
+        created_at=FIXED_TIME + 60,
+    )
+    db.add_tx(
+        "0x" + "06" * 32,
+        "approve-opg",
+        status="confirmed",
+        value=5 * 10**18,
+        token=constants.OPG_DEVNET_ADDRESS,
+        profile="local",
+    )
+    db.close()
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    app.connect = lambda: None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.action_goto("activity")
+        table = app.screen.query_one("#payments", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 2)
+        detail = app.screen.query_one("#tx-detail", Static)
+        txs = app.screen.query_one("#txs", DataTable)
+        await wait_until(pilot, lambda: txs.row_count == 1)
+        txs.focus()
+        txs.move_cursor(row=0)
+        app.screen._detail(app.screen._current())
+        await wait_until(pilot, lambda: "approve-opg" in str(detail.content))
+        assert "value  5 OPG" in str(detail.content)  # what Permit2 may move
+        assert [str(table.get_row_at(i)[2]) for i in range(2)] == ["0.00003 OPG", "0.00004 OUSDC"]
+        assert str(table.columns[table.ordered_columns[2].key].label) == "Paid"
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.pause()
+        table.move_cursor(row=0)
+        await wait_until(pilot, lambda: "x402 v2 upto · private" in str(detail.content))
+        assert "amount 0.00003 OPG" in str(detail.content)

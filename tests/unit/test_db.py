@@ -129,3 +129,36 @@ def test_newer_file_is_refused_by_both(tmp_path):
         Store(path)
     for err in (chat_err.value, history_err.value):
         assert "newer than this og-tui understands" in str(err) and err.hint and "Upgrade og-tui" in err.hint
+
+
+def test_an_upgrade_made_meanwhile_by_another_connection_is_not_an_error(tmp_path):
+    """The app opens the file twice (history and chats) at start: the connection that read the
+    old version second finds the tables made by the first, and goes on."""
+    import sqlite3
+
+    from og_tui.core.db import SCHEMA_VERSION, migrate
+
+    path = tmp_path / "og-tui.db"
+    first, second = sqlite3.connect(path), sqlite3.connect(path)
+
+    class ReadBeforeTheOther:  # `second` read user_version before `first` upgraded the file
+        def __init__(self, conn):
+            self.conn, self.stale = conn, True
+
+        def execute(self, sql, *args):
+            if self.stale and "user_version" in sql:
+                self.stale = False
+                return self.conn.execute("SELECT 0")
+            return self.conn.execute(sql, *args)
+
+        def executescript(self, script):
+            return self.conn.executescript(script)
+
+        @property
+        def in_transaction(self):
+            return self.conn.in_transaction
+
+    assert migrate(first) == SCHEMA_VERSION
+    assert migrate(ReadBeforeTheOther(second)) == SCHEMA_VERSION
+    first.close()
+    second.close()

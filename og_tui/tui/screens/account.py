@@ -267,7 +267,8 @@ class AccountScreen(OGScreen):
         self.query_one("#acct-name", Static).update(f"[b]{state.wallet_name or '–'}[/b]")
         self.query_one("#acct-address", Static).update(state.address or "no active wallet")
         self.query_one("#bal-native", Static).update(f"{fmt_units(state.native_wei, 18, 6)} OG")
-        self.query_one("#bal-token", Static).update(f"{fmt_units(state.token_units, 6, 6)} OUSDC")
+        opg = f"\n{fmt_units(state.opg_units, 18, 6)} OPG" if state.opg_units is not None else ""  # (x402 v2)
+        self.query_one("#bal-token", Static).update(f"{fmt_units(state.token_units, 6, 6)} OUSDC{opg}")
         unlocked = bool(state.address and self.app.ctx.signer(state.address))
         self.query_one("#acct-lock", Static).update(
             "" if not state.address else ("unlocked for this session" if unlocked else "locked · u to unlock")

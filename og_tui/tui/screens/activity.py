@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from og_tui.tui.format import fmt_time, fmt_units, short_hash
+from og_tui.tui.payment_text import is_opg, payment_kind, payment_token
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.widgets.list_filter import ListFilter, matches
 from og_tui.tui.widgets.sortable import SortableTable, SortColumn
@@ -77,12 +78,14 @@ class ActivityScreen(OGScreen):
             ],
             sort="time",
         )
-        symbol = self.app.ctx.profile.payment_token_symbol
+        profile = self.app.ctx.profile
+        # (a profile that may pay x402 v2 has payments in OPG too: each amount names its token)
+        symbol = profile.payment_token_symbol if str(profile.x402_version) == "1" else ""
         self.query_one("#payments", SortableTable).set_columns(
             [
                 SortColumn("time", "Time", lambda r: r.created_at, descending=True),
                 SortColumn("model", "Model", lambda r: r.model),
-                SortColumn("amount", f"Paid {symbol}", lambda r: _int_or_none(r.amount), descending=True),
+                SortColumn("amount", f"Paid {symbol}".rstrip(), lambda r: _int_or_none(r.amount), descending=True),
                 SortColumn("status", "Status", lambda r: r.status or "pending"),
                 SortColumn("settlement", "Settlement", lambda r: r.settlement_tx),
             ],
@@ -192,7 +195,6 @@ class ActivityScreen(OGScreen):
         keep = table.cursor_row
         table.clear()
         self._payments = {}
-        profile = self.app.ctx.profile
         rows = table.ordered(rows, lambda r: f"pay-{r.id}")
         for row in rows:
             key = f"pay-{row.id}"
@@ -202,7 +204,7 @@ class ActivityScreen(OGScreen):
             table.add_row(
                 fmt_time(row.created_at, short=True),
                 _clip(row.model or "–", 18),
-                fmt_units(row.amount, profile.payment_token_decimals, 6),
+                self._paid(row),
                 f"[{style}]{status}[/]" if style else status,
                 short_hash(row.settlement_tx, 6, 4) if row.settlement_tx else "–",
                 key=key,
@@ -212,6 +214,17 @@ class ActivityScreen(OGScreen):
         self.query_one("#pay-title", Label).update(f"Payments · {len(rows)}")
         if rows:
             table.move_cursor(row=min(max(keep, 0), len(rows) - 1))
+
+    def _paid(self, row: Any) -> str:
+        """The amount column: in the profile's token, or naming its token (OPG, x402 v2)."""
+        profile = self.app.ctx.profile
+        symbol, decimals = payment_token(row, profile)
+        amount = fmt_units(row.amount, decimals, 6)
+        return (
+            amount
+            if str(profile.x402_version) == "1" and symbol == profile.payment_token_symbol
+            else f"{amount} {symbol}"
+        )
 
     @on(DataTable.RowHighlighted, "#payments")
     def _payment_highlighted(self) -> None:
@@ -227,11 +240,13 @@ class ActivityScreen(OGScreen):
         profile = self.app.ctx.profile
         detail = row.detail or {}
         status = row.status or "pending"
+        token = payment_token(row, profile)
         lines = [
             f"[b]payment[/b] · {status}",
-            f"amount {fmt_units(row.amount, profile.payment_token_decimals, 6)} {profile.payment_token_symbol}",
+            f"amount {fmt_units(row.amount, token[1], 6)} {token[0]}",
             f"model  {row.model or '–'}",
-            f"mode   {row.mode or '–'}",
+            f"mode   {payment_kind(row, profile) if token[0] == 'OPG' else row.mode or '–'}",
+            *([f"blob   {detail['blob_id']}"] if detail.get("blob_id") else []),
             f"time   {fmt_time(row.created_at)}",
             f"payee  {row.payee or '–'}",
             f"payer  {detail.get('payer') or '–'}",
@@ -293,6 +308,8 @@ class ActivityScreen(OGScreen):
             return f"{fmt_units(units, 18, 6)} OG"
         if token in (profile.payment_token_symbol, "OUSDC"):
             return f"{fmt_units(units, profile.payment_token_decimals, 6)} {token}"
+        if is_opg(token, profile):  # (e.g. the approve of x402 v2: what Permit2 may move)
+            return f"{fmt_units(units, 18, 6)} OPG"
         return f"{units} {token} (atomic units)"
 
     def action_copy_hash(self) -> None:

@@ -160,6 +160,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
             cap: int | None = None,
             spent: int | None = None,
             cap_kind: str | None = None,
+            plan: Any = None,
         ) -> None:
             super().__init__()
             self.reply_id = reply_id
@@ -170,6 +171,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
             self.cap = cap
             self.spent = spent
             self.cap_kind = cap_kind
+            self.plan = plan  # kind "allowance": the approve the payment needs (opg_allowance.ApprovalPlan)
 
     class Settled(Message, bubble=False):
         """A queued (settle-batch) payment of a stored reply was settled on chain (or failed)."""
@@ -273,6 +275,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         def newest(store: Any) -> LoadedConversation | None:
             try:
                 session.caps  # noqa: B018 - made here: it imports the payment code and reads settings
+                session.opg_caps  # noqa: B018 - (x402 v2)
             except Exception:  # noqa: BLE001 - a bad cap setting is shown when sending
                 _log.debug("a bad cap setting is shown when sending", exc_info=True)
             rows = store.list_conversations(profile=profile)
@@ -293,6 +296,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     def on_screen_resume(self) -> None:
         if self.autoload_models and (self._models_error or not self.params_pane.models):
             self.load_models()
+        self._x402_generation()  # (the profile may have changed meanwhile)
         self._show_spent()
 
     def on_resize(self, event: Any) -> None:
@@ -438,23 +442,41 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
 
     # --- parameters -------------------------------------------------------------------------------
     def _fill_params(self, conv: "Conversation | None") -> None:
-        cap = str(self.app.ctx.settings.llm_cap_per_request or "")
+        settings = self.app.ctx.settings
+        v2 = self._x402_generation() == "2"
+        cap = str((settings.llm_cap_opg_per_request if v2 else settings.llm_cap_per_request) or "")
         self.params_pane.fill(conv, cap, default_model(self.app.ctx))
         self._show_og_tools()
+
+    def _x402_generation(self) -> str:
+        """The profile's x402 generation ("1" or "2"), applied to the parameters pane."""
+        from og_tui.tui.payment_text import cap_token, generation, settlement_choices
+
+        profile = self.app.ctx.profile
+        self.params_pane.set_generation(generation(profile), settlement_choices(profile), cap_token(profile)[0])
+        return generation(profile)
 
     def _show_spent(self) -> None:
         if not self.session.caps_made:  # (made by the first store job, off the loop)
             return
+        profile = self.app.ctx.profile
         try:
-            caps = self.session.caps
+            caps = self.session.caps_for(profile)
+            # x402_version "auto": the 402 picks the token, so both are shown
+            both = [caps, self.session.opg_caps] if str(profile.x402_version) == "auto" else [caps]
         except Exception:  # noqa: BLE001 - bad cap setting: shown when sending
             return
-        run = "no cap" if caps.per_run is None else caps.fmt(caps.per_run)
-        self.params_pane.show_spent(f"spent this run {fmt_units(caps.spent, caps.decimals, 6)} / {run}")
+        spent = [
+            f"{fmt_units(c.spent, c.decimals, 6)} / {'no cap' if c.per_run is None else c.fmt(c.per_run)}" for c in both
+        ]
+        self.params_pane.show_spent(f"spent this run {' · '.join(spent)}")
 
     def read_params(self) -> dict[str, Any]:
         """The pane's values checked; raises ValueError naming the field (and shows the pane)."""
-        return self.params_pane.read(self.app.ctx.profile.payment_token_decimals)
+        from og_tui.tui.payment_text import cap_token
+
+        self._x402_generation()
+        return self.params_pane.read(cap_token(self.app.ctx.profile)[1])
 
     def _params_json(self, p: dict[str, Any]) -> dict[str, Any]:
         params = {

@@ -175,7 +175,7 @@ class ChatAgent:
             signer = app.ctx.signer(req["signer_address"]) if req.get("signer_address") else None
             session = self.session
             client = session.client(signer)
-            session.caps.per_request = req["cap"]
+            session.caps_for(app.ctx.profile).per_request = req["cap"]
             rows = session.store.messages(req["conversation_id"])
             history = [r.api() for r in rows if r.role in ("user", "assistant", "tool", "system")]
             tools = AgentTools(app.ctx.chain, signer, profile=app.ctx.profile)

@@ -44,9 +44,12 @@ def _classify(exc: BaseException) -> tuple[str, str, str | None, dict[str, Any]]
     """(kind, text, hint, extra) for an error that stopped a reply before it started."""
     from og_tui.core.errors import NetworkUnreachable, PaymentError, ValidationError
     from og_tui.core.llm import UnknownModel, UpstreamUnavailable
+    from og_tui.core.opg_allowance import AllowanceTooSmall
     from og_tui.core.x402 import InsufficientTokens, PaymentRejected, SpendCapReached
 
     hint = getattr(exc, "hint", None)
+    if isinstance(exc, AllowanceTooSmall):  # x402 v2: Permit2 may not move enough OPG yet
+        return "allowance", str(exc), "The app asks before it sends the approve.", {"plan": exc.plan}
     if isinstance(exc, SpendCapReached):
         return (
             "spend_cap",
@@ -216,7 +219,7 @@ class ChatReplies:
             signer = app.ctx.signer(req["signer_address"]) if req.get("signer_address") else None
             session = self.session
             client = session.client(signer)
-            caps = session.caps
+            caps = session.caps_for(app.ctx.profile)  # (OPG on a profile paying x402 v2)
             caps.per_request = req["cap"]
             rows = session.store.messages(req["conversation_id"])
             if req["completion"]:
@@ -425,11 +428,16 @@ class ChatReplies:
         self._show_spent()
         if event.kind == "spend_cap" and event.amount is not None:
             self._ask_raise_cap(reply, event)
+        elif event.kind == "allowance" and event.plan is not None:
+            from og_tui.tui.screens.opg_approval import ask_opg_approval
+
+            address = reply.request.get("signer_address")
+            ask_opg_approval(self, event.plan, address, self.action_regenerate, self.prompt.focus)
 
     def _ask_raise_cap(self, reply: _Reply, event: "ChatScreen.Failed") -> None:
         from og_tui.tui.screens.modals import ConfirmDialog
 
-        caps = self.session.caps
+        caps = self.session.caps_for(self.app.ctx.profile)
         amount = int(event.amount or 0)
         if event.cap_kind == "request":
             lines = [

@@ -44,6 +44,8 @@ class ChatParams(VerticalScroll):
         super().__init__(**kwargs)
         self._first_model = model
         self.models: list[str] = []
+        self.generation = "1"  # x402 generation of the settlement choices and the cap's token
+        self.settlements: tuple[str, ...] = SETTLEMENTS
 
     def compose(self) -> ComposeResult:
         yield Label("Parameters", classes="pane-title")
@@ -69,7 +71,7 @@ class ChatParams(VerticalScroll):
         yield Select(
             [(s, s) for s in SETTLEMENTS], value="settle-batch", allow_blank=False, id="p-settlement", compact=True
         )
-        yield Label("Spend cap per request (OUSDC)", classes="p-label")
+        yield Label("Spend cap per request (OUSDC)", classes="p-label", id="p-cap-label")
         yield Input(id="p-cap", compact=True)
         yield Static("", id="p-spent", classes="pane-hint")
         yield FormatParams(id="p-format-params")
@@ -104,9 +106,9 @@ class ChatParams(VerticalScroll):
             params.update({k: str(v) for k, v in (conv.params or {}).items() if k in params})
         for key in ("temperature", "max_tokens", "stop", "cap"):
             self.query_one(f"#p-{key}", Input).value = params[key]
-        self.query_one("#p-settlement", Select).value = (
-            params["settlement"] if params["settlement"] in SETTLEMENTS else "settle-batch"
-        )
+        from og_tui.tui.payment_text import settlement_in
+
+        self.query_one("#p-settlement", Select).value = settlement_in(self.generation, params["settlement"])
         mode = (conv.mode if conv else None) or "TEE"
         self.query_one("#p-mode", Select).value = mode if mode in ("TEE", "VANILLA") else "TEE"
         self.completion = bool(conv and (conv.params or {}).get("completion"))
@@ -126,6 +128,21 @@ class ChatParams(VerticalScroll):
             select.set_options([(name, name) for name in options])
             if wanted:
                 select.value = wanted
+
+    def set_generation(self, generation: str, settlements: tuple[str, ...], cap_symbol: str) -> None:
+        """x402 v1 (settle-batch / settle / settle-metadata, a cap in OUSDC) or v2 (batch /
+        private, a cap in OPG); the chosen settlement keeps its meaning across the switch."""
+        from og_tui.tui.payment_text import settlement_in
+
+        self.query_one("#p-cap-label", Label).update(f"Spend cap per request ({cap_symbol})")
+        if generation == self.generation and settlements == self.settlements:
+            return
+        select = self.query_one("#p-settlement", Select)
+        current = None if select.value is Select.NULL else str(select.value)
+        self.generation, self.settlements = generation, settlements
+        with self.prevent(Select.Changed):
+            select.set_options([(s, s) for s in settlements])
+            select.value = settlement_in(generation, current)
 
     def set_cap(self, text: str) -> None:
         self.query_one("#p-cap", Input).value = text

@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.widgets import Button, Markdown, Static
 
 from og_tui.tui.format import fmt_units, short_hash
+from og_tui.tui.payment_text import reply_payment
 from og_tui.tui.widgets.chat_log import ChatLog, LoadEarlier  # (the view's container, in its own module)
 from og_tui.tui.widgets.frozen_markdown import (
     FrozenMarkdown,
@@ -80,6 +81,8 @@ def meta_line(meta: dict[str, Any], decimals: int = 6, symbol: str = "OUSDC") ->
             parts.append(Content.from_markup("tx $h", h=short_hash(meta["transaction_hash"], 8, 4)))
         if meta.get("gas_fee_wei"):
             parts.append(Content(f"gas {fmt_units(int(meta['gas_fee_wei']), 18, 6)} OG"))
+    elif paid := reply_payment(meta):  # x402 v2: token, scheme, settlement mode and where it stands
+        parts.append(Content(paid))
     else:
         # the payment: token, x402 scheme and settlement mode (a v2 payment names its own token)
         cost = meta.get("cost")

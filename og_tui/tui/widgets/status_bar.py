@@ -58,8 +58,9 @@ def status_content(state: NetState, log_key: str = "", width: int | None = None)
             )
         )
         if state.native_wei is not None:
+            opg = f" · {fmt_units(state.opg_units, 18, 4)} OPG" if state.opg_units is not None else ""  # (x402 v2)
             parts.append(
-                Content(f"{fmt_units(state.native_wei, 18, 4)} OG · {fmt_units(state.token_units, 6, 2)} OUSDC")
+                Content(f"{fmt_units(state.native_wei, 18, 4)} OG · {fmt_units(state.token_units, 6, 2)} OUSDC{opg}")
             )
     else:
         parts.append(Content.from_markup("[$text-muted]no wallet[/]"))

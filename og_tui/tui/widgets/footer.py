@@ -65,7 +65,8 @@ class OGFooter(Footer):
         never shows a key cut in half before the palette key."""
         if not self.is_mounted or not self.region.width:
             return
-        if any(not w.region.width for w in self.children if w.display) and tries:
+        # (an empty key group has no width even once laid out: only keys and labels are waited for)
+        if any(not w.region.width for w in self.children if w.display and not isinstance(w, KeyGroup)) and tries:
             self.call_after_refresh(self._fit, tries - 1)  # (new keys not laid out yet)
             return
         palette = [w for w in self.children if isinstance(w, FooterKey) and w.has_class("-command-palette")]

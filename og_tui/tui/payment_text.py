@@ -72,12 +72,17 @@ def reply_payment(meta: dict[str, Any]) -> str | None:
     if str(meta.get("x402_version") or "") != "2":
         return None
     from og_tui.core.x402_v2 import describe_payment
+    from og_tui.tui.format import fmt_units
 
+    cost = meta.get("cost") or 0
+    cost_text = meta.get("cost_text") or ""
+    if not cost_text and str(cost).isdigit():  # (x402 v2 pays in OPG)
+        cost_text = f"{fmt_units(int(cost), constants.OPG_DECIMALS, 6)} {constants.OPG_NAME}"
     return describe_payment(
         SimpleNamespace(
             x402_version=2,
-            cost=meta.get("cost") or 0,
-            cost_text=meta.get("cost_text") or "",
+            cost=cost,
+            cost_text=cost_text,
             payment_scheme=meta.get("payment_scheme"),
             settlement_mode=meta.get("settlement_mode"),
             settlement_status=meta.get("settlement_status"),

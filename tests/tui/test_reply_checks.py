@@ -90,14 +90,14 @@ PAID = {"mode": "TEE", "completion_tokens": 5, "cost": "256", "payment_hash": "0
 def test_the_payment_line_says_token_scheme_and_settlement():
     line = str(meta_line(dict(PAID, settlement_mode="settle-batch", settlement_status="queued")))
     assert "0.000256 OUSDC · x402 exact · settle-batch queued · pay 0x7a7a7a…7a7a" in line
+    # an x402 v2 reply as core records it (ReplyMeta: x402_version, payment_scheme, payment_token)
     v2 = dict(
         PAID,
         cost=str(3 * 10**15),
-        payment_token_symbol="OPG",
-        payment_token_decimals=18,
+        payment_token="0x" + "c6" * 20,
         x402_version=2,
-        x402_scheme="upto",
+        payment_scheme="upto",
         settlement_mode="batch",
     )
-    assert "0.003 OPG · x402 v2 upto · batch" in str(meta_line(v2))
+    assert "0.003 OPG · x402 v2 upto · batch · pending" in str(meta_line(v2))
     assert "x402" not in str(meta_line({"mode": "TEE", "completion_tokens": 0}))  # nothing was paid

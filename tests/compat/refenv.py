@@ -25,3 +25,31 @@ def reference_python(generation: int = 0) -> str:
         f"or set {env} to a python that has it."
     )
     return python
+
+
+# How the parity tests describe a signature, the same on both sides: run by the reference
+# interpreter (prepended to each dump script) and here (:func:`signature_of`).
+SIG_SOURCE = """
+import inspect
+from enum import Enum
+
+def sig(fn):
+    out = []
+    for p in inspect.signature(fn).parameters.values():
+        d = p.default
+        if d is inspect.Parameter.empty:
+            d = "<required>"
+        elif isinstance(d, Enum):
+            d = f"{type(d).__name__}.{d.name}"
+        elif not isinstance(d, (str, int, float, bool, type(None), list)):
+            d = repr(d)
+        out.append([p.name, d])
+    return out
+"""
+
+
+def signature_of(fn) -> list:
+    """``[[name, default], ...]`` of ``fn`` as the reference side dumps it (SIG_SOURCE)."""
+    namespace: dict = {}
+    exec(SIG_SOURCE, namespace)
+    return namespace["sig"](fn)

@@ -5,32 +5,21 @@ The reference's side is read from opengradient==0.5.13 itself, in its own enviro
 
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
 
 import pytest
 
-from .refenv import reference_python
+from .refenv import SIG_SOURCE, reference_python, signature_of
 
-DUMP = r"""
+DUMP = (
+    SIG_SOURCE
+    + r"""
 import inspect, json
 from enum import Enum
 import opengradient as og
 from opengradient import client as C, types as T, exceptions as E, x402_auth as X
 
-def sig(fn):
-    out = []
-    for p in inspect.signature(fn).parameters.values():
-        d = p.default
-        if d is inspect.Parameter.empty:
-            d = "<required>"
-        elif isinstance(d, Enum):
-            d = f"{type(d).__name__}.{d.name}"
-        elif not isinstance(d, (str, int, float, bool, type(None), list)):
-            d = repr(d)
-        out.append([p.name, d])
-    return out
 
 methods = {n: sig(getattr(C.Client, n)) for n, f in vars(C.Client).items()
            if not n.startswith("_") and callable(f)}
@@ -45,6 +34,7 @@ consts = {n: v for n, v in vars(D).items() if n.startswith("DEFAULT_")}
 print(json.dumps({"defaults": consts, "methods": methods, "module": module, "types": types, "exceptions": excs,
                   "x402auth": sig(X.X402Auth.__init__), "enums": enums}))
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,20 +44,7 @@ def reference():
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _sig(fn):
-    from enum import Enum
-
-    out = []
-    for p in inspect.signature(fn).parameters.values():
-        d = p.default
-        if d is inspect.Parameter.empty:
-            d = "<required>"
-        elif isinstance(d, Enum):
-            d = f"{type(d).__name__}.{d.name}"
-        elif not isinstance(d, (str, int, float, bool, type(None), list)):
-            d = repr(d)
-        out.append([p.name, d])
-    return out
+_sig = signature_of
 
 
 def test_client_methods_same_parameters_and_defaults(reference):

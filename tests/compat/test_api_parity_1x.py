@@ -12,31 +12,22 @@ import subprocess
 
 import pytest
 
-from .refenv import reference_python
+from .refenv import SIG_SOURCE, reference_python
 from .test_api_parity import _sig
 
-DUMP = r"""
+DUMP = (
+    SIG_SOURCE
+    + r"""
 import inspect, json
 from enum import Enum
 import opengradient as og
 
-def sig(fn):
-    out = []
-    for p in inspect.signature(fn).parameters.values():
-        d = p.default
-        if d is inspect.Parameter.empty:
-            d = "<required>"
-        elif isinstance(d, Enum):
-            d = f"{type(d).__name__}.{d.name}"
-        elif not isinstance(d, (str, int, float, bool, type(None), list)):
-            d = repr(d)
-        out.append([p.name, d])
-    return out
 
 print(json.dumps({cls: {n: sig(getattr(getattr(og, cls), n)) for n, f in vars(getattr(og, cls)).items()
                         if (not n.startswith("_") or n == "__init__") and callable(f)}
                   for cls in ("ModelHub", "Alpha")}))
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -15,28 +15,18 @@ import subprocess
 
 import pytest
 
-from .refenv import reference_python
+from .refenv import SIG_SOURCE, reference_python
 from .test_api_parity import _sig
 
-DUMP = r"""
+DUMP = (
+    SIG_SOURCE
+    + r"""
 import dataclasses, inspect, json
 from enum import Enum
 import opengradient as og
 from opengradient.client.opg_token import Permit2ApprovalResult
 from opengradient.types import StreamChunk
 
-def sig(fn):
-    out = []
-    for p in inspect.signature(fn).parameters.values():
-        d = p.default
-        if d is inspect.Parameter.empty:
-            d = "<required>"
-        elif isinstance(d, Enum):
-            d = f"{type(d).__name__}.{d.name}"
-        elif not isinstance(d, (str, int, float, bool, type(None), list)):
-            d = repr(d)
-        out.append([p.name, d])
-    return out
 
 llm = {n: sig(getattr(og.LLM, n)) for n in vars(og.LLM)
        if (not n.startswith("_") or n == "__init__") and callable(getattr(og.LLM, n))}
@@ -49,6 +39,7 @@ enums = {e.__name__: [[m.name, m.value] for m in e]
          for e in (og.TEE_LLM, og.x402SettlementMode, og.InferenceMode, og.CandleType, og.CandleOrder)}
 print(json.dumps({"all": og.__all__, "llm": llm, "coroutines": coroutines, "fields": fields, "enums": enums}))
 """
+)
 
 # 1.1.4's names this surface does not cover: other clients (twins, confidential OHTTP chat, chat
 # account login) and its verification building blocks; og_tui.core.tee / tee_proof do that work.

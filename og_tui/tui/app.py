@@ -201,8 +201,16 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
 
     # --- navigation & global actions -------------------------------------------------
     async def action_goto(self, name: str) -> None:
+        """Show screen ``name``; on it already, the key puts the focus on its main pane (the
+        list or table, Chat's prompt, the inference editor), wherever the focus had wandered."""
         if self.current_mode != name:
             await self.switch_mode(name)
+            return
+        main = getattr(self.screen, "MAIN_PANE", "")
+        for widget in self.screen.query(main) if main else ():
+            if widget.display and widget.focusable:
+                widget.focus()
+                break
 
     async def action_on_screen(self, mode: str, action: str) -> None:
         """Switch to ``mode`` and run one of its screen's actions (palette commands)."""

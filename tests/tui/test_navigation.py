@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.widgets import HelpPanel, Input
 
@@ -9,7 +10,7 @@ from og_tui.tui.app import make_app
 from og_tui.tui.screens import SCREENS
 from og_tui.tui.screens.modals import WalletFormDialog
 
-from .helpers import settings_for, wait_until
+from .helpers import settings_for, settle, wait_until
 
 
 def _offline_app(app_env):
@@ -136,3 +137,43 @@ async def test_nav_strip_shows_the_keys_of_the_keymap(app_env):
         await wait_until(pilot, lambda: app.current_mode == "activity")
         await pilot.press("f12")
         await wait_until(pilot, lambda: app.current_mode == "hub" and " F11 Activity " in strip())
+
+
+@pytest.mark.parametrize(
+    ("key", "mode", "pane"),
+    [
+        ("f2", "account", "#wallets"),
+        ("f3", "hub", "#hub-models"),
+        ("f4", "inference", "#inf-editor"),
+        ("f5", "chat", "#prompt"),
+        ("f6", "workflows", "#wf-list"),
+        ("f7", "activity", "#txs"),
+    ],
+)
+async def test_the_screen_key_again_focuses_the_main_pane(app_env, key, mode, pane):
+    """On a screen, its own key puts the focus back on the screen's main pane from wherever it
+    wandered (or from nowhere)."""
+    from og_tui.core.secrets import WalletStore
+
+    from .helpers import TEST_KEY, TEST_PASSPHRASE
+
+    settings = settings_for(app_env)
+    store = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+    store.set_active(store.import_key("main", TEST_KEY, TEST_PASSPHRASE).address)
+    from og_tui.core.store import Store
+
+    db = Store(settings.db_path)  # (Activity shows its table once there is a transaction)
+    db.add_tx(hash="0x" + "ab" * 32, kind="faucet-native", status="confirmed", profile="local")
+    db.close()
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    app.connect = lambda: None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(key)
+        await wait_until(pilot, lambda: app.current_mode == mode)
+        await settle(pilot)
+        target = app.screen.query_one(pane)
+        app.screen.set_focus(None)
+        await pilot.pause()
+        assert app.screen.focused is not target
+        await pilot.press(key)
+        await wait_until(pilot, lambda: app.screen.focused is target)

@@ -109,6 +109,7 @@ class AccountBody(Horizontal):
 
 class AccountScreen(OGScreen):
     MODE = "account"
+    MAIN_PANE = "#wallets"
 
     BINDINGS = [
         Binding("f", "fund", "Faucet", id="account.fund", tooltip="Devnet faucet: native OG and OUSDC"),

@@ -35,6 +35,7 @@ def _clip(text: str, width: int) -> str:
 
 class ActivityScreen(OGScreen):
     MODE = "activity"
+    MAIN_PANE = "#txs"
 
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="activity.refresh"),

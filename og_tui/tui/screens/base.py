@@ -68,6 +68,7 @@ class OGScreen(Screen):
     """Base class: subclasses implement ``compose_body`` and set ``MODE``."""
 
     MODE = ""
+    MAIN_PANE = ""  # selector of the pane the screen's own key focuses when pressed again
     HELP = """\
 **?** lists every key of this screen · **F10** the log (og-tui's and the devnet's) ·
 **alt+n** the notifications · **ctrl+p** every action by name

@@ -71,6 +71,7 @@ class ChatCommands(ScreenCommands):
 
 class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     MODE = "chat"
+    MAIN_PANE = "#prompt"
     CSS_PATH = "chat.tcss"
     COMMANDS = OGScreen.COMMANDS | {ChatCommands}
     autoload_models = True  # snapshot tests switch this off (no network)

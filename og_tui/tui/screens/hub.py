@@ -78,6 +78,7 @@ class HubCommands(ScreenCommands):
 
 class HubScreen(HubTransferScreen):
     MODE = "hub"
+    MAIN_PANE = "#hub-models"
     CSS_PATH = "hub.tcss"
     COMMANDS = {HubCommands}
     AUTO_FOCUS = "#hub-models"

@@ -73,6 +73,7 @@ class InferenceCommands(ScreenCommands):
 
 class InferenceScreen(InferenceFiles, OGScreen):
     MODE = "inference"
+    MAIN_PANE = "#inf-editor"
     CSS_PATH = "inference.tcss"
     COMMANDS = {InferenceCommands}
     AUTO_FOCUS = "#inf-cid"

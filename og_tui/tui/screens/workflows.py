@@ -103,6 +103,7 @@ class WorkflowCommands(ScreenCommands):
 
 class WorkflowsScreen(WorkflowOps, OGScreen):
     MODE = "workflows"
+    MAIN_PANE = "#wf-list"
     CSS_PATH = "workflows.tcss"
     COMMANDS = {WorkflowCommands}
     AUTO_FOCUS = "#wf-list"

@@ -226,7 +226,7 @@ def _hub_offline(monkeypatch):
     monkeypatch.setattr(HubScreen, "autoload", False)
 
 
-def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
+def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False, modal: str | None = None):
     async def run_before(pilot):
         from og_tui.tui.screens.hub import HubScreen
 
@@ -258,6 +258,8 @@ def _hub_runner(*keys: str, upload: bool = False, dialog: bool = False):
                 return False
             if screen.detail is None or screen.detail.get("name") != "iris-classifier":
                 return False
+            if modal is not None and type(app.screen).__name__ != modal:
+                return False  # (a dialog opened by a worker: wait for it)
             return not upload or screen.query_one("#hub-progress").progress == 42_000_000
 
         await _settled(pilot, ready)
@@ -275,7 +277,9 @@ def test_hub_upload_progress(snap_compare, app_env, _hub_offline):
 
 
 def test_hub_sign_in_dialog(snap_compare, app_env, _hub_offline):
-    assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=_hub_runner("n"))
+    assert snap_compare(
+        _app(app_env, wallet=True), terminal_size=(80, 24), run_before=_hub_runner("n", modal="HubSignInDialog")
+    )
 
 
 def test_hub_new_model_dialog(snap_compare, app_env, _hub_offline):

@@ -54,6 +54,9 @@ class OGFooter(Footer):
         yield from pinned
         yield from (w for w in items if w not in pinned)
         self.call_after_refresh(self._fit)
+        # (a screen a dialog covers is not refreshed for itself, but it is drawn under the dialog:
+        # a timer fits its footer too)
+        self.set_timer(0.1, self._fit)
 
     def on_resize(self) -> None:
         for child in self.children:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Union
 
-from og_tui.core.db import StoreError, open_database
+from og_tui.core.db import StoreError
 from og_tui.core.errors import OGError, ValidationError
+from og_tui.core.mcp_approvals import RowBook
 
 __all__ = ["KEY_PREFIX", "GatewayKey", "GatewayRequest", "KeyBook", "KeyRefused", "day_start", "hash_key"]
 
@@ -165,31 +165,16 @@ def _budget(value: Optional[int], what: str) -> Optional[int]:
     return value
 
 
-class KeyBook:
+class KeyBook(RowBook):
     """Keys and request rows on the app's SQLite file (its own connection; thread-safe)."""
 
     def __init__(self, path: Union[str, Any], *, store: Any = None) -> None:
         """On ``path`` with a connection of its own, or on ``store``'s connection (the
         gateway: one connection to the file per process, see Store.shared_connection)."""
-        self._owned = store is None
-        if store is None:
-            self.path = str(path)
-            self._lock: Any = threading.RLock()
-            self._conn, _ = open_database(self.path)
-        else:
-            self.path = str(store.path)
-            self._conn, self._lock = store.shared_connection()
-
-    def close(self) -> None:
-        if self._owned:
-            with self._lock:
-                self._conn.close()
+        super().__init__(path, store)
 
     def __enter__(self) -> "KeyBook":
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> "_Done":
         """Run one statement to its end and close its cursor, so that no half-read SELECT

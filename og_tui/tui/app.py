@@ -21,6 +21,7 @@ from og_tui.tui.commands import OGCommands
 from og_tui.tui.context import AppContext
 from og_tui.tui.devnet_control import DevnetControl
 from og_tui.tui.gateway_control import GatewayControl
+from og_tui.tui.gc_policy import TICK_S, IdleCollector
 from og_tui.tui.screens import SCREENS
 from og_tui.tui.views import VIEW_BINDINGS, AppViews
 
@@ -101,6 +102,7 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
         self._ops: dict[str, str] = {}
         self.theme = ctx.settings.theme if ctx.settings.theme in self.available_themes else "textual-dark"
         self.keymap: dict[str, str] = {}  # binding id -> keys, as given to set_keymap / update_keymap
+        self.collector = IdleCollector()
         if getattr(ctx.settings, "keymap", None):
             self.set_keymap(ctx.settings.keymap)
         # the active wallet is read here, before the app runs (later reads are workers')
@@ -130,6 +132,9 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
         return SCREENS[FIRST_MODE].factory()
 
     def on_mount(self) -> None:
+        # full garbage collections wait for a pause in the input (gc_policy)
+        self.collector.install()
+        self.set_interval(TICK_S, self.collector.tick, name="idle gc")
         self.add_mode(FIRST_MODE, SCREENS[FIRST_MODE].factory)
         self.wallets_version += 1
         if self._wallet_failed is not None:
@@ -147,8 +152,14 @@ class OGApp(AppViews, GatewayControl, DevnetControl, App):
         try:
             self.gateway_shutdown()
         finally:
+            self.collector.uninstall()
             self._close_payments_llm()
             self.ctx.close()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.touch()
+        await super().on_event(event)
 
     def _close_payments_llm(self) -> None:
         llm, self._payments_llm = self._payments_llm, None

@@ -26,16 +26,10 @@ from textual.message import Message
 from textual.widgets import Button, Markdown, Static
 
 from og_tui.tui.format import fmt_units, short_hash
+from og_tui.tui.gc_policy import hold_full_gc, release_full_gc
 from og_tui.tui.payment_text import reply_payment
 from og_tui.tui.widgets.chat_log import ChatLog, LoadEarlier  # (the view's container, in its own module)
-from og_tui.tui.widgets.frozen_markdown import (
-    FrozenMarkdown,
-    LiveMarkdown,
-    SizedByLayout,
-    block_starts,
-    hold_full_gc,
-    release_full_gc,
-)
+from og_tui.tui.widgets.frozen_markdown import FrozenMarkdown, LiveMarkdown, SizedByLayout, block_starts
 
 __all__ = [
     "ChatItem",

@@ -1,7 +1,6 @@
 """Finished blocks of a streaming reply, frozen: drawn as static Rich Markdown instead of
 one Textual widget per block, so a long reply keeps few live widgets. Also the live Markdown
-a reply streams into (one layout per write), and the process-wide pause of full garbage
-collections while a reply streams.
+a reply streams into (one layout per write).
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from typing import Any
 
 from textual.widgets import Markdown, Static
 
-__all__ = ["FrozenMarkdown", "LiveMarkdown", "SizedByLayout", "block_starts", "hold_full_gc", "release_full_gc"]
+__all__ = ["FrozenMarkdown", "LiveMarkdown", "SizedByLayout", "block_starts"]
 
 
 class SizedByLayout:
@@ -37,33 +36,6 @@ class LiveMarkdown(SizedByLayout, Markdown):
         if sized is None:
             sized = self._sized[base] = type(base.__name__, (SizedByLayout, base), {})
         return sized
-
-
-_gc_holds = 0
-_gc_thresholds: tuple[int, int, int] | None = None
-
-
-def hold_full_gc() -> None:
-    """While a reply streams, Python's full collections wait: with Textual and Rich loaded one
-    takes 100-200 ms, a frozen frame and keys that wait, and widget churn makes them come
-    every second or so. The young generations are still collected. (Textual pauses the
-    collector the same way during smooth scrolls: ``App.PAUSE_GC_ON_SCROLL``.)"""
-    global _gc_holds, _gc_thresholds
-    import gc
-
-    if _gc_holds == 0:
-        _gc_thresholds = gc.get_threshold()
-        gc.set_threshold(_gc_thresholds[0], _gc_thresholds[1], 1 << 30)
-    _gc_holds += 1
-
-
-def release_full_gc() -> None:
-    global _gc_holds
-    import gc
-
-    _gc_holds = max(0, _gc_holds - 1)
-    if _gc_holds == 0 and _gc_thresholds is not None:
-        gc.set_threshold(*_gc_thresholds)
 
 
 _parser: Any = None

@@ -209,7 +209,7 @@ class AgentReplyMessage(AssistantMessage):
     def show_stopped(self, text: str) -> None:
         """The loop stopped early (limit, spend cap, Stop, error): say so under this round."""
         line = Content.assemble(("■ ", "bold $warning"), (text, "$warning"))
-        self.when_ready(lambda: self.query_one(".reply-error", Static).update(line))
+        self.when_ready(lambda: self.error_line(line))
 
     def copy_text(self) -> str:
         parts = [super().copy_text()]

@@ -278,26 +278,29 @@ class AssistantMessage(SizedByLayout, ChatItem):
 
     def compose(self) -> ComposeResult:
         yield Static(self.label, classes="chat-who")
-        if self.streaming or not self.text:
-            yield LiveMarkdown(self.text, classes="assistant-text")
-        else:
-            # a stored reply: one widget (Rich's Markdown), not one per block: long conversations open fast
+        stored = not self.streaming and bool(self.text)
+        if stored:
+            # a stored reply: one widget (Rich's Markdown), not one per block, and none of the
+            # empty parts a reply being written needs (mounted when wanted): paging through a
+            # long conversation mounts few widgets
             self._frozen = [self.text]
             yield FrozenMarkdown(self.text)
-            yield LiveMarkdown("", classes="assistant-text")
-        with Vertical(classes="tool-cards"):
-            for call in self.tool_calls:
-                yield self.make_card(call)
+        else:
+            yield LiveMarkdown(self.text, classes="assistant-text")
+        if not stored or self.tool_calls:
+            with Vertical(classes="tool-cards"):
+                for call in self.tool_calls:
+                    yield self.make_card(call)
         yield Static("", classes="reply-footer")
-        yield Static("", classes="reply-error")
+        # (the error line is mounted when there is one: error_line)
 
     def on_mount(self) -> None:
         self._ready = True
         self._show_footer()
         if self.streaming:
             self.start_stream()
-        else:
-            self.body.display = bool(self.body.source)
+        elif (live := self._live()) is not None:
+            live.display = bool(live.source)
         deferred, self._deferred = self._deferred, []
         for update in deferred:
             update()
@@ -312,7 +315,20 @@ class AssistantMessage(SizedByLayout, ChatItem):
     # --- streaming ------------------------------------------------------------------------
     @property
     def body(self) -> Markdown:
+        """The live Markdown a reply is written into (a reply composed to stream has one)."""
         return self.query(".assistant-text").last(Markdown)
+
+    def _live(self) -> Markdown | None:
+        found = self.query(".assistant-text")
+        return found.last(Markdown) if found else None
+
+    def error_line(self, content: Any) -> None:
+        """Show ``content`` in the reply's error line (a stored reply gets one when it needs it)."""
+        found = self.query(".reply-error")
+        if found:
+            found.first(Static).update(content)
+        else:
+            self.mount(Static(content, classes="reply-error"))
 
     def start_stream(self) -> None:
         self.streaming = True
@@ -470,7 +486,8 @@ class AssistantMessage(SizedByLayout, ChatItem):
     @property
     def shown_text(self) -> str:
         """The markdown source on screen (frozen parts + the live Markdown)."""
-        return "".join(self._frozen) + self.body.source
+        live = self._live()
+        return "".join(self._frozen) + (live.source if live is not None else "")
 
     def feed(self, text: str) -> None:
         """Queue a fragment of the streaming reply (called by the screen's Chunk handler)."""
@@ -542,7 +559,16 @@ class AssistantMessage(SizedByLayout, ChatItem):
         self.when_ready(self._show_finished)
 
     def _show_finished(self) -> None:
-        cards = self.query_one(".tool-cards", Vertical)
+        found = self.query(".tool-cards")
+        if not found:  # (a reply composed as stored)
+            if self.tool_calls:
+                self.mount(
+                    Vertical(*[self.make_card(call) for call in self.tool_calls], classes="tool-cards"),
+                    before=self.query_one(".reply-footer"),
+                )
+            self._show_footer(force=True)
+            return
+        cards = found.first(Vertical)
         if self.tool_calls and not cards.children:  # (composed with them when finished before mounting)
             cards.mount_all([self.make_card(call) for call in self.tool_calls])
         self._show_footer(force=True)
@@ -557,7 +583,7 @@ class AssistantMessage(SizedByLayout, ChatItem):
 
         def show() -> None:
             self.query_one(".reply-footer", Static).update("")
-            self.query_one(".reply-error", Static).update(error)
+            self.error_line(error)
 
         self.when_ready(show)
 
@@ -573,7 +599,7 @@ class AssistantMessage(SizedByLayout, ChatItem):
         footer.update(meta_line(self.meta, self.decimals, self.symbol) if self.meta else "")
         error = self.meta.get("error") if self.meta else None
         if error:
-            self.query_one(".reply-error", Static).update(Content(str(error)))
+            self.error_line(Content(str(error)))
         # what was checked about the reply (TEE proof, structured output): its own module
         from og_tui.tui.widgets.reply_checks import show_checks
 

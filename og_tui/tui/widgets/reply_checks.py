@@ -132,7 +132,8 @@ def show_checks(message: Any) -> None:
     if fmt is None or message.streaming or not text:
         return
     pretty = pretty_json(text)
-    cards = message.query_one(".tool-cards")
+    # (the JSON view goes before the tool cards; a stored reply without calls has none)
+    cards = message.query(".tool-cards").first() if message.query(".tool-cards") else footer
     if pretty is not None:
         _row(message, "reply-json", pretty, before=cards)
         for body in message.query(".assistant-text, .frozen-markdown"):

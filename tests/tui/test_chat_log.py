@@ -128,13 +128,18 @@ async def test_page_up_reads_pages_as_it_goes_with_bounded_widgets(long_chat, of
         log.focus()
         most = 0
         seen_rows = {item.message_id for item in _on_screen(log)}
+        view_h = log.scrollable_content_region.height
         while len(seen_rows) < 200:
             before = [(item.message_id, item.region.y) for item in _on_screen(log)]
+            mounted = set(_ids(log))
             y = log.scroll_y
             await pilot.press("pageup")
             await _settle(pilot, log, lambda: log.scroll_y != y)
             now = {item.message_id: item.region.y for item in _on_screen(log)}
             most = max(most, len(_items(log)))
+            # the window follows each key: about the page it scrolled is mounted, never several at once
+            added = [log.item_of(mid) for mid in set(_ids(log)) - mounted]
+            assert sum(item.height or 0 for item in added if item is not None) <= 1.5 * view_h
             seen_rows.update(now)
             # a page-up moves the view by a page: what was at its top is now lower down, or gone
             kept = [(mid, top) for mid, top in before if mid in now]
@@ -144,7 +149,6 @@ async def test_page_up_reads_pages_as_it_goes_with_bounded_widgets(long_chat, of
         # the store was read a page at a time, not all at once
         assert 0 < log.unloaded <= N - 4 * PAGE and log.unloaded % PAGE == 0
         # at most the rows within KEEP_PAGES views above and below the view (3 lines at least each)
-        view_h = log.scrollable_content_region.height
         assert most <= (2 * KEEP_PAGES + 1) * view_h // 3 + 2 < N // 2
         await pilot.press("home")
         await _settle(pilot, log, lambda: log.at_first and log.scroll_y == 0)

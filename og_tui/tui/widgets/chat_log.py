@@ -45,13 +45,13 @@ __all__ = ["ChatLog", "KEEP_PAGES", "LoadEarlier", "StoredItem", "TAIL_MAX"]
 
 TAIL_MAX = 6  # at most this many of the newest items are mounted as the live tail by show()
 # rows are mounted once fewer than MARGIN_PAGES viewport heights of them are above (or below)
-# the viewport, up to FILL_PAGES; those further than KEEP_PAGES are unmounted (few, larger
-# changes: most keys only scroll)
-MARGIN_PAGES = 1.0
-FILL_PAGES = 3.0
-KEEP_PAGES = 5.0
+# the viewport, up to FILL_PAGES; those further than KEEP_PAGES are unmounted. The window
+# follows right after each scroll's frame, so a key that pages mounts about the page it
+# scrolled (the next key's frame waits for that, never for several pages at once)
+MARGIN_PAGES = 1.5
+FILL_PAGES = 2.0
+KEEP_PAGES = 4.0
 ROWS_WAIT_S = 0.5  # a jump into rows not read yet holds the frame this long for them, at most
-SETTLE_S = 0.15  # the window follows a scroll that leaves the view on mounted rows after this pause
 
 
 @dataclass(eq=False)
@@ -116,7 +116,6 @@ class ChatLog(VerticalScroll):
         self._win_again = False
         self._batch: Any = None
         self._rows_batch: Any = None
-        self._later: Any = None  # the timer of a window update after a pause
         self.selected_id: int | None = None  # the selected message (kept when its widget is unmounted)
 
     def _reset_rows(self) -> None:
@@ -248,11 +247,10 @@ class ChatLog(VerticalScroll):
         if self._virtual:
             if new_value != old_value:
                 if self._covered(int(new_value)):
-                    # the view is drawn now; the window follows once the keys pause
-                    # (or at once when the view runs out of mounted rows)
-                    if self._later is not None:
-                        self._later.stop()
-                    self._later = self.set_timer(SETTLE_S, self._schedule)
+                    # the view is drawn now; the window follows after that frame (when it
+                    # has to: a scroll within the margins changes nothing)
+                    if self._wants_update(int(new_value)):
+                        self.call_after_refresh(self._schedule)
                 else:
                     self._hold()  # (no frame with a blank view: it waits for the rows)
                     self._schedule()
@@ -457,6 +455,20 @@ class ChatLog(VerticalScroll):
         """(top, bottom) of the mounted rows, from their measured heights."""
         top = self._top_h
         return top, top + sum(self._items[i].height or 0 for i in range(self._start, self._end))
+
+    def _wants_update(self, y: int) -> bool:
+        """The window is short of rows near the view at ``y``, holds rows far from it, or
+        older rows are to be read (from the heights known now)."""
+        view_h = max(1, self._content_size().height)
+        margin, keep = int(view_h * MARGIN_PAGES), int(view_h * KEEP_PAGES)
+        top, bottom = self._window()
+        if self._start > 0 and top > y - margin or self._end < len(self._items) and bottom < y + view_h + margin:
+            return True
+        if self._shown and (top + (self._items[self._start].height or 0) < y - keep):
+            return True
+        if self._shown and (bottom - (self._items[self._end - 1].height or 0) > y + view_h + keep):
+            return True
+        return self._start == 0 and self._unloaded > 0 and not self._asked and y <= self._top_h + view_h + margin * 2
 
     def _covered(self, y: int) -> bool:
         """The view at ``y`` shows only mounted rows (or the tail, or the empty top)."""

@@ -234,34 +234,22 @@ class AccountScreen(AccountFunds, OGScreen):
             return None
         return True
 
-    # --- buttons --------------------------------------------------------------------------
-    @on(Button.Pressed, "#ob-fund")
-    def _ob_fund(self) -> None:
-        self.action_fund()
+    # --- buttons: each does what its key does -------------------------------------------------
+    BUTTON_ACTIONS = {
+        "ob-fund": "fund",
+        "ob-new": "new_wallet",
+        "ob-key": "import_key",
+        "ob-keystore": "import_keystore",
+        "btn-send": "send",
+        "btn-fund": "fund",
+        "btn-copy": "copy",
+    }
 
-    @on(Button.Pressed, "#ob-new")
-    def _ob_new(self) -> None:
-        self.action_new_wallet()
-
-    @on(Button.Pressed, "#ob-key")
-    def _ob_key(self) -> None:
-        self.action_import_key()
-
-    @on(Button.Pressed, "#ob-keystore")
-    def _ob_keystore(self) -> None:
-        self.action_import_keystore()
-
-    @on(Button.Pressed, "#btn-send")
-    def _btn_send(self) -> None:
-        self.action_send()
-
-    @on(Button.Pressed, "#btn-fund")
-    def _btn_fund(self) -> None:
-        self.action_fund()
-
-    @on(Button.Pressed, "#btn-copy")
-    def _btn_copy(self) -> None:
-        self.action_copy()
+    @on(Button.Pressed)
+    def _button_pressed(self, event: Button.Pressed) -> None:
+        action = self.BUTTON_ACTIONS.get(event.button.id or "")
+        if action is not None:
+            getattr(self, f"action_{action}")()
 
     def on_data_table_row_selected(self, event: "DataTable.RowSelected") -> None:
         if event.data_table.id != "wallets":

@@ -518,7 +518,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         return True
 
     def action_new(self, spec: dict[str, Any] | None = None, error: str | None = None) -> None:
-        from og_tui.tui.screens.workflow_dialogs import NewWorkflowDialog
+        from og_tui.tui.screens.workflow_create import NewWorkflowDialog
 
         def opened(_address: str) -> None:
             dialog = NewWorkflowDialog(self.services, initial=spec, error=error)

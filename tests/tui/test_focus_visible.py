@@ -125,7 +125,7 @@ async def test_checkbox_and_candle_types_show_state_with_a_mark(app_env, monkeyp
     from textual.widgets import SelectionList
 
     from og_tui.tui.screens import workflows
-    from og_tui.tui.screens.workflow_dialogs import NewWorkflowDialog
+    from og_tui.tui.screens.workflow_create import NewWorkflowDialog
     from og_tui.tui.widgets.marks import CHECK_ON
 
     monkeypatch.setattr(workflows.WorkflowsScreen, "autoload", False)

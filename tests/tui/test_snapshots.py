@@ -444,7 +444,7 @@ WF_SIG = {
 @pytest.fixture
 def _workflows_offline(monkeypatch):
     from og_tui.tui.screens import workflows
-    from og_tui.tui.screens.workflow_dialogs import NewWorkflowDialog
+    from og_tui.tui.screens.workflow_create import NewWorkflowDialog
 
     monkeypatch.setattr(workflows.WorkflowsScreen, "autoload", False)
     monkeypatch.setattr(NewWorkflowDialog, "autoload", False)
@@ -512,7 +512,7 @@ def _workflows_runner(*keys: str, dialog: bool = False):
         if dialog:
             from eth_account import Account
 
-            from og_tui.tui.screens.workflow_dialogs import NewWorkflowDialog
+            from og_tui.tui.screens.workflow_create import NewWorkflowDialog
 
             app.ctx.remember_signer(Account.from_key(TEST_KEY))
             await pilot.press("n")

@@ -125,7 +125,7 @@ async def test_enter_in_the_new_workflow_form_opens_a_review_first(devnet, app_e
     from og_tui.core.devnet_client import DevnetClient
     from og_tui.core.secrets import WalletStore
     from og_tui.tui.screens.modals import ConfirmDialog
-    from og_tui.tui.screens.workflow_dialogs import NewWorkflowDialog
+    from og_tui.tui.screens.workflow_create import NewWorkflowDialog
     from og_tui.tui.screens.workflow_ops import WorkflowOps
 
     from .helpers import TEST_PASSPHRASE

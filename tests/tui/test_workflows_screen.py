@@ -21,7 +21,8 @@ from og_tui.tui import messages as m
 from og_tui.tui.app import make_app
 from og_tui.tui.screens import workflows as wf_screen
 from og_tui.tui.screens.modals import ConfirmDialog, UnlockDialog
-from og_tui.tui.screens.workflow_dialogs import AddWorkflowDialog, NewWorkflowDialog, ScheduleDialog
+from og_tui.tui.screens.workflow_create import NewWorkflowDialog
+from og_tui.tui.screens.workflow_dialogs import AddWorkflowDialog, ScheduleDialog
 from og_tui.tui.screens.workflow_ops import WorkflowOps
 from og_tui.tui.widgets.history_chart import HistoryChart
 

@@ -1,113 +1,34 @@
-"""Account screen: onboarding, wallets, balances, faucet, send, profile switcher."""
+"""Account screen: onboarding, wallets, balances, faucet, send, profile switcher.
+
+This module holds the screen: which part it shows, the wallet list and the balances,
+the hub sign-in line and the wallet actions (create, import, unlock, export, delete,
+profile). The parts it shows are in ``account_parts.py``, the faucet and Send in
+``account_funds.py``.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Footer, Static
 
 from og_tui.tui import messages as m
 from og_tui.tui.format import fmt_units
 from og_tui.tui.keymap import key_for
 from og_tui.tui.messages import NetState
+from og_tui.tui.screens.account_funds import AccountFunds
+from og_tui.tui.screens.account_parts import AccountBody, Onboarding
 from og_tui.tui.screens.base import OGScreen
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.widgets import DataTable
 
-    from og_tui.tui.widgets.sortable import SortableTable
 
-# DataTable is imported where the wallet view is built: a first run shows the
-# onboarding only, and its first frame does not pay for the table's module.
-
-
-def _int(value: Any) -> int | None:
-    if value is None:
-        return None
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
-class Onboarding(Vertical):
-    """First run: what this is and the ways to get a wallet."""
-
-    def compose(self) -> ComposeResult:
-        with Center():
-            with Vertical(classes="onboard-box"):
-                yield Static("Welcome to og-tui", classes="onboard-title")
-                yield Static("", id="onboard-intro")
-                app = self.app
-                yield Button(
-                    f"{key_for(app, 'account.fund', 'f')}  Create a wallet and fund it",
-                    id="ob-fund",
-                    variant="primary",
-                    compact=True,
-                )
-                yield Button(f"{key_for(app, 'account.new', 'n')}  Create a wallet", id="ob-new", compact=True)
-                yield Button(
-                    f"{key_for(app, 'account.import_key', 'i')}  Import a private key", id="ob-key", compact=True
-                )
-                yield Button(
-                    f"{key_for(app, 'account.import_keystore', 'K')}  Import a keystore file",
-                    id="ob-keystore",
-                    compact=True,
-                )
-
-
-class AccountBody(Horizontal):
-    """Wallets on the left, the active wallet's balances and actions on the right."""
-
-    def compose(self) -> ComposeResult:
-        from og_tui.tui.widgets.list_filter import ListFilter
-        from og_tui.tui.widgets.sortable import SortableTable
-
-        with Vertical(id="wallets-pane"):
-            yield Label("Wallets", classes="pane-title")
-            yield ListFilter("wallets", id="wallet-filter")
-            yield SortableTable(id="wallets", cursor_type="row", zebra_stripes=True)
-            yield Static("enter use · u unlock · e export · d delete · n new · i/K import", classes="pane-hint")
-        with Vertical(id="balance-pane"):
-            yield Label("Balances", classes="pane-title")
-            yield Static("", id="acct-name")
-            yield Static("", id="acct-address")
-            yield Static("", id="bal-native", classes="balance")
-            yield Static("", id="bal-token", classes="balance")
-            yield Static("", id="acct-lock")
-            with Horizontal(classes="acct-buttons"):
-                yield Button("Send", id="btn-send", variant="primary", compact=True)
-                yield Button("Faucet", id="btn-fund", compact=True)
-                yield Button("Copy", id="btn-copy", compact=True)
-            yield Static("", id="acct-profile", classes="pane-hint")
-            yield Static("", id="acct-hub", classes="pane-hint")
-
-    def on_mount(self) -> None:
-        from og_tui.tui.widgets.sortable import SortColumn
-
-        self.table.set_columns(
-            [
-                SortColumn("active", " "),
-                SortColumn("name", "Name", lambda w: w.name),
-                SortColumn("address", "Address", lambda w: w.address.lower()),
-                SortColumn("key", "Key", lambda w: w.storage),
-                SortColumn("lock", "Lock", lambda w: self.app.ctx.signer(w.address) is None),
-            ],
-            sort="name",
-        )
-
-    @property
-    def table(self) -> "SortableTable":
-        """The wallets table."""
-        from og_tui.tui.widgets.sortable import SortableTable
-
-        return self.query_one("#wallets", SortableTable)
-
-
-class AccountScreen(OGScreen):
+class AccountScreen(AccountFunds, OGScreen):
     MODE = "account"
     MAIN_PANE = "#wallets"
 
@@ -313,34 +234,22 @@ class AccountScreen(OGScreen):
             return None
         return True
 
-    # --- buttons --------------------------------------------------------------------------
-    @on(Button.Pressed, "#ob-fund")
-    def _ob_fund(self) -> None:
-        self.action_fund()
+    # --- buttons: each does what its key does -------------------------------------------------
+    BUTTON_ACTIONS = {
+        "ob-fund": "fund",
+        "ob-new": "new_wallet",
+        "ob-key": "import_key",
+        "ob-keystore": "import_keystore",
+        "btn-send": "send",
+        "btn-fund": "fund",
+        "btn-copy": "copy",
+    }
 
-    @on(Button.Pressed, "#ob-new")
-    def _ob_new(self) -> None:
-        self.action_new_wallet()
-
-    @on(Button.Pressed, "#ob-key")
-    def _ob_key(self) -> None:
-        self.action_import_key()
-
-    @on(Button.Pressed, "#ob-keystore")
-    def _ob_keystore(self) -> None:
-        self.action_import_keystore()
-
-    @on(Button.Pressed, "#btn-send")
-    def _btn_send(self) -> None:
-        self.action_send()
-
-    @on(Button.Pressed, "#btn-fund")
-    def _btn_fund(self) -> None:
-        self.action_fund()
-
-    @on(Button.Pressed, "#btn-copy")
-    def _btn_copy(self) -> None:
-        self.action_copy()
+    @on(Button.Pressed)
+    def _button_pressed(self, event: Button.Pressed) -> None:
+        action = self.BUTTON_ACTIONS.get(event.button.id or "")
+        if action is not None:
+            getattr(self, f"action_{action}")()
 
     def on_data_table_row_selected(self, event: "DataTable.RowSelected") -> None:
         if event.data_table.id != "wallets":
@@ -400,14 +309,6 @@ class AccountScreen(OGScreen):
 
     def action_import_keystore(self) -> None:
         self._open_form("keystore")
-
-    def action_fund(self) -> None:
-        if not self.app.ctx.is_devnet:
-            return
-        if not self.app.net.address:
-            self._open_form("fund")
-        else:
-            self._fund(self.app.net.address)
 
     @work(thread=True, exclusive=True, group="wallet", exit_on_error=False, description="save wallet")
     def _save_wallet(self, data: dict[str, Any]) -> None:
@@ -514,150 +415,3 @@ class AccountScreen(OGScreen):
             ProfileDialog(profiles, self.app.ctx.profile.name),
             lambda name: name and name != self.app.ctx.profile.name and self.app.switch_profile(name),
         )
-
-    # --- faucet ----------------------------------------------------------------------------
-    def _fund(self, address: str) -> None:
-        self._fund_worker(address)
-
-    @work(thread=True, exclusive=True, group="faucet", exit_on_error=False, description="faucet")
-    def _fund_worker(self, address: str) -> None:
-        self._fund_now(address)
-
-    def _fund_now(self, address: str) -> None:
-        app = self.app
-        ctx = app.ctx
-
-        def fund() -> dict[str, Any]:
-            from og_tui.core.devnet_client import DevnetClient
-
-            base = ctx.profile.api_url
-            return DevnetClient(base).fund(address)
-
-        result = app.run_op("Faucet", fund, what="Faucet")
-        if not result:
-            return
-        now = time.time()
-        for key, kind, value, token in (
-            ("native_tx", "faucet-native", result.get("native_wei"), None),
-            ("token_tx", "faucet-token", result.get("token_units"), "OUSDC"),
-        ):
-            tx_hash = result.get(key)
-            if not tx_hash:
-                continue
-            try:
-                receipt = ctx.chain.wait_receipt(tx_hash, timeout=10)
-            except Exception:  # noqa: BLE001 - the faucet answered; details are a bonus
-                receipt = {}
-            status = receipt.get("status")
-            ctx.store.add_tx(
-                hash=tx_hash,
-                kind=kind,
-                status="failed" if status in (0, "0x0") else "confirmed",
-                from_addr=receipt.get("from"),
-                to_addr=address,
-                value=str(value) if value is not None else None,
-                token=token,
-                gas_used=_int(receipt.get("gasUsed")),
-                block=_int(receipt.get("blockNumber")),
-                profile=ctx.profile.name,
-                created_at=now,
-            )
-        app.post_message(m.FaucetFunded(address, result))
-        app.call_from_thread(
-            app.notify,
-            f"+{fmt_units(result.get('native_wei'), 18, 4)} OG and +{fmt_units(result.get('token_units'), 6, 2)} OUSDC",
-            title="Faucet",
-        )
-        app.call_from_thread(app.poll_chain)
-
-    # --- send ------------------------------------------------------------------------------
-    def action_send(self) -> None:
-        address = self.app.net.address
-        if not address:
-            self.notify("Create or import a wallet first.", severity="warning")
-            return
-        self.with_wallet(lambda _address: self._open_send())
-
-    def _open_send(self) -> None:
-        net = self.app.net
-        balances = {"OG": (net.native_wei, 18), "OUSDC": (net.token_units, 6)}
-        from og_tui.tui.screens.modals import SendDialog
-
-        mine = {w.name: w.address for w in self._shown_wallets if w.address.lower() != (net.address or "").lower()}
-        self.app.push_screen(SendDialog(balances, mine), lambda d: d and self._review(d))
-
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False, description="estimate")
-    def _review(self, data: dict[str, Any]) -> None:
-        app = self.app
-        ctx = app.ctx
-        signer = ctx.signer(app.net.address)
-        token = None if data["symbol"] == "OG" else ctx.profile.payment_token
-
-        def estimate() -> Any:
-            if token is None:
-                return ctx.chain.estimate_transfer_cost(signer.address, data["to"], wei=data["units"])
-            return ctx.chain.estimate_transfer_cost(signer.address, data["to"], token=token, units=data["units"])
-
-        cost = app.run_op("Estimating gas", estimate, what="Send")
-        if cost is None:
-            return
-        gas, gas_price, fee = cost.gas, cost.gas_price, cost.fee_wei
-        lines = [
-            f"Amount   {fmt_units(data['units'], data['decimals'], data['decimals'])} {data['symbol']}",
-            f"To       {data['to']}" + (f" ({data['to_name']})" if data.get("to_name") else ""),
-            f"From     {signer.address}",
-            f"Gas      {gas:,} × {fmt_units(gas_price, 9, 3)} gwei ≈ {fmt_units(fee, 18, 8)} OG",
-            f"Network  {ctx.profile.name} (chain {ctx.profile.chain_id})",
-        ]
-
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self._send(data, signer)
-
-        from og_tui.tui.screens.modals import ConfirmDialog
-
-        app.call_from_thread(app.push_screen, ConfirmDialog("Send this transaction?", lines, "Send"), confirmed)
-
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False, description="send")
-    def _send(self, data: dict[str, Any], signer: Any) -> None:
-        app = self.app
-        ctx = app.ctx
-        store = ctx.store
-        kind = "transfer-native" if data["symbol"] == "OG" else "transfer-token"
-        summary = f"Send {fmt_units(data['units'], data['decimals'], data['decimals'])} {data['symbol']} to {data['to'][:10]}…"
-
-        def on_status(status: str, info: dict[str, Any]) -> None:
-            if status == "sent":
-                store.add_tx(
-                    hash=info["hash"],
-                    kind=kind,
-                    status="pending",
-                    from_addr=signer.address,
-                    to_addr=data["to"],
-                    value=str(data["units"]),
-                    token=None if data["symbol"] == "OG" else data["symbol"],
-                    profile=ctx.profile.name,
-                    created_at=time.time(),
-                )
-                app.post_message(m.TxSubmitted(info["hash"], kind, summary))
-
-        def send() -> Any:
-            try:
-                if data["symbol"] == "OG":
-                    return ctx.chain.transfer_native(signer, data["to"], data["units"], on_status=on_status)
-                return ctx.chain.transfer_token(
-                    signer, ctx.profile.payment_token, data["to"], data["units"], on_status=on_status
-                )
-            except Exception as exc:
-                tx_hash = getattr(exc, "tx_hash", None)
-                if tx_hash:
-                    store.update_tx(tx_hash, status="failed", error=str(exc))
-                    app.post_message(m.TxConfirmed(tx_hash, kind, "failed", None, None))
-                raise
-
-        outcome = app.run_op(summary, send, what="Send")
-        if outcome is None:
-            return
-        status = "confirmed" if outcome.status == 1 else "failed"
-        store.update_tx(outcome.hash, status=status, gas_used=outcome.gas_used, block=outcome.block)
-        app.post_message(m.TxConfirmed(outcome.hash, kind, status, outcome.gas_used, outcome.block))

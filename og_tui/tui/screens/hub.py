@@ -2,31 +2,31 @@
 download files with progress and Stop, copy CIDs, hand a model to the Inference screen.
 
 Browsing needs no account; creating and uploading open the sign-in dialog when needed.
-Every hub call runs in a thread worker that posts a message from ``messages.py``; the
-handlers below own every widget.
+Every hub call runs in a thread worker that posts a message nested where it is posted;
+the handlers own every widget. This module holds the screen itself (layout, search,
+scope and sort, the selected model and file, the file actions) and its palette entries;
+the reads are in ``hub_reads.py``, sign-in and create in ``hub_account.py``, uploads and
+downloads in ``hub_transfers.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Static
-from textual.worker import get_current_worker
 
-from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.hub_session import HubSessions, hub_sessions
-from og_tui.tui.screens.hub_dialogs import HubSignInDialog
+from og_tui.tui.screens.hub_account import HubAccount
+from og_tui.tui.screens.hub_reads import HubReads
 from og_tui.tui.screens.hub_table import ModelTable
 from og_tui.tui.screens.hub_transfers import (  # noqa: F401 - fmt_rate, _Transfer re-exported
     HubTransferScreen,
@@ -34,12 +34,10 @@ from og_tui.tui.screens.hub_transfers import (  # noqa: F401 - fmt_rate, _Transf
     fmt_rate,
 )
 from og_tui.tui.widgets.hub_detail import HubDetail
-from og_tui.tui.widgets.sortable import ASCENDING, DESCENDING, sort_bindings, sorted_items
+from og_tui.tui.widgets.sortable import ASCENDING, DESCENDING, sort_bindings
 
 SORTS = ("name", "updated", "author")
 DESCENDING_FIRST = {"updated"}  # the newest first; names and authors A to Z
-FIRST_PAGE = 200  # rows of the first request: the table shows them at once
-PAGE_SIZE = 1000  # rows of each later request
 SEARCH_DEBOUNCE = 0.3
 DETAIL_DEBOUNCE = 0.12
 
@@ -76,7 +74,7 @@ class HubCommands(ScreenCommands):
         return items
 
 
-class HubScreen(HubTransferScreen):
+class HubScreen(HubReads, HubAccount, HubTransferScreen):
     MODE = "hub"
     MAIN_PANE = "#hub-models"
     CSS_PATH = "hub.tcss"
@@ -108,54 +106,6 @@ class HubScreen(HubTransferScreen):
         Binding("s", "sign_in", "Sign in", id="hub.sign_in", show=False, tooltip="Sign in to the Model Hub"),
         Binding("R", "refresh", "Refresh", id="hub.refresh", show=False, tooltip="Reload the list and the model"),
     ]
-
-    class ModelsLoaded(Message, bubble=False):
-        """One page of the model listing. ``gen`` ties it to the request that asked for it."""
-
-        def __init__(
-            self,
-            models: list[dict[str, Any]],
-            *,
-            page: int = 1,
-            total: int | None = None,
-            done: bool = True,
-            gen: int = 0,
-        ) -> None:
-            super().__init__()
-            self.models = models
-            self.page = page
-            self.total = total
-            self.done = done
-            self.gen = gen
-
-    class DetailLoaded(Message, bubble=False):
-        """Description, author and versions (with their files and signatures) of one model."""
-
-        def __init__(self, name: str, detail: dict[str, Any]) -> None:
-            super().__init__()
-            self.name = name
-            self.detail = detail
-
-    class RequestFailed(Message, bubble=False):
-        """A hub read failed (``kind``: "models" or "detail"); ``text`` is for the user."""
-
-        def __init__(
-            self, kind: str, text: str, hint: str | None = None, gen: int = 0, name: str | None = None
-        ) -> None:
-            super().__init__()
-            self.kind = kind
-            self.text = text
-            self.hint = hint
-            self.gen = gen
-            self.name = name
-
-    class AuthFailed(Message, bubble=False):
-        """Signing in (or resuming a stored sign-in) failed; ``text`` says why."""
-
-        def __init__(self, text: str, hint: str | None = None) -> None:
-            super().__init__()
-            self.text = text
-            self.hint = hint
 
     def __init__(self) -> None:
         super().__init__()
@@ -261,134 +211,6 @@ class HubScreen(HubTransferScreen):
             who.update("hub: not signed in · s")
         who.set_class(sessions.signed_in, "-in")
 
-    def _list_status(self, text: str) -> None:
-        self.query_one("#hub-list-status", Static).update(text)
-
-    def _count_text(self) -> str:
-        shown = len(self._models)
-        total = self._total if self._total is not None else shown
-        what = "your models" if self.mine else "models"
-        if self._loading:
-            return f"loading {shown:,} of {total:,} {what}…"
-        if not shown:
-            if self.search:
-                return f"no {what} match “{self.search}”"
-            return "you have no models yet · n creates one" if self.mine else "no models on this hub yet"
-        suffix = f" matching “{self.search}”" if self.search else ""
-        return f"{shown:,} {what}{suffix}" if shown == total else f"{shown:,} of {total:,} {what}{suffix}"
-
-    # --- listing ----------------------------------------------------------------------------
-    def reload(self, keep: str | None = None) -> None:
-        """Start loading the list again (page by page); ``keep`` re-selects a model."""
-        if self.mine and not self.sessions.signed_in:
-            self.mine = False
-            self._show_scope()
-        self._gen += 1
-        self._keep = keep or self.current_name()
-        self._loading = True
-        self._total = None
-        self._list_status("loading…")
-        self._load_models(self._gen, self.search, self.mine)
-
-    @work(thread=True, exclusive=True, group="hub-models", exit_on_error=False, description="list models")
-    def _load_models(self, gen: int, search: str, mine: bool) -> None:
-        """A first small page (fast first paint), then big pages; each posts ModelsLoaded.
-
-        The big pages start again at offset 0 (offsets must be multiples of the page
-        size); the handler skips the rows it already has.
-        """
-        worker = get_current_worker()
-        app = self.app
-        client = self.sessions.client()
-        op = app.begin_op("Loading models")
-        try:
-            seq, loaded, limit, page = 1, 0, FIRST_PAGE, 1
-            while not worker.is_cancelled:
-                data = client.list_models(page=page, limit=limit, search=search or None, mine=mine)
-                models = list(data.get("models") or [])
-                total = data.get("total")
-                loaded = (page - 1) * limit + len(models)
-                done = len(models) < limit or (total is not None and loaded >= int(total))
-                if worker.is_cancelled:
-                    return
-                self.post_message(self.ModelsLoaded(models, page=seq, total=total, done=done, gen=gen))
-                if done:
-                    return
-                seq += 1
-                if limit == FIRST_PAGE:
-                    limit, page = PAGE_SIZE, (loaded // PAGE_SIZE) + 1
-                else:
-                    page += 1
-        except Exception as exc:  # noqa: BLE001 - shown in the list status and as a notification
-            text, hint = user_message(exc)
-            self.post_message(self.RequestFailed("models", text, hint, gen=gen))
-        finally:
-            app.end_op(op)
-
-    @on(ModelsLoaded)
-    def _models_loaded(self, event: ModelsLoaded) -> None:
-        if event.gen != self._gen:
-            return  # an older search or scope
-        table = self.query_one("#hub-models", ModelTable)
-        if event.page == 1:
-            table.clear()
-            self._models.clear()
-        fresh = [model for model in event.models if str(model.get("name") or "") not in self._models]
-        for model in fresh:
-            self._models[str(model.get("name") or "")] = model
-        table.append(fresh)
-        if table.row_count and (self.sort != "name" or self.sort_descending):
-            self._apply_sort()
-        self._total = event.total
-        self._loading = not event.done
-        if self._keep and self._keep in self._models:
-            table.move_to(table.index_of(self._keep))
-            self._keep = None
-        self._list_status(self._count_text())
-        table.empty_text = "" if table.row_count or self._loading else self._count_text()
-        if event.done and not table.row_count:
-            self._show_detail(None)
-
-    def _apply_sort(self) -> None:
-        """Order the rows by the chosen sort (ties by name), without reloading them."""
-        table = self.query_one("#hub-models", ModelTable)
-        table.sort_column, table.sort_descending = self.sort, self.sort_descending
-        models = self._models
-        if self.sort == "name":
-            table.sort(key=str.casefold, reverse=self.sort_descending)
-            return
-        order = sorted(models, key=str.casefold)
-        if self.sort == "updated":
-            order = sorted_items(
-                order,
-                lambda n: str(models[n].get("updatedAt") or models[n].get("createdAt") or "") or None,
-                self.sort_descending,
-            )
-        else:
-            order = sorted_items(
-                order, lambda n: str(models[n].get("authorUsername") or "") or None, self.sort_descending
-            )
-        rank = {name: index for index, name in enumerate(order)}
-        table.sort(key=lambda name: rank.get(name, len(rank)))
-
-    @on(RequestFailed)
-    def _request_failed(self, event: RequestFailed) -> None:
-        if event.kind == "models":
-            if event.gen != self._gen:
-                return
-            self._loading = False
-            self._list_status(f"[b]could not load:[/b] {event.text} · R to retry")
-        elif event.kind == "detail":
-            if event.name != self.current_name():
-                return
-            self.detail_pane.show_failed(event.name, event.text)
-        self.app.notify(
-            event.text if not event.hint else f"{event.text}\n{event.hint}",
-            title="Model Hub",
-            severity="error",
-            timeout=8,
-        )
-
     # --- search, scope, sort ---------------------------------------------------------------
     @on(Input.Changed, "#hub-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -489,23 +311,6 @@ class HubScreen(HubTransferScreen):
         self.detail_pane.show_loading(name, self._models.get(name, {}))
         self._sync_bindings()
 
-    @work(thread=True, exclusive=True, group="hub-detail", exit_on_error=False, description="model detail")
-    def _load_detail(self, name: str) -> None:
-        try:
-            detail = self.sessions.client().model_detail(name)
-        except Exception as exc:  # noqa: BLE001
-            text, hint = user_message(exc)
-            self.post_message(self.RequestFailed("detail", text, hint, name=name))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.DetailLoaded(name, detail))
-
-    @on(DetailLoaded)
-    def _detail_loaded(self, event: DetailLoaded) -> None:
-        self._details[event.name] = event.detail
-        if event.name == self.current_name() or self.current_name() is None:
-            self._show_detail(event.detail)
-
     def _show_detail(self, detail: dict[str, Any] | None) -> None:
         self.detail_pane.show(detail)
         self._sync_bindings()
@@ -553,111 +358,6 @@ class HubScreen(HubTransferScreen):
     @on(OptionList.OptionSelected, "#hub-files")
     def _file_selected(self) -> None:
         self.action_copy_cid()
-
-    # --- auth ------------------------------------------------------------------------------------
-    def _with_auth(self, then: Callable[[], None], reason: str) -> None:
-        sessions = self.sessions
-        if sessions.signed_in:
-            then()
-            return
-
-        async def decide() -> None:  # the saved sign-in is read off the loop (wallet index, keyring)
-            from og_tui.tui.screens.hub_dialogs import SignInFacts
-
-            facts = await asyncio.to_thread(SignInFacts.read, sessions)
-            if facts.stored and not facts.stored_locked:
-                self._after_auth = then
-                self._resume()
-            else:
-                self._open_sign_in(reason, then)
-
-        self.run_worker(decide(), group="hub-auth", exclusive=True, exit_on_error=False, description="hub sign-in")
-
-    def _open_sign_in(self, reason: str | None, then: Callable[[], None] | None = None) -> None:
-        from og_tui.tui.screens.hub_dialogs import open_hub_sign_in
-
-        def done(email: str | None) -> None:
-            self._show_who()
-            if email:
-                self.app.notify(f"Signed in as {email}", title="Model Hub")
-                if then is not None:
-                    then()
-
-        open_hub_sign_in(self, self.sessions, allow_signup=self.app.ctx.is_devnet, reason=reason, done=done)
-
-    def action_sign_in(self) -> None:
-        self._open_sign_in(None)
-
-    @work(thread=True, exclusive=True, group="hub-signin", exit_on_error=False, description="hub sign-in")
-    def _resume(self) -> None:
-        sessions = self.sessions
-        try:
-            session = sessions.resume()
-        except Exception as exc:  # noqa: BLE001
-            text, hint = user_message(exc)
-            self.post_message(self.AuthFailed(text, hint))
-            return
-        if session is None:
-            self.post_message(self.AuthFailed("No saved Model Hub sign-in."))
-            return
-        self.post_message(HubSignInDialog.SignedIn(sessions.profile_name, session.email))
-
-    @on(HubSignInDialog.SignedIn)
-    def _signed_in(self, event: HubSignInDialog.SignedIn) -> None:
-        self._show_who()
-        then, self._after_auth = self._after_auth, None
-        if then is not None:
-            then()
-
-    @on(AuthFailed)
-    def _auth_failed(self, event: AuthFailed) -> None:
-        then, self._after_auth = self._after_auth, None
-        self._open_sign_in(f"The saved sign-in did not work: {event.text}", then)
-
-    # --- create ---------------------------------------------------------------------------------
-    def action_new_model(self) -> None:
-        self._with_auth(self._open_new_model, "Sign in to create a model.")
-
-    def _open_new_model(self) -> None:
-        from og_tui.tui.screens.hub_dialogs import NewModelDialog
-
-        def done(result: dict[str, str] | None) -> None:
-            if not result:
-                return
-            self.app.notify(f"{result['name']} v{result['version']} · u uploads a file to it", title="Model created")
-            self.search = ""
-            self.query_one("#hub-search", Input).value = ""
-            if self._search_timer is not None:
-                self._search_timer.stop()
-            self.reload(keep=result["name"])
-
-        self.app.push_screen(NewModelDialog(self.sessions), done)
-
-    def action_new_version(self) -> None:
-        if self.detail is not None:
-            self._with_auth(self._open_new_version, "Sign in to add a version.")
-
-    def _open_new_version(self) -> None:
-        from og_tui.tui.screens.hub_dialogs import NewVersionDialog
-
-        detail = self.detail
-        if detail is None:
-            return
-        name = str(detail.get("name"))
-        versions = [str(v.get("versionString")) for v in detail.get("versions") or []]
-
-        def done(result: dict[str, str] | None) -> None:
-            if not result:
-                return
-            self.app.notify(f"{result['name']} v{result['version']}", title="Version created")
-            self._refresh_model(result["name"])
-
-        self.app.push_screen(NewVersionDialog(self.sessions, name, versions), done)
-
-    def _refresh_model(self, name: str) -> None:
-        self._details.pop(name, None)
-        self._load_detail(name)
-        self.reload(keep=name)
 
     # --- file actions ---------------------------------------------------------------------------
     def action_copy_cid(self) -> None:

@@ -268,7 +268,7 @@ class WorkflowOps:
             scheduled = False
             sched = spec.get("schedule")
             if sched:
-                from og_tui.tui.screens.workflow_dialogs import check_schedule_fields
+                from og_tui.tui.screens.workflow_fields import check_schedule_fields
 
                 try:
                     frequency, end_time = check_schedule_fields(sched["frequency_text"], sched["until_text"])
@@ -345,7 +345,7 @@ class WorkflowOps:
 
     @work(thread=True, exclusive=True, group="wf-schedule", exit_on_error=False, description="schedule workflow")
     def _schedule_worker(self, address: str, owner: str, data: dict[str, Any]) -> None:
-        from og_tui.tui.screens.workflow_dialogs import check_schedule_fields
+        from og_tui.tui.screens.workflow_fields import check_schedule_fields
 
         app = self.app
         signer = app.ctx.signer(owner)

@@ -8,32 +8,35 @@ next run, latest result and a history chart that grows as scheduled runs land.
 While the screen is visible the selected workflow is polled every few seconds and the
 list values less often; both stop when the screen is hidden. Deploy, run now and
 schedule are transactions from the active wallet in thread workers that post
-``Workflow*`` messages; the handlers below own every widget. Escape stops an operation
+``Workflow*`` messages; the handlers own every widget. Escape stops an operation
 that has not been sent yet.
+
+This module holds the screen (layout, visibility, the list, the detail pane, the actions)
+and its palette entries; the polling reads are in ``workflow_polling.py``, the
+transactions in ``workflow_ops.py``, what the list holds in ``workflow_entries.py`` and
+the dialogs in ``workflow_dialogs.py`` and ``workflow_create.py``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
-from textual.worker import get_current_worker
 
 from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
 from og_tui.tui.commands import ScreenCommands
-from og_tui.tui.format import short_address
 from og_tui.tui.screens.base import OGScreen
-from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices, flat_outputs
+from og_tui.tui.screens.workflow_entries import Entry, book_entries_of, fmt_list_value
+from og_tui.tui.screens.workflow_ops import WorkflowOps, WorkflowServices
+from og_tui.tui.screens.workflow_polling import WorkflowPolling
 from og_tui.tui.widgets.list_filter import ListFilter, matches
 from og_tui.tui.widgets.sortable import SortableTable, SortColumn
 from og_tui.tui.widgets.workflow_detail import (  # noqa: F401 - re-exported
@@ -50,30 +53,7 @@ _log = logging.getLogger(__name__)
 
 DETAIL_POLL = 3.0  # seconds between polls of the selected workflow
 LIST_POLL = 15.0  # seconds between refreshes of the list's latest values
-HISTORY_MAX = 120  # runs kept for the chart (new ones are read incrementally)
 _clock = time.time  # snapshot tests pin it
-
-
-# --- what the list holds ------------------------------------------------------------------------
-
-
-@dataclass
-class Entry:
-    address: str
-    title: str
-    kind: str  # "public" | "mine" | "added"
-    output_key: str | None = None  # the public models' forecast output
-    note: dict[str, Any] = field(default_factory=dict)  # the WorkflowBook entry
-
-
-def fmt_list_value(entry: Entry, outputs: dict[str, list[float]]) -> str:
-    """The list's "Latest" cell: a public forecast as a percentage, otherwise the first number."""
-    if not outputs:
-        return "no runs"
-    if entry.output_key and outputs.get(entry.output_key):
-        return f"{outputs[entry.output_key][0]:+.4%}"
-    name, values = next(iter(outputs.items()))
-    return fmt_number(values[0]) if values else "–"
 
 
 # --- palette -------------------------------------------------------------------------------------------
@@ -101,7 +81,7 @@ class WorkflowCommands(ScreenCommands):
         return items
 
 
-class WorkflowsScreen(WorkflowOps, OGScreen):
+class WorkflowsScreen(WorkflowPolling, WorkflowOps, OGScreen):
     MODE = "workflows"
     MAIN_PANE = "#wf-list"
     CSS_PATH = "workflows.tcss"
@@ -136,42 +116,6 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         ),
         Binding("escape", "stop", "Stop", id="workflows.stop", tooltip="Stop the operation before it is sent"),
     ]
-
-    # --- messages (posted by the polling workers) --------------------------------------------
-    class ListLoaded(Message, bubble=False):
-        """Latest result of every listed workflow: ``{address: (outputs or None, error or None)}``,
-        outputs as ``{name: flat list of floats}`` (empty when the workflow never ran)."""
-
-        def __init__(self, values: dict[str, tuple[dict[str, list[float]] | None, str | None]], gen: int = 0) -> None:
-            super().__init__()
-            self.values = values
-            self.gen = gen
-
-    class DetailLoaded(Message, bubble=False):
-        """One poll of the selected workflow.
-
-        ``info`` is a core ``WorkflowInfo`` (None on error); ``history`` is ``[(time, outputs)]``
-        oldest first (all of it, or the new runs after ``base_count``), or None when the
-        result count did not change since the last poll;
-        ``error`` is a sentence for the user (the network is down, not a workflow, ...).
-        """
-
-        def __init__(
-            self,
-            address: str,
-            info: Any = None,
-            history: list[tuple[int | None, dict[str, list[float]]]] | None = None,
-            error: str | None = None,
-            hint: str | None = None,
-            base_count: int | None = None,
-        ) -> None:
-            super().__init__()
-            self.address = address
-            self.info = info
-            self.history = history
-            self.error = error
-            self.hint = hint
-            self.base_count = base_count  # not None: ``history`` holds only the runs after this many
 
     def __init__(self) -> None:
         super().__init__()
@@ -279,29 +223,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
             rows = self.services.book().list(self.app.ctx.profile.name) if self.services else []
         except Exception:  # noqa: BLE001 - a damaged file only hides the list
             rows = []
-        owner = (self.app.net.address or "").lower()
-        out = []
-        for row in rows:
-            address = str(row.get("address") or "")
-            if not address:
-                continue
-            row_owner = str(row.get("owner") or "").lower()
-            if row_owner and row_owner != owner:
-                continue
-            query = row.get("query") or {}
-            if row.get("source") == "added":
-                title = f"added {short_address(address)}"
-                kind = "added"
-            else:
-                pair = f"{query.get('base', '?')}/{query.get('quote', '?')}"
-                title = f"mine {pair} {query.get('total_candles', '?')}×{query.get('candle_duration_in_mins', '?')}m"
-                kind = "mine"
-            out.append(Entry(address, title, kind, None, dict(row)))
-        titles = [e.title for e in out]
-        for entry in out:  # the same query twice: the address tells them apart
-            if titles.count(entry.title) > 1:
-                entry.title = f"{entry.title} …{entry.address[-4:]}"
-        return out
+        return book_entries_of(rows, (self.app.net.address or "").lower())
 
     def rebuild(self) -> None:
         """(Re)fill the list from the hard-coded models and the workflow book; keeps the selection."""
@@ -387,101 +309,6 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         self.show_detail()
         self.refresh_bindings()
 
-    # --- polling workers --------------------------------------------------------------------------------
-    def poll_list(self) -> None:
-        """Read every listed workflow's latest result (skipped while a read is in flight)."""
-        if not self.entries or self.services is None:
-            return
-        if self._list_worker is not None and self._list_worker.is_running:
-            return
-        self._list_gen += 1
-        self._list_worker = self._read_list([(e.address, e) for e in self.entries], self._list_gen)
-
-    @work(thread=True, exclusive=True, group="wf-list", exit_on_error=False, description="workflow list")
-    def _read_list(self, items: list[tuple[str, Entry]], gen: int) -> None:
-        worker = get_current_worker()
-        alpha = self.services.alpha()
-        values: dict[str, tuple[dict[str, list[float]] | None, str | None]] = {}
-        for address, _entry in items:
-            if worker.is_cancelled:
-                return
-            try:
-                values[address] = (flat_outputs(alpha.read_workflow_result(address)), None)
-            except Exception as exc:  # noqa: BLE001 - one broken entry must not hide the others
-                values[address] = (None, user_message(exc)[0])
-        self.post_message(self.ListLoaded(values, gen))
-
-    @on(ListLoaded)
-    def _list_loaded(self, event: ListLoaded) -> None:
-        if event.gen != self._list_gen:
-            return  # a read started before the profile changed
-        for address, (outputs, error) in event.values.items():
-            if error:
-                self._errors[address] = error
-            else:
-                self._errors.pop(address, None)
-                if outputs is not None:
-                    self._latest[address] = outputs
-            self._update_latest_cell(address)
-
-    def poll_detail(self) -> None:
-        """Read the selected workflow (skipped while a read of the same one is in flight)."""
-        address = self.selected
-        if not address or self.services is None:
-            return
-        busy = self._detail_worker
-        if busy is not None and busy.is_running and self._detail_address == address:
-            return
-        known = self._counts.get(address, -1) if address in self._history else -1
-        if known is None:
-            known = -1
-        self._detail_address = address
-        self._detail_worker = self._read_detail(address, known)
-
-    @work(thread=True, exclusive=True, group="wf-detail", exit_on_error=False, description="workflow detail")
-    def _read_detail(self, address: str, known_count: int) -> None:
-        """Info every time; of the history only the runs that landed since ``known_count``."""
-        alpha = self.services.alpha()
-        try:
-            info = alpha.workflow_info(address)
-            count, history, base = info.result_count, None, None
-            if count is None or count != known_count:
-                if count is not None and 0 <= known_count < count:
-                    want, base = min(count - known_count, HISTORY_MAX), known_count
-                else:
-                    want = HISTORY_MAX if count is None else min(count, HISTORY_MAX)
-                runs = alpha.read_history_with_times(address, want) if want > 0 else []
-                history = [(run.time, flat_outputs(run.output)) for run in reversed(runs)]
-        except Exception as exc:  # noqa: BLE001 - shown in the pane, the last data stays
-            text, hint = user_message(exc)
-            self.post_message(self.DetailLoaded(address, error=text, hint=hint))
-            return
-        self.post_message(self.DetailLoaded(address, info, history, base_count=base))
-
-    @on(DetailLoaded)
-    def _detail_loaded(self, event: DetailLoaded) -> None:
-        address = event.address
-        if event.error:
-            self._errors[address] = event.error
-        else:
-            self._errors.pop(address, None)
-            self._infos[address] = event.info
-            history = event.history
-            if history is not None and event.base_count is not None:
-                if self._counts.get(address) == event.base_count and address in self._history:
-                    history = (self._history[address] + history)[-HISTORY_MAX:]
-                else:  # runs added to a history that changed meanwhile: read it all next time
-                    history = None
-                    self._counts.pop(address, None)
-            if history is not None:
-                self._history[address] = history
-                self._counts[address] = event.info.result_count
-                if history:
-                    self._latest[address] = history[-1][1]
-                self._update_latest_cell(address)
-        if address == self.selected:
-            self.show_detail()
-
     # --- the detail pane ----------------------------------------------------------------------------------
     def show_detail(self) -> None:
         entry = self.selected_entry()
@@ -518,7 +345,7 @@ class WorkflowsScreen(WorkflowOps, OGScreen):
         return True
 
     def action_new(self, spec: dict[str, Any] | None = None, error: str | None = None) -> None:
-        from og_tui.tui.screens.workflow_dialogs import NewWorkflowDialog
+        from og_tui.tui.screens.workflow_create import NewWorkflowDialog
 
         def opened(_address: str) -> None:
             dialog = NewWorkflowDialog(self.services, initial=spec, error=error)

@@ -24,7 +24,7 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any, Callable
 
-from og_tui.devnet.chain import ChainError
+from og_tui.devnet.chain_errors import ChainError
 from og_tui.devnet.limits import DevnetLimits
 from og_tui.devnet.rpc_eth import EthMethods
 from og_tui.devnet.rpc_logs import LogMethods

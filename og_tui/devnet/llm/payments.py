@@ -517,7 +517,7 @@ class PaymentService(BatchQueue):
             st.status, st.error = "failed", reason
 
     def _revert_reason(self, data: bytes) -> str:
-        from og_tui.devnet.chain import ChainError
+        from og_tui.devnet.chain_errors import ChainError
 
         node = self.node
         try:

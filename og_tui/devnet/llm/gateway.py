@@ -48,9 +48,8 @@ from og_tui.devnet.llm.payments import (
     ZERO_HASH,
     PaymentInvalid,
     PaymentService,
-    Verified,
-    hash_hex,
 )
+from og_tui.devnet.llm.payments_accept import Verified, hash_hex
 from og_tui.devnet.tee import service_for as tee_service_for
 
 

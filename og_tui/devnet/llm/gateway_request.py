@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 
 from og_tui.devnet.llm.builtin import GenRequest
 from og_tui.devnet.llm.catalog import Catalog, ModelSpec
-from og_tui.devnet.llm.payments import hash_hex
+from og_tui.devnet.llm.payments_accept import hash_hex
 
 MAX_TOKENS_LIMIT = 100_000
 

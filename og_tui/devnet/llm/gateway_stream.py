@@ -26,7 +26,8 @@ from og_tui.devnet.llm import builtin, structured, upstream
 from og_tui.devnet.llm.builtin import GenRequest, GenResult
 from og_tui.devnet.llm.catalog import BACKEND_UPSTREAM, ModelSpec
 from og_tui.devnet.llm.gateway_request import error_response
-from og_tui.devnet.llm.payments import PaymentService, Settlement, Verified, hash_hex
+from og_tui.devnet.llm.payments import PaymentService, Settlement
+from og_tui.devnet.llm.payments_accept import Verified, hash_hex
 
 # an upstream stream is relayed in batches: what comes within this many seconds is one event
 RELAY_S = 0.03

@@ -21,12 +21,14 @@ Design notes
   changes, so the EVM runs outside the node lock while blocks keep being mined.
 - Native handlers live in the computation class's precompile table, so they run at any
   call depth for transactions, calls and gas estimation alike.
+
+This module holds ``DevChain``: start-up and genesis, native contracts, blocks, state,
+transactions and mining, log queries. Call simulation is in chain_calls.py, the py-evm
+classes in chain_vm.py, the errors (``ChainError``, ``ExecutionReverted``) in chain_errors.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import json
 import os
 import time
@@ -35,31 +37,27 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from eth.chains.base import MiningChain
-from eth.consensus import ConsensusApplier, NoProofConsensus
 from eth.db.atomic import AtomicDB
-from eth.exceptions import HeaderNotFound, OutOfGas, Revert, TransactionNotFound, VMError
+from eth.exceptions import HeaderNotFound, TransactionNotFound, VMError
 from eth.vm.forks.cancun.state import get_total_blob_gas
-from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.forks.prague.state import PragueState
-from eth.vm.spoof import SpoofTransaction
-from eth_abi import decode as abi_decode
 from eth_keys import KeyAPI
 from eth_utils import keccak, to_canonical_address
 
 from og_tui.core import constants
 from og_tui.devnet import keccak_choice  # noqa: F401 - first: selects the C keccak before anything hashes
+from og_tui.devnet.chain_calls import ChainCalls
+from og_tui.devnet.chain_errors import ChainError
+from og_tui.devnet.chain_vm import build_chain_class
 from og_tui.devnet.db import SqliteKV
-from og_tui.devnet.gas import TRANSFER_GAS, estimate_gas_fast, is_plain_transfer
 from og_tui.devnet.limits import (
     DEFAULT_EVM_TIMEOUT,
     DEFAULT_GAS_CAP,
     DEFAULT_TX_TIMEOUT,
     EvmTimeout,
-    check_deadline,
     evm_deadline,
 )
-from og_tui.devnet.native import ERROR_SELECTOR, NativeHandler, make_precompile
+from og_tui.devnet.native import NativeHandler, make_precompile
 
 # The well-known public development mnemonic (Hardhat/Anvil): its keys are published
 # everywhere, which is exactly what devnet-only keys should be.
@@ -75,121 +73,16 @@ ZERO_ADDRESS = b"\x00" * 20
 RECENT_BLOCKS = 64  # mined blocks (with receipts) kept in memory
 
 
-class ChainError(Exception):
-    """A request the chain refuses (bad transaction, unknown block...)."""
-
-    code = -32000
-
-    def __init__(self, message: str, data: str | None = None, code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.data = data
-        if code is not None:
-            self.code = code
-
-
-class ExecutionReverted(ChainError):
-    """The EVM reverted: carries the raw revert data (hex) and the decoded reason."""
-
-    code = 3
-
-    def __init__(self, revert_data: bytes) -> None:
-        reason = decode_revert_reason(revert_data)
-        message = f"execution reverted: {reason}" if reason else "execution reverted"
-        super().__init__(message, data="0x" + revert_data.hex())
-        self.reason = reason
-        self.revert_data = revert_data
-
-
-def decode_revert_reason(data: bytes) -> str | None:
-    if data[:4] == ERROR_SELECTOR:
-        try:
-            return abi_decode(["string"], data[4:])[0]
-        except Exception:
-            return None
-    return None
-
-
 @dataclass
 class DevAccount:
     address: str  # checksummed
     private_key: str  # 0x hex; devnet-only, public
 
 
-# --- classes -------------------------------------------------------------------------------
-
-
-JUMP, JUMPI = 0x56, 0x57
-
-
-def _deadline_checked(opcode_fn):
-    """``opcode_fn`` preceded by the thread's EVM deadline check (every loop needs a jump)."""
-
-    def checked(computation) -> None:
-        check_deadline()
-        opcode_fn(computation=computation)
-
-    checked.mnemonic = opcode_fn.mnemonic
-    checked.__wrapped__ = opcode_fn
-    return checked
-
-
-def _build_computation_class(natives: dict):
-    """Prague's computation with ``natives`` as precompiles and the EVM deadline in its loop.
-
-    The deadline (``limits.evm_deadline``) is checked before every JUMP/JUMPI and every
-    message (CALL, CREATE, ... at any depth): no loop and no call tree runs past it. With
-    no deadline set (mined transactions), the check is one thread-local lookup.
-    """
-    opcodes = dict(PragueComputation.opcodes)
-    for code in (JUMP, JUMPI):
-        opcodes[code] = _deadline_checked(opcodes[code])
-
-    class DevnetComputation(PragueComputation):
-        _precompiles = natives
-
-        @classmethod
-        def apply_computation(cls, state, message, transaction_context, parent_computation=None):
-            check_deadline()
-            return super().apply_computation(state, message, transaction_context, parent_computation=parent_computation)
-
-    DevnetComputation.opcodes = opcodes
-    return DevnetComputation
-
-
-def _build_chain_class(chain_id: int, natives: dict):
-    """A MiningChain subclass whose VM runs ``natives`` (a live dict) as precompiles."""
-    computation_class = _build_computation_class(natives)
-    state_class = type("DevnetState", (PragueState,), {"computation_class": computation_class})
-
-    class DevnetVM(PragueVM):
-        _state_class = state_class
-
-        @classmethod
-        def validate_header(cls, header, parent_header):
-            # a devnet block may share its parent's second (one block per transaction)
-            if parent_header is not None and header.timestamp == parent_header.timestamp:
-                parent_header = parent_header.copy(timestamp=parent_header.timestamp - 1)
-            super().validate_header(header, parent_header)
-
-    vm_config = ConsensusApplier(NoProofConsensus).amend_vm_configuration(((0, DevnetVM),))
-
-    class DevnetChain(MiningChain):
-        vm_configuration = vm_config
-        gas_estimator = staticmethod(estimate_gas_fast)
-
-        def create_header_from_parent(self, parent_header, **header_params):
-            header_params["gas_limit"] = parent_header.gas_limit
-            return super().create_header_from_parent(parent_header, **header_params)
-
-    DevnetChain.chain_id = chain_id
-    return DevnetChain
-
-
 # --- the chain ----------------------------------------------------------------------------------
 
 
-class DevChain:
+class DevChain(ChainCalls):
     def __init__(
         self,
         data_dir: str | Path,
@@ -208,7 +101,7 @@ class DevChain:
         self.natives: dict = dict(PragueComputation.get_precompiles())
         self.native_names: dict[bytes, str] = {}
         self._pending_native_code: set[bytes] = set()
-        self.chain_class = _build_chain_class(chain_id, self.natives)
+        self.chain_class = build_chain_class(chain_id, self.natives)
         self.db = SqliteKV(self.data_dir / DB_FILE)
         self.dev_accounts: list[DevAccount] = []
         self.faucet_key: bytes = b""
@@ -469,76 +362,6 @@ class DevChain:
         self.db.flush()
         self._remember(block, receipts if receipts is not None and len(receipts) == len(block.transactions) else None)
 
-    def _spoof(self, state, tx: dict, gas: int):
-        sender = tx.get("from") or b"\x00" * 20
-        unsigned = self.chain.get_vm().create_unsigned_transaction(
-            nonce=state.get_nonce(sender),
-            gas_price=0,
-            gas=gas,
-            to=tx.get("to") or b"",
-            value=tx.get("value", 0),
-            data=tx.get("data", b""),
-        )
-        return SpoofTransaction(unsigned, from_=sender)
-
-    # -- calls (eth_call, eth_estimateGas) --------------------------------------------------
-    # A call runs on a throw-away state over the immutable trie of its block, so only building
-    # that state needs the node lock (``lock``); the EVM then runs without it, under the gas
-    # cap and the wall-clock deadline, while transactions keep being mined.
-    def call_gas_cap(self) -> int:
-        return min(self.gas_cap or self.gas_limit, self.gas_limit)
-
-    def _costless_state(self, tag):
-        """A state on a fresh child of block ``tag`` (now's timestamp, base fee 0), as geth simulates calls."""
-        vm = self.chain.get_vm(at_header=self.header_for(tag))
-        header = vm.get_header()
-        child = vm.generate_block_from_parent_header_and_coinbase(header, header.coinbase).header
-        previous = itertools.chain((header.hash,), vm.previous_hashes)
-        return vm.build_state(self.chain.chaindb.db, child.copy(base_fee_per_gas=0), vm.chain_context, previous)
-
-    def _prepare(self, tx: dict, tag, gas: int, lock):
-        with lock if lock is not None else contextlib.nullcontext():
-            state = self._costless_state(tag)
-            return state, self._spoof(state, tx, gas)
-
-    def _timeout_error(self, exc: EvmTimeout) -> ChainError:
-        return ChainError(f"{exc}: the call ran longer than this devnet allows (--rpc-evm-timeout)")
-
-    def call(self, tx: dict, tag="latest", lock=None) -> bytes:
-        """Run ``tx`` as ``eth_call``; ``lock`` (the node's) is held only while the state is built."""
-        cap = self.call_gas_cap()
-        state, spoof = self._prepare(tx, tag, min(tx.get("gas") or cap, cap), lock)
-        with evm_deadline(self.evm_timeout):
-            try:
-                computation = state.apply_transaction(spoof)
-            except EvmTimeout as exc:
-                raise self._timeout_error(exc) from None
-            except Exception as exc:
-                raise ChainError(str(exc)) from None
-        if computation.is_error:
-            raise _execution_error(computation.error, computation.output)
-        return computation.output
-
-    def estimate_gas(self, tx: dict, tag="latest", lock=None) -> int:
-        """``eth_estimateGas`` up to the call gas cap; ``lock`` as in :meth:`call`."""
-        cap = self.call_gas_cap()
-        state, spoof = self._prepare(tx, tag, cap, lock)
-        if is_plain_transfer(state, tx, self.natives, cap):
-            return TRANSFER_GAS
-        with evm_deadline(self.evm_timeout):
-            try:
-                return estimate_gas_fast(state, spoof, cap)
-            except EvmTimeout as exc:
-                raise self._timeout_error(exc) from None
-            except OutOfGas:
-                raise ChainError(f"gas required exceeds allowance ({cap})") from None
-            except VMError as exc:
-                raise _execution_error(
-                    exc, exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b""
-                ) from None
-            except Exception as exc:
-                raise ChainError(str(exc)) from None
-
     # -- logs -----------------------------------------------------------------------------------
     def logs(
         self,
@@ -583,13 +406,6 @@ def _log_matches(entry, addr_set, topics) -> bool:
             if entry_topics[i] not in wanted:
                 return False
     return True
-
-
-def _execution_error(error, output: bytes) -> ChainError:
-    if isinstance(error, Revert):
-        data = output if output else (error.args[0] if error.args and isinstance(error.args[0], bytes) else b"")
-        return ExecutionReverted(data)
-    return ChainError(f"execution failed: {type(error).__name__}: {error}")
 
 
 def _account(balance: int = 0) -> dict:

@@ -40,7 +40,8 @@ from typing import Any
 from eth_utils import is_checksum_address, is_hex_address, to_canonical_address, to_checksum_address
 
 from og_tui.core import constants
-from og_tui.devnet.chain import ChainError, DevChain
+from og_tui.devnet.chain import DevChain
+from og_tui.devnet.chain_errors import ChainError
 from og_tui.devnet.compat_x402 import x402_domain_note
 from og_tui.devnet.limits import DevnetLimits
 from og_tui.devnet.native import NativeHandler, selector

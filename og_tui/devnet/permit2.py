@@ -219,7 +219,7 @@ def subcall(call: NativeCall, target: bytes, data: bytes, max_gas: int) -> tuple
 
 
 def _reason(output: bytes) -> str:
-    from og_tui.devnet.chain import decode_revert_reason
+    from og_tui.devnet.chain_errors import decode_revert_reason
 
     return decode_revert_reason(output) or "reverted"
 

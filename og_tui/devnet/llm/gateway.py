@@ -18,187 +18,39 @@ event (its text joined), in one write. No reply
 (stream or not) runs longer than ``max_reply_seconds``: a stream is ended there with
 ``finish_reason: length``, a non-streamed upstream reply is a 504 (nothing charged).
 See payments.py for the payment guarantees.
+
+This module holds the routes (:class:`Gateway`) and the paid path of a whole reply; request
+validation and the error body are in gateway_request.py, the streamed reply in
+gateway_stream.py, x402 version 2 in gateway_v2.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
 from typing import Any, Optional
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from og_tui.devnet.llm import builtin, structured, upstream
 from og_tui.devnet.llm.builtin import GenRequest, GenResult
 from og_tui.devnet.llm.catalog import BACKEND_UPSTREAM, Catalog, GatewayConfig, ModelSpec
+from og_tui.devnet.llm.gateway_request import BadRequest, error_response, parse_request, request_hash_of
+from og_tui.devnet.llm.gateway_stream import input_text_of, output_text_of, stream_reply, usage_of
 from og_tui.devnet.llm.payments import (
     DEFAULT_SETTLEMENT,
     SETTLEMENT_MODES,
     ZERO_HASH,
     PaymentInvalid,
     PaymentService,
-    Verified,
-    hash_hex,
 )
+from og_tui.devnet.llm.payments_accept import Verified, hash_hex
 from og_tui.devnet.tee import service_for as tee_service_for
-
-MAX_TOKENS_LIMIT = 100_000
-# an upstream stream is relayed in batches: what comes within this many seconds is one event
-RELAY_S = 0.03
-
-
-class BadRequest(Exception):
-    def __init__(self, message: str, code: str = "invalid_request", status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-
-
-def error_response(
-    message: str, code: str, status: int, backend: Optional[str] = None, etype: Optional[str] = None
-) -> JSONResponse:
-    body: dict[str, Any] = {"error": {"message": message, "type": etype or code, "code": code}}
-    headers = {}
-    if backend:
-        body["backend"] = backend
-        headers["x-og-backend"] = backend
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-# --- request parsing ------------------------------------------------------------------------
-
-
-def _check_tools(tools: Any) -> list:
-    if tools in (None, []):
-        return []
-    if not isinstance(tools, list):
-        raise BadRequest(
-            "Malformed tools: 'tools' must be a JSON array of {type: 'function', function: {name, parameters}}.",
-            "invalid_tools",
-        )
-    for i, t in enumerate(tools):
-        fn = t.get("function") if isinstance(t, dict) else None
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"].strip():
-            raise BadRequest(
-                f'Malformed tool at index {i}: expected {{"type": "function", "function": {{"name": ..., "parameters": {{...}}}}}}.',
-                "invalid_tools",
-            )
-        params = fn.get("parameters")
-        if params is not None and not isinstance(params, dict):
-            raise BadRequest(
-                f"Malformed tool {fn['name']!r}: 'parameters' must be a JSON schema object.", "invalid_tools"
-            )
-    return tools
-
-
-def _check_stop(stop: Any) -> list:
-    if stop in (None, "", []):
-        return []
-    if isinstance(stop, str):
-        return [stop]
-    if isinstance(stop, list) and all(isinstance(s, str) for s in stop):
-        return [s for s in stop if s]
-    raise BadRequest("'stop' must be a string or an array of strings.", "invalid_stop")
-
-
-def parse_request(kind: str, body: Any, catalog: Catalog) -> tuple[ModelSpec, GenRequest, dict]:
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    model = body.get("model")
-    spec = catalog.find(model)
-    if spec is None:
-        sample = ", ".join(s.id for s in list(catalog.models.values())[-3:])
-        raise BadRequest(
-            f"Unknown model {model!r}. GET /v1/models lists the models of this devnet (e.g. {sample}).",
-            "unknown_model",
-            404,
-        )
-    max_tokens = body.get("max_tokens", 100)
-    if body.get("max_completion_tokens") is not None and body.get("max_tokens") is None:
-        max_tokens = body["max_completion_tokens"]
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= MAX_TOKENS_LIMIT:
-        raise BadRequest(
-            f"'max_tokens' must be an integer from 1 to {MAX_TOKENS_LIMIT}, not {max_tokens!r}.", "invalid_max_tokens"
-        )
-    temperature = body.get("temperature", 0.0)
-    if temperature is None:
-        temperature = 0.0
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
-        raise BadRequest(f"'temperature' must be a number from 0 to 2, not {temperature!r}.", "invalid_temperature")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise BadRequest("'seed' must be an integer.", "invalid_seed")
-    req = GenRequest(
-        kind=kind,
-        model=spec.id,
-        max_tokens=max_tokens,
-        temperature=float(temperature),
-        stop=_check_stop(body.get("stop")),
-        seed=seed,
-        ignore_eos=bool(body.get("ignore_eos")),
-    )
-    if kind == "completion":
-        prompt = body.get("prompt")
-        if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
-            prompt = prompt[0]
-        if not isinstance(prompt, str):
-            raise BadRequest("'prompt' must be a string.", "invalid_prompt")
-        req.prompt = prompt
-    else:
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise BadRequest("'messages' must be a non-empty array of {role, content} objects.", "invalid_messages")
-        for i, m in enumerate(messages):
-            if not isinstance(m, dict) or m.get("role") not in (
-                "system",
-                "user",
-                "assistant",
-                "tool",
-                "developer",
-                "function",
-            ):
-                raise BadRequest(
-                    f"Message {i} must be an object with a role of system, user, assistant or tool.", "invalid_messages"
-                )
-            if m.get("role") == "tool" and not m.get("tool_call_id"):
-                raise BadRequest(
-                    f"Message {i} (role tool) needs the 'tool_call_id' of the call it answers.", "invalid_messages"
-                )
-        req.messages = messages
-        req.tools = _check_tools(body.get("tools"))
-        choice = body.get("tool_choice")
-        if choice not in (None, "", "auto", "none", "required"):
-            name = (
-                choice
-                if isinstance(choice, str)
-                else ((choice.get("function") or {}).get("name") if isinstance(choice, dict) else None)
-            )
-            names = [t["function"]["name"] for t in req.tools]
-            if not name or name not in names:
-                raise BadRequest(
-                    f"'tool_choice' names {name or choice!r}, which is not among the offered tools {names}.",
-                    "invalid_tool_choice",
-                )
-        if choice == "required" and not req.tools:
-            raise BadRequest("'tool_choice' is 'required' but no tools were offered.", "invalid_tool_choice")
-        req.tool_choice = choice
-    extras = {"stream": bool(body.get("stream")), "tokens_per_second": body.get("tokens_per_second")}
-    rate = extras["tokens_per_second"]
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0):
-        raise BadRequest("'tokens_per_second' must be a positive number.", "invalid_rate")
-    return spec, req, extras
-
-
-def request_hash_of(req: GenRequest) -> str:
-    """What a payment for ``req`` is bound to (its processing hash and settlement input hash)."""
-    return hash_hex(req.canonical() + json.dumps([req.max_tokens, req.stop]))
 
 
 def run_sync(spec: ModelSpec, req: GenRequest) -> GenResult:
@@ -206,23 +58,6 @@ def run_sync(spec: ModelSpec, req: GenRequest) -> GenResult:
     if spec.backend == BACKEND_UPSTREAM:
         return upstream.complete_sync(spec, req)
     return builtin.generate(req)
-
-
-def _usage(res: GenResult) -> dict:
-    ct = getattr(res, "upstream_completion_tokens", None) or res.completion_tokens
-    return {"prompt_tokens": res.prompt_tokens, "completion_tokens": ct, "total_tokens": res.prompt_tokens + ct}
-
-
-def _output_text(res: GenResult) -> str:
-    if res.tool_calls:
-        return json.dumps({"content": res.text, "tool_calls": res.tool_calls}, sort_keys=True)
-    return res.text or ""
-
-
-def _input_text(req: GenRequest) -> str:
-    if req.kind == "completion":
-        return req.prompt
-    return json.dumps({"messages": req.messages, "tools": req.tools or None}, sort_keys=True, default=str)
 
 
 class Gateway:
@@ -416,7 +251,7 @@ class Gateway:
                 )
                 return JSONResponse(body, status_code=402, headers=headers)
         if stream:
-            return await self._stream(spec, req, extras, verified, mode, request_hash, payments)
+            return await stream_reply(self, spec, req, extras, verified, mode, request_hash, payments)
         limit = self.config.max_reply_seconds
         try:
             if spec.backend == BACKEND_UPSTREAM:
@@ -447,10 +282,10 @@ class Gateway:
                 verified,
                 mode,
                 request_hash,
-                hash_hex(_output_text(res)),
+                hash_hex(output_text_of(res)),
                 spec.id,
-                _input_text(req),
-                _output_text(res),
+                input_text_of(req),
+                output_text_of(res),
                 served=(mode == "settle-batch"),
             )
         )
@@ -475,7 +310,7 @@ class Gateway:
                 "backend": spec.backend,
                 "completion": res.text or "",
                 "choices": [{"index": 0, "text": res.text or "", "finish_reason": res.finish_reason}],
-                "usage": _usage(res),
+                "usage": usage_of(res),
                 "x402": x402,
             }
         else:
@@ -489,181 +324,8 @@ class Gateway:
                 "model": spec.id,
                 "backend": spec.backend,
                 "choices": [{"index": 0, "message": message, "finish_reason": res.finish_reason}],
-                "usage": _usage(res),
+                "usage": usage_of(res),
                 "x402": x402,
             }
         body.update(self.tee.sign_result(kind, extras["request"], res))
         return JSONResponse(body, headers=headers)
-
-    async def _stream(
-        self,
-        spec: ModelSpec,
-        req: GenRequest,
-        extras: dict,
-        verified: Verified,
-        mode: str,
-        request_hash: str,
-        payments: Optional[PaymentService] = None,
-    ) -> Response:
-        payments = payments or self.payments
-        up: Optional[upstream.UpstreamStream] = None
-        res: Optional[GenResult] = None
-        if spec.backend == BACKEND_UPSTREAM:
-            up = upstream.UpstreamStream(spec, req)
-            try:
-                await up.open()
-            except upstream.UpstreamError as exc:
-                payments.release(verified)
-                return error_response(str(exc), "upstream_unavailable", exc.status, backend=spec.backend)
-        else:
-            res = structured.generate(req, extras["response_format"])
-        rate = float(extras.get("tokens_per_second") or self.config.tokens_per_second)
-        limit = self.config.max_reply_seconds
-        cid = "chatcmpl-" + uuid.uuid4().hex[:24]
-        created = int(time.time())
-
-        def chunk(delta: dict, finish: Optional[str] = None, **more: Any) -> str:
-            obj = {
-                "id": cid,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": spec.id,
-                "backend": spec.backend,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                **more,
-            }
-            return "data: " + json.dumps(obj, separators=(",", ":")) + "\n\n"
-
-        state = {"text": [], "tool_calls": None, "settled": False, "finish": None, "usage": None}
-
-        def settle_now() -> Any:
-            state["settled"] = True
-            out = GenResult(
-                "".join(state["text"]) or None, [], state["finish"] or "stop", 0, tool_calls=state["tool_calls"]
-            )
-            return payments.settle(
-                verified,
-                mode,
-                request_hash,
-                hash_hex(_output_text(out)),
-                spec.id,
-                _input_text(req),
-                _output_text(out),
-                served=True,
-            )
-
-        async def gen():
-            loop = asyncio.get_running_loop()
-            # the reply must end (and be settled) well inside the authorization's window
-            deadline = loop.time() + limit
-            try:
-                yield chunk({"role": "assistant", "content": ""})
-                if res is not None:
-                    tokens = res.tokens
-                    t0 = loop.time()
-                    i = 0
-                    n = len(tokens)
-                    while i < n and loop.time() < deadline:
-                        due = min(n, int((loop.time() - t0) * rate) + 1)
-                        if due > i:
-                            yield "".join(chunk({"content": tok}) for tok in tokens[i:due])
-                            state["text"].extend(tokens[i:due])
-                            i = due
-                        else:
-                            await asyncio.sleep(max(0.0, min(t0 + i / rate, deadline) - loop.time()))
-                    if i < n:
-                        state["finish"] = "length"  # cut at the longest reply the gateway serves
-                    else:
-                        if res.tool_calls:
-                            state["tool_calls"] = res.tool_calls
-                            yield chunk({"tool_calls": [dict(tc, index=k) for k, tc in enumerate(res.tool_calls)]})
-                        state["finish"] = res.finish_reason
-                    usage = _usage(res)
-                    if i < n:
-                        usage = dict(usage, completion_tokens=i, total_tokens=usage["prompt_tokens"] + i)
-                else:
-                    assert up is not None
-                    calls: dict[int, dict] = {}
-                    try:
-                        # what the upstream sends within RELAY_S goes out as one event
-                        async for batch in up.batches(RELAY_S, deadline):
-                            parts: list[str] = []
-                            for obj in batch:
-                                for ch in obj.get("choices") or []:
-                                    delta = ch.get("delta") or {}
-                                    if delta.get("content"):
-                                        parts.append(delta["content"])
-                                    for tc in delta.get("tool_calls") or []:
-                                        slot = calls.setdefault(
-                                            int(tc.get("index", 0) or 0),
-                                            {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
-                                        )
-                                        slot["id"] = tc.get("id") or slot["id"]
-                                        fn = tc.get("function") or {}
-                                        slot["function"]["name"] += fn.get("name") or ""
-                                        slot["function"]["arguments"] += fn.get("arguments") or ""
-                                    if ch.get("finish_reason"):
-                                        state["finish"] = ch["finish_reason"]
-                            if parts:
-                                joined = "".join(parts)
-                                state["text"].append(joined)
-                                yield chunk({"content": joined})
-                        if up.cut:
-                            state["finish"] = "length"
-                    except upstream.UpstreamError as exc:
-                        payments.release(verified)
-                        state["settled"] = True
-                        yield (
-                            "data: "
-                            + json.dumps(
-                                {
-                                    "error": {
-                                        "message": str(exc),
-                                        "type": "upstream_unavailable",
-                                        "code": "upstream_unavailable",
-                                    },
-                                    "backend": spec.backend,
-                                }
-                            )
-                            + "\n\n"
-                        )
-                        return
-                    if calls:
-                        state["tool_calls"] = [calls[k] for k in sorted(calls)]
-                        yield chunk({"tool_calls": [dict(tc, index=k) for k, tc in enumerate(state["tool_calls"])]})
-                    text = "".join(state["text"])
-                    ptoks = builtin.prompt_tokens_of(req)
-                    ctoks = builtin.count_tokens(text)
-                    usage = up.usage or {
-                        "prompt_tokens": ptoks,
-                        "completion_tokens": ctoks,
-                        "total_tokens": ptoks + ctoks,
-                    }
-                st = await run_in_threadpool(settle_now)
-                x402 = dict(st.public(), amount=str(st.value or verified.value), payee=verified.payee)
-                proof = self.tee.sign_stream(extras["request"], state)
-                yield chunk({}, state["finish"] or "stop", usage=usage, x402=x402, **proof)
-                yield "data: [DONE]\n\n"
-            finally:
-                if up is not None:
-                    await up.aclose()
-                if not state["settled"]:
-                    # the client went away mid-stream: charge what was authorized for the partial reply
-                    threading.Thread(target=settle_now, name="x402-settle-partial", daemon=True).start()
-
-        from og_tui.devnet.llm.payments import Settlement
-
-        pending = Settlement(
-            mode=mode,
-            status="pending",
-            processing_hash=verified.processing_hash,
-            payer=verified.payer,
-            network=payments.network,
-        )
-        headers = {
-            **payments.paid_headers(pending, mode),
-            "x-og-backend": spec.backend,
-            "Cache-Control": "no-cache",
-            "Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE, x-processing-hash, x-og-backend",
-        }
-        return StreamingResponse(gen(), media_type="text/event-stream", headers=headers)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from og_tui.devnet.llm.gateway_request import error_response, request_hash_of
 from og_tui.devnet.llm.payment_header import PaymentInvalid
 from og_tui.devnet.llm.x402_v2 import DEFAULT_MODE, MODES, OPG_PER_OUSDC_UNIT, PaymentServiceV2
 from og_tui.devnet.llm.x402_v2_wire import _b64json
@@ -88,8 +89,6 @@ class GatewayV2:
         return JSONResponse(body, status_code=402, headers={"PAYMENT-REQUIRED": _b64json(body)})
 
     async def handle(self, request: Request, kind: str, spec: Any, req: Any, extras: dict) -> Response:
-        from og_tui.devnet.llm.gateway import error_response, request_hash_of
-
         name = (request.headers.get("x-settlement-type") or DEFAULT_MODE).strip().lower()
         if name not in MODES:
             return error_response(
@@ -117,8 +116,6 @@ class GatewayV2:
         return await self.gateway._serve(spec, req, extras, verified, mode, request_hash, accepts, kind, self.payments)
 
     async def blob(self, request: Request) -> Response:
-        from og_tui.devnet.llm.gateway import error_response
-
         raw = request.path_params["blob_id"]
         try:
             digest = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)) if len(raw) <= 64 else b""

@@ -28,6 +28,10 @@ The gateway never serves a paid reply for nothing:
 Settlement goes through the native registry (registry.py) in a transaction sent by the
 devnet's facilitator account. The facilitator and payee keys derive from the node's faucet
 key (stable per data dir, never printed).
+
+The checks and bookkeeping of accepting a payment that x402 v1 and v2 share (and the
+accepted payment, :class:`~og_tui.devnet.llm.payments_accept.Verified`) are in
+payments_accept.py; the batch queue in payments_batch.py.
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -47,6 +50,7 @@ from eth_utils import keccak, to_canonical_address
 
 from og_tui.core import constants
 from og_tui.devnet.llm.payment_header import X402_VERSION, PaymentInvalid, parse_payment
+from og_tui.devnet.llm.payments_accept import AcceptChecks, Verified
 from og_tui.devnet.llm.payments_batch import ZERO_HASH, BatchQueue, _b32
 from og_tui.devnet.llm.registry import (  # noqa: F401 - re-exported
     AUTH_TYPES,
@@ -68,7 +72,6 @@ from og_tui.devnet.token import (
     Authorization,
     AuthorizationRejected,
     OUSDCToken,
-    balance_slot,
     check_authorization,
     split_signature,
 )
@@ -76,9 +79,7 @@ from og_tui.devnet.token import (
 __all__ = [
     "PaymentService",
     "PaymentInvalid",
-    "Verified",
     "Settlement",
-    "hash_hex",
     "REGISTRY_ADDRESS",
     "SETTLEMENT_MODES",
     "DEFAULT_SETTLEMENT",
@@ -96,37 +97,13 @@ _MIN_FACILITATOR_WEI = 5 * 10**18
 _FACILITATOR_TOPUP_WEI = 50 * 10**18
 
 
-@dataclass
-class Verified:
-    payer: str
-    payee: str
-    value: int
-    valid_after: int
-    valid_before: int
-    nonce: bytes
-    signature: bytes
-    required: int
-    processing_hash: str = ""
-    transfer_call: bytes = b""
-    record: Optional[Settlement] = None
-    debts: list = field(default_factory=list)  # owed records this payment also pays
-
-    @property
-    def debt(self) -> int:
-        return sum(d.value for d in self.debts)
-
-
-def hash_hex(data: bytes | str) -> str:
-    return "0x" + keccak(data.encode() if isinstance(data, str) else data).hex()
-
-
 def _authorization(transfer_call: bytes) -> Authorization:
     frm, to, value, after, before, nonce, sig = abi_decode(AUTH_TYPES, transfer_call[4:])
     v, r, s = split_signature(sig)
     return Authorization(to_canonical_address(frm), to_canonical_address(to), value, after, before, nonce, v, r, s)
 
 
-class PaymentService(BatchQueue):
+class PaymentService(AcceptChecks, BatchQueue):
     # what a subclass for another token or protocol version changes (x402_v2.py)
     registry_address = REGISTRY_ADDRESS
     registry_name = "x402-registry"
@@ -238,43 +215,6 @@ class PaymentService(BatchQueue):
     def _sload(self, slot: int) -> int:
         return self.node.chain.get_storage(self.token, slot)
 
-    def _rejected(
-        self,
-        exc: AuthorizationRejected,
-        payer: str,
-        value: int,
-        valid_after: int,
-        valid_before: int,
-        now: int,
-        reserved: int,
-    ) -> PaymentInvalid:
-        code = exc.code
-        if code == "expired":
-            msg = f"Payment authorization expired: its window closed at {valid_before} (now {now}); sign a new one."
-        elif code == "not_yet_valid":
-            msg = f"Payment authorization is not valid yet (validAfter {valid_after}, now {now})."
-        elif code == "nonce_used":
-            msg = "Payment nonce already used: this authorization was replayed or cancelled on chain; sign a new one."
-        elif code == "invalid_signature":
-            msg = (
-                f"Invalid payment signature: it was not signed by the payer {payer} for OUSDC on chain {self.chain_id} "
-                f"with a canonical (low-s) signature ({exc.reason})."
-            )
-        elif code == "insufficient_funds":
-            balance = self._sload_balance(payer)
-            msg = (
-                f"Insufficient OUSDC: the payer {payer} has {balance} units"
-                + (f" ({reserved} already reserved for his payments not settled yet)" if reserved else "")
-                + f", the payment needs {value}."
-            )
-        else:
-            msg = f"Payment refused by the token's rules: {exc.reason}."
-        return PaymentInvalid(code, msg)
-
-    def _sload_balance(self, payer: str) -> int:
-        with self.node.lock:
-            return self._sload(balance_slot(to_canonical_address(payer)))
-
     def owed(self, payer: str) -> list[Settlement]:
         return self.store.owed_by(payer)
 
@@ -293,33 +233,26 @@ class PaymentService(BatchQueue):
         the payment pays the payer's debt and nothing else."""
         p = parse_payment(header, self.network)
         required = int(requirement["maxAmountRequired"])
-        if p.payee.lower() != self.payee.lower():
-            raise PaymentInvalid(
-                "wrong_payee", f"Payment is addressed to {p.payee}, but this gateway is paid at {self.payee}."
-            )
-        if p.value < required:
-            raise PaymentInvalid(
-                "amount_too_low",
-                f"Wrong payment amount: the authorization is for {p.value} OUSDC units, the request costs {required}.",
-            )
-        v, r, s = split_signature(p.signature)
-        auth = Authorization(
-            p.payer_raw, to_canonical_address(p.payee), p.value, p.valid_after, p.valid_before, p.nonce, v, r, s
+        self._check_payee(p.payee)
+        self._check_amount(p.value, required, "the authorization is for", "OUSDC", "costs")
+        verified = Verified(
+            p.payer,
+            p.payee,
+            p.value,
+            p.valid_after,
+            p.valid_before,
+            p.nonce,
+            p.signature,
+            required,
+            transfer_call=TWA_SELECTOR
+            + abi_encode(AUTH_TYPES, [p.payer, p.payee, p.value, p.valid_after, p.valid_before, p.nonce, p.signature]),
         )
         payer_key = p.payer.lower()
-        key = (payer_key, p.nonce)
         now = int(time.time())
         with self._lock:
-            if key in self._inflight:
-                raise PaymentInvalid(
-                    "nonce_used", "Payment nonce already used: this authorization was replayed (it is being settled)."
-                )
-            reserved = self._reserved.get(payer_key, 0)
-            try:
-                with self.node.lock:
-                    check_authorization(auth, self.domain_separator, now=now, sload=self._sload, reserved=reserved)
-            except AuthorizationRejected as exc:
-                raise self._rejected(exc, p.payer, p.value, p.valid_after, p.valid_before, now, reserved) from None
+            reserved = self._reserved_for(payer_key, p.nonce, "this authorization was replayed")
+            with self.node.lock:
+                self._check_authorization(verified, now, reserved)
             horizon = self.settle_horizon
             if p.valid_before < now + horizon:
                 raise PaymentInvalid(
@@ -341,41 +274,9 @@ class PaymentService(BatchQueue):
                     f"({debts[0].error or 'authorization cancelled or funds moved'}). Pay the debt with "
                     f"POST /v1/x402/debts/{p.payer}, or sign this request for {need} units (its price plus the debt).",
                 )
-            transfer_call = TWA_SELECTOR + abi_encode(
-                AUTH_TYPES, [p.payer, p.payee, p.value, p.valid_after, p.valid_before, p.nonce, p.signature]
-            )
-            processing = hash_hex(_b32(request_hash) + p.nonce + p.payer_raw)
-            record = Settlement(
-                mode=mode,
-                status="pending",
-                processing_hash=processing,
-                payer=p.payer,
-                network=self.network,
-                payee=p.payee,
-                value=p.value,
-                valid_before=p.valid_before,
-                nonce="0x" + p.nonce.hex(),
-                transfer_call=transfer_call,
-                input_hash=request_hash,
-                released=stream,
-            )
-            self.store.put(record)
-            self._inflight.add(key)
-            self._reserved[payer_key] = reserved + p.value
-        return Verified(
-            p.payer,
-            p.payee,
-            p.value,
-            p.valid_after,
-            p.valid_before,
-            p.nonce,
-            p.signature,
-            required,
-            processing,
-            transfer_call,
-            record,
-            debts if owed else [],
-        )
+            verified.debts = debts if owed else []
+            self._hold(verified, request_hash, mode, stream, reserved)
+        return verified
 
     def _unreserve(self, st: Settlement) -> None:
         payer = st.payer.lower()
@@ -517,7 +418,7 @@ class PaymentService(BatchQueue):
             st.status, st.error = "failed", reason
 
     def _revert_reason(self, data: bytes) -> str:
-        from og_tui.devnet.chain import ChainError
+        from og_tui.devnet.chain_errors import ChainError
 
         node = self.node
         try:

@@ -82,7 +82,7 @@ class SettlementRegistry:
         child = comp.apply_child_computation(msg)
         comp.return_gas(child.get_gas_remaining())
         if child.is_error:
-            from og_tui.devnet.chain import decode_revert_reason
+            from og_tui.devnet.chain_errors import decode_revert_reason
 
             return False, decode_revert_reason(bytes(child.output)) or "transfer failed", args
         return True, "", args

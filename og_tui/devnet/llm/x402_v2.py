@@ -43,8 +43,9 @@ from eth_utils import to_canonical_address
 from og_tui.core import constants
 from og_tui.devnet.llm import builtin
 from og_tui.devnet.llm.payment_header import _NONCE, PaymentInvalid
-from og_tui.devnet.llm.payments import PaymentService, Settlement, Verified, hash_hex
-from og_tui.devnet.llm.payments_batch import ZERO_HASH, _b32
+from og_tui.devnet.llm.payments import PaymentService, Settlement
+from og_tui.devnet.llm.payments_accept import Verified
+from og_tui.devnet.llm.payments_batch import ZERO_HASH
 from og_tui.devnet.llm.registry import AUTH_TYPES, TWA_SELECTOR, SettlementRegistry
 from og_tui.devnet.llm.x402_v2_wire import (
     _SIG,
@@ -75,7 +76,7 @@ from og_tui.devnet.permit2 import (
     permit2_domain_separator,
     upto_witness_hash,
 )
-from og_tui.devnet.token import Authorization, AuthorizationRejected, allowance_slot, balance_slot, split_signature
+from og_tui.devnet.token import allowance_slot, balance_slot
 
 __all__ = ["PaymentServiceV2", "VerifiedV2", "MODES", "OPG_PER_OUSDC_UNIT", "DB_FILE_V2", "blob_id"]
 
@@ -250,20 +251,13 @@ class PaymentServiceV2(PaymentService):
                 "invalid_permit2_spender",
                 f"The Permit2 spender is {spender}; a '{scheme}' payment must name the x402 proxy {proxy}.",
             )
-        if to.lower() != self.payee.lower():
-            raise PaymentInvalid(
-                "wrong_payee", f"Payment is addressed to {to}, but this gateway is paid at {self.payee}."
-            )
+        self._check_payee(to)
         if token.lower() != constants.OPG_DEVNET_ADDRESS.lower():
             raise PaymentInvalid(
                 "wrong_token",
                 f"The permit is for the token {token}, this gateway takes OPG at {constants.OPG_DEVNET_ADDRESS}.",
             )
-        if amount < required:
-            raise PaymentInvalid(
-                "amount_too_low",
-                f"Wrong payment amount: the permit is for {amount} OPG units, the request costs up to {required}.",
-            )
+        self._check_amount(amount, required, "the permit is for", "OPG", "costs up to")
         now = int(time.time())
         if valid_after > now:
             raise PaymentInvalid("not_yet_valid", f"Payment is not valid yet (validAfter {valid_after}, now {now}).")
@@ -342,15 +336,8 @@ class PaymentServiceV2(PaymentService):
             raise PaymentInvalid(
                 "invalid_payload", "Invalid payment payload: signature must be 0x and 130 hex digits (r, s, v)."
             )
-        if to.lower() != self.payee.lower():
-            raise PaymentInvalid(
-                "wrong_payee", f"Payment is addressed to {to}, but this gateway is paid at {self.payee}."
-            )
-        if value < required:
-            raise PaymentInvalid(
-                "amount_too_low",
-                f"Wrong payment amount: the authorization is for {value} OPG units, the request costs {required}.",
-            )
+        self._check_payee(to)
+        self._check_amount(value, required, "the authorization is for", "OPG", "costs")
         nonce, signature = bytes.fromhex(nonce_hex.removeprefix("0x")), bytes.fromhex(sig[2:])
         call = TWA_SELECTOR + abi_encode(AUTH_TYPES, [payer, to, value, after, before, nonce, signature])
         return VerifiedV2(
@@ -371,35 +358,12 @@ class PaymentServiceV2(PaymentService):
         payer_key, payer_raw = v.payer.lower(), to_canonical_address(v.payer)
         now = int(time.time())
         with self._lock:
-            if (payer_key, v.nonce) in self._inflight:
-                raise PaymentInvalid(
-                    "nonce_used", "Payment nonce already used: this payment was replayed (it is being settled)."
-                )
-            reserved = self._reserved.get(payer_key, 0)
+            reserved = self._reserved_for(payer_key, v.nonce, "this payment was replayed")
             with self.node.lock:
                 balance = self._read(OPG, balance_slot(payer_raw))
                 allowance = self._read(OPG, allowance_slot(payer_raw, PERMIT2))
                 if v.method == "eip3009":
-                    v_, r, s = split_signature(v.signature)
-                    auth = Authorization(
-                        payer_raw,
-                        to_canonical_address(v.payee),
-                        v.value,
-                        v.valid_after,
-                        v.valid_before,
-                        v.nonce,
-                        v_,
-                        r,
-                        s,
-                    )
-                    try:
-                        from og_tui.devnet.token import check_authorization
-
-                        check_authorization(auth, self.domain_separator, now=now, sload=self._sload, reserved=reserved)
-                    except AuthorizationRejected as exc:
-                        raise self._rejected(
-                            exc, v.payer, v.value, v.valid_after, v.valid_before, now, reserved
-                        ) from None
+                    self._check_authorization(v, now, reserved)
                     self._horizon_check(v.valid_before, now)
             debts = self.store.owed_by(v.payer)
             owed = sum(d.value for d in debts)
@@ -426,25 +390,8 @@ class PaymentServiceV2(PaymentService):
                         + (f" ({reserved} already reserved)" if reserved else "")
                         + f", the payment needs {v.value}.",
                     )
-            v.processing_hash = hash_hex(_b32(request_hash) + v.nonce + payer_raw)
-            v.record = Settlement(
-                mode=mode,
-                status="pending",
-                processing_hash=v.processing_hash,
-                payer=v.payer,
-                network=self.network,
-                payee=v.payee,
-                value=v.value,
-                valid_before=v.valid_before,
-                nonce="0x" + v.nonce.hex(),
-                transfer_call=v.transfer_call,
-                input_hash=request_hash,
-                released=stream,
-            )
             v.debts = debts if owed else []
-            self.store.put(v.record)
-            self._inflight.add((payer_key, v.nonce))
-            self._reserved[payer_key] = reserved + v.value
+            self._hold(v, request_hash, mode, stream, reserved)
         return v
 
     # -- settlement ------------------------------------------------------------------------------------

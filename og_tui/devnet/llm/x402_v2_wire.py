@@ -71,7 +71,7 @@ class V2Registry(SettlementRegistry):
             raise NativeRevert("x402 v2 registry: malformed settlement call") from None
         ok, out = subcall(call, target, transfer_call, PROXY_CALL_GAS)
         if not ok:
-            from og_tui.devnet.chain import decode_revert_reason
+            from og_tui.devnet.chain_errors import decode_revert_reason
 
             return False, decode_revert_reason(out) or "transfer failed", args
         return True, "", args

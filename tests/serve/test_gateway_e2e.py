@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def profile(devnet):
-    from og_tui.core.config import builtin_profiles
+    from og_tui.core.profiles import builtin_profiles
 
     base = devnet.url
     return builtin_profiles()["local"].replace(

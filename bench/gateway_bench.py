@@ -40,7 +40,7 @@ def main() -> None:
 
     from og_tui.core.llm import DEVNET_MODEL, LLMClient
     from og_tui.core.profiles import builtin_profiles
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_common import SpendCaps
     from og_tui.serve.runner import GatewayServer, build_gateway
 
     with tempfile.TemporaryDirectory(prefix="og-gateway-bench-") as tmp:

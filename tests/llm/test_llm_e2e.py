@@ -20,7 +20,8 @@ from og_tui.core.llm import (
     UpstreamUnavailable,
     parse_tool_arguments,
 )
-from og_tui.core.x402 import InsufficientTokens, SpendCapReached, SpendCaps, sign_payment
+from og_tui.core.x402 import InsufficientTokens, sign_payment
+from og_tui.core.x402_common import SpendCapReached, SpendCaps
 from tests.llm.conftest import DOWN_MODEL, UPSTREAM_MODEL
 
 pytestmark = pytest.mark.e2e

@@ -74,9 +74,9 @@ def main() -> None:
     from og_tui.core.agent import AgentTools
     from og_tui.core.chain import ChainClient
     from og_tui.core.cid import cid_for_bytes
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.hub import HubClient
     from og_tui.core.llm import LLMClient
+    from og_tui.core.profiles import builtin_profiles
     from og_tui.devnet.hub.samples import build_samples
 
     with tempfile.TemporaryDirectory(prefix="og-agent-bench-") as tmp:

@@ -38,9 +38,9 @@ def main() -> None:
     import openai
     from eth_account import Account
 
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.llm import DEVNET_MODEL, LLMClient
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.profiles import builtin_profiles
+    from og_tui.core.x402_common import SpendCaps
     from og_tui.serve.runner import GatewayServer, build_gateway
 
     with tempfile.TemporaryDirectory(prefix="og-gateway-bench-") as tmp:

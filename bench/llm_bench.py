@@ -33,8 +33,8 @@ def main() -> None:
     import httpx
     from eth_account import Account
 
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.llm import DEVNET_MODEL, LLMClient
+    from og_tui.core.profiles import builtin_profiles
     from og_tui.core.x402 import sign_payment
 
     with tempfile.TemporaryDirectory(prefix="og-llm-bench-") as tmp:

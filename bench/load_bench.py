@@ -80,10 +80,10 @@ def _client(
     from eth_account import Account
 
     from og_tui.core.chain import ChainClient
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.devnet_client import DevnetClient
     from og_tui.core.inference import InferenceClient
     from og_tui.core.llm import DEVNET_MODEL, LLMClient
+    from og_tui.core.profiles import builtin_profiles
 
     acct = Account.create()
     try:

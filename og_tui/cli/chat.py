@@ -32,7 +32,7 @@ def _signer(settings: Any, wallet: Optional[str]) -> Any:
 def _client(ctx: click.Context, wallet: Optional[str], as_json: bool, mode: str) -> Any:
     from og_tui.core.llm import LLMClient
     from og_tui.core.store import Store
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_common import SpendCaps
 
     settings = settings_of(ctx)
     chain, handle = open_chain(settings, as_json)

@@ -91,7 +91,7 @@ def gateway(
         return
     from og_tui.cli.chat import _signer
     from og_tui.core.errors import ValidationError
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_common import SpendCaps
     from og_tui.core.x402_v2 import opg_caps
     from og_tui.serve.keys import KeyBook
     from og_tui.serve.runner import GatewayServer, build_gateway, check_port, is_loopback

@@ -60,7 +60,7 @@ def mcp(
         ) from None
     from og_tui.cli.chat import _signer
     from og_tui.core.store import Store
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_common import SpendCaps
     from og_tui.core.x402_v2 import opg_caps
     from og_tui.serve.mcp_server import McpApp
     from og_tui.serve.mcp_store import ApprovalQueue, McpKeyBook

@@ -305,7 +305,7 @@ class LLMClient:
             policy=self.payment_policy(),
         )
         if str(getattr(self.profile, "x402_version", "1")) != "1":
-            from og_tui.core.x402_v2 import auth_for
+            from og_tui.core.x402_v2_auth import auth_for
 
             return auth_for(self, settlement, model, on_payment, v1)  # x402 v2 (OPG) or auto
         return v1

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from eth_account.signers.local import LocalAccount
 
     from og_tui.core.chain import ChainClient, FeeEstimate, StatusCallback, TxOutcome
-    from og_tui.core.config import Profile
+    from og_tui.core.profiles import Profile
     from og_tui.core.store import Store
 
 __all__ = ["Balances", "get_balances", "resolve_asset", "estimate_send", "send", "fund"]

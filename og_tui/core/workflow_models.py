@@ -16,7 +16,7 @@ from og_tui.core.types import WorkflowModelOutput
 
 if TYPE_CHECKING:
     from og_tui.core.alpha import AlphaClient
-    from og_tui.core.config import Profile
+    from og_tui.core.profiles import Profile
 
 __all__ = [
     "WorkflowModel",

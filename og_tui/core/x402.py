@@ -11,85 +11,50 @@ the wallet and repeats the request once with ``X-Payment``. A paid 2xx is record
     auth = X402PaymentAuth(signer, network="og-devnet", chain_id=107401, caps=caps)
     httpx.post(url, json=body, auth=auth)
 
+What v1 shares with v2 (the spend caps, the policy's checks, the EIP-3009 signature, the
+payment record and the httpx flow) lives in :mod:`og_tui.core.x402_common`.
 eth_account is imported lazily (start-up time of the TUI).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import logging
 import os
-import threading
 import time
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Dict, Generator, Optional, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 import httpx
 
-from og_tui.core.errors import PaymentError, SpendCapExceeded
-
-_log = logging.getLogger(__name__)
+from og_tui.core.errors import PaymentError
+from og_tui.core.x402_common import (
+    MAX_PAYMENT_WINDOW_SECONDS,
+    MessageSigner,
+    Paid,
+    PaymentInfo,
+    PayOnce402,
+    SpendCaps,
+    b64_json,
+    check_terms,
+    from_b64_json,
+    record_payment,
+    release_unless_paid,
+    sign_transfer_authorization,
+    signed_within_caps,
+)
 
 if TYPE_CHECKING:
-    from eth_account.datastructures import SignedMessage
-    from eth_account.messages import SignableMessage
-
-    from og_tui.core.config import Settings
     from og_tui.core.store import Store
 
 __all__ = [
-    "SpendCaps",
-    "SpendCapReached",
     "PaymentRejected",
-    "PaymentRefused",
     "PaymentPolicy",
-    "MAX_PAYMENT_WINDOW_SECONDS",
     "InsufficientTokens",
-    "PaymentInfo",
     "X402PaymentAuth",
     "select_requirements",
     "sign_payment",
     "decode_payment_response",
-    "TRANSFER_WITH_AUTHORIZATION_TYPES",
+    "rejection_from",
 ]
-
-TRANSFER_WITH_AUTHORIZATION_TYPES = {
-    "TransferWithAuthorization": [
-        {"name": "from", "type": "address"},
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "validAfter", "type": "uint256"},
-        {"name": "validBefore", "type": "uint256"},
-        {"name": "nonce", "type": "bytes32"},
-    ]
-}
-
-
-class MessageSigner(Protocol):
-    """What signs a payment: an eth-account ``LocalAccount`` or anything shaped like one."""
-
-    @property
-    def address(self) -> str: ...
-
-    def sign_message(self, signable_message: SignableMessage) -> SignedMessage: ...
-
-
-def _fmt(units: int, decimals: int, symbol: str) -> str:
-    from og_tui.core.amounts import format_amount
-
-    return f"{format_amount(int(units), decimals)} {symbol}"
-
-
-class SpendCapReached(SpendCapExceeded):
-    """A payment over a cap; nothing was signed. ``kind`` is "request" or "run"."""
-
-    def __init__(self, message: str, *, amount: int, cap: int, spent: int, kind: str) -> None:
-        super().__init__(message)
-        self.amount = amount
-        self.cap = cap
-        self.spent = spent
-        self.kind = kind
 
 
 class PaymentRejected(PaymentError):
@@ -103,20 +68,6 @@ class PaymentRejected(PaymentError):
         super().__init__(message, hint=hint)
         self.code = code
         self.status = status
-
-
-class PaymentRefused(PaymentError):
-    """The server asked for a payment the profile does not allow; nothing was signed."""
-
-    default_hint = (
-        "If the server is the one you meant, check the profile's payment settings "
-        "(x402_network, payment_token, x402_payees)."
-    )
-
-
-# The longest authorization og-tui signs: a server asking for a longer validity window gets
-# nothing (a signed authorization can be submitted by anyone until it expires).
-MAX_PAYMENT_WINDOW_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -156,29 +107,19 @@ class PaymentPolicy:
             f"paid to {requirement.get('payTo')}, valid for {requirement.get('maxTimeoutSeconds')} s"
         )
 
-        def refuse(reason: str) -> PaymentRefused:
-            return PaymentRefused(f"Payment refused: {asked}; {reason}. Nothing was signed.")
-
-        if requirement.get("network") != self.network:
-            raise refuse(f"this profile pays on {self.network!r}")
-        if str(requirement.get("asset", "")).lower() != self.asset.lower():
-            raise refuse(f"this profile pays with the token at {self.asset}")
+        token_refusal = None
         if extra.get("name") != self.token_name or str(extra.get("version")) != self.token_version:
-            raise refuse(f"that token is {self.token_name!r} version {self.token_version!r}")
-        if self.payees is not None and str(requirement.get("payTo", "")).lower() not in {
-            p.lower() for p in self.payees
-        }:
-            raise refuse(f"this profile pays only {', '.join(self.payees)}")
-        window = requirement.get("maxTimeoutSeconds")
-        if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= self.max_window_seconds:
-            raise refuse(f"an authorization may be valid for at most {self.max_window_seconds} s")
-        amount = requirement.get("maxAmountRequired")
-        try:
-            units = int(str(amount))
-        except ValueError:
-            units = -1
-        if units <= 0 or units >= 2**256:
-            raise refuse("the amount is not a positive number of token units")
+            token_refusal = f"that token is {self.token_name!r} version {self.token_version!r}"
+        check_terms(
+            requirement,
+            asked,
+            network=self.network,
+            asset=self.asset,
+            payees=self.payees,
+            amount_key="maxAmountRequired",
+            token_refusal=token_refusal,
+            max_window_seconds=self.max_window_seconds,
+        )
 
 
 class InsufficientTokens(PaymentRejected):
@@ -196,120 +137,6 @@ _CODE_HINTS = {
     "payment_owed": "An earlier payment of this wallet failed at settlement; the server asks for it with the next one.",
     "settlement_failed": "The payment could not be settled on chain; nothing was served. Check the wallet's OUSDC.",
 }
-
-
-class SpendCaps:
-    """Per-request and per-run (since this object was made, i.e. the app started) caps.
-
-    Amounts are atomic token units; ``None`` means no cap. Thread-safe. ``check`` is
-    called before signing; ``reserve``/``release`` track what is in flight.
-    ``approve_once(amount)`` lets the next payment of at most ``amount`` through
-    whatever the caps say (for an "are you sure?" dialog).
-    """
-
-    def __init__(
-        self, per_request: Optional[int] = None, per_run: Optional[int] = None, decimals: int = 6, symbol: str = "OUSDC"
-    ) -> None:
-        self.per_request = per_request
-        self.per_run = per_run
-        self.decimals = decimals
-        self.symbol = symbol
-        self.spent = 0
-        self.started = time.time()
-        self._approved: Optional[int] = None
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, decimals: Optional[int] = None, symbol: Optional[str] = None
-    ) -> "SpendCaps":
-        from og_tui.core.amounts import parse_amount
-
-        prof = settings.profile
-        decimals = prof.payment_token_decimals if decimals is None else decimals
-        symbol = symbol or prof.payment_token_symbol
-
-        def units(text: Any) -> Optional[int]:
-            if text in (None, "", "none", "off"):
-                return None
-            return parse_amount(str(text), decimals)
-
-        return cls(units(settings.llm_cap_per_request), units(settings.llm_cap_per_run), decimals, symbol)
-
-    def fmt(self, units: int) -> str:
-        return _fmt(units, self.decimals, self.symbol)
-
-    def approve_once(self, amount: int) -> None:
-        with self._lock:
-            self._approved = int(amount)
-
-    def check(self, amount: int) -> None:
-        with self._lock:
-            self._check_locked(amount)
-
-    def _check_locked(self, amount: int) -> None:
-        if self._approved is not None and amount <= self._approved:
-            return
-        if self.per_request is not None and amount > self.per_request:
-            raise SpendCapReached(
-                f"Spend cap reached: this request costs {self.fmt(amount)}, over the per-request cap of "
-                f"{self.fmt(self.per_request)}. Nothing was signed.",
-                amount=amount,
-                cap=self.per_request,
-                spent=self.spent,
-                kind="request",
-            )
-        if self.per_run is not None and self.spent + amount > self.per_run:
-            raise SpendCapReached(
-                f"Spend cap reached: {self.fmt(self.spent)} already paid since the app started; this request "
-                f"({self.fmt(amount)}) would pass the per-run cap of {self.fmt(self.per_run)}. Nothing was signed.",
-                amount=amount,
-                cap=self.per_run,
-                spent=self.spent,
-                kind="run",
-            )
-
-    def reserve(self, amount: int) -> None:
-        """Check and count ``amount`` as spent (atomically)."""
-        with self._lock:
-            self._check_locked(amount)
-            if self._approved is not None and amount <= self._approved:
-                self._approved = None
-            self.spent += int(amount)
-
-    def release(self, amount: int) -> None:
-        with self._lock:
-            self.spent = max(0, self.spent - int(amount))
-
-    @property
-    def remaining(self) -> Optional[int]:
-        return None if self.per_run is None else max(0, self.per_run - self.spent)
-
-
-@dataclass
-class PaymentInfo:
-    amount: int
-    payee: str
-    payer: str
-    asset: str
-    network: str
-    mode: Optional[str]
-    nonce: str
-    processing_hash: Optional[str] = None
-    transaction: Optional[str] = None
-    status: Optional[str] = None
-    model: Optional[str] = None
-    resource: Optional[str] = None
-    time: float = field(default_factory=time.time)
-
-    @property
-    def hash(self) -> Optional[str]:
-        return self.transaction or self.processing_hash
-
-    def as_dict(self) -> Dict[str, Any]:
-        d = asdict(self)
-        d["amount"] = str(self.amount)
-        return d
 
 
 def select_requirements(accepts: Any, network: Optional[str], scheme: str = "exact") -> Dict[str, Any]:
@@ -345,61 +172,35 @@ def sign_payment(
     value: Optional[int] = None,
 ) -> tuple[str, Dict[str, Any]]:
     """Sign the EIP-3009 authorization for ``requirement``; returns (X-Payment header, payment dict)."""
-    from eth_account.messages import encode_typed_data
-    from eth_utils import to_checksum_address
-
     now = int(time.time()) if now is None else int(now)
     nonce = os.urandom(32) if nonce is None else nonce
     value = int(requirement["maxAmountRequired"]) if value is None else int(value)
-    payer = to_checksum_address(signer.address)
-    pay_to = to_checksum_address(requirement["payTo"])
     valid_after = now - 60
     valid_before = now + int(requirement.get("maxTimeoutSeconds") or 60)
-    domain = {
-        "name": requirement["extra"]["name"],
-        "version": str(requirement["extra"]["version"]),
-        "chainId": int(chain_id),
-        "verifyingContract": to_checksum_address(requirement["asset"]),
-    }
-    message = {
-        "from": payer,
-        "to": pay_to,
-        "value": value,
-        "validAfter": valid_after,
-        "validBefore": valid_before,
-        "nonce": nonce,
-    }
-    signable = encode_typed_data(domain, TRANSFER_WITH_AUTHORIZATION_TYPES, message)
-    signed = signer.sign_message(signable)
-    signature = "0x" + bytes(signed.signature).hex()
+    signature, authorization = sign_transfer_authorization(
+        signer,
+        name=requirement["extra"]["name"],
+        version=str(requirement["extra"]["version"]),
+        chain_id=chain_id,
+        asset=requirement["asset"],
+        pay_to=requirement["payTo"],
+        value=value,
+        valid_after=valid_after,
+        valid_before=valid_before,
+        nonce=nonce,
+    )
     payment = {
         "x402Version": 1,
         "scheme": requirement.get("scheme", "exact"),
         "network": requirement.get("network"),
-        "payload": {
-            "signature": signature,
-            "authorization": {
-                "from": payer,
-                "to": pay_to,
-                "value": str(value),
-                "validAfter": str(valid_after),
-                "validBefore": str(valid_before),
-                "nonce": "0x" + nonce.hex(),
-            },
-        },
+        "payload": {"signature": signature, "authorization": authorization},
     }
-    header = base64.b64encode(json.dumps(payment, separators=(",", ":")).encode()).decode()
-    return header, payment
+    return b64_json(payment), payment
 
 
 def decode_payment_response(value: Optional[str]) -> Dict[str, Any]:
-    if not value:
-        return {}
-    try:
-        data = json.loads(base64.b64decode(value + "=" * (-len(value) % 4)))
-        return data if isinstance(data, dict) else {}
-    except (ValueError, TypeError):
-        return {}
+    """The JSON of an ``X-Payment-Response`` header ({} when absent or unreadable)."""
+    return from_b64_json(value) or {}
 
 
 def rejection_from(response: httpx.Response) -> PaymentRejected:
@@ -414,8 +215,10 @@ def rejection_from(response: httpx.Response) -> PaymentRejected:
     return cls(str(text), code=code, hint=_CODE_HINTS.get(code or ""))
 
 
-class X402PaymentAuth(httpx.Auth):
+class X402PaymentAuth(PayOnce402):
     """httpx Auth paying 402 responses. One instance per request if you read ``.payment``."""
+
+    paid_headers = ("x-payment",)
 
     def __init__(
         self,
@@ -446,35 +249,10 @@ class X402PaymentAuth(httpx.Auth):
         self.payment: Optional[PaymentInfo] = None
         self.requirement: Optional[Dict[str, Any]] = None
 
-    # the flow reads the 402 body itself (and never reads a streamed 2xx body)
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        response = yield request
-        if response.status_code != 402 or "x-payment" in request.headers:
-            return
-        response.read()
-        paid = self._pay(request, response)
-        if paid is None:
-            return
-        response = yield request
-        self._after(response, paid)
-
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        response = yield request
-        if response.status_code != 402 or "x-payment" in request.headers:
-            return
-        await response.aread()
-        paid = self._pay(request, response)
-        if paid is None:
-            return
-        response = yield request
-        self._after(response, paid)
-
     def _select(self, accepts: Any) -> Dict[str, Any]:
         return select_requirements(accepts, self.network)
 
-    def _pay(
-        self, request: httpx.Request, response: httpx.Response
-    ) -> Optional[tuple[Dict[str, Any], Dict[str, Any], int]]:
+    def _pay(self, request: httpx.Request, response: httpx.Response) -> Optional[Paid]:
         try:
             body = response.json()
         except ValueError:
@@ -490,14 +268,11 @@ class X402PaymentAuth(httpx.Auth):
         if self.policy is not None:
             self.policy.check(requirement)  # raises PaymentRefused before anything is signed
         amount = int(requirement["maxAmountRequired"])
-        if self.caps is not None:
-            self.caps.reserve(amount)  # raises SpendCapReached before anything is signed
-        try:
-            header, payment = sign_payment(self.signer, requirement, self.chain_id)
-        except BaseException:
-            if self.caps is not None:
-                self.caps.release(amount)
-            raise
+        signer = self.signer
+        # raises SpendCapReached before anything is signed
+        header, payment = signed_within_caps(
+            self.caps, amount, lambda: sign_payment(signer, requirement, self.chain_id)
+        )
         if self.on_sign is not None:
             self.on_sign(payment)
         self.requirement = requirement
@@ -505,11 +280,9 @@ class X402PaymentAuth(httpx.Auth):
         request.headers["Access-Control-Expose-Headers"] = "X-Payment-Response"
         return requirement, payment, amount
 
-    def _after(self, response: httpx.Response, paid: tuple[Dict[str, Any], Dict[str, Any], int]) -> None:
+    def _after(self, response: httpx.Response, paid: Paid) -> None:
         requirement, payment, amount = paid
-        if not 200 <= response.status_code < 300:
-            if self.caps is not None:
-                self.caps.release(amount)
+        if not release_unless_paid(self.caps, response, amount):
             return
         pr = decode_payment_response(response.headers.get("x-payment-response"))
         auth = payment["payload"]["authorization"]
@@ -529,30 +302,15 @@ class X402PaymentAuth(httpx.Auth):
         )
         self.payment = info
         if self.store is not None:
-            try:
-                status = info.status if info.status in ("queued", "settled", "failed") else "pending"
-                self.store.add_payment(
-                    amount,
-                    payee=info.payee,
-                    mode=info.mode,
-                    hash=info.hash,
-                    model=info.model,
-                    profile=self.profile_name,
-                    token=info.asset,
-                    network=info.network,
-                    detail={
-                        "payer": info.payer,
-                        "nonce": info.nonce,
-                        "processing_hash": info.processing_hash,
-                        "transaction": info.transaction,
-                        "status": info.status,
-                        "resource": info.resource,
-                        "valid_before": int(auth["validBefore"]),
-                    },
-                    status=status,
-                    settlement_tx=info.transaction if status == "settled" else None,
-                )
-            except Exception:  # noqa: BLE001 - history must not break a paid request
-                _log.debug("history must not break a paid request", exc_info=True)
+            detail = {
+                "payer": info.payer,
+                "nonce": info.nonce,
+                "processing_hash": info.processing_hash,
+                "transaction": info.transaction,
+                "status": info.status,
+                "resource": info.resource,
+                "valid_before": int(auth["validBefore"]),
+            }
+            record_payment(self.store, info, mode=info.mode, profile_name=self.profile_name, detail=detail)
         if self.on_payment is not None:
             self.on_payment(info)

@@ -35,7 +35,7 @@ def _llm(client: SdkClient) -> LLMClient:
         if llm is None:
             profile = client.profile
             if profile is None:
-                from og_tui.core.config import builtin_profiles
+                from og_tui.core.profiles import builtin_profiles
 
                 profile = builtin_profiles()["opengradient"].replace(
                     rpc_url=client.rpc_url, inference_contract=client.contract_address

@@ -27,8 +27,9 @@ def _make_llm_client(
     spend_caps: Any = None,
 ) -> Any:
     """An LLMClient for the adapter: endpoints from ``profile``/``rpc_url`` or og_tui.sdk.init."""
-    from og_tui.core.config import builtin_profiles, load_settings
+    from og_tui.core.config import load_settings
     from og_tui.core.llm import LLMClient
+    from og_tui.core.profiles import builtin_profiles
     from og_tui.sdk._state import get_client
 
     client = get_client()

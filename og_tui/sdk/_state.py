@@ -15,10 +15,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from og_tui.core.alpha import AlphaClient
     from og_tui.core.chain import ChainClient
-    from og_tui.core.config import Profile
     from og_tui.core.hub import HubClient
     from og_tui.core.inference import InferenceClient
     from og_tui.core.llm import LLMClient
+    from og_tui.core.profiles import Profile
 
 NOT_INITIALIZED = "OpenGradient SDK is not initialized. Call og_tui.sdk.init(...) first."
 

@@ -43,7 +43,7 @@ from og_tui.sdk.exceptions import translating
 from og_tui.sdk.types import TextGenerationStream
 
 if TYPE_CHECKING:
-    from og_tui.core.config import Profile
+    from og_tui.core.profiles import Profile
     from og_tui.sdk.alpha import Alpha
 
 __all__ = ["Client", "resolve_network", "devnet_profile"]
@@ -66,7 +66,7 @@ def _devnet_info(rpc_url: str, timeout: float = 3.0) -> Optional[Dict[str, Any]]
 
 def devnet_profile(info: Dict[str, Any], rpc_url: Optional[str] = None) -> "Profile":
     """A devnet Profile from ``/devnet/info`` (hub, auth, LLM, contracts, x402 network and domain)."""
-    from og_tui.core.config import builtin_profiles
+    from og_tui.core.profiles import builtin_profiles
 
     contracts = info.get("contracts") or {}
     token = info.get("payment_token") or {}
@@ -147,7 +147,7 @@ class Client(SdkClient):
         rpc_url, api_url, contract_address, profile = resolve_network(rpc_url, api_url, contract_address, profile)
         # an LLM URL passed explicitly (not the reference's public default) wins over the profile's
         if og_llm_server_url and og_llm_server_url != DEFAULT_OPENGRADIENT_LLM_SERVER_URL:
-            from og_tui.core.config import builtin_profiles
+            from og_tui.core.profiles import builtin_profiles
 
             profile = (profile or builtin_profiles()["opengradient"]).replace(llm_url=og_llm_server_url)
         super().__init__(

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from og_tui.core import constants
-from og_tui.core.x402 import SpendCaps, X402PaymentAuth, select_requirements
+from og_tui.core.x402 import X402PaymentAuth, select_requirements
+from og_tui.core.x402_common import SpendCaps
 
 __all__ = ["X402Auth", "NETWORK_CHAIN_IDS"]
 

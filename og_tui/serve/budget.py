@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Optional
 
-from og_tui.core.x402 import SpendCapReached, SpendCaps
+from og_tui.core.x402_common import SpendCapReached, SpendCaps
 from og_tui.serve.keys import GatewayKey, KeyBook, day_start
 
 __all__ = ["GatewayCaps", "KeyBudgetExceeded", "Reservation"]

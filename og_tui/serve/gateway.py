@@ -34,7 +34,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from og_tui.core import errors as E
-from og_tui.core.x402 import PaymentRefused, PaymentRejected, SpendCapReached
+from og_tui.core.x402 import PaymentRejected
+from og_tui.core.x402_common import PaymentRefused, SpendCapReached
 from og_tui.serve.budget import GatewayCaps, KeyBudgetExceeded
 from og_tui.serve.keys import GatewayKey, KeyBook, KeyRefused, day_start
 

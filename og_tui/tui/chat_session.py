@@ -43,7 +43,7 @@ class ChatSession:
     def caps(self) -> Any:
         with self._lock:
             if self._caps is None:
-                from og_tui.core.x402 import SpendCaps
+                from og_tui.core.x402_common import SpendCaps
 
                 self._caps = SpendCaps.from_settings(self.ctx.settings)
             return self._caps

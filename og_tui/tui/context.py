@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chain import ChainClient
-    from og_tui.core.config import Profile, Settings
+    from og_tui.core.config import Settings
     from og_tui.core.devnet_proc import DevnetHandle
+    from og_tui.core.profiles import Profile
     from og_tui.core.secrets import WalletStore
     from og_tui.core.store import Store
 

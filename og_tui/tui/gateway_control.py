@@ -117,7 +117,7 @@ class GatewayHost:
     ) -> "GatewayHost":
         from og_tui.core.chain import ChainClient
         from og_tui.core.errors import ValidationError
-        from og_tui.core.x402 import SpendCaps
+        from og_tui.core.x402_common import SpendCaps
         from og_tui.core.x402_v2 import opg_caps
         from og_tui.serve.gateway import DEFAULT_PORT
         from og_tui.serve.runner import GatewayServer, build_gateway, check_port

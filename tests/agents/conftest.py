@@ -50,8 +50,8 @@ class AgentEnv:
 def agent_env(devnet):
     from og_tui.core.chain import ChainClient
     from og_tui.core.cid import cid_for_bytes
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.hub import HubClient
+    from og_tui.core.profiles import builtin_profiles
     from og_tui.devnet.hub.samples import build_samples
 
     base = devnet.url

@@ -11,7 +11,7 @@ import pytest
 from og_tui.core.agent import AgentTools, fit_arguments, run_agent, schema_from_signature
 from og_tui.core.alpha import NotAWorkflow
 from og_tui.core.errors import ValidationError
-from og_tui.core.x402 import SpendCaps
+from og_tui.core.x402_common import SpendCaps
 
 from .conftest import BTC_WORKFLOW, MODEL, VOLATILITY_WORKFLOW
 

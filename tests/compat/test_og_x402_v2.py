@@ -17,7 +17,7 @@ from eth_account import Account
 
 from og_tui.core import constants
 from og_tui.core.chain import ChainClient
-from og_tui.core.x402_v2 import approve, plan_approval
+from og_tui.core.opg_allowance import approve, plan_approval
 
 from .refenv import reference_python
 

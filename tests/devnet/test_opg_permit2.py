@@ -11,7 +11,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from og_tui.core import constants
-from og_tui.core.x402_v2 import sign_requirement
+from og_tui.core.x402_v2_sign import sign_requirement
 from og_tui.devnet.native import selector
 from og_tui.devnet.permit2 import PERMIT_T, SIG_EXACT_SETTLE, SIG_PERMIT_TRANSFER, SIG_UPTO_SETTLE
 
@@ -127,7 +127,7 @@ def test_signatures_for_another_chain_or_permit2_address_are_refused(devnet, w3)
     assert "invalid signer" in _revert_reason(
         w3, relayer, constants.X402_EXACT_PERMIT2_PROXY_ADDRESS, _exact_settle(other_chain)
     )
-    import og_tui.core.x402_v2 as v2
+    import og_tui.core.x402_v2_sign as v2
 
     real = constants.PERMIT2_ADDRESS
     try:  # signed with another verifyingContract

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from og_tui.core import chain as chain_mod
+from og_tui.core import chain_read
 from og_tui.core.chain import ChainClient, decode_revert_reason, encode_transfer
 from og_tui.core.constants import OUSDC_ADDRESS
 from og_tui.core.errors import ChainError, InsufficientFunds, NetworkUnreachable, NonceError, TxReverted
@@ -37,10 +38,10 @@ def test_selectors_are_keccak_of_signatures():
 
     for sig, sel in [
         ("transfer(address,uint256)", chain_mod.TRANSFER_SELECTOR),
-        ("balanceOf(address)", chain_mod.BALANCE_OF_SELECTOR),
-        ("decimals()", chain_mod.DECIMALS_SELECTOR),
-        ("symbol()", chain_mod.SYMBOL_SELECTOR),
-        ("name()", chain_mod.NAME_SELECTOR),
+        ("balanceOf(address)", chain_read.BALANCE_OF_SELECTOR),
+        ("decimals()", chain_read.DECIMALS_SELECTOR),
+        ("symbol()", chain_read.SYMBOL_SELECTOR),
+        ("name()", chain_read.NAME_SELECTOR),
         ("Error(string)", chain_mod.ERROR_SELECTOR),
         ("Panic(uint256)", chain_mod.PANIC_SELECTOR),
     ]:

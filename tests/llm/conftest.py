@@ -111,7 +111,7 @@ def llm_devnet(devnet_factory, upstream_server):
 
 @pytest.fixture(scope="session")
 def llm_profile(llm_devnet):
-    from og_tui.core.config import builtin_profiles
+    from og_tui.core.profiles import builtin_profiles
 
     base = llm_devnet.url
     return builtin_profiles()["local"].replace(

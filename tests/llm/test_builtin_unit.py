@@ -110,7 +110,7 @@ def test_client_parsers():
 
 
 def test_spend_caps_unit():
-    from og_tui.core.x402 import SpendCapReached, SpendCaps
+    from og_tui.core.x402_common import SpendCapReached, SpendCaps
 
     caps = SpendCaps(per_request=10, per_run=15)
     caps.reserve(10)

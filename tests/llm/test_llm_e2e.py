@@ -20,7 +20,8 @@ from og_tui.core.llm import (
     UpstreamUnavailable,
     parse_tool_arguments,
 )
-from og_tui.core.x402 import InsufficientTokens, SpendCapReached, SpendCaps, sign_payment
+from og_tui.core.x402 import InsufficientTokens, sign_payment
+from og_tui.core.x402_common import SpendCapReached, SpendCaps
 from tests.llm.conftest import DOWN_MODEL, UPSTREAM_MODEL
 
 pytestmark = pytest.mark.e2e
@@ -451,8 +452,8 @@ def test_cancel_closes_promptly(payer, make_client):
 def test_stream_interrupted_keeps_partial(devnet_factory, tmp_path, make_client):
     from eth_account import Account
 
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.llm import LLMClient
+    from og_tui.core.profiles import builtin_profiles
 
     dn = devnet_factory(tmp_path / "dn")
     acct = Account.create()
@@ -506,8 +507,8 @@ def test_queued_batch_payments_are_settled_when_the_devnet_stops(devnet_factory,
     """A devnet stopped inside a batch interval settles the payments it already accepted."""
     from eth_account import Account
 
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.llm import LLMClient
+    from og_tui.core.profiles import builtin_profiles
 
     old = os.environ.get("OG_TUI_DEVNET_X402_BATCH_SECONDS")
     # no batch runs before the stop; the settle horizon (reply + batch + margin) stays within the

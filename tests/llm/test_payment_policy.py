@@ -15,7 +15,8 @@ import pytest
 from eth_account import Account
 
 from og_tui.core.config import load_settings
-from og_tui.core.x402 import PaymentPolicy, PaymentRefused, SpendCaps, X402PaymentAuth
+from og_tui.core.x402 import PaymentPolicy, X402PaymentAuth
+from og_tui.core.x402_common import PaymentRefused, SpendCaps
 
 PROFILE = load_settings(env={}, config_dir="/nonexistent-og-tui-config").profiles["local"]
 PAYEE = "0x" + "ab" * 20

@@ -82,7 +82,7 @@ def tee_devnet(devnet_factory, upstream_server):
 
 @pytest.fixture(scope="module")
 def profile(tee_devnet):
-    from og_tui.core.config import builtin_profiles
+    from og_tui.core.profiles import builtin_profiles
 
     base = tee_devnet.url
     return builtin_profiles()["local"].replace(

@@ -13,16 +13,10 @@ from eth_utils import keccak
 from og_tui.core import constants
 from og_tui.core.chain import ChainClient
 from og_tui.core.llm import DEVNET_MODEL
-from og_tui.core.x402_v2 import (
-    AllowanceTooSmall,
-    PaymentUnsatisfiable,
-    X402V2PaymentAuth,
-    approve,
-    decode_payment_required,
-    payment_header,
-    plan_approval,
-    sign_requirement,
-)
+from og_tui.core.opg_allowance import AllowanceTooSmall, approve, plan_approval
+from og_tui.core.x402_v2 import PaymentUnsatisfiable, decode_payment_required, payment_header
+from og_tui.core.x402_v2_auth import X402V2PaymentAuth
+from og_tui.core.x402_v2_sign import sign_requirement
 
 pytestmark = pytest.mark.e2e
 
@@ -186,7 +180,7 @@ def test_a_402_the_client_cannot_pay_names_the_scheme_and_network(llm_devnet, pa
 
 def _caps(per_request="0.0001", per_run="1"):
     from og_tui.core.amounts import parse_amount
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_common import SpendCaps
 
     return SpendCaps(parse_amount(per_request, 18), parse_amount(per_run, 18), 18, "OPG")
 
@@ -210,7 +204,7 @@ def test_core_client_chats_over_v2_with_opg_caps(llm_profile, approved):
         streamed = client.chat(MODEL, BODY["messages"], max_tokens=60, stream=True, settlement="settle-batch")
         text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
         assert text and streamed.meta.settlement_mode == "batch" and streamed.meta.settlement_blob
-        from og_tui.core.x402 import SpendCapReached
+        from og_tui.core.x402_common import SpendCapReached
 
         with pytest.raises(SpendCapReached, match="OPG"):
             client.chat(MODEL, BODY["messages"], max_tokens=10_000, settlement="settle")

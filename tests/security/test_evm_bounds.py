@@ -163,8 +163,8 @@ def _sample_cid(name: str) -> str:
 
 
 def _paid_chat(devnet, signer):
-    from og_tui.core.config import builtin_profiles
     from og_tui.core.llm import DEVNET_MODEL, LLMClient
+    from og_tui.core.profiles import builtin_profiles
 
     base = devnet.url
     profile = builtin_profiles()["local"].replace(

@@ -13,7 +13,7 @@ from eth_keys import KeyAPI
 from eth_utils import to_canonical_address
 
 from og_tui.core import constants
-from og_tui.core.x402 import TRANSFER_WITH_AUTHORIZATION_TYPES
+from og_tui.core.x402_common import TRANSFER_WITH_AUTHORIZATION_TYPES
 from og_tui.devnet.token import (
     Authorization,
     AuthorizationRejected,

@@ -16,7 +16,9 @@ from eth_account import Account
 
 from og_tui.core import constants
 from og_tui.core.chain import ChainClient
-from og_tui.core.x402_v2 import approve, decode_payment_required, payment_header, plan_approval, sign_requirement
+from og_tui.core.opg_allowance import approve, plan_approval
+from og_tui.core.x402_v2 import decode_payment_required, payment_header
+from og_tui.core.x402_v2_sign import sign_requirement
 from tests.security.x402_helpers import wait_for, with_env
 
 pytestmark = pytest.mark.e2e

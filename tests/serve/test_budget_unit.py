@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from og_tui.core.x402 import SpendCapReached, SpendCaps
+from og_tui.core.x402_common import SpendCapReached, SpendCaps
 from og_tui.serve.budget import GatewayCaps, KeyBudgetExceeded
 from og_tui.serve.keys import KeyBook, KeyRefused, hash_key
 

@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def profile(devnet):
-    from og_tui.core.config import builtin_profiles
+    from og_tui.core.profiles import builtin_profiles
 
     base = devnet.url
     return builtin_profiles()["local"].replace(
@@ -69,7 +69,7 @@ def chain(devnet):
 
 @pytest.fixture(scope="module")
 def gateway(profile, payer, chain, tmp_path_factory):
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_common import SpendCaps
     from og_tui.serve.runner import GatewayServer, build_gateway
 
     db = tmp_path_factory.mktemp("gateway") / "og-tui.db"

@@ -17,7 +17,7 @@ from .test_gateway_e2e import MODEL, _client, _free_port, _new_key, _payments_by
 def v2_gateway(profile, payer, chain, tmp_path_factory):  # noqa: F811
     from og_tui.core import constants
     from og_tui.core.opg_allowance import approve, plan_approval
-    from og_tui.core.x402 import SpendCaps
+    from og_tui.core.x402_common import SpendCaps
     from og_tui.serve.runner import GatewayServer, build_gateway
 
     approve(chain, payer, plan_approval(chain, payer.address, 10**18, chain_id=constants.DEVNET_CHAIN_ID))

@@ -75,7 +75,7 @@ def _history(cli):
 
 
 def _ousdc(chain, address):
-    from og_tui.core.config import builtin_profiles
+    from og_tui.core.profiles import builtin_profiles
 
     return chain.token_balance(builtin_profiles()["local"].payment_token, address)
 

@@ -11,7 +11,7 @@ from eth_account import Account
 from eth_utils import to_canonical_address
 
 from og_tui.core import constants
-from og_tui.core.x402_v2 import sign_requirement
+from og_tui.core.x402_v2_sign import sign_requirement
 from og_tui.devnet.permit2 import (
     EXACT_WITNESS_TYPE_STRING,
     UPTO_WITNESS_TYPE_STRING,

@@ -7,7 +7,7 @@ import pytest
 from og_tui.core import constants
 from og_tui.core.config import load_settings
 from og_tui.core.errors import ConfigError
-from og_tui.core.x402 import PaymentRefused
+from og_tui.core.x402_common import PaymentRefused
 from og_tui.core.x402_v2 import (
     PaymentUnsatisfiable,
     check_policy,

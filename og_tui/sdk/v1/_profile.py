@@ -61,7 +61,8 @@ def resolve_profile(
     server_url: Optional[str] = None,
 ) -> Any:
     """The og-tui Profile of a 1.x client (see the module docstring)."""
-    from og_tui.core.config import builtin_profiles, load_settings
+    from og_tui.core.config import load_settings
+    from og_tui.core.profiles import builtin_profiles
     from og_tui.sdk.client import _devnet_info
 
     if profile is not None:

@@ -45,7 +45,8 @@ def _classify(exc: BaseException) -> tuple[str, str, str | None, dict[str, Any]]
     from og_tui.core.errors import NetworkUnreachable, PaymentError, ValidationError
     from og_tui.core.llm import UnknownModel, UpstreamUnavailable
     from og_tui.core.opg_allowance import AllowanceTooSmall
-    from og_tui.core.x402 import InsufficientTokens, PaymentRejected, SpendCapReached
+    from og_tui.core.x402 import InsufficientTokens, PaymentRejected
+    from og_tui.core.x402_common import SpendCapReached
 
     hint = getattr(exc, "hint", None)
     if isinstance(exc, AllowanceTooSmall):  # x402 v2: Permit2 may not move enough OPG yet

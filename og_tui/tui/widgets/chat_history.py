@@ -11,7 +11,7 @@ from og_tui.tui.widgets.chat_view import AssistantMessage, ToolResultItem, UserM
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import ChatMessage
-    from og_tui.core.config import Profile
+    from og_tui.core.profiles import Profile
 
 __all__ = ["reply_label", "stored_items", "stored_widgets"]
 

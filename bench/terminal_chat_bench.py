@@ -44,63 +44,28 @@ for its screen to settle, types the prompt and enter, then probes as above.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench._devnet import start_devnet, stop_devnet
+from bench._measure import cpu_seconds, memory_mb, pct
+from bench._tmux import SIZE, Terminal
+from bench._upstream import END, MODEL, Upstream
 
-MODEL = "bench/stream"
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 PASSPHRASE = "bench passphrase 1"
 PROMPT = "Write a very long answer about the devnet"
 PROBE = "Z"  # typed into the prompt; neither the reply nor hashes and amounts contain it
-END = "ENDMARK-4217"
-WORDS = [
-    "the",
-    "devnet",
-    "settles",
-    "every",
-    "payment",
-    "on",
-    "chain",
-    "and",
-    "records",
-    "its",
-    "hash",
-    "so",
-    "that",
-    "a",
-    "reply",
-    "can",
-    "be",
-    "audited",
-    "later",
-    "while",
-    "the",
-    "gateway",
-    "streams",
-    "tokens",
-    "to",
-    "the",
-    "app",
-    "at",
-    "a",
-    "steady",
-    "pace",
-]
-SIZE = (120, 40)
 # --floor: a plain print client (the terminal echoes the keys itself): what the bench can see at best
 PRINT_CLIENT = """
 import json, sys, urllib.request
@@ -118,237 +83,6 @@ with urllib.request.urlopen(req) as resp:
 print()
 input()
 """
-
-
-# --- the fake upstream ------------------------------------------------------------------------
-class Upstream:
-    """An OpenAI-compatible server streaming ``tokens`` tokens at ``rate`` tokens/s per request."""
-
-    def __init__(self, tokens: int, rate: float) -> None:
-        self.tokens = tokens
-        self.rate = rate
-        self.first: float | None = None  # perf_counter of the first / last token written
-        self.last: float | None = None
-        self.requests = 0
-        upstream = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
-            def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
-                    self._json({"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "bench"}]})
-                else:
-                    self._json({"error": {"message": "not found"}}, 404)
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                try:
-                    body = json.loads(self.rfile.read(length) or b"{}")
-                except ValueError:
-                    body = {}
-                if not self.path.rstrip("/").endswith("/chat/completions"):
-                    self._json({"error": {"message": "not found"}}, 404)
-                    return
-                upstream.requests += 1
-                if not body.get("stream"):
-                    text = "".join(upstream.token(i) for i in range(upstream.tokens))
-                    self._json(
-                        {
-                            "id": "bench",
-                            "object": "chat.completion",
-                            "model": MODEL,
-                            "choices": [
-                                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-                            ],
-                            "usage": {
-                                "prompt_tokens": 8,
-                                "completion_tokens": upstream.tokens,
-                                "total_tokens": upstream.tokens + 8,
-                            },
-                        }
-                    )
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                try:
-                    upstream.stream(self.wfile)
-                except OSError:  # the client went away
-                    pass
-                self.close_connection = True
-
-            def _json(self, obj: dict, status: int = 200) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def token(self, i: int) -> str:
-        if i == self.tokens - 1:
-            return " " + END
-        if i % 60 == 59:
-            return "\n\n"
-        word = WORDS[i % len(WORDS)]
-        return word if i % 60 == 0 else " " + word
-
-    def stream(self, out) -> None:
-        def event(obj: dict) -> bytes:
-            return b"data: " + json.dumps(obj).encode() + b"\n\n"
-
-        self.first = self.last = None
-        t0 = time.perf_counter()
-        i = 0
-        while i < self.tokens:
-            due = min(self.tokens, int((time.perf_counter() - t0) * self.rate) + 1)
-            if due <= i:
-                time.sleep(max(0.0, t0 + i / self.rate - time.perf_counter()))
-                continue
-            chunk = b"".join(
-                event(
-                    {
-                        "id": "bench",
-                        "object": "chat.completion.chunk",
-                        "model": MODEL,
-                        "choices": [{"index": 0, "delta": {"content": self.token(k)}, "finish_reason": None}],
-                    }
-                )
-                for k in range(i, due)
-            )
-            out.write(chunk)
-            out.flush()
-            if self.first is None:
-                self.first = time.perf_counter()
-            i = due
-        self.last = time.perf_counter()
-        out.write(
-            event(
-                {
-                    "id": "bench",
-                    "object": "chat.completion.chunk",
-                    "model": MODEL,
-                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 8, "completion_tokens": self.tokens, "total_tokens": self.tokens + 8},
-                }
-            )
-        )
-        out.write(b"data: [DONE]\n\n")
-        out.flush()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-# --- tmux and /proc ---------------------------------------------------------------------------
-class Terminal:
-    """One detached tmux session on a private tmux server (its own socket), killed as a whole."""
-
-    def __init__(self, command: str, env: dict[str, str], cwd: str, history: bool = False) -> None:
-        """Run the shell command line ``command`` (exec'd by tmux's shell: the pane's pid is the program's)."""
-        self.history = history  # read the scrollback too (for programs that scroll rather than redraw)
-        self.socket = f"og-bench-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
-        env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
-        self.pid = -1
-        self.capture_ms = 0.0
-        self.probes_before = 0
-        self.socket_path = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / self.socket
-        try:
-            self.tmux(
-                "new-session",
-                "-d",
-                "-s",
-                "bench",
-                "-x",
-                str(SIZE[0]),
-                "-y",
-                str(SIZE[1]),
-                "-c",
-                cwd,
-                *env_args,
-                "exec " + command,
-            )
-            pid, path = (
-                self.tmux("display-message", "-p", "-t", "bench", "#{pane_pid} #{socket_path}").strip().split(" ", 1)
-            )
-            self.pid, self.socket_path = int(pid), Path(path)
-        except Exception:
-            self.close()
-            raise
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            why = done.stderr.strip() or f"exit status {done.returncode}"
-            raise RuntimeError(f"tmux {args[0]} failed ({why}): did the program in the terminal exit?")
-        return done.stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "bench", *(["-S", "-"] if self.history else []))
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        self.tmux("send-keys", "-t", "bench", *(["-l"] if literal else []), *keys)
-
-    def wait_for(self, predicate: Callable[[str], bool], what: str, timeout: float = 60.0, step: float = 0.001) -> str:
-        deadline = time.perf_counter() + timeout
-        screen = ""
-        while time.perf_counter() < deadline:
-            screen = self.screen()
-            if predicate(screen):
-                return screen
-            if not _alive(self.pid):
-                break
-            time.sleep(step)
-        raise RuntimeError(f"{what} did not show within {timeout:g} s; the screen was:\n{screen}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
-        deadline = time.monotonic() + 5
-        while self.pid > 0 and _alive(self.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if self.pid > 0 and _alive(self.pid):
-            try:
-                os.kill(self.pid, 9)
-            except OSError:
-                pass
-        self.socket_path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def memory_mb(pid: int) -> dict[str, float]:
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmHWM", "VmRSS"):
-            out[key] = int(value.split()[0]) / 1024
-    return out
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 # --- one run ----------------------------------------------------------------------------------
@@ -388,7 +122,7 @@ def _finish(term: Terminal, upstream: Upstream, lat: list[float], result: dict, 
         last_frame_s=t_frame - upstream.last,
         keys=len(lat),
         key_p50_ms=statistics.median(lat) * 1000 if lat else None,
-        key_p95_ms=_pct(lat, 0.95) * 1000 if lat else None,
+        key_p95_ms=pct(lat, 0.95) * 1000 if lat else None,
         key_max_ms=max(lat) * 1000 if lat else None,
         app_cpu_s=cpu_end - result.pop("_cpu0"),
         peak_mb=mem["VmHWM"],
@@ -410,6 +144,24 @@ def _await_stream(term: Terminal, upstream: Upstream) -> None:
     term.wait_for(lambda s: upstream.first is not None, "the first streamed token", timeout=60, step=0.002)
 
 
+@contextmanager
+def _terminal(
+    command: str, env: dict[str, str], cwd: str, log: Callable[[str], None], history: bool = False
+) -> Iterator[Terminal]:
+    """A run's Terminal: when the run fails, its last screen goes to ``log``; closed at the end either way."""
+    term = Terminal(command, env, cwd, history=history)
+    try:
+        yield term
+    except Exception:
+        try:
+            log("last screen:\n" + term.screen())
+        except RuntimeError:
+            pass
+        raise
+    finally:
+        term.close()
+
+
 def run_og_tui(
     tokens: int, rate: float, keys: int, scrypt_n: int, tmp: Path, log: Callable[[str], None], quiet: bool = False
 ) -> dict:
@@ -420,7 +172,7 @@ def run_og_tui(
 
     result: dict = {"load": os.getloadavg()[0]}
     upstream = Upstream(tokens, rate)
-    devnet = term = None
+    devnet = None
     try:
         devnet, url = start_devnet(
             tmp / "devnet",
@@ -467,34 +219,25 @@ def run_og_tui(
         )
         store.close()
 
-        term = Terminal(shlex.join([sys.executable, "-m", "og_tui"]), env, str(tmp))
-        term.wait_for(lambda s: "F5" in s or "Chat" in s, "the first screen", timeout=60, step=0.01)
-        time.sleep(0.5)
-        term.keys("F5")
-        term.wait_for(lambda s: MODEL in s, f"the Chat screen with model {MODEL}", timeout=60, step=0.01)
-        time.sleep(0.5)
-        term.keys(PROMPT, literal=True)
-        term.wait_for(lambda s: PROMPT in s, "the typed prompt", timeout=30)
-        result["peak_before_unlock_mb"] = memory_mb(term.pid)["VmHWM"]
-        term.keys("Enter")
-        term.wait_for(lambda s: "assphrase" in s, "the unlock dialog", timeout=30)
-        term.keys(PASSPHRASE, literal=True)
-        term.keys("Enter")
-        _await_stream(term, upstream)
-        result["_cpu0"] = cpu_seconds(term.pid)
-        result["_devnet_cpu0"] = cpu_seconds(devnet.pid)
-        lat = _probe(term, upstream, keys)
-        return _finish(term, upstream, lat, result, devnet.pid)
-    except Exception:
-        if term is not None:
-            try:
-                log("last screen:\n" + term.screen())
-            except RuntimeError:
-                pass
-        raise
+        with _terminal(shlex.join([sys.executable, "-m", "og_tui"]), env, str(tmp), log) as term:
+            term.wait_for(lambda s: "F5" in s or "Chat" in s, "the first screen", timeout=60, step=0.01)
+            time.sleep(0.5)
+            term.keys("F5")
+            term.wait_for(lambda s: MODEL in s, f"the Chat screen with model {MODEL}", timeout=60, step=0.01)
+            time.sleep(0.5)
+            term.keys(PROMPT, literal=True)
+            term.wait_for(lambda s: PROMPT in s, "the typed prompt", timeout=30)
+            result["peak_before_unlock_mb"] = memory_mb(term.pid)["VmHWM"]
+            term.keys("Enter")
+            term.wait_for(lambda s: "assphrase" in s, "the unlock dialog", timeout=30)
+            term.keys(PASSPHRASE, literal=True)
+            term.keys("Enter")
+            _await_stream(term, upstream)
+            result["_cpu0"] = cpu_seconds(term.pid)
+            result["_devnet_cpu0"] = cpu_seconds(devnet.pid)
+            lat = _probe(term, upstream, keys)
+            return _finish(term, upstream, lat, result, devnet.pid)
     finally:
-        if term is not None:
-            term.close()
         if devnet is not None:
             stop_devnet(devnet)
         upstream.close()
@@ -503,38 +246,28 @@ def run_og_tui(
 def run_other(command: str, tokens: int, rate: float, keys: int, tmp: Path, log: Callable[[str], None]) -> dict:
     result: dict = {"load": os.getloadavg()[0]}
     upstream = Upstream(tokens, rate)
-    term = None
     try:
         base = upstream.url + "/v1"
         line = command.replace("{base_url}", base).replace("{model}", MODEL)
         env = {"OPENAI_BASE_URL": base, "OPENAI_API_BASE": base, "OPENAI_API_KEY": "bench"}
-        term = Terminal(line, env, str(tmp), history=True)
-        # its first screen: some text that stays the same for a second
-        previous, stable_since, deadline = "", time.perf_counter(), time.perf_counter() + 60
-        while time.perf_counter() < deadline:
-            screen = term.screen()
-            if screen != previous:
-                previous, stable_since = screen, time.perf_counter()
-            elif screen.strip() and time.perf_counter() - stable_since > 1.0:
-                break
-            time.sleep(0.05)
-        term.keys(PROMPT, literal=True)
-        time.sleep(0.3)
-        term.keys("Enter")
-        _await_stream(term, upstream)
-        result["_cpu0"] = cpu_seconds(term.pid)
-        lat = _probe(term, upstream, keys)
-        return _finish(term, upstream, lat, result, None)
-    except Exception:
-        if term is not None:
-            try:
-                log("last screen:\n" + term.screen())
-            except RuntimeError:
-                pass
-        raise
+        with _terminal(line, env, str(tmp), log, history=True) as term:
+            # its first screen: some text that stays the same for a second
+            previous, stable_since, deadline = "", time.perf_counter(), time.perf_counter() + 60
+            while time.perf_counter() < deadline:
+                screen = term.screen()
+                if screen != previous:
+                    previous, stable_since = screen, time.perf_counter()
+                elif screen.strip() and time.perf_counter() - stable_since > 1.0:
+                    break
+                time.sleep(0.05)
+            term.keys(PROMPT, literal=True)
+            time.sleep(0.3)
+            term.keys("Enter")
+            _await_stream(term, upstream)
+            result["_cpu0"] = cpu_seconds(term.pid)
+            lat = _probe(term, upstream, keys)
+            return _finish(term, upstream, lat, result, None)
     finally:
-        if term is not None:
-            term.close()
         upstream.close()
 
 

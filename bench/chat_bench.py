@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from bench._devnet import start_devnet, stop_devnet
+from bench._measure import pct
 
 STREAM_TOKENS = 5000
 STREAM_RATE = 1000
@@ -42,11 +43,6 @@ REPLY = (
     "```python\ndef price(tokens):\n    return tokens * 1\n```\n\n"
     "Reply number {i}: the settlement hash is recorded for every request so it can be audited later."
 )
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 async def _wait(pilot, predicate, timeout: float = 60.0, step: float = 0.002) -> None:
@@ -153,7 +149,7 @@ async def _bench_stream(settings, signer) -> dict:
                 final_frame_after_last_token_ms=(t_frame - posted["last"]) * 1000,
                 keys=len(lat),
                 key_p50_ms=statistics.median(lat) * 1000 if lat else None,
-                key_p95_ms=_pct(lat, 0.95) * 1000 if lat else None,
+                key_p95_ms=pct(lat, 0.95) * 1000 if lat else None,
                 key_max_ms=max(lat) * 1000 if lat else None,
                 tokens_per_s=done.meta.get("tokens_per_s"),
             )
@@ -265,7 +261,7 @@ async def _bench_open(settings) -> dict:
                 reached_first=_at_first(log, first_id),
                 scroll_total_s=time.perf_counter() - t_all,
                 pageup_p50_ms=statistics.median(steps) * 1000,
-                pageup_p95_ms=_pct(steps, 0.95) * 1000,
+                pageup_p95_ms=pct(steps, 0.95) * 1000,
                 pageup_max_ms=max(steps) * 1000,
                 mounted_max=most,
                 mounted_at_top=_mounted(log),
@@ -306,7 +302,7 @@ async def _bench_open(settings) -> dict:
                 pagedowns=len(downs),
                 pagedown_cpu_ms=(time.process_time() - cpu_all) / max(1, len(downs)) * 1000,
                 pagedown_p50_ms=statistics.median(downs) * 1000 if downs else float("nan"),
-                pagedown_p95_ms=_pct(downs, 0.95) * 1000 if downs else float("nan"),
+                pagedown_p95_ms=pct(downs, 0.95) * 1000 if downs else float("nan"),
                 pagedown_max_ms=max(downs) * 1000 if downs else float("nan"),
                 mounted_max=most,
                 mounted_end=_mounted(log),

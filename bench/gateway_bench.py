@@ -18,19 +18,19 @@ import time
 from pathlib import Path
 
 from bench._devnet import free_port, start_devnet, stop_devnet
+from bench._measure import pct
 
 N = 40
 STREAM_TOKENS = 3000
 STREAM_RATE = 1000.0
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+def _pct_ms(values: list[float], q: float) -> float:
+    return pct(values, q) * 1000
 
 
 def _line(label: str, values: list[float]) -> str:
-    return f"{label:<44} p50 {_pct(values, 0.5):7.2f} ms   p95 {_pct(values, 0.95):7.2f} ms"
+    return f"{label:<44} p50 {_pct_ms(values, 0.5):7.2f} ms   p95 {_pct_ms(values, 0.95):7.2f} ms"
 
 
 def main() -> None:
@@ -72,8 +72,8 @@ def main() -> None:
             print(_line("paid chat, LLMClient -> devnet LLM gateway", straight))
             print(_line("paid chat, openai -> og-tui gateway -> devnet", through))
             print(
-                f"gateway overhead per request: p50 {_pct(through, 0.5) - _pct(straight, 0.5):+.2f} ms, "
-                f"p95 {_pct(through, 0.95) - _pct(straight, 0.95):+.2f} ms"
+                f"gateway overhead per request: p50 {_pct_ms(through, 0.5) - _pct_ms(straight, 0.5):+.2f} ms, "
+                f"p95 {_pct_ms(through, 0.95) - _pct_ms(straight, 0.95):+.2f} ms"
             )
 
             pace = {"tokens_per_second": STREAM_RATE, "ignore_eos": True}

@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 
 from bench._devnet import free_port
+from bench._measure import pct
 
 RUNS = 100
 BIG = 100_000
@@ -43,11 +44,6 @@ sock = _bind("127.0.0.1", int(sys.argv[1]))
 print("ready", flush=True)
 uvicorn.Server(uvicorn.Config(create_app(node), log_level="warning", access_log=False, lifespan="off")).run(sockets=[sock])
 """
-
-
-def _pct(values: list, q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def _wait_health(url: str, timeout: float = 60.0) -> None:
@@ -143,8 +139,8 @@ def _latency(url: str, info: dict) -> None:
             wall = time.perf_counter() - t0
         client.close()
     print(
-        f"infer latency (linear-regression, VANILLA, {RUNS} runs): p50 {_pct(lat, 0.5) * 1000:.1f} ms, "
-        f"p95 {_pct(lat, 0.95) * 1000:.1f} ms, mean {statistics.mean(lat) * 1000:.1f} ms"
+        f"infer latency (linear-regression, VANILLA, {RUNS} runs): p50 {pct(lat, 0.5) * 1000:.1f} ms, "
+        f"p95 {pct(lat, 0.95) * 1000:.1f} ms, mean {statistics.mean(lat) * 1000:.1f} ms"
     )
     print(
         f"  time sleeping: {sleeps.total / wall * 100:.1f}% ({sleeps.total * 1000:.1f} ms in total); "

@@ -19,15 +19,11 @@ from pathlib import Path
 import httpx
 
 from bench._devnet import start_devnet, stop_devnet
+from bench._measure import pct
 
 LOOP = "0x5b600056"
 SECONDS_PER_PHASE = 8.0
 PROBE_GAP = 0.05
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def _rpc(http: httpx.Client, url: str, method: str, *params):
@@ -110,8 +106,8 @@ def _report(title: str, probes: dict[str, list[float]]) -> None:
     print(title)
     for name, values in probes.items():
         print(
-            f"  {name:16s} n={len(values):4d}  p50 {_pct(values, 0.5) * 1000:7.1f} ms  "
-            f"p95 {_pct(values, 0.95) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms"
+            f"  {name:16s} n={len(values):4d}  p50 {pct(values, 0.5) * 1000:7.1f} ms  "
+            f"p95 {pct(values, 0.95) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms"
         )
 
 

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from bench._devnet import start_devnet, stop_devnet
+from bench._measure import pct
 
 CLIENTS = 20
 DEFAULT_SECONDS = 60.0
@@ -37,11 +38,6 @@ def _duration(argv: list[str]) -> float:
         if arg == "--duration" and i + 1 < len(argv):
             return float(argv[i + 1])
     return float(os.environ.get("OG_BENCH_LOAD_SECONDS") or DEFAULT_SECONDS)
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def _rss_mb(pid: int) -> float:
@@ -178,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
                 lat = res.latency[kind]
                 line = f"  {kind:<10} {len(lat):5d} ok, {res.errors[kind]:3d} errors, {len(lat) / wall:6.2f} ops/s"
                 if lat:
-                    line += f", p50 {_pct(lat, 0.5) * 1000:7.1f} ms, p95 {_pct(lat, 0.95) * 1000:7.1f} ms, mean {statistics.mean(lat) * 1000:7.1f} ms"
+                    line += f", p50 {pct(lat, 0.5) * 1000:7.1f} ms, p95 {pct(lat, 0.95) * 1000:7.1f} ms, mean {statistics.mean(lat) * 1000:7.1f} ms"
                 print(line)
                 if kind in res.first_error:
                     print(f"             first error: {res.first_error[kind]}")

@@ -13,14 +13,10 @@ import time
 from pathlib import Path
 
 from bench._devnet import free_port
+from bench._measure import pct
 
 BURST = 100
 PARALLEL_SENDERS = 4
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> None:
@@ -57,7 +53,7 @@ def main() -> None:
                 total = time.perf_counter() - t0
                 print(
                     f"{BURST} native transfers, one sender, sequential: {BURST / total:.1f} tx/s, "
-                    f"p50 {1000 * statistics.median(latencies):.1f} ms, p95 {1000 * _pct(latencies, 0.95):.1f} ms "
+                    f"p50 {1000 * statistics.median(latencies):.1f} ms, p95 {1000 * pct(latencies, 0.95):.1f} ms "
                     f"(sign + send + mined receipt each)"
                 )
 

@@ -34,6 +34,7 @@ from bench._measure import pct
 STREAM_TOKENS = 5000
 STREAM_RATE = 1000
 N_MESSAGES = 1000
+BURST = 10  # page-ups posted at once
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 REPLY = (
     "Here is what happens with **x402** on the devnet, step by step:\n\n"
@@ -307,6 +308,22 @@ async def _bench_open(settings) -> dict:
                 mounted_max=most,
                 mounted_end=_mounted(log),
             )
+            # a burst: BURST page-ups arrive before the next frame (a held key, a fast typist):
+            # how many pages the view moved once it settled
+            from textual import events
+
+            await pilot.pause(0.3)
+            y0, view_h = log.scroll_y, log.scrollable_content_region.height
+            t = time.perf_counter()
+            for _ in range(BURST):
+                app.post_message(events.Key("pageup", None))
+            last, since = log.scroll_y, time.perf_counter()
+            while time.perf_counter() - since < 0.3 and time.perf_counter() - t < 10:
+                await asyncio.sleep(0.01)
+                if log.scroll_y != last:
+                    last, since = log.scroll_y, time.perf_counter()
+            await _after_refresh(app)
+            out.update(burst_pages=(y0 - log.scroll_y) / max(1, view_h), burst_s=since - t)
     finally:
         ChatScreen.autoload_models = True
     return out
@@ -364,6 +381,10 @@ def main() -> None:
                 f"{o['pagedown_cpu_ms']:.0f} ms CPU each; at the end "
                 f"{o['mounted_end'][0]} messages / {o['mounted_end'][1]} widgets mounted; most ever mounted "
                 f"{o['mounted_max'][0]} messages / {o['mounted_max'][1]} widgets"
+            )
+            print(
+                f"burst: {BURST} page-ups posted at once moved the view {o['burst_pages']:.1f} pages "
+                f"(settled {o['burst_s'] * 1000:.0f} ms after the first)"
             )
         finally:
             stop_devnet(proc)

@@ -10,11 +10,13 @@ usual, and the full collection waits for a pause in the input:
 - :class:`IdleCollector` raises the third threshold out of reach and checks every
   ``TICK_S``: a full collection that is due (as many young collections as the interpreter
   would have waited for) runs once no key or mouse event came for ``IDLE_S`` and nothing
-  holds it (a reply streaming: :func:`hold_full_gc`), or at the latest ``MAX_DEFER_S``
-  after the last one, whatever the user does (memory stays bounded).
-- After the first of them, the objects alive then (modules, classes, the screens built at
-  start) are frozen (``gc.freeze``): later full collections skip them, so each costs a
-  fraction of the first. Uninstalling (the app's exit) unfreezes them and puts the
+  holds it (a reply streaming: :func:`hold_full_gc`). Memory stays bounded: it runs anyway
+  ``MAX_DEFER_S`` after the last one, or once ``MAX_DEFER_TIMES`` times as many young
+  collections piled up (while keys keep coming: one slow key every few seconds at most,
+  rather than one in twenty).
+- At the first pause in the input, a full collection runs whether due or not and the
+  objects alive then (modules, classes, the screens built at start) are frozen
+  (``gc.freeze``): later full collections skip them, so each costs a fraction of the first. Uninstalling (the app's exit) unfreezes them and puts the
   interpreter's thresholds back.
 """
 
@@ -28,7 +30,8 @@ __all__ = ["IdleCollector", "full_collection_due", "hold_full_gc", "release_full
 
 TICK_S = 0.5
 IDLE_S = 1.0
-MAX_DEFER_S = 60.0
+MAX_DEFER_S = 8.0
+MAX_DEFER_TIMES = 3
 OUT_OF_REACH = 1 << 30
 
 _holds = 0
@@ -69,10 +72,10 @@ def full_collection_due(young: int, every: int, idle_s: float, held: bool, since
     """Whether to run a full collection now: ``young`` collections of the middle generation
     happened since the last full one and the interpreter would run one every ``every``; it
     runs once the input has been idle ``idle_s`` (and nothing holds it), or when it has
-    waited ``MAX_DEFER_S``."""
+    waited ``MAX_DEFER_S`` or ``MAX_DEFER_TIMES`` times as many young collections came."""
     if young < max(1, every):
         return False
-    if since_full_s >= MAX_DEFER_S:
+    if since_full_s >= MAX_DEFER_S or young >= MAX_DEFER_TIMES * max(1, every):
         return True
     return idle_s >= IDLE_S and not held
 
@@ -120,7 +123,9 @@ class IdleCollector:
             return False
         now = self.clock()
         young = gc.get_count()[2]
-        if not full_collection_due(young, self._every, now - self.last_input, _holds > 0, now - self.last_full):
+        idle = now - self.last_input
+        first = not self.frozen and idle >= IDLE_S and not _holds  # (the start-up is over)
+        if not first and not full_collection_due(young, self._every, idle, _holds > 0, now - self.last_full):
             return False
         collect()
         self.collections += 1

@@ -9,7 +9,7 @@ import gc
 import pytest
 
 from og_tui.tui import gc_policy
-from og_tui.tui.gc_policy import IDLE_S, MAX_DEFER_S, IdleCollector, full_collection_due
+from og_tui.tui.gc_policy import IDLE_S, MAX_DEFER_S, MAX_DEFER_TIMES, IdleCollector, full_collection_due
 
 
 class Clock:
@@ -33,8 +33,9 @@ def collector():
 
 
 def _make_due() -> None:
-    """Enough young collections that the interpreter would run a full one."""
-    for _ in range(gc.get_threshold()[1] * 12):
+    """Enough young collections that the interpreter would run a full one (not so many that
+    the collector must run it whatever the input does)."""
+    for _ in range(12):
         gc.collect(1)
 
 
@@ -44,6 +45,7 @@ def test_due_rules():
     assert not full_collection_due(10, 10, IDLE_S / 2, False, 1.0)  # the user is typing
     assert not full_collection_due(10, 10, 99.0, True, 1.0)  # a reply streams
     assert full_collection_due(10, 10, 0.0, True, MAX_DEFER_S)  # deferred long enough: runs anyway
+    assert full_collection_due(10 * MAX_DEFER_TIMES, 10, 0.0, False, 1.0)  # or too much piled up
 
 
 def test_full_collection_waits_for_idle_then_freezes(collector):
@@ -72,12 +74,20 @@ def test_full_collection_waits_for_idle_then_freezes(collector):
         gc.callbacks.remove(seen)
 
 
+def test_the_first_pause_collects_and_freezes_the_start_up(collector):
+    c, clock = collector
+    gc.collect()
+    assert not c.tick() and not c.frozen  # (no pause yet)
+    clock.now += IDLE_S
+    assert c.tick() and c.frozen and gc.get_freeze_count() > 0
+
+
 def test_a_streaming_reply_holds_it_until_deferred_too_long(collector):
     c, clock = collector
     gc_policy.hold_full_gc()
     try:
         _make_due()
-        clock.now += 10 * IDLE_S
+        clock.now += 3 * IDLE_S
         assert not c.tick()  # idle, but a reply streams
         clock.now += MAX_DEFER_S
         assert c.tick()  # memory stays bounded

@@ -21,6 +21,7 @@ from textual.widgets import Input, Log, Static
 
 from og_tui.core.logtail import LogTail, TailUpdate
 from og_tui.tui.widgets.footer import OGFooter
+from og_tui.tui.widgets.key_scroll import KeyScroll
 from og_tui.tui.widgets.motions import motion_bindings
 
 __all__ = ["MAX_LINES", "POLL_SECONDS", "SOURCES", "LogScreen", "log_sources"]
@@ -62,13 +63,13 @@ def _size(n: int) -> str:
     return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"
 
 
-class LogLines(Log):
-    """The lines, with the motions of every list (j/k/g/G, ctrl+d/ctrl+u)."""
+class LogLines(KeyScroll, Log):
+    """The lines, with the motions of every list (j/k/g/G, ctrl+d/ctrl+u); held keys add up."""
 
     BINDINGS = motion_bindings("scroll_down", "scroll_up", "scroll_home", "scroll_end", "half(1)", "half(-1)")
 
     def action_half(self, direction: int) -> None:
-        self.scroll_relative(y=direction * max(1, self.scrollable_content_region.height // 2), animate=False)
+        self.key_scroll(lines=direction * max(1, self.scrollable_content_region.height // 2))
 
 
 class LogScreen(ModalScreen):

@@ -17,6 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Sparkline, Static
 
+from og_tui.tui.widgets.key_scroll import KeyScroll
+
 MAX_ROWS = 500  # rows drawn per tensor; copy/export carry every value
 MAX_COLS = 64
 ROW_THRESHOLD = 12
@@ -254,7 +256,7 @@ class TensorBlock(Vertical):
             )
 
 
-class TensorTable(VerticalScroll):
+class TensorTable(KeyScroll, VerticalScroll):
     """Every output tensor of a run, in order; ``show({})`` clears it."""
 
     DEFAULT_CSS = """

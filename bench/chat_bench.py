@@ -172,7 +172,7 @@ def _mounted(log) -> tuple[int, int]:
 def _at_first(log, first_id: int) -> bool:
     """The conversation's first message is mounted and the view is at the top."""
     from og_tui.tui.widgets.chat_items import ChatItem
-    from og_tui.tui.widgets.chat_log import LoadEarlier
+    from og_tui.tui.widgets.chat_rows import LoadEarlier
 
     return (
         log.scroll_y <= 0

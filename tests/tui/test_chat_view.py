@@ -134,7 +134,8 @@ async def test_wheel_at_the_top_asks_for_earlier_messages():
     from textual import events
     from textual.widgets import Static
 
-    from og_tui.tui.widgets.chat_log import ChatLog, LoadEarlier
+    from og_tui.tui.widgets.chat_log import ChatLog
+    from og_tui.tui.widgets.chat_rows import LoadEarlier
 
     from .helpers import wait_until
 

@@ -36,7 +36,8 @@ from og_tui.tui.widgets.chat_items import (
     meta_line,
     tool_call_parts,
 )
-from og_tui.tui.widgets.chat_log import ChatLog, LoadEarlier  # (the view's container, in its own module)
+from og_tui.tui.widgets.chat_log import ChatLog  # (the view's container, in its own module)
+from og_tui.tui.widgets.chat_rows import LoadEarlier
 from og_tui.tui.widgets.frozen_markdown import FrozenMarkdown, LiveMarkdown, SizedByLayout, block_starts
 
 __all__ = [

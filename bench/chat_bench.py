@@ -161,14 +161,15 @@ async def _bench_stream(settings, signer) -> dict:
 
 def _mounted(log) -> tuple[int, int]:
     """(chat items, widgets) mounted in the message view."""
-    from og_tui.tui.widgets.chat_view import ChatItem
+    from og_tui.tui.widgets.chat_items import ChatItem
 
     return len(log.query(ChatItem)), sum(1 for _ in log.walk_children())
 
 
 def _at_first(log, first_id: int) -> bool:
     """The conversation's first message is mounted and the view is at the top."""
-    from og_tui.tui.widgets.chat_view import ChatItem, LoadEarlier
+    from og_tui.tui.widgets.chat_items import ChatItem
+    from og_tui.tui.widgets.chat_rows import LoadEarlier
 
     return (
         log.scroll_y <= 0
@@ -197,7 +198,7 @@ async def _bench_open(settings) -> dict:
     from og_tui.core.chat_store import ChatStore
     from og_tui.tui.app import make_app
     from og_tui.tui.screens.chat import ChatScreen
-    from og_tui.tui.widgets.chat_view import ChatItem
+    from og_tui.tui.widgets.chat_items import ChatItem
 
     store = ChatStore(settings.db_path)
     big = store.create_conversation("A 1,000-message conversation", model="og-devnet/mini", mode="TEE", profile="local")

@@ -10,9 +10,11 @@ import pytest
 
 from og_tui.core.chat_store import ChatStore
 from og_tui.tui.app import make_app
-from og_tui.tui.screens.chat import PAGE, ChatScreen
+from og_tui.tui.screens.chat import ChatScreen
+from og_tui.tui.screens.chat_conversations import PAGE
+from og_tui.tui.widgets.chat_items import ChatItem, UserMessage
 from og_tui.tui.widgets.chat_log import KEEP_PAGES, ChatLog
-from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, UserMessage
+from og_tui.tui.widgets.chat_view import AssistantMessage
 
 from .helpers import settings_for, wait_until
 

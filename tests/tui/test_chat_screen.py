@@ -17,7 +17,8 @@ from og_tui.tui.app import make_app
 from og_tui.tui.screens.chat import ChatScreen, PromptArea
 from og_tui.tui.screens.chat_dialogs import ToolsDialog
 from og_tui.tui.screens.modals import ConfirmDialog
-from og_tui.tui.widgets.chat_view import AssistantMessage, ToolCallCard, UserMessage
+from og_tui.tui.widgets.chat_items import ToolCallCard, UserMessage
+from og_tui.tui.widgets.chat_view import AssistantMessage
 
 from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, wait_until
 

@@ -81,7 +81,7 @@ def test_frozen_runs_draw_like_one_document(width):
 def _chat_app(*items):
     from textual.app import App
 
-    from og_tui.tui.widgets.chat_view import ChatLog
+    from og_tui.tui.widgets.chat_log import ChatLog
 
     class ChatApp(App):
         def __init__(self) -> None:
@@ -134,7 +134,8 @@ async def test_wheel_at_the_top_asks_for_earlier_messages():
     from textual import events
     from textual.widgets import Static
 
-    from og_tui.tui.widgets.chat_view import ChatLog, LoadEarlier
+    from og_tui.tui.widgets.chat_log import ChatLog
+    from og_tui.tui.widgets.chat_rows import LoadEarlier
 
     from .helpers import wait_until
 

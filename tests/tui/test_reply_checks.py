@@ -6,7 +6,7 @@ import pytest
 
 from og_tui.core.tee_proof import TeeVerification
 from og_tui.tui.screens.schema_dialog import check_spec
-from og_tui.tui.widgets.chat_view import meta_line
+from og_tui.tui.widgets.chat_items import meta_line
 from og_tui.tui.widgets.reply_checks import pretty_json, schema_line, structured_format, tee_line
 
 TEE_ID = "0x" + "5d" * 2 + "ab" * 28 + "45fd"

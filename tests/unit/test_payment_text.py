@@ -14,7 +14,7 @@ from og_tui.tui.payment_text import (
     reply_payment,
     settlement_choices,
 )
-from og_tui.tui.widgets.chat_view import meta_line
+from og_tui.tui.widgets.chat_items import meta_line
 
 
 def _local(tmp_path, version="1"):

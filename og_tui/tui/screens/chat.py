@@ -2,12 +2,19 @@
 
 The screen wires its parts together: the conversation list
 (:class:`~og_tui.tui.widgets.conversation_list.ConversationList`), the message view
-(:class:`~og_tui.tui.widgets.chat_view.ChatLog`), the prompt
+(:class:`~og_tui.tui.widgets.chat_log.ChatLog`), the prompt
 (:class:`~og_tui.tui.widgets.prompt_area.PromptArea`) and the parameters pane
 (:class:`~og_tui.tui.widgets.chat_params.ChatParams`), each posting its own messages.
 Replies are made by :class:`~og_tui.tui.screens.chat_reply.ChatReplies` (a thread worker
 posting :class:`ChatScreen.Chunk` / :class:`ChatScreen.Finished` / :class:`ChatScreen.Failed`)
 and, with OpenGradient tools, by :class:`~og_tui.tui.screens.chat_agent.ChatAgent`.
+
+This module holds the screen itself: its bindings and palette commands, the messages its
+workers post, the layout, the parameters pane and status line, the models and the panels.
+Mixed in from their own modules: the conversations (list, opening, earlier pages:
+:mod:`~og_tui.tui.screens.chat_conversations`), selection and copy
+(:mod:`~og_tui.tui.screens.chat_selection`), the tools dialogs
+(:mod:`~og_tui.tui.screens.chat_tools`), the store jobs (:mod:`~og_tui.tui.screens.chat_jobs`).
 """
 
 from __future__ import annotations
@@ -22,9 +29,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Key
 from textual.message import Message
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
 from og_tui.core.errors import user_message
 from og_tui.tui import messages as m
@@ -33,20 +39,22 @@ from og_tui.tui.commands import ScreenCommands
 from og_tui.tui.format import fmt_units
 from og_tui.tui.screens.base import OGScreen
 from og_tui.tui.screens.chat_agent import ChatAgent
+from og_tui.tui.screens.chat_conversations import PAGE, ChatConversations
 from og_tui.tui.screens.chat_jobs import ChatStoreJobs, LoadedConversation, read_conversation
 from og_tui.tui.screens.chat_reply import ChatReplies, _Reply
-from og_tui.tui.widgets.chat_history import reply_label, stored_items, stored_widgets
+from og_tui.tui.screens.chat_selection import ChatSelection
+from og_tui.tui.screens.chat_tools import ChatTools
+from og_tui.tui.widgets.chat_history import reply_label
+from og_tui.tui.widgets.chat_items import ChatItem, tool_call_parts
+from og_tui.tui.widgets.chat_log import ChatLog
 from og_tui.tui.widgets.chat_params import ChatParams
-from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, ChatLog, tool_call_parts
 from og_tui.tui.widgets.conversation_list import ConversationList
 from og_tui.tui.widgets.prompt_area import PromptArea
 
 _log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from og_tui.core.chat_store import ChatMessage, ChatStore, Conversation
-
-PAGE = 40  # messages read per page of a long conversation (the view mounts only what is near the viewport)
+    from og_tui.core.chat_store import ChatStore, Conversation
 
 
 class ChatCommands(ScreenCommands):
@@ -69,7 +77,7 @@ class ChatCommands(ScreenCommands):
         ]
 
 
-class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
+class ChatScreen(ChatConversations, ChatSelection, ChatTools, ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
     MODE = "chat"
     MAIN_PANE = "#prompt"
     CSS_PATH = "chat.tcss"
@@ -309,137 +317,7 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
             params.display = width >= 110
         self.sidebar.set_class(width < 100, "-narrow")
 
-    # --- conversation list -------------------------------------------------------------------
-    @on(ConversationList.Opened)
-    def _picked(self, event: ConversationList.Opened) -> None:
-        self.open_conversation(event.conv_id)
-        self.prompt.focus()
-
-    @on(ConversationList.SearchChanged)
-    def _search_changed(self) -> None:
-        self._reload_list()
-
-    @on(ConversationList.SearchClosed)
-    def _search_closed(self) -> None:
-        self.prompt.focus()
-
-    @on(ConversationList.RenameWanted)
-    def _rename_wanted(self, event: ConversationList.RenameWanted) -> None:
-        self.action_rename(event.conv_id)
-
-    @on(ConversationList.DeleteWanted)
-    def _delete_wanted(self, event: ConversationList.DeleteWanted) -> None:
-        self.action_delete(event.conv_id)
-
-    def on_key(self, event: Key) -> None:
-        if isinstance(self.focused, ChatLog) and event.key in ("c", "y"):
-            event.stop()
-            self.action_copy()
-
-    def action_search(self) -> None:
-        self.sidebar.open_search()
-
-    # --- opening a conversation -----------------------------------------------------------------
-    def _show_empty(self) -> None:
-        log = self.log_view
-        # (a welcome shown already stays: removing is not done before the next mount)
-        empty = next((c for c in log.children if c.id == "chat-empty"), None)
-        log.remove_children([c for c in log.children if c is not empty])
-        self._selected = None
-        self._oldest_id = None
-        if isinstance(empty, Static):
-            empty.update(self._welcome())
-        else:
-            log.mount(Static(self._welcome(), id="chat-empty"))
-        self._fill_params(None)
-        self._show_status()
-
-    def _welcome(self) -> Content:
-        where = "the local devnet's built-in model" if self.app.ctx.is_devnet else "OpenGradient's TEE LLMs"
-        return Content.from_markup(
-            "[b]New conversation[/b]\n\nType below and press [b]enter[/b]. Replies stream from $where; each is paid "
-            "with an x402 micro-payment and shows its cost and settlement.\n\n"
-            "Press [b]ctrl+g[/b] to let the model call OpenGradient models and workflows: og-tui runs them on "
-            "chain for it and shows each transaction.\n\n"
-            "[dim]esc stop · ctrl+r regenerate · ctrl+o parameters · ctrl+g OG tools · ctrl+t JSON tools · f8 copy · "
-            "f1 keys[/dim]",
-            where=where,
-        )
-
-    def open_conversation(self, conv_id: int) -> None:
-        """Read the conversation in a store job, then show it."""
-        profile, search = self.app.ctx.profile.name, self.sidebar.search or None
-        self.in_store(
-            lambda store: read_conversation(store, conv_id, page=PAGE, profile=profile, search=search),
-            self._show_conversation,
-        )
-
-    def _show_conversation(self, loaded: LoadedConversation) -> None:
-        conv, total, rows = loaded.conv, loaded.total, loaded.rows
-        if conv is None:
-            self._show_empty()
-            self.sidebar.show(loaded.listing, self.conv.id if self.conv else None)
-            return
-        self.conv = conv
-        self._fill_params(conv)
-        log = self.log_view
-        self._selected = None
-        log.selected_id = None
-        self._shown_count += 1
-        self._loading_earlier = False
-        log.show(stored_items(rows, self.app.ctx.profile), total - len(rows))
-        self._oldest_id = rows[0].id if rows else None
-        self.prompt.sent = self._history_of(loaded.sent) or self.session.history
-        self._show_status()
-        log.anchor()
-        log.scroll_end(animate=False, immediate=False)
-        self.sidebar.show(loaded.listing, conv.id)
-
-    def _history_of(self, sent: list[str]) -> list[str]:
-        history = list(sent)
-        for text in self.session.history:
-            if text not in history:
-                history.append(text)
-        return history
-
-    def _widgets_for(self, rows: list["ChatMessage"], conv: "Conversation") -> list[Any]:
-        return stored_widgets(rows, self.app.ctx.profile)
-
-    _label = staticmethod(reply_label)
-
-    @on(Button.Pressed, "#load-earlier")
-    def _load_earlier_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.load_earlier()
-
-    @on(ChatLog.ReachedTop)
-    def _reached_top(self, event: ChatLog.ReachedTop) -> None:
-        self.load_earlier(event.wanted)
-
-    def load_earlier(self, wanted: int = 0) -> None:
-        """Read the page of messages before the oldest shown (or ``wanted`` of them, if more)."""
-        if self.conv is None or self._oldest_id is None or self._loading_earlier:
-            return
-        self._loading_earlier = True
-        conv_id, before, limit, shown = self.conv.id, self._oldest_id, max(PAGE, wanted), self._shown_count
-
-        def read(store: Any) -> tuple[list["ChatMessage"], int]:
-            rows = store.messages(conv_id, limit=limit, before_id=before)
-            return rows, (store.count_messages(conv_id, before_id=rows[0].id) if rows else 0)
-
-        self.in_store(
-            read,
-            lambda found: self._show_earlier(conv_id, *found) if shown == self._shown_count else None,
-            failed=lambda: setattr(self, "_loading_earlier", False) if shown == self._shown_count else None,
-        )
-
-    def _show_earlier(self, conv_id: int, rows: list["ChatMessage"], remaining: int) -> None:
-        self._loading_earlier = False
-        if self.conv is None or self.conv.id != conv_id:
-            return
-        self.log_view.add_earlier(stored_items(rows, self.app.ctx.profile), remaining)
-        if rows:
-            self._oldest_id = rows[0].id
+    _label = staticmethod(reply_label)  # the name over a reply (the replies' and the agent's)
 
     # --- parameters -------------------------------------------------------------------------------
     def _fill_params(self, conv: "Conversation | None") -> None:
@@ -606,70 +484,6 @@ class ChatScreen(ChatAgent, ChatReplies, ChatStoreJobs, OGScreen):
         self._show_empty()
         self._reload_list()
         self.prompt.focus()
-
-    @on(Button.Pressed, "#p-og-tools")
-    def _og_tools_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_og_tools()
-
-    @on(Button.Pressed, "#p-tools")
-    def action_tools(self) -> None:
-        import json
-
-        from og_tui.tui.screens.chat_dialogs import ToolsDialog
-
-        tools = self.conv.tools if self.conv else getattr(self, "_draft_tools", [])
-        text = json.dumps(tools, indent=2) if tools else ""
-
-        def done(result: list | None) -> None:
-            if result is None:
-                return
-            if self.conv is not None:
-                self.conv = replace(self.conv, tools=result)
-                self.save_conversation(tools=result, touch=False)
-            else:
-                self._draft_tools = result
-            self.params_pane.show_tools(result)
-            self._show_status()
-            self.notify(f"{len(result)} tool(s) offered to the model" if result else "No tools offered", title="Tools")
-
-        self.app.push_screen(ToolsDialog(text), done)
-
-    # --- selection & copy -----------------------------------------------------------------------------
-    @on(ChatItem.Selected)
-    def _item_selected(self, event: ChatItem.Selected) -> None:
-        log = self.log_view
-        log.query(".-selected").remove_class("-selected")
-        self._selected = event.item
-        log.selected_id = event.item.message_id
-        event.item.add_class("-selected")
-
-    def _copy_text(self) -> str | None:
-        """The selected message's text (its widget may be scrolled away), or the last reply's."""
-        log = self.log_view
-        item = self._selected
-        if item is not None:
-            if item.is_attached:
-                return item.copy_text()
-            stored = log.item_of(item.message_id)
-            if stored is not None:
-                return stored.text
-        replies = list(log.query(AssistantMessage))
-        # (the newest reply is in the view's live tail: always mounted)
-        if replies and not log.is_virtual:
-            return replies[-1].copy_text()
-        tail = [w for w in replies if w.message_id is None or log.item_of(w.message_id) is None]
-        if tail:
-            return tail[-1].copy_text()
-        return log.last_reply_text()
-
-    def action_copy(self) -> None:
-        text = self._copy_text()
-        if text is None:
-            self.notify("Nothing to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters (OSC 52)", title="Copied")
 
 
 __all__ = ["ChatScreen", "ChatSession", "chat_session", "PromptArea", "tool_call_parts"]

@@ -22,7 +22,8 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from og_tui.core.errors import user_message
-from og_tui.tui.widgets.chat_view import AssistantMessage, ChatItem, ToolCallCard, UserMessage
+from og_tui.tui.widgets.chat_items import ChatItem, ToolCallCard, UserMessage
+from og_tui.tui.widgets.chat_view import AssistantMessage
 from og_tui.tui.widgets.prompt_area import PromptArea
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -22,7 +22,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from og_tui.tui.format import fmt_units
-from og_tui.tui.widgets.chat_view import AssistantMessage, tool_call_parts
+from og_tui.tui.widgets.chat_items import tool_call_parts
+from og_tui.tui.widgets.chat_view import AssistantMessage
 
 __all__ = ["AgentToolCard", "AgentReplyMessage", "apply_event", "status_lines"]
 

@@ -6,8 +6,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from og_tui.tui.widgets.agent_view import AgentReplyMessage
-from og_tui.tui.widgets.chat_log import StoredItem
-from og_tui.tui.widgets.chat_view import AssistantMessage, ToolResultItem, UserMessage
+from og_tui.tui.widgets.chat_items import ToolResultItem, UserMessage
+from og_tui.tui.widgets.chat_rows import StoredItem
+from og_tui.tui.widgets.chat_view import AssistantMessage
 
 if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import ChatMessage

@@ -278,3 +278,39 @@ async def test_switching_conversations_and_back(long_chat, offline):
         screen.open_conversation(big_id)
         await _settle(pilot, log, lambda: screen.conv.id == big_id and ids[-1] in _ids(log))
         assert len(_items(log)) <= MOUNTED_MAX and log.unloaded == N - PAGE
+
+
+async def test_page_keys_that_come_at_once_each_count(long_chat, offline):
+    """A held PageUp (keys within one frame) moves the view a page per key, not one page in all."""
+    from textual import events
+
+    settings, big_id, _small_id, ids = long_chat
+    app = _app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = await _open_long(pilot, big_id, ids[-1])
+        log.focus()
+        await _settle(pilot, log)
+        page, y0 = log.scrollable_content_region.height, log.scroll_y
+        for _ in range(6):
+            app.post_message(events.Key("pageup", None))
+        await _settle(pilot, log, lambda: log.scroll_y < y0 - 5 * page)
+        assert y0 - log.scroll_y >= 5.5 * page
+
+
+async def test_page_keys_in_the_prompt_scroll_the_conversation(long_chat, offline):
+    settings, big_id, _small_id, ids = long_chat
+    app = _app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = await _open_long(pilot, big_id, ids[-1])
+        prompt = app.screen.query_one("#prompt")
+        prompt.focus()
+        await pilot.press("h", "i")
+        y0 = log.scroll_y
+        await pilot.press("pageup", "pageup")
+        await _settle(pilot, log, lambda: log.scroll_y < y0)
+        page = log.scrollable_content_region.height
+        assert y0 - log.scroll_y >= 1.5 * page
+        assert app.focused is prompt and prompt.text == "hi"  # the prompt keeps the focus and its text
+        await pilot.press("pagedown", "pagedown")
+        await _settle(pilot, log, lambda: log.scroll_y == log.max_scroll_y)
+        assert _on_screen(log)[-1].message_id == ids[-1]

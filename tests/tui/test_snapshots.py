@@ -112,7 +112,9 @@ def test_activity(snap_compare, app_env, size):
     def loaded(app) -> bool:
         from textual.widgets import DataTable
 
-        return app.screen.query_one("#txs", DataTable).row_count == 4
+        table = app.screen.query_one("#txs", DataTable)
+        # the rows are in and the columns measured to them (the table does that when idle)
+        return table.row_count == 4 and all(c.content_width >= 11 for c in table.columns.values() if c.key == "hash")
 
     run = _runner("activity", ready=loaded)
     assert snap_compare(_app(app_env, wallet=True, txs=True), terminal_size=size, run_before=run)

@@ -17,12 +17,12 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from og_tui.tui.screens.chat_jobs import LoadedConversation, read_conversation
-from og_tui.tui.widgets.chat_history import stored_items, stored_widgets
+from og_tui.tui.widgets.chat_history import stored_items
 from og_tui.tui.widgets.chat_log import ChatLog
 from og_tui.tui.widgets.conversation_list import ConversationList
 
 if TYPE_CHECKING:  # pragma: no cover
-    from og_tui.core.chat_store import ChatMessage, Conversation
+    from og_tui.core.chat_store import ChatMessage
 
 __all__ = ["PAGE", "ChatConversations"]
 
@@ -115,9 +115,6 @@ class ChatConversations:
             if text not in history:
                 history.append(text)
         return history
-
-    def _widgets_for(self, rows: list["ChatMessage"], conv: "Conversation") -> list[Any]:
-        return stored_widgets(rows, self.app.ctx.profile)
 
     # --- earlier pages ----------------------------------------------------------------------------
     def on_button_pressed(self, event: Button.Pressed) -> None:

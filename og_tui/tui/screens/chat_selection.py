@@ -1,4 +1,5 @@
-"""The Chat screen's selection and copy: the message clicked, and copying it (or the last reply).
+"""The Chat screen's selection and copy: the message clicked, and copying it (or the last
+reply); and the prompt's PageUp/PageDown, which scroll the conversation.
 
 Mixed into :class:`~og_tui.tui.screens.chat.ChatScreen` (naming-convention handlers). The
 selected message stays selected when the message view unmounts its widget (the view keeps
@@ -8,11 +9,13 @@ reply's.
 
 from __future__ import annotations
 
+from textual.actions import SkipAction
 from textual.events import Key
 
 from og_tui.tui.widgets.chat_items import ChatItem
 from og_tui.tui.widgets.chat_log import ChatLog
 from og_tui.tui.widgets.chat_view import AssistantMessage
+from og_tui.tui.widgets.prompt_area import PromptArea
 
 __all__ = ["ChatSelection"]
 
@@ -53,6 +56,17 @@ class ChatSelection:
             return
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters (OSC 52)", title="Copied")
+
+    def on_prompt_area_page_wanted(self, event: PromptArea.PageWanted) -> None:
+        """PageUp/PageDown in the prompt scroll the conversation (the prompt keeps the focus)."""
+        event.stop()
+        try:
+            if event.direction < 0:
+                self.log_view.action_page_up()
+            else:
+                self.log_view.action_page_down()
+        except SkipAction:  # (nothing to scroll)
+            pass
 
     def on_key(self, event: Key) -> None:
         if isinstance(self.focused, ChatLog) and event.key in ("c", "y"):

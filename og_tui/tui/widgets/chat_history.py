@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from og_tui.core.chat_store import ChatMessage
     from og_tui.core.profiles import Profile
 
-__all__ = ["reply_label", "stored_items", "stored_widgets"]
+__all__ = ["reply_label", "stored_items"]
 
 
 def reply_label(meta: dict) -> str:
@@ -23,11 +23,6 @@ def reply_label(meta: dict) -> str:
     mode = meta.get("mode")
     kind = " · completion" if meta.get("kind") == "completion" else ""
     return f"{model}{' · ' + mode if mode else ''}{kind}"
-
-
-def stored_widgets(rows: list["ChatMessage"], profile: "Profile") -> list[Any]:
-    """Widgets for stored messages; tool results are shown inside their call's card."""
-    return [item.make() for item in stored_items(rows, profile)]
 
 
 def stored_items(rows: list["ChatMessage"], profile: "Profile") -> list[StoredItem]:

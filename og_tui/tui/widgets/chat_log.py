@@ -44,13 +44,14 @@ from textual.widget import Widget
 from og_tui.tui.widgets.chat_rows import LoadEarlier, StoredItem, _Spacer
 from og_tui.tui.widgets.chat_window import KEEP_PAGES, LogWindow
 from og_tui.tui.widgets.chat_window_math import estimate_above
+from og_tui.tui.widgets.key_scroll import KeyScroll
 
 __all__ = ["ChatLog", "KEEP_PAGES", "LoadEarlier", "StoredItem", "TAIL_MAX"]
 
 TAIL_MAX = 6  # at most this many of the newest items are mounted as the live tail by show()
 
 
-class ChatLog(LogWindow, VerticalScroll):
+class ChatLog(LogWindow, KeyScroll, VerticalScroll):
     """The scrolling message view (virtualised once :meth:`show` gave it stored rows)."""
 
     class ReachedTop(Message):
@@ -223,25 +224,25 @@ class ChatLog(LogWindow, VerticalScroll):
 
     def action_page_up(self) -> None:
         if self._virtual:
-            self.scroll_page_up(animate=False)
+            self.key_scroll(pages=-1)
         elif not self._at_top():
             super().action_page_up()
 
     def action_page_down(self) -> None:
         if self._virtual:
-            self.scroll_page_down(animate=False)
+            self.key_scroll(pages=1)
         else:
             super().action_page_down()
 
     def action_scroll_up(self) -> None:
         if self._virtual:
-            self.scroll_up(animate=False)
+            self.key_scroll(lines=-1)
         elif not self._at_top():
             super().action_scroll_up()
 
     def action_scroll_down(self) -> None:
         if self._virtual:
-            self.scroll_down(animate=False)
+            self.key_scroll(lines=1)
         else:
             super().action_scroll_down()
 

@@ -26,7 +26,26 @@ class PromptArea(NavTextArea):
             tooltip="Insert a newline (also shift+enter)",
             show=False,
         ),
+        # (a prompt is a few lines: its page keys scroll the conversation above it)
+        Binding(
+            "pageup", "page(-1)", "Scroll up", id="prompt.page_up", show=False, tooltip="Scroll the chat up a page"
+        ),
+        Binding(
+            "pagedown",
+            "page(1)",
+            "Scroll down",
+            id="prompt.page_down",
+            show=False,
+            tooltip="Scroll the chat down a page",
+        ),
     ]
+
+    class PageWanted(Message):
+        """PageUp (``direction`` -1) or PageDown (1) in the prompt: the conversation is to scroll."""
+
+        def __init__(self, direction: int) -> None:
+            super().__init__()
+            self.direction = direction
 
     class Submitted(Message):
         def __init__(self, prompt: "PromptArea", text: str) -> None:
@@ -63,6 +82,9 @@ class PromptArea(NavTextArea):
     def _take(event: Key) -> None:
         event.stop()
         event.prevent_default()
+
+    def action_page(self, direction: int) -> None:
+        self.post_message(self.PageWanted(direction))
 
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self, self.text))

@@ -14,9 +14,9 @@ usual, and the full collection waits for a pause in the input:
   ``MAX_DEFER_S`` after the last one, or once ``MAX_DEFER_TIMES`` times as many young
   collections piled up (while keys keep coming: one slow key every few seconds at most,
   rather than one in twenty).
-- At the first pause in the input, a full collection runs whether due or not and the
-  objects alive then (modules, classes, the screens built at start) are frozen
-  (``gc.freeze``): later full collections skip them, so each costs a fraction of the first. Uninstalling (the app's exit) unfreezes them and puts the
+- At the first pause in the input the objects tracked then (modules, classes, the screens
+  built at start, and the little garbage start-up left) are frozen (``gc.freeze``): later
+  full collections skip them, so each walks only what came since. Uninstalling (the app's exit) unfreezes them and puts the
   interpreter's thresholds back.
 """
 
@@ -122,15 +122,16 @@ class IdleCollector:
         if not self._active:
             return False
         now = self.clock()
-        young = gc.get_count()[2]
         idle = now - self.last_input
-        first = not self.frozen and idle >= IDLE_S and not _holds  # (the start-up is over)
-        if not first and not full_collection_due(young, self._every, idle, _holds > 0, now - self.last_full):
+        if not self.frozen and idle >= IDLE_S and not _holds:
+            # the start-up is over: what is alive now is left out of every later collection
+            # (a move of lists, no walk of the heap)
+            gc.freeze()
+            self.frozen = True
+        young = gc.get_count()[2]
+        if not full_collection_due(young, self._every, idle, _holds > 0, now - self.last_full):
             return False
         collect()
         self.collections += 1
         self.last_full = self.clock()
-        if not self.frozen:
-            gc.freeze()
-            self.frozen = True
         return True

@@ -268,3 +268,16 @@ def test_opg_refusals_answer_openai_codes_like_the_payment_token_ones():
     assert (err("key_opg_missing").status, err("key_opg_missing").code) == (402, "opg_budget_missing")
     assert (err("key_missing").status, err("key_missing").code) == (402, "budget_missing")
     assert err("key_request").code == "request_budget_exceeded" and err("key_total").code == "total_budget_exceeded"
+
+
+def test_opg_spending_past_sqlite_integers_is_summed_exactly(book):
+    key, _ = book.create("k", opg_total=100 * OPG)
+    for _ in range(3):
+        book.record(key_id=key.id, endpoint="chat", status=200, cost=5 * OPG + 1, token="OPG")
+    assert book.spent(key.id, token="OPG") == 15 * OPG + 3  # SQLite's SUM stops at 2**63 - 1 (9.2 OPG)
+    assert book.spent(key.id, since=0.0, token="OPG") == 15 * OPG + 3
+    opg = GatewayOpgCaps(GatewayCaps(book, SpendCaps()), None)
+    with opg.parent.bound(key):
+        with pytest.raises(KeyBudgetExceeded) as exc:
+            opg.reserve(85 * OPG)
+    assert exc.value.kind == "key_opg_total" and exc.value.spent == 15 * OPG + 3

@@ -281,3 +281,30 @@ def test_opg_spending_past_sqlite_integers_is_summed_exactly(book):
         with pytest.raises(KeyBudgetExceeded) as exc:
             opg.reserve(85 * OPG)
     assert exc.value.kind == "key_opg_total" and exc.value.spent == 15 * OPG + 3
+
+
+def test_a_request_that_failed_after_paying_in_opg_is_charged_in_opg(book):
+    """What an x402 v2 payment reserved for a request that then failed stays charged to the
+    key, in OPG (the ledger row's token), and is no longer counted in flight."""
+    from types import SimpleNamespace
+
+    from og_tui.core import errors as E
+    from og_tui.serve.gateway import Gateway, _Call
+
+    key, _ = book.create("k", opg_total=10**16)
+    caps = GatewayCaps(book, SpendCaps())
+    opg = GatewayOpgCaps(caps, None)
+    gw = Gateway(SimpleNamespace(profile=SimpleNamespace(name="local")), book, caps)
+    assert gw.opg_caps is opg
+    call = _Call("chat", 0.0)
+    call.key, call.model = key, "og-devnet/mini"
+    with caps.bound(key) as res:
+        opg.reserve(3 * 10**14)
+    exc = E.LLMError("the reply did not parse")
+    exc.gateway_reservation = res
+    assert gw._failed(exc, call).status_code == 502
+    [row] = book.requests(key.id)
+    assert (row.token, row.cost, row.error_code) == ("OPG", 3 * 10**14, "upstream_error")
+    assert book.spent(key.id, token="OPG") == 3 * 10**14 and book.spent(key.id) == 0
+    assert opg.in_flight(key.id) == 0 and gw.live()["opg_spent_by_key"] == {key.id: 3 * 10**14}
+    assert gw.live()["spent_by_key"] == {}

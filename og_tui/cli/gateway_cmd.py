@@ -5,7 +5,10 @@
     og-tui gateway keys list | revoke ID | requests
 
 Budgets are OUSDC amounts (the profile's payment token) on top of the global caps
-(settings ``llm_cap_per_request`` / ``llm_cap_per_run``). The key's secret is shown once,
+(settings ``llm_cap_per_request`` / ``llm_cap_per_run``); ``--opg-per-request``,
+``--opg-per-day`` and ``--opg-total`` are OPG amounts for x402 v2 payments, on top of the
+global OPG caps (``llm_cap_opg_per_request`` / ``llm_cap_opg_per_run``). A key with budgets
+in one token only may not pay in the other. The key's secret is shown once,
 at ``keys new``; only its hash is kept, in the app's og-tui.db.
 """
 
@@ -31,25 +34,46 @@ def _book(ctx: click.Context) -> Any:
     return book
 
 
-def _units(ctx: click.Context, text: Optional[str], what: str) -> Optional[int]:
+def _units(ctx: click.Context, text: Optional[str], what: str, *, opg: bool = False) -> Optional[int]:
+    """A budget option's text in atomic units: the profile's payment token, or OPG (``opg``)."""
     if text is None or text.strip().lower() in ("", "none"):
         return None
+    from og_tui.core import constants
     from og_tui.core.amounts import parse_amount
     from og_tui.core.errors import ValidationError
 
+    prof = settings_of(ctx).profile
+    decimals = constants.OPG_DECIMALS if opg else prof.payment_token_decimals
+    symbol = constants.OPG_NAME if opg else prof.payment_token_symbol
     try:
-        return parse_amount(text, settings_of(ctx).profile.payment_token_decimals, allow_zero=True, field=what)
+        return parse_amount(text, decimals, allow_zero=True, field=what)
     except ValidationError as exc:
-        raise ValidationError(f"--{what}: {exc}", hint="Give the budget in OUSDC, e.g. 0.5, or none.") from None
+        raise ValidationError(f"--{what}: {exc}", hint=f"Give the budget in {symbol}, e.g. 0.5, or none.") from None
 
 
-def _fmt(ctx: click.Context, units: Optional[int]) -> str:
+def _fmt(ctx: click.Context, units: Optional[int], token: Optional[str] = None) -> str:
+    """``units`` of the payment token, or of ``token`` when it is OPG."""
     if units is None:
         return "-"
+    from og_tui.core import constants
     from og_tui.core.amounts import format_amount
 
+    if token == constants.OPG_NAME:
+        return f"{format_amount(int(units), constants.OPG_DECIMALS)} {constants.OPG_NAME}"
     prof = settings_of(ctx).profile
     return f"{format_amount(int(units), prof.payment_token_decimals)} {prof.payment_token_symbol}"
+
+
+def _opg_budgets(ctx: click.Context, row: dict[str, Any]) -> str:
+    """The OPG side of a key's line, when it has OPG budgets (or spent OPG)."""
+    opg = "OPG"
+    if all(row[f] is None for f in ("opg_per_request", "opg_per_day", "opg_total")) and not row["opg_spent_total"]:
+        return ""
+    return (
+        f"; OPG per request {_fmt(ctx, row['opg_per_request'], opg)}, per day {_fmt(ctx, row['opg_per_day'], opg)} "
+        f"(spent {_fmt(ctx, row['opg_spent_today'], opg)}), total {_fmt(ctx, row['opg_total'], opg)} "
+        f"(spent {_fmt(ctx, row['opg_spent_total'], opg)})"
+    )
 
 
 def _when(ts: Optional[float]) -> str:
@@ -152,6 +176,9 @@ def keys() -> None:
 @click.option("--per-request", default=None, help="Budget per request (OUSDC), e.g. 0.01.")
 @click.option("--per-day", default=None, help="Budget per UTC day (OUSDC).")
 @click.option("--total", default=None, help="Budget in total (OUSDC).")
+@click.option("--opg-per-request", default=None, help="Budget per request in OPG (x402 v2 payments), e.g. 0.001.")
+@click.option("--opg-per-day", default=None, help="Budget per UTC day in OPG (x402 v2 payments).")
+@click.option("--opg-total", default=None, help="Budget in total in OPG (x402 v2 payments).")
 @json_option
 @click.pass_context
 @handle_errors
@@ -161,13 +188,23 @@ def keys_new(
     per_request: Optional[str],
     per_day: Optional[str],
     total: Optional[str],
+    opg_per_request: Optional[str],
+    opg_per_day: Optional[str],
+    opg_total: Optional[str],
     as_json: bool,
 ) -> None:
-    """Issue a key: og-tui gateway keys new editor --per-day 1. Its secret is shown once."""
+    """Issue a key: og-tui gateway keys new editor --per-day 1. Its secret is shown once.
+
+    A key with OUSDC budgets but none in OPG may not pay in OPG (a profile's x402_version 2
+    or auto), and the other way round; a key with no budget at all is bounded by the global
+    spend caps only."""
     budgets = dict(
         per_request=_units(ctx, per_request, "per-request"),
         per_day=_units(ctx, per_day, "per-day"),
         total=_units(ctx, total, "total"),
+        opg_per_request=_units(ctx, opg_per_request, "opg-per-request", opg=True),
+        opg_per_day=_units(ctx, opg_per_day, "opg-per-day", opg=True),
+        opg_total=_units(ctx, opg_total, "opg-total", opg=True),
     )
     key, secret = _book(ctx).create(name, **budgets)
     if as_json:
@@ -177,7 +214,14 @@ def keys_new(
     progress(
         False,
         f"Key {key.id} ({key.name}): budgets per request {_fmt(ctx, key.per_request)}, per day "
-        f"{_fmt(ctx, key.per_day)}, total {_fmt(ctx, key.total)}. This is the only time the key is shown.",
+        f"{_fmt(ctx, key.per_day)}, total {_fmt(ctx, key.total)}"
+        + (
+            f"; in OPG per request {_fmt(ctx, key.opg_per_request, 'OPG')}, per day "
+            f"{_fmt(ctx, key.opg_per_day, 'OPG')}, total {_fmt(ctx, key.opg_total, 'OPG')}"
+            if key.has_opg_budget
+            else ""
+        )
+        + ". This is the only time the key is shown.",
     )
 
 
@@ -186,13 +230,23 @@ def keys_new(
 @click.pass_context
 @handle_errors
 def keys_list(ctx: click.Context, as_json: bool) -> None:
-    """The keys, their budgets and what each has spent."""
+    """The keys, their budgets and what each has spent (in OUSDC and in OPG apart)."""
+    from og_tui.core import constants
     from og_tui.serve.keys import day_start
 
     book = _book(ctx)
     rows = []
+    opg, today = constants.OPG_NAME, day_start()
     for k in book.list():
-        rows.append(dict(k.as_dict(), spent_today=book.spent(k.id, since=day_start()), spent_total=book.spent(k.id)))
+        rows.append(
+            dict(
+                k.as_dict(),
+                spent_today=book.spent(k.id, since=today),
+                spent_total=book.spent(k.id),
+                opg_spent_today=book.spent(k.id, since=today, token=opg),
+                opg_spent_total=book.spent(k.id, token=opg),
+            )
+        )
     if as_json:
         emit(True, rows)
         return
@@ -204,7 +258,7 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(
             f"{r['id']:>3}  {r['name']:<16} {r['prefix']}...  {state:<24} per request {_fmt(ctx, r['per_request'])}, "
             f"per day {_fmt(ctx, r['per_day'])} (spent {_fmt(ctx, r['spent_today'])}), total {_fmt(ctx, r['total'])} "
-            f"(spent {_fmt(ctx, r['spent_total'])}), last used {_when(r['last_used_at'])}"
+            f"(spent {_fmt(ctx, r['spent_total'])}){_opg_budgets(ctx, r)}, last used {_when(r['last_used_at'])}"
         )
 
 
@@ -241,7 +295,8 @@ def requests_cmd(ctx: click.Context, key_ref: Optional[str], limit: int, as_json
             f"{r.error_code}: {r.error}"
             if r.error_code
             else (
-                f"{r.completion_tokens} tokens, {_fmt(ctx, r.cost)}, {r.settlement_status or '-'} {r.settlement_tx or ''}"
+                f"{r.completion_tokens} tokens, {_fmt(ctx, r.cost, r.token)}, "
+                f"{r.settlement_status or '-'} {r.settlement_tx or ''}"
             )
         )
         click.echo(

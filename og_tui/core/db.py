@@ -195,6 +195,16 @@ MIGRATIONS: Sequence[str] = (
     );
     CREATE INDEX mcp_approvals_status ON mcp_approvals (status, id);
     """,
+    # 8: the gateway's OPG (x402 v2) side: the token each request's cost is counted in (the
+    # profile's payment token symbol or "OPG"; NULL, the rows from before: the payment
+    # token), and per-key OPG budgets in atomic OPG units (NULL: none), as decimal text
+    # because 18 decimals pass SQLite's 64-bit integers from 9.2 OPG on
+    """
+    ALTER TABLE gateway_requests ADD COLUMN token TEXT;
+    ALTER TABLE gateway_keys ADD COLUMN opg_per_request TEXT;
+    ALTER TABLE gateway_keys ADD COLUMN opg_per_day TEXT;
+    ALTER TABLE gateway_keys ADD COLUMN opg_total TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,9 +10,10 @@ Routes (all need ``Authorization: Bearer <key>`` with a key from ``og-tui gatewa
 
 Each request goes through :class:`og_tui.core.llm.LLMClient` in TEE mode: the first try is
 unpaid, the server's 402 names the price, the key's budgets and the global caps are checked
-(:class:`og_tui.serve.budget.GatewayCaps`) and only then is the payment signed. The payment
+(:class:`og_tui.serve.budget.GatewayCaps`; in OPG for x402 v2: ``GatewayOpgCaps``) and only
+then is the payment signed. The payment
 lands in the history's ``payments`` table (Activity) as any other; the request itself in
-``gateway_requests`` (key, model, tokens, cost, payment and settlement). Errors are OpenAI's
+``gateway_requests`` (key, model, tokens, cost and the token it is in, payment and settlement). Errors are OpenAI's
 shape, ``{"error": {"message", "type", "code"}}``, with a matching status code. ``GET
 /health`` (no key) reports the live state: requests in flight, served, spend per key this
 run, the last errors.
@@ -36,8 +37,8 @@ from starlette.routing import Route
 from og_tui.core import errors as E
 from og_tui.core.x402 import PaymentRejected
 from og_tui.core.x402_common import PaymentRefused, SpendCapReached
-from og_tui.serve.budget import GatewayCaps, KeyBudgetExceeded
-from og_tui.serve.keys import GatewayKey, KeyBook, KeyRefused, day_start
+from og_tui.serve.budget import GatewayCaps, GatewayOpgCaps, KeyBudgetExceeded
+from og_tui.serve.keys import OPG, GatewayKey, KeyBook, KeyRefused, day_start
 
 __all__ = ["Gateway", "GatewayError", "DEFAULT_PORT", "DEFAULT_MAX_TOKENS", "error_of"]
 
@@ -92,17 +93,23 @@ def error_of(exc: BaseException) -> GatewayError:
     if isinstance(exc, KeyRefused):
         return GatewayError(401, text, "invalid_request_error", exc.code)
     if isinstance(exc, KeyBudgetExceeded):
-        if exc.kind == "key_day":
+        # the same codes in OPG (x402 v2) with an "opg_" in front: key_opg_day, ...
+        opg = exc.kind.startswith("key_opg_")
+        kind = exc.kind[len("key_opg_" if opg else "key_") :]
+        prefix = "opg_" if opg else ""
+        if kind == "day":
             retry = int(day_start() + 86400 - time.time()) + 1
             return GatewayError(
                 429,
                 text,
                 "insufficient_quota",
-                "daily_budget_exceeded",
+                f"{prefix}daily_budget_exceeded",
                 {"retry-after": str(retry), "x-should-retry": "false"},
             )
-        code = "request_budget_exceeded" if exc.kind == "key_request" else "total_budget_exceeded"
-        return GatewayError(402, text, "insufficient_quota", code)
+        if kind == "missing":  # budgets in the other token only
+            return GatewayError(402, text, "insufficient_quota", f"{prefix}budget_missing")
+        code = "request_budget_exceeded" if kind == "request" else "total_budget_exceeded"
+        return GatewayError(402, text, "insufficient_quota", prefix + code)
     if isinstance(exc, SpendCapReached):
         return GatewayError(402, text, "insufficient_quota", "spend_cap_reached")
     if isinstance(exc, PaymentRefused):
@@ -197,11 +204,14 @@ class Gateway:
         settlement: str = "settle-batch",
         default_max_tokens: int = DEFAULT_MAX_TOKENS,
         store: Any = None,
+        opg_caps: Optional[GatewayOpgCaps] = None,
     ) -> None:
         self.client = client
         self.store = store
         self.book = book
         self.caps = caps
+        self.opg_caps = opg_caps if opg_caps is not None else caps.opg  # the keys' OPG budgets (x402 v2)
+        self.payment_token = caps.symbol
         self.settlement = settlement
         self.default_max_tokens = default_max_tokens
         self.profile_name = getattr(client.profile, "name", None)
@@ -209,7 +219,8 @@ class Gateway:
         self._lock = threading.Lock()
         self.in_flight = 0
         self.served = 0
-        self.spent_by_key: Dict[int, int] = {}
+        self.spent_by_key: Dict[int, int] = {}  # this run, in the payment token
+        self.opg_spent_by_key: Dict[int, int] = {}  # this run, in OPG (x402 v2)
         self.last_errors: Deque[Dict[str, Any]] = deque(maxlen=20)
         self._models: Optional[tuple[float, List[Dict[str, Any]]]] = None
         self.app = Starlette(
@@ -226,12 +237,14 @@ class Gateway:
         with self._lock:
             self.in_flight += 1
 
-    def _leave(self, key: Optional[GatewayKey], cost: int, error: Optional[GatewayError]) -> None:
+    def _leave(self, key: Optional[GatewayKey], cost: int, error: Optional[GatewayError], opg_cost: int = 0) -> None:
         with self._lock:
             self.in_flight -= 1
             self.served += 1
             if key is not None and cost:
                 self.spent_by_key[key.id] = self.spent_by_key.get(key.id, 0) + cost
+            if key is not None and opg_cost:
+                self.opg_spent_by_key[key.id] = self.opg_spent_by_key.get(key.id, 0) + opg_cost
             if error is not None:
                 self.last_errors.append(
                     {
@@ -253,8 +266,16 @@ class Gateway:
         meta: Any = None,
         error: Optional[GatewayError] = None,
         paid: int = 0,
+        paid_opg: int = 0,
     ) -> None:
-        cost = int(getattr(meta, "cost", 0) or 0) if meta is not None else int(paid)
+        """One row in the ledger. Its cost is counted in the token the request was paid in:
+        the profile's payment token (x402 v1) or OPG (x402 v2); ``paid``/``paid_opg``: what a
+        request that failed after paying was charged, without a reply's meta."""
+        if meta is not None:
+            cost = int(getattr(meta, "cost", 0) or 0)
+            in_opg = int(getattr(meta, "x402_version", 0) or 0) == 2
+            paid, paid_opg = (0, cost) if in_opg else (cost, 0)
+        cost, token = (paid_opg, OPG) if paid_opg and not paid else (int(paid), self.payment_token)
         try:
             self.book.record(
                 key_id=key.id if key else None,
@@ -273,9 +294,23 @@ class Gateway:
                 settlement_tx=getattr(meta, "settlement_tx", None),
                 latency_s=time.monotonic() - started,
                 profile=self.profile_name,
+                token=token,
             )
+            if paid and paid_opg:  # (both at once: not seen; each in its own row all the same)
+                self.book.record(
+                    key_id=key.id if key else None,
+                    endpoint=endpoint,
+                    model=model,
+                    stream=stream,
+                    status=error.status if error else 200,
+                    error_code=error.code if error else None,
+                    error=error.message if error else None,
+                    cost=paid_opg,
+                    profile=self.profile_name,
+                    token=OPG,
+                )
         finally:
-            self._leave(key, cost, error)
+            self._leave(key, int(paid), error, int(paid_opg))
 
     async def _key(self, request: Request) -> GatewayKey:
         secret = _bearer(request)
@@ -356,6 +391,7 @@ class Gateway:
                 call.started,
                 error=err,
                 paid=reservation.amount if reservation else 0,
+                paid_opg=reservation.opg_amount if reservation else 0,
             )
         finally:
             if reservation is not None:
@@ -365,7 +401,8 @@ class Gateway:
     # -- routes ------------------------------------------------------------------------------
     def live(self) -> Dict[str, Any]:
         """The live state (thread-safe): requests in flight, served, spend per key id this
-        run (atomic units), the last errors (oldest first)."""
+        run (atomic units: ``spent_by_key`` in the payment token, ``opg_spent_by_key`` in
+        OPG), the last errors (oldest first)."""
         with self._lock:
             return {
                 "profile": self.profile_name,
@@ -373,12 +410,14 @@ class Gateway:
                 "in_flight": self.in_flight,
                 "served": self.served,
                 "spent_by_key": dict(self.spent_by_key),
+                "opg_spent_by_key": dict(self.opg_spent_by_key),
                 "last_errors": list(self.last_errors),
             }
 
     async def health(self, request: Request) -> Response:
         state = self.live()
-        state["spent_by_key"] = {str(k): str(v) for k, v in state["spent_by_key"].items()}
+        for field in ("spent_by_key", "opg_spent_by_key"):
+            state[field] = {str(k): str(v) for k, v in state[field].items()}
         return JSONResponse({"status": "ok", **state})
 
     async def models(self, request: Request) -> Response:

@@ -2,9 +2,11 @@
 
 A key is ``ogk_`` plus 43 URL-safe characters (256 random bits); only its SHA-256 is
 stored, with a short prefix to recognise it by. Each key may carry budgets in atomic
-payment-token units: per request, per UTC day and in total (``None``: no budget). What a
-key has spent is the sum of the ``cost`` of its rows in ``gateway_requests`` (one row per
-request served or refused), plus what its requests in flight have reserved (in memory).
+payment-token units: per request, per UTC day and in total (``None``: no budget), and the
+same in atomic OPG units for x402 v2 payments (``opg_per_request``, ...). What a key has
+spent in a token is the sum of the ``cost`` of its rows in ``gateway_requests`` counted in
+that token (one row per request served or refused; ``token`` names it, NULL for the
+payment token), plus what its requests in flight have reserved (in memory).
 
     book = KeyBook(settings.db_path)
     key, secret = book.create("editor", per_request=2_000, per_day=100_000)
@@ -28,6 +30,7 @@ from og_tui.core.mcp_approvals import RowBook
 __all__ = ["KEY_PREFIX", "GatewayKey", "GatewayRequest", "KeyBook", "KeyRefused", "day_start", "hash_key"]
 
 KEY_PREFIX = "ogk_"
+OPG = "OPG"  # the symbol x402 v2 payments are counted in (og_tui.core.constants.OPG_NAME)
 
 
 class KeyRefused(OGError):
@@ -59,10 +62,22 @@ class GatewayKey:
     created_at: float
     revoked_at: Optional[float]
     last_used_at: Optional[float]
+    opg_per_request: Optional[int] = None
+    opg_per_day: Optional[int] = None
+    opg_total: Optional[int] = None
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def has_budget(self) -> bool:
+        """Any budget in the payment token."""
+        return any(v is not None for v in (self.per_request, self.per_day, self.total))
+
+    @property
+    def has_opg_budget(self) -> bool:
+        return any(v is not None for v in (self.opg_per_request, self.opg_per_day, self.opg_total))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +87,9 @@ class GatewayKey:
             "per_request": self.per_request,
             "per_day": self.per_day,
             "total": self.total,
+            "opg_per_request": self.opg_per_request,
+            "opg_per_day": self.opg_per_day,
+            "opg_total": self.opg_total,
             "created_at": self.created_at,
             "revoked_at": self.revoked_at,
             "last_used_at": self.last_used_at,
@@ -98,6 +116,7 @@ class GatewayRequest:
     latency_s: Optional[float]
     created_at: float
     profile: Optional[str]
+    token: Optional[str] = None  # what ``cost`` is counted in: the payment token's symbol (or None), "OPG"
 
 
 class _Done:
@@ -125,7 +144,14 @@ def _key(row: sqlite3.Row) -> GatewayKey:
         row["created_at"],
         row["revoked_at"],
         row["last_used_at"],
+        _opg(row["opg_per_request"]),
+        _opg(row["opg_per_day"]),
+        _opg(row["opg_total"]),
     )
+
+
+def _opg(value: Any) -> Optional[int]:
+    return None if value is None else int(value)
 
 
 def _request(row: sqlite3.Row) -> GatewayRequest:
@@ -148,6 +174,7 @@ def _request(row: sqlite3.Row) -> GatewayRequest:
         row["latency_s"],
         row["created_at"],
         row["profile"],
+        row["token"],
     )
 
 
@@ -160,9 +187,14 @@ def _row_id(done: "_Done") -> int:
 def _budget(value: Optional[int], what: str) -> Optional[int]:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= 2**256:
         raise ValidationError(f"The {what} budget must be a whole number of token units, 0 or more (not {value!r}).")
     return value
+
+
+def _opg_text(value: Optional[int], what: str) -> Optional[str]:
+    units = _budget(value, what)
+    return None if units is None else str(units)
 
 
 class KeyBook(RowBook):
@@ -197,15 +229,19 @@ class KeyBook(RowBook):
         per_request: Optional[int] = None,
         per_day: Optional[int] = None,
         total: Optional[int] = None,
+        opg_per_request: Optional[int] = None,
+        opg_per_day: Optional[int] = None,
+        opg_total: Optional[int] = None,
     ) -> tuple[GatewayKey, str]:
-        """A new key: ``(record, secret)``. The secret is shown once and never stored."""
+        """A new key: ``(record, secret)``. The secret is shown once and never stored.
+        Budgets in atomic units: the payment token's, then OPG's (``opg_...``)."""
         name = (name or "").strip()
         if not name or len(name) > 64:
             raise ValidationError("A key needs a name of 1 to 64 characters (e.g. the tool that will use it).")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         cur = self._execute(
-            "INSERT INTO gateway_keys (name, prefix, key_hash, per_request, per_day, total, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO gateway_keys (name, prefix, key_hash, per_request, per_day, total, opg_per_request, "
+            "opg_per_day, opg_total, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
                 secret[:10],
@@ -213,6 +249,9 @@ class KeyBook(RowBook):
                 _budget(per_request, "per-request"),
                 _budget(per_day, "per-day"),
                 _budget(total, "total"),
+                _opg_text(opg_per_request, "OPG per-request"),
+                _opg_text(opg_per_day, "OPG per-day"),
+                _opg_text(opg_total, "OPG total"),
                 time.time(),
             ),
         )
@@ -279,13 +318,34 @@ class KeyBook(RowBook):
         return key
 
     # -- spending --------------------------------------------------------------------------
-    def spent(self, key_id: int, since: Optional[float] = None) -> int:
-        sql = "SELECT COALESCE(SUM(cost), 0) FROM gateway_requests WHERE key_id = ?"
-        params: list[Any] = [int(key_id)]
+    def spent(self, key_id: int, since: Optional[float] = None, *, token: Optional[str] = None) -> int:
+        """What ``key_id``'s recorded requests cost in ``token`` (a symbol: "OPG" or the
+        payment token's; rows without a token count in the payment token). No ``token``: the
+        payment token's rows, i.e. every row not counted in OPG."""
+        if token == OPG:
+            sql = "SELECT COALESCE(SUM(cost), 0) FROM gateway_requests WHERE key_id = ? AND token = ?"
+            params: list[Any] = [int(key_id), OPG]
+        elif token is None:
+            sql = (
+                "SELECT COALESCE(SUM(cost), 0) FROM gateway_requests WHERE key_id = ? AND (token IS NULL OR token <> ?)"
+            )
+            params = [int(key_id), OPG]
+        else:
+            sql = (
+                "SELECT COALESCE(SUM(cost), 0) FROM gateway_requests WHERE key_id = ? AND (token IS NULL OR token = ?)"
+            )
+            params = [int(key_id), str(token)]
         if since is not None:
             sql += " AND created_at >= ?"
             params.append(float(since))
-        return int(self._execute(sql, params).fetchone()[0])
+        try:
+            return int(self._execute(sql, params).fetchone()[0])
+        except StoreError as exc:
+            if "overflow" not in str(exc):
+                raise
+            # past SQLite's 64-bit sum (OPG units: from 9.2 OPG on): add them up here
+            rows = self._execute(sql.replace("COALESCE(SUM(cost), 0)", "cost"), params).fetchall()
+            return sum(int(r[0]) for r in rows)
 
     def keys_by_payment(self, payment_hashes: Iterable[str]) -> dict[str, GatewayKey]:
         """The key each of these payments (by processing hash) was made for, where the
@@ -325,11 +385,14 @@ class KeyBook(RowBook):
         latency_s: Optional[float] = None,
         created_at: Optional[float] = None,
         profile: Optional[str] = None,
+        token: Optional[str] = None,
     ) -> int:
+        """One request row; ``cost`` in ``token`` (the payment token's symbol, "OPG"; None:
+        the payment token)."""
         cur = self._execute(
             "INSERT INTO gateway_requests (key_id, endpoint, model, stream, status, error_code, error, prompt_tokens, "
             "completion_tokens, cost, payment_hash, settlement_mode, settlement_status, settlement_tx, latency_s, "
-            "created_at, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, profile, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key_id,
                 endpoint,
@@ -348,6 +411,7 @@ class KeyBook(RowBook):
                 latency_s,
                 time.time() if created_at is None else created_at,
                 profile,
+                token,
             ),
         )
         return _row_id(cur)

@@ -12,8 +12,10 @@
 * :meth:`list_workflows` / :meth:`read_workflow` read the exposed workflows with
   :class:`og_tui.core.alpha.AlphaClient`;
 * :meth:`chat` asks an LLM with :class:`og_tui.core.llm.LLMClient`, paid with x402 under
-  the global spend caps (a payment over a cap raises SpendCapReached before anything is
-  signed); the payment lands in the history like any other.
+  the global spend caps (x402 v2: the global OPG caps; a payment over a cap raises
+  SpendCapReached before anything is signed); the payment lands in the history like any
+  other. The MCP server's keys carry no budgets (unlike the gateway's): the global caps
+  bound them, as they bound a gateway key without budgets.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import time
 from typing import Any, Optional
 
 from og_tui.core.errors import ValidationError
-from og_tui.serve.budget import GatewayCaps
+from og_tui.serve.budget import GatewayCaps, GatewayOpgCaps
 from og_tui.serve.gateway import DEFAULT_MAX_TOKENS, DEFAULT_PORT, Gateway
 from og_tui.serve.keys import KeyBook
 
@@ -68,9 +68,12 @@ def build_gateway(
     store = Store(db_path)
     book = KeyBook(db_path, store=store)  # one connection to the file in this process
     gcaps = GatewayCaps(book, caps, decimals=profile.payment_token_decimals, symbol=profile.payment_token_symbol)
-    # (x402 v2 payments count against ``opg_caps``, the global OPG caps; the keys' budgets are in the profile's token)
-    client = LLMClient(profile, signer, store=store, caps=gcaps, chain=chain, opg_caps=opg_caps)
-    return Gateway(client, book, gcaps, settlement=settlement, default_max_tokens=default_max_tokens, store=store)
+    # x402 v2 payments: the key's OPG budgets and ``opg_caps``, the global OPG caps
+    ocaps = GatewayOpgCaps(gcaps, opg_caps)
+    client = LLMClient(profile, signer, store=store, caps=gcaps, chain=chain, opg_caps=ocaps)
+    return Gateway(
+        client, book, gcaps, settlement=settlement, default_max_tokens=default_max_tokens, store=store, opg_caps=ocaps
+    )
 
 
 class GatewayServer:

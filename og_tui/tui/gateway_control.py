@@ -36,7 +36,8 @@ ERRORS_SHOWN = 5
 
 @dataclass(frozen=True)
 class KeyRow:
-    """A gateway key with what it spent (atomic payment-token units)."""
+    """A gateway key with what it spent (atomic payment-token units; the ``opg_`` fields in
+    atomic OPG units, x402 v2)."""
 
     id: int
     name: str
@@ -48,6 +49,17 @@ class KeyRow:
     last_used_at: float | None
     spent_today: int
     spent_total: int
+    opg_per_request: int | None = None
+    opg_per_day: int | None = None
+    opg_total: int | None = None
+    opg_spent_today: int = 0
+    opg_spent_total: int = 0
+
+    @property
+    def shows_opg(self) -> bool:
+        """The key has an OPG budget or spent OPG (the panel gives it an OPG line)."""
+        budgets = (self.opg_per_request, self.opg_per_day, self.opg_total)
+        return any(b is not None for b in budgets) or bool(self.opg_spent_total)
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,8 @@ class GatewayState:
     started: float | None = None
     in_flight: int = 0
     served: int = 0
-    spent_run: int = 0
+    spent_run: int = 0  # this run, in the payment token
+    opg_spent_run: int = 0  # this run, in OPG (x402 v2)
     keys: tuple[KeyRow, ...] = ()
     errors: tuple[dict[str, Any], ...] = ()
     error: str | None = None  # the keys could not be read
@@ -71,8 +84,9 @@ class GatewayState:
 
 
 def read_keys(book: Any) -> tuple[KeyRow, ...]:
-    """Every key of ``book`` (a KeyBook) with its spend today (UTC) and in total."""
-    from og_tui.serve.keys import day_start
+    """Every key of ``book`` (a KeyBook) with its spend today (UTC) and in total, in the
+    payment token and in OPG apart."""
+    from og_tui.serve.keys import OPG, day_start
 
     since = day_start()
     return tuple(
@@ -87,6 +101,11 @@ def read_keys(book: Any) -> tuple[KeyRow, ...]:
             k.last_used_at,
             book.spent(k.id, since=since),
             book.spent(k.id),
+            k.opg_per_request,
+            k.opg_per_day,
+            k.opg_total,
+            book.spent(k.id, since=since, token=OPG),
+            book.spent(k.id, token=OPG),
         )
         for k in book.list()
     )
@@ -173,6 +192,7 @@ class GatewayHost:
             in_flight=live["in_flight"],
             served=live["served"],
             spent_run=sum(live["spent_by_key"].values()),
+            opg_spent_run=sum(live["opg_spent_by_key"].values()),
             keys=read_keys(gw.book),
             errors=tuple(reversed(live["last_errors"][-ERRORS_SHOWN:])),
             port=self.server.port,

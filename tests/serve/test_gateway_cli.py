@@ -99,3 +99,39 @@ def test_keys_and_the_foreground_gateway(cli):
     assert f"http://127.0.0.1:{port}/v1" in stdout and cli.address in stdout
     assert "locked again" in stderr and "Traceback" not in stderr
     assert secret not in stdout + stderr
+
+
+def test_keys_with_opg_budgets(cli):
+    """OPG budgets are given in OPG and kept in atomic units (18 decimals); the list shows
+    them and what the key spent in each token apart."""
+    from og_tui.serve.keys import KeyBook
+
+    made = json.loads(
+        cli(
+            "gateway", "keys", "new", "both", "--per-day", "0.01", "--opg-per-request", "0.001", "--opg-total", "12.5",
+            "--json",
+        ).stdout
+    )  # fmt: skip
+    assert (made["per_day"], made["opg_per_request"], made["opg_per_day"]) == (10_000, 10**15, None)
+    assert made["opg_total"] == 125 * 10**17  # past SQLite's 64-bit integers
+    [db] = list(cli.data_dir.rglob("og-tui.db"))
+    book = KeyBook(db)
+    try:
+        book.record(key_id=made["id"], endpoint="chat", status=200, cost=2 * 10**14, token="OPG")
+        book.record(key_id=made["id"], endpoint="chat", status=200, cost=30, token="OUSDC")
+    finally:
+        book.close()
+    [row] = [k for k in json.loads(cli("gateway", "keys", "list", "--json").stdout) if k["name"] == "both"]
+    assert (row["spent_today"], row["spent_total"]) == (30, 30)
+    assert (row["opg_spent_today"], row["opg_spent_total"]) == (2 * 10**14, 2 * 10**14)
+    assert row["opg_total"] == 125 * 10**17 and row["opg_per_request"] == 10**15
+    text = cli("gateway", "keys", "list").stdout
+    [line] = [ln for ln in text.splitlines() if " both " in ln]
+    assert "0.00003 OUSDC" in line and "OPG per request 0.001 OPG" in line and "total 12.5 OPG" in line
+    assert "spent 0.0002 OPG" in line
+    reqs = cli("gateway", "requests", "--key", "both").stdout
+    assert "0.0002 OPG" in reqs and "0.00003 OUSDC" in reqs
+    bad = cli("gateway", "keys", "new", "x", "--opg-total", "lots", ok=False)
+    assert bad.returncode == 2 and "--opg-total" in bad.stderr and "'lots'" in bad.stderr and "OPG" in bad.stderr
+    bad = cli("gateway", "keys", "new", "x", "--opg-per-day", "0.0000000000000000001", ok=False)
+    assert bad.returncode == 2 and "--opg-per-day" in bad.stderr

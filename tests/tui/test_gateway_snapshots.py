@@ -112,7 +112,7 @@ def test_new_key_dialog(snap_compare, app_env):
             await pilot.press(ch)
         pilot.app.screen.query_one("#per_day").value = "1"
         pilot.app.screen.query_one("#total").value = "ten"
-        await pilot.press("enter", "enter", "enter", "enter")  # to the last field, then OK: the error
+        await pilot.press(*["enter"] * 5)  # through the empty fields (OUSDC and OPG budgets), then OK: the error
         await settle(
             pilot,
             lambda: (
@@ -122,3 +122,62 @@ def test_new_key_dialog(snap_compare, app_env):
         )
 
     assert snap_compare(_app(app_env, wallet=True), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_gateway_panel_opg_budgets(snap_compare, app_env, monkeypatch):
+    """A key with OPG budgets (x402 v2) shows its OPG spend on a second line, against its OPG
+    budgets, never added to its OUSDC spend; a key without stays one line."""
+    import og_tui.serve.keys as keys
+    from og_tui.serve.keys import KeyBook
+
+    from .helpers import settings_for
+
+    prefixes = iter(["Q2x9Lm", "7bTr0w"])
+    monkeypatch.setattr(keys.secrets, "token_urlsafe", lambda n: next(prefixes) + "a" * 37)
+    app = _app(app_env, wallet=True)
+    with KeyBook(settings_for(app_env).db_path) as book:
+        both, _ = book.create("editor", per_day=1_000_000, opg_per_request=10**15, opg_total=5 * 10**18)
+        plain, _ = book.create("notebook", total=500_000)
+        book.record(key_id=both.id, endpoint="chat", status=200, cost=64, token="OUSDC", created_at=1.0)
+        book.record(key_id=both.id, endpoint="chat", status=200, cost=2 * 10**14, token="OPG", created_at=1.0)
+        book.record(key_id=plain.id, endpoint="chat", status=200, cost=96, created_at=1.0)
+    cells = {}
+
+    async def run_before(pilot):
+        await _runner(None)(pilot)
+        table = pilot.app.screen.query_one("#gw-keys")
+        cells.update({row: [str(c) for c in table.get_row_at(row)] for row in range(table.row_count)})
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert cells[0][3:] == ["0 / 1\n0 OPG", "0.000064\n0.0002 / 5 OPG", "–\n0.001 OPG"]
+    assert cells[1][3:] == ["0", "0.000096 / 0.5", "–"]
+
+
+async def test_new_key_dialog_sets_opg_budgets(app_env):
+    """The dialog's OPG budgets are OPG amounts, kept in atomic units (18 decimals)."""
+    from og_tui.serve.keys import KeyBook
+    from og_tui.tui.screens.gateway import KeySecretDialog, NewKeyDialog
+
+    from .helpers import settings_for
+
+    db = settings_for(app_env).db_path
+    with KeyBook(db) as book:
+        book.create("first")
+    app = _app(app_env, wallet=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _runner(None)(pilot)
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, NewKeyDialog))
+        dialog = pilot.app.screen
+        dialog.query_one("#key-name").value = "v2"
+        dialog.query_one("#per_day").value = "1"
+        dialog.query_one("#opg_total").value = "lots"
+        dialog.query_one("#ok").press()
+        await settle(pilot, lambda: "OPG budget total" in str(dialog.query_one(".dialog-error").render()))
+        dialog.query_one("#opg_total").value = "2.5"
+        dialog.query_one("#opg_per_request").value = "0.001"
+        dialog.query_one("#ok").press()
+        await settle(pilot, lambda: isinstance(pilot.app.screen, KeySecretDialog))
+    with KeyBook(db) as book:
+        key = book.find("v2")
+    assert (key.per_day, key.opg_per_request, key.opg_per_day, key.opg_total) == (10**6, 10**15, None, 25 * 10**17)

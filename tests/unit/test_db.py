@@ -162,3 +162,31 @@ def test_an_upgrade_made_meanwhile_by_another_connection_is_not_an_error(tmp_pat
     assert migrate(ReadBeforeTheOther(second)) == SCHEMA_VERSION
     first.close()
     second.close()
+
+
+def test_gateway_rows_and_keys_of_a_file_before_the_token_column(tmp_path):
+    """Requests a gateway recorded before their token was (version 7) count in the payment
+    token; keys from then have no OPG budget."""
+    from og_tui.serve.keys import KeyBook
+
+    path = tmp_path / "og-tui.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(1, 8):
+        conn.executescript(f"BEGIN;\n{MIGRATIONS[version - 1]}\nPRAGMA user_version = {version};\nCOMMIT;")
+    conn.execute(
+        "INSERT INTO gateway_keys (name, prefix, key_hash, per_day, created_at) VALUES ('old', 'ogk_x', 'h', 9, 1)"
+    )
+    conn.execute(
+        "INSERT INTO gateway_requests (key_id, endpoint, status, cost, created_at) VALUES (1, 'chat', 200, 4, 1)"
+    )
+    conn.close()
+    book = KeyBook(path)
+    try:
+        key = book.get(1)
+        assert key.per_day == 9 and (key.opg_per_request, key.opg_per_day, key.opg_total) == (None, None, None)
+        assert book.spent(1, token="OUSDC") == 4 and book.spent(1, token="OPG") == 0
+        [row] = book.requests(1)
+        assert row.token is None and row.cost == 4
+    finally:
+        book.close()
+    assert _user_version(path) == SCHEMA_VERSION

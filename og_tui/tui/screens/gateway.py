@@ -1,6 +1,7 @@
 """The gateway panel: start / stop the OpenAI-compatible gateway inside the app, its live
 state (URL, requests in flight, spend per key against its budgets, the last errors) and
-its API keys (new, revoke). Opened with ``a`` on Account, from the palette ("gateway: …")
+its API keys (new, revoke). A key with OPG budgets (x402 v2) or OPG spending gets a second
+line in the table: its OPG spend against its OPG budgets. Opened with ``a`` on Account, from the palette ("gateway: …")
 or by clicking the gateway in the status bar; the state is ``app.gateway_state``
 (:mod:`og_tui.tui.gateway_control`), redrawn whenever a worker replaces it."""
 
@@ -88,8 +89,21 @@ class GatewayPanel(ModalScreen):
     def _units(self, units: int | None) -> str:
         return fmt_units(units, self.app.ctx.profile.payment_token_decimals, 6)
 
-    def _spent(self, spent: int, budget: int | None) -> str:
-        return f"{self._units(spent)} / {self._units(budget)}" if budget is not None else self._units(spent)
+    def _spent(self, spent: int, budget: int | None, decimals: int | None = None) -> str:
+        units = self._units if decimals is None else (lambda u: fmt_units(u, decimals, 6))
+        return f"{units(spent)} / {units(budget)}" if budget is not None else units(spent)
+
+    def _opg_cells(self, k: KeyRow) -> tuple[str, str, str]:
+        """The key's OPG line: today / day, total / budget, per request."""
+        from og_tui.core import constants
+
+        dec, sym = constants.OPG_DECIMALS, constants.OPG_NAME
+        per_request = fmt_units(k.opg_per_request, dec, 6) if k.opg_per_request is not None else "–"
+        return (
+            f"{self._spent(k.opg_spent_today, k.opg_per_day, dec)} {sym}",
+            f"{self._spent(k.opg_spent_total, k.opg_total, dec)} {sym}",
+            f"{per_request} {sym}",
+        )
 
     def _show(self, state: GatewayState) -> None:
         symbol = self.app.ctx.profile.payment_token_symbol
@@ -109,8 +123,13 @@ class GatewayPanel(ModalScreen):
             wallet = f"{state.wallet_name or 'wallet'} {short_address(state.address or '')}"
             lines.append(f"[b]{state.url}[/b] · profile {state.profile}")
             lines.append(f"paying from {wallet}, unlocked while it runs")
+            opg = ""
+            if state.opg_spent_run:
+                from og_tui.core import constants
+
+                opg = f" + {fmt_units(state.opg_spent_run, constants.OPG_DECIMALS, 6)} {constants.OPG_NAME}"
             lines.append(
-                f"{state.in_flight} in flight · {state.served} served · {self._units(state.spent_run)} {symbol} "
+                f"{state.in_flight} in flight · {state.served} served · {self._units(state.spent_run)} {symbol}{opg} "
                 f"this run · up {GatewayControl.gateway_uptime(state)}"
             )
         else:
@@ -131,17 +150,25 @@ class GatewayPanel(ModalScreen):
         table.clear()
         active = [k for k in keys if not k.revoked]
         for k in active:
+            cells = [
+                self._spent(k.spent_today, k.per_day),
+                self._spent(k.spent_total, k.total),
+                self._units(k.per_request) if k.per_request is not None else "–",
+            ]
+            if k.shows_opg:  # the OPG line under the payment token's
+                cells = [f"{mine}\n{opg}" for mine, opg in zip(cells, self._opg_cells(k))]
             table.add_row(
                 str(k.id),
                 escape(_clip(k.name, 12)),
                 f"{k.prefix}…",
-                self._spent(k.spent_today, k.per_day),
-                self._spent(k.spent_total, k.total),
-                self._units(k.per_request) if k.per_request is not None else "–",
+                *cells,
                 key=str(k.id),
+                height=2 if k.shows_opg else 1,
             )
         revoked = len(keys) - len(active)
         symbol = self.app.ctx.profile.payment_token_symbol
+        if any(k.shows_opg for k in active):
+            symbol += " and OPG"
         self.query_one("#gw-keys-title", Label).update(
             f"API keys · {len(active)}" + (f" · {revoked} revoked" if revoked else "") + f" · spend in {symbol}"
         )
@@ -247,7 +274,7 @@ class GatewayPanel(ModalScreen):
 
 
 class NewKeyDialog(Dialog):
-    """A name and three optional budgets (in the payment token)."""
+    """A name and three optional budgets in the payment token, three in OPG (x402 v2)."""
 
     TITLE_TEXT = "New API key for the gateway"
     OK_LABEL = "Create"
@@ -265,11 +292,17 @@ class NewKeyDialog(Dialog):
             yield Input(id="per_request", placeholder="per request", compact=True)
             yield Input(id="per_day", placeholder="per day (UTC)", compact=True)
             yield Input(id="total", placeholder="in total", compact=True)
+        yield Label("Budgets in OPG (x402 v2); none with budgets above: no OPG payments")
+        with Horizontal(classes="gw-budgets"):
+            yield Input(id="opg_per_request", placeholder="per request", compact=True)
+            yield Input(id="opg_per_day", placeholder="per day (UTC)", compact=True)
+            yield Input(id="opg_total", placeholder="in total", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#key-name", Input).focus()
 
     def collect(self) -> dict[str, Any]:
+        from og_tui.core import constants
         from og_tui.core.amounts import parse_amount
         from og_tui.core.errors import OGError
 
@@ -283,6 +316,17 @@ class NewKeyDialog(Dialog):
                 out[field] = parse_amount(text, self.decimals, allow_zero=True, field=what) if text else None
             except OGError as exc:
                 raise FieldError(f"Budget {what}: {exc} Give an amount in {self.symbol}, e.g. 0.5.", field) from None
+        opg = constants.OPG_NAME
+        for field, what in (("per_request", "per request"), ("per_day", "per day"), ("total", "total")):
+            text = self.query_one(f"#opg_{field}", Input).value.strip()
+            try:
+                out[f"opg_{field}"] = (
+                    parse_amount(text, constants.OPG_DECIMALS, allow_zero=True, field=what) if text else None
+                )
+            except OGError as exc:
+                raise FieldError(
+                    f"{opg} budget {what}: {exc} Give an amount in {opg}, e.g. 0.5.", f"opg_{field}"
+                ) from None
         return out
 
 

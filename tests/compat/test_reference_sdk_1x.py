@@ -18,9 +18,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def results(devnet_factory, tmp_path_factory):
+def results(devnet, tmp_path_factory):
+    """The scenario, run by the reference SDK and by og_tui.sdk at once on the shared devnet, each
+    with its own wallet, hub account and model (named by its process id)."""
     python = reference_python(generation=1)
-    dn = devnet_factory()
+    dn = devnet
     procs = {}
     for i, which in enumerate(("ref", "ogtui")):
         workdir = tmp_path_factory.mktemp(f"compat1x-{which}")

@@ -20,13 +20,6 @@ BLOCK_NUMBER = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params"
 
 
 @pytest.fixture(scope="module")
-def devnet(devnet_factory):
-    proc = devnet_factory()
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
 def cors_devnet(devnet_factory):
     proc = devnet_factory(extra_args=["--cors", APP_ORIGIN])
     yield proc

@@ -27,6 +27,45 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
+T0 = 1_764_000_000.0  # the time of the first transaction offline_app stores
+
+
+def offline_app(app_env: dict[str, str], *, wallets=("main",), txs=()):
+    """The app on ``app_env``'s dirs with no devnet and no connection: the wallets named in
+    ``wallets`` (the first holds TEST_KEY and is active, the n-th the key 0xnn…nn) and, in its
+    store, a confirmed local transaction for each ``(kind, gas used, block)`` of ``txs``, the
+    n-th with hash 0x00…0n at T0 + n - 1."""
+    from og_tui.core.secrets import WalletStore
+    from og_tui.core.store import Store
+    from og_tui.tui.app import make_app
+
+    settings = settings_for(app_env)
+    store = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
+    for i, name in enumerate(wallets):
+        info = store.import_key(name, TEST_KEY if i == 0 else "0x" + f"{i + 1:02x}" * 32, TEST_PASSPHRASE)
+        if i == 0:
+            store.set_active(info.address)
+    db = Store(settings.db_path)
+    for i, (kind, gas, block) in enumerate(txs):
+        db.add_tx(
+            hash="0x" + f"{i + 1:064x}",
+            kind=kind,
+            status="confirmed",
+            gas_used=gas,
+            block=block,
+            from_addr=None,
+            to_addr=None,
+            value="1",
+            token=None,
+            profile="local",
+            created_at=T0 + i,
+        )
+    db.close()
+    app = make_app(settings, autostart_devnet=False, poll=False)
+    app.connect = lambda: None
+    return app
+
+
 def settings_for(env: dict[str, str], port: int | None = None, profile: str | None = None):
     full = dict(env)
     if port is not None:
@@ -82,3 +121,18 @@ async def settle(pilot, ready=None, timeout: float = 20.0) -> None:
         await pilot.wait_for_scheduled_animations()
         if done():  # nothing new started while the screen caught up
             return
+
+
+async def open_hub_models(pilot):
+    """Once the app is connected, open the Hub (F3), wait for its first models and focus their
+    list: returns the screen and the list."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.net.connected)
+    await pilot.press("f3")
+    await wait_until(pilot, lambda: app.current_mode == "hub")
+    screen = app.screen
+    table = screen.query_one("#hub-models")
+    await wait_until(pilot, lambda: not screen._loading and len(screen._models) >= 3)
+    table.focus()
+    await pilot.pause()
+    return screen, table

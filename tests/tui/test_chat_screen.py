@@ -4,6 +4,7 @@ regenerate, tools, persistence across app instances, spend caps and failures."""
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -83,6 +84,24 @@ async def _say(pilot, screen: ChatScreen, text: str) -> None:
     await pilot.press("enter")
 
 
+@asynccontextmanager
+async def _long_reply(
+    app_env, devnet, monkeypatch, *, chunks: int, size=(80, 24), prompt="Write a long answer about blocks", tps=25
+):
+    """A funded, unlocked app in Chat, ``prompt`` sent and its long reply (400 tokens, no early
+    end) streaming slowly (``tps`` tokens a second) so it can be stopped or cut: entered once
+    ``chunks`` of it have arrived, as ``(pilot, screen, messages seen)``."""
+    settings, wallets = _funded_settings(app_env, devnet)
+    monkeypatch.setattr(ChatScreen, "extra_body", {"tokens_per_second": tps, "ignore_eos": True})
+    app = _app(settings, wallets)
+    seen: list = []
+    async with app.run_test(size=size, message_hook=seen.append) as pilot:
+        screen = await _open_chat(pilot, max_tokens=400)
+        await _say(pilot, screen, prompt)
+        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Chunk)) >= chunks, timeout=20)
+        yield pilot, screen, seen
+
+
 async def test_send_streams_pays_and_persists(devnet, app_env):
     settings, wallets = _funded_settings(app_env, devnet)
     app = _app(settings, wallets)
@@ -144,14 +163,7 @@ async def test_send_streams_pays_and_persists(devnet, app_env):
 
 
 async def test_stop_keeps_partial_then_regenerate(devnet, app_env, monkeypatch):
-    settings, wallets = _funded_settings(app_env, devnet)
-    monkeypatch.setattr(ChatScreen, "extra_body", {"tokens_per_second": 25, "ignore_eos": True})
-    app = _app(settings, wallets)
-    seen: list = []
-    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
-        screen = await _open_chat(pilot, max_tokens=400)
-        await _say(pilot, screen, "Write a long answer about blocks")
-        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Chunk)) >= 3, timeout=20)
+    async with _long_reply(app_env, devnet, monkeypatch, chunks=3) as (pilot, screen, seen):
         # the user scrolls up to read while the reply streams: the view stays where they put it
         log = screen.log_view
         await wait_until(pilot, lambda: log.max_scroll_y > 2, timeout=20)
@@ -269,14 +281,10 @@ async def test_unknown_model_keeps_message(devnet, app_env):
 
 
 async def test_gateway_killed_mid_stream(fresh_devnet, app_env, monkeypatch):
-    settings, wallets = _funded_settings(app_env, fresh_devnet)
-    monkeypatch.setattr(ChatScreen, "extra_body", {"tokens_per_second": 30, "ignore_eos": True})
-    app = _app(settings, wallets)
-    seen: list = []
-    async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
-        screen = await _open_chat(pilot, max_tokens=400)
-        await _say(pilot, screen, "Keep talking")
-        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Chunk)) >= 3, timeout=20)
+    long_reply = _long_reply(
+        app_env, fresh_devnet, monkeypatch, chunks=3, size=(100, 30), prompt="Keep talking", tps=30
+    )
+    async with long_reply as (pilot, screen, seen):
         fresh_devnet.proc.kill()  # a crash, not a graceful stop
         fresh_devnet.proc.wait()
         await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=20)

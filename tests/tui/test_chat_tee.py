@@ -20,7 +20,7 @@ from og_tui.tui.screens.chat import ChatScreen
 from og_tui.tui.widgets.chat_view import AssistantMessage
 
 from .helpers import wait_until
-from .test_chat_screen import _app, _funded_settings, _of, _open_chat, _say
+from .test_chat_screen import _app, _funded_settings, _long_reply, _of, _open_chat, _say
 
 pytestmark = pytest.mark.e2e
 
@@ -145,14 +145,7 @@ async def test_a_reply_changed_on_the_way_shows_not_verified_with_the_reason(dev
 
 
 async def test_a_stopped_reply_is_not_checked(devnet, app_env, monkeypatch):
-    settings, wallets = _funded_settings(app_env, devnet)
-    monkeypatch.setattr(ChatScreen, "extra_body", {"tokens_per_second": 25, "ignore_eos": True})
-    app = _app(settings, wallets)
-    seen: list = []
-    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
-        screen = await _open_chat(pilot, max_tokens=400)
-        await _say(pilot, screen, "Write a long answer about blocks")
-        await wait_until(pilot, lambda: len(_of(seen, ChatScreen.Chunk)) >= 2, timeout=20)
+    async with _long_reply(app_env, devnet, monkeypatch, chunks=2) as (pilot, screen, seen):
         await pilot.press("escape")
         await wait_until(pilot, lambda: _of(seen, ChatScreen.Finished), timeout=10)
         assert _of(seen, ChatScreen.Finished)[0].stopped

@@ -310,10 +310,11 @@ async def test_a_locked_chat_database_does_not_stall_the_loop(app_env, monkeypat
     assert ChatStore(settings.db_path).get_conversation(conv.id).params.get("completion") is True
 
 
-async def test_a_busy_wallet_store_does_not_stall_the_loop(app_env):
-    """Another thread holds the wallet store (a keyring call waiting on a Secret Service
-    prompt does): asking for the wallet to send waits for it in a worker, and the app
-    keeps drawing and taking keys."""
+async def _press_while_the_wallet_store_is_held(app_env, key: str, check, opened) -> tuple[StallProbe, bool]:
+    """Another thread holds the wallet store (a keyring call waiting on a Secret Service prompt
+    does) while ``key`` is pressed on the Account screen: the loop must keep turning (30 beats
+    of the probe). Returns the probe and what ``check()`` said while the store was held; then
+    the store is let go and ``opened()`` must come to hold."""
     import threading
 
     settings = settings_for(app_env)
@@ -336,15 +337,27 @@ async def test_a_busy_wallet_store_does_not_stall_the_loop(app_env):
         try:
             await wait_until(pilot, held.is_set)
             async with StallProbe() as probe:
-                await pilot.press("s")  # send: the wallet must be unlocked first
+                await pilot.press(key)
                 start = probe.beats
                 await wait_until(pilot, lambda: probe.beats >= start + 30)  # the loop keeps turning
-                waiting = "Opening the wallet" in app.net.ops and not isinstance(app.screen, UnlockDialog)
+                seen_while_held = check(app)
                 release.set()
-                await wait_until(pilot, lambda: isinstance(app.screen, UnlockDialog))
+                await wait_until(pilot, lambda: opened(app))
         finally:
             release.set()
             holder.join(5)
+    return probe, seen_while_held
+
+
+async def test_a_busy_wallet_store_does_not_stall_the_loop(app_env):
+    """Asking for the wallet to send (`s`: it must be unlocked first) while the wallet store is
+    busy waits for it in a worker, and the app keeps drawing and taking keys."""
+    probe, waiting = await _press_while_the_wallet_store_is_held(
+        app_env,
+        "s",
+        check=lambda app: "Opening the wallet" in app.net.ops and not isinstance(app.screen, UnlockDialog),
+        opened=lambda app: isinstance(app.screen, UnlockDialog),
+    )
     print("\nstalls with the wallet store busy:\n" + probe.report())
     bad = unexplained(probe.busy(), ALLOWED)
     assert not bad, "event loop stalled:\n" + "\n".join(f"{s}\n{s.details()}" for s in bad)
@@ -354,39 +367,14 @@ async def test_a_busy_wallet_store_does_not_stall_the_loop(app_env):
 async def test_a_busy_wallet_store_does_not_stall_hub_sign_in(app_env):
     """The hub sign-in dialog reads the saved sign-in and the keyring before it opens: with the
     wallet store held by another thread, `h` waits for it off the loop."""
-    import threading
-
     from og_tui.tui.screens.hub_dialogs import HubSignInDialog
 
-    settings = settings_for(app_env)
-    wallets = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
-    wallets.set_active(wallets.import_key("main", TEST_KEY, TEST_PASSPHRASE).address)
-    app = make_app(settings, autostart_devnet=False, poll=False)
-    release = threading.Event()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.net.address is not None)
-        store = app.ctx.wallets
-        held = threading.Event()
-
-        def hold() -> None:
-            with store._lock:  # what a keyring call in another worker holds while it waits
-                held.set()
-                release.wait(10)
-
-        holder = threading.Thread(target=hold, daemon=True)
-        holder.start()
-        try:
-            await wait_until(pilot, held.is_set)
-            async with StallProbe() as probe:
-                await pilot.press("h")  # hub sign-in from the Account screen
-                start = probe.beats
-                await wait_until(pilot, lambda: probe.beats >= start + 30)  # the loop keeps turning
-                opened_early = isinstance(app.screen, HubSignInDialog)
-                release.set()
-                await wait_until(pilot, lambda: isinstance(app.screen, HubSignInDialog))
-        finally:
-            release.set()
-            holder.join(5)
+    probe, opened_early = await _press_while_the_wallet_store_is_held(
+        app_env,
+        "h",  # hub sign-in from the Account screen
+        check=lambda app: isinstance(app.screen, HubSignInDialog),
+        opened=lambda app: isinstance(app.screen, HubSignInDialog),
+    )
     print("\nstalls with the wallet store busy (hub sign-in):\n" + probe.report())
     bad = unexplained(probe.busy(), ALLOWED)
     assert not bad, "event loop stalled:\n" + "\n".join(f"{s}\n{s.details()}" for s in bad)

@@ -4,44 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from og_tui.core.secrets import WalletStore
-from og_tui.core.store import Store
 from og_tui.tui.app import make_app
 from og_tui.tui.screens.modals import WalletFormDialog
 
-from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, settle, wait_until
+from .helpers import offline_app, open_hub_models, settings_for, settle, wait_until
 
 
-def _app(app_env, *, txs: int = 0, wallets: int = 1):
-    settings = settings_for(app_env)
-    store = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
-    for i in range(wallets):
-        info = store.import_key(f"w{i}", TEST_KEY if i == 0 else "0x" + f"{i:02x}" * 32, TEST_PASSPHRASE)
-        if i == 0:
-            store.set_active(info.address)
-    db = Store(settings.db_path)
-    for i in range(txs):
-        db.add_tx(
-            hash="0x" + f"{i:064x}",
-            kind="transfer-native",
-            status="confirmed",
-            gas_used=21000,
-            block=i,
-            from_addr=None,
-            to_addr=None,
-            value="1",
-            token=None,
-            profile="local",
-            created_at=1_764_000_000.0 + i,
-        )
-    db.close()
-    app = make_app(settings, autostart_devnet=False, poll=False)
-    app.connect = lambda: None
-    return app
+def _txs(n: int) -> list[tuple[str, int, int]]:
+    return [("transfer-native", 21000, i) for i in range(n)]
 
 
 async def test_motions_in_the_activity_table(app_env):
-    app = _app(app_env, txs=30)
+    app = offline_app(app_env, txs=_txs(30))
     async with app.run_test(size=(100, 30)) as pilot:
         await app.action_goto("activity")
         table = app.screen.query_one("#txs")
@@ -65,7 +39,7 @@ async def test_motions_in_the_activity_table(app_env):
 
 
 async def test_motions_in_the_wallet_list_and_k_moved(app_env):
-    app = _app(app_env, wallets=3)
+    app = offline_app(app_env, wallets=("w0", "w1", "w2"))
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.screen.query_one("#wallets")
         await wait_until(pilot, lambda: table.row_count == 3 and app.focused is table)
@@ -85,14 +59,7 @@ async def test_motions_in_the_wallet_list_and_k_moved(app_env):
 async def test_motions_in_the_hub_lists(devnet, app_env):
     app = make_app(settings_for(app_env, devnet.port), poll=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.net.connected)
-        await pilot.press("f3")
-        await wait_until(pilot, lambda: app.current_mode == "hub")
-        screen = app.screen
-        table = screen.query_one("#hub-models")
-        await wait_until(pilot, lambda: not screen._loading and len(screen._models) >= 3)
-        table.focus()
-        await pilot.pause()
+        screen, table = await open_hub_models(pilot)
         first = table.current
         await pilot.press("j")
         assert table.current != first
@@ -105,7 +72,7 @@ async def test_motions_in_the_hub_lists(devnet, app_env):
 
 
 async def test_slash_filters_activity_and_esc_clears(app_env):
-    app = _app(app_env, txs=12)
+    app = offline_app(app_env, txs=_txs(12))
     async with app.run_test(size=(100, 30)) as pilot:
         await app.action_goto("activity")
         table = app.screen.query_one("#txs")
@@ -114,7 +81,7 @@ async def test_slash_filters_activity_and_esc_clears(app_env):
         await pilot.press("slash")
         field = app.screen.query_one("#tx-filter")
         assert app.focused is field and field.display
-        wanted = f"{11:064x}"[-6:]  # the end of one transaction's hash
+        wanted = f"{11:064x}"[-6:]  # the end of one transaction's hash (the 11th)
         for ch in wanted:
             await pilot.press(ch)
         await wait_until(pilot, lambda: table.row_count == 1)
@@ -128,7 +95,7 @@ async def test_slash_filters_activity_and_esc_clears(app_env):
 
 
 async def test_slash_filters_the_workflow_list(app_env):
-    app = _app(app_env)
+    app = offline_app(app_env)
     async with app.run_test(size=(100, 30)) as pilot:
         await app.action_goto("workflows")
         screen = app.screen
@@ -148,7 +115,7 @@ async def test_slash_filters_the_workflow_list(app_env):
 
 
 async def test_slash_filters_the_wallets(app_env):
-    app = _app(app_env, wallets=3)
+    app = offline_app(app_env, wallets=("w0", "w1", "w2"))
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.screen.query_one("#wallets")
         await wait_until(pilot, lambda: table.row_count == 3 and app.focused is table)

@@ -729,20 +729,23 @@ OG_TOOLS = [
 TOOL_RESULT = "probabilities [1, 3] = [[0.97, 0.02, 0.01]]; label [1] = [0]"
 
 
-def _agent_chat_app(app_env):
+def _app_with_conversation(app_env, title: str, params: dict):
+    """The offline app with a wallet, its chat store and in it a conversation ``title``
+    (og-devnet/mini, TEE, ``params``) made at FIXED_TIME: returns (app, store, conversation)."""
     from og_tui.core.chat_store import ChatStore
 
     app = _app(app_env, wallet=True)
     store = ChatStore(settings_for(app_env).db_path)
-    t = FIXED_TIME
     conv = store.create_conversation(
-        "Run the iris classifier",
-        model="og-devnet/mini",
-        mode="TEE",
-        params={"max_tokens": "256", "temperature": "0", "settlement": "settle-batch", "og_tools": OG_TOOLS},
-        profile="local",
-        created=t,
+        title, model="og-devnet/mini", mode="TEE", params=params, profile="local", created=FIXED_TIME
     )
+    return app, store, conv
+
+
+def _agent_chat_app(app_env):
+    params = {"max_tokens": "256", "temperature": "0", "settlement": "settle-batch", "og_tools": OG_TOOLS}
+    app, store, conv = _app_with_conversation(app_env, "Run the iris classifier", params)
+    t = FIXED_TIME
     store.add_message(conv.id, "user", "Run the iris classifier on a flower: 5.1, 3.5, 1.4, 0.2", created=t + 1)
     call = {
         "id": "call_iris",

@@ -6,44 +6,13 @@ from __future__ import annotations
 import pytest
 from textual.widgets._footer import FooterKey
 
-from og_tui.core.secrets import WalletStore
 from og_tui.core.store import Store
 from og_tui.tui.app import make_app
 from og_tui.tui.screens.inference_dialogs import HistoryDialog
 from og_tui.tui.widgets.footer import OGFooter
 from og_tui.tui.widgets.sortable import SortableTable, sorted_items
 
-from .helpers import TEST_KEY, TEST_PASSPHRASE, settings_for, settle, wait_until
-
-T0 = 1_764_000_000.0
-
-
-def _app(app_env, *, wallets=("main",), txs=()):
-    settings = settings_for(app_env)
-    store = WalletStore(settings.data_dir, keyring_mode="file", kdf_n=1024)
-    for i, name in enumerate(wallets):
-        info = store.import_key(name, TEST_KEY if i == 0 else "0x" + f"{i + 1:02x}" * 32, TEST_PASSPHRASE)
-        if i == 0:
-            store.set_active(info.address)
-    db = Store(settings.db_path)
-    for i, (kind, gas, block) in enumerate(txs):
-        db.add_tx(
-            hash="0x" + f"{i + 1:064x}",
-            kind=kind,
-            status="confirmed",
-            gas_used=gas,
-            block=block,
-            from_addr=None,
-            to_addr=None,
-            value="1",
-            token=None,
-            profile="local",
-            created_at=T0 + i,
-        )
-    db.close()
-    app = make_app(settings, autostart_devnet=False, poll=False)
-    app.connect = lambda: None
-    return app
+from .helpers import T0, offline_app, open_hub_models, settings_for, settle, wait_until
 
 
 def _headers(table) -> list[str]:
@@ -67,7 +36,7 @@ def test_sorted_items_puts_missing_values_last_and_keeps_ties():
 
 async def test_activity_sorts_by_column_reverses_and_keeps_it_on_refresh(app_env):
     txs = [("transfer-native", 21000, 7), ("faucet-native", 50000, 3), ("transfer-token", 34000, None)]
-    app = _app(app_env, txs=txs)
+    app = offline_app(app_env, txs=txs)
     async with app.run_test(size=(100, 30)) as pilot:
         await app.action_goto("activity")
         table = app.screen.query_one("#txs", SortableTable)
@@ -117,7 +86,7 @@ async def test_activity_sorts_by_column_reverses_and_keeps_it_on_refresh(app_env
 
 
 async def test_wallets_sort_by_name_and_reverse(app_env):
-    app = _app(app_env, wallets=("main", "zeta", "alpha"))
+    app = offline_app(app_env, wallets=("main", "zeta", "alpha"))
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.screen.query_one("#wallets", SortableTable)
         await wait_until(pilot, lambda: table.row_count == 3 and app.focused is table)
@@ -132,7 +101,7 @@ async def test_wallets_sort_by_name_and_reverse(app_env):
 
 
 async def test_workflow_list_sorts_and_keeps_it_on_rebuild(app_env):
-    app = _app(app_env)
+    app = offline_app(app_env)
     async with app.run_test(size=(100, 30)) as pilot:
         await app.action_goto("workflows")
         screen = app.screen
@@ -157,7 +126,7 @@ async def test_workflow_list_sorts_and_keeps_it_on_rebuild(app_env):
 
 
 async def test_inference_history_sorts(app_env):
-    app = _app(app_env)
+    app = offline_app(app_env)
     db = Store(app.ctx.settings.db_path)
     for i, gas in enumerate([80_519, 97_867, 80_423]):
         db.add_run(
@@ -193,14 +162,7 @@ async def test_inference_history_sorts(app_env):
 async def test_hub_sort_reverses_and_survives_a_reload(devnet, app_env):
     app = make_app(settings_for(app_env, devnet.port), poll=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.net.connected)
-        await pilot.press("f3")
-        await wait_until(pilot, lambda: app.current_mode == "hub")
-        screen = app.screen
-        table = screen.query_one("#hub-models")
-        await wait_until(pilot, lambda: not screen._loading and len(screen._models) >= 3)
-        table.focus()
-        await pilot.pause()
+        screen, table = await open_hub_models(pilot)
 
         def header() -> str:
             return table.render_line(0).text
@@ -237,7 +199,7 @@ async def test_slash_filters_the_chat_conversations_and_esc_clears(app_env, monk
     from og_tui.tui.screens.chat import ChatScreen
 
     monkeypatch.setattr(ChatScreen, "autoload_models", False)  # (no gateway in this test)
-    app = _app(app_env)
+    app = offline_app(app_env)
     store = ChatStore(app.ctx.settings.db_path)
     for i, title in enumerate(["Weather in Paris", "x402 payments", "Poems about rain"]):
         store.create_conversation(title, model="og-devnet/mini", mode="TEE", profile="local", created=T0 + i)
@@ -266,7 +228,7 @@ async def test_new_chat_on_an_empty_chat_screen_does_not_crash(app_env, monkeypa
     from og_tui.tui.screens.chat import ChatScreen
 
     monkeypatch.setattr(ChatScreen, "autoload_models", False)
-    app = _app(app_env)
+    app = offline_app(app_env)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
@@ -283,7 +245,7 @@ async def test_ctrl_e_in_the_tools_editor_inserts_the_example(app_env, monkeypat
     from og_tui.tui.screens.chat_dialogs import ToolsDialog
 
     monkeypatch.setattr(ChatScreen, "autoload_models", False)
-    app = _app(app_env)
+    app = offline_app(app_env)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))

@@ -10,11 +10,12 @@ import pytest
 from og_tui.core.tee import TeeEndpoint
 from og_tui.core.tee_proof import TeeVerification
 
-from .helpers import settings_for
 from .test_snapshots import (  # noqa: F401  (fixtures)
+    CHAT_META,
     FIXED_TIME,
     SIZES,
     _app,
+    _app_with_conversation,
     _chat_runner,
     _fixed_state,
     _modal,
@@ -103,35 +104,13 @@ CITY = {
         "required": ["city", "population"],
     },
 }
-META = {
-    "model": "og-devnet/mini",
-    "mode": "TEE",
-    "kind": "chat",
-    "backend": "builtin",
-    "completion_tokens": 21,
-    "tokens_per_s": 180.0,
-    "cost": "256",
-    "payment_hash": "0x" + "7a" * 32,
-    "settlement_mode": "settle-batch",
-    "settlement_status": "settled",
-    "settlement_tx": "0x" + "3c" * 32,
-}
+META = dict(CHAT_META, completion_tokens=21, tokens_per_s=180.0)  # (a shorter reply)
 
 
 def _tee_chat_app(app_env):
-    from og_tui.core.chat_store import ChatStore
-
-    app = _app(app_env, wallet=True)
-    store = ChatStore(settings_for(app_env).db_path)
+    params = {"max_tokens": "256", "response_format": "json_schema", "json_schema": CITY}
+    app, store, conv = _app_with_conversation(app_env, "Which TEE answered?", params)
     t = FIXED_TIME
-    conv = store.create_conversation(
-        "Which TEE answered?",
-        model="og-devnet/mini",
-        mode="TEE",
-        params={"max_tokens": "256", "response_format": "json_schema", "json_schema": CITY},
-        profile="local",
-        created=t,
-    )
     ok = TeeVerification(True, tee_id=TEE_A, endpoint="https://127.0.0.1:8443").as_dict()
     bad = TeeVerification(
         False,

@@ -31,6 +31,12 @@ def _cli(env, *args, ok=True):
     return proc
 
 
+def _new(env, cid: str, pair: str, *more: str, ok: bool = True):
+    """``workflow new`` of model ``cid`` on ``pair``'s 10 last candles (OHLC), 15 min runs."""
+    args = ["--model", cid, "--input", "open_high_low_close", "--pair", pair, "--candles", "10", "--duration", "15"]
+    return _cli(env, "workflow", "new", *args, *more, "--json", ok=ok)
+
+
 def test_workflow_cli_json(devnet, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OG_TUI_")}
     env.update(
@@ -52,28 +58,7 @@ def test_workflow_cli_json(devnet, tmp_path):
     rows = json.loads(_cli(env, "workflow", "list", "--json").stdout)
     assert len([r for r in rows if r["kind"] == "model"]) == 7
 
-    new = json.loads(
-        _cli(
-            env,
-            "workflow",
-            "new",
-            "--model",
-            cid,
-            "--input",
-            "open_high_low_close",
-            "--pair",
-            "BTC/USDT",
-            "--candles",
-            "10",
-            "--duration",
-            "15",
-            "--frequency",
-            "600",
-            "--hours",
-            "1",
-            "--json",
-        ).stdout
-    )
+    new = json.loads(_new(env, cid, "BTC/USDT", "--frequency", "600", "--hours", "1").stdout)
     address = new["address"]
     assert new["query"]["base"] == "BTC" and new["schedule"]["frequency"] == 600
     run = json.loads(_cli(env, "workflow", "run", address, "--json").stdout)
@@ -94,43 +79,9 @@ def test_workflow_cli_json(devnet, tmp_path):
     assert all(t.status == "confirmed" and t.block and t.gas_used for t in txs)
     assert run["tx"]["hash"] in {t.hash for t in txs if t.kind == "workflow-run"}
 
-    bad = _cli(
-        env,
-        "workflow",
-        "new",
-        "--model",
-        cid,
-        "--input",
-        "open_high_low_close",
-        "--pair",
-        "XYZ/USDT",
-        "--candles",
-        "10",
-        "--duration",
-        "15",
-        "--json",
-        ok=False,
-    )
+    bad = _new(env, cid, "XYZ/USDT", ok=False)
     assert bad.returncode == 2 and "unknown pair XYZ/USDT" in json.loads(bad.stderr)["error"]
-    bad = _cli(
-        env,
-        "workflow",
-        "new",
-        "--model",
-        cid,
-        "--input",
-        "open_high_low_close",
-        "--pair",
-        "ETH/USDT",
-        "--candles",
-        "10",
-        "--duration",
-        "15",
-        "--frequency",
-        "0",
-        "--json",
-        ok=False,
-    )
+    bad = _new(env, cid, "ETH/USDT", "--frequency", "0", ok=False)
     assert bad.returncode == 2 and "frequency" in json.loads(bad.stderr)["error"]
     bad = _cli(env, "workflow", "result", devnet.info["dev_accounts"][0]["address"], "--json", ok=False)
     assert bad.returncode == 2 and "is not a workflow contract" in json.loads(bad.stderr)["error"]

@@ -276,15 +276,19 @@ class Gateway:
             in_opg = int(getattr(meta, "x402_version", 0) or 0) == 2
             paid, paid_opg = (0, cost) if in_opg else (cost, 0)
         cost, token = (paid_opg, OPG) if paid_opg and not paid else (int(paid), self.payment_token)
+        row = dict(
+            key_id=key.id if key else None,
+            endpoint=endpoint,
+            model=model,
+            stream=stream,
+            status=error.status if error else 200,
+            error_code=error.code if error else None,
+            error=error.message if error else None,
+            profile=self.profile_name,
+        )
         try:
             self.book.record(
-                key_id=key.id if key else None,
-                endpoint=endpoint,
-                model=model,
-                stream=stream,
-                status=error.status if error else 200,
-                error_code=error.code if error else None,
-                error=error.message if error else None,
+                **row,
                 prompt_tokens=getattr(meta, "prompt_tokens", 0) if meta else 0,
                 completion_tokens=getattr(meta, "completion_tokens", 0) if meta else 0,
                 cost=cost,
@@ -293,22 +297,10 @@ class Gateway:
                 settlement_status=getattr(meta, "settlement_status", None),
                 settlement_tx=getattr(meta, "settlement_tx", None),
                 latency_s=time.monotonic() - started,
-                profile=self.profile_name,
                 token=token,
             )
             if paid and paid_opg:  # (both at once: not seen; each in its own row all the same)
-                self.book.record(
-                    key_id=key.id if key else None,
-                    endpoint=endpoint,
-                    model=model,
-                    stream=stream,
-                    status=error.status if error else 200,
-                    error_code=error.code if error else None,
-                    error=error.message if error else None,
-                    cost=paid_opg,
-                    profile=self.profile_name,
-                    token=OPG,
-                )
+                self.book.record(**row, cost=paid_opg, token=OPG)
         finally:
             self._leave(key, int(paid), error, int(paid_opg))
 

@@ -83,27 +83,32 @@ def test_global_caps_apply_and_a_refusal_reserves_nothing(book):
         caps.reserve(1)  # no key bound to this thread: nothing is paid
 
 
-def test_concurrent_requests_of_one_key_cannot_overshoot(book):
-    key, _ = book.create("k", total=50)
-    caps = GatewayCaps(book, SpendCaps())
+def _race(bound, reserve, n: int = 10, amount: int = 10) -> tuple[int, int]:
+    """``n`` threads of one key reserve ``amount`` at the same moment: (served, refused)."""
     ok, refused = [], []
-    barrier = threading.Barrier(10)
+    barrier = threading.Barrier(n)
 
     def one():
-        with caps.bound(key):
+        with bound():
             barrier.wait()
             try:
-                caps.reserve(10)
+                reserve(amount)
                 ok.append(1)
             except KeyBudgetExceeded:
                 refused.append(1)
 
-    threads = [threading.Thread(target=one) for _ in range(10)]
+    threads = [threading.Thread(target=one) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert (len(ok), len(refused)) == (5, 5) and caps.in_flight(key.id) == 50
+    return len(ok), len(refused)
+
+
+def test_concurrent_requests_of_one_key_cannot_overshoot(book):
+    key, _ = book.create("k", total=50)
+    caps = GatewayCaps(book, SpendCaps())
+    assert _race(lambda: caps.bound(key), caps.reserve) == (5, 5) and caps.in_flight(key.id) == 50
 
 
 def test_a_key_revoked_by_another_process_is_refused_at_once(tmp_path):
@@ -234,24 +239,7 @@ def test_a_key_without_budgets_is_bounded_by_the_global_opg_caps_only(book):
 def test_concurrent_opg_payments_of_one_key_cannot_overshoot(book):
     key, _ = book.create("k", opg_total=50)
     opg = GatewayOpgCaps(GatewayCaps(book, SpendCaps()), None)
-    ok, refused = [], []
-    barrier = threading.Barrier(10)
-
-    def one():
-        with opg.parent.bound(key):
-            barrier.wait()
-            try:
-                opg.reserve(10)
-                ok.append(1)
-            except KeyBudgetExceeded:
-                refused.append(1)
-
-    threads = [threading.Thread(target=one) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert (len(ok), len(refused)) == (5, 5) and opg.in_flight(key.id) == 50
+    assert _race(lambda: opg.parent.bound(key), opg.reserve) == (5, 5) and opg.in_flight(key.id) == 50
 
 
 def test_opg_refusals_answer_openai_codes_like_the_payment_token_ones():

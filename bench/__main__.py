@@ -21,6 +21,7 @@ BENCHES = [
     "bench.load_bench",
     "bench.liveness_bench",
     "bench.terminal_chat_bench",  # `terminal-chat`
+    "bench.terminal_scroll_bench",  # `terminal-scroll`
     "bench.keys_bench",  # `keys`
 ]
 

@@ -16,8 +16,12 @@ usual, and the full collection waits for a pause in the input:
   rather than one in twenty).
 - At the first pause in the input the objects tracked then (modules, classes, the screens
   built at start, and the little garbage start-up left) are frozen (``gc.freeze``): later
-  full collections skip them, so each walks only what came since. Uninstalling (the app's exit) unfreezes them and puts the
-  interpreter's thresholds back.
+  full collections skip them, so each walks only what came since.
+- While a reply streams (:func:`hold_full_gc`) the bound is ``MAX_HOLD_S``: a stream makes
+  little garbage (its reply keeps few widgets), and a collection would stall it.
+
+Uninstalling (the app's exit) unfreezes the frozen objects and puts the interpreter's
+thresholds back.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ TICK_S = 0.5
 IDLE_S = 1.0
 MAX_DEFER_S = 8.0
 MAX_DEFER_TIMES = 3
+MAX_HOLD_S = 60.0
 OUT_OF_REACH = 1 << 30
 
 _holds = 0
@@ -71,13 +76,16 @@ def _restore_threshold() -> None:
 def full_collection_due(young: int, every: int, idle_s: float, held: bool, since_full_s: float) -> bool:
     """Whether to run a full collection now: ``young`` collections of the middle generation
     happened since the last full one and the interpreter would run one every ``every``; it
-    runs once the input has been idle ``idle_s`` (and nothing holds it), or when it has
-    waited ``MAX_DEFER_S`` or ``MAX_DEFER_TIMES`` times as many young collections came."""
+    runs once the input has been idle ``idle_s``, or when it has waited ``MAX_DEFER_S`` or
+    ``MAX_DEFER_TIMES`` times as many young collections came; while ``held`` (a reply
+    streams) only after ``MAX_HOLD_S``."""
     if young < max(1, every):
         return False
+    if held:
+        return since_full_s >= MAX_HOLD_S
     if since_full_s >= MAX_DEFER_S or young >= MAX_DEFER_TIMES * max(1, every):
         return True
-    return idle_s >= IDLE_S and not held
+    return idle_s >= IDLE_S
 
 
 class IdleCollector:

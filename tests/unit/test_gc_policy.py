@@ -9,7 +9,14 @@ import gc
 import pytest
 
 from og_tui.tui import gc_policy
-from og_tui.tui.gc_policy import IDLE_S, MAX_DEFER_S, MAX_DEFER_TIMES, IdleCollector, full_collection_due
+from og_tui.tui.gc_policy import (
+    IDLE_S,
+    MAX_DEFER_S,
+    MAX_DEFER_TIMES,
+    MAX_HOLD_S,
+    IdleCollector,
+    full_collection_due,
+)
 
 
 class Clock:
@@ -44,9 +51,12 @@ def test_due_rules():
     assert not full_collection_due(3, 10, 99.0, False, 1.0)  # not due yet
     assert full_collection_due(10, 10, IDLE_S, False, 1.0)  # due and idle
     assert not full_collection_due(10, 10, IDLE_S / 2, False, 1.0)  # the user is typing
-    assert not full_collection_due(10, 10, 99.0, True, 1.0)  # a reply streams
-    assert full_collection_due(10, 10, 0.0, True, MAX_DEFER_S)  # deferred long enough: runs anyway
+    assert full_collection_due(10, 10, 0.0, False, MAX_DEFER_S)  # deferred long enough: runs anyway
     assert full_collection_due(10 * MAX_DEFER_TIMES, 10, 0.0, False, 1.0)  # or too much piled up
+    # a reply streams: held, however idle, for up to MAX_HOLD_S
+    assert not full_collection_due(10, 10, 99.0, True, 1.0)
+    assert not full_collection_due(100 * MAX_DEFER_TIMES, 10, 99.0, True, MAX_DEFER_S)
+    assert full_collection_due(10, 10, 0.0, True, MAX_HOLD_S)
 
 
 def test_full_collection_waits_for_idle_then_freezes(collector):
@@ -91,9 +101,9 @@ def test_a_streaming_reply_holds_it_until_deferred_too_long(collector):
     gc_policy.hold_full_gc()
     try:
         _make_due()
-        clock.now += 3 * IDLE_S
-        assert not c.tick()  # idle, but a reply streams
         clock.now += MAX_DEFER_S
+        assert not c.tick()  # idle, but a reply streams
+        clock.now += MAX_HOLD_S
         assert c.tick()  # memory stays bounded
     finally:
         gc_policy.release_full_gc()

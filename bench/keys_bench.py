@@ -174,8 +174,8 @@ def _chat_models(screen) -> object:
     return getattr(pane, "models", None) or getattr(screen, "_models", None)
 
 
-INFERENCE_DONE = ("InferenceScreen.Finished", "InferenceFinished")
-INFERENCE_FAILED = ("InferenceScreen.Failed", "InferenceFailed")
+INFERENCE_DONE = ("InferenceRunner.Finished", "InferenceScreen.Finished", "InferenceFinished")
+INFERENCE_FAILED = ("InferenceRunner.Failed", "InferenceScreen.Failed", "InferenceFailed")
 CHAT_DONE = ("ChatScreen.Finished", "ChatFinished")
 
 

@@ -243,7 +243,7 @@ def test_concurrent_opg_payments_of_one_key_cannot_overshoot(book):
 
 
 def test_opg_refusals_answer_openai_codes_like_the_payment_token_ones():
-    from og_tui.serve.gateway import error_of
+    from og_tui.serve.gateway_wire import error_of
 
     def err(kind):
         return error_of(KeyBudgetExceeded("over", amount=1, cap=0, spent=0, kind=kind))

@@ -10,13 +10,11 @@ import pytest
 from og_tui.core.tee import TeeEndpoint
 from og_tui.core.tee_proof import TeeVerification
 
+from .test_chat_snapshots import CHAT_META, _app_with_conversation, _chat_runner
 from .test_snapshots import (  # noqa: F401  (fixtures)
-    CHAT_META,
     FIXED_TIME,
     SIZES,
     _app,
-    _app_with_conversation,
-    _chat_runner,
     _fixed_state,
     _modal,
     _settled,
